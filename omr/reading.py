@@ -1,0 +1,108 @@
+"""What reading one page produces: plain data, no behaviour.
+
+Scores are kept raw (a fraction of the target's region newly inked) and the
+marked / marginal / empty state is a separate step applied with named
+thresholds (`omr.decide`), so a store can re-decide without rescanning.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from forms.identity import PageIdentity
+
+TargetState = Literal["marked", "marginal", "empty"]
+QuestionStatus = Literal["answered", "no_answer", "flagged"]
+
+# Why a page could not be read. Each is a value a batch records and goes on.
+FailureReason = Literal[
+    "not_an_image",  # the bytes do not decode to an image
+    "no_markers",  # no fiducial found: not a phieu page, or far too degraded
+    "too_few_markers",  # fewer than three corners found: cannot register
+    "bad_geometry",  # markers found but they do not form a plausible page
+    "qr_unreadable",  # registered, but the QR code could not be decoded
+    "unknown_form",  # QR decoded, but the survey does not know this form/version
+    "unknown_page",  # the form has no such page number
+]
+
+
+@dataclass(frozen=True)
+class PageQuality:
+    """How well the page registered; kept in the store for review and audits."""
+
+    markers_found: int  # 0..4
+    rotation: int  # 0, 90, 180 or 270: how the page was fed, clockwise
+    reprojection_error_mm: float  # mean marker corner error after the homography
+    skew_deg: float  # small residual rotation beyond the 90° steps
+    scale_px_per_mm: float  # of the input image
+    sharpness: float  # variance of the Laplacian on the registered page (blur gauge)
+
+
+@dataclass(frozen=True)
+class TargetScore:
+    """One target's measurement. `score` is the fraction of the target's region
+    (box interior, or the ring around a digit) that is new ink, 0..1."""
+
+    question: str
+    option: str
+    score: float
+    state: TargetState
+    offset_mm: tuple[float, float] = (0.0, 0.0)  # snap found by the local search
+
+
+@dataclass(frozen=True)
+class QuestionReading:
+    """The decision for one question, derived from its targets' states."""
+
+    question: str
+    status: QuestionStatus
+    value: tuple[str, ...] = ()  # chosen option codes (empty for no answer / flagged)
+    reasons: tuple[str, ...] = ()  # "marginal", "overvote", "low_confidence", ...
+
+
+@dataclass(frozen=True)
+class TextReading:
+    """A free-text field: blank or written; the OCR text and its confidence."""
+
+    question: str
+    ink: float  # fraction of the field newly inked
+    blank: bool
+    text: str = ""
+    confidence: float = 0.0  # 0..100, Tesseract's mean word confidence
+    crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """A page that registered and was identified. Truthy."""
+
+    identity: PageIdentity
+    quality: PageQuality
+    targets: tuple[TargetScore, ...]
+    questions: tuple[QuestionReading, ...]
+    texts: tuple[TextReading, ...]
+    # The registered page (grey, upright, canonical scale) for review crops.
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    px_per_mm: float = 0.0  # scale of `image`
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    """A page that could not be read, and why. Falsy, like a failed estimate."""
+
+    reason: FailureReason
+    message: str  # one sentence a clerk can act on (Vietnamese first, English second)
+    identity: PageIdentity | None = None  # known when the QR was read but the form is not
+    quality: PageQuality | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __bool__(self) -> bool:
+        return False
+
+
+Reading = PageReading | PageFailure
