@@ -1,0 +1,618 @@
+"""Tallies and the satisfaction index, as pure functions of a responses frame and its form.
+
+Input: the frame of `pipeline.export.responses_frame` (DESIGN.md `responses.csv`): one row
+per sheet with `serial, status, flagged, batch, scanned_at`, then one column per question id.
+Output: a `TallyResult` whose `tally_frame()` and `index_frame()` are DESIGN.md's
+`tally.csv` and `index.csv`.
+
+How each answer is classified, per sheet and question (rejected sheets are left out):
+- `to_review`: the question is in the sheet's `flagged` list, or the sheet is `needs_review`
+  with an empty `flagged` list (a sheet-level problem such as a duplicate serial or a missing
+  page: none of its answers can be trusted until a person has looked);
+- `no_answer`: not to review and the cell is empty;
+- valid: everything else. Percentages and the index are computed over valid answers only.
+
+Figures are never rounded here; the frames round for display (`ROUND_DIGITS`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+import pandas as pd
+
+from forms.errors import BadInput, SurveyError
+from forms.model import Form, Question
+
+SheetStatus = Literal["counted", "needs_review", "reviewed", "rejected"]
+Period = Literal["quarter", "month"]
+Scope = Literal["question", "criteria_group", "overall"]
+
+SHEET_STATUSES: frozenset[str] = frozenset({"counted", "needs_review", "reviewed", "rejected"})
+META_COLUMNS: tuple[str, ...] = ("serial", "status", "flagged", "batch", "scanned_at")
+ALL_GROUP = "all"
+NO_ANSWER = "no_answer"
+TO_REVIEW = "to_review"
+UNDATED = "undated"
+ROUND_DIGITS = 2  # of `percent`, `rate` and `mean` in the exported frames
+
+TALLY_COLUMNS: tuple[str, ...] = ("group", "question", "option", "label", "count", "percent")
+INDEX_COLUMNS: tuple[str, ...] = ("group", "scope", "id", "valid", "satisfied", "rate", "mean")
+
+LABEL_ALL = "Tất cả / All"
+LABEL_NO_ANSWER = "Không trả lời / No answer"
+LABEL_TO_REVIEW = "Chờ xem lại / To review"
+LABEL_UNDATED = "Không rõ ngày quét / Scan date unknown"
+LABEL_OVERALL = "Chỉ số hài lòng chung / Overall satisfaction index"
+ROMAN_QUARTERS = ("I", "II", "III", "IV")
+
+
+# --- result types --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How sheets were split: `kind` is `all`, `question`, `batch` or `period`."""
+
+    kind: Literal["all", "question", "batch", "period"]
+    key: str = ""  # the question id for `question`, `quarter`/`month` for `period`
+    label: str = LABEL_ALL
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """One group of sheets: its value (the `group` column), a readable label, its size."""
+
+    value: str
+    label: str
+    sheets: int
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    """One row of tally.csv. `percent` is of the valid answers; None for no_answer/to_review
+    and when the question has no valid answer in the group."""
+
+    group: str
+    question: str
+    option: str
+    label: str
+    count: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One row of index.csv. `rate` is satisfied/valid in percent, `mean` the mean score of
+    the valid scored answers; both None when there is nothing to divide by."""
+
+    group: str
+    scope: Scope
+    id: str
+    valid: int
+    satisfied: int
+    rate: float | None
+    mean: float | None
+    label: str = ""  # question text, criteria group label, or LABEL_OVERALL (not exported)
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """What still waits for a person. Truthy while anything waits: the figures are then
+    provisional (tạm tính)."""
+
+    answers_to_review: int  # (sheet, question) pairs classified to_review
+    sheets_to_review: int  # sheets with status needs_review
+
+    def __bool__(self) -> bool:
+        return self.answers_to_review > 0 or self.sheets_to_review > 0
+
+    def message(self) -> str:
+        """One line for a person: empty when nothing waits."""
+        if not self:
+            return ""
+        return (
+            f"Số liệu tạm tính: còn {self.answers_to_review} câu trả lời trên "
+            f"{self.sheets_to_review} phiếu chờ xem lại (phieu review) / Provisional figures: "
+            f"{self.answers_to_review} answers on {self.sheets_to_review} sheets await review."
+        )
+
+
+@dataclass(frozen=True)
+class TallyResult:
+    """Everything `tally` computed. Rows are in output order: the `all` group first, then
+    the groups of the grouping; within a group, questions in form order."""
+
+    form_id: str
+    grouping: Grouping
+    groups: tuple[GroupInfo, ...]
+    rows: tuple[TallyRow, ...]
+    index: tuple[IndexRow, ...]
+    provisional: Provisional
+    sheets: int  # sheets tallied (after filters, rejected excluded)
+    rejected: int  # rejected sheets left out (after the date filters)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    notes: tuple[str, ...] = ()  # other things a reader must know (Vietnamese / English)
+
+    def tally_frame(self) -> pd.DataFrame:
+        """DESIGN.md `tally.csv`: group, question, option, label, count, percent."""
+        records = [
+            (r.group, r.question, r.option, r.label, r.count, _rounded(r.percent))
+            for r in self.rows
+        ]
+        return _frame(records, TALLY_COLUMNS, ints=("count",))
+
+    def index_frame(self) -> pd.DataFrame:
+        """DESIGN.md `index.csv`: group, scope, id, valid, satisfied, rate, mean."""
+        records = [
+            (r.group, r.scope, r.id, r.valid, r.satisfied, _rounded(r.rate), _rounded(r.mean))
+            for r in self.index
+        ]
+        return _frame(records, INDEX_COLUMNS, ints=("valid", "satisfied"))
+
+    def group_label(self, value: str) -> str:
+        for info in self.groups:
+            if info.value == value:
+                return info.label
+        raise KeyError(value)
+
+    def index_row(self, group: str, scope: Scope, id_: str) -> IndexRow:
+        for row in self.index:
+            if row.group == group and row.scope == scope and row.id == id_:
+                return row
+        raise KeyError((group, scope, id_))
+
+
+# --- internal sheet model ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    serial: str
+    status: str
+    flagged: frozenset[str]
+    batch: str
+    scanned: dt.date | None
+    answers: dict[str, tuple[str, ...]]  # question id -> chosen codes (empty: no answer)
+
+    def to_review(self, question_id: str) -> bool:
+        if question_id in self.flagged:
+            return True
+        return self.status == "needs_review" and not self.flagged
+
+
+# --- the public function -------------------------------------------------------------
+
+
+def tally(
+    form: Form,
+    responses: pd.DataFrame,
+    *,
+    by: str | None = None,
+    period: Period | None = None,
+    date_from: dt.date | str | None = None,
+    date_to: dt.date | str | None = None,
+) -> TallyResult:
+    """Count the answers of `responses` for `form`, and compute the satisfaction index.
+
+    Parameters
+    ----------
+    form
+        The form the sheets were printed from; its single- and multi-choice questions are
+        tallied (text questions are not: their comments go to the report).
+    responses
+        One row per sheet, in DESIGN.md's `responses.csv` layout.
+    by
+        A single-choice question id (groups are its option codes, plus `no_answer` and
+        `to_review` when some sheets have those), or `"batch"`.
+    period
+        `"quarter"` (groups like `2026-Q3`) or `"month"` (`2026-09`), from `scanned_at`;
+        sheets without a readable scan date form the group `undated`. Not with `by`.
+    date_from, date_to
+        Keep only sheets scanned on or after / on or before these dates (inclusive; ISO
+        strings accepted). Sheets without a readable scan date are then left out and counted
+        in `notes`.
+
+    Returns
+    -------
+    TallyResult
+        Always holds the `all` group first; with a grouping, its groups follow.
+
+    Raises
+    ------
+    BadInput
+        Unknown `by` question, a `by` question that is not single-choice, `by` together with
+        `period`, an unknown period, unreadable dates, `date_from` after `date_to`.
+    SurveyError
+        The frame lacks a column, has an unknown status, or holds an option code the form
+        does not have (the store and the form disagree: counting it would be wrong).
+    """
+    start, end = _parse_date(date_from, "--from"), _parse_date(date_to, "--to")
+    if start and end and start > end:
+        raise BadInput(
+            f"--from {start.isoformat()} is after --to {end.isoformat()}",
+            "swap the two dates (đổi chỗ hai ngày)",
+        )
+    grouping = _grouping(form, by, period)
+    questions = tuple(q for q in form.questions() if q.type != "text")
+    sheets = _sheets(form, responses, questions)
+    kept, undated_dropped = _date_filter(sheets, start, end)
+    counted = [s for s in kept if s.status != "rejected"]
+    keyed = [(ALL_GROUP, s) for s in counted]
+    groups = [GroupInfo(ALL_GROUP, LABEL_ALL, len(counted))]
+    if grouping.kind != "all":
+        split = _split(form, grouping, counted)
+        groups.extend(info for info, _ in split)
+        keyed.extend((info.value, s) for info, members in split for s in members)
+    rows: list[TallyRow] = []
+    index: list[IndexRow] = []
+    for info in groups:
+        members = [s for value, s in keyed if value == info.value]
+        counts = {q.id: _count(q, members) for q in questions}
+        rows.extend(r for q in questions for r in _tally_rows(info.value, q, counts[q.id]))
+        index.extend(_index_rows(form, info.value, questions, counts))
+    notes = []
+    if undated_dropped:
+        notes.append(
+            f"{undated_dropped} phiếu không rõ ngày quét bị bỏ ra khi lọc theo ngày / "
+            f"{undated_dropped} sheets without a scan date were left out by the date filter."
+        )
+    duplicates = _duplicate_serials(counted)
+    if duplicates:
+        notes.append(
+            "Số sê-ri xuất hiện nhiều lần: " + ", ".join(duplicates)
+            + " — kiểm tra lại hòm phiếu / Serials seen more than once: "
+            + ", ".join(duplicates) + " — check the box."
+        )
+    all_counts = [r for r in rows if r.group == ALL_GROUP and r.option == TO_REVIEW]
+    provisional = Provisional(
+        answers_to_review=sum(r.count for r in all_counts),
+        sheets_to_review=sum(1 for s in counted if s.status == "needs_review"),
+    )
+    return TallyResult(
+        form_id=form.id,
+        grouping=grouping,
+        groups=tuple(groups),
+        rows=tuple(rows),
+        index=tuple(index),
+        provisional=provisional,
+        sheets=len(counted),
+        rejected=len(kept) - len(counted),
+        date_from=start,
+        date_to=end,
+        notes=tuple(notes),
+    )
+
+
+def period_value(day: dt.date, period: Period) -> str:
+    """The group value of `day`: `2026-Q3` for a quarter, `2026-09` for a month."""
+    if period == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def period_label(value: str) -> str:
+    """How a person reads a period value: `2026-Q3` -> `Quý III/2026`, `2026-09` ->
+    `Tháng 09/2026`; anything else is returned unchanged."""
+    year, _, part = value.partition("-")
+    if part.startswith("Q") and part[1:].isdigit() and 1 <= int(part[1:]) <= 4:
+        return f"Quý {ROMAN_QUARTERS[int(part[1:]) - 1]}/{year}"
+    if part.isdigit() and year.isdigit():
+        return f"Tháng {part}/{year}"
+    return value
+
+
+def quarter_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a quarter written `2026-Q3` (also `2026Q3` or `Q3/2026`)."""
+    match = _QUARTER.match(value)
+    if not match:
+        raise BadInput(
+            f"quarter {value!r} is not like 2026-Q3",
+            "write the year, a dash, Q and the quarter number (viết dạng 2026-Q3)",
+        )
+    year = int(match.group(1) or match.group(4))
+    quarter = int(match.group(2) or match.group(3))
+    first = dt.date(year, 3 * quarter - 2, 1)
+    next_first = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return first, next_first - dt.timedelta(days=1)
+
+
+_QUARTER = re.compile(r"^\s*(?:(\d{4})\s*-?\s*Q([1-4])|Q([1-4])\s*[/-]\s*(\d{4}))\s*$", re.I)
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def _parse_date(value: dt.date | str | None, flag: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadInput(
+            f"{flag} {value!r} is not a date", "write it as YYYY-MM-DD (viết dạng 2026-07-01)"
+        ) from None
+
+
+def _grouping(form: Form, by: str | None, period: str | None) -> Grouping:
+    if by and period:
+        raise BadInput(
+            f"--by {by} and --period {period} cannot be combined",
+            "group by one of them and filter with --from/--to (chọn một cách nhóm)",
+        )
+    if period:
+        if period not in ("quarter", "month"):
+            raise BadInput(f"--period {period!r} is unknown", "use quarter or month")
+        label = "Theo quý / By quarter" if period == "quarter" else "Theo tháng / By month"
+        return Grouping("period", period, label)
+    if not by:
+        return Grouping("all")
+    if by == "batch":
+        return Grouping("batch", "batch", "Theo đợt quét / By batch")
+    try:
+        question = form.question(by)
+    except KeyError:
+        known = ", ".join(q.id for q in form.questions() if q.type == "single")
+        raise BadInput(
+            f"--by {by!r}: form {form.id!r} has no such question",
+            f"use batch or one of: {known}",
+        ) from None
+    if question.type != "single":
+        raise BadInput(
+            f"--by {by!r} is a {question.type} question; only single-choice questions group",
+            "choose a single-choice question (chọn câu hỏi một lựa chọn)",
+        )
+    return Grouping("question", by, question.text)
+
+
+def _is_empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return str(value).strip() == ""
+
+
+def _text(value: object) -> str:
+    if _is_empty(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a CSV read back may turn codes "1".."5" into floats
+    return str(value).strip()
+
+
+def _sheets(form: Form, frame: pd.DataFrame, questions: tuple[Question, ...]) -> list[_Sheet]:
+    missing = [c for c in (*META_COLUMNS, *(q.id for q in questions)) if c not in frame.columns]
+    if missing:
+        raise SurveyError(
+            f"responses of form {form.id!r} lack the column(s) {', '.join(missing)}",
+            "export them with this form's current version (phieu export responses --form)",
+        )
+    out = []
+    for record in frame.to_dict("records"):
+        serial = _text(record["serial"])
+        status = _text(record["status"])
+        if status not in SHEET_STATUSES:
+            raise SurveyError(
+                f"sheet {serial}: status {status!r} is unknown",
+                f"expected one of {', '.join(sorted(SHEET_STATUSES))}",
+            )
+        flagged = frozenset(f for f in _text(record["flagged"]).split("|") if f)
+        answers = {q.id: _codes(form, q, serial, record[q.id]) for q in questions}
+        out.append(
+            _Sheet(serial, status, flagged, _text(record["batch"]),
+                   _scan_date(record["scanned_at"]), answers)
+        )
+    return out
+
+
+def _codes(form: Form, question: Question, serial: str, value: object) -> tuple[str, ...]:
+    codes = tuple(c for c in _text(value).split("|") if c)
+    known = {o.code for o in question.options}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise SurveyError(
+            f"sheet {serial}, question {question.id}: option {unknown[0]!r} is not on form "
+            f"{form.id!r} (options {', '.join(sorted(known))})",
+            "the responses come from another form or version; tally with the right --form",
+        )
+    if question.type == "single" and len(codes) > 1:
+        raise SurveyError(
+            f"sheet {serial}, question {question.id}: single-choice answer holds "
+            f"{'|'.join(codes)}",
+            "the store should have flagged this overvote; review the sheet (phieu review)",
+        )
+    return codes
+
+
+def _scan_date(value: object) -> dt.date | None:
+    if _is_empty(value):
+        return None
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return pd.Timestamp(str(value).strip()).date()
+    except (ValueError, TypeError):
+        return None
+
+
+# --- filtering and grouping ----------------------------------------------------------
+
+
+def _date_filter(
+    sheets: list[_Sheet], start: dt.date | None, end: dt.date | None
+) -> tuple[list[_Sheet], int]:
+    if start is None and end is None:
+        return sheets, 0
+    kept = [
+        s for s in sheets
+        if s.scanned is not None
+        and (start is None or s.scanned >= start)
+        and (end is None or s.scanned <= end)
+    ]
+    undated = sum(1 for s in sheets if s.scanned is None)
+    return kept, undated
+
+
+def _split(
+    form: Form, grouping: Grouping, sheets: list[_Sheet]
+) -> list[tuple[GroupInfo, list[_Sheet]]]:
+    if grouping.kind == "question":
+        question = form.question(grouping.key)
+        order = [(o.code, o.label) for o in question.options]
+        order += [(NO_ANSWER, LABEL_NO_ANSWER), (TO_REVIEW, LABEL_TO_REVIEW)]
+
+        def key(s: _Sheet) -> str:
+            if s.to_review(question.id):
+                return TO_REVIEW
+            return s.answers[question.id][0] if s.answers[question.id] else NO_ANSWER
+    elif grouping.kind == "batch":
+        values = sorted({s.batch for s in sheets}, key=_natural)
+        order = [(v, f"Đợt / Batch {v}" if v else "Không rõ đợt / No batch") for v in values]
+
+        def key(s: _Sheet) -> str:
+            return s.batch
+    else:
+        period = grouping.key
+        values = sorted({period_value(s.scanned, period) for s in sheets if s.scanned})
+        order = [(v, period_label(v)) for v in values] + [(UNDATED, LABEL_UNDATED)]
+
+        def key(s: _Sheet) -> str:
+            return period_value(s.scanned, period) if s.scanned else UNDATED
+    members: dict[str, list[_Sheet]] = {}
+    for sheet in sheets:
+        members.setdefault(key(sheet), []).append(sheet)
+    return [
+        (GroupInfo(value, label, len(members[value])), members[value])
+        for value, label in order
+        if value in members
+    ]
+
+
+def _natural(value: str) -> tuple[int, int | str]:
+    return (0, int(value)) if value.isdigit() else (1, value)
+
+
+def _duplicate_serials(sheets: Iterable[_Sheet]) -> list[str]:
+    seen = Counter(s.serial for s in sheets if s.serial)
+    return sorted((serial for serial, n in seen.items() if n > 1), key=_natural)
+
+
+# --- counting ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counts:
+    valid: int
+    no_answer: int
+    to_review: int
+    options: dict[str, int]  # code -> sheets that chose it among the valid
+
+
+def _count(question: Question, sheets: list[_Sheet]) -> _Counts:
+    options = {o.code: 0 for o in question.options}
+    valid = no_answer = to_review = 0
+    for sheet in sheets:
+        if sheet.to_review(question.id):
+            to_review += 1
+        elif not sheet.answers[question.id]:
+            no_answer += 1
+        else:
+            valid += 1
+            for code in sheet.answers[question.id]:
+                options[code] += 1
+    return _Counts(valid, no_answer, to_review, options)
+
+
+def _tally_rows(group: str, question: Question, counts: _Counts) -> list[TallyRow]:
+    rows = [
+        TallyRow(group, question.id, o.code, o.label, counts.options[o.code],
+                 _percent(counts.options[o.code], counts.valid))
+        for o in question.options
+    ]
+    rows.append(TallyRow(group, question.id, NO_ANSWER, LABEL_NO_ANSWER, counts.no_answer, None))
+    rows.append(TallyRow(group, question.id, TO_REVIEW, LABEL_TO_REVIEW, counts.to_review, None))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """Sums over valid answers of scale questions, pooled across questions."""
+
+    valid: int = 0
+    satisfied: int = 0
+    scored: int = 0  # valid answers whose option has a score
+    score_sum: int = 0
+
+    def __add__(self, other: _Pool) -> _Pool:
+        return _Pool(self.valid + other.valid, self.satisfied + other.satisfied,
+                     self.scored + other.scored, self.score_sum + other.score_sum)
+
+    def row(self, group: str, scope: Scope, id_: str, label: str) -> IndexRow:
+        mean = self.score_sum / self.scored if self.scored else None
+        return IndexRow(group, scope, id_, self.valid, self.satisfied,
+                        _percent(self.satisfied, self.valid), mean, label)
+
+
+def _pool(form: Form, question: Question, counts: _Counts) -> _Pool:
+    satisfied_codes = form.scales[question.scale].satisfied
+    scored = [(counts.options[o.code], o.score) for o in question.options if o.score is not None]
+    return _Pool(
+        valid=counts.valid,
+        satisfied=sum(counts.options[c] for c in satisfied_codes if c in counts.options),
+        scored=sum(n for n, _ in scored),
+        score_sum=sum(n * score for n, score in scored),
+    )
+
+
+def is_scale_question(form: Form, question: Question) -> bool:
+    """True for a single-choice question answered on one of the form's scales: those make
+    the satisfaction index."""
+    return question.type == "single" and question.scale in form.scales
+
+
+def _index_rows(
+    form: Form, group: str, questions: tuple[Question, ...], counts: dict[str, _Counts]
+) -> list[IndexRow]:
+    scale_questions = [q for q in questions if is_scale_question(form, q)]
+    pools = {q.id: _pool(form, q, counts[q.id]) for q in scale_questions}
+    rows = [pools[q.id].row(group, "question", q.id, q.text) for q in scale_questions]
+    for group_id, label in form.groups.items():
+        members = [pools[q.id] for q in scale_questions if q.group == group_id]
+        if members:
+            rows.append(sum(members, _Pool()).row(group, "criteria_group", group_id, label))
+    if scale_questions:
+        rows.append(sum(pools.values(), _Pool()).row(group, "overall", ALL_GROUP, LABEL_OVERALL))
+    return rows
+
+
+# --- small helpers -------------------------------------------------------------------
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, ROUND_DIGITS)
+
+
+def _frame(records: list[tuple], columns: tuple[str, ...], *, ints: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=list(columns))
+    for column in columns:
+        if column in ints:
+            frame[column] = frame[column].astype("int64")
+        elif column in ("percent", "rate", "mean"):
+            frame[column] = frame[column].astype("float64")  # None -> NaN -> empty in CSV
+    return frame
