@@ -101,6 +101,17 @@ class IndexRow:
 
 
 @dataclass(frozen=True)
+class QuestionTotal:
+    """Per group and question: how many sheets answered validly, left it blank, or wait."""
+
+    group: str
+    question: str
+    valid: int
+    no_answer: int
+    to_review: int
+
+
+@dataclass(frozen=True)
 class Provisional:
     """What still waits for a person. Truthy while anything waits: the figures are then
     provisional (tạm tính)."""
@@ -132,6 +143,7 @@ class TallyResult:
     groups: tuple[GroupInfo, ...]
     rows: tuple[TallyRow, ...]
     index: tuple[IndexRow, ...]
+    totals: tuple[QuestionTotal, ...]
     provisional: Provisional
     sheets: int  # sheets tallied (after filters, rejected excluded)
     rejected: int  # rejected sheets left out (after the date filters)
@@ -160,6 +172,12 @@ class TallyResult:
             if info.value == value:
                 return info.label
         raise KeyError(value)
+
+    def total(self, group: str, question: str) -> QuestionTotal:
+        for row in self.totals:
+            if row.group == group and row.question == question:
+                return row
+        raise KeyError((group, question))
 
     def index_row(self, group: str, scope: Scope, id_: str) -> IndexRow:
         for row in self.index:
@@ -251,11 +269,14 @@ def tally(
         keyed.extend((info.value, s) for info, members in split for s in members)
     rows: list[TallyRow] = []
     index: list[IndexRow] = []
+    totals: list[QuestionTotal] = []
     for info in groups:
         members = [s for value, s in keyed if value == info.value]
         counts = {q.id: _count(q, members) for q in questions}
         rows.extend(r for q in questions for r in _tally_rows(info.value, q, counts[q.id]))
         index.extend(_index_rows(form, info.value, questions, counts))
+        totals.extend(QuestionTotal(info.value, q.id, c.valid, c.no_answer, c.to_review)
+                      for q, c in ((q, counts[q.id]) for q in questions))
     notes = []
     if undated_dropped:
         notes.append(
@@ -280,6 +301,7 @@ def tally(
         groups=tuple(groups),
         rows=tuple(rows),
         index=tuple(index),
+        totals=tuple(totals),
         provisional=provisional,
         sheets=len(counted),
         rejected=len(kept) - len(counted),

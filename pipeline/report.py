@@ -1,0 +1,472 @@
+"""The quarterly report: one content model, rendered twice (HTML and PDF).
+
+`build_report` turns the export frames (responses, pages, comments) and the form into a
+`ReportContent`: every figure, table row, chart (PNG bytes) and comment the report shows,
+already computed. `pipeline.report_html` and `pipeline.report_pdf` only lay it out, so the
+two files cannot disagree. `write_report` picks the renderer from the file's suffix.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from forms.errors import BadInput
+from forms.model import Form, Question
+from pipeline.report_charts import distribution_chart, rate_chart
+from pipeline.tally import (
+    ALL_GROUP, NO_ANSWER, TO_REVIEW, IndexRow, TallyResult, is_scale_question, period_label,
+    period_value, quarter_bounds, tally,
+)
+
+# A comment's OCR text is shown with its image when the store flagged it, or when Tesseract's
+# confidence is below this. It only decides what the report *shows* beside the text (nothing
+# is counted from it); 70 is the confidence under which Tesseract's own documentation and our
+# reading of its `vie` output both find whole words commonly wrong.
+UNCERTAIN_CONFIDENCE = 70.0
+CROP_MAX_WIDTH = 1000  # px: crops are downscaled so the report stays small
+OTHER_GROUP = ""  # scale questions without a criteria group are shown under this id
+
+PAGE_STATUS_LABELS = {
+    "read": "Trang đọc được",
+    "failed": "Trang không đọc được",
+    "duplicate": "Trang quét trùng (không tính lại)",
+    "rejected": "Trang bị loại",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A labelled number in the ballots box (`note` in small print after it)."""
+
+    label: str
+    value: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionLine:
+    """One scale question in a criteria group's table."""
+
+    id: str
+    text: str
+    counts: tuple[int, ...]  # per scale level, in scale order
+    no_answer: int
+    to_review: int
+    valid: int
+    satisfied: int
+    rate: float | None
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class GroupSection:
+    """A criteria group: its questions, its pooled figures, its chart."""
+
+    id: str
+    label: str
+    levels: tuple[str, ...]  # the scale's level labels
+    lines: tuple[QuestionLine, ...]
+    total: IndexRow
+    chart_png: bytes
+
+
+@dataclass(frozen=True)
+class OptionLine:
+    label: str
+    count: int
+    percent: float | None
+
+
+@dataclass(frozen=True)
+class OptionTable:
+    """A question that is not on a scale (lĩnh vực, số lần đi lại, ...): its counts."""
+
+    id: str
+    text: str
+    multi: bool
+    lines: tuple[OptionLine, ...]
+    valid: int
+    no_answer: int
+    to_review: int
+
+
+@dataclass(frozen=True)
+class CommentItem:
+    """A written comment. `crop_png` is set when the text is uncertain and its image exists."""
+
+    serial: str
+    question: str
+    text: str
+    confidence: float | None
+    uncertain: bool
+    crop_png: bytes | None = None
+    crop_missing: bool = False  # uncertain, but the crop file could not be read
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the report shows, in reading order."""
+
+    title: str  # "Kết quả khảo sát mức độ hài lòng — <office> — Quý III/2026"
+    heading: str  # "KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG"
+    subheading: str  # "của người dân, tổ chức đối với sự phục vụ của <office>"
+    period: str  # "Quý III/2026"
+    office: str
+    form_title: str
+    generated_on: dt.date
+    provisional: str  # the provisional warning, empty when every flag is closed
+    ballots: tuple[Figure, ...]
+    overall: IndexRow | None  # None when the form has no scale question
+    overview_png: bytes | None  # rates per criteria group and overall
+    groups: tuple[GroupSection, ...]
+    others: tuple[OptionTable, ...]
+    comments: tuple[CommentItem, ...]
+    method: tuple[str, ...]  # paragraphs
+    notes: tuple[str, ...]  # from the tally (undated sheets, duplicate serials, ...)
+
+
+def build_report(
+    form: Form,
+    responses: pd.DataFrame,
+    pages: pd.DataFrame,
+    comments: pd.DataFrame,
+    *,
+    date_from: dt.date | str | None = None,
+    date_to: dt.date | str | None = None,
+    quarter: str | None = None,
+    base_dir: str | Path = ".",
+    today: dt.date | None = None,
+) -> ReportContent:
+    """Compute the report of `form` from the export frames.
+
+    Parameters
+    ----------
+    responses, pages, comments
+        The frames of `pipeline.export` (DESIGN.md `responses.csv`, `pages.csv`, and the
+        comments frame: serial, question, text, confidence, crop, flagged).
+    date_from, date_to, quarter
+        Which sheets (by scan date, inclusive). `quarter` (`2026-Q3`) sets both dates and
+        cannot be given with them. The period in the title follows from these, or from the
+        scan dates of the sheets when none is given.
+    base_dir
+        The folder relative crop paths are resolved against (the survey workspace).
+    today
+        The date printed as the report's date (defaults to today).
+    """
+    if quarter:
+        if date_from or date_to:
+            raise BadInput(f"--quarter {quarter} cannot be combined with --from/--to",
+                           "give either a quarter or dates (chọn quý hoặc khoảng ngày)")
+        date_from, date_to = quarter_bounds(quarter)
+    result = tally(form, responses, date_from=date_from, date_to=date_to)
+    serials = _tallied_serials(responses, result)
+    period = _period_text(result, responses, serials)
+    office = form.office.strip() or "cơ quan"
+    groups = _group_sections(form, result)
+    overall = _overall(result)
+    return ReportContent(
+        title=f"Kết quả khảo sát mức độ hài lòng — {office} — {period}",
+        heading="KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG",
+        subheading=f"của người dân, tổ chức đối với sự phục vụ của {office}",
+        period=period,
+        office=office,
+        form_title=form.title,
+        generated_on=today or dt.date.today(),
+        provisional=result.provisional.message().split(" / ")[0] if result.provisional else "",
+        ballots=_ballots(result, responses, pages, serials),
+        overall=overall,
+        overview_png=_overview_chart(groups, overall),
+        groups=groups,
+        others=_other_tables(form, result),
+        comments=_comments(form, comments, serials, Path(base_dir)),
+        method=_method(result, responses, serials),
+        notes=result.notes,
+    )
+
+
+def write_report(content: ReportContent, path: str | Path) -> Path:
+    """Write `content` as HTML (`.html`/`.htm`) or PDF (`.pdf`) to `path`; return it."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.parent.is_dir():
+        raise BadInput(f"{path}: folder {path.parent} does not exist",
+                       "create it first or choose another place")
+    if suffix in (".html", ".htm"):
+        from pipeline.report_html import render_html
+
+        path.write_text(render_html(content), encoding="utf-8")
+    elif suffix == ".pdf":
+        from pipeline.report_pdf import write_pdf
+
+        write_pdf(content, path)
+    else:
+        raise BadInput(f"{path}: cannot write a {suffix or 'suffix-less'} report",
+                       "end the name with .html or .pdf (đặt tên tệp .html hoặc .pdf)")
+    return path
+
+
+# --- which sheets, which period ------------------------------------------------------
+
+
+def _serial_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _in_range(responses: pd.DataFrame, result: TallyResult) -> pd.Series:
+    """Rows of `responses` inside the tally's date filter (rejected ones included)."""
+    if result.date_from is None and result.date_to is None:
+        return pd.Series(True, index=responses.index)
+    stamps = pd.to_datetime(responses["scanned_at"], errors="coerce", format="mixed")
+    days = stamps.dt.date
+    keep = stamps.notna()
+    if result.date_from is not None:
+        keep &= days >= result.date_from
+    if result.date_to is not None:
+        keep &= days <= result.date_to
+    return keep.fillna(False).astype(bool)
+
+
+def _tallied_serials(responses: pd.DataFrame, result: TallyResult) -> frozenset[str]:
+    rows = responses[_in_range(responses, result) & responses["status"].ne("rejected")]
+    return frozenset(_serial_text(s) for s in rows["serial"])
+
+
+def _period_text(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str]) -> str:
+    start, end = result.date_from, result.date_to
+    if start is None or end is None:
+        chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
+        stamps = pd.to_datetime(chosen["scanned_at"], errors="coerce", format="mixed").dropna()
+        if stamps.empty:
+            return "(chưa rõ thời gian quét)"
+        start = start or stamps.min().date()
+        end = end or stamps.max().date()
+    quarter = period_value(start, "quarter")
+    if period_value(end, "quarter") == quarter:
+        first, last = quarter_bounds(quarter)
+        whole = (result.date_from, result.date_to) == (first, last)
+        if whole or result.date_from is None:
+            return period_label(quarter)
+    if start.replace(day=1) == end.replace(day=1) and result.date_from is None:
+        return period_label(period_value(start, "month"))
+    return f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"
+
+
+# --- figures -------------------------------------------------------------------------
+
+
+def _ballots(
+    result: TallyResult, responses: pd.DataFrame, pages: pd.DataFrame, serials: frozenset[str]
+) -> tuple[Figure, ...]:
+    in_range = responses[_in_range(responses, result)]
+    status = in_range["status"].value_counts()
+    filtered = result.date_from is not None or result.date_to is not None
+    page_note = "toàn bộ các đợt quét, không lọc theo ngày" if filtered else ""
+    figures = [
+        Figure("Số phiếu nhận được (đã nhận dạng)", len(in_range)),
+        Figure("Số phiếu được tính", len(serials)),
+        Figure("— trong đó đã được cán bộ xem lại", int(status.get("reviewed", 0))),
+        Figure("— trong đó còn chờ xem lại", int(status.get("needs_review", 0)),
+               "số liệu tạm tính" if status.get("needs_review", 0) else ""),
+        Figure("Số phiếu bị loại", int(status.get("rejected", 0))),
+        Figure("Số trang đã quét", len(pages), page_note),
+    ]
+    page_status = pages["status"].value_counts() if "status" in pages else pd.Series(dtype=int)
+    for code, count in page_status.items():
+        if code != "read":
+            label = PAGE_STATUS_LABELS.get(str(code), f"Trang có trạng thái {code}")
+            figures.append(Figure(f"— {label.lower()}", int(count), page_note))
+    return tuple(figures)
+
+
+def _overall(result: TallyResult) -> IndexRow | None:
+    for row in result.index:
+        if row.group == ALL_GROUP and row.scope == "overall":
+            return row
+    return None
+
+
+def _rows_of(result: TallyResult, question_id: str) -> dict[str, int]:
+    return {r.option: r.count for r in result.rows
+            if r.group == ALL_GROUP and r.question == question_id}
+
+
+def _question_line(form: Form, result: TallyResult, question: Question) -> QuestionLine:
+    counts = _rows_of(result, question.id)
+    index = result.index_row(ALL_GROUP, "question", question.id)
+    return QuestionLine(
+        id=question.id, text=question.text,
+        counts=tuple(counts[o.code] for o in form.scales[question.scale].options),
+        no_answer=counts[NO_ANSWER], to_review=counts[TO_REVIEW],
+        valid=index.valid, satisfied=index.satisfied, rate=index.rate, mean=index.mean,
+    )
+
+
+def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]:
+    scale_questions = [q for q in form.questions() if is_scale_question(form, q)]
+    order = list(form.groups)
+    if any(q.group not in form.groups for q in scale_questions):
+        order.append(OTHER_GROUP)
+    sections = []
+    for group_id in order:
+        members = [q for q in scale_questions
+                   if (q.group if q.group in form.groups else OTHER_GROUP) == group_id]
+        if not members:
+            continue
+        label = form.groups.get(group_id, "Các tiêu chí khác")
+        lines = tuple(_question_line(form, result, q) for q in members)
+        levels = tuple(o.label for o in form.scales[members[0].scale].options)
+        total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
+                 else _pooled(lines, form.scales[members[0].scale].options))
+        chart = distribution_chart(
+            [f"{line.id}. {line.text}" for line in lines],
+            [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
+             for line in lines],
+            list(levels), [line.rate for line in lines],
+        )
+        sections.append(GroupSection(group_id, label, levels, lines, total, chart))
+    return tuple(sections)
+
+
+def _pooled(lines: tuple[QuestionLine, ...], scale_options: tuple) -> IndexRow:
+    """The pooled figures of scale questions that have no criteria group, by the rule of
+    `pipeline.tally`: sums of valid and satisfied answers; mean over scored answers."""
+    valid = sum(line.valid for line in lines)
+    satisfied = sum(line.satisfied for line in lines)
+    scored = [(sum(line.counts[i] for line in lines), o.score)
+              for i, o in enumerate(scale_options) if o.score is not None]
+    answers = sum(n for n, _ in scored)
+    mean = sum(n * score for n, score in scored) / answers if answers else None
+    return IndexRow(ALL_GROUP, "criteria_group", OTHER_GROUP, valid, satisfied,
+                    100.0 * satisfied / valid if valid else None, mean, "Các tiêu chí khác")
+
+
+def _overview_chart(groups: tuple[GroupSection, ...], overall: IndexRow | None) -> bytes | None:
+    if overall is None or not groups:
+        return None
+    labels = [g.label for g in groups] + ["Chỉ số hài lòng chung"]
+    rates = [g.total.rate for g in groups] + [overall.rate]
+    return rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
+
+
+def _other_tables(form: Form, result: TallyResult) -> tuple[OptionTable, ...]:
+    tables = []
+    for question in form.questions():
+        if question.type == "text" or is_scale_question(form, question):
+            continue
+        options = [r for r in result.rows if r.group == ALL_GROUP and r.question == question.id
+                   and r.option not in (NO_ANSWER, TO_REVIEW)]
+        total = result.total(ALL_GROUP, question.id)
+        tables.append(OptionTable(
+            question.id, question.text, question.type == "multi",
+            tuple(OptionLine(r.label, r.count, r.percent) for r in options),
+            total.valid, total.no_answer, total.to_review,
+        ))
+    return tuple(tables)
+
+
+# --- comments ------------------------------------------------------------------------
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "x", "flagged")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return bool(value)
+
+
+def _crop_png(path_text: object, base_dir: Path) -> bytes | None:
+    if not isinstance(path_text, str) or not path_text.strip():
+        return None
+    path = Path(path_text)
+    path = path if path.is_absolute() else base_dir / path
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L")
+            if image.width > CROP_MAX_WIDTH:
+                height = round(image.height * CROP_MAX_WIDTH / image.width)
+                image = image.resize((CROP_MAX_WIDTH, height))
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", optimize=True)
+            return buffer.getvalue()
+    except (OSError, ValueError):
+        return None
+
+
+def _comments(
+    form: Form, comments: pd.DataFrame, serials: frozenset[str], base_dir: Path
+) -> tuple[CommentItem, ...]:
+    texts = {q.id: q.text for q in form.questions()}
+    items = []
+    for record in comments.to_dict("records"):
+        serial = _serial_text(record.get("serial", ""))
+        if serial not in serials:
+            continue
+        text = "" if pd.isna(record.get("text")) else str(record.get("text")).strip()
+        confidence = record.get("confidence")
+        confidence = None if confidence is None or pd.isna(confidence) else float(confidence)
+        flagged = _truthy(record.get("flagged"))
+        if not text and not flagged:
+            continue
+        uncertain = flagged or (confidence is not None and confidence < UNCERTAIN_CONFIDENCE)
+        crop = _crop_png(record.get("crop"), base_dir) if uncertain else None
+        items.append(CommentItem(
+            serial, texts.get(str(record.get("question")), str(record.get("question"))),
+            text, confidence, uncertain, crop, uncertain and crop is None,
+        ))
+    items.sort(key=lambda item: (len(item.serial), item.serial))
+    return tuple(items)
+
+
+# --- method note ---------------------------------------------------------------------
+
+
+def _method(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str]) -> tuple[str, ...]:
+    chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
+    reviewed = int(chosen["status"].eq("reviewed").sum())
+    paragraphs = [
+        "Phiếu khảo sát được quét bằng máy quét hoặc chụp bằng điện thoại. Phần mềm phieu "
+        "nhận dạng từng trang qua mã QR và bốn dấu định vị ở góc phiếu, rồi đo lượng mực mới "
+        "trong từng ô hoặc quanh từng chữ số được khoanh để xác định lựa chọn của người trả "
+        "lời; ý kiến viết tay được đọc bằng Tesseract (tiếng Việt).",
+        "Phần mềm không đoán: dấu mờ, câu một lựa chọn có nhiều hơn một dấu, trang không đọc "
+        "được, số sê-ri trùng hay phiếu thiếu trang đều được đưa ra để cán bộ xem lại trên ảnh "
+        f"quét. Trong kỳ này {reviewed} phiếu đã được cán bộ xem lại và quyết định trực tiếp.",
+        "Tỷ lệ hài lòng là số câu trả lời «Hài lòng» hoặc «Rất hài lòng» chia cho số câu trả "
+        "lời hợp lệ (không tính câu bỏ trống và câu còn chờ xem lại). Điểm trung bình tính "
+        "theo thang 1–5. Chỉ số của mỗi nhóm tiêu chí và chỉ số hài lòng chung cộng dồn mọi "
+        "câu trả lời hợp lệ của các câu hỏi trong nhóm (hoặc của mọi câu hỏi theo thang đo).",
+    ]
+    if result.provisional:
+        paragraphs.append(
+            f"Số liệu tạm tính: còn {result.provisional.answers_to_review} câu trả lời trên "
+            f"{result.provisional.sheets_to_review} phiếu chờ xem lại; các câu này chưa được "
+            "tính vào tỷ lệ."
+        )
+    return tuple(paragraphs)
+
+
+# --- number formats shared by both renderers -----------------------------------------
+
+
+def format_percent(value: float | None) -> str:
+    """`53.333` -> `53,3%` (Vietnamese decimal comma); `—` when there is no value."""
+    return "—" if value is None else f"{value:.1f}%".replace(".", ",")
+
+
+def format_mean(value: float | None) -> str:
+    """`3.3333` -> `3,33`; `—` when there is no value."""
+    return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def format_count(value: int) -> str:
+    """`12345` -> `12.345` (Vietnamese thousands separator)."""
+    return f"{value:,}".replace(",", ".")
