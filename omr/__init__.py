@@ -1,1 +1,63 @@
-"""(filled in as the package grows)"""
+"""Reading one page image: pure functions of (image, known forms) -> reading.
+
+`read_page(image, catalog)` runs the steps in order and returns a truthy
+`PageReading` or a falsy `PageFailure` with its reason (never an exception for
+a bad page). The steps are public for tests, tools and re-decisions:
+`register` (corner markers -> homography, orientation, `PageQuality`),
+`identify` (QR payload -> `PageIdentity`), `score_targets` (raw new-ink scores,
+no thresholds), `decide` (scores -> states -> question decisions, with
+`DEFAULT_THRESHOLDS` from `omr.thresholds`) and `read_text_fields` (blank by
+ink, else Tesseract `vie`). `prepare_template` builds a form's `FormTemplate`
+once from `forms` geometry and blank rasters; a `Catalog` holds the known ones.
+`decode_image` turns bytes into pixels; `debug.overlay` draws what was read.
+No files, no database, no parallelism here: the pipeline does those.
+"""
+from omr.debug import overlay
+from omr.decide import decide, decide_text, target_state
+from omr.decode import decode_image, to_grey
+from omr.identify import identify
+from omr.read import read_page
+from omr.reading import (
+    PageFailure,
+    PageQuality,
+    PageReading,
+    QuestionReading,
+    Reading,
+    TargetScore,
+    TextReading,
+)
+from omr.register import Registration, register
+from omr.score import TargetMeasure, score_targets
+from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate, prepare_template
+from omr.text import read_text_fields
+from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+__all__ = [
+    "CANON_PX_PER_MM",
+    "Catalog",
+    "DEFAULT_THRESHOLDS",
+    "FormTemplate",
+    "PageFailure",
+    "PageQuality",
+    "PageReading",
+    "PageTemplate",
+    "QuestionReading",
+    "Reading",
+    "Registration",
+    "TargetMeasure",
+    "TargetScore",
+    "TextReading",
+    "Thresholds",
+    "decide",
+    "decide_text",
+    "decode_image",
+    "identify",
+    "overlay",
+    "prepare_template",
+    "read_page",
+    "read_text_fields",
+    "register",
+    "score_targets",
+    "target_state",
+    "to_grey",
+]

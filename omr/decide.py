@@ -1,0 +1,97 @@
+"""Decisions: raw scores -> target states -> one decision per question.
+
+Pure and cheap, so a store can re-decide every kept score when thresholds
+change. Never a guess: a marginal target or two marks on a single-choice
+question make the question `flagged`, with reasons a person can act on.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Protocol
+
+from omr.reading import QuestionReading, TargetScore, TargetState, TextReading
+from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+# Reasons a question is flagged (stored, shown in review).
+MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
+OVERVOTE = "overvote"  # two or more marks on a single-choice question
+LOW_CONFIDENCE = "low_confidence"  # OCR not sure of a written comment
+NOT_TRANSCRIBED = "not_transcribed"  # written comment, OCR not run
+
+REASON_TEXTS: dict[str, str] = {
+    MARGINAL: "Dấu mờ hoặc không rõ / faint or unclear mark",
+    OVERVOTE: "Đánh dấu nhiều hơn một ô cho câu chọn một / more than one mark on a single-choice question",
+    LOW_CONFIDENCE: "Chữ viết khó đọc, cần người nhập lại / handwriting unclear, needs transcription",
+    NOT_TRANSCRIBED: "Có ý kiến viết tay chưa được đọc / written comment not yet transcribed",
+}
+
+
+class Measure(Protocol):
+    question: str
+    option: str
+    score: float
+
+
+def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
+    """marked (score >= T_mark), marginal (T_empty <= score < T_mark) or empty."""
+    t_empty, t_mark = thresholds.pair(shape)
+    if score >= t_mark:
+        return "marked"
+    if score >= t_empty:
+        return "marginal"
+    return "empty"
+
+
+def _question(question: str, qtype: str, targets: list[TargetScore]) -> QuestionReading:
+    marked = tuple(t.option for t in targets if t.state == "marked")
+    reasons: list[str] = []
+    if qtype == "single" and len(marked) > 1:
+        reasons.append(OVERVOTE)
+    if any(t.state == "marginal" for t in targets):
+        reasons.append(MARGINAL)
+    if reasons:
+        return QuestionReading(question, "flagged", (), tuple(reasons))
+    if marked:
+        return QuestionReading(question, "answered", marked)
+    return QuestionReading(question, "no_answer")
+
+
+def decide(
+    measures: Iterable[Measure],
+    question_types: Mapping[str, str],
+    shapes: Mapping[tuple[str, str], str],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> tuple[tuple[TargetScore, ...], tuple[QuestionReading, ...]]:
+    """Apply `thresholds` to raw `measures` (anything with question, option,
+    score: fresh `TargetMeasure`s or stored `TargetScore`s).
+
+    `question_types` maps question id -> "single" | "multi"; `shapes` maps
+    (question, option) -> "box" | "digit" (see `FormTemplate`). Returns the
+    targets with their states (input order) and one `QuestionReading` per
+    question, in order of first appearance. A question of unknown type is
+    treated as single choice: an overvote then gets flagged, not counted.
+    """
+    targets: list[TargetScore] = []
+    by_question: dict[str, list[TargetScore]] = {}
+    for m in measures:
+        shape = shapes.get((m.question, m.option), "box")
+        state = target_state(m.score, shape, thresholds)
+        ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)))
+        targets.append(ts)
+        by_question.setdefault(m.question, []).append(ts)
+    questions = tuple(
+        _question(q, question_types.get(q, "single"), ts) for q, ts in by_question.items()
+    )
+    return tuple(targets), questions
+
+
+def decide_text(reading: TextReading, ocr_done: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> QuestionReading:
+    """The decision for a text question: no answer when blank; answered when
+    read with confidence; flagged `low_confidence` or `not_transcribed`
+    otherwise (the text itself stays in the `TextReading`)."""
+    if reading.blank:
+        return QuestionReading(reading.question, "no_answer")
+    if not ocr_done:
+        return QuestionReading(reading.question, "flagged", (), (NOT_TRANSCRIBED,))
+    if reading.confidence < thresholds.ocr_min_confidence or not reading.text.strip():
+        return QuestionReading(reading.question, "flagged", (), (LOW_CONFIDENCE,))
+    return QuestionReading(reading.question, "answered")

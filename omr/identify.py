@@ -1,0 +1,88 @@
+"""Identification: the page's QR code -> form, version, page number and serial.
+
+The code is decoded from a small crop warped out of the full-resolution input
+at the QR's expected place (fast, and upright, so no rotation search); when
+that fails the whole input is searched. zxing-cpp is used because it read
+every code on our rendered and degraded pages where OpenCV's QRCodeDetector
+missed some (measured in `benchmarks/read_speed.py`, figures in BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from forms.geometry import BBox
+from forms.identity import PageIdentity, decode_payload
+from omr.failures import failure
+from omr.reading import PageFailure
+from omr.register import Registration, warp_region
+from omr.template import CANON_PX_PER_MM
+
+# White margin taken around the QR's printed box (its quiet zone plus slack
+# for a registration a few px off).
+QR_MARGIN_MM = 4.0
+# Scale of the QR crop: ~8 px/mm gives 5+ px per module for our payloads
+# while staying a small image; never finer than the input itself.
+QR_CROP_PX_PER_MM = 8.0
+# The whole-image fallback searches a copy at most this large.
+FALLBACK_LONG_SIDE_PX = 2400
+
+
+def _decode(image: np.ndarray, *, fast: bool) -> tuple[PageIdentity | None, list[str]]:
+    """The first valid phieu identity among the QR codes in `image`, and every
+    QR text seen (for the failure message)."""
+    results = zxingcpp.read_barcodes(
+        image,
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        try_rotate=not fast,
+        try_downscale=True,
+        try_invert=not fast,
+    )
+    texts = [r.text for r in results]
+    for text in texts:
+        identity = decode_payload(text)
+        if identity is not None:
+            return identity, texts
+    return None, texts
+
+
+def qr_crop(grey: np.ndarray, registration: Registration, qr_bbox_mm: BBox) -> np.ndarray:
+    """The upright QR area of the input (with its quiet zone), from the
+    full-resolution `grey`, at `QR_CROP_PX_PER_MM` (never finer than the input)."""
+    scale = min(QR_CROP_PX_PER_MM, max(CANON_PX_PER_MM, registration.quality.scale_px_per_mm))
+    return warp_region(grey, registration.homography, qr_bbox_mm, scale, QR_MARGIN_MM)
+
+
+def identify(
+    grey: np.ndarray, registration: Registration | None, qr_boxes_mm: Sequence[BBox] = ()
+) -> PageIdentity | PageFailure:
+    """Decode the page's QR code and check its payload (check character
+    included, via `forms.identity.decode_payload`).
+
+    `qr_boxes_mm` are the places the known forms print their QR code
+    (`Catalog.qr_boxes`, usually one); with a `registration` the code is first
+    read from those crops, then from the whole of `grey`. Returns the
+    `PageIdentity` or a falsy `PageFailure("qr_unreadable")` naming what was
+    seen.
+    """
+    if registration is not None:
+        for box in qr_boxes_mm:
+            identity, _ = _decode(qr_crop(grey, registration, box), fast=True)
+            if identity is not None:
+                return identity
+    scale = min(1.0, FALLBACK_LONG_SIDE_PX / max(grey.shape))
+    whole = grey if scale >= 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    identity, texts = _decode(whole, fast=False)
+    if identity is not None:
+        return identity
+    if texts:
+        shown = "; ".join(repr(t[:40]) for t in texts[:2])
+        detail = f"mã QR không phải của phiếu hoặc sai số kiểm tra / not a phieu code or bad check character: {shown}"
+    else:
+        detail = "không thấy mã QR / no QR code found"
+    image = registration.image if registration is not None else None
+    quality = registration.quality if registration is not None else None
+    return failure("qr_unreadable", detail, quality=quality, image=image)

@@ -1,0 +1,255 @@
+"""Registration: corner markers -> orientation -> homography -> the upright page
+at the canonical scale.
+
+The four ArUco markers each have their own id, so every detected corner of every
+marker maps to a known point of the printed page whatever way the sheet was fed;
+a homography fitted to those 12 or 16 points undoes rotation, skew, scale and
+a phone's perspective at once. Markers are found on a downscaled copy (fast:
+a marker stays > 40 px wide) and their corners refined on the full image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from forms.geometry import ARUCO_DICTIONARY, MARKER_IDS, PAGE_SIZE_MM, Corner, marker_bbox
+from omr.failures import failure
+from omr.reading import PageFailure, PageQuality
+from omr.template import CANON_PX_PER_MM, mm_to_px
+
+# Markers are searched on a copy whose long side is at most this: a 14 mm
+# marker is then ~45 px on a full-page scan. A phone photo whose page fills
+# only part of the frame gets a second, full-resolution try.
+DETECT_LONG_SIDE_PX = 1400
+# Mean marker-corner error (after the homography) above which the markers do
+# not form one flat page. A good scan is ~0.1 mm; a phone photo ~0.3 mm.
+MAX_REPROJECTION_MM = 1.2
+# Plausible input scales: 50..1200 dpi.
+MIN_PX_PER_MM, MAX_PX_PER_MM = 2.0, 48.0
+# Input finer than this many times the canonical scale is first area-reduced,
+# so fine noise is averaged rather than sampled.
+PREREDUCE_RATIO = 1.6
+
+_ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registered page: `homography` maps input-image pixels to canonical
+    pixels (mm x `CANON_PX_PER_MM`); `image` is the upright canonical page."""
+
+    homography: np.ndarray = field(repr=False, compare=False)
+    quality: PageQuality
+    image: np.ndarray = field(repr=False, compare=False)
+    markers: dict[Corner, np.ndarray] = field(repr=False, compare=False, default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _marker_points_mm(corner: Corner) -> np.ndarray:
+    """The printed marker's corners in ArUco order (its own TL, TR, BR, BL)."""
+    x, y, w, h = marker_bbox(corner)
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+
+
+def _detector() -> cv2.aruco.ArucoDetector:
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+    # Markers are at least ~1.5% of the image perimeter on any page capture.
+    params.minMarkerPerimeterRate = 0.015
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
+    return cv2.aruco.ArucoDetector(dictionary, params)
+
+
+def _detect(detector: cv2.aruco.ArucoDetector, image: np.ndarray, scale: float) -> dict[Corner, np.ndarray]:
+    """Our markers found in `image`, corners in the coordinates of the image
+    `scale` times larger; a duplicated id keeps its largest instance."""
+    corners, ids, _ = detector.detectMarkers(image)
+    found: dict[Corner, np.ndarray] = {}
+    if ids is None:
+        return found
+    for quad, marker_id in zip(corners, ids.ravel()):
+        corner = _ID_TO_CORNER.get(int(marker_id))
+        if corner is None:
+            continue
+        pts = quad.reshape(4, 2) / scale
+        if corner not in found or cv2.contourArea(pts) > cv2.contourArea(found[corner]):
+            found[corner] = pts
+    return found
+
+
+def detect_markers(grey: np.ndarray) -> dict[Corner, np.ndarray]:
+    """The corner markers visible in `grey`: corner -> its 4 corners (input px,
+    ArUco order), refined to sub-pixel on the full-resolution image."""
+    detector = _detector()
+    long_side = max(grey.shape)
+    scale = min(1.0, DETECT_LONG_SIDE_PX / long_side)
+    if scale < 1.0:
+        small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        found = _detect(detector, small, scale)
+        if len(found) < 4:
+            # A small page in a big photo, or heavy degradation: try full size.
+            for corner, pts in _detect(detector, grey, 1.0).items():
+                found.setdefault(corner, pts)
+    else:
+        found = _detect(detector, grey, 1.0)
+    return {c: _refine(grey, pts) for c, pts in found.items()}
+
+
+def _refine(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+    # A third of a marker cell: the window sees the corner, not the next one.
+    half = int(max(2, min(12, side / 6 / 3)))
+    refined = cv2.cornerSubPix(
+        grey,
+        pts.astype(np.float32).reshape(-1, 1, 2).copy(),
+        (half, half),
+        (-1, -1),
+        (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
+    ).reshape(4, 2)
+    # cornerSubPix can wander off a corner spoiled by blur: keep the detector's
+    # estimate where the refinement moved more than the window.
+    moved = np.linalg.norm(refined - pts, axis=1) > half
+    refined[moved] = pts[moved]
+    return refined
+
+
+def _fit(found: dict[Corner, np.ndarray]) -> tuple[np.ndarray, float]:
+    """Homography input px -> canonical px from the markers in `found`, and
+    the mean marker-corner error in mm."""
+    src = np.concatenate([found[c] for c in found]).astype(np.float32)
+    # Pixel-centre convention: pixel i covers [i - 0.5, i + 0.5], as cv2.resize
+    # (used for the blank template) and the marker detector both assume.
+    dst = np.concatenate([_marker_points_mm(c) for c in found]) * CANON_PX_PER_MM - 0.5
+    homography, _ = cv2.findHomography(src, dst, 0)
+    if homography is None:
+        return np.eye(3), float("inf")
+    mapped = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
+    error = float(np.mean(np.linalg.norm(mapped - dst, axis=1))) / CANON_PX_PER_MM
+    return homography, error
+
+
+def _best_fit(found: dict[Corner, np.ndarray]) -> tuple[np.ndarray, float, dict[Corner, np.ndarray]]:
+    """Fit all markers; if they disagree, drop the one that fits worst (a
+    marker on a folded-over flap) and keep the better of the two fits."""
+    homography, error = _fit(found)
+    if error <= MAX_REPROJECTION_MM or len(found) < 4:
+        return homography, error, found
+    best = (homography, error, found)
+    for drop in found:
+        subset = {c: p for c, p in found.items() if c != drop}
+        h, e = _fit(subset)
+        if e < best[1]:
+            best = (h, e, subset)
+    return best
+
+
+def _orientation(homography: np.ndarray) -> tuple[int, float]:
+    """(rotation in 90° steps clockwise, residual skew in degrees) of the page
+    in the input image."""
+    inverse = np.linalg.inv(homography)
+    w, h = PAGE_SIZE_MM[0] * CANON_PX_PER_MM, PAGE_SIZE_MM[1] * CANON_PX_PER_MM
+    centre = np.array([[[w / 2, h / 2]], [[w / 2, h / 2 - 10 * CANON_PX_PER_MM]]], np.float32)
+    a, b = cv2.perspectiveTransform(centre, inverse).reshape(2, 2)
+    dx, dy = b - a
+    angle = float(np.degrees(np.arctan2(dx, -dy))) % 360.0
+    rotation = int(round(angle / 90.0)) % 4 * 90
+    skew = (angle - rotation + 180.0) % 360.0 - 180.0
+    return rotation, skew
+
+
+def _is_orientation_preserving(homography: np.ndarray) -> bool:
+    h = homography / homography[2, 2]
+    return float(np.linalg.det(h[:2, :2])) > 0
+
+
+def _sharpness(page: np.ndarray) -> float:
+    """Variance of the Laplacian over the marker areas of the registered page:
+    the same printed content on every page, so the figure compares pages."""
+    values = []
+    for corner in MARKER_IDS:
+        x, y, w, h = marker_bbox(corner)
+        x0, y0, x1, y1 = mm_to_px(x - 1), mm_to_px(y - 1), mm_to_px(x + w + 1), mm_to_px(y + h + 1)
+        values.append(cv2.Laplacian(page[y0:y1, x0:x1], cv2.CV_32F).ravel())
+    return float(np.var(np.concatenate(values)))
+
+
+def warp_to_canonical(grey: np.ndarray, homography: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The upright page at the canonical scale (white outside the input)."""
+    size = (mm_to_px(PAGE_SIZE_MM[0]), mm_to_px(PAGE_SIZE_MM[1]))
+    if px_per_mm > PREREDUCE_RATIO * CANON_PX_PER_MM:
+        f = 1.25 * CANON_PX_PER_MM / px_per_mm
+        grey = cv2.resize(grey, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        homography = homography @ np.diag([1 / f, 1 / f, 1.0])
+    return cv2.warpPerspective(
+        grey, homography, size, flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+    )
+
+
+def warp_region(
+    grey: np.ndarray, homography: np.ndarray, bbox_mm: tuple[float, float, float, float],
+    px_per_mm: float, margin_mm: float = 0.0,
+) -> np.ndarray:
+    """The upright area `bbox_mm` (plus `margin_mm` around) of the page, warped
+    from the full-resolution input `grey` at `px_per_mm`, through
+    `homography` (input px -> canonical px). White outside the input."""
+    x, y, w, h = bbox_mm
+    x0, y0 = x - margin_mm, y - margin_mm
+    size = (int(round((w + 2 * margin_mm) * px_per_mm)), int(round((h + 2 * margin_mm) * px_per_mm)))
+    k = px_per_mm / CANON_PX_PER_MM
+    # canonical px -> crop px: rescale, then shift to the crop's origin
+    # (pixel centres at +0.5 in both).
+    to_crop = np.array([
+        [k, 0, 0.5 * k - 0.5 - x0 * px_per_mm],
+        [0, k, 0.5 * k - 0.5 - y0 * px_per_mm],
+        [0, 0, 1],
+    ])
+    return cv2.warpPerspective(
+        grey, to_crop @ homography, size, flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+    )
+
+
+def register(grey: np.ndarray) -> Registration | PageFailure:
+    """Find the corner markers in `grey` (2-D uint8, any dpi, any of the four
+    feed orientations) and register the page.
+
+    Returns a `Registration`, or a falsy `PageFailure` with reason
+    `no_markers` (none of our markers: not a phieu page, or far too degraded),
+    `too_few_markers` (one or two corners visible) or `bad_geometry` (the
+    markers do not form a flat A4 page, or an implausible scale). Three
+    markers suffice (a folded or stapled corner).
+    """
+    found = detect_markers(grey)
+    if not found:
+        return failure("no_markers", f"ảnh {grey.shape[1]}x{grey.shape[0]} px")
+    if len(found) < 3:
+        names = ", ".join(sorted(found))
+        return failure("too_few_markers", f"{len(found)} marker(s) found: {names}")
+    homography, error, used = _best_fit(found)
+    sides = [np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1).mean() for p in used.values()]
+    px_per_mm = float(np.mean(sides)) / float(marker_bbox("tl")[2])
+    if (
+        error > MAX_REPROJECTION_MM
+        or not _is_orientation_preserving(homography)
+        or not MIN_PX_PER_MM <= px_per_mm <= MAX_PX_PER_MM
+    ):
+        return failure(
+            "bad_geometry",
+            f"{len(used)} markers, error {error:.2f} mm, scale {px_per_mm:.1f} px/mm",
+        )
+    rotation, skew = _orientation(homography)
+    page = warp_to_canonical(grey, homography, px_per_mm)
+    quality = PageQuality(
+        markers_found=len(used),
+        rotation=rotation,
+        reprojection_error_mm=round(error, 4),
+        skew_deg=round(skew, 3),
+        scale_px_per_mm=round(px_per_mm, 3),
+        sharpness=round(_sharpness(page), 2),
+    )
+    return Registration(homography, quality, page, used)

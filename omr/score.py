@@ -1,0 +1,200 @@
+"""Scoring: how much NEW ink each target holds. Raw numbers, no thresholds.
+
+For every target, on the registered page:
+
+1. Snap: the printed box or digit is matched (normalised cross-correlation of
+   darkness) within +-`SEARCH_MM` of where the homography puts it; a match too
+   weak to trust (a box blacked out by a fill) borrows the median snap of its
+   trusted neighbours.
+2. Darkness: ``1 - pixel / paper``, the paper level estimated locally (a max
+   filter over ~7 mm of a reduced page, so phone shading cancels), divided by
+   the page's own black (its markers), so a grey low-contrast photo and a crisp
+   scan measure the same pen stroke alike.
+3. New ink: darkness mapped softly to 0..1 between `INK_LO` and `INK_HI` (no
+   hard cut that a re-scan could flip), kept only in connected strokes of at
+   least `MIN_STROKE_MM2` (a speck, a dust dot or JPEG noise does not count),
+   and only where the blank form is white.
+4. Box score: the new-ink fraction of the box interior (inset from the
+   border, so a stroke grazing the border does not count). Digit score: the
+   fraction of `RING_SECTORS` angular sectors of the ring around the digit that
+   hold at least `MIN_SECTOR_MM2` of new ink: a circle covers them all, a tick
+   next to the digit a few, a speck at most one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from forms.geometry import MARKER_IDS, marker_bbox
+from omr.template import (
+    CANON_PX_PER_MM,
+    RING_SECTORS,
+    SEARCH_MM,
+    PageTemplate,
+    TargetTemplate,
+    crop_padded,
+    mm_to_px,
+)
+
+INK_LO, INK_HI = 0.15, 0.45  # normalised darkness: no ink .. full ink
+INK_CORE = 0.25  # darkness that makes a pixel part of a stroke (for its size)
+MIN_STROKE_MM2 = 0.30
+MIN_SECTOR_MM2 = 0.10
+MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
+NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
+BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
+BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
+
+
+@dataclass(frozen=True)
+class TargetMeasure:
+    """One target's raw measurement (see the module docstring)."""
+
+    question: str
+    option: str
+    shape: str
+    score: float
+    offset_mm: tuple[float, float]
+    match: float  # correlation of the snap, -1..1 (nan: no structure to match)
+
+
+def paper_level(page: np.ndarray) -> np.ndarray:
+    """The paper's grey level over the page, at 1/`BACKGROUND_STEP` scale:
+    ink is removed by a max filter wider than any pen stroke or box."""
+    h, w = page.shape
+    small = cv2.resize(page, (w // BACKGROUND_STEP, h // BACKGROUND_STEP), interpolation=cv2.INTER_AREA)
+    kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
+    level = cv2.GaussianBlur(cv2.dilate(small, kernel), (3, 3), 0)
+    return np.maximum(level.astype(np.float32), 1.0)
+
+
+def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
+    """The darkness of solid black on this page, from its printed markers
+    (half black by design): the 75th percentile of the markers' darkness."""
+    values = []
+    for corner in MARKER_IDS:
+        x, y, w, h = marker_bbox(corner)
+        x0, y0, x1, y1 = mm_to_px(x), mm_to_px(y), mm_to_px(x + w), mm_to_px(y + h)
+        crop = page[y0:y1, x0:x1].astype(np.float32)
+        level = paper[min((y0 + y1) // 2 // BACKGROUND_STEP, paper.shape[0] - 1),
+                      min((x0 + x1) // 2 // BACKGROUND_STEP, paper.shape[1] - 1)]
+        values.append(1.0 - crop.ravel() / level)
+    ref = float(np.percentile(np.concatenate(values), 75))
+    # A marker covered by a thumb or out of the frame must not make ink look
+    # darker than it is: the reference is never below a washed-out photo's.
+    return float(np.clip(ref, 0.4, 1.0))
+
+
+def darkness_patch(
+    page: np.ndarray, paper: np.ndarray, x0: int, y0: int, w: int, h: int, ink_ref: float
+) -> np.ndarray:
+    """Normalised darkness 0..1 of the w x h patch of `page` at (x0, y0):
+    ``(1 - pixel / paper) / ink_ref``, the paper level taken at the patch's
+    centre; zero outside the page."""
+    crop = crop_padded(page, x0, y0, w, h).astype(np.float32)
+    inside = x0 >= 0 and y0 >= 0 and x0 + w <= page.shape[1] and y0 + h <= page.shape[0]
+    cy = min(max((y0 + h // 2) // BACKGROUND_STEP, 0), paper.shape[0] - 1)
+    cx = min(max((x0 + w // 2) // BACKGROUND_STEP, 0), paper.shape[1] - 1)
+    dark = (1.0 - crop / paper[cy, cx]) / ink_ref
+    if not inside:
+        valid = np.zeros((h, w), bool)
+        valid[max(0, -y0) : page.shape[0] - y0, max(0, -x0) : page.shape[1] - x0] = True
+        dark[~valid] = 0.0
+    return np.clip(dark, 0.0, 1.0)
+
+
+def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int, float]:
+    """Offset (dx, dy) in px of the best match of the printed patch in
+    `window` (which extends `radius` px around the patch), and its score."""
+    printed = tt.printed
+    if float(printed.std()) < 1e-3:
+        return 0, 0, float("nan")
+    result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
+    # A slight preference for small offsets breaks ties on flat maps.
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    result = result - 0.02 * (xx**2 + yy**2) / max(radius, 1) ** 2
+    _, peak, _, loc = cv2.minMaxLoc(result)
+    return loc[0] - radius, loc[1] - radius, float(peak)
+
+
+def new_ink(dark: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Soft new ink 0..1 per pixel of a darkness patch: only pixels of strokes
+    of at least `MIN_STROKE_MM2` (and their rim), only inside `region`."""
+    core = (dark >= INK_CORE).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
+    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    big = stats[:, cv2.CC_STAT_AREA] >= min_px
+    big[0] = False
+    keep = big[labels]
+    # Soft edges of kept strokes count too (their anti-aliased rim).
+    keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    soft = np.clip((dark - INK_LO) / (INK_HI - INK_LO), 0.0, 1.0)
+    return soft * (keep & region)
+
+
+def _score(tt: TargetTemplate, ink: np.ndarray) -> float:
+    if tt.region_px == 0:
+        return 0.0
+    if tt.target.shape == "digit":
+        mask = tt.sector >= 0
+        per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
+        covered = per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2
+        return float(covered.mean())
+    return float(ink.sum() / tt.region_px)
+
+
+def _trusted_offsets(
+    templates: Sequence[TargetTemplate], snaps: list[tuple[int, int, float]]
+) -> list[tuple[int, int]]:
+    """Each target's offset: its own if trusted, else the median of trusted
+    neighbours' within `NEIGHBOUR_MM`, else none."""
+    centres = np.array([(t.x0 + t.shape[1] / 2, t.y0 + t.shape[0] / 2) for t in templates])
+    trusted = np.array([s[2] >= MATCH_TRUST for s in snaps], bool)
+    offsets = np.array([(s[0], s[1]) for s in snaps], float).reshape(-1, 2)
+    out: list[tuple[int, int]] = []
+    reach = NEIGHBOUR_MM * CANON_PX_PER_MM
+    for i, (dx, dy, _) in enumerate(snaps):
+        if trusted[i]:
+            out.append((dx, dy))
+            continue
+        near = trusted & (np.linalg.norm(centres - centres[i], axis=1) <= reach)
+        if near.any():
+            mx, my = np.median(offsets[near], axis=0)
+            out.append((int(round(mx)), int(round(my))))
+        else:
+            out.append((0, 0))
+    return out
+
+
+def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasure, ...]:
+    """Measure every target of `template` on the registered canonical `page`
+    (2-D uint8 from `omr.register`). Returns raw scores in template order; no
+    threshold is applied here (`omr.decide` does that)."""
+    paper = paper_level(page)
+    ink_ref = ink_reference(page, paper)
+    radius = mm_to_px(SEARCH_MM)
+    windows, snaps = [], []
+    for tt in template.targets:
+        h, w = tt.shape
+        window = darkness_patch(page, paper, tt.x0 - radius, tt.y0 - radius, w + 2 * radius, h + 2 * radius, ink_ref)
+        windows.append(window)
+        snaps.append(_snap(window, tt, radius))
+    offsets = _trusted_offsets(template.targets, snaps) if template.targets else []
+    out = []
+    for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
+        h, w = tt.shape
+        dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
+        out.append(
+            TargetMeasure(
+                question=tt.target.question,
+                option=tt.target.option,
+                shape=tt.target.shape,
+                score=round(_score(tt, new_ink(dark, tt.region)), 4),
+                offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
+                match=round(match, 3),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,278 @@
+"""What the reader precomputes once per form: the blank page's ink, and for every
+target its matching patch and the region whose new ink is measured.
+
+Everything is at the canonical working scale `CANON_PX_PER_MM` (the registered
+page is warped to it), built from `forms` geometry and the blank rasters the
+caller renders (`forms.render.render_page_images`), so no coordinate is
+invented here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import cv2
+import numpy as np
+
+from forms.geometry import PAGE_SIZE_MM, BBox, PageGeometry, Target, TextField
+from forms.model import Form
+
+# 6 px/mm (152 dpi): a 0.3 mm pencil stroke is ~2 px wide, a 5 mm box 30 px,
+# and the whole A4 page 1260x1782 px, cheap to warp and to score.
+CANON_PX_PER_MM = 6.0
+
+# Blank-form pixels darker than this (darkness 0..1) are printed ink.
+PRINT_DARKNESS = 0.25
+# Printed ink is grown by this much before it is excluded from new ink, so a
+# registration residue of a pixel or two does not turn the printed box line
+# into "new ink".
+PRINT_GUARD_MM = 0.35
+# The box interior that counts starts this far inside the printed border: a
+# stroke from the neighbouring box grazing the border does not reach it.
+BOX_INSET_MM = 0.6
+# Padding of a box's patch around its printed square (room for snapping).
+BOX_PAD_MM = 1.0
+# Ring around a printed digit: from a fraction of the digit's size (a tight
+# circle touches the digit) out to at most this far from the digit's centre,
+# and never past half-way to the nearest other target.
+RING_INNER_FACTOR = 0.45
+RING_OUTER_MAX_MM = 3.8
+RING_SECTORS = 16
+# Local search radius of the snap (a homography is off by a few px).
+SEARCH_MM = 1.2
+
+
+def mm_to_px(value_mm: float) -> int:
+    """A length in mm as a whole number of canonical pixels."""
+    return int(round(value_mm * CANON_PX_PER_MM))
+
+
+@dataclass(frozen=True)
+class TargetTemplate:
+    """One target at the canonical scale.
+
+    `x0, y0` is the top-left (canonical px) of the target's patch on the blank
+    page; `printed` is the blank's darkness in the patch (what the snap
+    matches), `region` the pixels whose new ink counts (printed ink excluded),
+    and `sector` each region pixel's angular sector around a digit (-1 outside;
+    all -1 for a box).
+    """
+
+    target: Target
+    x0: int
+    y0: int
+    printed: np.ndarray = field(repr=False, compare=False)
+    region: np.ndarray = field(repr=False, compare=False)
+    sector: np.ndarray = field(repr=False, compare=False)
+    region_px: int = 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.printed.shape  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class TextTemplate:
+    """A text field at the canonical scale: its rectangle and the printed ink
+    (ruled lines, the field's frame) to ignore inside it."""
+
+    field: TextField
+    x0: int
+    y0: int
+    printed_mask: np.ndarray = field(repr=False, compare=False)
+    region: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PageTemplate:
+    """One printed page of a form, ready for reading."""
+
+    geometry: PageGeometry
+    targets: tuple[TargetTemplate, ...]
+    texts: tuple[TextTemplate, ...]
+    blank: np.ndarray = field(repr=False, compare=False)  # canonical grey blank page
+
+
+@dataclass(frozen=True)
+class FormTemplate:
+    """A form with every page precomputed; built once, used for every sheet."""
+
+    form: Form
+    pages: Mapping[int, PageTemplate]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.form.id, self.form.version)
+
+    def target_shapes(self) -> dict[tuple[str, str], str]:
+        """(question, option) -> "box" | "digit", over all pages."""
+        return {
+            (tt.target.question, tt.target.option): tt.target.shape
+            for page in self.pages.values()
+            for tt in page.targets
+        }
+
+    def question_types(self) -> dict[str, str]:
+        """Question id -> "single" | "multi" | "text"."""
+        return {q.id: q.type for q in self.form.questions()}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The forms a survey knows, keyed by (form id, version)."""
+
+    templates: Mapping[tuple[str, int], FormTemplate]
+
+    @classmethod
+    def of(cls, templates: Iterable[FormTemplate]) -> "Catalog":
+        """A catalog of `templates` (a later duplicate key replaces an earlier one)."""
+        return cls({t.key: t for t in templates})
+
+    def get(self, form_id: str, version: int) -> FormTemplate | None:
+        return self.templates.get((form_id, version))
+
+    def qr_boxes(self) -> tuple[BBox, ...]:
+        """Every distinct place a known page prints its QR code (usually one)."""
+        boxes = {
+            page.geometry.qr_bbox_mm
+            for t in self.templates.values()
+            for page in t.pages.values()
+        }
+        return tuple(sorted(boxes))
+
+    def describe(self) -> str:
+        """The known forms as "id v1, id v2", for messages."""
+        return ", ".join(f"{k[0]} v{k[1]}" for k in sorted(self.templates)) or "(none)"
+
+
+def canonical_blank(raster: np.ndarray) -> np.ndarray:
+    """A blank page raster (grey or BGR, any dpi, A4 portrait) resampled to the
+    canonical scale. The raster must cover the whole page."""
+    grey = raster if raster.ndim == 2 else cv2.cvtColor(raster, cv2.COLOR_BGR2GRAY)
+    size = (mm_to_px(PAGE_SIZE_MM[0]), mm_to_px(PAGE_SIZE_MM[1]))
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def _printed_mask(blank: np.ndarray) -> np.ndarray:
+    darkness = 1.0 - blank.astype(np.float32) / 255.0
+    mask = (darkness > PRINT_DARKNESS).astype(np.uint8)
+    k = 2 * mm_to_px(PRINT_GUARD_MM) + 1
+    return cv2.dilate(mask, np.ones((k, k), np.uint8)).astype(bool)
+
+
+def crop_padded(a: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """a[y0:y0+h, x0:x0+w] with zero padding outside the array."""
+    out = np.zeros((h, w), a.dtype)
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(a.shape[0], y0 + h), min(a.shape[1], x0 + w)
+    if ye > ys and xe > xs:
+        out[ys - y0 : ye - y0, xs - x0 : xe - x0] = a[ys:ye, xs:xe]
+    return out
+
+
+def _centre(bbox: BBox) -> tuple[float, float]:
+    return bbox[0] + bbox[2] / 2, bbox[1] + bbox[3] / 2
+
+
+def _ring_outer_mm(target: Target, others: Sequence[Target]) -> float:
+    cx, cy = _centre(target.bbox_mm)
+    dists = [
+        np.hypot(*(np.subtract(_centre(o.bbox_mm), (cx, cy))))
+        for o in others
+        if o is not target
+    ]
+    nearest = min(dists) if dists else 2 * RING_OUTER_MAX_MM
+    return min(RING_OUTER_MAX_MM, nearest / 2)
+
+
+def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> TargetTemplate:
+    x, y, w, h = target.bbox_mm
+    pad = BOX_PAD_MM
+    x0, y0 = mm_to_px(x - pad), mm_to_px(y - pad)
+    pw, ph = mm_to_px(w + 2 * pad), mm_to_px(h + 2 * pad)
+    region = np.zeros((ph, pw), bool)
+    inset = mm_to_px(pad + BOX_INSET_MM)
+    region[inset : ph - inset, inset : pw - inset] = True
+    region &= ~crop_padded(printed, x0, y0, pw, ph)
+    return TargetTemplate(
+        target, x0, y0,
+        printed=crop_padded(darkness, x0, y0, pw, ph),
+        region=region,
+        sector=np.full((ph, pw), -1, np.int8),
+        region_px=int(region.sum()),
+    )
+
+
+def _digit_template(
+    target: Target, darkness: np.ndarray, printed: np.ndarray, others: Sequence[Target]
+) -> TargetTemplate:
+    cx, cy = _centre(target.bbox_mm)
+    r_in = RING_INNER_FACTOR * max(target.bbox_mm[2], target.bbox_mm[3])
+    r_out = max(_ring_outer_mm(target, others), r_in + 1.0)
+    half = r_out + 0.3
+    x0, y0 = mm_to_px(cx - half), mm_to_px(cy - half)
+    side = mm_to_px(2 * half)
+    ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
+    dx = (xs + x0 + 0.5) / CANON_PX_PER_MM - cx
+    dy = (ys + y0 + 0.5) / CANON_PX_PER_MM - cy
+    r = np.hypot(dx, dy)
+    region = (r >= r_in) & (r <= r_out) & ~crop_padded(printed, x0, y0, side, side)
+    angle = (np.arctan2(dy, dx) + np.pi) / (2 * np.pi)
+    sector = np.minimum((angle * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
+    sector[~region] = -1
+    return TargetTemplate(
+        target, x0, y0,
+        printed=crop_padded(darkness, x0, y0, side, side),
+        region=region,
+        sector=sector,
+        region_px=int(region.sum()),
+    )
+
+
+def _text_template(tf: TextField, printed: np.ndarray) -> TextTemplate:
+    x, y, w, h = tf.bbox_mm
+    x0, y0, pw, ph = mm_to_px(x), mm_to_px(y), mm_to_px(w), mm_to_px(h)
+    mask = crop_padded(printed, x0, y0, pw, ph)
+    region = np.zeros((ph, pw), bool)
+    inset = mm_to_px(BOX_INSET_MM)
+    region[inset : ph - inset, inset : pw - inset] = True
+    return TextTemplate(tf, x0, y0, printed_mask=mask, region=region & ~mask)
+
+
+def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTemplate:
+    """Precompute one page from its geometry and its blank raster (any dpi)."""
+    blank = canonical_blank(blank_raster)
+    darkness = 1.0 - blank.astype(np.float32) / 255.0
+    printed = _printed_mask(blank)
+    targets = tuple(
+        _digit_template(t, darkness, printed, geometry.targets)
+        if t.shape == "digit"
+        else _box_template(t, darkness, printed)
+        for t in geometry.targets
+    )
+    texts = tuple(_text_template(tf, printed) for tf in geometry.text_fields)
+    return PageTemplate(geometry, targets, texts, blank)
+
+
+def prepare_template(
+    form: Form, page_geometries: Sequence[PageGeometry], blank_pages: Sequence[np.ndarray]
+) -> FormTemplate:
+    """Everything the reader needs about `form`, computed once.
+
+    Parameters
+    ----------
+    form:
+        The validated form (question types decide overvotes).
+    page_geometries:
+        One `PageGeometry` per printed page, from `forms.layout`.
+    blank_pages:
+        The blank rasters of the same pages, in the same order (grey or BGR,
+        any dpi, e.g. `forms.render.render_page_images(form, 150, serial)`).
+    """
+    if len(page_geometries) != len(blank_pages):
+        raise ValueError(
+            f"form {form.id!r}: {len(page_geometries)} page geometries but "
+            f"{len(blank_pages)} blank rasters"
+        )
+    pages = {g.page: prepare_page(g, b) for g, b in zip(page_geometries, blank_pages)}
+    return FormTemplate(form, pages)
