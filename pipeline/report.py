@@ -21,7 +21,7 @@ from forms.model import Form, Question
 from pipeline.report_charts import distribution_chart, rate_chart
 from pipeline.tally import (
     ALL_GROUP, NO_ANSWER, TO_REVIEW, IndexRow, TallyResult, is_scale_question, period_label,
-    period_value, quarter_bounds, tally,
+    period_value, quarter_bounds, scan_day, tally,
 )
 
 # A comment's OCR text is shown with its image when the store flagged it, or when Tesseract's
@@ -224,14 +224,13 @@ def _in_range(responses: pd.DataFrame, result: TallyResult) -> pd.Series:
     """Rows of `responses` inside the tally's date filter (rejected ones included)."""
     if result.date_from is None and result.date_to is None:
         return pd.Series(True, index=responses.index)
-    stamps = pd.to_datetime(responses["scanned_at"], errors="coerce", format="mixed")
-    days = stamps.dt.date
-    keep = stamps.notna()
-    if result.date_from is not None:
-        keep &= days >= result.date_from
-    if result.date_to is not None:
-        keep &= days <= result.date_to
-    return keep.fillna(False).astype(bool)
+    start, end = result.date_from or dt.date.min, result.date_to or dt.date.max
+
+    def inside(value: object) -> bool:
+        day = scan_day(value)
+        return day is not None and start <= day <= end
+
+    return responses["scanned_at"].map(inside).astype(bool)
 
 
 def _tallied_serials(responses: pd.DataFrame, result: TallyResult) -> frozenset[str]:
@@ -243,11 +242,11 @@ def _period_text(result: TallyResult, responses: pd.DataFrame, serials: frozense
     start, end = result.date_from, result.date_to
     if start is None or end is None:
         chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
-        stamps = pd.to_datetime(chosen["scanned_at"], errors="coerce", format="mixed").dropna()
-        if stamps.empty:
+        days = [d for d in chosen["scanned_at"].map(scan_day) if d is not None]
+        if not days:
             return "(chưa rõ thời gian quét)"
-        start = start or stamps.min().date()
-        end = end or stamps.max().date()
+        start = start or min(days)
+        end = end or max(days)
     quarter = period_value(start, "quarter")
     if period_value(end, "quarter") == quarter:
         first, last = quarter_bounds(quarter)
@@ -375,12 +374,14 @@ def _other_tables(form: Form, result: TallyResult) -> tuple[OptionTable, ...]:
 # --- comments ------------------------------------------------------------------------
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
 def _truthy(value: object) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "x", "flagged")
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return bool(value)
+    return False if _missing(value) else bool(value)
 
 
 def _crop_png(path_text: object, base_dir: Path) -> bytes | None:
@@ -408,11 +409,11 @@ def _comments(
     items = []
     for record in comments.to_dict("records"):
         serial = _serial_text(record.get("serial", ""))
-        if serial not in serials:
+        if serial not in serials or str(record.get("form", form.id)) != form.id:
             continue
-        text = "" if pd.isna(record.get("text")) else str(record.get("text")).strip()
+        text = "" if _missing(record.get("text")) else str(record.get("text")).strip()
         confidence = record.get("confidence")
-        confidence = None if confidence is None or pd.isna(confidence) else float(confidence)
+        confidence = None if _missing(confidence) else float(confidence)
         flagged = _truthy(record.get("flagged"))
         if not text and not flagged:
             continue

@@ -49,6 +49,7 @@ LABEL_TO_REVIEW = "Chờ xem lại / To review"
 LABEL_UNDATED = "Không rõ ngày quét / Scan date unknown"
 LABEL_OVERALL = "Chỉ số hài lòng chung / Overall satisfaction index"
 ROMAN_QUARTERS = ("I", "II", "III", "IV")
+OFFICE_TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam: UTC+7 all year
 
 
 # --- result types --------------------------------------------------------------------
@@ -397,7 +398,7 @@ def _grouping(form: Form, by: str | None, period: str | None) -> Grouping:
 
 
 def _is_empty(value: object) -> bool:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
@@ -432,7 +433,7 @@ def _sheets(form: Form, frame: pd.DataFrame, questions: tuple[Question, ...]) ->
         answers = {q.id: _codes(form, q, serial, record[q.id]) for q in questions}
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
-                   _scan_date(record["scanned_at"]), answers)
+                   scan_day(record["scanned_at"]), answers)
         )
     return out
 
@@ -456,17 +457,23 @@ def _codes(form: Form, question: Question, serial: str, value: object) -> tuple[
     return codes
 
 
-def _scan_date(value: object) -> dt.date | None:
+def scan_day(value: object) -> dt.date | None:
+    """The office's calendar day of a `scanned_at` value, or None when it is empty or not a
+    date. Times with a zone (the store writes UTC) are moved to Vietnam's time (UTC+7, no
+    summer time) first, so a sheet scanned at 06:30 on 1 October counts in October."""
     if _is_empty(value):
         return None
-    if isinstance(value, (dt.datetime, pd.Timestamp)):
-        return value.date()
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     try:
-        return pd.Timestamp(str(value).strip()).date()
+        stamp = pd.Timestamp(value if isinstance(value, dt.datetime) else str(value).strip())
     except (ValueError, TypeError):
         return None
+    if stamp is pd.NaT:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(OFFICE_TIMEZONE)
+    return stamp.date()
 
 
 # --- filtering and grouping ----------------------------------------------------------

@@ -201,3 +201,20 @@ def test_quarter_bounds():
     assert quarter_bounds("Q4/2026") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
     with pytest.raises(BadInput):
         quarter_bounds("2026-Q5")
+
+
+def test_store_dtypes_give_the_same_tally():
+    """responses_frame gives int serials and pandas' `string` dtype (missing = pd.NA)."""
+    plain = known_frame()
+    typed = plain.astype({c: "string" for c in plain.columns if c != "serial"})
+    typed["serial"] = typed["serial"].astype("int64")
+    typed.loc[1, "tc2"] = pd.NA
+    assert tally(mini_form(), typed).tally_frame().equals(tally(mini_form(), plain).tally_frame())
+
+
+def test_scan_dates_in_utc_count_on_the_office_day():
+    late = known_frame()
+    late.loc[0, "scanned_at"] = "2026-09-30T23:30:00+00:00"  # 06:30 on 1 October in Hà Nội
+    result = tally(mini_form(), late, period="quarter")
+    assert result.group_label("2026-Q4") == "Quý IV/2026"
+    assert [g.sheets for g in result.groups if g.value == "2026-Q4"] == [3]
