@@ -1,0 +1,195 @@
+"""The store as tables: responses, pages and comments (DESIGN.md "Exports").
+
+`responses_frame`, `pages_frame` and `comments_frame` return pandas DataFrames (the tally
+and report build on them); `write_frame` writes one as CSV (UTF-8 with BOM, so Excel on
+Vietnamese Windows shows the diacritics) or `.xlsx`. A person's answer (source `person`)
+wins over the machine's reading; neither is ever overwritten.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from forms.errors import BadInput
+from pipeline import schema
+from pipeline.store import Store
+
+RESPONSES_META = ("serial", "status", "flagged")
+EXTRA_META = ("batch", "scanned_at")  # in responses_frame, not in responses.csv
+PAGES_COLUMNS = ("source", "page", "status", "form", "serial", "reason")
+COMMENTS_COLUMNS = ("serial", "question", "text", "confidence", "crop", "flagged")
+
+
+def _iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite gives back naive datetimes; the store writes UTC
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat(timespec="seconds")
+
+
+def _answers(conn: sa.Connection, sheet_ids: sa.Select) -> dict[tuple[int, str], str]:
+    """(sheet id, question) -> value, a person's answer winning over the machine's."""
+    a = schema.answers
+    rows = conn.execute(
+        sa.select(a.c.sheet_id, a.c.question, a.c.source, a.c.value, a.c.status)
+        .where(a.c.sheet_id.in_(sheet_ids))
+    ).all()
+    out: dict[tuple[int, str], str] = {}
+    for sheet_id, question, source, value, status in sorted(rows, key=lambda r: r.source != "person"):
+        key = (sheet_id, question)
+        if key in out:
+            continue  # the person's row came first
+        out[key] = value if status in ("answered", "flagged") else ""
+    return out
+
+
+def _open_question_flags(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int, set[str]]:
+    f = schema.flags
+    rows = conn.execute(
+        sa.select(f.c.sheet_id, f.c.question).where(
+            f.c.sheet_id.in_(sheet_ids), f.c.status == "open", f.c.question.is_not(None)
+        )
+    ).all()
+    out: dict[int, set[str]] = {}
+    for sheet_id, question in rows:
+        out.setdefault(sheet_id, set()).add(question)
+    return out
+
+
+def responses_frame(store: Store, form: Any) -> pd.DataFrame:
+    """One row per sheet of `form` (a `forms.model.Form`; sheets of its id and version).
+
+    Columns: `serial`, `status`, `flagged` (question ids with an open flag, `|`-joined, in
+    form order), `batch` (the batch that first saw the sheet), `scanned_at` (ISO 8601,
+    UTC, when the sheet was first scanned), then one column per question id in form
+    order: option code(s) `|`-joined, "" for no answer or an undecided flag, the text for
+    a text question (a person's transcription if any, else the OCR text). Sorted by serial.
+    """
+    questions = [q.id for q in form.questions()]
+    s, b = schema.sheets, schema.batches
+    where = sa.and_(s.c.form == form.id, s.c.version == form.version)
+    sheet_ids = sa.select(s.c.id).where(where)
+    with store.engine.connect() as conn:
+        sheets = conn.execute(
+            sa.select(s.c.id, s.c.serial, s.c.status, b.c.name, s.c.first_scanned_at)
+            .join(b, b.c.id == s.c.batch_id)
+            .where(where)
+            .order_by(s.c.serial)
+        ).all()
+        answers = _answers(conn, sheet_ids)
+        flagged = _open_question_flags(conn, sheet_ids)
+    records = []
+    for sheet_id, serial, status, batch, scanned_at in sheets:
+        waiting = flagged.get(sheet_id, set())
+        record = {
+            "serial": int(serial),
+            "status": status,
+            "flagged": "|".join(q for q in questions if q in waiting),
+            "batch": batch,
+            "scanned_at": _iso(scanned_at),
+        }
+        for q in questions:
+            record[q] = answers.get((sheet_id, q), "")
+        records.append(record)
+    columns = [*RESPONSES_META, *EXTRA_META, *questions]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    return frame.astype({"serial": "int64"} | {c: "string" for c in columns if c != "serial"})
+
+
+def pages_frame(store: Store) -> pd.DataFrame:
+    """One row per input page, in input order (file as first stored, then page).
+
+    Columns `source` (the file's path), `page` (1-based in the file), `status`, `form`,
+    `serial`, `reason` as in pages.csv, then `message` (what a clerk can do), `batch` and
+    `image` (the stored page image, relative to the workspace) for other users.
+    """
+    p, src, b = schema.pages, schema.sources, schema.batches
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(src.c.path, p.c.page_index, p.c.status, p.c.form, p.c.serial,
+                      p.c.reason, p.c.message, b.c.name, p.c.image_path)
+            .join(src, src.c.id == p.c.source_id)
+            .join(b, b.c.id == src.c.batch_id)
+            .order_by(src.c.id, p.c.page_index)
+        ).all()
+    columns = [*PAGES_COLUMNS, "message", "batch", "image"]
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+    frame["serial"] = frame["serial"].astype("Int64")
+    frame["form"] = frame["form"].fillna("")
+    frame["image"] = frame["image"].fillna("")
+    return frame
+
+
+def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
+    """Every written comment (blank fields left out) of a counted copy of a sheet.
+
+    Columns `serial`, `question`, `text` (a person's transcription if any, else the OCR
+    text), `confidence` (Tesseract's, 0..100), `crop` (the crop image's path: absolute
+    when `root`, the workspace, is given, else relative to it) and `flagged` (True while
+    the text waits for a person), then `form` and `status` (the sheet's).
+    """
+    c, p, s, a, f = schema.comments, schema.pages, schema.sheets, schema.answers, schema.flags
+    person = (
+        sa.select(a.c.value)
+        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == "person")
+        .scalar_subquery()
+    )
+    open_flag = (
+        sa.select(sa.func.count())
+        .select_from(f)
+        .where(f.c.sheet_id == c.c.sheet_id, f.c.question == c.c.question, f.c.status == "open")
+        .scalar_subquery()
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(s.c.serial, c.c.question, sa.func.coalesce(person, c.c.text),
+                      c.c.confidence, c.c.crop_path, open_flag, s.c.form, s.c.status)
+            .join(p, p.c.id == c.c.page_id)
+            .join(s, s.c.id == c.c.sheet_id)
+            .where(p.c.status == "read", c.c.blank == sa.false())
+            .order_by(s.c.form, s.c.serial, c.c.question)
+        ).all()
+    records = []
+    for serial, question, text, confidence, crop, n_open, form, status in rows:
+        if crop and root is not None:
+            crop = str(Path(root) / crop)
+        records.append((int(serial), question, text, round(float(confidence), 1),
+                        crop or "", bool(n_open), form, status))
+    return pd.DataFrame.from_records(records, columns=[*COMMENTS_COLUMNS, "form", "status"])
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path`: `.xlsx` as an Excel workbook, anything else as CSV in
+    UTF-8 with BOM. Raises `BadInput` when the folder does not exist."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise BadInput(
+            f"Không có thư mục / folder does not exist: {path.parent}",
+            "create it first or choose another output path",
+        )
+    if path.suffix.lower() == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def responses_csv_frame(store: Store, form: Any) -> pd.DataFrame:
+    """`responses_frame` with exactly DESIGN.md's responses.csv columns."""
+    frame = responses_frame(store, form)
+    return frame.drop(columns=list(EXTRA_META))
+
+
+def pages_csv_frame(store: Store) -> pd.DataFrame:
+    """`pages_frame` with exactly DESIGN.md's pages.csv columns."""
+    return pages_frame(store)[list(PAGES_COLUMNS)]
+
+
+def comments_csv_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
+    """`comments_frame` with exactly the comments.csv columns."""
+    return comments_frame(store, root)[list(COMMENTS_COLUMNS)]

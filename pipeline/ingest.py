@@ -1,0 +1,238 @@
+"""Input files -> sources -> pages, one page at a time.
+
+A *source* is one input file, known by its SHA-256. Its pages are loaded lazily and
+individually: a PDF page is rasterised by `pdftoppm` for that page alone (never the
+whole file in memory), a multipage TIFF is read frame by frame, a JPEG/PNG is one page.
+
+Bad input is a value, not a crash: `count_pages` and `load_page` report an
+`IngestProblem` (reason + a message a clerk can act on) and the batch goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from forms.errors import BadInput
+
+SourceKind = Literal["pdf", "tiff", "image"]
+
+# Extensions taken from folders. Files named explicitly are always taken (and a file
+# that is not a scan then shows in pages.csv as `not_an_image`); inside folders other
+# files (Thumbs.db, notes) are left out and listed in a message.
+SCAN_EXTENSIONS = frozenset(
+    {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"}
+)
+
+# Reasons a page could not be loaded (before any reading), as stored in pages.reason.
+IngestReason = Literal[
+    "empty_file",
+    "corrupt_pdf",
+    "encrypted_pdf",
+    "not_an_image",
+    "unreadable_frame",
+    "unreadable_file",
+    "reader_error",  # the reader raised on this page (a bug): kept as a failed page
+]
+
+PDFTOPPM_TIMEOUT_S = 120  # a single page; a hung poppler must not stall the batch
+
+
+@dataclass(frozen=True)
+class IngestProblem:
+    """Why a file or one of its pages could not be loaded. Falsy."""
+
+    reason: IngestReason
+    message: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An input file: where it is, what it looks like, and its content hash."""
+
+    path: Path
+    kind: SourceKind
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """The files to scan (sorted, folders expanded) and the folder files left out."""
+
+    files: tuple[Path, ...]
+    skipped: tuple[Path, ...]
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Expanded:
+    """Files named in `paths`, with folders expanded recursively; sorted, no repeats.
+
+    Raises `BadInput` for a path that does not exist and when no file is found at all.
+    """
+    files: list[Path] = []
+    skipped: list[Path] = []
+    given = [Path(p) for p in paths]
+    for path in given:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if hidden or child.suffix.lower() not in SCAN_EXTENSIONS:
+                    skipped.append(child)
+                else:
+                    files.append(child)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise BadInput(
+                f"Không tìm thấy / not found: {path}",
+                "check the path; give files or folders of scans (PDF, TIFF, JPEG, PNG)",
+            )
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    if not unique:
+        where = ", ".join(str(p) for p in given) or "(nothing given)"
+        raise BadInput(
+            f"Không có tệp quét nào / no scan files in {where}",
+            "give PDF, TIFF, JPEG or PNG files, or folders holding them",
+        )
+    return Expanded(files=tuple(unique), skipped=tuple(skipped))
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """The SHA-256 (hex) and size in bytes of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _kind_from_head(head: bytes) -> SourceKind:
+    # By content, not by name: scanners and people misname files.
+    if head.startswith(b"%PDF") or b"%PDF" in head[:1024]:
+        return "pdf"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    return "image"
+
+
+def probe(path: Path) -> SourceFile:
+    """Hash `path` and tell its kind from its first bytes."""
+    sha, size = sha256_file(path)
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    return SourceFile(path=Path(path), kind=_kind_from_head(head), sha256=sha, size=size)
+
+
+def _pdf_problem(path: Path, stderr: str) -> IngestProblem:
+    if "password" in stderr.lower() or "encrypt" in stderr.lower():
+        return IngestProblem(
+            "encrypted_pdf",
+            f"{path.name}: PDF có mật khẩu / the PDF is password-protected — "
+            "xuất lại từ máy quét không đặt mật khẩu / export it again without a password",
+        )
+    first = next((line for line in stderr.splitlines() if line.strip()), "no detail")
+    return IngestProblem(
+        "corrupt_pdf",
+        f"{path.name}: PDF hỏng / the PDF is damaged ({first.strip()}) — "
+        "quét lại hoặc sao chép lại tệp / scan or copy the file again",
+    )
+
+
+def count_pages(source: SourceFile) -> int | IngestProblem:
+    """How many pages `source` has, or why it has none that can be read."""
+    path = source.path
+    if source.size == 0:
+        return IngestProblem(
+            "empty_file",
+            f"{path.name}: tệp rỗng (0 byte) / the file is empty — "
+            "sao chép lại từ máy quét / copy it from the scanner again",
+        )
+    if source.kind == "pdf":
+        proc = subprocess.run(
+            ["pdfinfo", str(path)], capture_output=True, text=True, errors="replace"
+        )
+        match = re.search(r"^Pages:\s+(\d+)", proc.stdout, re.MULTILINE)
+        if proc.returncode != 0 or not match or int(match.group(1)) == 0:
+            return _pdf_problem(path, proc.stderr or "no pages")
+        return int(match.group(1))
+    try:
+        with Image.open(path) as img:
+            return int(getattr(img, "n_frames", 1))
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return _not_an_image(path)
+
+
+def _not_an_image(path: Path) -> IngestProblem:
+    return IngestProblem(
+        "not_an_image",
+        f"{path.name}: không phải ảnh hay PDF / not an image or a PDF — "
+        "chỉ đưa vào tệp quét (PDF, TIFF, JPEG, PNG) / give only scans",
+    )
+
+
+def load_page(source_path: Path, kind: SourceKind, index: int, dpi: int) -> np.ndarray | IngestProblem:
+    """Page `index` (1-based) of a source as a grey uint8 array, or why it cannot be loaded.
+
+    PDFs are rasterised at `dpi`; images keep their own resolution.
+    """
+    path = Path(source_path)
+    if kind == "pdf":
+        return _load_pdf_page(path, index, dpi)
+    if kind == "tiff":
+        return _load_tiff_frame(path, index)
+    data = path.read_bytes()
+    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if grey is None:
+        # OpenCV lacks some formats Pillow reads (and vice versa).
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                grey = np.asarray(img.convert("L"))
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            return _not_an_image(path)
+    return grey
+
+
+def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProblem:
+    # pdftoppm writes the one page as PGM to stdout when no output root is given.
+    cmd = ["pdftoppm", "-f", str(index), "-l", str(index), "-r", str(dpi), "-gray", str(path)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return IngestProblem(
+            "corrupt_pdf",
+            f"{path.name} trang/page {index}: không dựng được ảnh trong {PDFTOPPM_TIMEOUT_S} s "
+            "/ rasterising timed out — quét lại trang này / scan this page again",
+        )
+    grey = None
+    if proc.stdout:
+        grey = cv2.imdecode(np.frombuffer(proc.stdout, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if proc.returncode != 0 or grey is None:
+        problem = _pdf_problem(path, proc.stderr.decode("utf-8", "replace"))
+        return IngestProblem(problem.reason, f"trang/page {index}: {problem.message}")
+    return grey
+
+
+def _load_tiff_frame(path: Path, index: int) -> np.ndarray | IngestProblem:
+    try:
+        with Image.open(path) as img:
+            img.seek(index - 1)
+            return np.asarray(img.convert("L"))
+    except (OSError, ValueError, EOFError, SyntaxError) as err:
+        return IngestProblem(
+            "unreadable_frame",
+            f"{path.name} trang/page {index}: khung TIFF hỏng / TIFF frame unreadable ({err}) — "
+            "quét lại trang này / scan this page again",
+        )

@@ -1,0 +1,409 @@
+"""Writing one page's results into the store, in one transaction, and the sheet checks.
+
+The main process alone calls these. A page's row, its target scores, the sheet's
+machine answers, comments, flags and the sheet's status are written together, so an
+interrupted scan leaves each page either fully stored or not at all. Image files are
+written *before* the transaction, atomically, under names fixed by (source, page):
+a re-run after a crash rewrites the same files and then inserts the row.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import sqlalchemy as sa
+
+from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
+from pipeline import schema
+from pipeline.store import (
+    get_or_create_batch,
+    insert_ignore,
+    open_flag,
+    refresh_sheet_status,
+    resolve_flags,
+    utcnow,
+)
+from pipeline.work import PageResult
+
+UNKNOWN_FORM_REASONS = frozenset({"unknown_form", "unknown_page"})
+
+
+@dataclass(frozen=True)
+class FormInfo:
+    """What the recorder needs to know about a form: its pages and question types."""
+
+    form_id: str
+    version: int
+    page_count: int
+    question_types: Mapping[str, str]  # id -> single | multi | text, in form order
+    question_pages: Mapping[str, int] = field(default_factory=dict)  # id -> page number
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What happened to one page, for the scan summary."""
+
+    status: str  # read | failed | duplicate | already (stored before)
+    reason: str = ""
+    message: str = ""
+    serial: int | None = None
+    form: str | None = None
+    flags: tuple[str, ...] = ()  # reasons of the flags this page opened
+
+
+def image_paths(images_dir: Path, source_id: int, index: int) -> tuple[Path, Path]:
+    """(page image path, crop folder) of a page; fixed by (source, page) so re-runs
+    overwrite rather than add."""
+    folder = images_dir / f"s{source_id:05d}"
+    return folder / f"p{index:04d}.jpg", folder / f"p{index:04d}"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def write_images(result: PageResult, images_dir: Path) -> tuple[Path | None, dict[str, Path]]:
+    """Write the page image and comment crops of `result`; returns their paths."""
+    page_path, crop_dir = image_paths(images_dir, result.task.source_id, result.task.index)
+    if result.page_jpeg is None:
+        return None, {}
+    _write_atomic(page_path, result.page_jpeg)
+    crops = {}
+    for question, png in result.crops:
+        path = crop_dir / f"{question}.png"
+        _write_atomic(path, png)
+        crops[question] = path
+    return page_path, crops
+
+
+def _quality_columns(reading: PageReading | PageFailure | None) -> dict:
+    quality = getattr(reading, "quality", None)
+    if quality is None:
+        return {}
+    return {
+        "markers_found": quality.markers_found,
+        "rotation": quality.rotation,
+        "reprojection_error_mm": float(quality.reprojection_error_mm),
+        "skew_deg": float(quality.skew_deg),
+        "scale_px_per_mm": float(quality.scale_px_per_mm),
+        "sharpness": float(quality.sharpness),
+    }
+
+
+def record_page(
+    conn: sa.Connection,
+    result: PageResult,
+    *,
+    batch_id: int,
+    forms: Mapping[tuple[str, int], FormInfo],
+    relative: callable,
+    page_path: Path | None,
+    crop_paths: Mapping[str, Path],
+) -> PageOutcome:
+    """Store one page's result (call inside `engine.begin()`: one transaction).
+
+    `relative` turns an absolute image path into the workspace-relative path stored.
+    Returns what happened; `status == "already"` when the page was stored before
+    (nothing is written twice).
+    """
+    task = result.task
+    row = {
+        "source_id": task.source_id,
+        "page_index": task.index,
+        "scanned_at": utcnow(),
+        "seconds": result.seconds,
+        "image_path": relative(page_path) if page_path else None,
+        "image_px_per_mm": result.image_px_per_mm or None,
+        "image_registered": result.image_registered,
+        **_quality_columns(result.reading),
+    }
+    if result.problem is not None:
+        return _record_failure(conn, row, result.problem.reason, result.problem.message, None)
+    reading = result.reading
+    if isinstance(reading, PageFailure):
+        return _record_failure(conn, row, reading.reason, reading.message, reading)
+    assert isinstance(reading, PageReading)
+    return _record_reading(conn, row, reading, batch_id, forms, relative, crop_paths)
+
+
+def _insert_page(conn: sa.Connection, row: dict) -> int | None:
+    if not insert_ignore(conn, schema.pages, row, ["source_id", "page_index"]):
+        return None
+    p = schema.pages
+    return conn.execute(
+        sa.select(p.c.id).where(
+            p.c.source_id == row["source_id"], p.c.page_index == row["page_index"]
+        )
+    ).scalar_one()
+
+
+def _record_failure(
+    conn: sa.Connection, row: dict, reason: str, message: str, failure: PageFailure | None
+) -> PageOutcome:
+    identity = failure.identity if failure is not None else None
+    if identity is not None:
+        row |= {
+            "form": identity.form_id,
+            "version": identity.version,
+            "page_number": identity.page,
+            "serial": identity.serial,
+        }
+    page_id = _insert_page(conn, row | {"status": "failed", "reason": reason, "message": message})
+    if page_id is None:
+        return PageOutcome("already")
+    flag = "unknown_form" if reason in UNKNOWN_FORM_REASONS else "unreadable"
+    open_flag(conn, reason=flag, detail=message, page_id=page_id)
+    return PageOutcome(
+        "failed",
+        reason=reason,
+        message=message,
+        serial=identity.serial if identity else None,
+        form=identity.form_id if identity else None,
+        flags=(flag,),
+    )
+
+
+def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
+    ident = reading.identity
+    s = schema.sheets
+    insert_ignore(
+        conn,
+        s,
+        {
+            "form": ident.form_id,
+            "version": ident.version,
+            "serial": ident.serial,
+            "status": "counted",
+            "batch_id": batch_id,
+            "first_scanned_at": utcnow(),
+        },
+        ["form", "serial"],
+    )
+    return conn.execute(
+        sa.select(s.c.id).where(s.c.form == ident.form_id, s.c.serial == ident.serial)
+    ).scalar_one()
+
+
+def _first_copy(conn: sa.Connection, sheet_id: int, page_number: int) -> sa.Row | None:
+    """The page already counted for this sheet and form page, if any."""
+    p, src = schema.pages, schema.sources
+    return conn.execute(
+        sa.select(p.c.id, p.c.page_index, src.c.path)
+        .join(src, src.c.id == p.c.source_id)
+        .where(p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == "read")
+    ).first()
+
+
+def _record_reading(
+    conn: sa.Connection,
+    row: dict,
+    reading: PageReading,
+    batch_id: int,
+    forms: Mapping[tuple[str, int], FormInfo],
+    relative: callable,
+    crop_paths: Mapping[str, Path],
+) -> PageOutcome:
+    ident = reading.identity
+    info = forms[(ident.form_id, ident.version)]
+    sheet_id = _sheet_id(conn, reading, batch_id)
+    first = _first_copy(conn, sheet_id, ident.page)
+    status = "duplicate" if first is not None else "read"
+    row |= {
+        "status": status,
+        "reason": "duplicate_serial" if first is not None else "",
+        "form": ident.form_id,
+        "version": ident.version,
+        "page_number": ident.page,
+        "serial": ident.serial,
+        "sheet_id": sheet_id,
+    }
+    if first is not None:
+        row["message"] = (
+            f"Phiếu số {ident.serial} trang {ident.page} đã có ở {Path(first.path).name} "
+            f"trang {first.page_index} / serial {ident.serial} page {ident.page} already read "
+            f"from {Path(first.path).name} page {first.page_index}"
+        )
+    page_id = _insert_page(conn, row)
+    if page_id is None:
+        return PageOutcome("already")
+    _insert_scores(conn, page_id, reading)
+    _insert_comments(conn, sheet_id, page_id, reading.texts, relative, crop_paths)
+    opened: list[str] = []
+    if first is not None:
+        open_flag(conn, reason="duplicate", detail=row["message"], sheet_id=sheet_id,
+                  page_id=page_id)
+        opened.append("duplicate")
+    else:
+        opened += _insert_answers(conn, sheet_id, page_id, reading, info)
+        opened += _check_complete(conn, sheet_id, info)
+    refresh_sheet_status(conn, sheet_id)
+    return PageOutcome(status, reason=row["reason"], message=row.get("message", ""),
+                       serial=ident.serial, form=ident.form_id, flags=tuple(opened))
+
+
+def _insert_scores(conn: sa.Connection, page_id: int, reading: PageReading) -> None:
+    rows = [
+        {
+            "page_id": page_id,
+            "question": t.question,
+            "option": t.option,
+            "score": float(t.score),
+            "state": t.state,
+            "offset_x_mm": float(t.offset_mm[0]),
+            "offset_y_mm": float(t.offset_mm[1]),
+        }
+        for t in reading.targets
+    ]
+    if rows:
+        conn.execute(sa.insert(schema.target_scores), rows)
+
+
+def _insert_comments(
+    conn: sa.Connection,
+    sheet_id: int,
+    page_id: int,
+    texts: tuple[TextReading, ...],
+    relative: callable,
+    crop_paths: Mapping[str, Path],
+) -> None:
+    rows = [
+        {
+            "sheet_id": sheet_id,
+            "page_id": page_id,
+            "question": t.question,
+            "text": t.text,
+            "confidence": float(t.confidence),
+            "ink": float(t.ink),
+            "blank": bool(t.blank),
+            "crop_path": relative(crop_paths[t.question]) if t.question in crop_paths else None,
+        }
+        for t in texts
+    ]
+    if rows:
+        conn.execute(sa.insert(schema.comments), rows)
+
+
+def _text_question(text: TextReading, decided: QuestionReading | None) -> QuestionReading:
+    # The reader decides low confidence (omr thresholds) and says so with a
+    # QuestionReading; when it gave none, the ink alone says written or blank.
+    if decided is not None:
+        return decided
+    if text.blank:
+        return QuestionReading(text.question, "no_answer")
+    return QuestionReading(text.question, "answered", (text.text,))
+
+
+def _insert_answers(
+    conn: sa.Connection, sheet_id: int, page_id: int, reading: PageReading, info: FormInfo
+) -> list[str]:
+    decided = {q.question: q for q in reading.questions}
+    texts = {t.question: t for t in reading.texts}
+    now = utcnow()
+    rows, opened = [], []
+    for qid, qtype in info.question_types.items():
+        if qtype == "text":
+            if qid not in texts:
+                continue
+            q = _text_question(texts[qid], decided.get(qid))
+            value = texts[qid].text if not texts[qid].blank else ""
+        else:
+            if qid not in decided:
+                continue
+            q = decided[qid]
+            value = "|".join(q.value)
+        rows.append({"sheet_id": sheet_id, "page_id": page_id, "question": qid,
+                     "source": "machine", "value": value, "status": q.status,
+                     "created_at": now})
+        if q.status == "flagged":
+            for reason in q.reasons or ("marginal",):
+                open_flag(conn, reason=reason, detail=_flag_detail(reading, qid, reason),
+                          sheet_id=sheet_id, page_id=page_id, question=qid)
+                opened.append(reason)
+    for r in rows:
+        insert_ignore(conn, schema.answers, r, ["sheet_id", "question", "source"])
+    return opened
+
+
+def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
+    scores = ", ".join(
+        f"{t.option}={t.score:.2f}({t.state})" for t in reading.targets if t.question == question
+    )
+    if reason == "low_confidence":
+        text = next((t for t in reading.texts if t.question == question), None)
+        conf = f"{text.confidence:.0f}" if text else "?"
+        return f"Độ tin cậy OCR thấp / low OCR confidence ({conf}/100)"
+    labels = {
+        "marginal": "Dấu mờ, chưa chắc / marginal mark",
+        "overvote": "Chọn nhiều hơn một / more than one answer on a single choice",
+    }
+    return f"{labels.get(reason, reason)}: {scores}"
+
+
+def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
+    p = schema.pages
+    return set(
+        conn.execute(
+            sa.select(p.c.page_number).where(p.c.sheet_id == sheet_id, p.c.status == "read")
+        ).scalars()
+    )
+
+
+def _check_complete(conn: sa.Connection, sheet_id: int, info: FormInfo) -> list[str]:
+    """When a sheet has all its pages: close a `missing_page` flag, check for a blank ballot."""
+    if len(_read_pages(conn, sheet_id)) < info.page_count:
+        return []
+    resolve_flags(conn, sheet_id=sheet_id, reason="missing_page",
+                  resolution="machine: trang còn thiếu đã được quét / the missing page arrived")
+    a, c = schema.answers, schema.comments
+    statuses = set(conn.execute(
+        sa.select(a.c.status).where(a.c.sheet_id == sheet_id, a.c.source == "machine")
+    ).scalars())
+    written = conn.execute(
+        sa.select(sa.func.count()).select_from(c)
+        .join(schema.pages, schema.pages.c.id == c.c.page_id)
+        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(), schema.pages.c.status == "read")
+    ).scalar_one()
+    if statuses <= {"no_answer"} and not written:
+        open_flag(conn, reason="blank_ballot", sheet_id=sheet_id,
+                  detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: nothing marked")
+        return ["blank_ballot"]
+    return []
+
+
+def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
+    """Open a `missing_page` flag on every sheet that lacks a page (end of a scan).
+
+    Idempotent (flags are keyed); returns how many flags were newly opened.
+    """
+    s, p = schema.sheets, schema.pages
+    counts = conn.execute(
+        sa.select(s.c.id, s.c.form, s.c.version, sa.func.count(sa.distinct(p.c.page_number)))
+        .join(p, sa.and_(p.c.sheet_id == s.c.id, p.c.status == "read"), isouter=True)
+        .group_by(s.c.id, s.c.form, s.c.version)
+    ).all()
+    opened = 0
+    for sheet_id, form, version, have in counts:
+        info = forms.get((form, version))
+        if info is None or have >= info.page_count:
+            continue
+        present = _read_pages(conn, sheet_id)
+        missing = [n for n in range(1, info.page_count + 1) if n not in present]
+        detail = (
+            f"Thiếu trang {', '.join(map(str, missing))} của phiếu / "
+            f"page(s) {', '.join(map(str, missing))} of this sheet not scanned"
+        )
+        if open_flag(conn, reason="missing_page", detail=detail, sheet_id=sheet_id):
+            opened += 1
+        refresh_sheet_status(conn, sheet_id)
+    return opened
+
+
+def ensure_batch(conn: sa.Connection, name: str) -> int:
+    """The batch id for `name` (created if new)."""
+    return get_or_create_batch(conn, name)

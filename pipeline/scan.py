@@ -1,0 +1,340 @@
+"""`phieu scan`: files in, every page read and stored, a summary out.
+
+One straight driver (`scan`), top to bottom:
+
+1. expand the paths into files and triage them: hash each; a file already complete in
+   the store is skipped, a partial one resumes at the pages not stored yet, a new one is
+   registered with its page count (a file that yields no page gets one `failed` page);
+2. read the pages in worker processes (`pipeline.work`), results taken back in input
+   order so that "the first copy of a serial" is deterministic;
+3. the main process alone writes: each page in one transaction (`pipeline.record`);
+4. end-of-scan checks (sheets missing a page), then the summary.
+
+Interrupt it at any point and run the same command again: stored pages are skipped,
+the rest are read, nothing is doubled (unique constraints on pages, sheets, answers,
+flags; image files are rewritten under fixed names before their row is inserted).
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from forms.errors import PhieuError
+from pipeline import schema
+from pipeline.catalog import ReaderSetup, reader_setup
+from pipeline.ingest import IngestProblem, SourceFile, count_pages, expand_paths, probe
+from pipeline.record import (
+    PageOutcome,
+    ensure_batch,
+    flag_missing_pages,
+    record_page,
+    write_images,
+)
+from pipeline.store import Store, insert_ignore, open_flag, open_store, utcnow
+from pipeline.work import PageReader, PageResult, PageTask, init_worker, read_in_worker
+from pipeline.workspace import Survey
+
+# Pages in flight per worker: enough to keep every worker busy while the main process
+# writes, small enough that results waiting to be written stay a few MB.
+IN_FLIGHT_PER_JOB = 3
+
+
+class ScanInterrupted(PhieuError):
+    """A worker process died (out of memory, killed); what is stored is consistent."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class ScanEvent:
+    """Progress of a scan, for a progress bar or a log.
+
+    `kind` is `start` (`total` pages to read), `page` (one more page stored; `done`,
+    `outcome`) or `message` (`text`: a file skipped, resumed, or not readable).
+    """
+
+    kind: Literal["start", "page", "message"]
+    total: int = 0
+    done: int = 0
+    text: str = ""
+    outcome: PageOutcome | None = None
+
+
+@dataclass(frozen=True)
+class PageProblem:
+    """A page that was not read this run, and why (for the summary)."""
+
+    source: str
+    page: int
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ScanSummary:
+    """What a scan did (this run) and where the survey stands (whole store)."""
+
+    batch: str
+    files: int
+    files_skipped: tuple[str, ...]  # already complete in the store
+    files_resumed: tuple[str, ...]
+    pages_read: int
+    pages_duplicate: int
+    pages_failed: tuple[PageProblem, ...]
+    flags_opened: Mapping[str, int]
+    sheets_by_status: Mapping[str, int] = field(default_factory=dict)  # whole survey
+    open_flags: Mapping[str, int] = field(default_factory=dict)  # whole survey
+    seconds: float = 0.0
+
+    @property
+    def pages_done(self) -> int:
+        return self.pages_read + self.pages_duplicate + len(self.pages_failed)
+
+
+def default_batch_name() -> str:
+    """Today's date: re-running an interrupted scan the same day lands in the same batch."""
+    return date.today().isoformat()
+
+
+def _find_source(conn: sa.Connection, sha256: str) -> sa.Row | None:
+    src = schema.sources
+    return conn.execute(
+        sa.select(src.c.id, src.c.status, src.c.page_count, src.c.path).where(
+            src.c.sha256 == sha256
+        )
+    ).first()
+
+
+def _stored_indexes(conn: sa.Connection, source_id: int) -> set[int]:
+    p = schema.pages
+    return set(conn.execute(sa.select(p.c.page_index).where(p.c.source_id == source_id)).scalars())
+
+
+def _register_source(
+    conn: sa.Connection, source: SourceFile, batch_id: int, pages: int | IngestProblem
+) -> int:
+    """Insert the source row; a file with no readable page also gets its one failed page."""
+    count = pages if isinstance(pages, int) else 0
+    insert_ignore(
+        conn,
+        schema.sources,
+        {
+            "batch_id": batch_id,
+            "path": str(source.path),
+            "sha256": source.sha256,
+            "size": source.size,
+            "kind": source.kind,
+            "page_count": count,
+            "status": "partial" if count else "complete",
+            "added_at": utcnow(),
+        },
+        ["sha256"],
+    )
+    source_id = _find_source(conn, source.sha256).id
+    if isinstance(pages, IngestProblem):
+        inserted = insert_ignore(
+            conn,
+            schema.pages,
+            {"source_id": source_id, "page_index": 1, "status": "failed",
+             "reason": pages.reason, "message": pages.message, "scanned_at": utcnow()},
+            ["source_id", "page_index"],
+        )
+        if inserted:
+            page_id = conn.execute(
+                sa.select(schema.pages.c.id).where(schema.pages.c.source_id == source_id)
+            ).scalar_one()
+            open_flag(conn, reason="unreadable", detail=pages.message, page_id=page_id)
+    return source_id
+
+
+@dataclass(frozen=True)
+class _Triage:
+    tasks: tuple[PageTask, ...]
+    skipped: tuple[str, ...]
+    resumed: tuple[str, ...]
+    failed: tuple[PageProblem, ...]
+    remaining: Mapping[int, int]  # source id -> pages still to store
+
+
+def _triage(
+    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None]
+) -> _Triage:
+    tasks: list[PageTask] = []
+    skipped, resumed, failed = [], [], []
+    remaining: dict[int, int] = {}
+    for path in files:
+        source = probe(path)
+        with store.engine.begin() as conn:
+            known = _find_source(conn, source.sha256)
+            if known is not None and known.status == "complete":
+                skipped.append(str(path))
+                same = "" if Path(known.path) == path else f" (= {known.path})"
+                emit(ScanEvent("message", text=f"Bỏ qua, đã quét / skipped, already scanned: {path}{same}"))
+                continue
+            if known is None:
+                pages = count_pages(source)
+                source_id = _register_source(conn, source, batch_id, pages)
+                if isinstance(pages, IngestProblem):
+                    failed.append(PageProblem(str(path), 1, pages.reason, pages.message))
+                    emit(ScanEvent("message", text=f"Không đọc được / not read: {pages.message}"))
+                    continue
+                todo = list(range(1, pages + 1))
+            else:
+                source_id = known.id
+                done = _stored_indexes(conn, source_id)
+                todo = [i for i in range(1, known.page_count + 1) if i not in done]
+                resumed.append(str(path))
+                emit(ScanEvent("message", text=f"Tiếp tục / resuming {path}: "
+                                               f"{len(done)} of {known.page_count} pages stored before"))
+                if not todo:
+                    _mark_complete(conn, source_id)
+                    continue
+        remaining[source_id] = len(todo)
+        tasks += [PageTask(source_id, str(path), source.kind, i, dpi) for i in todo]
+    return _Triage(tuple(tasks), tuple(skipped), tuple(resumed), tuple(failed), remaining)
+
+
+def _mark_complete(conn: sa.Connection, source_id: int) -> None:
+    src = schema.sources
+    conn.execute(sa.update(src).where(src.c.id == source_id).values(status="complete"))
+
+
+def _results(tasks: Sequence[PageTask], setup: ReaderSetup, jobs: int) -> Iterator[PageResult]:
+    """Read `tasks`, yielding results in task order; `jobs` worker processes (1: in-process)."""
+    if jobs <= 1:
+        reader = PageReader(setup.catalog)
+        for task in tasks:
+            yield reader.read(task)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(setup.catalog,))
+    try:
+        pending = iter(tasks)
+        window = deque(pool.submit(read_in_worker, t) for t in islice(pending, jobs * IN_FLIGHT_PER_JOB))
+        while window:
+            result = window.popleft().result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                window.append(pool.submit(read_in_worker, nxt))
+            yield result
+    except BrokenProcessPool as err:
+        raise ScanInterrupted(
+            "Một tiến trình đọc phiếu đã dừng đột ngột / a reader process died",
+            "run the same `phieu scan` again: stored pages are kept and the rest is read",
+        ) from err
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _survey_totals(store: Store) -> tuple[dict[str, int], dict[str, int]]:
+    s, f = schema.sheets, schema.flags
+    with store.engine.connect() as conn:
+        sheets = dict(conn.execute(sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
+        flags = dict(
+            conn.execute(
+                sa.select(f.c.reason, sa.func.count()).where(f.c.status == "open").group_by(f.c.reason)
+            ).all()
+        )
+    return sheets, flags
+
+
+def scan(
+    survey: Survey,
+    paths: Iterable[str | Path],
+    *,
+    batch: str | None = None,
+    jobs: int | None = None,
+    progress: Callable[[ScanEvent], None] | None = None,
+) -> ScanSummary:
+    """Scan the files and folders in `paths` into `survey`'s store.
+
+    Parameters
+    ----------
+    survey:
+        The workspace (`pipeline.workspace.find_survey`).
+    paths:
+        PDF, TIFF, JPEG, PNG files and folders of them (recursively, sorted).
+    batch:
+        Batch name for newly seen files (default: today's date, `YYYY-MM-DD`).
+    jobs:
+        Worker processes (default: the machine's CPU count; 1 reads in this process).
+    progress:
+        Called with a `ScanEvent` at the start, for every page stored and for messages.
+
+    Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
+    when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies.
+    """
+    import time
+
+    started = time.perf_counter()
+    emit = progress or (lambda _event: None)
+    expanded = expand_paths(paths)
+    for extra in expanded.skipped:
+        emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
+    setup = reader_setup(survey)
+    store = open_store(survey.store_url)
+    batch_name = batch or default_batch_name()
+    with store.engine.begin() as conn:
+        batch_id = ensure_batch(conn, batch_name)
+    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit)
+
+    jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
+    emit(ScanEvent("start", total=len(triage.tasks)))
+    store.engine.dispose()  # no open database handle is inherited by forked workers
+    remaining = dict(triage.remaining)
+    outcomes: list[tuple[PageTask, PageOutcome]] = []
+    for done, result in enumerate(_results(triage.tasks, setup, jobs), start=1):
+        page_path, crops = write_images(result, survey.images_dir)
+        with store.engine.begin() as conn:
+            outcome = record_page(conn, result, batch_id=batch_id, forms=setup.forms,
+                                  relative=survey.relative, page_path=page_path, crop_paths=crops)
+            remaining[result.task.source_id] -= 1
+            if remaining[result.task.source_id] == 0:
+                _mark_complete(conn, result.task.source_id)
+        outcomes.append((result.task, outcome))
+        emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
+
+    with store.engine.begin() as conn:
+        missing = flag_missing_pages(conn, setup.forms)
+    return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
+                    time.perf_counter() - started)
+
+
+def _summary(
+    store: Store,
+    batch: str,
+    files: Sequence[Path],
+    triage: _Triage,
+    outcomes: Sequence[tuple[PageTask, PageOutcome]],
+    missing_flags: int,
+    seconds: float,
+) -> ScanSummary:
+    flags = Counter(reason for _, o in outcomes for reason in o.flags)
+    flags.update({"unreadable": len(triage.failed)} if triage.failed else {})
+    if missing_flags:
+        flags["missing_page"] += missing_flags
+    failed = list(triage.failed) + [
+        PageProblem(t.path, t.index, o.reason, o.message) for t, o in outcomes if o.status == "failed"
+    ]
+    sheets, open_flags = _survey_totals(store)
+    return ScanSummary(
+        batch=batch,
+        files=len(files),
+        files_skipped=triage.skipped,
+        files_resumed=triage.resumed,
+        pages_read=sum(1 for _, o in outcomes if o.status == "read"),
+        pages_duplicate=sum(1 for _, o in outcomes if o.status == "duplicate"),
+        pages_failed=tuple(failed),
+        flags_opened=dict(flags),
+        sheets_by_status=sheets,
+        open_flags=open_flags,
+        seconds=seconds,
+    )

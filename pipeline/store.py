@@ -1,0 +1,223 @@
+"""The survey store: opening it (migrations run on open) and small portable helpers.
+
+SQLAlchemy Core only. The default is a SQLite file in the workspace; nothing here is
+SQLite-only SQL, so a PostgreSQL URL can take its place (`store:` in survey.yaml).
+Duplicate-guarding is done by unique constraints with INSERT ... ON CONFLICT DO NOTHING
+(both dialects have it), never by reading first and writing after.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.dialects import postgresql, sqlite
+
+from forms.errors import SurveyError
+from pipeline import schema
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open survey store. `engine` is a SQLAlchemy engine; use `engine.begin()`."""
+
+    engine: sa.Engine
+    url: str
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (every timestamp in the store is UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the review app read while a scan writes; the busy timeout makes a second
+    # writer wait instead of failing at once; SQLite enforces foreign keys only on request.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def head_revision() -> str:
+    """The newest migration revision this code knows."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open the store at `url` (a SQLAlchemy URL) and bring its schema up to date.
+
+    Raises `SurveyError` when the database cannot be opened, or when it was written by
+    a newer phieu (a revision these migrations do not know).
+    """
+    try:
+        engine = sa.create_engine(url)
+    except Exception as err:  # bad URL, missing driver
+        raise SurveyError(
+            f"Không mở được kho dữ liệu / cannot open the store {url!r}: {err}",
+            "check `store:` in survey.yaml",
+        ) from err
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if migrate:
+        _migrate(engine, url)
+    return Store(engine=engine, url=url)
+
+
+def _migrate(engine: sa.Engine, url: str) -> None:
+    known = head_revision()
+    try:
+        with engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            script = ScriptDirectory.from_config(_alembic_config(conn))
+            if current is not None and script.get_revision(current) is None:
+                raise SurveyError(
+                    f"Kho dữ liệu {url} có phiên bản lược đồ {current!r} mới hơn phần mềm "
+                    f"/ the store's schema revision {current!r} is newer than this phieu "
+                    f"(knows up to {known!r})",
+                    "upgrade phieu before opening this survey",
+                )
+            if current != known:
+                command.upgrade(_alembic_config(conn), "head")
+    except SurveyError:
+        raise
+    except Exception as err:
+        raise SurveyError(
+            f"Không mở được kho dữ liệu / cannot open or upgrade the store {url}: {err}",
+            "check that the file is a phieu store and is not in use by another program",
+        ) from err
+
+
+def insert_ignore(
+    conn: sa.Connection, table: sa.Table, values: dict[str, Any], conflict: list[str]
+) -> bool:
+    """INSERT `values` into `table` unless a row with the same `conflict` columns exists.
+
+    Returns True when a row was inserted. The unique constraint decides, in one
+    statement, so two writers (or a re-run after a crash) cannot both insert.
+    """
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(
+            index_elements=conflict
+        )
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(
+            index_elements=conflict
+        )
+    else:
+        raise SurveyError(
+            f"Cơ sở dữ liệu {dialect!r} chưa được hỗ trợ / database {dialect!r} is not supported",
+            "use SQLite or PostgreSQL",
+        )
+    return conn.execute(stmt).rowcount == 1
+
+
+def get_or_create_batch(conn: sa.Connection, name: str) -> int:
+    """The id of the batch called `name`, created if new."""
+    insert_ignore(conn, schema.batches, {"name": name, "created_at": utcnow()}, ["name"])
+    return conn.execute(
+        sa.select(schema.batches.c.id).where(schema.batches.c.name == name)
+    ).scalar_one()
+
+
+def open_flag(
+    conn: sa.Connection,
+    *,
+    reason: str,
+    detail: str,
+    sheet_id: int | None = None,
+    page_id: int | None = None,
+    question: str | None = None,
+) -> bool:
+    """Open a review flag; a no-op when the same flag (same key) already exists.
+
+    The key is built from what the flag is about, so a re-run after a crash, or the end
+    of scan check run twice, never doubles a flag. Returns True when a flag was created.
+    `reason` is one of `schema.FLAG_REASONS`; a reason the reader adds later is stored
+    as it comes rather than lost.
+    """
+    key = f"{reason}|sheet={sheet_id}|page={page_id}|q={question or ''}"
+    return insert_ignore(
+        conn,
+        schema.flags,
+        {
+            "key": key,
+            "sheet_id": sheet_id,
+            "page_id": page_id,
+            "question": question,
+            "reason": reason,
+            "detail": detail,
+            "status": "open",
+            "created_at": utcnow(),
+        },
+        ["key"],
+    )
+
+
+def resolve_flags(
+    conn: sa.Connection, *, sheet_id: int, reason: str, resolution: str
+) -> int:
+    """Mark the open flags of `reason` on a sheet resolved; returns how many."""
+    f = schema.flags
+    result = conn.execute(
+        sa.update(f)
+        .where(f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == "open")
+        .values(status="resolved", resolved_at=utcnow(), resolution=resolution)
+    )
+    return result.rowcount
+
+
+def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
+    """Recompute a sheet's status from its flags and store it.
+
+    `rejected` stays rejected (a person's decision). Otherwise: any open flag on the
+    sheet or on one of its pages -> `needs_review`; else a flag resolved -> `reviewed`;
+    else `counted`. Returns the new status.
+    """
+    s, f, p = schema.sheets, schema.flags, schema.pages
+    current = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one()
+    if current == "rejected":
+        return current
+    page_ids = sa.select(p.c.id).where(p.c.sheet_id == sheet_id).scalar_subquery()
+    about_sheet = sa.or_(f.c.sheet_id == sheet_id, f.c.page_id.in_(page_ids))
+    counts = dict(
+        conn.execute(
+            sa.select(f.c.status, sa.func.count()).where(about_sheet).group_by(f.c.status)
+        ).all()
+    )
+    resolved_by_person = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(f)
+        .where(about_sheet, f.c.status == "resolved", ~f.c.resolution.like("machine:%"))
+    ).scalar_one()
+    if counts.get("open", 0):
+        status = "needs_review"
+    elif resolved_by_person:
+        status = "reviewed"
+    else:
+        status = "counted"
+    if status != current:
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=status))
+    return status

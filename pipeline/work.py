@@ -1,0 +1,155 @@
+"""Per-page work, run in worker processes: load one page, read it, compress what review needs.
+
+A `PageTask` (a few strings and numbers) goes out; a `PageResult` comes back with the
+reading stripped of its pixel arrays, the page image as a small grey JPEG and the
+comment crops as PNG bytes. Full-resolution arrays never cross the process boundary.
+"""
+from __future__ import annotations
+
+import dataclasses
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from omr.reading import PageFailure, PageReading, Reading
+from pipeline.ingest import IngestProblem, SourceKind, load_page
+
+# Page images are kept for review at ~100 dpi: enough to see a tick and read a digit,
+# ~60-120 kB per page as grey JPEG.
+REVIEW_PX_PER_MM = 4.0
+REVIEW_JPEG_QUALITY = 80
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """One page to read: which file, which page, at which resolution."""
+
+    source_id: int
+    path: str
+    kind: SourceKind
+    index: int  # 1-based within the file
+    dpi: int
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What the main process stores for one page.
+
+    Exactly one of `reading` and `problem` is set: `problem` when the page could not
+    even be loaded (a damaged file, a bad TIFF frame), `reading` otherwise (a
+    `PageReading`, or a `PageFailure` that says why it was not read). Pixel arrays are
+    removed from `reading`; `page_jpeg` and `crops` carry what review needs.
+    """
+
+    task: PageTask
+    reading: Reading | None
+    problem: IngestProblem | None
+    page_jpeg: bytes | None
+    image_px_per_mm: float
+    image_registered: bool
+    crops: tuple[tuple[str, bytes], ...]
+    seconds: float
+
+
+def _jpeg(image: np.ndarray, scale: float) -> bytes:
+    if scale < 1.0:
+        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, REVIEW_JPEG_QUALITY])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buf.tobytes()
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def _strip(reading: Reading) -> Reading:
+    if isinstance(reading, PageReading):
+        texts = tuple(dataclasses.replace(t, crop=None) for t in reading.texts)
+        return dataclasses.replace(reading, image=None, texts=texts)
+    return dataclasses.replace(reading, image=None)
+
+
+def _review_image(reading: Reading, loaded: np.ndarray, dpi: int) -> tuple[bytes, float, bool]:
+    """The page image to keep: the registered page when there is one (so review crops
+    come straight from the layout's millimetres), else the input as it came."""
+    if isinstance(reading, PageReading) and reading.image is not None and reading.px_per_mm:
+        scale = REVIEW_PX_PER_MM / reading.px_per_mm
+        return _jpeg(reading.image, scale), min(REVIEW_PX_PER_MM, reading.px_per_mm), True
+    image = reading.image if reading.image is not None else loaded
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    # An unregistered image has no known scale; assume the input's dpi for PDFs and
+    # keep a long side of ~1200 px, enough for a person to see what the page is.
+    scale = min(1.0, 1200.0 / max(image.shape))
+    px_per_mm = dpi / 25.4 * scale
+    return _jpeg(image, scale), px_per_mm, False
+
+
+@dataclass(frozen=True)
+class PageReader:
+    """Reads pages with one survey's catalog of forms (built once per process)."""
+
+    catalog: Any  # omr.template.Catalog
+
+    def read(self, task: PageTask) -> PageResult:
+        """Load, read and compress one page. Never raises for bad input."""
+        from omr import read_page
+
+        start = time.perf_counter()
+        loaded = load_page(Path(task.path), task.kind, task.index, task.dpi)
+        if isinstance(loaded, IngestProblem):
+            return PageResult(task, None, loaded, None, 0.0, False, (), time.perf_counter() - start)
+        try:
+            reading = read_page(loaded, self.catalog)
+        except Exception as err:  # a reader bug on one odd page must not stop the box
+            problem = IngestProblem(
+                "reader_error",
+                f"{Path(task.path).name} trang/page {task.index}: lỗi khi đọc / reader error "
+                f"({type(err).__name__}: {err}) — báo lỗi cho nhóm phát triển / report it",
+            )
+            return PageResult(task, None, problem, None, 0.0, False, (), time.perf_counter() - start)
+        jpeg, px_per_mm, registered = _review_image(reading, loaded, task.dpi)
+        crops: tuple[tuple[str, bytes], ...] = ()
+        if isinstance(reading, PageReading):
+            crops = tuple(
+                (t.question, _png(t.crop)) for t in reading.texts if t.crop is not None and not t.blank
+            )
+        return PageResult(
+            task=task,
+            reading=_strip(reading),
+            problem=None,
+            page_jpeg=jpeg,
+            image_px_per_mm=px_per_mm,
+            image_registered=registered,
+            crops=crops,
+            seconds=time.perf_counter() - start,
+        )
+
+
+# The per-process reader, set once by `init_worker` (ProcessPoolExecutor's initializer)
+# so the catalog (several MB of templates) crosses to each worker once, not per page.
+_PROCESS_READER: list[PageReader] = []
+
+
+def init_worker(catalog: Any) -> None:
+    """ProcessPoolExecutor initializer: keep the catalog; leave Ctrl-C to the main process
+    (it stops the pool and leaves the store consistent)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _PROCESS_READER.clear()
+    _PROCESS_READER.append(PageReader(catalog))
+
+
+def read_in_worker(task: PageTask) -> PageResult:
+    """Read `task` with the reader `init_worker` set up in this process."""
+    return _PROCESS_READER[0].read(task)

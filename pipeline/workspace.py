@@ -1,0 +1,191 @@
+"""The survey workspace: a folder with `survey.yaml`, its forms, its store and images.
+
+```
+DIR/survey.yaml      settings (name, office, forms, store URL, image folder, scan dpi)
+DIR/forms/*.yaml     copies of the questionnaires this survey reads (frozen with the survey)
+DIR/survey.sqlite    the store (default; `store:` may name any SQLAlchemy URL)
+DIR/images/          page images and comment crops kept for review
+```
+
+Commands run inside the workspace (the current folder or one of its parents) or are
+given `--survey DIR`.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from forms.errors import SurveyError
+
+SETTINGS_FILE = "survey.yaml"
+DEFAULT_STORE = "survey.sqlite"
+DEFAULT_IMAGES = "images"
+# Pages are rasterised at this resolution for reading: the reader works at ~150 dpi
+# (omr.template.CANON_PX_PER_MM), 200 dpi leaves room for registration and small ticks.
+DEFAULT_SCAN_DPI = 200
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A survey workspace, as read from its `survey.yaml`. Paths are absolute."""
+
+    root: Path
+    name: str
+    office: str
+    form_files: tuple[Path, ...]
+    store_url: str
+    images_dir: Path
+    scan_dpi: int = DEFAULT_SCAN_DPI
+
+    @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the workspace (as stored in the database), POSIX style."""
+        return Path(path).resolve().relative_to(self.root).as_posix()
+
+
+def _store_url(root: Path, value: str) -> str:
+    # A bare file name means a SQLite file inside the workspace, so a workspace can be
+    # moved or copied as a folder; anything with "://" is a SQLAlchemy URL as is.
+    if "://" in value:
+        return value
+    return f"sqlite:///{(root / value).resolve()}"
+
+
+def _shipped_form_ids() -> list[str]:
+    from forms import library
+
+    return [form_id for form_id in library.list_forms()]
+
+
+def init_survey(
+    directory: Path,
+    forms: Iterable[str] = (),
+    *,
+    name: str | None = None,
+    office: str = "",
+    store: str = DEFAULT_STORE,
+) -> Survey:
+    """Create a survey workspace in `directory` and return it.
+
+    `forms` are shipped form ids or paths of form YAML files; each is loaded (and so
+    validated) and copied into `DIR/forms/`. Without any, every shipped form is used.
+    Raises `SurveyError` when `directory` already holds a survey.
+    """
+    from forms.library import load_form
+
+    root = Path(directory).resolve()
+    if (root / SETTINGS_FILE).exists():
+        raise SurveyError(
+            f"{root / SETTINGS_FILE} đã có / already exists: this folder is a survey already",
+            "choose another folder, or use this one with --survey",
+        )
+    wanted = list(forms) or _shipped_form_ids()
+    loaded = [load_form(item) for item in wanted]
+    ids = [f"{f.id}@{f.version}" for f in loaded]
+    if len(set(ids)) != len(ids):
+        raise SurveyError(
+            f"Mẫu phiếu trùng / the same form was given twice: {', '.join(ids)}",
+            "give each form once",
+        )
+    (root / "forms").mkdir(parents=True, exist_ok=True)
+    (root / DEFAULT_IMAGES).mkdir(exist_ok=True)
+    copied = []
+    for form in loaded:
+        target = root / "forms" / f"{form.id}-v{form.version}.yaml"
+        shutil.copyfile(form.source, target)
+        copied.append(f"forms/{target.name}")
+    settings: dict[str, Any] = {
+        "name": name or root.name,
+        "office": office or (loaded[0].office if loaded else ""),
+        "forms": copied,
+        "store": store,
+        "images": DEFAULT_IMAGES,
+        "scan_dpi": DEFAULT_SCAN_DPI,
+    }
+    (root / SETTINGS_FILE).write_text(
+        yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return load_survey(root)
+
+
+def load_survey(root: Path) -> Survey:
+    """Read the workspace at `root` (the folder holding survey.yaml)."""
+    root = Path(root).resolve()
+    path = root / SETTINGS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as err:
+        raise SurveyError(
+            f"Không đọc được / cannot read {path}: {err.strerror}",
+            "run `phieu init DIR` to make a survey workspace",
+        ) from err
+    except yaml.YAMLError as err:
+        raise SurveyError(f"{path}: YAML không hợp lệ / invalid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise SurveyError(f"{path}: phải là một bảng khóa/giá trị / must be a mapping")
+    forms = data.get("forms") or []
+    if not isinstance(forms, list) or not forms:
+        raise SurveyError(
+            f"{path}: chưa có mẫu phiếu / `forms:` lists no form",
+            "list the form YAML files (relative to the workspace) under `forms:`",
+        )
+    try:
+        dpi = int(data.get("scan_dpi", DEFAULT_SCAN_DPI))
+    except (TypeError, ValueError) as err:
+        raise SurveyError(f"{path}: scan_dpi={data.get('scan_dpi')!r} is not a number") from err
+    if not 100 <= dpi <= 600:
+        raise SurveyError(f"{path}: scan_dpi={dpi} is outside 100..600", "use 200")
+    return Survey(
+        root=root,
+        name=str(data.get("name") or root.name),
+        office=str(data.get("office") or ""),
+        form_files=tuple((root / str(f)).resolve() for f in forms),
+        store_url=_store_url(root, str(data.get("store") or DEFAULT_STORE)),
+        images_dir=(root / str(data.get("images") or DEFAULT_IMAGES)).resolve(),
+        scan_dpi=dpi,
+    )
+
+
+def find_survey(explicit: Path | None = None, start: Path | None = None) -> Survey:
+    """The workspace given by `--survey` (`explicit`), else the one containing `start`
+    (default: the current folder) or one of its parents.
+
+    Raises `SurveyError` when there is none.
+    """
+    if explicit is not None:
+        root = Path(explicit).resolve()
+        if not (root / SETTINGS_FILE).is_file():
+            raise SurveyError(
+                f"{root} không phải thư mục khảo sát / is not a survey workspace "
+                f"(no {SETTINGS_FILE})",
+                f"run `phieu init {explicit}` first",
+            )
+        return load_survey(root)
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return load_survey(folder)
+    raise SurveyError(
+        f"Không tìm thấy thư mục khảo sát / no survey workspace in {here} or its parents",
+        "run `phieu init DIR` and work inside DIR, or pass --survey DIR",
+    )
+
+
+def load_survey_forms(survey: Survey) -> tuple[Any, ...]:
+    """The survey's forms (`forms.model.Form`), loaded from its own copies."""
+    from forms.library import load_form
+
+    missing = [p for p in survey.form_files if not p.is_file()]
+    if missing:
+        raise SurveyError(
+            f"Thiếu tệp mẫu phiếu / form file missing: {missing[0]}",
+            f"restore it or fix `forms:` in {survey.settings_path}",
+        )
+    return tuple(load_form(str(p)) for p in survey.form_files)

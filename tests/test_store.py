@@ -1,0 +1,198 @@
+"""The survey store: migrations, one-transaction page records, sheets, flags, exports.
+
+Readings are built by hand here (no images), so these tests pin the store's rules:
+a page is stored once, a serial counts once, a person's answer sits beside the
+machine's, every page shows in pages.csv.
+"""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from forms.identity import PageIdentity
+from forms.model import Form, Option, Question, Section
+from omr.reading import (
+    PageFailure,
+    PageQuality,
+    PageReading,
+    QuestionReading,
+    TargetScore,
+    TextReading,
+)
+from pipeline import export, schema
+from pipeline.ingest import IngestProblem
+from pipeline.record import FormInfo, flag_missing_pages, record_page
+from pipeline.store import get_or_create_batch, head_revision, open_store, utcnow
+from pipeline.work import PageResult, PageTask
+
+OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
+FORM = Form(
+    id="toy", version=1, title="Phiếu thử", office="UBND", intro="", instructions="",
+    sections=(Section("A", (
+        Question("q1", "single", "Câu 1", OPTS, mark="box"),
+        Question("q2", "multi", "Câu 2", OPTS, mark="box"),
+        Question("y_kien", "text", "Ý kiến", lines=3),
+    )),),
+)
+INFO = FormInfo("toy", 1, 1, {"q1": "single", "q2": "multi", "y_kien": "text"},
+                {"q1": 1, "q2": 1, "y_kien": 1})
+TWO_PAGE = FormInfo("toy2", 1, 2, {"a": "single", "b": "single"}, {"a": 1, "b": 2})
+FORMS = {("toy", 1): INFO, ("toy2", 1): TWO_PAGE}
+QUALITY = PageQuality(4, 0, 0.1, 0.2, 7.9, 120.0)
+
+
+def reading(serial: int, q1=("2",), q1_status="answered", q2=(), text="", form="toy",
+            page=1, reasons=()) -> PageReading:
+    targets = tuple(
+        TargetScore("q1", o.code, 0.5 if o.code in q1 else 0.0,
+                    "marked" if o.code in q1 else "empty") for o in OPTS
+    )
+    questions = (
+        QuestionReading("q1", q1_status, q1 if q1_status == "answered" else (), reasons),
+        QuestionReading("q2", "answered" if q2 else "no_answer", q2),
+    )
+    texts = (TextReading("y_kien", 0.05 if text else 0.0, not text, text, 91.0 if text else 0.0),)
+    if form == "toy2":
+        questions = (QuestionReading("a" if page == 1 else "b", "answered", ("1",)),)
+        texts = ()
+    return PageReading(PageIdentity(form, 1, page, serial), QUALITY, targets, questions, texts)
+
+
+def result(source_id: int, index: int, value) -> PageResult:
+    task = PageTask(source_id, f"/scans/box{source_id}.pdf", "pdf", index, 200)
+    if isinstance(value, IngestProblem):
+        return PageResult(task, None, value, None, 0.0, False, (), 0.01)
+    return PageResult(task, value, None, b"jpeg", 4.0, True, (), 0.01)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = open_store(f"sqlite:///{tmp_path / 'survey.sqlite'}")
+    with s.engine.begin() as conn:
+        batch = get_or_create_batch(conn, "b1")
+        for sid in (1, 2):
+            conn.execute(sa.insert(schema.sources).values(
+                id=sid, batch_id=batch, path=f"/scans/box{sid}.pdf", sha256=f"{sid:064d}",
+                size=1, kind="pdf", page_count=10, status="partial", added_at=utcnow()))
+    return s
+
+
+def put(store, source_id, index, value):
+    with store.engine.begin() as conn:
+        return record_page(conn, result(source_id, index, value), batch_id=1, forms=FORMS,
+                           relative=str, page_path=None, crop_paths={})
+
+
+def count(store, table, *where) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def test_migrations_create_the_schema_the_code_describes(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    open_store(url)
+    store = open_store(url)  # a second open is a no-op, not an error
+    inspector = sa.inspect(store.engine)
+    for table in schema.metadata.sorted_tables:
+        db_columns = {c["name"] for c in inspector.get_columns(table.name)}
+        assert db_columns == {c.name for c in table.columns}, table.name
+    with store.engine.connect() as conn:
+        version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one()
+    assert version == head_revision()
+
+
+def test_a_read_page_makes_a_counted_sheet_with_machine_answers(store):
+    out = put(store, 1, 1, reading(101, q2=("1", "3"), text="Cán bộ nhiệt tình"))
+    assert out.status == "read" and out.serial == 101 and out.flags == ()
+    frame = export.responses_frame(store, FORM)
+    row = frame.iloc[0]
+    assert (row.serial, row.status, row.flagged) == (101, "counted", "")
+    assert (row.q1, row.q2, row.y_kien) == ("2", "1|3", "Cán bộ nhiệt tình")
+    assert row.batch == "b1" and row.scanned_at.endswith("+00:00")
+
+
+def test_a_page_is_stored_once(store):
+    put(store, 1, 1, reading(101))
+    assert put(store, 1, 1, reading(101)).status == "already"
+    assert count(store, schema.pages) == 1
+    assert count(store, schema.target_scores) == 3
+
+
+def test_same_serial_again_is_a_duplicate_never_counted_twice(store):
+    put(store, 1, 1, reading(101, q1=("2",)))
+    out = put(store, 2, 5, reading(101, q1=("3",)))
+    assert out.status == "duplicate" and out.flags == ("duplicate",)
+    frame = export.responses_frame(store, FORM)
+    assert len(frame) == 1
+    assert frame.iloc[0].q1 == "2" and frame.iloc[0].status == "needs_review"
+    pages = export.pages_frame(store)
+    assert list(pages.status) == ["read", "duplicate"]
+    assert "box1.pdf" in pages.iloc[1].message
+
+
+def test_flagged_question_is_listed_and_left_empty(store):
+    put(store, 1, 1, reading(7, q1=(), q1_status="flagged", reasons=("overvote",)))
+    row = export.responses_frame(store, FORM).iloc[0]
+    assert (row.status, row.flagged, row.q1) == ("needs_review", "q1", "")
+    with store.engine.connect() as conn:
+        flag = conn.execute(sa.select(schema.flags)).one()
+    assert (flag.reason, flag.question, flag.status) == ("overvote", "q1", "open")
+
+
+def test_a_persons_answer_wins_in_exports_and_keeps_the_machines(store):
+    put(store, 1, 1, reading(7, q1=(), q1_status="flagged", reasons=("marginal",)))
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(schema.answers).values(
+            sheet_id=1, question="q1", source="person", value="3", status="answered",
+            created_at=utcnow()))
+    assert export.responses_frame(store, FORM).iloc[0].q1 == "3"
+    assert count(store, schema.answers, schema.answers.c.question == "q1") == 2
+
+
+def test_blank_ballot_is_flagged(store):
+    out = put(store, 1, 1, reading(9, q1=(), q1_status="no_answer"))
+    assert out.flags == ("blank_ballot",)
+
+
+def test_failures_are_pages_with_reasons_and_flags(store):
+    put(store, 1, 1, IngestProblem("corrupt_pdf", "box1.pdf: PDF hỏng"))
+    put(store, 1, 2, PageFailure("no_markers", "Không tìm thấy dấu định vị"))
+    put(store, 1, 3, PageFailure("unknown_form", "form x", PageIdentity("x", 1, 1, 5)))
+    pages = export.pages_frame(store)
+    assert list(pages.reason) == ["corrupt_pdf", "no_markers", "unknown_form"]
+    assert list(pages.status) == ["failed"] * 3
+    assert pages.serial.iloc[2] == 5 and pages.form.iloc[2] == "x"
+    with store.engine.connect() as conn:
+        reasons = sorted(conn.execute(sa.select(schema.flags.c.reason)).scalars())
+    assert reasons == ["unknown_form", "unreadable", "unreadable"]
+
+
+def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
+    put(store, 1, 1, reading(300, form="toy2", page=1))
+    with store.engine.begin() as conn:
+        assert flag_missing_pages(conn, FORMS) == 1
+        assert flag_missing_pages(conn, FORMS) == 0  # idempotent
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(schema.sheets.c.status)).scalar_one() == "needs_review"
+    put(store, 2, 1, reading(300, form="toy2", page=2))
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(schema.sheets.c.status)).scalar_one() == "counted"
+        assert conn.execute(sa.select(schema.flags.c.status)).scalar_one() == "resolved"
+
+
+def test_csv_export_has_bom_and_reads_back(store, tmp_path):
+    put(store, 1, 1, reading(101, text="Thủ tục nhanh gọn"))
+    path = export.write_frame(export.responses_csv_frame(store, FORM), tmp_path / "r.csv")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["serial", "status", "flagged", "q1", "q2", "y_kien"]
+    assert rows[0]["y_kien"] == "Thủ tục nhanh gọn"
+    xlsx = export.write_frame(export.comments_csv_frame(store), tmp_path / "c.xlsx")
+    back = pd.read_excel(xlsx)
+    assert list(back.columns) == list(export.COMMENTS_COLUMNS)
+    assert back.text.iloc[0] == "Thủ tục nhanh gọn"
