@@ -141,6 +141,7 @@ def build_report(
     date_to: dt.date | str | None = None,
     quarter: str | None = None,
     base_dir: str | Path = ".",
+    office: str | None = None,
     today: dt.date | None = None,
 ) -> ReportContent:
     """Compute the report of `form` from the export frames.
@@ -156,6 +157,8 @@ def build_report(
         scan dates of the sheets when none is given.
     base_dir
         The folder relative crop paths are resolved against (the survey workspace).
+    office
+        The office named in the title (the survey's setting); defaults to the form's.
     today
         The date printed as the report's date (defaults to today).
     """
@@ -167,7 +170,7 @@ def build_report(
     result = tally(form, responses, date_from=date_from, date_to=date_to)
     serials = _tallied_serials(responses, result)
     period = _period_text(result, responses, serials)
-    office = form.office.strip() or "cơ quan"
+    office = (office or form.office).strip() or "cơ quan"
     groups = _group_sections(form, result)
     overall = _overall(result)
     return ReportContent(
@@ -179,7 +182,7 @@ def build_report(
         form_title=form.title,
         generated_on=today or dt.date.today(),
         provisional=result.provisional.message().split(" / ")[0] if result.provisional else "",
-        ballots=_ballots(result, responses, pages, serials),
+        ballots=_ballots(result, responses, _pages_of(form, pages), serials),
         overall=overall,
         overview_png=_overview_chart(groups, overall),
         groups=groups,
@@ -283,6 +286,15 @@ def _ballots(
             label = PAGE_STATUS_LABELS.get(str(code), f"Trang có trạng thái {code}")
             figures.append(Figure(f"— {label.lower()}", int(count), page_note))
     return tuple(figures)
+
+
+def _pages_of(form: Form, pages: pd.DataFrame) -> pd.DataFrame:
+    """The pages of this form, and the pages no form could be told for (unreadable ones
+    cannot be attributed, so every report shows them)."""
+    if "form" not in pages:
+        return pages
+    forms = pages["form"].fillna("").astype(str)
+    return pages[forms.isin([form.id, ""])]
 
 
 def _overall(result: TallyResult) -> IndexRow | None:
