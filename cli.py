@@ -30,6 +30,129 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 # --- survey workspace, scan, status, export (issue 4) ------------------------
 
+SURVEY_OPTION = click.option(
+    "--survey", "survey_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Survey workspace (default: the current folder or one of its parents).",
+)
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--form", "forms", multiple=True, metavar="ID_OR_PATH",
+              help="A shipped form id or a form YAML (repeatable; default: every shipped form).")
+@click.option("--name", default=None, help="Survey name (default: the folder's name).")
+@click.option("--office", default="", help="Office name (default: the first form's).")
+def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str) -> None:
+    """Tạo thư mục khảo sát / make a survey workspace in DIRECTORY."""
+    from pipeline.workspace import init_survey
+
+    survey = init_survey(directory, forms, name=name, office=office)
+    click.echo(f"Đã tạo / created {survey.settings_path}")
+    for path in survey.form_files:
+        click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)}")
+    click.echo(f"Tiếp theo / next: cd {directory} && phieu scan FILES...")
+
+
+@cli.command("scan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--batch", default=None, help="Batch name (default: today's date).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: all CPUs).")
+@SURVEY_OPTION
+def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, survey_dir: Path | None) -> None:
+    """Quét phiếu / read scanned PDFs, TIFFs, images and folders into the survey."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from pipeline.scan import scan, summary_lines
+    from pipeline.workspace import find_survey
+
+    survey = find_survey(survey_dir)
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("Đang đọc / reading"), BarColumn(), MofNCompleteColumn(),
+                        TimeRemainingColumn(), console=console, disable=not console.is_terminal)
+    task = progress.add_task("pages", total=None)
+
+    def on_event(event) -> None:
+        if event.kind == "start":
+            progress.update(task, total=event.total)
+        elif event.kind == "page":
+            progress.update(task, completed=event.done)
+        else:
+            progress.console.print(event.text, markup=False, highlight=False)
+
+    with progress:
+        summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event)
+    for line in summary_lines(summary):
+        click.echo(line)
+
+
+@cli.command("status")
+@SURVEY_OPTION
+def status_cmd(survey_dir: Path | None) -> None:
+    """Tình trạng / batches, sheets and what waits for review."""
+    from pipeline.status import status_lines, survey_status
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    survey = find_survey(survey_dir)
+    click.echo(f"{survey.name} ({survey.root})")
+    for line in status_lines(survey_status(open_store(survey.store_url))):
+        click.echo(line)
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Xuất dữ liệu / export responses, pages or comments as CSV (UTF-8 BOM) or .xlsx."""
+
+
+def _export_output(func):
+    func = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                        help="FILE.csv or FILE.xlsx")(func)
+    return SURVEY_OPTION(func)
+
+
+@export_group.command("responses")
+@click.option("--form", "form_id", default=None, help="Form id (needed when the survey has several).")
+@_export_output
+def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | None) -> None:
+    """One row per sheet: serial, status, flagged, then one column per question."""
+    from pipeline.export import pick_form, responses_csv_frame, write_frame
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey, load_survey_forms
+
+    survey = find_survey(survey_dir)
+    form = pick_form(load_survey_forms(survey), form_id)
+    frame = responses_csv_frame(open_store(survey.store_url), form)
+    click.echo(f"{write_frame(frame, output)}: {len(frame)} phiếu/sheets ({form.id})")
+
+
+@export_group.command("pages")
+@_export_output
+def export_pages_cmd(output: Path, survey_dir: Path | None) -> None:
+    """One row per input page, in input order: source, page, status, form, serial, reason."""
+    from pipeline.export import pages_csv_frame, write_frame
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    survey = find_survey(survey_dir)
+    frame = pages_csv_frame(open_store(survey.store_url))
+    click.echo(f"{write_frame(frame, output)}: {len(frame)} trang/pages")
+
+
+@export_group.command("comments")
+@_export_output
+def export_comments_cmd(output: Path, survey_dir: Path | None) -> None:
+    """Every written comment: serial, question, text, confidence, crop image, flagged."""
+    from pipeline.export import comments_csv_frame, write_frame
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    survey = find_survey(survey_dir)
+    frame = comments_csv_frame(open_store(survey.store_url), survey.root)
+    click.echo(f"{write_frame(frame, output)}: {len(frame)} ý kiến/comments")
+
+
 
 # --- review (issue 5) ---------------------------------------------------------
 

@@ -193,3 +193,26 @@ def pages_csv_frame(store: Store) -> pd.DataFrame:
 def comments_csv_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
     """`comments_frame` with exactly the comments.csv columns."""
     return comments_frame(store, root)[list(COMMENTS_COLUMNS)]
+
+
+def pick_form(forms: Any, form_id: str | None) -> Any:
+    """The form `form_id` among the survey's `forms` (its newest version), or the only one.
+
+    Raises `BadInput` when `form_id` is unknown, or missing while there are several.
+    """
+    forms = sorted(forms, key=lambda f: (f.id, f.version))
+    ids = sorted({f.id for f in forms})
+    if form_id is None:
+        if len(ids) == 1:
+            return forms[-1]
+        raise BadInput(
+            f"Khảo sát có nhiều mẫu phiếu / the survey has several forms: {', '.join(ids)}",
+            "choose one with --form ID",
+        )
+    chosen = [f for f in forms if f.id == form_id]
+    if not chosen:
+        raise BadInput(
+            f"Không có mẫu phiếu / no form {form_id!r} in this survey (has: {', '.join(ids)})",
+            "choose one of those with --form",
+        )
+    return chosen[-1]

@@ -338,3 +338,29 @@ def _summary(
         open_flags=open_flags,
         seconds=seconds,
     )
+
+
+def summary_lines(summary: ScanSummary) -> list[str]:
+    """`summary` as lines of text for the terminal (Vietnamese first, English second)."""
+    lines = [
+        f"Đợt / batch {summary.batch}: {summary.files} tệp/files "
+        f"({len(summary.files_skipped)} đã quét trước/already scanned, "
+        f"{len(summary.files_resumed)} tiếp tục/resumed), {summary.seconds:.1f} s",
+        f"Trang đã đọc / pages read: {summary.pages_read}"
+        + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else ""),
+    ]
+    if summary.pages_failed:
+        lines.append(f"Trang không đọc được / pages not read: {len(summary.pages_failed)}")
+        by_reason = Counter(p.reason for p in summary.pages_failed)
+        lines += [f"  {reason}: {n}" for reason, n in by_reason.most_common()]
+        for p in summary.pages_failed[:20]:
+            lines.append(f"  - {Path(p.source).name} p.{p.page}: {p.reason}")
+        if len(summary.pages_failed) > 20:
+            lines.append(f"  ... {len(summary.pages_failed) - 20} more: `phieu export pages -o pages.csv`")
+    if summary.flags_opened:
+        lines.append("Cần duyệt (mới) / flagged this run: " + ", ".join(
+            f"{reason} {n}" for reason, n in sorted(summary.flags_opened.items(), key=lambda kv: -kv[1])))
+    by = ", ".join(f"{k} {v}" for k, v in sorted(summary.sheets_by_status.items())) or "0"
+    lines.append(f"Toàn khảo sát / whole survey: {sum(summary.sheets_by_status.values())} phiếu/sheets ({by}); "
+                 f"{sum(summary.open_flags.values())} mục chờ duyệt / open flags")
+    return lines

@@ -63,3 +63,24 @@ def survey_status(store: Store) -> SurveyStatus:
         partial = tuple(conn.execute(
             sa.select(src.c.path).where(src.c.status == "partial").order_by(src.c.id)).scalars())
     return SurveyStatus(batches, by_status, flags, partial)
+
+
+def status_lines(status: SurveyStatus) -> list[str]:
+    """`status` as lines of text for the terminal (Vietnamese first, English second)."""
+    lines = ["Đợt quét / batches:"]
+    for b in status.batches:
+        pages = ", ".join(f"{k} {v}" for k, v in sorted(b.pages.items())) or "0"
+        lines.append(f"  {b.name}: {b.files} tệp/files, trang/pages: {pages}, "
+                     f"phiếu mới/new sheets {b.sheets}")
+    if not status.batches:
+        lines.append("  (chưa có / none yet) — run `phieu scan FILES`")
+    by = ", ".join(f"{k} {v}" for k, v in sorted(status.sheets_by_status.items())) or "0"
+    lines.append(f"Phiếu / sheets: {status.sheets} ({by})")
+    waiting = sum(status.open_flags.values())
+    lines.append(f"Chờ duyệt / open flags: {waiting}")
+    for reason, n in sorted(status.open_flags.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {reason}: {n}")
+    if status.files_partial:
+        lines.append("Tệp quét dở / files not finished (run the same `phieu scan` again):")
+        lines += [f"  {p}" for p in status.files_partial]
+    return lines
