@@ -167,7 +167,7 @@ def _tally_options(command):
     for decorator in reversed([
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
                      help="Survey workspace (default: the one around the current folder)."),
-        click.option("--form", "form_id", help="Form ID (or ID:VERSION) when the survey has several."),
+        click.option("--form", "form_id", help="Form id (needed when the survey has several)."),
         click.option("--by", help="Group by a single-choice question id, or 'batch'."),
         click.option("--period", type=click.Choice(["quarter", "month"]),
                      help="Group by scan quarter (2026-Q3) or month (2026-09)."),
@@ -222,10 +222,13 @@ def export_tally_command(survey_dir, form_id, by, period, date_from, date_to, ou
     _run_tally(survey_dir, form_id, by, period, date_from, date_to, output)
 
 
+export_group.add_command(export_tally_command)
+
+
 @cli.command("report")
 @click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Survey workspace (default: the one around the current folder).")
-@click.option("--form", "form_id", help="Form ID (or ID:VERSION) when the survey has several.")
+@click.option("--form", "form_id", help="Form id (needed when the survey has several).")
 @click.option("--quarter", help="The quarter reported, e.g. 2026-Q3 (sets --from/--to).")
 @click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD).")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from forms.errors import SurveyError
 from forms.model import Form
 
 
@@ -23,38 +22,17 @@ class SurveyData:
     comments: pd.DataFrame
 
 
-def choose_form(forms: tuple[Form, ...], wanted: str | None, where: str) -> Form:
-    """The form named by `wanted` (`ID` or `ID:VERSION`) among `forms`, or the only one.
-
-    Raises `SurveyError` naming the choices when `wanted` is missing but needed, unknown,
-    or names an id that has several versions without saying which.
-    """
-    choices = ", ".join(f"{f.id}:{f.version}" for f in forms)
-    if wanted is None:
-        if len(forms) == 1:
-            return forms[0]
-        raise SurveyError(f"{where} has {len(forms)} forms ({choices})",
-                          "say which with --form ID (chọn mẫu phiếu bằng --form)")
-    form_id, _, version = wanted.partition(":")
-    matches = [f for f in forms if f.id == form_id and (not version or str(f.version) == version)]
-    if not matches:
-        raise SurveyError(f"{where} has no form {wanted!r}", f"use one of: {choices}")
-    if len(matches) > 1:
-        raise SurveyError(f"{where} has several versions of form {form_id!r} ({choices})",
-                          f"say which, e.g. --form {form_id}:{matches[-1].version}")
-    return matches[0]
-
-
 def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData:
     """Open the workspace (`survey_dir`, or the one around the current folder) and export
-    the sheets of the chosen form. Raises `SurveyError` when there is no workspace, the
-    store cannot be opened, or the form choice is wrong."""
-    from pipeline.export import comments_frame, pages_frame, responses_frame
+    the sheets of the form `form_id` (chosen as `phieu export responses --form` does:
+    `pipeline.export.pick_form`). Raises `SurveyError` when there is no workspace or the
+    store cannot be opened, `BadInput` when the form choice is wrong."""
+    from pipeline.export import comments_frame, pages_frame, pick_form, responses_frame
     from pipeline.store import open_store
     from pipeline.workspace import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir)
-    form = choose_form(tuple(load_survey_forms(survey)), form_id, str(survey.root))
+    form = pick_form(load_survey_forms(survey), form_id)
     store = open_store(survey.store_url)
     try:
         return SurveyData(
