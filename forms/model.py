@@ -70,6 +70,7 @@ class Matrix:
     mark: MarkStyle
     rows: tuple[Question, ...]
     line: int = 0
+    group_headings: bool = True  # print each criteria group's name above its rows
 
 
 Block = Question | Matrix
