@@ -171,8 +171,14 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
     try:
         with Image.open(path) as img:
             return int(getattr(img, "n_frames", 1))
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except UnidentifiedImageError:
         return _not_an_image(path)
+    except Exception as err:  # a damaged header: Pillow raises OSError, TypeError, SyntaxError...
+        return IngestProblem(
+            "unreadable_file",
+            f"{path.name}: tệp ảnh hỏng / the image file is damaged ({err}) — "
+            "quét lại / scan it again",
+        )
 
 
 def _not_an_image(path: Path) -> IngestProblem:
@@ -200,7 +206,7 @@ def load_page(source_path: Path, kind: SourceKind, index: int, dpi: int) -> np.n
         try:
             with Image.open(io.BytesIO(data)) as img:
                 grey = np.asarray(img.convert("L"))
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        except Exception:  # untrusted bytes: any decoder error means "not an image"
             return _not_an_image(path)
     return grey
 
@@ -230,7 +236,7 @@ def _load_tiff_frame(path: Path, index: int) -> np.ndarray | IngestProblem:
         with Image.open(path) as img:
             img.seek(index - 1)
             return np.asarray(img.convert("L"))
-    except (OSError, ValueError, EOFError, SyntaxError) as err:
+    except Exception as err:  # Pillow raises many types (TypeError, SyntaxError...) on damaged TIFFs
         return IngestProblem(
             "unreadable_frame",
             f"{path.name} trang/page {index}: khung TIFF hỏng / TIFF frame unreadable ({err}) — "

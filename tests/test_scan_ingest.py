@@ -1,0 +1,101 @@
+"""Ingest: files and folders to sources, page counts, pages loaded one at a time, and
+every kind of bad input turned into a reason (never an exception that stops a batch)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from reportlab.pdfgen import canvas
+
+from forms.errors import BadInput
+from pipeline.ingest import IngestProblem, count_pages, expand_paths, load_page, probe
+
+
+def make_pdf(path: Path, pages: int, encrypt: str | None = None) -> Path:
+    c = canvas.Canvas(str(path), encrypt=encrypt)
+    for i in range(pages):
+        c.drawString(100, 700, f"trang {i + 1}")
+        c.showPage()
+    c.save()
+    return path
+
+
+def make_tiff(path: Path, frames: int) -> Path:
+    images = [Image.fromarray(np.full((60, 40), 40 * i, np.uint8)) for i in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], compression="tiff_deflate")
+    return path
+
+
+def test_folders_expand_recursively_sorted_and_skip_non_scans(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("b/2.jpg", "a.PDF", "b/1.png", "notes.txt", ".hidden.png"):
+        (tmp_path / name).write_bytes(b"x")
+    out = expand_paths([tmp_path])
+    assert [p.name for p in out.files] == ["a.PDF", "1.png", "2.jpg"]
+    assert sorted(p.name for p in out.skipped) == [".hidden.png", "notes.txt"]
+
+
+def test_explicit_files_are_always_taken_once(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("không phải ảnh")
+    assert expand_paths([f, f]).files == (f.resolve(),)
+
+
+def test_no_input_is_a_clear_error(tmp_path):
+    with pytest.raises(BadInput, match="no scan files"):
+        expand_paths([tmp_path])
+    with pytest.raises(BadInput, match="not found"):
+        expand_paths([tmp_path / "missing.pdf"])
+
+
+def test_pdf_pages_are_counted_and_rasterised_one_at_a_time(tmp_path):
+    pdf = probe(make_pdf(tmp_path / "box.pdf", 3))
+    assert pdf.kind == "pdf" and count_pages(pdf) == 3
+    page = load_page(pdf.path, "pdf", 2, 100)
+    assert page.dtype == np.uint8 and page.ndim == 2
+    assert abs(page.shape[0] - round(11.69 * 100)) <= 2  # A4/Letter height at 100 dpi
+
+
+def test_tiff_frames_load_one_by_one(tmp_path):
+    tif = probe(make_tiff(tmp_path / "box.tif", 3))
+    assert tif.kind == "tiff" and count_pages(tif) == 3
+    assert int(load_page(tif.path, "tiff", 3, 200)[0, 0]) == 80
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.pdf", b"", "empty_file"),
+        ("corrupt.pdf", b"%PDF-1.4\n1 0 obj garbage", "corrupt_pdf"),
+        ("notes.jpg", "Đây không phải là ảnh".encode(), "not_an_image"),
+    ],
+)
+def test_bad_files_give_a_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    problem = count_pages(probe(path))
+    assert isinstance(problem, IngestProblem) and not problem
+    assert problem.reason == reason and name in problem.message
+
+
+def test_password_protected_pdf_is_recognised(tmp_path):
+    problem = count_pages(probe(make_pdf(tmp_path / "locked.pdf", 1, encrypt="bí-mật")))
+    assert isinstance(problem, IngestProblem) and problem.reason == "encrypted_pdf"
+    assert "password" in problem.message
+
+
+def test_a_damaged_tiff_frame_is_a_reason(tmp_path):
+    tif = make_tiff(tmp_path / "box.tif", 2)
+    data = bytearray(tif.read_bytes())
+    # Cut the file so that the second frame's data is gone but both IFDs may still parse.
+    truncated = tmp_path / "cut.tif"
+    truncated.write_bytes(bytes(data[: len(data) * 2 // 3]))
+    results = [load_page(truncated, "tiff", i, 200) for i in (1, 2)]
+    assert any(isinstance(r, IngestProblem) and r.reason == "unreadable_frame" for r in results)
+
+
+def test_file_kind_comes_from_content_not_name(tmp_path):
+    pdf = make_pdf(tmp_path / "scan.jpg", 1)  # misnamed
+    assert probe(pdf).kind == "pdf"
