@@ -25,6 +25,74 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 # --- forms commands (issue 2) -------------------------------------------------
 
 
+@cli.group("forms")
+def forms_group() -> None:
+    """Mẫu phiếu / questionnaire forms: list, check, copy, print."""
+
+
+@forms_group.command("list")
+def forms_list_cmd() -> None:
+    """Các mẫu phiếu có sẵn / the shipped forms."""
+    from forms.layout import layout_form
+    from forms.library import list_forms
+
+    for form in list_forms():
+        pages = len(layout_form(form).pages)
+        click.echo(f"{form.id:<12} v{form.version}  {pages} trang/pages  "
+                   f"{len(form.questions()):>3} câu/questions  {form.title}")
+
+
+@forms_group.command("check")
+@click.argument("form_file", metavar="FILE")
+def forms_check_cmd(form_file: str) -> None:
+    """Kiểm tra một tệp YAML / validate a form definition (id or path)."""
+    from forms.layout import layout_form
+    from forms.library import load_form
+
+    form = load_form(form_file)
+    layout = layout_form(form)
+    targets = sum(len(p.geometry.targets) for p in layout.pages)
+    click.echo(f"OK: {form.id} v{form.version} — {len(form.questions())} câu/questions, "
+               f"{len(layout.pages)} trang/pages, {targets} ô/targets")
+
+
+@forms_group.command("new")
+@click.option("--from", "source", default="mot-cua", show_default=True,
+              help="A shipped form id or a form YAML to start from.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The new YAML file to write.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def forms_new_cmd(source: str, out: Path, force: bool) -> None:
+    """Tạo bản sao để sửa / copy a form definition to edit."""
+    from forms.library import new_definition
+
+    form = new_definition(source, out, overwrite=force)
+    click.echo(f"Đã tạo / wrote {out} (id: {form.id}); "
+               f"sửa rồi kiểm tra / edit it, then: phieu forms check {out}")
+
+
+@forms_group.command("render")
+@click.argument("form_ref", metavar="FORM")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The PDF to write (the layout JSON goes beside it).")
+@click.option("--copies", type=click.IntRange(1, 100000), default=1, show_default=True,
+              help="Number of sheets, each with its own serial.")
+@click.option("--first-serial", type=click.IntRange(0, None), default=1, show_default=True,
+              help="Serial of the first sheet.")
+def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int) -> None:
+    """In phiếu ra PDF / print FORM (shipped id or YAML path) to a PDF."""
+    from forms.library import load_form
+    from forms.render import layout_path_for, render_pdf
+
+    form = load_form(form_ref)
+    layout = render_pdf(form, out, copies=copies, first_serial=first_serial)
+    last = first_serial + copies - 1
+    click.echo(f"Đã in / wrote {out}: {copies} tờ/sheets × {len(layout.pages)} trang/pages, "
+               f"số/serials {first_serial}–{last}")
+    click.echo(f"Bố cục / layout: {layout_path_for(out)}")
+
+
+
 # --- synth command (issue 3) --------------------------------------------------
 
 

@@ -5,6 +5,7 @@ by its id (e.g. ``mot-cua``, ``sipas``) or from a path to a YAML file.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from forms.definition import load_definition
@@ -13,7 +14,7 @@ from forms.model import Form
 
 LIBRARY_DIR = Path(__file__).resolve().parent
 
-__all__ = ["LIBRARY_DIR", "library_path", "list_forms", "load_form"]
+__all__ = ["LIBRARY_DIR", "library_path", "list_forms", "load_form", "new_definition"]
 
 
 def library_path(form_id: str) -> Path | None:
@@ -46,3 +47,28 @@ def load_form(id_or_path: str | Path) -> Form:
         f"dùng một mã có sẵn ({ids}) hoặc đường dẫn tới tệp .yaml / "
         f"use a shipped id ({ids}) or a path to a .yaml file",
     )
+
+
+def new_definition(source: str | Path, out_path: str | Path, overwrite: bool = False) -> Form:
+    """Copy the form `source` (shipped id or path) to `out_path` to be edited.
+
+    The YAML text is copied as written (comments kept); its `id:` line is set
+    to the new file's name when that is a valid form id, so the copy does not
+    clash with the form it came from. Returns the copy, loaded and validated.
+    """
+    from forms.definition import FORM_ID_RE
+
+    out_path = Path(out_path)
+    if out_path.exists() and not overwrite:
+        raise BadInput(f"Tệp đã có / {out_path} already exists",
+                       "chọn tên khác hoặc thêm --force / choose another name or add --force")
+    if not out_path.parent.is_dir():
+        raise BadInput(f"Không có thư mục / folder does not exist: {out_path.parent}",
+                       "tạo thư mục trước / create it first")
+    form = load_form(source)
+    text = Path(form.source).read_text(encoding="utf-8")
+    new_id = out_path.stem.lower()
+    if FORM_ID_RE.match(new_id):
+        text = re.sub(r"(?m)^id:.*$", f"id: {new_id}", text, count=1)
+    out_path.write_text(text, encoding="utf-8")
+    return load_definition(out_path)
