@@ -6,20 +6,29 @@ exports. Review, tally and report live in their own modules of this package.
 its database (migrations run on open); `scan` is the driver behind `phieu scan` and
 returns a `ScanSummary`; `survey_status` is `phieu status`; `responses_frame`,
 `pages_frame` and `comments_frame` are the exports as pandas DataFrames and
-`write_frame` writes one as CSV (UTF-8 with BOM) or `.xlsx`.
+`write_frame` writes one as CSV (UTF-8 with BOM) or `.xlsx`. `tally` counts a responses
+frame into a `TallyResult` (tally.csv and index.csv frames, the satisfaction index, the
+provisional state) and `write_tally` writes it; `build_report` makes the quarterly
+report's `ReportContent` and `write_report` writes it as HTML or PDF.
 """
 from pipeline.export import comments_frame, pages_frame, responses_frame, write_frame
+from pipeline.report import ReportContent, build_report, write_report
+from pipeline.report_tally import write_tally
 from pipeline.scan import ScanEvent, ScanSummary, scan
 from pipeline.status import SurveyStatus, survey_status
 from pipeline.store import Store, open_store
+from pipeline.tally import TallyResult, tally
 from pipeline.workspace import Survey, find_survey, init_survey, load_survey, load_survey_forms
 
 __all__ = [
+    "ReportContent",
     "ScanEvent",
     "ScanSummary",
     "Store",
     "Survey",
     "SurveyStatus",
+    "TallyResult",
+    "build_report",
     "comments_frame",
     "find_survey",
     "init_survey",
@@ -30,5 +39,8 @@ __all__ = [
     "responses_frame",
     "scan",
     "survey_status",
+    "tally",
     "write_frame",
+    "write_report",
+    "write_tally",
 ]

@@ -18,7 +18,6 @@ from PIL import Image
 
 from forms.errors import BadInput
 from forms.model import Form, Question
-from pipeline.report_charts import distribution_chart, rate_chart
 from pipeline.tally import (
     ALL_GROUP, NO_ANSWER, TO_REVIEW, IndexRow, TallyResult, is_scale_question, period_label,
     period_value, quarter_bounds, scan_day, tally,
@@ -288,6 +287,14 @@ def _ballots(
     return tuple(figures)
 
 
+def _charts():
+    # matplotlib takes a noticeable time to import; `import pipeline` (every command) should
+    # not pay it, only a report that draws.
+    from pipeline import report_charts
+
+    return report_charts
+
+
 def _pages_of(form: Form, pages: pd.DataFrame) -> pd.DataFrame:
     """The pages of this form, and the pages no form could be told for (unreadable ones
     cannot be attributed, so every report shows them)."""
@@ -336,7 +343,7 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
         levels = tuple(o.label for o in form.scales[members[0].scale].options)
         total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
                  else _pooled(lines, form.scales[members[0].scale].options))
-        chart = distribution_chart(
+        chart = _charts().distribution_chart(
             [f"{line.id}. {line.text}" for line in lines],
             [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
              for line in lines],
@@ -364,7 +371,7 @@ def _overview_chart(groups: tuple[GroupSection, ...], overall: IndexRow | None) 
         return None
     labels = [g.label for g in groups] + ["Chỉ số hài lòng chung"]
     rates = [g.total.rate for g in groups] + [overall.rate]
-    return rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
+    return _charts().rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
 
 
 def _other_tables(form: Form, result: TallyResult) -> tuple[OptionTable, ...]:
