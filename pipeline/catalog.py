@@ -1,11 +1,10 @@
-"""The survey's forms, prepared once per scan for the reader and for the recorder."""
+"""The survey's forms, prepared for the recorder (`form_infos`, cheap) and for the
+reader (`build_catalog`: blank pages rendered and templates precomputed, ~1 s a form)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Iterable
 
 from pipeline.record import FormInfo
-from pipeline.workspace import Survey, load_survey_forms
 
 # Blank reference pages are rendered at this resolution and resampled by omr to its
 # canonical scale (6 px/mm, ~152 dpi); rendering above it keeps printed edges crisp
@@ -13,15 +12,7 @@ from pipeline.workspace import Survey, load_survey_forms
 BLANK_DPI = 200
 
 
-@dataclass(frozen=True)
-class ReaderSetup:
-    """The omr `Catalog` of the survey's forms and, per (form id, version), its `FormInfo`."""
-
-    catalog: object  # omr.template.Catalog
-    forms: Mapping[tuple[str, int], FormInfo]
-
-
-def form_info(form: object, layout: object | None = None) -> FormInfo:
+def form_info(form: Any, layout: Any | None = None) -> FormInfo:
     """A form's page count, question types and question pages (from its layout)."""
     from forms.layout import layout_form
 
@@ -35,17 +26,21 @@ def form_info(form: object, layout: object | None = None) -> FormInfo:
     )
 
 
-def reader_setup(survey: Survey) -> ReaderSetup:
-    """Load the survey's forms, lay them out, render their blank pages and prepare the
-    reader's templates. Raises `SurveyError` / `FormDefinitionError` for bad form files."""
+def form_infos(forms: Iterable[Any]) -> dict[tuple[str, int], FormInfo]:
+    """`FormInfo` of each form, keyed by (form id, version)."""
+    return {(f.id, f.version): form_info(f) for f in forms}
+
+
+def build_catalog(forms: Iterable[Any]) -> Any:
+    """The omr `Catalog` of `forms`: each form laid out, its blank pages rendered at
+    `BLANK_DPI`, its reading templates prepared."""
     from forms.layout import layout_form
     from forms.render import render_page_images
     from omr import Catalog, prepare_template
 
-    templates, infos = [], {}
-    for form in load_survey_forms(survey):
+    templates = []
+    for form in forms:
         layout = layout_form(form)
         blanks = render_page_images(form, BLANK_DPI)
         templates.append(prepare_template(form, [p.geometry for p in layout.pages], blanks))
-        infos[(form.id, form.version)] = form_info(form, layout)
-    return ReaderSetup(catalog=Catalog.of(templates), forms=infos)
+    return Catalog.of(templates)

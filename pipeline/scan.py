@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from forms.errors import PhieuError
 from pipeline import schema
-from pipeline.catalog import ReaderSetup, reader_setup
+from pipeline.catalog import build_catalog, form_infos
 from pipeline.ingest import IngestProblem, SourceFile, count_pages, expand_paths, probe
 from pipeline.record import (
     PageOutcome,
@@ -41,7 +41,7 @@ from pipeline.record import (
 )
 from pipeline.store import Store, insert_ignore, open_flag, open_store, utcnow
 from pipeline.work import PageReader, PageResult, PageTask, init_worker, read_in_worker
-from pipeline.workspace import Survey
+from pipeline.workspace import Survey, load_survey_forms
 
 # Pages in flight per worker: enough to keep every worker busy while the main process
 # writes, small enough that results waiting to be written stay a few MB.
@@ -208,14 +208,16 @@ def _mark_complete(conn: sa.Connection, source_id: int) -> None:
     conn.execute(sa.update(src).where(src.c.id == source_id).values(status="complete"))
 
 
-def _results(tasks: Sequence[PageTask], setup: ReaderSetup, jobs: int) -> Iterator[PageResult]:
+def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[PageResult]:
     """Read `tasks`, yielding results in task order; `jobs` worker processes (1: in-process)."""
+    if not tasks:
+        return
     if jobs <= 1:
-        reader = PageReader(setup.catalog)
+        reader = PageReader(catalog)
         for task in tasks:
             yield reader.read(task)
         return
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(setup.catalog,))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(catalog,))
     try:
         pending = iter(tasks)
         window = deque(pool.submit(read_in_worker, t) for t in islice(pending, jobs * IN_FLIGHT_PER_JOB))
@@ -279,7 +281,8 @@ def scan(
     expanded = expand_paths(paths)
     for extra in expanded.skipped:
         emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
-    setup = reader_setup(survey)
+    forms = load_survey_forms(survey)
+    infos = form_infos(forms)
     store = open_store(survey.store_url)
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
@@ -287,14 +290,16 @@ def scan(
     triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
+    # Rendering the blank forms costs about a second each: only when there is work.
+    catalog = build_catalog(forms) if triage.tasks else None
     emit(ScanEvent("start", total=len(triage.tasks)))
     store.engine.dispose()  # no open database handle is inherited by forked workers
     remaining = dict(triage.remaining)
     outcomes: list[tuple[PageTask, PageOutcome]] = []
-    for done, result in enumerate(_results(triage.tasks, setup, jobs), start=1):
+    for done, result in enumerate(_results(triage.tasks, catalog, jobs), start=1):
         page_path, crops = write_images(result, survey.images_dir)
         with store.engine.begin() as conn:
-            outcome = record_page(conn, result, batch_id=batch_id, forms=setup.forms,
+            outcome = record_page(conn, result, batch_id=batch_id, forms=infos,
                                   relative=survey.relative, page_path=page_path, crop_paths=crops)
             remaining[result.task.source_id] -= 1
             if remaining[result.task.source_id] == 0:
@@ -303,7 +308,7 @@ def scan(
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
     with store.engine.begin() as conn:
-        missing = flag_missing_pages(conn, setup.forms)
+        missing = flag_missing_pages(conn, infos)
     return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
                     time.perf_counter() - started)
 

@@ -58,12 +58,6 @@ def _store_url(root: Path, value: str) -> str:
     return f"sqlite:///{(root / value).resolve()}"
 
 
-def _shipped_form_ids() -> list[str]:
-    from forms import library
-
-    return [form_id for form_id in library.list_forms()]
-
-
 def init_survey(
     directory: Path,
     forms: Iterable[str] = (),
@@ -78,7 +72,7 @@ def init_survey(
     validated) and copied into `DIR/forms/`. Without any, every shipped form is used.
     Raises `SurveyError` when `directory` already holds a survey.
     """
-    from forms.library import load_form
+    from forms.library import list_forms, load_form
 
     root = Path(directory).resolve()
     if (root / SETTINGS_FILE).exists():
@@ -86,8 +80,7 @@ def init_survey(
             f"{root / SETTINGS_FILE} đã có / already exists: this folder is a survey already",
             "choose another folder, or use this one with --survey",
         )
-    wanted = list(forms) or _shipped_form_ids()
-    loaded = [load_form(item) for item in wanted]
+    loaded = [load_form(item) for item in forms] if forms else list_forms()
     ids = [f"{f.id}@{f.version}" for f in loaded]
     if len(set(ids)) != len(ids):
         raise SurveyError(
