@@ -90,14 +90,19 @@ class _Problems:
     """Collects the problems of one file while it is checked (local to one load)."""
 
     path: str
-    items: list[str] = field(default_factory=list)
+    found: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, line: int, where: str, vi: str, en: str, fix_vi: str = "",
             fix_en: str = "") -> None:
         text = f"{self.path}:{line}: [{where}] {vi} / {en}"
         if fix_vi or fix_en:
             text += f" — {fix_vi} / {fix_en}"
-        self.items.append(text)
+        self.found.append((line, text))
+
+    @property
+    def items(self) -> list[str]:
+        """The problems in file order (stable for problems on the same line)."""
+        return [text for _, text in sorted(self.found, key=lambda item: item[0])]
 
 
 @dataclass
@@ -107,6 +112,7 @@ class _Context:
     scales: dict[str, Scale]
     groups: dict[str, str]
     ids: dict[str, int] = field(default_factory=dict)  # id -> line of first use
+    broken_scales: frozenset[str] = frozenset()  # defined, but with problems (reported)
 
 
 def load_definition(path: str | Path) -> Form:
@@ -142,6 +148,11 @@ def parse_definition(text: str, source: str = "<text>") -> Form:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         what = getattr(err, "problem", None) or str(err).splitlines()[0]
+        context = getattr(err, "context_mark", None)
+        if context is not None and context.line + 1 != line:
+            # e.g. an unclosed quote: the error surfaces lines later, at the
+            # end of the file; where the construct began is the useful line.
+            what += f"; {err.context} (dòng/line {context.line + 1})"
         problems.add(
             line, "YAML", f"lỗi cú pháp YAML ({what})", f"YAML syntax error ({what})",
             "kiểm tra thụt lề, dấu ':' và dấu ngoặc kép ở dòng này hoặc dòng trên",
@@ -149,9 +160,9 @@ def parse_definition(text: str, source: str = "<text>") -> Form:
         )
         raise FormDefinitionError(source, problems.items) from None
     form = _form(problems, doc, source)
-    if form is not None:
+    if form is not None and form.sections:
         _check_fits(problems, form)
-    if problems.items or form is None:
+    if problems.found or form is None:
         raise FormDefinitionError(source, problems.items)
     return form
 
@@ -258,13 +269,19 @@ def _choice(p: _Problems, m: LineDict, key: str, allowed: tuple[str, ...], where
 
 
 def _reference(p: _Problems, m: LineDict, key: str, known: dict[str, Any], kind: str,
-               where: str) -> str | None:
-    """A reference to a scale or criteria group; None when absent or unknown."""
+               where: str, broken: frozenset[str] = frozenset()) -> str | None:
+    """A reference to a scale or criteria group; None when absent or unknown.
+
+    A reference to one of `broken` (defined with problems, already reported)
+    is None without a second message.
+    """
     if key not in m:
         return None
     name = m[key]
     if isinstance(name, str) and name in known:
         return name
+    if name in broken:
+        return None
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.5)
     if close:
         fix = (f"ý bạn là '{close[0]}'?", f"did you mean '{close[0]}'?")
@@ -326,19 +343,20 @@ def _form(p: _Problems, doc: Any, source: str) -> Form | None:
     intro = _text(p, doc, "intro", "phiếu/form", default="")
     instructions = _text(p, doc, "instructions", "phiếu/form", default="")
     groups = _groups(p, doc)
-    scales = _scales(p, doc)
-    ctx = _Context(scales=scales, groups=groups)
+    scales, broken = _scales(p, doc)
+    ctx = _Context(scales=scales, groups=groups, broken_scales=broken)
     sections: list[Section] = []
     raw_sections = _sequence(p, doc, "sections", "phiếu/form") if "sections" in doc else None
     for i, raw in enumerate(raw_sections or []):
         section = _section(p, ctx, raw, raw_sections.line_of(i), i + 1)
         if section is not None:
             sections.append(section)
-    if None in (form_id, version, title, office, intro, instructions) or not sections:
-        return None
+    # With problems elsewhere the form is still built from its valid parts
+    # (placeholders for bad header fields), so that the page-fit check can run
+    # too and every problem is reported at once; the caller raises anyway.
     return Form(
-        id=form_id, version=version, title=title, office=office, intro=intro,
-        instructions=instructions or _default_instructions(sections),
+        id=form_id or "?", version=version or 1, title=title or "?", office=office or "?",
+        intro=intro or "", instructions=instructions or _default_instructions(sections),
         sections=tuple(sections), scales=scales, groups=groups, source=source,
     )
 
@@ -366,9 +384,10 @@ def _groups(p: _Problems, doc: LineDict) -> dict[str, str]:
     return groups
 
 
-def _scales(p: _Problems, doc: LineDict) -> dict[str, Scale]:
+def _scales(p: _Problems, doc: LineDict) -> tuple[dict[str, Scale], frozenset[str]]:
+    """The valid scales, and the ids of those with problems (already reported)."""
     if "scales" not in doc:
-        return {}
+        return {}, frozenset()
     raw = _mapping(p, doc["scales"], doc.line_of("scales"), "'scales'")
     scales: dict[str, Scale] = {}
     for key in raw or {}:
@@ -391,9 +410,9 @@ def _scales(p: _Problems, doc: LineDict) -> dict[str, Scale]:
                   f"'satisfied' names codes the scale does not have: {bad}",
                   "dùng các mã: " + ", ".join(sorted(codes)),
                   "use codes among: " + ", ".join(sorted(codes)))
-            continue
-        scales[str(key)] = Scale(str(key), options, frozenset(str(s) for s in satisfied))
-    return scales
+        scales[str(key)] = Scale(str(key), options,
+                                 frozenset(str(s) for s in satisfied if str(s) in codes))
+    return scales, frozenset(str(k) for k in raw or {}) - set(scales)
 
 
 def _options(p: _Problems, m: LineDict, where: str, scored: bool) -> tuple[Option, ...]:
@@ -458,8 +477,11 @@ def _block(p: _Problems, ctx: _Context, raw: Any, line: int, where: str):
         where = f"câu/question '{m['id']}'"
     if "type" not in m:
         _keys(p, m, {**CHOICE_KEYS, "lines": False, "rows": False}, where)
+        _new_id(p, ctx, m, where)  # still catch a duplicate id
         return None
     kind = _choice(p, m, "type", QUESTION_TYPES, where, default="")
+    if kind is None:
+        _new_id(p, ctx, m, where)
     if kind == "text":
         return _text_question(p, ctx, m, where)
     if kind == "matrix":
@@ -495,7 +517,7 @@ def _choice_question(p: _Problems, ctx: _Context, m: LineDict, kind: str,
               "list the choices under 'options:' or name a scale with 'scale: <id>'")
         options: tuple[Option, ...] = ()
     elif "scale" in m:
-        scale_id = _reference(p, m, "scale", ctx.scales, "scale", where)
+        scale_id = _reference(p, m, "scale", ctx.scales, "scale", where, ctx.broken_scales)
         options = ctx.scales[scale_id].options if scale_id else ()
     else:
         options = _options(p, m, where, scored=False)
@@ -524,7 +546,7 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
     mid = _new_id(p, ctx, m, where)
     text = _text(p, m, "text", where, default="")
     mark = _choice(p, m, "mark", MARKS, where, default="box")
-    scale_id = _reference(p, m, "scale", ctx.scales, "scale", where)
+    scale_id = _reference(p, m, "scale", ctx.scales, "scale", where, ctx.broken_scales)
     group = _reference(p, m, "group", ctx.groups, "group", where)
     bad = ("group" in m and group is None) or ("scale" in m and scale_id is None)
     options = ctx.scales[scale_id].options if scale_id else ()
