@@ -1,0 +1,159 @@
+"""`phieu init / scan / status / export` on printed (blank) forms: every page accounted
+for, nothing counted twice, bad input reported and the batch goes on, and a scan killed
+mid-batch finishes when run again."""
+from __future__ import annotations
+
+import csv
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from reportlab.pdfgen import canvas
+
+from forms.library import load_form
+from forms.render import render_page_images, render_pdf
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory) -> Path:
+    """Blank printed sheets: mot-cua serials 1..3 and 3..4 (serial 3 twice), 24 sheets for
+    the interrupt test, a sipas sheet (unknown to a mot-cua-only survey)."""
+    root = tmp_path_factory.mktemp("printed")
+    mot_cua, sipas = load_form("mot-cua"), load_form("sipas")
+    render_pdf(mot_cua, root / "a.pdf", copies=3, first_serial=1)
+    render_pdf(mot_cua, root / "b.pdf", copies=2, first_serial=3)
+    render_pdf(mot_cua, root / "long.pdf", copies=24, first_serial=1000)
+    render_pdf(sipas, root / "sipas.pdf", copies=1, first_serial=50)
+    page = render_page_images(mot_cua, 150, serial=77)[0]
+    cv2.imwrite(str(root / "sheet77.jpg"), page, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return root
+
+
+def bad_inputs(folder: Path) -> None:
+    folder.mkdir()
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage")
+    c = canvas.Canvas(str(folder / "locked.pdf"), encrypt="mat-khau")
+    c.drawString(100, 700, "bí mật")
+    c.showPage()
+    c.save()
+    (folder / "notes.png").write_text("đây là ghi chú, không phải ảnh", encoding="utf-8")
+    rng = np.random.default_rng(3)  # "a photo of something else": shapes on a gradient
+    photo = np.tile(np.linspace(60, 200, 900, dtype=np.uint8), (700, 1))
+    for _ in range(25):
+        x, y = rng.integers(0, 850), rng.integers(0, 650)
+        cv2.circle(photo, (int(x), int(y)), int(rng.integers(5, 60)), int(rng.integers(0, 255)), -1)
+    cv2.imwrite(str(folder / "photo.jpg"), photo)
+
+
+@pytest.fixture
+def survey(tmp_path, run_phieu) -> Path:
+    ws = tmp_path / "ws"
+    assert run_phieu("init", ws, "--form", "mot-cua").code == 0
+    return ws
+
+
+def read_csv(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_without_a_workspace_commands_say_what_to_do(tmp_path, run_phieu):
+    run = run_phieu("status", cwd=tmp_path)
+    assert run.code == 4 and "phieu init" in run.err and str(tmp_path) in run.err
+    run = run_phieu("scan", "x.pdf", "--survey", tmp_path)
+    assert run.code == 4 and "not a survey workspace" in run.err
+
+
+def test_scan_counts_each_sheet_once_and_skips_a_file_seen_before(survey, printed, run_phieu):
+    run = run_phieu("scan", printed / "a.pdf", printed / "b.pdf", "--jobs", "2", cwd=survey)
+    assert run.code == 0, run.err
+    assert "pages read: 4" in run.out and "duplicates: 1" in run.out
+    run_phieu("export", "pages", "-o", survey / "pages.csv")
+    pages = read_csv(survey / "pages.csv")
+    assert [(Path(p["source"]).name, p["page"], p["status"], p["serial"]) for p in pages] == [
+        ("a.pdf", "1", "read", "1"), ("a.pdf", "2", "read", "2"), ("a.pdf", "3", "read", "3"),
+        ("b.pdf", "1", "duplicate", "3"), ("b.pdf", "2", "read", "4"),
+    ]
+    run_phieu("export", "responses", "-o", survey / "responses.csv")
+    responses = read_csv(survey / "responses.csv")
+    assert [r["serial"] for r in responses] == ["1", "2", "3", "4"]
+    by_serial = {r["serial"]: r for r in responses}
+    assert by_serial["3"]["status"] == "needs_review"  # duplicate: a person decides
+
+    again = run_phieu("scan", printed / "a.pdf", cwd=survey)
+    assert again.code == 0 and "already scanned" in again.err and "pages read: 0" in again.out
+    status = run_phieu("status", cwd=survey)
+    assert "duplicate: 1" in status.out and "blank_ballot: 4" in status.out
+
+
+def test_bad_input_gets_one_line_each_and_the_batch_goes_on(survey, printed, tmp_path, run_phieu):
+    bad_inputs(tmp_path / "bad")
+    run = run_phieu("scan", tmp_path / "bad", printed / "sipas.pdf", printed / "sheet77.jpg",
+                    cwd=survey)
+    assert run.code == 0, run.err
+    run_phieu("export", "pages", "-o", survey / "pages.xlsx")
+    pages = pd.read_excel(survey / "pages.xlsx", dtype=str).fillna("")
+    reasons = {(Path(s).name, int(p)): (st, r) for s, p, st, r in
+               zip(pages.source, pages.page, pages.status, pages.reason)}
+    assert reasons == {
+        ("corrupt.pdf", 1): ("failed", "corrupt_pdf"),
+        ("empty.pdf", 1): ("failed", "empty_file"),
+        ("locked.pdf", 1): ("failed", "encrypted_pdf"),
+        ("notes.png", 1): ("failed", "not_an_image"),
+        ("photo.jpg", 1): ("failed", "no_markers"),
+        ("sipas.pdf", 1): ("failed", "unknown_form"),
+        ("sipas.pdf", 2): ("failed", "unknown_form"),
+        ("sheet77.jpg", 1): ("read", ""),
+    }
+    assert "pages not read: 7" in run.out
+    for line in ("empty.pdf", "corrupt.pdf", "locked.pdf", "notes.png"):
+        assert line in run.err  # one clear line each, as the file is met
+    status = run_phieu("status", cwd=survey).out
+    assert "unreadable: 5" in status and "unknown_form: 2" in status
+
+
+def _stored_pages(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("select count(*) from pages").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_phieu,
+                                                          phieu_process, how):
+    box = printed / "long.pdf"
+    proc = phieu_process("scan", box, "--jobs", "1", cwd=survey)
+    deadline = time.monotonic() + 120
+    while _stored_pages(survey / "survey.sqlite") < 4:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "the scan stored nothing in 120 s"
+        time.sleep(0.05)
+    proc.send_signal(how)
+    proc.wait(timeout=60)
+    stored = _stored_pages(survey / "survey.sqlite")
+    assert 4 <= stored < 24, "the scan was not stopped mid-batch"
+    if how == signal.SIGINT:
+        assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+
+    run = run_phieu("scan", box, cwd=survey)
+    assert run.code == 0, run.err
+    assert "resuming" in run.err and f"pages read: {24 - stored}" in run.out
+    run_phieu("export", "pages", "-o", survey / "pages.csv")
+    pages = read_csv(survey / "pages.csv")
+    assert [int(p["page"]) for p in pages] == list(range(1, 25))
+    assert [int(p["serial"]) for p in pages] == list(range(1000, 1024))
+    assert {p["status"] for p in pages} == {"read"}
+    run_phieu("export", "responses", "-o", survey / "responses.csv")
+    assert [int(r["serial"]) for r in read_csv(survey / "responses.csv")] == list(range(1000, 1024))
+    images = sorted((survey / "images").rglob("*.jpg"))
+    assert len(images) == 24 and not list((survey / "images").rglob("*.tmp"))
