@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,12 +171,15 @@ def build_report(
     serials = _tallied_serials(responses, result)
     period = _period_text(result, responses, serials)
     office = (office or form.office).strip() or "cơ quan"
+    # A form's office line is often "AGENCY — UNIT" (it heads the printed form); the title
+    # and "sự phục vụ của ..." name the agency, the line above them keeps the whole.
+    agency = office.split(" — ")[0].strip() or office
     groups = _group_sections(form, result)
     overall = _overall(result)
     return ReportContent(
-        title=f"Kết quả khảo sát mức độ hài lòng — {office} — {period}",
+        title=f"Kết quả khảo sát mức độ hài lòng — {agency} — {period}",
         heading="KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG",
-        subheading=f"của người dân, tổ chức đối với sự phục vụ của {office}",
+        subheading=f"của người dân, tổ chức đối với sự phục vụ của {agency}",
         period=period,
         office=office,
         form_title=form.title,
@@ -485,6 +489,15 @@ def format_percent(value: float | None) -> str:
 def format_mean(value: float | None) -> str:
     """`3.3333` -> `3,33`; `—` when there is no value."""
     return "—" if value is None else f"{value:.2f}".replace(".", ",")
+
+
+def numbered(number: int, label: str) -> str:
+    """`label` with its number in front (`2. Công chức`), unless the form's label already
+    carries one (`II. Thủ tục hành chính`, `3. ...`)."""
+    return label if _NUMBERED.match(label) else f"{number}. {label}"
+
+
+_NUMBERED = re.compile(r"^\s*(?:[IVXLC]+|\d+)[.)]\s")
 
 
 def format_count(value: int) -> str:

@@ -5,7 +5,9 @@ import base64
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.report import ReportContent, format_count, format_mean, format_percent
+from pipeline.report import (
+    ReportContent, format_count, format_mean, format_percent, numbered,
+)
 
 TEMPLATE = "report.html"
 
@@ -31,5 +33,5 @@ def render_html(content: ReportContent) -> str:
     template = _environment().get_template(TEMPLATE)
     return template.render(
         c=content, png=png_data_uri, percent=format_percent, mean=format_mean,
-        count=format_count,
+        count=format_count, numbered=numbered,
     )

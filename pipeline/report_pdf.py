@@ -19,7 +19,9 @@ from reportlab.platypus import (
     Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
-from pipeline.report import ReportContent, format_count, format_mean, format_percent
+from pipeline.report import (
+    ReportContent, format_count, format_mean, format_percent, numbered,
+)
 from pipeline.report_charts import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -54,9 +56,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "period": ParagraphStyle("period", base, fontName=FONT_BOLD, fontSize=12, leading=16,
                                  alignment=TA_CENTER, spaceAfter=8),
         "h2": ParagraphStyle("h2", base, fontName=FONT_BOLD, fontSize=12, leading=16,
-                             textColor=BLUE, spaceBefore=12, spaceAfter=4),
+                             textColor=BLUE, spaceBefore=12, spaceAfter=4, keepWithNext=1),
         "h3": ParagraphStyle("h3", base, fontName=FONT_BOLD, fontSize=10.5, leading=14,
-                             spaceBefore=8, spaceAfter=3),
+                             spaceBefore=8, spaceAfter=3, keepWithNext=1),
         "warn": ParagraphStyle("warn", base, fontName=FONT_BOLD, backColor=colors.HexColor(
             "#fffbea"), borderColor=colors.HexColor("#d69e2e"), borderWidth=0.8,
             borderPadding=5, spaceBefore=4, spaceAfter=8),
@@ -142,7 +144,7 @@ def _overall(content: ReportContent, s: dict) -> list[Flowable]:
                                         "Điểm TB")]]
     for number, g in enumerate(content.groups, start=1):
         t = g.total
-        rows.append([_p(f"{number}. {g.label}", s["cell"]), format_count(t.valid),
+        rows.append([_p(numbered(number, g.label), s["cell"]), format_count(t.valid),
                      format_count(t.satisfied), format_percent(t.rate), format_mean(t.mean)])
     rows.append([_p("Chỉ số hài lòng chung", s["cell"]), format_count(overall.valid),
                  format_count(overall.satisfied), format_percent(overall.rate),
@@ -171,7 +173,7 @@ def _groups(content: ReportContent, s: dict) -> list[Flowable]:
         numbers = len(g.levels) + 4
         narrow = 14.5 * mm
         table = _table(rows, [WIDTH - numbers * narrow] + [narrow] * numbers, total_row=True)
-        story.append(KeepTogether([_p(f"{number}. {g.label}", s["h3"]),
+        story.append(KeepTogether([_p(numbered(number, g.label), s["h3"]),
                                    _image(g.chart_png, WIDTH, 95 * mm), table]))
     return story
 
@@ -232,7 +234,11 @@ def _page_number(canvas, doc) -> None:
     canvas.saveState()
     canvas.setFont(FONT, 7.5)
     canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Trang {doc.page}")
-    canvas.drawString(MARGIN, 10 * mm, doc.title[:110])
+    room = A4[0] - 2 * MARGIN - 20 * mm  # leave the page number its place
+    title = doc.title
+    while title and pdfmetrics.stringWidth(title, FONT, 7.5) > room:
+        title = title[:-2] + "…"
+    canvas.drawString(MARGIN, 10 * mm, title)
     canvas.restoreState()
 
 

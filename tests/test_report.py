@@ -11,7 +11,10 @@ from PIL import Image, ImageDraw
 
 from forms.errors import BadInput
 from pipeline.report import build_report, write_report
-from test_tally_support import known_frame, mini_form
+try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
+    from tests.test_tally_support import known_frame, mini_form
+except ImportError:
+    from test_tally_support import known_frame, mini_form
 
 TODAY = dt.date(2026, 11, 23)
 

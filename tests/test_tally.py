@@ -9,7 +9,10 @@ import pytest
 
 from forms.errors import BadInput, SurveyError
 from pipeline.tally import INDEX_COLUMNS, TALLY_COLUMNS, quarter_bounds, tally
-from test_tally_support import frame, known_frame, mini_form, random_frame
+try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
+    from tests.test_tally_support import frame, known_frame, mini_form, random_frame
+except ImportError:
+    from test_tally_support import frame, known_frame, mini_form, random_frame
 
 
 def count(result, question, option, group="all"):

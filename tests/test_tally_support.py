@@ -98,3 +98,46 @@ def random_frame(n: int, seed: int) -> pd.DataFrame:
                      answers["linh_vuc"], answers["kenh"], answers["tc1"], answers["tc2"],
                      answers["cc1"], ""))
     return frame(rows)
+
+
+def random_frame_for(form: Form, n: int, seed: int, *, review_share: float = 0.1) -> pd.DataFrame:
+    """`n` sheets of any form with random answers: blanks, flags, rejected sheets, 3 batches,
+    scan dates over 2026 (fixed seed). Scale answers lean to satisfied, as real ones do."""
+    rng = np.random.default_rng(seed)
+    questions = [q for q in form.questions()]
+    rows = []
+    for i in range(n):
+        status = "counted"
+        roll = rng.random()
+        if roll < review_share:
+            status = "needs_review"
+        elif roll < review_share + 0.05:
+            status = "reviewed"
+        elif roll < review_share + 0.08:
+            status = "rejected"
+        record = {"serial": str(100001 + i), "status": status, "batch": f"hom-{rng.integers(1, 4)}",
+                  "scanned_at": f"2026-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}T02:00:00+00:00"}
+        flagged = []
+        for q in questions:
+            if q.type == "text":
+                record[q.id] = "Cán bộ hướng dẫn tận tình" if rng.random() < 0.1 else ""
+                continue
+            if rng.random() < 0.05:
+                record[q.id] = ""
+                continue
+            codes = [o.code for o in q.options]
+            if q.scale:
+                weights = np.array([0.04, 0.08, 0.18, 0.45, 0.25])[: len(codes)]
+                picked = [codes[int(rng.choice(len(codes), p=weights / weights.sum()))]]
+            elif q.type == "multi":
+                picked = [c for c in codes if rng.random() < 0.3] or [codes[0]]
+            else:
+                picked = [codes[int(rng.integers(len(codes)))]]
+            record[q.id] = "|".join(picked)
+            if status == "needs_review" and rng.random() < 0.15:
+                flagged.append(q.id)
+                record[q.id] = ""
+        record["flagged"] = "|".join(flagged)
+        rows.append(record)
+    columns = ["serial", "status", "flagged", "batch", "scanned_at", *(q.id for q in questions)]
+    return pd.DataFrame(rows, columns=columns)
