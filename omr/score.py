@@ -43,6 +43,11 @@ INK_LO, INK_HI = 0.15, 0.45  # normalised darkness: no ink .. full ink
 INK_CORE = 0.25  # darkness that makes a pixel part of a stroke (for its size)
 MIN_STROKE_MM2 = 0.30
 MIN_SECTOR_MM2 = 0.10
+# Ink centred on a digit (a tick or a cross drawn over it): full marks from
+# this much ink whose centre of mass is within CENTRED_NEAR_MM of the digit's
+# centre, none beyond CENTRED_FAR_MM (an arc or a dot beside the digit).
+CENTRED_FULL_MM2 = 1.0
+CENTRED_NEAR_MM, CENTRED_FAR_MM = 1.4, 2.0
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
@@ -59,6 +64,8 @@ class TargetMeasure:
     score: float
     offset_mm: tuple[float, float]
     match: float  # correlation of the snap, -1..1 (nan: no structure to match)
+    ring: float = 0.0  # digits: share of the ring's sectors inked
+    centred: float = 0.0  # digits: ink centred on the digit (a tick, a cross over it)
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -135,15 +142,33 @@ def new_ink(dark: np.ndarray, region: np.ndarray) -> np.ndarray:
     return soft * (keep & region)
 
 
-def _score(tt: TargetTemplate, ink: np.ndarray) -> float:
-    if tt.region_px == 0:
-        return 0.0
-    if tt.target.shape == "digit":
-        mask = tt.sector >= 0
-        per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
-        covered = per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2
-        return float(covered.mean())
-    return float(ink.sum() / tt.region_px)
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
+    """(ring, centred) of a digit target (see the module docstring)."""
+    ink = new_ink(dark, tt.region | tt.inner)
+    mask = tt.sector >= 0
+    per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
+    ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+    total = float(ink.sum())
+    if total <= 0.0:
+        return ring, 0.0
+    ys, xs = np.nonzero(ink)
+    weights = ink[ys, xs]
+    off_x = float((weights * xs).sum()) / total - tt.centre[0]
+    off_y = float((weights * ys).sum()) / total - tt.centre[1]
+    dist_mm = float(np.hypot(off_x, off_y)) / CANON_PX_PER_MM
+    area = min(1.0, total / CANON_PX_PER_MM**2 / CENTRED_FULL_MM2)
+    nearness = float(np.clip((CENTRED_FAR_MM - dist_mm) / (CENTRED_FAR_MM - CENTRED_NEAR_MM), 0.0, 1.0))
+    return ring, area * nearness
+
+
+def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float, float]:
+    """(score, ring, centred) of a target from its darkness patch; ring and
+    centred are the two parts of a digit's score (0 for boxes)."""
+    if tt.target.shape != "digit":
+        ink = new_ink(dark, tt.region)
+        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), 0.0, 0.0
+    ring, centred = _digit_parts(tt, dark)
+    return max(ring, centred), ring, centred
 
 
 def _trusted_offsets(
@@ -187,12 +212,15 @@ def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasu
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
+        score, ring, centred = _score(tt, dark)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
                 option=tt.target.option,
                 shape=tt.target.shape,
-                score=round(_score(tt, new_ink(dark, tt.region)), 4),
+                score=round(score, 4),
+                ring=round(ring, 4),
+                centred=round(centred, 4),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

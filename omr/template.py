@@ -38,6 +38,13 @@ BOX_PAD_MM = 1.0
 RING_INNER_FACTOR = 0.45
 RING_OUTER_MAX_MM = 3.8
 RING_SECTORS = 16
+# Over the digit's own box the glyph is excluded with a guard of only this
+# many pixels: after the snap the residue is under a pixel, and a wider guard
+# would leave no room to see a stroke across the digit.
+DIGIT_GUARD_PX = 1
+# The zone "across the digit" reaches this far beyond the digit's box: closer
+# than any circle drawn around it comes.
+DIGIT_INNER_GROW_MM = 0.4
 # Local search radius of the snap (a homography is off by a few px).
 SEARCH_MM = 1.2
 
@@ -54,8 +61,8 @@ class TargetTemplate:
     `x0, y0` is the top-left (canonical px) of the target's patch on the blank
     page; `printed` is the blank's darkness in the patch (what the snap
     matches), `region` the pixels whose new ink counts (printed ink excluded),
-    and `sector` each region pixel's angular sector around a digit (-1 outside;
-    all -1 for a box).
+    `sector` each region pixel's angular sector around a digit (-1 outside;
+    all -1 for a box), and `inner` (digits) the digit's box minus its glyph.
     """
 
     target: Target
@@ -65,6 +72,10 @@ class TargetTemplate:
     region: np.ndarray = field(repr=False, compare=False)
     sector: np.ndarray = field(repr=False, compare=False)
     region_px: int = 0
+    # Digits only: the digit's own box minus its glyph, where a tick or a
+    # cross drawn over the digit leaves ink (None for a box).
+    inner: np.ndarray | None = field(default=None, repr=False, compare=False)
+    centre: tuple[float, float] = (0.0, 0.0)  # the target's centre in patch px
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -153,10 +164,11 @@ def canonical_blank(raster: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 
 
-def _printed_mask(blank: np.ndarray) -> np.ndarray:
+def _printed_mask(blank: np.ndarray, guard_px: int) -> np.ndarray:
+    """Printed ink of the blank, grown by `guard_px`."""
     darkness = 1.0 - blank.astype(np.float32) / 255.0
     mask = (darkness > PRINT_DARKNESS).astype(np.uint8)
-    k = 2 * mm_to_px(PRINT_GUARD_MM) + 1
+    k = 2 * guard_px + 1
     return cv2.dilate(mask, np.ones((k, k), np.uint8)).astype(bool)
 
 
@@ -204,7 +216,8 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
 
 
 def _digit_template(
-    target: Target, darkness: np.ndarray, printed: np.ndarray, others: Sequence[Target]
+    target: Target, darkness: np.ndarray, printed: np.ndarray, printed_tight: np.ndarray,
+    others: Sequence[Target],
 ) -> TargetTemplate:
     cx, cy = _centre(target.bbox_mm)
     r_in = RING_INNER_FACTOR * max(target.bbox_mm[2], target.bbox_mm[3])
@@ -220,12 +233,19 @@ def _digit_template(
     angle = (np.arctan2(dy, dx) + np.pi) / (2 * np.pi)
     sector = np.minimum((angle * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
     sector[~region] = -1
+    bx, by, bw, bh = target.bbox_mm
+    inner = (
+        (np.abs(dx) <= bw / 2 + DIGIT_INNER_GROW_MM) & (np.abs(dy) <= bh / 2 + DIGIT_INNER_GROW_MM)
+        & ~crop_padded(printed_tight, x0, y0, side, side)
+    )
     return TargetTemplate(
         target, x0, y0,
         printed=crop_padded(darkness, x0, y0, side, side),
         region=region,
         sector=sector,
         region_px=int(region.sum()),
+        inner=inner,
+        centre=(cx * CANON_PX_PER_MM - 0.5 - x0, cy * CANON_PX_PER_MM - 0.5 - y0),
     )
 
 
@@ -243,9 +263,10 @@ def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTempla
     """Precompute one page from its geometry and its blank raster (any dpi)."""
     blank = canonical_blank(blank_raster)
     darkness = 1.0 - blank.astype(np.float32) / 255.0
-    printed = _printed_mask(blank)
+    printed = _printed_mask(blank, mm_to_px(PRINT_GUARD_MM))
+    printed_tight = _printed_mask(blank, DIGIT_GUARD_PX)
     targets = tuple(
-        _digit_template(t, darkness, printed, geometry.targets)
+        _digit_template(t, darkness, printed, printed_tight, geometry.targets)
         if t.shape == "digit"
         else _box_template(t, darkness, printed)
         for t in geometry.targets
