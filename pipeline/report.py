@@ -348,7 +348,7 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
         total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
                  else _pooled(lines, form.scales[members[0].scale].options))
         chart = _charts().distribution_chart(
-            [f"{line.id}. {line.text}" for line in lines],
+            [line.text for line in lines],
             [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
              for line in lines],
             list(levels), [line.rate for line in lines],

@@ -164,7 +164,7 @@ def _groups(content: ReportContent, s: dict) -> list[Flowable]:
                                        "Điểm TB")]
         rows = [head]
         for line in g.lines:
-            rows.append([_p(f"{line.id}. {line.text}", s["cell"])]
+            rows.append([_p(line.text, s["cell"])]
                         + [format_count(n) for n in line.counts]
                         + [format_count(line.no_answer), format_count(line.to_review),
                            format_percent(line.rate), format_mean(line.mean)])
