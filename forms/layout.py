@@ -81,6 +81,7 @@ LEADING = 1.25
 INDENT_MM = 7.0  # question text and options hang right of the question number
 BLOCK_GAP_MM = 3.5
 ITEM_GAP_MM = 3.0  # between one option's label and the next option's mark zone
+LABEL_GAP_MM = 0.5  # between a mark zone and its label: a box keeps > 2 mm of white
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def _option_grid(options: tuple[Option, ...], mark: str, width: float) -> _Optio
     """Columns for the options: as many as fit on one line each; all in one row
     when two-line labels make that possible; one column (wrapped) at worst."""
     zone = _zone(mark)
-    natural = [zone + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
+    natural = [zone + LABEL_GAP_MM + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
                for o in options]
     n = len(options)
     columns = next((c for c in range(n, 0, -1) if max(natural) <= width / c), 1)
@@ -257,7 +258,7 @@ def _option_grid(options: tuple[Option, ...], mark: str, width: float) -> _Optio
     rows = -(-n // columns)
     columns = -(-n // rows)
     col_w = width / columns
-    label_w = col_w - zone - ITEM_GAP_MM
+    label_w = col_w - zone - LABEL_GAP_MM - ITEM_GAP_MM
     labels = tuple(tuple(fonts.wrap(o.label, fonts.REGULAR, LABEL_PT, label_w)) for o in options)
     return _OptionGrid(columns, col_w, labels)
 
@@ -304,7 +305,7 @@ def _option_at(page: _Page, q: Question, option: Option, lines: tuple[str, ...],
     _target_at(page, q.id, option, q.mark, cx, cy)
     baseline = cy + 0.37 * LABEL_PT * fonts.PT_MM
     for i, line in enumerate(lines):
-        page.items.append(TextRun(x + zone, baseline + i * _leading(LABEL_PT), line,
+        page.items.append(TextRun(x + zone + LABEL_GAP_MM, baseline + i * _leading(LABEL_PT), line,
                                   fonts.REGULAR, LABEL_PT))
 
 
@@ -313,7 +314,7 @@ def _inline_widths(q: Question, text_lines: list[str], x0: float, x1: float) -> 
     if len(text_lines) != 1:
         return None
     zone = _zone(q.mark)
-    widths = [zone + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
+    widths = [zone + LABEL_GAP_MM + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
               for o in q.options]
     text_end = x0 + INDENT_MM + fonts.text_width(text_lines[0], fonts.REGULAR, QUESTION_PT)
     return widths if text_end + 4.0 + sum(widths) <= x1 else None
@@ -430,7 +431,9 @@ def _matrix_row(row: Question, number: str, options: tuple[Option, ...], x0: flo
                 x1: float, xs: float, col_w: float, zone: float, header: _Piece) -> _Piece:
     lines, runs = _numbered_text(number, row.text, x0 + 1.0, xs - 2.0, fonts.REGULAR, MATRIX_PT)
     text_h = len(lines) * _leading(MATRIX_PT)
-    height = max(zone, text_h + 2.0)
+    # The row rules must stay outside a box's 2 mm of white (half a rule's width
+    # and antialiasing); a digit's zone already exceeds the reader's ring.
+    height = max(zone + (0.6 if row.mark == "box" else 0.0), text_h + 2.0)
 
     def place(page: _Page, top: float) -> None:
         page.items.extend(runs(top + (height - text_h) / 2))
