@@ -200,7 +200,8 @@ def _text(p: _Problems, m: LineDict, key: str, where: str, default: str | None =
         return default
     value = m[key]
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
-        shown = "trống / empty" if value is None else type(value).__name__
+        shown = ("trống / empty" if value is None else "list" if isinstance(value, list)
+                 else "mapping" if isinstance(value, dict) else type(value).__name__)
         p.add(m.line_of(key), where, f"'{key}' phải là văn bản (đang là {shown})",
               f"'{key}' must be text (got {shown})",
               "viết văn bản, đặt trong dấu ngoặc kép nếu cần",
