@@ -22,7 +22,7 @@ SEED = 11
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
-    """(form, truth, responses frame, serial -> batch name) of a scanned generated box."""
+    """(form, truth, responses frame, serial -> batch name, workspace) of a scanned box."""
     from fixtures.box import make_ballot_box
     from pipeline.export import responses_frame
     from pipeline.scan import scan
@@ -44,7 +44,7 @@ def scanned(tmp_path_factory):
     responses = responses_frame(store, form)
     store.engine.dispose()
     batches = {p.serial: batch_of_file[p.file] for p in truth.pages}
-    return form, truth, responses, batches
+    return form, truth, responses, batches, survey.root
 
 
 def _decided(question, truth_question) -> str:
@@ -95,7 +95,7 @@ def _tally_counts(result) -> Counter:
 
 
 def test_most_sheets_were_read(scanned):
-    form, truth, responses, _ = scanned
+    form, truth, responses, *_ = scanned
     # Pages the reader could not register are reported in pages.csv, not tallied; the
     # comparison below is over the sheets that were read. Guard that it covers most.
     assert len(responses) >= SHEETS * 0.75
@@ -103,7 +103,7 @@ def test_most_sheets_were_read(scanned):
 
 @pytest.mark.parametrize("grouping", ["all", "linh_vuc", "batch", "month"])
 def test_reviewed_tally_equals_the_truth(scanned, grouping):
-    form, truth, responses, batches = scanned
+    form, truth, responses, batches, _ = scanned
     reviewed = _reviewed(form, truth, responses)
     serials = [int(s) for s in reviewed["serial"]]
     if grouping == "all":
@@ -124,7 +124,7 @@ def test_reviewed_tally_equals_the_truth(scanned, grouping):
 
 
 def test_before_review_the_tally_is_provisional_and_never_counts_a_flagged_answer(scanned):
-    form, truth, responses, _ = scanned
+    form, truth, responses, *_ = scanned
     result = tally(form, responses)
     open_sheets = int((responses["status"] == "needs_review").sum())
     assert bool(result.provisional) == (open_sheets > 0)
@@ -135,3 +135,23 @@ def test_before_review_the_tally_is_provisional_and_never_counts_a_flagged_answe
         assert (before.group, before.question, before.option) == (after.group, after.question, after.option)
         if before.option not in ("no_answer", "to_review"):
             assert before.count <= after.count, before
+
+
+def test_cli_tally_and_report_on_the_scanned_box(scanned, run_phieu, tmp_path):
+    import subprocess
+
+    form, truth, responses, _, root = scanned
+    run = run_phieu("tally", "--survey", root, "--by", "batch")
+    assert run.code == 0, run.err
+    assert f"{len(responses)} phiếu được tính" in run.out and "hop-2" in run.out
+    open_sheets = int((responses["status"] == "needs_review").sum())
+    assert ("Số liệu tạm tính" in run.out) == (open_sheets > 0)
+    run = run_phieu("report", "--survey", root, "-o", tmp_path / "r.pdf")
+    assert run.code == 0, run.err
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG" in text and "SỞ TƯ PHÁP" in text
+    run = run_phieu("report", "--survey", root, "-o", tmp_path / "r.html")
+    assert run.code == 0, run.err
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Chỉ số hài lòng chung" in html
