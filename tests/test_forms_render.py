@@ -127,6 +127,17 @@ def test_box_bboxes_land_on_printed_boxes(printed, form_id, dpi):
     assert boxes > 0 or form_id == "sipas"
 
 
+def pixels_within(image: np.ndarray, cx: float, cy: float, radius: float, below: int):
+    """Page coordinates (xs, ys) of pixels darker than `below` within `radius` px
+    of (cx, cy) (pixel centres)."""
+    x0, y0 = int(cx - radius), int(cy - radius)
+    patch = image[y0:int(cy + radius) + 2, x0:int(cx + radius) + 2]
+    ys, xs = np.nonzero(patch < below)
+    xs, ys = xs + x0, ys + y0
+    inside = (xs + 0.5 - cx) ** 2 + (ys + 0.5 - cy) ** 2 <= radius ** 2
+    return xs[inside], ys[inside]
+
+
 @pytest.mark.parametrize("form_id", SHIPPED)
 @pytest.mark.parametrize("dpi", DPIS)
 def test_digit_bboxes_land_on_printed_digits(printed, form_id, dpi):
@@ -137,24 +148,19 @@ def test_digit_bboxes_land_on_printed_digits(printed, form_id, dpi):
         for target in (t for t in page["targets"] if t["shape"] == "digit"):
             x, y, w, h = target["bbox_mm"]
             cx, cy = px(x + w / 2, dpi), px(y + h / 2, dpi)
-            # Every dark pixel within 3.5 mm of the digit's centre (where the
-            # reader looks for a circle) is inside the digit's bbox (+1 px for
-            # antialiasing): no other print near a digit.
-            near = region(image, (x + w / 2 - 3.5, y + h / 2 - 3.5, 7.0, 7.0), dpi)
-            ys, xs = np.nonzero(near < INK)
-            ox, oy = round(px(x + w / 2 - 3.5, dpi)), round(px(y + h / 2 - 3.5, dpi))
-            xs, ys = xs + ox, ys + oy
-            inside_circle = (xs - cx) ** 2 + (ys - cy) ** 2 <= px(3.5, dpi) ** 2
-            xs, ys = xs[inside_circle], ys[inside_circle]
+            # Every printed pixel (anything darker than paper, grey rules too)
+            # within 3.5 mm of the digit's centre, where the reader looks for a
+            # circle, is inside the digit's bbox (+1 px of antialiasing).
+            xs, ys = pixels_within(image, cx, cy, px(3.5, dpi), WHITE)
             assert len(xs) > 0, f"no ink for {target}"
-            # Pixel i covers [i, i + 1): compare the ink's extent, not indices.
-            xs_end, ys_end = xs.max() + 1, ys.max() + 1
-            assert xs.min() >= px(x, dpi) - 1 and xs_end <= px(x + w, dpi) + 1, target
-            assert ys.min() >= px(y, dpi) - 1 and ys_end <= px(y + h, dpi) + 1, target
+            # Pixel i covers [i, i + 1): compare the extent, not the indices.
+            assert xs.min() >= px(x, dpi) - 1 and xs.max() + 1 <= px(x + w, dpi) + 1, target
+            assert ys.min() >= px(y, dpi) - 1 and ys.max() + 1 <= px(y + h, dpi) + 1, target
             # ... and the bbox is tight: the ink reaches within 0.5 mm of each side.
+            xs, ys = pixels_within(image, cx, cy, px(3.5, dpi), INK)
             tol = px(0.5, dpi)
-            assert xs.min() - px(x, dpi) < tol and px(x + w, dpi) - xs_end < tol, target
-            assert ys.min() - px(y, dpi) < tol and px(y + h, dpi) - ys_end < tol, target
+            assert xs.min() - px(x, dpi) < tol and px(x + w, dpi) - (xs.max() + 1) < tol, target
+            assert ys.min() - px(y, dpi) < tol and px(y + h, dpi) - (ys.max() + 1) < tol, target
             digits += 1
     assert digits > 0 or form_id == "mot-cua"
 
@@ -236,3 +242,54 @@ def test_digits_stand_apart_and_targets_clear_of_markers_and_qr(form_id):
                 q = MARKER_QUIET_MM + 2.0
                 assert (x + w + q < kx or kx + kw + q < x or y + h + q < ky
                         or ky + kh + q < y), (target, "too close to a marker or the QR")
+
+
+def run_box(run):
+    """A text run's extent (x0, y0, x1, y1) in mm: the letters' band from the
+    cap height to the descenders (stacked diacritics may rise into the line
+    spacing above, which is where they belong)."""
+    from forms import fonts
+
+    width = fonts.text_width(run.text, run.font, run.size_pt)
+    x0 = {"start": run.x, "middle": run.x - width / 2, "end": run.x - width}[run.anchor]
+    size = run.size_pt * fonts.PT_MM
+    return (x0, run.y - 0.75 * size, x0 + width, run.y + 0.22 * size)
+
+
+def near(a, b, gap: float) -> bool:
+    """Whether boxes a and b (x0, y0, x1, y1) come closer than `gap` mm."""
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0] or a[3] + gap <= b[1]
+                or b[3] + gap <= a[1])
+
+
+@pytest.mark.parametrize("form_id", SHIPPED)
+def test_text_never_overlaps_targets_markers_qr_or_other_text(form_id):
+    from forms.layout import TextRun
+
+    layout = layout_form(load_form(form_id))
+    for page in layout.pages:
+        geometry = page.geometry
+        runs = [item for item in page.items if isinstance(item, TextRun)]
+        digit_runs = set()
+        for target in geometry.targets:
+            x, y, w, h = target.bbox_mm
+            box = (x, y, x + w, y + h)
+            for run in runs:
+                extent = run_box(run)
+                if target.shape == "digit" and run.text == target.option and near(extent, box, 0):
+                    digit_runs.add(id(run))  # the digit itself
+                    continue
+                clear = 1.9 if target.shape == "box" else 3.5 - max(w, h) / 2
+                assert not near(extent, box, clear), (run.text, target)
+        keep_out = [marker_bbox(c) for c in MARKER_IDS]
+        qr = geometry.qr_bbox_mm
+        for run in runs:
+            extent = run_box(run)
+            assert 5.0 <= extent[0] and extent[2] <= PAGE_SIZE_MM[0] - 5.0, run.text
+            for x, y, w, h in keep_out:
+                assert not near(extent, (x, y, x + w, y + h), MARKER_QUIET_MM), run.text
+            assert not near(extent, (qr[0], qr[1], qr[0] + qr[2], qr[1] + qr[3]), 3.0), run.text
+        others = [r for r in runs if id(r) not in digit_runs]
+        for i, a in enumerate(others):
+            for b in others[i + 1:]:
+                assert not near(run_box(a), run_box(b), 0.0), (a.text, b.text)
