@@ -37,7 +37,7 @@ def comments(tmp_path) -> pd.DataFrame:
         "serial": ["1001", "1004", "1002", "1005"],
         "question": ["y_kien"] * 4,
         "text": ["Cán bộ tận tình", "Chờ <b>quá</b> lâu", "", "Phiếu bị loại"],
-        "confidence": [92.0, 41.0, 0.0, 90.0],
+        "confidence": [97.0, 41.0, 0.0, 90.0],
         "crop": ["", "crop-1004.png", "gone.png", ""],
         "flagged": [False, False, True, False],
     })
