@@ -96,6 +96,36 @@ def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int) -
 # --- synth command (issue 3) --------------------------------------------------
 
 
+@cli.command("synth")
+@click.option("--form", "form_id", default="mot-cua", show_default=True,
+              help="Shipped form id or path to a form YAML.")
+@click.option("--sheets", type=int, default=200, show_default=True, help="How many filled sheets.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the box into (scans + truth.json).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same box.")
+@click.option("--dpi", type=int, default=200, show_default=True, help="Scan resolution.")
+@click.option("--mix", "mix_text", default="scan=0.6,upside_down=0.1,sideways=0.05,phone=0.15,folded=0.1",
+              show_default=True, help="Shares of capture kinds: scan, upside_down, sideways, phone, folded.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "tiff", "images", "mixed"]), default="pdf",
+              show_default=True, help="How the scanner writes batches.")
+@click.option("--comment-rate", type=float, default=0.4, show_default=True,
+              help="Share of sheets with a written comment.")
+@click.option("--first-serial", type=int, default=1, show_default=True)
+@click.option("--pages-per-file", type=int, default=50, show_default=True,
+              help="Pages per feeder batch (one PDF/TIFF each).")
+def synth_command(form_id: str, sheets: int, out_dir: Path, seed: int, dpi: int, mix_text: str,
+                  fmt: str, comment_rate: float, first_serial: int, pages_per_file: int) -> None:
+    """Tạo hòm phiếu giả lập / make a synthetic ballot box: filled, scanned sheets and their truth."""
+    from fixtures.box import make_ballot_box, mix_from_text
+
+    truth = make_ballot_box(form_id, sheets, out_dir, seed=seed, dpi=dpi, mix=mix_from_text(mix_text),
+                            comment_rate=comment_rate, formats=(fmt,), first_serial=first_serial,
+                            pages_per_file=pages_per_file)
+    files = len({p.file for p in truth.pages})
+    click.echo(f"Đã tạo hòm phiếu / ballot box made: {len(truth.sheets)} phiếu/sheets, "
+               f"{len(truth.pages)} trang/pages in {files} tệp/files → {out_dir} (truth.json)")
+
+
 # --- survey workspace, scan, status, export (issue 4) ------------------------
 
 SURVEY_OPTION = click.option(
@@ -255,7 +285,8 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
 
     data = load_survey_data(survey_dir, form_id)
     result = tally(data.form, data.responses, by=by, period=period,
-                   date_from=date_from and date_from.date(), date_to=date_to and date_to.date())
+                   date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
+                   whole_sheet_review=data.whole_sheet_review)
     console, errors = Console(), Console(stderr=True)
     warning = result.provisional.message()
     if output is None:
@@ -312,6 +343,7 @@ def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> 
         data.form, data.responses, data.pages, data.comments, quarter=quarter,
         date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
         base_dir=data.root, office=data.office or None,
+        whole_sheet_review=data.whole_sheet_review,
     )
     click.echo(f"Đã ghi / wrote {write_report(content, output)} — {content.title}")
     if content.provisional:

@@ -146,6 +146,7 @@ def build_report(
     office: str | None = None,
     today: dt.date | None = None,
     uncertain_below: float = UNCERTAIN_CONFIDENCE,
+    whole_sheet_review: frozenset[str] = frozenset(),
 ) -> ReportContent:
     """Compute the report of `form` from the export frames.
 
@@ -167,13 +168,16 @@ def build_report(
     uncertain_below
         A comment whose OCR confidence is below this (or that the store flagged) is shown
         with the image of the handwriting.
+    whole_sheet_review
+        Serials whose whole sheet waits for a person (see `pipeline.tally.tally`).
     """
     if quarter:
         if date_from or date_to:
             raise BadInput(f"--quarter {quarter} cannot be combined with --from/--to",
                            "give either a quarter or dates (chọn quý hoặc khoảng ngày)")
         date_from, date_to = quarter_bounds(quarter)
-    result = tally(form, responses, date_from=date_from, date_to=date_to)
+    result = tally(form, responses, date_from=date_from, date_to=date_to,
+                   whole_sheet_review=whole_sheet_review)
     serials = _tallied_serials(responses, result)
     period = _period_text(result, responses, serials)
     office = (office or form.office).strip() or "cơ quan"

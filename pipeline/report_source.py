@@ -20,6 +20,7 @@ class SurveyData:
     responses: pd.DataFrame
     pages: pd.DataFrame
     comments: pd.DataFrame
+    whole_sheet_review: frozenset[str] = frozenset()  # see `whole_sheet_flags`
 
 
 def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData:
@@ -42,6 +43,33 @@ def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData
             responses=responses_frame(store, form),
             pages=pages_frame(store),
             comments=comments_frame(store, survey.root),
+            whole_sheet_review=whole_sheet_flags(store, form),
         )
     finally:
         store.engine.dispose()
+
+
+def whole_sheet_flags(store, form: Form) -> frozenset[str]:
+    """Serials of `form`'s sheets with an open flag that names no question (about the sheet
+    or one of its pages: a missing page, a duplicate serial, a blank ballot).
+
+    `responses_frame` lists in `flagged` only the questions waiting; a sheet with both a
+    flagged question and a missing page would otherwise count the missing page's questions
+    as blank. Read-only; the same flags `pipeline.store.refresh_sheet_status` looks at.
+    """
+    import sqlalchemy as sa
+
+    from pipeline import schema
+
+    s, f, p = schema.sheets, schema.flags, schema.pages
+    on_page = sa.select(p.c.sheet_id).where(p.c.id == f.c.page_id).scalar_subquery()
+    query = (
+        sa.select(s.c.serial)
+        .where(s.c.form == form.id, s.c.version == form.version)
+        .where(sa.exists().where(
+            f.c.status == "open", f.c.question.is_(None),
+            sa.or_(f.c.sheet_id == s.c.id, on_page == s.c.id),
+        ))
+    )
+    with store.engine.connect() as conn:
+        return frozenset(str(serial) for serial in conn.execute(query).scalars())

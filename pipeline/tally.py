@@ -198,9 +198,10 @@ class _Sheet:
     batch: str
     scanned: dt.date | None
     answers: dict[str, tuple[str, ...]]  # question id -> chosen codes (empty: no answer)
+    whole: bool = False  # an open flag is about the whole sheet (missing page, duplicate)
 
     def to_review(self, question_id: str) -> bool:
-        if question_id in self.flagged:
+        if question_id in self.flagged or self.whole:
             return True
         return self.status == "needs_review" and not self.flagged
 
@@ -216,6 +217,7 @@ def tally(
     period: Period | None = None,
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
+    whole_sheet_review: Iterable[str | int] = (),
 ) -> TallyResult:
     """Count the answers of `responses` for `form`, and compute the satisfaction index.
 
@@ -236,6 +238,11 @@ def tally(
         Keep only sheets scanned on or after / on or before these dates (inclusive; ISO
         strings accepted). Sheets without a readable scan date are then left out and counted
         in `notes`.
+    whole_sheet_review
+        Serials of `needs_review` sheets with an open flag about the whole sheet (a missing
+        page, a duplicate serial), which `flagged` cannot name: every question of theirs
+        counts as `to_review`. (A `needs_review` sheet with an empty `flagged` is treated so
+        even without this.) See `pipeline.report_source.whole_sheet_flags`.
 
     Returns
     -------
@@ -259,7 +266,8 @@ def tally(
         )
     grouping = _grouping(form, by, period)
     questions = tuple(q for q in form.questions() if q.type != "text")
-    sheets = _sheets(form, responses, questions)
+    whole = frozenset(_text(s) for s in whole_sheet_review)
+    sheets = _sheets(form, responses, questions, whole)
     kept, undated_dropped = _date_filter(sheets, start, end)
     counted = [s for s in kept if s.status != "rejected"]
     keyed = [(ALL_GROUP, s) for s in counted]
@@ -413,7 +421,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _sheets(form: Form, frame: pd.DataFrame, questions: tuple[Question, ...]) -> list[_Sheet]:
+def _sheets(
+    form: Form, frame: pd.DataFrame, questions: tuple[Question, ...], whole: frozenset[str]
+) -> list[_Sheet]:
     missing = [c for c in (*META_COLUMNS, *(q.id for q in questions)) if c not in frame.columns]
     if missing:
         raise SurveyError(
@@ -433,7 +443,8 @@ def _sheets(form: Form, frame: pd.DataFrame, questions: tuple[Question, ...]) ->
         answers = {q.id: _codes(form, q, serial, record[q.id]) for q in questions}
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
-                   scan_day(record["scanned_at"]), answers)
+                   scan_day(record["scanned_at"]), answers,
+                   whole=serial in whole and status == "needs_review")
         )
     return out
 

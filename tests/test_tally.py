@@ -221,3 +221,13 @@ def test_scan_dates_in_utc_count_on_the_office_day():
     result = tally(mini_form(), late, period="quarter")
     assert result.group_label("2026-Q4") == "Quý IV/2026"
     assert [g.sheets for g in result.groups if g.value == "2026-Q4"] == [3]
+
+
+def test_a_whole_sheet_flag_puts_every_question_of_the_sheet_to_review():
+    # 1003 waits on tc1 only; with a missing page as well, none of its answers may count.
+    result = tally(mini_form(), known_frame(), whole_sheet_review={"1003", 1004})
+    for qid in ("linh_vuc", "kenh", "tc1", "tc2", "cc1"):
+        assert count(result, qid, "to_review").count == count(tally(mini_form(), known_frame()), qid, "to_review").count + (qid != "tc1")
+    assert count(result, "tc2", "2").count == 0  # 1003's tc2 answer no longer counted
+    # 1004 is `reviewed`: a serial listed for a sheet no longer waiting changes nothing.
+    assert count(result, "tc1", "4").count == 1
