@@ -430,6 +430,7 @@ def _sheets(
             f"responses of form {form.id!r} lack the column(s) {', '.join(missing)}",
             "export them with this form's current version (phieu export responses --form)",
         )
+    known = {q.id: frozenset(o.code for o in q.options) for q in questions}
     out = []
     for record in frame.to_dict("records"):
         serial = _text(record["serial"])
@@ -440,7 +441,7 @@ def _sheets(
                 f"expected one of {', '.join(sorted(SHEET_STATUSES))}",
             )
         flagged = frozenset(f for f in _text(record["flagged"]).split("|") if f)
-        answers = {q.id: _codes(form, q, serial, record[q.id]) for q in questions}
+        answers = {q.id: _codes(form, q, known[q.id], serial, record[q.id]) for q in questions}
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
                    scan_day(record["scanned_at"]), answers,
@@ -449,9 +450,15 @@ def _sheets(
     return out
 
 
-def _codes(form: Form, question: Question, serial: str, value: object) -> tuple[str, ...]:
-    codes = tuple(c for c in _text(value).split("|") if c)
-    known = {o.code for o in question.options}
+def _codes(
+    form: Form, question: Question, known: frozenset[str], serial: str, value: object
+) -> tuple[str, ...]:
+    text = _text(value)
+    if not text:
+        return ()
+    if text in known:  # the common case: one known code
+        return (text,)
+    codes = tuple(c for c in text.split("|") if c)
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise SurveyError(
