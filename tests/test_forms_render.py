@@ -293,3 +293,11 @@ def test_text_never_overlaps_targets_markers_qr_or_other_text(form_id):
         for i, a in enumerate(others):
             for b in others[i + 1:]:
                 assert not near(run_box(a), run_box(b), 0.0), (a.text, b.text)
+
+
+def test_printing_is_reproducible(tmp_path):
+    form = load_form("mot-cua")
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    render_pdf(form, a, copies=2, first_serial=5)
+    render_pdf(form, b, copies=2, first_serial=5)
+    assert a.read_bytes() == b.read_bytes()  # same sheets, byte for byte (no timestamps)
