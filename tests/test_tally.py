@@ -10,9 +10,9 @@ import pytest
 from forms.errors import BadInput, SurveyError
 from pipeline.tally import INDEX_COLUMNS, TALLY_COLUMNS, quarter_bounds, tally
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
-    from tests.test_tally_support import frame, known_frame, mini_form, random_frame
+    from tests.test_tally_support import known_frame, mini_form, random_frame
 except ImportError:
-    from test_tally_support import frame, known_frame, mini_form, random_frame
+    from test_tally_support import known_frame, mini_form, random_frame
 
 
 def count(result, question, option, group="all"):
