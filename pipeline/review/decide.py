@@ -1,0 +1,414 @@
+"""Recording a person's decision on an item, and undoing one.
+
+A decision never overwrites the machine's reading: it writes (or replaces) the person's
+answer row beside it, resolves the subject's flags, and may set a page or a sheet aside.
+Each decision stores the subject's state before and after (JSON), so an undo is just
+another decision whose "after" is an earlier "before".
+
+Concurrency: a decision names the version it was based on (how many decisions the
+subject had when the reviewer looked). It is inserted with `seq = version + 1` under a
+unique (subject, seq) constraint, so when two reviewers decide on the same version only
+the first insert succeeds and the second raises `StaleDecision`, in the same transaction
+as the effects (nothing half-written).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from forms.model import Question
+from pipeline import schema
+from pipeline.review import tables
+from pipeline.review.claims import active_claim, claim
+from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
+from pipeline.review.items import (
+    ACTIONS,
+    FormCatalog,
+    QueueEntry,
+    current_version,
+    entry_for_flag,
+    item_kind,
+    subject_flags_where,
+)
+from pipeline.store import refresh_sheet_status, utcnow
+
+MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake
+MAX_REVIEWER = 100
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A decision as stored."""
+
+    id: int
+    seq: int
+    subject: str
+    action: str
+    value: str
+    before_text: str
+    after_text: str
+    reviewer: str
+
+
+def check_reviewer(name: str) -> str:
+    """The reviewer's name, stripped; raises `ReviewError` when empty or too long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ReviewError("Chưa có tên người duyệt / no reviewer name",
+                          "enter your name (it is kept with every decision)")
+    if len(name) > MAX_REVIEWER:
+        raise ReviewError(f"Tên người duyệt quá dài / reviewer name longer than {MAX_REVIEWER} "
+                          "characters", "use a shorter name")
+    return name
+
+
+# --- state of a subject ---------------------------------------------------------------
+
+
+def _answer_row(conn: sa.Connection, sheet_id: int, question: str, source: str) -> dict | None:
+    a = schema.answers
+    row = conn.execute(sa.select(a.c.value, a.c.status, a.c.page_id).where(
+        a.c.sheet_id == sheet_id, a.c.question == question, a.c.source == source)).first()
+    return None if row is None else {"value": row.value, "status": row.status,
+                                     "page_id": row.page_id}
+
+
+def _sheet_state(conn: sa.Connection, sheet_id: int | None) -> dict | None:
+    if sheet_id is None:
+        return None
+    s = schema.sheets
+    status = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one_or_none()
+    return None if status is None else {"id": sheet_id, "status": status}
+
+
+def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
+    """The parts of the store a decision on `entry` may change, as plain JSON data."""
+    f = schema.flags
+    flags = {
+        str(r.id): {"status": r.status, "resolution": r.resolution}
+        for r in conn.execute(sa.select(f.c.id, f.c.status, f.c.resolution)
+                              .where(subject_flags_where(entry.subject)).order_by(f.c.id))
+    }
+    state: dict[str, Any] = {"flags": flags, "person": None, "machine": None, "page": None,
+                             "sheet": None}
+    kind = entry.subject.split(":", 1)[0]
+    if kind == "q":
+        state["person"] = _answer_row(conn, entry.sheet_id, entry.question, "person")
+        state["machine"] = _answer_row(conn, entry.sheet_id, entry.question, "machine")
+    elif kind == "page":
+        p = schema.pages
+        row = conn.execute(sa.select(p.c.status, p.c.sheet_id, p.c.serial)
+                           .where(p.c.id == entry.page_id)).one()
+        state["page"] = {"id": entry.page_id, "status": row.status, "sheet_id": row.sheet_id,
+                         "serial": row.serial}
+        state["sheet"] = _sheet_state(conn, row.sheet_id)
+    else:
+        state["sheet"] = _sheet_state(conn, entry.sheet_id)
+    return state
+
+
+def _write_person(conn: sa.Connection, entry: QueueEntry, person: dict | None,
+                  page_id: int | None) -> None:
+    a = schema.answers
+    where = (a.c.sheet_id == entry.sheet_id, a.c.question == entry.question, a.c.source == "person")
+    conn.execute(sa.delete(a).where(*where))
+    if person is not None:
+        conn.execute(sa.insert(a).values(
+            sheet_id=entry.sheet_id, page_id=person.get("page_id", page_id),
+            question=entry.question, source="person", value=person["value"],
+            status=person["status"], created_at=utcnow()))
+
+
+def apply_state(conn: sa.Connection, entry: QueueEntry, state: dict[str, Any]) -> None:
+    """Write `state` (from `read_state`, possibly changed) back, then recompute the
+    status of every sheet it touches."""
+    f, p, s = schema.flags, schema.pages, schema.sheets
+    now = utcnow()
+    for flag_id, flag in state["flags"].items():
+        resolved = flag["status"] == "resolved"
+        conn.execute(sa.update(f).where(f.c.id == int(flag_id)).values(
+            status=flag["status"], resolution=flag["resolution"],
+            resolved_at=now if resolved else None))
+    touched: set[int] = set()
+    if entry.subject.startswith("q:"):
+        _write_person(conn, entry, state["person"], entry.page_id)
+        touched.add(entry.sheet_id)
+    if state["page"] is not None:
+        page = state["page"]
+        old = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()
+        conn.execute(sa.update(p).where(p.c.id == page["id"]).values(
+            status=page["status"], sheet_id=page["sheet_id"], serial=page["serial"]))
+        touched |= {i for i in (old, page["sheet_id"]) if i is not None}
+    if state["sheet"] is not None:
+        conn.execute(sa.update(s).where(s.c.id == state["sheet"]["id"])
+                     .values(status=state["sheet"]["status"]))
+        touched.add(state["sheet"]["id"])
+    for sheet_id in touched:
+        _unreject_then_refresh(conn, sheet_id, state)
+
+
+def _unreject_then_refresh(conn: sa.Connection, sheet_id: int, state: dict[str, Any]) -> None:
+    # `refresh_sheet_status` keeps `rejected` as a person's decision; only a state that
+    # names this sheet as not rejected (an undo of a rejection) lifts it.
+    s = schema.sheets
+    sheet = state["sheet"]
+    if sheet is not None and sheet["id"] == sheet_id and sheet["status"] != "rejected":
+        conn.execute(sa.update(s).where(s.c.id == sheet_id, s.c.status == "rejected")
+                     .values(status="needs_review"))
+    refresh_sheet_status(conn, sheet_id)
+
+
+# --- what a state says, for people ----------------------------------------------------
+
+_NO_ANSWER = "(không trả lời / no answer)"
+_INVALID = "(không hợp lệ / invalid)"
+_UNDECIDED = "(chờ duyệt / to review)"
+
+
+def _answer_text(answer: dict | None) -> str:
+    if answer is None:
+        return ""
+    status = answer["status"]
+    if status == "no_answer":
+        return _NO_ANSWER
+    if status == "invalid":
+        return _INVALID
+    if status == "flagged":
+        return _UNDECIDED
+    return answer["value"]
+
+
+def describe_state(state: dict[str, Any]) -> str:
+    """A one-line summary of a state for the audit log (Vietnamese / English)."""
+    parts = []
+    if state["person"] is not None:
+        parts.append(f"người/person: {_answer_text(state['person'])}")
+    elif state["machine"] is not None:
+        parts.append(f"máy/machine: {_answer_text(state['machine'])}")
+    if state["page"] is not None:
+        page = state["page"]
+        serial = f", số/serial {page['serial']}" if page["serial"] is not None else ""
+        parts.append(f"trang/page: {page['status']}{serial}")
+    if state["sheet"] is not None:
+        parts.append(f"phiếu/sheet: {state['sheet']['status']}")
+    open_flags = sum(1 for f in state["flags"].values() if f["status"] == "open")
+    parts.append(f"cờ mở/open flags: {open_flags}")
+    return "; ".join(parts)
+
+
+# --- applying an action ---------------------------------------------------------------
+
+
+def _codes(question: Question, value: str) -> str:
+    given = [v.strip() for v in value.replace(",", "|").split("|") if v.strip()]
+    known = [o.code for o in question.options]
+    unknown = [v for v in given if v not in known]
+    if unknown or not given:
+        raise ReviewError(
+            f"Câu {question.id}: phương án không có / question {question.id} has no option "
+            f"{', '.join(map(repr, unknown)) or '(none given)'}",
+            f"choose among {', '.join(known)}",
+        )
+    if question.type == "single" and len(set(given)) > 1:
+        raise ReviewError(
+            f"Câu {question.id} chỉ chọn một / question {question.id} takes one answer, "
+            f"got {'|'.join(given)}",
+            "choose one option, or mark the answer invalid",
+        )
+    return "|".join(c for c in known if c in given)
+
+
+def _serial_sheet(conn: sa.Connection, serial_text: str, form: str | None) -> dict:
+    try:
+        serial = int(str(serial_text).strip())
+    except ValueError:
+        raise ReviewError(f"Số phiếu không hợp lệ / not a serial number: {serial_text!r}",
+                          "type the number printed under the QR code") from None
+    s = schema.sheets
+    where = [s.c.serial == serial]
+    if form:
+        where.append(s.c.form == form)
+    rows = conn.execute(sa.select(s.c.id, s.c.form, s.c.serial).where(*where)).all()
+    if not rows:
+        raise ReviewError(f"Không có phiếu số {serial} / no sheet with serial {serial}",
+                          "check the number, or reject the page and scan the sheet again")
+    if len(rows) > 1:
+        raise ReviewError(f"Nhiều mẫu phiếu có số {serial} / several forms have serial {serial}",
+                          "the page's form is unknown: reject it and scan it again")
+    return {"id": rows[0].id, "serial": serial}
+
+
+def _after(conn: sa.Connection, entry: QueueEntry, kind: str, question: Question | None,
+           action: str, value: str, before: dict[str, Any], reviewer: str) -> tuple[dict, str]:
+    """The state after `action`, and the value as recorded."""
+    if action not in ACTIONS[kind]:
+        raise ReviewError(
+            f"Không áp dụng được / action {action!r} does not apply to this item ({kind})",
+            f"use one of: {', '.join(ACTIONS[kind])}",
+        )
+    after = json.loads(json.dumps(before))
+    recorded = ""
+    if kind in ("choice", "text"):
+        if action == "answer":
+            if question is None:
+                raise ReviewError(f"Câu {entry.question} không có trong mẫu / question "
+                                  f"{entry.question} is not in the form")
+            recorded = _codes(question, value)
+            after["person"] = {"value": recorded, "status": "answered"}
+        elif action == "text":
+            recorded = (value or "").strip()
+            if not recorded:
+                raise ReviewError("Ý kiến trống / the transcription is empty",
+                                  "type the text, or choose 'no answer' (0)")
+            if len(recorded) > MAX_TEXT:
+                raise ReviewError(f"Ý kiến quá dài / text longer than {MAX_TEXT} characters")
+            after["person"] = {"value": recorded, "status": "answered"}
+        else:
+            after["person"] = {"value": "", "status": action}
+        after["person"]["page_id"] = entry.page_id
+    elif action == "assign":
+        p = schema.pages
+        page_form = conn.execute(sa.select(p.c.form).where(p.c.id == entry.page_id)).scalar()
+        target = _serial_sheet(conn, value, page_form)
+        recorded = str(target["serial"])
+        after["page"] |= {"sheet_id": target["id"], "serial": target["serial"]}
+        after["sheet"] = None
+    elif action in ("reject_page", "keep_first"):
+        after["page"]["status"] = "rejected"
+    elif action == "reject_sheet":
+        if after["page"] is not None:
+            after["page"]["status"] = "rejected"
+        if after["sheet"] is None:
+            raise ReviewError("Trang này chưa thuộc phiếu nào / this page belongs to no sheet",
+                              "reject the page instead")
+        after["sheet"]["status"] = "rejected"
+    resolution = f"person: {reviewer}: {action}" + (f" {recorded}" if recorded else "")
+    for flag in after["flags"].values():
+        flag["status"], flag["resolution"] = "resolved", resolution[:500]
+    return after, recorded
+
+
+def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, action: str,
+                     value: str, before: dict, after: dict, reviewer: str,
+                     undoes: int | None = None) -> DecisionRecord:
+    d = tables.decisions
+    row = {
+        "subject": entry.subject, "seq": based_on + 1, "flag_id": entry.flag_id,
+        "sheet_id": entry.sheet_id, "page_id": entry.page_id, "question": entry.question,
+        "reason": "|".join(entry.reasons), "action": action, "value": value,
+        "before_text": describe_state(before), "after_text": describe_state(after),
+        "before_state": json.dumps(before, ensure_ascii=False),
+        "after_state": json.dumps(after, ensure_ascii=False),
+        "undoes": undoes, "reviewer": reviewer, "decided_at": utcnow(),
+    }
+    try:
+        new_id = conn.execute(sa.insert(d).values(**row)).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        # Another decision on the same version got in first (the race the version check
+        # before could not see). The transaction is rolled back as a whole.
+        raise StaleDecision(
+            "Mục này vừa được người khác quyết định / someone else decided this item a "
+            f"moment ago (version {based_on})",
+            "look at the item again and decide on what is there now",
+        ) from None
+    return DecisionRecord(new_id, row["seq"], entry.subject, action, value,
+                          row["before_text"], row["after_text"], reviewer)
+
+
+def _stale(conn: sa.Connection, entry: QueueEntry, based_on: int) -> StaleDecision:
+    d = tables.decisions
+    last = conn.execute(sa.select(d.c.reviewer, d.c.action, d.c.value, d.c.decided_at)
+                        .where(d.c.subject == entry.subject).order_by(d.c.seq.desc())).first()
+    who = f"{last.reviewer} ({last.action} {last.value})".strip() if last else "?"
+    return StaleDecision(
+        f"Mục này đã được {who} quyết định sau khi bạn mở / this item was decided by {who} "
+        f"after you opened it (version {based_on})",
+        "look at the item again and decide on what is there now",
+    )
+
+
+def _check_holder(conn: sa.Connection, entry: QueueEntry, holder: str | None,
+                  reviewer: str) -> None:
+    if holder is None:
+        return
+    other = active_claim(conn, entry.subject)
+    if other is not None and other.holder != holder:
+        raise ItemTaken(f"{other.reviewer} đang duyệt mục này / {other.reviewer} is reviewing "
+                        "this item right now", "take the next item")
+    claim(conn, entry.subject, holder, reviewer)
+
+
+def _question(catalog: FormCatalog, conn: sa.Connection, entry: QueueEntry) -> Question | None:
+    if not entry.question or entry.sheet_id is None:
+        return None
+    s = schema.sheets
+    row = conn.execute(sa.select(s.c.form, s.c.version).where(s.c.id == entry.sheet_id)).first()
+    form = catalog.form(row.form, row.version) if row else None
+    try:
+        return form.question(entry.question) if form else None
+    except KeyError:
+        return None
+
+
+def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *, action: str,
+                 value: str, reviewer: str, based_on: int,
+                 holder: str | None = None) -> DecisionRecord:
+    """Record `action` (see `items.ACTIONS`) with `value` on `entry`, inside the caller's
+    transaction. Raises `StaleDecision` when `based_on` is not the current version,
+    `ItemTaken` when another holder has claimed the item, `ReviewError` for a value that
+    does not fit the item."""
+    reviewer = check_reviewer(reviewer)
+    _check_holder(conn, entry, holder, reviewer)
+    if current_version(conn, entry.subject) != based_on:
+        raise _stale(conn, entry, based_on)
+    question = _question(catalog, conn, entry)
+    kind = item_kind(entry, question)
+    before = read_state(conn, entry)
+    after, recorded = _after(conn, entry, kind, question, action, value, before, reviewer)
+    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
+    apply_state(conn, entry, after)
+    return record
+
+
+def decide(engine: sa.Engine, catalog: FormCatalog, flag_id: int, *, action: str, value: str,
+           reviewer: str, based_on: int, holder: str | None = None) -> DecisionRecord:
+    """Record a decision on the item of flag `flag_id` in one transaction (see
+    `decide_entry` for the errors)."""
+    with engine.begin() as conn:
+        entry = entry_for_flag(conn, flag_id)
+        return decide_entry(conn, catalog, entry, action=action, value=value,
+                            reviewer=reviewer, based_on=based_on, holder=holder)
+
+
+def _undo_target(conn: sa.Connection, subject: str) -> sa.Row | None:
+    """The newest decision on `subject` that is neither an undo nor undone already."""
+    d = tables.decisions
+    rows = conn.execute(sa.select(d.c.id, d.c.action, d.c.undoes, d.c.before_state)
+                        .where(d.c.subject == subject).order_by(d.c.seq.desc())).all()
+    undone = {r.undoes for r in rows if r.action == "undo"}
+    return next((r for r in rows if r.action != "undo" and r.id not in undone), None)
+
+
+def undo(engine: sa.Engine, flag_id: int, *, reviewer: str, based_on: int,
+         holder: str | None = None) -> DecisionRecord:
+    """Undo the newest standing decision on the item of `flag_id`, as a new decision
+    (action `undo`) that restores the state before it. Raises `ReviewError` when there is
+    nothing to undo, `StaleDecision` / `ItemTaken` as `decide_entry`."""
+    reviewer = check_reviewer(reviewer)
+    with engine.begin() as conn:
+        entry = entry_for_flag(conn, flag_id)
+        _check_holder(conn, entry, holder, reviewer)
+        if current_version(conn, entry.subject) != based_on:
+            raise _stale(conn, entry, based_on)
+        target = _undo_target(conn, entry.subject)
+        if target is None:
+            raise ReviewError("Không có quyết định nào để hoàn tác / nothing to undo on this item")
+        before = read_state(conn, entry)
+        after = json.loads(target.before_state)
+        record = _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
+                                  reviewer, undoes=target.id)
+        apply_state(conn, entry, after)
+        return record

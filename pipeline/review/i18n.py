@@ -1,0 +1,196 @@
+"""Every string the review app shows, one dict per language (Vietnamese first).
+
+Templates call `t(key)`; a key missing from English falls back to Vietnamese, and a key
+missing from both shows the key itself (a test checks both dicts have the same keys).
+"""
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en")
+
+REASONS: dict[str, dict[str, str]] = {
+    "vi": {
+        "marginal": "Dấu mờ, chưa chắc",
+        "overvote": "Chọn nhiều hơn một",
+        "low_confidence": "Ý kiến cần nhập lại",
+        "not_transcribed": "Ý kiến chưa được đọc",
+        "unreadable": "Trang không đọc được",
+        "unknown_form": "Mẫu phiếu không rõ",
+        "duplicate": "Phiếu trùng số",
+        "missing_page": "Thiếu trang",
+        "blank_ballot": "Phiếu trắng",
+        "correction": "Sửa câu trả lời",
+    },
+    "en": {
+        "marginal": "Marginal mark",
+        "overvote": "Overvote",
+        "low_confidence": "Comment to transcribe",
+        "not_transcribed": "Comment not read",
+        "unreadable": "Unreadable page",
+        "unknown_form": "Unknown form",
+        "duplicate": "Duplicate sheet",
+        "missing_page": "Missing page",
+        "blank_ballot": "Blank ballot",
+        "correction": "Correction",
+    },
+}
+
+ACTIONS: dict[str, dict[str, str]] = {
+    "vi": {
+        "answer": "Chọn phương án",
+        "text": "Lưu ý kiến",
+        "no_answer": "Không trả lời",
+        "invalid": "Không hợp lệ",
+        "keep_first": "Giữ bản đã đếm, bỏ bản này",
+        "reject_sheet": "Loại cả phiếu",
+        "assign": "Gán cho phiếu số",
+        "reject_page": "Loại trang",
+        "accept": "Chấp nhận, đếm phiếu",
+        "undo": "Hoàn tác",
+    },
+    "en": {
+        "answer": "Choose option(s)",
+        "text": "Save the comment",
+        "no_answer": "No answer",
+        "invalid": "Invalid",
+        "keep_first": "Keep the counted copy, set this one aside",
+        "reject_sheet": "Reject the whole sheet",
+        "assign": "Assign to sheet serial",
+        "reject_page": "Reject the page",
+        "accept": "Accept, count the sheet",
+        "undo": "Undo",
+    },
+}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "vi": {
+        "app_title": "Duyệt phiếu",
+        "queue": "Hàng chờ duyệt",
+        "progress": "Tiến độ",
+        "items_done": "mục đã xử lý",
+        "open": "còn",
+        "total": "tổng",
+        "start": "Bắt đầu duyệt",
+        "start_all": "Duyệt tất cả",
+        "nothing_left": "Không còn mục nào chờ duyệt.",
+        "nothing_left_reason": "Không còn mục nào của loại này (hoặc người khác đang duyệt).",
+        "reviewer": "Người duyệt",
+        "your_name": "Tên của bạn (ghi cùng mọi quyết định)",
+        "continue": "Tiếp tục",
+        "change_name": "Đổi tên",
+        "language": "English",
+        "password": "Mật khẩu",
+        "login": "Đăng nhập",
+        "wrong_password": "Sai mật khẩu.",
+        "sheet": "Phiếu số",
+        "form": "Mẫu",
+        "question": "Câu",
+        "page": "Trang",
+        "source": "Tệp quét",
+        "score": "Điểm mực",
+        "state": "Trạng thái",
+        "machine_reading": "Máy đọc",
+        "person_answer": "Người duyệt đã chọn",
+        "ocr_text": "Chữ máy đọc được (OCR)",
+        "confidence": "độ tin cậy",
+        "whole_page": "Xem cả trang",
+        "keys_help": "Phím: mã phương án để chọn · 0 không trả lời · x không hợp lệ · Enter xác nhận "
+                     "và sang mục sau · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
+        "text_keys_help": "Enter lưu và sang mục sau · Shift+Enter xuống dòng · Esc về hàng chờ",
+        "confirm": "Xác nhận (Enter)",
+        "prev": "← Mục trước",
+        "next": "Mục sau →",
+        "back_to_queue": "Về hàng chờ",
+        "history": "Lịch sử quyết định",
+        "before": "Trước",
+        "after": "Sau",
+        "when": "Lúc",
+        "who": "Người",
+        "action": "Việc",
+        "saved": "Đã lưu quyết định.",
+        "undone": "Đã hoàn tác.",
+        "resolved_item": "Mục này đã được xử lý; bạn vẫn có thể sửa hoặc hoàn tác.",
+        "taken": "Người khác đang duyệt mục này",
+        "serial_to_assign": "Số phiếu (in dưới mã QR)",
+        "detail": "Chi tiết",
+        "sheet_status": "Trạng thái phiếu",
+        "page_status": "Trạng thái trang",
+        "logout": "Thoát",
+        "no_image": "Không có ảnh trang.",
+        "marked": "có dấu",
+        "marginal_state": "mờ",
+        "empty": "trống",
+    },
+    "en": {
+        "app_title": "Ballot review",
+        "queue": "Review queue",
+        "progress": "Progress",
+        "items_done": "items done",
+        "open": "open",
+        "total": "total",
+        "start": "Start reviewing",
+        "start_all": "Review everything",
+        "nothing_left": "Nothing left to review.",
+        "nothing_left_reason": "No item of this kind is left (or others are on them).",
+        "reviewer": "Reviewer",
+        "your_name": "Your name (kept with every decision)",
+        "continue": "Continue",
+        "change_name": "Change name",
+        "language": "Tiếng Việt",
+        "password": "Password",
+        "login": "Log in",
+        "wrong_password": "Wrong password.",
+        "sheet": "Sheet serial",
+        "form": "Form",
+        "question": "Question",
+        "page": "Page",
+        "source": "Scanned file",
+        "score": "Ink score",
+        "state": "State",
+        "machine_reading": "Machine reading",
+        "person_answer": "Reviewer's answer",
+        "ocr_text": "Text the machine read (OCR)",
+        "confidence": "confidence",
+        "whole_page": "Whole page",
+        "keys_help": "Keys: option code to pick · 0 no answer · x invalid · Enter confirm and go on "
+                     "· ← → move · Backspace/u undo · Esc back to the queue",
+        "text_keys_help": "Enter saves and goes on · Shift+Enter new line · Esc back to the queue",
+        "confirm": "Confirm (Enter)",
+        "prev": "← Previous",
+        "next": "Next →",
+        "back_to_queue": "Back to the queue",
+        "history": "Decisions so far",
+        "before": "Before",
+        "after": "After",
+        "when": "When",
+        "who": "Who",
+        "action": "Action",
+        "saved": "Decision saved.",
+        "undone": "Undone.",
+        "resolved_item": "This item is resolved; you can still change or undo it.",
+        "taken": "Someone else is reviewing this item",
+        "serial_to_assign": "Sheet serial (printed under the QR code)",
+        "detail": "Detail",
+        "sheet_status": "Sheet status",
+        "page_status": "Page status",
+        "logout": "Log out",
+        "no_image": "No page image.",
+        "marked": "marked",
+        "marginal_state": "marginal",
+        "empty": "empty",
+    },
+}
+
+
+def text(key: str, lang: str) -> str:
+    """The string `key` in `lang` (Vietnamese when missing)."""
+    return STRINGS.get(lang, {}).get(key) or STRINGS["vi"].get(key, key)
+
+
+def reason_label(reason: str, lang: str) -> str:
+    """A flag reason as a person reads it."""
+    return REASONS.get(lang, {}).get(reason) or REASONS["vi"].get(reason, reason)
+
+
+def action_label(action: str, lang: str) -> str:
+    """A decision's action as a person reads it."""
+    return ACTIONS.get(lang, {}).get(action) or ACTIONS["vi"].get(action, action)

@@ -1,0 +1,103 @@
+"""Review without a browser: `phieu review list` and `phieu review set`."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pipeline import schema
+from pipeline.review.claims import claim, release
+from pipeline.review.decide import DecisionRecord, check_reviewer, decide_entry
+from pipeline.review.errors import ItemTaken, ReviewError
+from pipeline.review.items import (
+    FormCatalog,
+    QueueEntry,
+    current_version,
+    entry_for_flag,
+    open_items,
+    subject_of,
+)
+
+NO_ANSWER_WORDS = ("none", "-")
+INVALID_WORDS = ("invalid",)
+
+
+def open_item_lines(engine: sa.Engine) -> list[str]:
+    """One line per open item: flag id, reason, form, serial, question, detail
+    (tab-separated, so a script can cut the columns)."""
+    with engine.connect() as conn:
+        entries = open_items(conn)
+    return [
+        "\t".join([str(e.flag_id), e.reason, e.form or "-",
+                   "-" if e.serial is None else str(e.serial), e.question or "-",
+                   e.detail])
+        for e in entries
+    ]
+
+
+def _sheet(conn: sa.Connection, catalog: FormCatalog, serial: int, form_id: str | None) -> sa.Row:
+    s = schema.sheets
+    where = [s.c.serial == serial] + ([s.c.form == form_id] if form_id else [])
+    rows = conn.execute(sa.select(s.c.id, s.c.form, s.c.version).where(*where)).all()
+    if not rows:
+        raise ReviewError(f"Không có phiếu số {serial} / no sheet with serial {serial}"
+                          + (f" of form {form_id}" if form_id else ""),
+                          "check the serial with `phieu review list` or `phieu export responses`")
+    if len(rows) > 1:
+        raise ReviewError(f"Nhiều mẫu phiếu có số {serial} / several forms have serial {serial}",
+                          "choose one with --form")
+    return rows[0]
+
+
+def _entry(conn: sa.Connection, sheet: sa.Row, question: str) -> QueueEntry:
+    f = schema.flags
+    subject = subject_of(reason="", sheet_id=sheet.id, page_id=None, question=question)
+    flag_id = conn.execute(sa.select(sa.func.min(f.c.id)).where(
+        f.c.sheet_id == sheet.id, f.c.question == question)).scalar()
+    if flag_id is not None:
+        return entry_for_flag(conn, flag_id)
+    a = schema.answers
+    page_id = conn.execute(sa.select(a.c.page_id).where(
+        a.c.sheet_id == sheet.id, a.c.question == question, a.c.source == "machine")).scalar()
+    return QueueEntry(flag_id=None, subject=subject, reason="correction", reasons=("correction",),
+                      sheet_id=sheet.id, page_id=page_id, question=question,
+                      serial=None, form=sheet.form, detail="", open=False)
+
+
+def _action(question_type: str, codes: set[str], value: str) -> tuple[str, str]:
+    word = value.strip().lower()
+    if value.strip() not in codes and word in NO_ANSWER_WORDS:
+        return "no_answer", ""
+    if value.strip() not in codes and word in INVALID_WORDS:
+        return "invalid", ""
+    return ("text" if question_type == "text" else "answer"), value
+
+
+def set_answer(engine: sa.Engine, catalog: FormCatalog, serial: int, question: str, value: str,
+               *, reviewer: str, form_id: str | None = None) -> DecisionRecord:
+    """Record a person's answer to `question` of sheet `serial`, as the review app does:
+    VALUE is option code(s) (`1` or `a|c`), the text for a text question, `none` (or `-`)
+    for no answer, `invalid` for an invalid answer. Resolves the question's open flags;
+    works on an unflagged question too (a correction). Raises `ReviewError` for an unknown
+    serial, question or option, `ItemTaken` while a browser session holds the question."""
+    reviewer = check_reviewer(reviewer)
+    holder = f"cli:{reviewer}"
+    with engine.begin() as conn:
+        sheet = _sheet(conn, catalog, serial, form_id)
+        form = catalog.form(sheet.form, sheet.version)
+        try:
+            q = form.question(question) if form else None
+        except KeyError:
+            q = None
+        if q is None:
+            ids = ", ".join(x.id for x in form.questions()) if form else "?"
+            raise ReviewError(f"Phiếu {sheet.form} không có câu / form {sheet.form} has no "
+                              f"question {question!r}", f"questions are: {ids}")
+        entry = _entry(conn, sheet, question)
+        if not claim(conn, entry.subject, holder, reviewer, seconds=60):
+            raise ItemTaken(f"Câu {question} của phiếu {serial} đang được duyệt trong trình "
+                            f"duyệt / question {question} of sheet {serial} is open in a "
+                            "reviewer's browser", "wait a few minutes and try again")
+        action, recorded = _action(q.type, {o.code for o in q.options}, value)
+        record = decide_entry(conn, catalog, entry, action=action, value=recorded,
+                              reviewer=reviewer, based_on=current_version(conn, entry.subject))
+        release(conn, holder)
+        return record
