@@ -31,7 +31,14 @@ import sqlalchemy as sa
 from forms.errors import PhieuError
 from pipeline import schema
 from pipeline.catalog import build_catalog, form_infos
-from pipeline.ingest import IngestProblem, SourceFile, count_pages, expand_paths, probe
+from pipeline.ingest import (
+    IngestProblem,
+    SourceFile,
+    count_pages,
+    expand_paths,
+    probe,
+    scanned_pdf_pages,
+)
 from pipeline.record import (
     PageOutcome,
     ensure_batch,
@@ -40,7 +47,7 @@ from pipeline.record import (
     write_images,
 )
 from pipeline.store import Store, insert_ignore, open_flag, open_store, utcnow
-from pipeline.work import PageReader, PageResult, PageTask, init_worker, read_in_worker
+from pipeline.work import PageResult, PageTask, init_worker, read_in_worker
 from pipeline.workspace import Survey, load_survey_forms
 
 # Pages in flight per worker: enough to keep every worker busy while the main process
@@ -199,7 +206,9 @@ def _triage(
                     _mark_complete(conn, source_id)
                     continue
         remaining[source_id] = len(todo)
-        tasks += [PageTask(source_id, str(path), source.kind, i, dpi) for i in todo]
+        direct = scanned_pdf_pages(path, max(todo)) if source.kind == "pdf" else {}
+        tasks += [PageTask(source_id, str(path), source.kind, i, dpi, direct.get(i, 0.0))
+                  for i in todo]
     return _Triage(tuple(tasks), tuple(skipped), tuple(resumed), tuple(failed), remaining)
 
 
@@ -209,13 +218,11 @@ def _mark_complete(conn: sa.Connection, source_id: int) -> None:
 
 
 def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[PageResult]:
-    """Read `tasks`, yielding results in task order; `jobs` worker processes (1: in-process)."""
+    """Read `tasks` in `jobs` worker processes, yielding results in task order.
+
+    Even one job runs in a worker process: the same code path whatever `jobs` is, and
+    the worker's environment (Tesseract threads) is set there, not in this process."""
     if not tasks:
-        return
-    if jobs <= 1:
-        reader = PageReader(catalog)
-        for task in tasks:
-            yield reader.read(task)
         return
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(catalog,))
     try:
@@ -267,7 +274,7 @@ def scan(
     batch:
         Batch name for newly seen files (default: today's date, `YYYY-MM-DD`).
     jobs:
-        Worker processes (default: the machine's CPU count; 1 reads in this process).
+        Worker processes (default: the machine's CPU count).
     progress:
         Called with a `ScanEvent` at the start, for every page stored and for messages.
 

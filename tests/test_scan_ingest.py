@@ -99,3 +99,32 @@ def test_a_damaged_tiff_frame_is_a_reason(tmp_path):
 def test_file_kind_comes_from_content_not_name(tmp_path):
     pdf = make_pdf(tmp_path / "scan.jpg", 1)  # misnamed
     assert probe(pdf).kind == "pdf"
+
+
+def test_a_scanned_pdf_page_is_extracted_not_rendered(tmp_path):
+    """A page that is one full-page JPEG (a feeder scan) takes the fast path and gives the
+    same picture as rendering it; a vector page is rendered."""
+    from reportlab.lib.pagesizes import A4
+
+    from pipeline.ingest import scanned_pdf_pages
+
+    rng = np.random.default_rng(0)
+    scan = np.full((1170, 827), 235, np.uint8)  # A4 at ~100 dpi
+    scan[200:400, 100:700] = rng.integers(0, 120, (200, 600), dtype=np.uint8)
+    jpg = tmp_path / "scan.jpg"
+    Image.fromarray(scan).save(jpg, quality=90)
+    pdf = tmp_path / "mixed.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=A4)
+    c.drawImage(str(jpg), 0, 0, width=A4[0], height=A4[1])
+    c.showPage()
+    c.drawString(100, 700, "trang chữ / a vector page")
+    c.showPage()
+    c.save()
+    direct = scanned_pdf_pages(pdf, 2)
+    assert list(direct) == [1] and 99 <= direct[1] <= 102
+    fast = load_page(pdf, "pdf", 1, 100, direct[1])
+    slow = load_page(pdf, "pdf", 1, 100)
+    assert fast.shape == scan.shape
+    assert abs(fast.shape[0] - slow.shape[0]) <= 2
+    assert abs(float(fast.mean()) - float(slow.mean())) < 2.0
+    assert load_page(pdf, "pdf", 2, 100, 0.0).shape == slow.shape
