@@ -50,6 +50,9 @@ CENTRED_FULL_MM2 = 1.0
 CENTRED_NEAR_MM, CENTRED_FAR_MM = 1.4, 2.0
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
+# Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
+# photo out of focus ~2.
+BLUR_SIGMAS = (0.0, 0.5, 0.8, 1.1, 1.5, 2.0, 2.6, 3.4)
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
 BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
 
@@ -93,6 +96,24 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
     # A marker covered by a thumb or out of the frame must not make ink look
     # darker than it is: the reference is never below a washed-out photo's.
     return float(np.clip(ref, 0.4, 1.0))
+
+
+def estimate_blur(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, ink_ref: float) -> float:
+    """The Gaussian blur (sigma, canonical px) that makes the blank form look
+    like this page: the blank's markers are blurred by each of `BLUR_SIGMAS`
+    and compared with the page's; the median over the four markers ignores a
+    folded or covered one."""
+    errors = np.zeros((len(MARKER_IDS), len(BLUR_SIGMAS)))
+    for i, corner in enumerate(MARKER_IDS):
+        x, y, w, h = marker_bbox(corner)
+        x0, y0 = mm_to_px(x - 1.0), mm_to_px(y - 1.0)
+        side = mm_to_px(w + 2.0)
+        seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+        sharp = 1.0 - crop_padded(blank, x0, y0, side, side).astype(np.float32) / 255.0
+        for j, sigma in enumerate(BLUR_SIGMAS):
+            model = cv2.GaussianBlur(sharp, (0, 0), sigma) if sigma > 0 else sharp
+            errors[i, j] = float(np.mean(np.abs(seen - model)))
+    return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
 
 
 def darkness_patch(
@@ -200,6 +221,7 @@ def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasu
     threshold is applied here (`omr.decide` does that)."""
     paper = paper_level(page)
     ink_ref = ink_reference(page, paper)
+    blur = estimate_blur(page, template.blank, paper, ink_ref)
     radius = mm_to_px(SEARCH_MM)
     windows, snaps = [], []
     for tt in template.targets:
@@ -212,7 +234,8 @@ def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasu
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        score, ring, centred = _score(tt, dark)
+        printed = cv2.GaussianBlur(tt.printed, (0, 0), blur) if blur > 0 else tt.printed
+        score, ring, centred = _score(tt, np.clip(dark - printed, 0.0, 1.0))
         out.append(
             TargetMeasure(
                 question=tt.target.question,

@@ -216,8 +216,8 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
 
 
 def _digit_template(
-    target: Target, darkness: np.ndarray, printed: np.ndarray, printed_tight: np.ndarray,
-    others: Sequence[Target],
+    target: Target, darkness: np.ndarray, printed: np.ndarray,
+    printed_tight: np.ndarray, others: Sequence[Target],
 ) -> TargetTemplate:
     cx, cy = _centre(target.bbox_mm)
     r_in = RING_INNER_FACTOR * max(target.bbox_mm[2], target.bbox_mm[3])
@@ -233,11 +233,9 @@ def _digit_template(
     angle = (np.arctan2(dy, dx) + np.pi) / (2 * np.pi)
     sector = np.minimum((angle * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
     sector[~region] = -1
-    bx, by, bw, bh = target.bbox_mm
-    inner = (
-        (np.abs(dx) <= bw / 2 + DIGIT_INNER_GROW_MM) & (np.abs(dy) <= bh / 2 + DIGIT_INNER_GROW_MM)
-        & ~crop_padded(printed_tight, x0, y0, side, side)
-    )
+    bw, bh = target.bbox_mm[2], target.bbox_mm[3]
+    tight = crop_padded(printed_tight, x0, y0, side, side)
+    inner = (np.abs(dx) <= bw / 2 + DIGIT_INNER_GROW_MM) & (np.abs(dy) <= bh / 2 + DIGIT_INNER_GROW_MM) & ~tight
     return TargetTemplate(
         target, x0, y0,
         printed=crop_padded(darkness, x0, y0, side, side),

@@ -1,0 +1,85 @@
+"""Shared by the reading benchmarks: a generated deck (ballot boxes of the shipped
+forms, with their truth), read page by page with `omr`, each target's score
+and state lined up with what was really on the paper.
+
+A deck is written once under a cache directory named by its parameters and
+reused by `read_calibrate.py` and `read_accuracy.py` (delete it to regenerate).
+Pages are written as loose JPEG files at each capture's own quality, and read
+back through `omr.decode_image`, as the pipeline does.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import fixtures
+from fixtures.box import make_ballot_box
+from fixtures.truth import BoxTruth, PageTruth, SheetTruth, load_truth
+from forms.layout import layout_form
+from forms.library import load_form
+from forms.render import render_page_images
+from omr import Catalog, PageFailure, Reading, decode_image, prepare_template, read_page
+
+CACHE = Path("/tmp/phieu-read-deck")
+FORMS = ("mot-cua", "sipas")
+BLANK_DPI = 200  # as the pipeline (pipeline.catalog.BLANK_DPI)
+
+
+def build_catalog() -> Catalog:
+    """Templates of the shipped forms, as the pipeline builds them."""
+    templates = []
+    for form_id in FORMS:
+        form = load_form(form_id)
+        layout = layout_form(form)
+        blanks = render_page_images(form, BLANK_DPI)
+        templates.append(prepare_template(form, [p.geometry for p in layout.pages], blanks))
+    return Catalog.of(templates)
+
+
+def fingerprint(form_id: str) -> str:
+    """A hash of the form's layout and of the generator's code: a deck made
+    before either changed is stale (its boxes are not where the reader looks)."""
+    layout = layout_form(load_form(form_id))
+    digest = hashlib.sha1(repr([p.geometry for p in layout.pages]).encode())
+    for path in sorted(Path(fixtures.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def deck_dir(form_id: str, sheets: int, seed: int, dpi: int) -> Path:
+    return CACHE / f"{form_id}-s{sheets}-seed{seed}-dpi{dpi}-{fingerprint(form_id)}"
+
+
+def ensure_deck(form_id: str, sheets: int, seed: int, dpi: int = 200) -> tuple[Path, BoxTruth]:
+    """The deck's directory and truth, generating it when absent."""
+    out = deck_dir(form_id, sheets, seed, dpi)
+    truth_path = out / "truth.json"
+    if truth_path.exists():
+        return out, load_truth(truth_path)
+    truth = make_ballot_box(form_id, sheets, out, seed=seed, dpi=dpi, formats=("jpg",))
+    return out, truth
+
+
+@dataclass(frozen=True)
+class ReadPage:
+    """One page of a deck, read: its truth, its sheet's truth, the reading and
+    the time taken (decode included)."""
+
+    truth: PageTruth
+    sheet: SheetTruth
+    reading: Reading
+    seconds: float
+
+
+def read_deck(out: Path, truth: BoxTruth, catalog: Catalog, *, ocr: bool) -> Iterator[ReadPage]:
+    """Every page of the deck, decoded and read, in the order written."""
+    sheets = {s.serial: s for s in truth.sheets}
+    for page in truth.pages:
+        data = (out / page.file).read_bytes()
+        start = time.perf_counter()
+        image = decode_image(data)
+        reading = image if isinstance(image, PageFailure) else read_page(image, catalog, ocr=ocr)
+        yield ReadPage(page, sheets[page.serial], reading, time.perf_counter() - start)
