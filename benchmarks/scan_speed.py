@@ -1,0 +1,162 @@
+"""Benchmark: `phieu scan` of a whole ballot box from ONE PDF, end to end.
+
+What it measures, for each `--jobs` value, on a fresh survey workspace:
+- wall time of the `phieu scan` process (start-up, catalog, reading, OCR, store, summary),
+  sheets per second and pages per second;
+- peak memory of the whole process tree (the main process and its workers), sampled
+  every 0.1 s from /proc: the sum of PSS (proportional set size, shared pages split
+  between processes; the honest total) and the sum of RSS (an upper bound);
+- what was read: pages read / not read, sheets counted / to review (from the summary).
+
+The box is generated once with `fixtures.box.make_ballot_box` (feeder scans, phone photos,
+folded corners as the default mix; comments on ~40% of sheets) and cached.
+
+Usage:
+    .venv/bin/python benchmarks/scan_speed.py [--sheets 500] [--jobs 1,2] [--form mot-cua]
+
+Prints a Markdown table for BENCHMARKS.md ("Scanning"). The machine is shared: the load
+average at the start of each run is printed beside it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PHIEU = Path(sys.executable).parent / "phieu"
+SAMPLE_S = 0.1
+
+
+def make_box(form: str, sheets: int, seed: int, cache: Path) -> tuple[Path, float]:
+    """The box's single PDF (generated unless cached) and the seconds generation took."""
+    from fixtures.box import make_ballot_box
+
+    folder = cache / f"{form}-{sheets}-seed{seed}"
+    pdfs = sorted(folder.glob("*.pdf"))
+    if (folder / "truth.json").is_file() and len(pdfs) == 1:
+        return pdfs[0], 0.0
+    shutil.rmtree(folder, ignore_errors=True)
+    start = time.perf_counter()
+    make_ballot_box(form, sheets, folder, seed=seed, formats=("pdf",), comment_rate=0.4,
+                    pages_per_file=sheets * 4)
+    pdfs = sorted(folder.glob("*.pdf"))
+    assert len(pdfs) == 1, f"expected one PDF in {folder}, got {pdfs}"
+    return pdfs[0], time.perf_counter() - start
+
+
+def _children(pid: int) -> list[int]:
+    """`pid` and all its descendants, from /proc/*/stat."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # The command name may contain spaces; the fields after ")" are fixed.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents[int(entry.name)] = ppid
+    tree, frontier = [pid], [pid]
+    while frontier:
+        nxt = [p for p, pp in parents.items() if pp in frontier]
+        tree += nxt
+        frontier = nxt
+    return tree
+
+
+def _memory_kb(pids: list[int]) -> tuple[int, int]:
+    """(sum of PSS, sum of RSS) in kB over `pids`."""
+    pss = rss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                text = fh.read()
+        except OSError:
+            continue
+        m = re.search(r"^Pss:\s+(\d+)", text, re.MULTILINE)
+        r = re.search(r"^Rss:\s+(\d+)", text, re.MULTILINE)
+        pss += int(m.group(1)) if m else 0
+        rss += int(r.group(1)) if r else 0
+    return pss, rss
+
+
+def run_scan(pdf: Path, jobs: int, form: str) -> dict:
+    """Scan `pdf` into a fresh workspace with `jobs` workers; returns the measurements."""
+    with tempfile.TemporaryDirectory(prefix="phieu-bench-") as tmp:
+        ws = Path(tmp) / "ws"
+        subprocess.run([str(PHIEU), "init", str(ws), "--form", form], check=True,
+                       capture_output=True)
+        load = os.getloadavg()[0]
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(PHIEU), "scan", str(pdf), "--jobs", str(jobs)], cwd=ws,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak_pss = peak_rss = 0
+        while proc.poll() is None:
+            pss, rss = _memory_kb(_children(proc.pid))
+            peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+            time.sleep(SAMPLE_S)
+        out, err = proc.communicate()
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"phieu scan failed ({proc.returncode}):\n{err}")
+    read = int(re.search(r"pages read: (\d+)", out).group(1))
+    failed = re.search(r"pages not read: (\d+)", out)
+    sheets = re.search(r"whole survey: (\d+) phiếu/sheets \(([^)]*)\)", out)
+    return {
+        "jobs": jobs,
+        "load": load,
+        "wall": wall,
+        "pages_read": read,
+        "pages_failed": int(failed.group(1)) if failed else 0,
+        "sheets": int(sheets.group(1)),
+        "sheet_states": sheets.group(2),
+        "peak_pss_mb": peak_pss / 1024,
+        "peak_rss_mb": peak_rss / 1024,
+        "summary": out,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sheets", type=int, default=500)
+    parser.add_argument("--jobs", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--form", default="mot-cua")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "phieu-bench")
+    args = parser.parse_args()
+
+    pdf, gen_s = make_box(args.form, args.sheets, args.seed, args.cache)
+    size_mb = pdf.stat().st_size / 1e6
+    print(f"box: {pdf} ({size_mb:.0f} MB, {args.sheets} sheets of {args.form}"
+          + (f", generated in {gen_s:.0f} s)" if gen_s else ", cached)"))
+    rows = []
+    for jobs in (int(j) for j in args.jobs.split(",")):
+        r = run_scan(pdf, jobs, args.form)
+        rows.append(r)
+        print(r["summary"], file=sys.stderr)
+    pages = rows[0]["pages_read"] + rows[0]["pages_failed"]
+    print()
+    print("| --jobs | wall (s) | sheets/s | pages/s | peak memory PSS (RSS) | pages read / not read "
+          "| sheets | load avg at start |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['jobs']} | {r['wall']:.1f} | {args.sheets / r['wall']:.2f} | "
+              f"{pages / r['wall']:.2f} | {r['peak_pss_mb']:.0f} MB ({r['peak_rss_mb']:.0f} MB) | "
+              f"{r['pages_read']} / {r['pages_failed']} | {r['sheets']} ({r['sheet_states']}) | "
+              f"{r['load']:.1f} |")
+    if len(rows) > 1:
+        print(f"\nspeed-up --jobs {rows[-1]['jobs']} over --jobs {rows[0]['jobs']}: "
+              f"{rows[0]['wall'] / rows[-1]['wall']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
