@@ -40,9 +40,9 @@ class Thresholds:
 # `benchmarks/read_calibrate.py` for how they were chosen; the figures are
 # recorded in BENCHMARKS.md ("Reading", calibration).
 DEFAULT_THRESHOLDS = Thresholds(
-    box_empty=0.04,
-    box_mark=0.12,
-    digit_empty=0.20,
+    box_empty=0.02,
+    box_mark=0.08,
+    digit_empty=0.04,
     digit_mark=0.50,
     text_blank_ink=0.004,
     ocr_min_confidence=60.0,

@@ -1,0 +1,440 @@
+"""omr: reading one page, on small generated pages of the shipped forms.
+
+Pages are the real printed forms (forms.render) filled with fixtures.marks and
+captured with fixtures.capture, with fixed seeds; each test states what was
+drawn, so a failure says which mark or which capture kind went wrong.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+import fixtures.marks as marks
+from fixtures.capture import CAPTURE_KINDS, as_decoded, capture
+from forms.geometry import MARKER_IDS, PageGeometry, Target, marker_bbox
+from forms.layout import layout_form
+from forms.library import load_form
+from forms.render import render_page_images
+from omr import (
+    DEFAULT_THRESHOLDS,
+    Catalog,
+    PageFailure,
+    PageReading,
+    decide,
+    decode_image,
+    overlay,
+    prepare_template,
+    read_page,
+)
+from omr.reading import TextReading
+from omr.decide import decide_text
+
+DPI = 200
+PPM = DPI / 25.4
+PEN = marks.Pen("ballpoint_black", 40, 0.5)
+SERIAL = 4242
+
+
+class Form:
+    """One shipped form: its model, page geometries and printed blank pages."""
+
+    def __init__(self, form_id: str) -> None:
+        self.form = load_form(form_id)
+        self.pages: list[PageGeometry] = [p.geometry for p in layout_form(self.form).pages]
+        self.blanks = render_page_images(self.form, DPI, SERIAL)
+        self.template = prepare_template(self.form, self.pages, self.blanks)
+
+    def targets(self, page: int, question: str) -> list[Target]:
+        return [t for t in self.pages[page - 1].targets if t.question == question]
+
+    def target(self, page: int, question: str, option: str) -> Target:
+        return next(t for t in self.targets(page, question) if t.option == option)
+
+
+@pytest.fixture(scope="module")
+def mot_cua() -> Form:
+    return Form("mot-cua")
+
+
+@pytest.fixture(scope="module")
+def sipas() -> Form:
+    return Form("sipas")
+
+
+@pytest.fixture(scope="module")
+def catalog(mot_cua: Form, sipas: Form) -> Catalog:
+    return Catalog.of([mot_cua.template, sipas.template])
+
+
+def fill(blank: np.ndarray, marks_to_draw: list[tuple[Target, str]], seed: int = 0) -> np.ndarray:
+    """A copy of `blank` with a mark of each (target, kind) drawn in black ballpoint."""
+    page = blank.copy()
+    rng = np.random.default_rng(seed)
+    for target, kind in marks_to_draw:
+        shape = marks.mark_shape(kind, target.bbox_mm, target.shape, PEN, rng, 1.6)
+        marks.draw_shape(page, PPM, shape, rng)
+    return page
+
+
+def answers(reading: PageReading) -> dict[str, tuple[str, str | tuple[str, ...]]]:
+    return {q.question: (q.status, q.reasons if q.status == "flagged" else q.value) for q in reading.questions}
+
+
+def mot_cua_answers(form: Form) -> tuple[list[tuple[Target, str]], dict[str, tuple[str, ...]]]:
+    """A filled mot-cua sheet: one clear mark of a different kind per
+    single-choice question, two boxes of the multi-choice one."""
+    plan = {
+        "linh_vuc": ("tick", 1), "thoi_gian": ("cross", 0), "so_lan": ("fill", 2),
+        "cong_khai": ("scribble", 4), "thai_do": ("slash", 3), "cntt": ("circle", 0),
+        "hai_long_chung": ("tick", 4),
+    }
+    drawn, expected = [], {}
+    for qid, (kind, index) in plan.items():
+        target = form.targets(1, qid)[index]
+        drawn.append((target, kind))
+        expected[qid] = (target.option,)
+    multi = form.targets(1, "kenh_thong_tin")
+    drawn += [(multi[0], "tick"), (multi[2], "cross")]
+    expected["kenh_thong_tin"] = (multi[0].option, multi[2].option)
+    return drawn, expected
+
+
+def moderate_capture(kind: str, page: np.ndarray, geometry: PageGeometry, seed: int) -> np.ndarray:
+    """The first capture of `kind` from `seed` on whose skew is a feeder's usual
+    (within 5°: a 15° skew may push corners out of the scanner's frame)."""
+    for s in range(seed, seed + 50):
+        c = capture(kind, page, PPM, s, dpi=DPI, geometry=geometry)
+        if abs(c.params.get("skew_deg", 0.0)) <= 5.0 and abs(c.params.get("rotation_deg", 0.0)) <= 5.0:
+            return as_decoded(c)
+    raise AssertionError(f"no moderate {kind} capture in 50 seeds")
+
+
+# --- decoding ------------------------------------------------------------------------
+
+
+def test_decode_image_reads_png_and_jpeg_bytes_and_refuses_garbage(mot_cua: Form) -> None:
+    ok, png = cv2.imencode(".png", mot_cua.blanks[0])
+    image = decode_image(png.tobytes())
+    assert isinstance(image, np.ndarray) and image.shape == mot_cua.blanks[0].shape
+    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(mot_cua.blanks[0], cv2.COLOR_GRAY2BGR))
+    assert decode_image(jpg.tobytes()).ndim == 2
+    for junk in (b"", b"%PDF-1.4 not an image", bytes(range(256)) * 4):
+        failure = decode_image(junk)
+        assert isinstance(failure, PageFailure) and not failure
+        assert failure.reason == "not_an_image"
+        assert "/" in failure.message  # Vietnamese / English
+
+
+# --- every capture kind reads ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", CAPTURE_KINDS)
+def test_each_capture_kind_reads_every_answer(kind: str, mot_cua: Form, catalog: Catalog) -> None:
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = fill(mot_cua.blanks[0], drawn, seed=1)
+    image = moderate_capture(kind, page, mot_cua.pages[0], seed=100)
+    reading = read_page(image, catalog, ocr=False)
+    assert reading, f"{kind}: {reading.reason}: {reading.message}"
+    assert reading.identity.form_id == "mot-cua" and reading.identity.serial == SERIAL
+    got = answers(reading)
+    for qid, value in expected.items():
+        assert got[qid] == ("answered", value), f"{kind}: {qid}"
+    assert got["y_kien"] == ("no_answer", ())
+    if kind == "folded":
+        assert reading.quality.markers_found >= 3
+    expected_rotation = {"upside_down": 180, "sideways": (90, 270)}.get(kind, 0)
+    if isinstance(expected_rotation, tuple):
+        assert reading.quality.rotation in expected_rotation
+    elif kind != "phone":
+        assert reading.quality.rotation == expected_rotation
+
+
+def test_circled_ticked_and_crossed_digits_read(sipas: Form, catalog: Catalog) -> None:
+    drawn = [
+        (sipas.target(2, "b10", "4"), "circle"),
+        (sipas.target(2, "b11", "1"), "circle"),
+        (sipas.target(2, "b12", "5"), "cross"),
+        (sipas.target(2, "b13", "3"), "tick"),
+    ]
+    page = fill(sipas.blanks[1], drawn, seed=2)
+    reading = read_page(moderate_capture("scan", page, sipas.pages[1], seed=7), catalog, ocr=False)
+    assert reading and reading.identity.page == 2
+    got = answers(reading)
+    assert got["b10"] == ("answered", ("4",))
+    assert got["b11"] == ("answered", ("1",))
+    assert got["b12"] == ("answered", ("5",))
+    assert got["b13"] == ("answered", ("3",))
+    assert got["b14"] == ("no_answer", ())
+
+
+# --- states and decisions ------------------------------------------------------------------
+
+
+def test_three_states_on_one_page(mot_cua: Form, catalog: Catalog) -> None:
+    """A filled box (marked), a small hesitation dot (marginal), and a box
+    with only a speck beside it (empty)."""
+    marked = mot_cua.targets(1, "thoi_gian")[1]
+    dot_target = mot_cua.targets(1, "so_lan")[0]
+    speck_target = mot_cua.targets(1, "cntt")[2]
+    page = fill(mot_cua.blanks[0], [(marked, "fill")], seed=3)
+    rng = np.random.default_rng(3)
+    x, y, w, h = dot_target.bbox_mm
+    marks.draw_blob(page, PPM, (x + w / 2, y + h / 2), 0.8, PEN, rng)
+    sx, sy, sw, sh = speck_target.bbox_mm
+    marks.draw_blob(page, PPM, (sx + sw + 0.4, sy + sh / 2), 0.2, PEN, rng)
+    reading = read_page(moderate_capture("scan", page, mot_cua.pages[0], seed=11), catalog, ocr=False)
+    assert reading
+    states = {(t.question, t.option): t for t in reading.targets}
+    assert states[(marked.question, marked.option)].state == "marked"
+    dot = states[(dot_target.question, dot_target.option)]
+    assert dot.state == "marginal", dot
+    assert states[(speck_target.question, speck_target.option)].state == "empty"
+    got = answers(reading)
+    assert got["thoi_gian"] == ("answered", (marked.option,))
+    assert got["so_lan"] == ("flagged", ("marginal",))
+    assert got["cntt"] == ("no_answer", ())
+
+
+def test_overvote_on_single_choice_is_flagged_and_multi_choice_counts_both(
+    mot_cua: Form, catalog: Catalog
+) -> None:
+    single = mot_cua.targets(1, "thai_do")
+    multi = mot_cua.targets(1, "kenh_thong_tin")
+    drawn = [(single[1], "tick"), (single[3], "cross"), (multi[1], "tick"), (multi[4], "tick")]
+    page = fill(mot_cua.blanks[0], drawn, seed=4)
+    reading = read_page(moderate_capture("scan", page, mot_cua.pages[0], seed=21), catalog, ocr=False)
+    assert reading
+    got = answers(reading)
+    assert got["thai_do"] == ("flagged", ("overvote",))
+    assert got["kenh_thong_tin"] == ("answered", (multi[1].option, multi[4].option))
+
+
+def test_decide_is_a_pure_function_of_scores_and_thresholds() -> None:
+    t = DEFAULT_THRESHOLDS
+
+    class M:
+        def __init__(self, q: str, o: str, s: float) -> None:
+            self.question, self.option, self.score = q, o, s
+
+    measures = [
+        M("a", "1", t.box_mark + 0.1), M("a", "2", 0.0),                      # answered
+        M("b", "1", t.box_mark), M("b", "2", t.box_mark + 0.2),               # overvote
+        M("c", "1", (t.box_empty + t.box_mark) / 2), M("c", "2", 0.0),        # marginal
+        M("d", "1", t.box_empty / 2),                                           # no answer
+        M("e", "1", t.box_mark), M("e", "2", t.box_mark),                      # multi: both
+        M("f", "1", t.digit_mark), M("f", "2", (t.digit_empty + t.digit_mark) / 2),
+    ]
+    types = {"a": "single", "b": "single", "c": "single", "d": "single", "e": "multi", "f": "single"}
+    shapes = {(m.question, m.option): ("digit" if m.question == "f" else "box") for m in measures}
+    targets, questions = decide(measures, types, shapes, t)
+    got = {q.question: (q.status, q.value, q.reasons) for q in questions}
+    assert got["a"] == ("answered", ("1",), ())
+    assert got["b"] == ("flagged", (), ("overvote",))
+    assert got["c"] == ("flagged", (), ("marginal",))
+    assert got["d"] == ("no_answer", (), ())
+    assert got["e"] == ("answered", ("1", "2"), ())
+    assert got["f"] == ("flagged", (), ("marginal",))
+    assert [x.state for x in targets[:2]] == ["marked", "empty"]
+    # re-deciding the kept scores gives the same answer
+    assert decide(targets, types, shapes, t) == (targets, questions)
+
+
+def test_text_decisions() -> None:
+    blank = TextReading("y", 0.0, True)
+    written = TextReading("y", 0.05, False, "Cảm ơn", 91.0)
+    unsure = TextReading("y", 0.05, False, "C?m", 20.0)
+    assert decide_text(blank, True).status == "no_answer"
+    assert decide_text(written, True).status == "answered"
+    assert decide_text(unsure, True).reasons == ("low_confidence",)
+    assert decide_text(written, False).reasons == ("not_transcribed",)
+
+
+# --- failures: values, not exceptions ----------------------------------------------------------
+
+
+def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
+    x, y, w, h = bbox_mm
+    image[int((y - pad_mm) * PPM): int((y + h + pad_mm) * PPM), int((x - pad_mm) * PPM): int((x + w + pad_mm) * PPM)] = 255
+
+
+def test_failure_no_markers_on_a_blank_sheet_and_on_a_photo(catalog: Catalog) -> None:
+    white = np.full((2339, 1654), 250, np.uint8)
+    rng = np.random.default_rng(5)
+    # photo-like: smooth shapes and texture, no markers
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8), (0, 0), 6)
+    photo = cv2.resize(photo, (1600, 1200), interpolation=cv2.INTER_CUBIC)
+    cv2.circle(photo, (800, 600), 300, (30, 120, 200), -1)
+    noise = rng.integers(0, 256, (1000, 700), dtype=np.uint8)
+    for image in (white, photo, noise):
+        reading = read_page(image, catalog)
+        assert not reading and reading.reason == "no_markers", getattr(reading, "reason", None)
+        assert "Không tìm thấy dấu định vị" in reading.message
+
+
+def test_failure_too_few_markers_when_two_corners_are_cut(mot_cua: Form, catalog: Catalog) -> None:
+    page = mot_cua.blanks[0].copy()
+    _whiten(page, marker_bbox("tl"))
+    _whiten(page, marker_bbox("br"))
+    reading = read_page(page, catalog)
+    assert not reading and reading.reason == "too_few_markers"
+    assert "2 marker(s)" in reading.message
+
+
+def test_lost_corner_reads_stray_marker_dropped_impossible_markers_fail(mot_cua: Form, catalog: Catalog) -> None:
+    page = mot_cua.blanks[0].copy()
+    _whiten(page, marker_bbox("bl"))
+    reading = read_page(page, catalog, ocr=False)
+    assert reading and reading.quality.markers_found == 3
+    # the tr marker moved 40 mm right of the bl one: four ids, one misplaced,
+    # is dropped and the page registers on the other three
+    moved = mot_cua.blanks[0].copy()
+    x, y, w, h = marker_bbox("tr")
+    src = moved[int(y * PPM): int((y + h) * PPM), int(x * PPM): int((x + w) * PPM)].copy()
+    _whiten(moved, marker_bbox("tr"))
+    bx, by, _, _ = marker_bbox("bl")
+    moved[int(by * PPM): int(by * PPM) + src.shape[0], int((bx + 40) * PPM): int((bx + 40) * PPM) + src.shape[1]] = src
+    reading = read_page(moved, catalog, ocr=False)
+    assert reading and reading.quality.markers_found == 3
+    # with bl lost as well, three markers that cannot be one page
+    _whiten(moved, marker_bbox("bl"))
+    reading = read_page(moved, catalog, ocr=False)
+    assert not reading and reading.reason == "bad_geometry", getattr(reading, "reason", None)
+    assert "error" in reading.message
+
+
+def test_failure_qr_unreadable_when_scribbled_over(mot_cua: Form, catalog: Catalog) -> None:
+    page = mot_cua.blanks[0].copy()
+    x, y, w, h = mot_cua.pages[0].qr_bbox_mm
+    rng = np.random.default_rng(6)
+    for _ in range(25):
+        p0 = (int((x + rng.uniform(0, w)) * PPM), int((y + rng.uniform(0, h)) * PPM))
+        p1 = (int((x + rng.uniform(0, w)) * PPM), int((y + rng.uniform(0, h)) * PPM))
+        cv2.line(page, p0, p1, 0, 6)
+    reading = read_page(page, catalog)
+    assert not reading and reading.reason == "qr_unreadable"
+    assert reading.quality is not None and reading.quality.markers_found == 4
+
+
+def test_failure_unknown_form_and_unknown_page(mot_cua: Form, sipas: Form) -> None:
+    only_mot_cua = Catalog.of([mot_cua.template])
+    reading = read_page(sipas.blanks[0], only_mot_cua)
+    assert not reading and reading.reason == "unknown_form"
+    assert reading.identity is not None and reading.identity.form_id == "sipas"
+    assert "sipas v1" in reading.message and "mot-cua v1" in reading.message
+    first_page_only = prepare_template(sipas.form, sipas.pages[:1], sipas.blanks[:1])
+    reading = read_page(sipas.blanks[1], Catalog.of([first_page_only]))
+    assert not reading and reading.reason == "unknown_page"
+
+
+def test_odd_inputs_are_read_or_refused_without_raising(mot_cua: Form, catalog: Catalog) -> None:
+    blank = mot_cua.blanks[0]
+    for image in (
+        np.zeros((5, 5), np.uint8),
+        np.zeros((800, 600), np.uint8),
+        (blank.astype(np.uint16) * 257),
+        blank.astype(np.float32) / 255.0,
+        cv2.cvtColor(blank, cv2.COLOR_GRAY2BGRA),
+    ):
+        reading = read_page(image, catalog, ocr=False)
+        assert isinstance(reading, (PageReading, PageFailure))
+    assert read_page(blank.astype(np.float32) / 255.0, catalog, ocr=False)
+
+
+# --- repeatability -------------------------------------------------------------------------
+
+
+def _states(reading: PageReading) -> dict[tuple[str, str], str]:
+    return {(t.question, t.option): t.state for t in reading.targets}
+
+
+def _no_flip(a: PageReading, b: PageReading) -> list[tuple[str, str]]:
+    sa, sb = _states(a), _states(b)
+    return [k for k in sa if {sa[k], sb[k]} == {"marked", "empty"}]
+
+
+def test_repeatable_reads_and_no_flip_after_shift_dpi_or_jpeg(sipas: Form, catalog: Catalog) -> None:
+    rng = np.random.default_rng(8)
+    drawn = []
+    for i, q in enumerate(("b10", "b11", "b12", "b13", "b14", "b15", "b16", "b17")):
+        targets = sipas.targets(2, q)
+        drawn.append((targets[int(rng.integers(5))], ("circle", "circle", "tick", "cross")[i % 4]))
+    drawn += [(sipas.targets(2, "b18")[2], "partial"), (sipas.targets(2, "b19")[0], "dot"),
+              (sipas.targets(2, "b20")[4], "speck")]
+    page = fill(sipas.blanks[1], drawn, seed=9)
+    first = capture("scan", page, PPM, 31, dpi=200)
+    image = as_decoded(first)
+    a = read_page(image, catalog, ocr=False)
+    b = read_page(image.copy(), catalog, ocr=False)
+    assert a and b
+    assert a.targets == b.targets and a.questions == b.questions
+    shifted = cv2.warpAffine(image, np.float32([[1, 0, 3.4], [0, 1, -2.7]]), image.shape[1::-1],
+                             borderValue=255 if image.ndim == 2 else (255, 255, 255))
+    ok, jpg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 45])
+    variants = {
+        "shift": shifted,
+        "jpeg45": decode_image(jpg.tobytes()),
+        "150dpi": as_decoded(capture("scan", page, PPM, 32, dpi=150)),
+        "300dpi": as_decoded(capture("scan", page, PPM, 33, dpi=300)),
+    }
+    for name, variant in variants.items():
+        other = read_page(variant, catalog, ocr=False)
+        assert other, f"{name}: {other.reason}"
+        assert _no_flip(a, other) == [], name
+    for q in ("b10", "b11", "b12", "b13"):
+        assert answers(a)[q][0] == "answered"
+
+
+# --- text fields and OCR ------------------------------------------------------------------------
+
+COMMENT = "Cán bộ nhiệt tình, hướng dẫn rõ ràng.\nThủ tục còn rườm rà, cần rút ngắn thời gian."
+
+
+def _cer(truth: str, got: str) -> float:
+    a, b = " ".join(truth.split()), " ".join(got.split())
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] / max(1, len(a))
+
+
+def test_ocr_of_a_vietnamese_comment_keeps_its_diacritics(mot_cua: Form, catalog: Catalog) -> None:
+    field = mot_cua.pages[0].text_fields[0]
+    x, y, w, h = field.bbox_mm
+    pil = Image.fromarray(mot_cua.blanks[0].copy())
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", int(3.6 * PPM))
+    draw = ImageDraw.Draw(pil)
+    for i, line in enumerate(COMMENT.split("\n")):
+        draw.text(((x + 3) * PPM, (y + 1.5 + i * 8.0) * PPM), line, fill=35, font=font)
+    page = np.asarray(pil)
+    reading = read_page(moderate_capture("scan", page, mot_cua.pages[0], seed=41), catalog, ocr=True)
+    assert reading
+    text = next(t for t in reading.texts if t.question == field.question)
+    assert not text.blank and text.crop is not None
+    assert _cer(COMMENT, text.text) < 0.08, text.text
+    for word in ("nhiệt", "hướng", "dẫn", "rõ", "rườm", "rút"):
+        assert word in text.text
+    assert text.confidence > DEFAULT_THRESHOLDS.ocr_min_confidence
+    assert answers(reading)["y_kien"][0] == "answered"
+
+
+def test_blank_comment_field_is_not_ocred(mot_cua: Form, catalog: Catalog) -> None:
+    reading = read_page(mot_cua.blanks[0], catalog, ocr=True)
+    text = reading.texts[0]
+    assert text.blank and text.text == "" and text.crop is None
+
+
+# --- debug overlay ------------------------------------------------------------------------------
+
+
+def test_debug_overlay_draws_on_the_registered_page(mot_cua: Form, catalog: Catalog) -> None:
+    drawn, _ = mot_cua_answers(mot_cua)
+    reading = read_page(fill(mot_cua.blanks[0], drawn, seed=1), catalog, ocr=False)
+    picture = overlay(reading.image, reading, mot_cua.template)
+    assert picture.shape == reading.image.shape + (3,)
+    # marked targets are outlined in green
+    assert (picture[:, :, 1] > picture[:, :, 2] + 60).sum() > 100
