@@ -293,3 +293,30 @@ def test_fold_never_hides_an_answer(printed):
                 u = x if corner in ("tl", "bl") else 210 - (x + w)
                 v = y if corner in ("tl", "tr") else 297 - (y + h)
                 assert max(u, v) >= room, (corner, t)
+
+
+def test_blue_ink_is_blue_and_as_dark_as_the_grey_model(mot_cua):
+    form, geo, blank = mot_cua
+    rng = np.random.default_rng(2)
+    pen = marks.Pen("ballpoint_blue", 80, 0.6)
+    page = blank.copy()
+    marks.draw_shape(page, PPM, marks.mark_shape("fill", geo.targets[0].bbox_mm, "box", pen, rng), rng)
+    colour = marks.colourise(blank, page, pen)
+    ink = (page < 120) & (blank > 200)
+    b, g, r = (colour[:, :, c][ink].astype(int) for c in range(3))
+    assert (b > r + 60).mean() > 0.9  # blue
+    grey = cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)
+    assert np.abs(grey.astype(int) - page.astype(int)).max() <= 12
+    untouched = page == blank
+    assert (colour[untouched] == blank[untouched][:, None]).all()
+
+
+def test_every_capture_kind_takes_a_colour_page(mot_cua):
+    form, geo, blank = mot_cua
+    page = cv2.cvtColor(blank, cv2.COLOR_GRAY2BGR)
+    for kind in CAPTURE_KINDS:
+        cap = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
+        again = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
+        assert np.array_equal(cap.image, again.image)
+        assert cap.image.ndim == (3 if kind == "phone" or cap.params.get("colour") else 2), kind
+        assert len(_marker_positions(as_decoded(cap))) >= 3, kind
