@@ -46,8 +46,13 @@ class Survey:
         return self.root / SETTINGS_FILE
 
     def relative(self, path: Path) -> str:
-        """`path` relative to the workspace (as stored in the database), POSIX style."""
-        return Path(path).resolve().relative_to(self.root).as_posix()
+        """`path` as stored in the database: relative to the workspace (POSIX style) so the
+        folder can move; absolute when `images:` points outside the workspace."""
+        resolved = Path(path).resolve()
+        try:
+            return resolved.relative_to(self.root).as_posix()
+        except ValueError:
+            return resolved.as_posix()
 
 
 def _store_url(root: Path, value: str) -> str:
