@@ -157,3 +157,20 @@ def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_p
     assert [int(r["serial"]) for r in read_csv(survey / "responses.csv")] == list(range(1000, 1024))
     images = sorted((survey / "images").rglob("*.jpg"))
     assert len(images) == 24 and not list((survey / "images").rglob("*.tmp"))
+
+
+def test_workspace_errors_name_the_remedy(tmp_path, run_phieu):
+    ws = tmp_path / "ws"
+    assert run_phieu("init", ws).code == 0  # every shipped form
+    again = run_phieu("init", ws)
+    assert again.code == 4 and "already exists" in again.err
+    several = run_phieu("export", "responses", "-o", tmp_path / "r.csv", cwd=ws)
+    assert several.code == 2 and "--form" in several.err and "mot-cua" in several.err
+    unknown = run_phieu("export", "responses", "--form", "khong-co", "-o", tmp_path / "r.csv")
+    assert unknown.code == 2 and "khong-co" in unknown.err
+    ok = run_phieu("export", "responses", "--form", "sipas", "-o", tmp_path / "r.csv")
+    assert ok.code == 0 and read_csv(tmp_path / "r.csv") == []
+    nowhere = run_phieu("export", "pages", "-o", tmp_path / "missing" / "p.csv")
+    assert nowhere.code == 2 and "does not exist" in nowhere.err
+    bad_form = run_phieu("init", tmp_path / "ws2", "--form", "khong-co")
+    assert bad_form.code == 2 and "khong-co" in bad_form.err
