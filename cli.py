@@ -255,6 +255,85 @@ def export_comments_cmd(output: Path, survey_dir: Path | None) -> None:
 # --- review (issue 5) ---------------------------------------------------------
 
 
+@cli.group("review", invoke_without_command=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; beyond loopback (e.g. 0.0.0.0) a password is required.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--password", default=None,
+              help="Password for every request (default: $PHIEU_REVIEW_PASSWORD).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@SURVEY_OPTION
+@click.pass_context
+def review_group(ctx: click.Context, host: str, port: int, password: str | None,
+                 no_browser: bool, survey_dir: Path | None) -> None:
+    """Duyệt phiếu bị gắn cờ trong trình duyệt / review flagged ballots in the browser."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pipeline.review import make_review_server, open_browser
+    from pipeline.workspace import find_survey
+
+    server = make_review_server(find_survey(survey_dir), host=host, port=port, password=password)
+    click.echo(f"Đang phục vụ / serving at {server.url} — Ctrl+C để dừng / to stop")
+    if not no_browser and not open_browser(server.url):
+        click.echo("Không mở được trình duyệt / no browser: open the address above", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.shutdown()
+
+
+@review_group.command("list")
+@SURVEY_OPTION
+def review_list_cmd(survey_dir: Path | None) -> None:
+    """Mục chờ duyệt / open items, one per line: id, reason, form, serial, question, detail."""
+    from pipeline.review import open_item_lines
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    for line in open_item_lines(open_store(find_survey(survey_dir).store_url).engine):
+        click.echo(line)
+
+
+@review_group.command("set")
+@click.argument("serial", type=int)
+@click.argument("question")
+@click.argument("value")
+@click.option("--reviewer", required=True, help="Your name (kept with the decision).")
+@click.option("--form", "form_id", default=None, help="Form id (when serials repeat across forms).")
+@SURVEY_OPTION
+def review_set_cmd(serial: int, question: str, value: str, reviewer: str, form_id: str | None,
+                   survey_dir: Path | None) -> None:
+    """Ghi câu trả lời của người duyệt / record a person's answer: VALUE is option code(s)
+    (`2`, `a|c`), the text of a text question, `none` for no answer, `invalid`."""
+    from pipeline.review import build_catalog, set_answer
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey, load_survey_forms
+
+    survey = find_survey(survey_dir)
+    record = set_answer(open_store(survey.store_url).engine,
+                        build_catalog(load_survey_forms(survey)), serial, question, value,
+                        reviewer=reviewer, form_id=form_id)
+    click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
+
+
+@click.command("audit")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.csv or FILE.xlsx")
+@SURVEY_OPTION
+def export_audit_cmd(output: Path, survey_dir: Path | None) -> None:
+    """Mọi quyết định của người duyệt / every review decision: who, when, before, after."""
+    from pipeline.export import write_frame
+    from pipeline.review import audit_frame
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    frame = audit_frame(open_store(find_survey(survey_dir).store_url))
+    click.echo(f"{write_frame(frame, output)}: {len(frame)} quyết định/decisions")
+
+
+export_group.add_command(export_audit_cmd)
+
+
 # --- tally and report (issue 6) -----------------------------------------------
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])

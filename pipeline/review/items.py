@@ -158,6 +158,11 @@ def _entries(rows: list[sa.Row]) -> list[QueueEntry]:
     return entries
 
 
+def all_items(conn: sa.Connection, reason: str | None = None) -> list[QueueEntry]:
+    """Every item, open or resolved, in queue order (optionally of one leading reason)."""
+    return [e for e in _entries(_flag_rows(conn)) if reason is None or e.reason == reason]
+
+
 def open_items(conn: sa.Connection, reason: str | None = None) -> list[QueueEntry]:
     """The items with at least one open flag, in queue order (reason, serial, flag),
     optionally only those whose leading reason is `reason`."""
@@ -228,6 +233,7 @@ class TargetView:
     option: str
     label: str
     key: str  # the keyboard key that picks it
+    shape: str  # box | digit
     score: float | None
     state: str
     bbox_mm: tuple[float, float, float, float]
@@ -272,6 +278,7 @@ class ItemView:
     sheet_status: str | None
     page_status: str | None
     history: tuple[DecisionView, ...]
+    text_bbox_mm: tuple[float, float, float, float] | None = None
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -292,16 +299,17 @@ def _targets(conn: sa.Connection, entry: QueueEntry, question: Question | None,
         sa.select(t.c.option, t.c.score, t.c.state, t.c.offset_x_mm, t.c.offset_y_mm)
         .where(t.c.page_id == entry.page_id, t.c.question == question.id)
     ).all()}
-    boxes = {g.option: g.bbox_mm for g in (geometry.targets if geometry else ()) if g.question == question.id}
+    placed = {g.option: g for g in (geometry.targets if geometry else ()) if g.question == question.id}
     keys = option_keys(question)
     views = []
     for opt in question.options:
         s = scores.get(opt.code)
         views.append(TargetView(
             option=opt.code, label=opt.label, key=keys.get(opt.code, ""),
+            shape=placed[opt.code].shape if opt.code in placed else "box",
             score=None if s is None else float(s.score),
             state="" if s is None else s.state,
-            bbox_mm=tuple(boxes.get(opt.code, (0.0, 0.0, 0.0, 0.0))),
+            bbox_mm=tuple(placed[opt.code].bbox_mm) if opt.code in placed else (0.0, 0.0, 0.0, 0.0),
             offset_mm=(0.0, 0.0) if s is None else (float(s.offset_x_mm), float(s.offset_y_mm)),
         ))
     return tuple(views)
@@ -380,4 +388,6 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         sheet_status=sheet.status if sheet else None,
         page_status=page.status if page else None,
         history=history(conn, entry.subject),
+        text_bbox_mm=next((tuple(t.bbox_mm) for t in (geometry.text_fields if geometry else ())
+                           if t.question == entry.question), None),
     )

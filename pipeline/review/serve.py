@@ -1,0 +1,95 @@
+"""Starting the review server: loopback by default, a password beyond it."""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import webbrowser
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.serving import make_server
+
+from pipeline.review.app import create_app
+from pipeline.review.errors import ReviewServerError
+from pipeline.review.items import build_catalog
+from pipeline.store import open_store
+from pipeline.workspace import Survey, load_survey_forms
+
+PASSWORD_ENV = "PHIEU_REVIEW_PASSWORD"
+MIN_PASSWORD = 8
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_password(host: str, password: str | None) -> str | None:
+    """The password to require: None on loopback without one; raises
+    `ReviewServerError` beyond loopback without a (long enough) password."""
+    password = password or None
+    if is_loopback(host):
+        return password
+    if password is None:
+        raise ReviewServerError(
+            f"Cần mật khẩu khi phục vụ ra mạng / --host {host} serves beyond this computer "
+            "and needs a password",
+            f"add --password or set {PASSWORD_ENV}",
+        )
+    if len(password) < MIN_PASSWORD:
+        raise ReviewServerError(
+            f"Mật khẩu quá ngắn / the password is shorter than {MIN_PASSWORD} characters",
+            "choose a longer one",
+        )
+    return password
+
+
+@dataclass(frozen=True)
+class ReviewServer:
+    """A started (not yet serving) review server and the address to open."""
+
+    server: Any  # werkzeug BaseWSGIServer
+    url: str
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def shutdown(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8765,
+                       password: str | None = None) -> ReviewServer:
+    """Open the survey's store and bind the review app to `host`:`port` (0: any free
+    port), threaded. `password` defaults to $PHIEU_REVIEW_PASSWORD; beyond loopback it
+    is required (`ReviewServerError` otherwise, or when the port is in use)."""
+    password = check_password(host, password if password is not None else os.environ.get(PASSWORD_ENV))
+    store = open_store(survey.store_url)
+    catalog = build_catalog(load_survey_forms(survey))
+    app = create_app(survey, store, catalog, password=password)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except (OSError, socket.gaierror) as err:
+        raise ReviewServerError(
+            f"Không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}",
+            "choose another --port, or stop the program using it",
+        ) from err
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return ReviewServer(server, f"http://{shown}:{server.server_port}/")
+
+
+def open_browser(url: str) -> bool:
+    """Open `url` in the user's browser; False (never an error) where there is none."""
+    try:
+        return bool(webbrowser.open(url))
+    except Exception:  # no display, no browser registered: the URL is printed anyway
+        return False
