@@ -17,6 +17,7 @@ flags; image files are rewritten under fixed names before their row is inserted)
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -281,8 +282,6 @@ def scan(
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies.
     """
-    import time
-
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
     expanded = expand_paths(paths)
