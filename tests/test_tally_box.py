@@ -154,3 +154,47 @@ def test_cli_tally_and_report_on_the_scanned_box(scanned, run_phieu, tmp_path):
     assert run.code == 0, run.err
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Chỉ số hài lòng chung" in html
+
+
+def test_decisions_recorded_by_review_change_the_tally_to_the_truth(scanned, tmp_path):
+    """The same, through the store: every open question flag decided with `phieu review set`'s
+    function (`pipeline.review.set_answer`) from the truth; the exported responses then tally
+    as the truth (on a copy of the workspace, so the other tests keep theirs)."""
+    import shutil
+
+    from pipeline.export import responses_frame
+    from pipeline.report_source import whole_sheet_flags
+    from pipeline.review import build_catalog, set_answer
+    from pipeline.store import open_store
+    from pipeline.workspace import load_survey
+
+    form, truth, responses, _, root = scanned
+    copy = tmp_path / "ws"
+    shutil.copytree(root, copy)
+    survey = load_survey(copy)
+    store = open_store(survey.store_url)
+    catalog = build_catalog([form])
+    before = tally(form, responses_frame(store, form))
+    decided = 0
+    for serial, flagged in zip(responses["serial"], responses["flagged"]):
+        for qid in filter(None, str(flagged or "").split("|")):
+            question = form.question(qid)
+            if question.type == "text":
+                value = truth.sheet(int(serial)).question(qid).text or "none"
+            else:
+                value = _decided(question, truth.sheet(int(serial)).question(qid)) or "none"
+            set_answer(store.engine, catalog, int(serial), qid, value, reviewer="kiểm thử")
+            decided += 1
+    after_frame = responses_frame(store, form)
+    whole = whole_sheet_flags(store, form)
+    store.engine.dispose()
+    after = tally(form, after_frame, whole_sheet_review=whole)
+    if decided:
+        assert after.provisional.answers_to_review < before.provisional.answers_to_review
+        assert _tally_counts(after) != _tally_counts(before)
+    # Sheets whose whole sheet still waits (no question to decide) keep their answers out.
+    waiting = {int(s) for s in whole}
+    serials = [int(s) for s in after_frame["serial"] if int(s) not in waiting]
+    counted = after_frame[~after_frame["serial"].astype(int).isin(waiting)]
+    assert _tally_counts(tally(form, counted)) == _truth_counts(
+        form, truth, serials, lambda sheet: "all")
