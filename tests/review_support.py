@@ -1,0 +1,45 @@
+"""A small scanned ballot box with something of every common kind to review.
+
+Six mot-cua sheets (seed 3: overvotes, a marginal mark, a comment the OCR is unsure of),
+plus a second copy of sheet 2 (a duplicate) and a blank page (unreadable), scanned into
+a fresh workspace. Built once per test module (~10 s); tests copy it.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+SEED = 3
+SHEETS = 6
+
+
+def build_box(root: Path) -> Path:
+    """Generate and scan the box under `root`; returns the workspace folder."""
+    from fixtures.box import make_ballot_box
+    from fixtures.respond import FillOptions
+    from pipeline.scan import scan
+    from pipeline.workspace import init_survey
+
+    fill = FillOptions(overvote_rate=0.1, marginal_rate=0.06)
+    make_ballot_box("mot-cua", SHEETS, root / "box", seed=SEED, mix={"scan": 1.0},
+                    comment_rate=0.9, fill=fill)
+    extra = root / "extra"
+    extra.mkdir()
+    # Page 2 of the feeder PDF is sheet 2: scanned again as a loose image, it is a duplicate.
+    subprocess.run(["pdftoppm", "-r", "200", "-f", "2", "-l", "2", "-png", "-singlefile",
+                    str(root / "box" / "batch-001.pdf"), str(extra / "again")], check=True)
+    Image.fromarray(np.full((1100, 850), 250, np.uint8)).save(extra / "white.png")
+    survey = init_survey(root / "ws", ["mot-cua"])
+    scan(survey, [root / "box" / "batch-001.pdf"], batch="hop-1", jobs=1)
+    scan(survey, [extra / "again.png", extra / "white.png"], batch="hop-2", jobs=1)
+    return survey.root
+
+
+def copy_workspace(built: Path, target: Path) -> Path:
+    """A private copy of a built workspace (its store and images)."""
+    shutil.copytree(built, target)
+    return target

@@ -1,0 +1,426 @@
+"""Review without a browser: decisions beside the machine's reading, undo, versions,
+claims, the audit export, `phieu review list|set`, and the web app's security (password
+beyond localhost, CSRF, images only from the survey, escaping)."""
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline import schema
+from pipeline.export import responses_csv_frame
+from pipeline.review import (
+    ItemTaken,
+    ReviewError,
+    ReviewServerError,
+    StaleDecision,
+    build_catalog,
+    claim_next,
+    create_app,
+    decide,
+    make_review_server,
+    open_browser,
+    open_items,
+    queue_counts,
+    set_answer,
+    undo,
+)
+from pipeline.review import i18n
+from pipeline.review.claims import claim
+from pipeline.review.serve import is_loopback
+from pipeline.store import open_flag, open_store
+from pipeline.workspace import load_survey, load_survey_forms
+
+try:
+    from tests.review_support import build_box, copy_workspace
+except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)
+    from review_support import build_box, copy_workspace
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_box(tmp_path_factory.mktemp("review-box"))
+
+
+@pytest.fixture
+def ws(built, tmp_path):
+    """(survey, store, catalog, form) of a private copy of the scanned box."""
+    survey = load_survey(copy_workspace(built, tmp_path / "ws"))
+    store = open_store(survey.store_url)
+    forms = load_survey_forms(survey)
+    yield survey, store, build_catalog(forms), forms[0]
+    store.engine.dispose()
+
+
+def _item(store, reason):
+    with store.engine.connect() as conn:
+        return next(e for e in open_items(conn) if e.reason == reason)
+
+
+def _row(store, form, serial):
+    frame = responses_csv_frame(store, form)
+    return frame[frame.serial == serial].iloc[0]
+
+
+def _answers(store, sheet_id, question):
+    a = schema.answers
+    with store.engine.connect() as conn:
+        return {r.source: (r.value, r.status) for r in conn.execute(
+            sa.select(a.c.source, a.c.value, a.c.status)
+            .where(a.c.sheet_id == sheet_id, a.c.question == question))}
+
+
+# --- decisions -----------------------------------------------------------------------
+
+
+def test_the_box_has_each_kind_of_item(ws):
+    _, store, _, _ = ws
+    with store.engine.connect() as conn:
+        reasons = {c.reason for c in queue_counts(conn)}
+    assert {"overvote", "low_confidence", "duplicate", "unreadable"} <= reasons
+
+
+def test_a_decision_sits_beside_the_machine_reading_and_undo_restores_it(ws):
+    _, store, catalog, form = ws
+    entry = _item(store, "overvote")
+    machine_before = _answers(store, entry.sheet_id, entry.question)["machine"]
+    option = form.question(entry.question).options[1].code
+    record = decide(store.engine, catalog, entry.flag_id, action="answer", value=option,
+                    reviewer="Nguyễn Văn An", based_on=0)
+    assert record.seq == 1 and "máy/machine" in record.before_text and option in record.after_text
+    answers = _answers(store, entry.sheet_id, entry.question)
+    assert answers["machine"] == machine_before  # never overwritten
+    assert answers["person"] == (option, "answered")
+    row = _row(store, form, entry.serial)
+    assert row[entry.question] == option and entry.question not in row["flagged"].split("|")
+
+    undo(store.engine, entry.flag_id, reviewer="Nguyễn Văn An", based_on=1)
+    assert "person" not in _answers(store, entry.sheet_id, entry.question)
+    row = _row(store, form, entry.serial)
+    assert row[entry.question] == "" and entry.question in row["flagged"].split("|")
+    assert row["status"] == "needs_review"
+    with store.engine.connect() as conn:
+        assert entry.subject in {e.subject for e in open_items(conn)}
+
+
+def test_a_sheet_with_no_open_flag_becomes_reviewed(ws):
+    _, store, catalog, form = ws
+    with store.engine.connect() as conn:
+        items = [e for e in open_items(conn) if e.serial == 4]
+    assert len(items) == 2
+    for e in items:
+        code = form.question(e.question).options[0].code
+        decide(store.engine, catalog, e.flag_id, action="answer", value=code, reviewer="An",
+               based_on=0)
+    assert _row(store, form, 4)["status"] == "reviewed"
+
+
+def test_a_stale_decision_is_refused_with_who_decided(ws):
+    _, store, catalog, form = ws
+    entry = _item(store, "overvote")
+    code = form.question(entry.question).options[0].code
+    decide(store.engine, catalog, entry.flag_id, action="answer", value=code, reviewer="An",
+           based_on=0)
+    with pytest.raises(StaleDecision, match="An"):
+        decide(store.engine, catalog, entry.flag_id, action="no_answer", value="",
+               reviewer="Bình", based_on=0)
+    assert _answers(store, entry.sheet_id, entry.question)["person"] == (code, "answered")
+
+
+def test_bad_values_are_refused_naming_the_value(ws):
+    _, store, catalog, form = ws
+    entry = _item(store, "overvote")
+    codes = [o.code for o in form.question(entry.question).options]
+    with pytest.raises(ReviewError, match="'zz'"):
+        decide(store.engine, catalog, entry.flag_id, action="answer", value="zz",
+               reviewer="An", based_on=0)
+    with pytest.raises(ReviewError, match="one answer"):
+        decide(store.engine, catalog, entry.flag_id, action="answer",
+               value=f"{codes[0]}|{codes[1]}", reviewer="An", based_on=0)
+    with pytest.raises(ReviewError, match="reviewer"):
+        decide(store.engine, catalog, entry.flag_id, action="invalid", value="", reviewer="  ",
+               based_on=0)
+    with pytest.raises(ReviewError, match="does not apply"):
+        decide(store.engine, catalog, entry.flag_id, action="assign", value="3",
+               reviewer="An", based_on=0)
+
+
+def test_invalid_and_transcribed_text_reach_the_export(ws):
+    _, store, catalog, form = ws
+    over = _item(store, "overvote")
+    decide(store.engine, catalog, over.flag_id, action="invalid", value="", reviewer="An",
+           based_on=0)
+    assert _answers(store, over.sheet_id, over.question)["person"] == ("", "invalid")
+    assert _row(store, form, over.serial)[over.question] == ""
+    text = _item(store, "low_confidence")
+    decide(store.engine, catalog, text.flag_id, action="text", value="  Cán bộ nhiệt tình.  ",
+           reviewer="An", based_on=0)
+    assert _row(store, form, text.serial)[text.question] == "Cán bộ nhiệt tình."
+
+
+def test_duplicate_keep_first_then_reject_sheet_then_undo(ws):
+    _, store, catalog, form = ws
+    dup = _item(store, "duplicate")
+    p = schema.pages
+    decide(store.engine, catalog, dup.flag_id, action="keep_first", value="", reviewer="An",
+           based_on=0)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(p.c.status).where(p.c.id == dup.page_id)).scalar() == "rejected"
+    decide(store.engine, catalog, dup.flag_id, action="reject_sheet", value="", reviewer="An",
+           based_on=1)
+    assert _row(store, form, dup.serial)["status"] == "rejected"
+    undo(store.engine, dup.flag_id, reviewer="An", based_on=2)
+    assert _row(store, form, dup.serial)["status"] != "rejected"
+    undo(store.engine, dup.flag_id, reviewer="An", based_on=3)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(p.c.status).where(p.c.id == dup.page_id)).scalar() == "duplicate"
+    with pytest.raises(ReviewError, match="nothing to undo"):
+        undo(store.engine, dup.flag_id, reviewer="An", based_on=4)
+
+
+def test_an_unreadable_page_is_assigned_by_serial_or_refused(ws):
+    _, store, catalog, _ = ws
+    page = _item(store, "unreadable")
+    with pytest.raises(ReviewError, match="999"):
+        decide(store.engine, catalog, page.flag_id, action="assign", value="999",
+               reviewer="An", based_on=0)
+    with pytest.raises(ReviewError, match="abc"):
+        decide(store.engine, catalog, page.flag_id, action="assign", value="abc",
+               reviewer="An", based_on=0)
+    decide(store.engine, catalog, page.flag_id, action="assign", value=" 6 ", reviewer="An",
+           based_on=0)
+    p, s = schema.pages, schema.sheets
+    with store.engine.connect() as conn:
+        sheet = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page.page_id)).scalar()
+        assert conn.execute(sa.select(s.c.serial).where(s.c.id == sheet)).scalar() == 6
+        assert page.subject not in {e.subject for e in open_items(conn)}
+
+
+def test_a_blank_ballot_is_accepted_or_the_sheet_rejected(ws):
+    _, store, catalog, form = ws
+    s = schema.sheets
+    with store.engine.begin() as conn:
+        sheet_id = conn.execute(sa.select(s.c.id).where(s.c.serial == 6)).scalar()
+        open_flag(conn, reason="blank_ballot", detail="test", sheet_id=sheet_id)
+    blank = _item(store, "blank_ballot")
+    decide(store.engine, catalog, blank.flag_id, action="reject_sheet", value="",
+           reviewer="An", based_on=0)
+    assert _row(store, form, 6)["status"] == "rejected"
+    undo(store.engine, blank.flag_id, reviewer="An", based_on=1)
+    assert _row(store, form, 6)["status"] == "needs_review"
+    decide(store.engine, catalog, blank.flag_id, action="accept", value="", reviewer="An",
+           based_on=2)
+    assert _row(store, form, 6)["status"] == "reviewed"
+
+
+# --- claims --------------------------------------------------------------------------
+
+
+def test_concurrent_reviewers_never_get_the_same_item(ws):
+    _, store, _, _ = ws
+    got: dict[str, str | None] = {}
+    barrier = threading.Barrier(6)
+
+    def take(name: str) -> None:
+        barrier.wait()
+        entry = claim_next(store.engine, f"web:{name}", name)
+        got[name] = entry.subject if entry else None
+
+    threads = [threading.Thread(target=take, args=(f"r{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    subjects = [s for s in got.values() if s]
+    assert len(subjects) == 6 and len(set(subjects)) == 6
+
+
+def test_a_claimed_item_is_refused_to_others_until_it_expires(ws):
+    _, store, catalog, form = ws
+    entry = _item(store, "overvote")
+    code = form.question(entry.question).options[0].code
+    with store.engine.begin() as conn:
+        assert claim(conn, entry.subject, "web:a", "An")
+        assert not claim(conn, entry.subject, "web:b", "Bình")
+    with pytest.raises(ItemTaken, match="An"):
+        decide(store.engine, catalog, entry.flag_id, action="answer", value=code,
+               reviewer="Bình", based_on=0, holder="web:b")
+    with pytest.raises(ItemTaken):
+        set_answer(store.engine, catalog, entry.serial, entry.question, code, reviewer="Chi")
+    with store.engine.begin() as conn:
+        assert claim(conn, entry.subject, "web:a", "An", seconds=-1)  # now expired
+        assert claim(conn, entry.subject, "web:b", "Bình")
+
+
+# --- command line ----------------------------------------------------------------------
+
+
+def test_review_list_set_and_export_audit(ws, run_phieu, tmp_path):
+    survey, store, _, form = ws
+    listed = run_phieu("review", "list", "--survey", survey.root)
+    assert listed.code == 0
+    lines = listed.out.strip().splitlines()
+    assert len(lines) == 8 and all(len(line.split("\t")) == 6 for line in lines)
+    first = next(line.split("\t") for line in lines if "\tovervote\t" in line)
+    serial, question = int(first[3]), first[4]
+    done = run_phieu("review", "set", serial, question, "none", "--reviewer", "Lê Thị Hoa",
+                     "--survey", survey.root)
+    assert done.code == 0, done.err
+    assert "không trả lời" in done.out
+    after = run_phieu("review", "list", "--survey", survey.root).out.strip().splitlines()
+    assert len(after) == 7
+    bad = run_phieu("review", "set", serial, "khong_co", "1", "--reviewer", "Hoa",
+                    "--survey", survey.root)
+    assert bad.code == 5 and "khong_co" in bad.err and len(bad.err.strip().splitlines()) == 1
+    out = tmp_path / "audit.csv"
+    assert run_phieu("export", "audit", "-o", out, "--survey", survey.root).code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 1
+    assert rows[0]["reviewer"] == "Lê Thị Hoa" and rows[0]["serial"] == str(serial)
+    assert rows[0]["action"] == "no_answer" and rows[0]["question"] == question
+    assert "máy/machine" in rows[0]["before"] and "không trả lời" in rows[0]["after"]
+
+
+def test_review_set_corrects_an_unflagged_answer(ws):
+    _, store, catalog, form = ws
+    record = set_answer(store.engine, catalog, 6, "thai_do", "1", reviewer="An")
+    assert record.value == "1"
+    assert _row(store, form, 6)["thai_do"] == "1"
+
+
+def test_review_beyond_localhost_without_password_refuses_to_start(ws, run_phieu, monkeypatch):
+    survey = ws[0]
+    monkeypatch.delenv("PHIEU_REVIEW_PASSWORD", raising=False)
+    result = run_phieu("review", "--host", "0.0.0.0", "--no-browser", "--survey", survey.root)
+    assert result.code == 8 and "password" in result.err
+    with pytest.raises(ReviewServerError, match="shorter"):
+        make_review_server(survey, host="0.0.0.0", port=0, password="abc")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_open_browser_never_fails(monkeypatch):
+    import webbrowser
+
+    def broken(url):
+        raise webbrowser.Error("no browser")
+
+    monkeypatch.setattr(webbrowser, "open", broken)
+    assert open_browser("http://127.0.0.1:1/") is False
+
+
+# --- the web app -------------------------------------------------------------------------
+
+
+def _client(ws, password=None):
+    survey, store, catalog, _ = ws
+    app = create_app(survey, store, catalog, password=password)
+    return app.test_client()
+
+
+def _csrf(client) -> str:
+    client.get("/login")
+    with client.session_transaction() as s:
+        return s["csrf"]
+
+
+def _named(client, name="An"):
+    token = _csrf(client)
+    client.post("/name", data={"reviewer": name, "csrf": token})
+    return token
+
+
+def test_with_a_password_every_request_needs_it(ws):
+    client = _client(ws, password="mat-khau-dai")
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+    assert client.get("/image/page/1.jpg").status_code == 401
+    assert client.get("/item/1", headers={"Accept": "application/json"}).status_code == 401
+    assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/login").status_code == 200
+    token = _csrf(client)
+    assert client.post("/login", data={"password": "sai", "csrf": token}).status_code == 401
+    assert client.post("/login", data={"password": "mat-khau-dai", "csrf": token}).status_code == 302
+    assert client.get("/image/page/1.jpg").status_code == 200
+    bearer = _client(ws, password="mat-khau-dai")
+    assert bearer.get("/image/page/1.jpg",
+                      headers={"Authorization": "Bearer mat-khau-dai"}).status_code == 200
+
+
+def test_every_post_needs_the_csrf_token(ws):
+    client = _client(ws)
+    token = _csrf(client)
+    assert client.post("/name", data={"reviewer": "An"}).status_code == 403
+    assert client.post("/name", data={"reviewer": "An", "csrf": "forged"}).status_code == 403
+    assert client.post("/name", data={"reviewer": "An", "csrf": token}).status_code == 302
+    _, store, _, _ = ws
+    entry = _item(store, "overvote")
+    refused = client.post(f"/item/{entry.flag_id}/decide",
+                          data={"action": "no_answer", "version": "0"})
+    assert refused.status_code == 403
+    assert "person" not in _answers(store, entry.sheet_id, entry.question)
+
+
+def test_images_only_from_inside_the_survey(ws, tmp_path):
+    survey, store, _, _ = ws
+    client = _client(ws)
+    _named(client)
+    assert client.get("/image/page/1.jpg").status_code == 200
+    secret = tmp_path / "secret.jpg"
+    secret.write_bytes(b"not for the browser")
+    link = survey.images_dir / "link.jpg"
+    link.symlink_to(secret)
+    p = schema.pages
+    for stored in (str(Path("..") / ".." / secret.relative_to(tmp_path.parent.parent)),
+                   str(secret), "images/link.jpg", "survey.sqlite"):
+        with store.engine.begin() as conn:
+            conn.execute(sa.update(p).where(p.c.id == 1).values(image_path=stored))
+        response = client.get("/image/page/1.jpg")
+        assert response.status_code == 404, stored
+        assert b"not for the browser" not in response.data
+    assert client.get("/image/page/99999.jpg").status_code == 404
+    assert client.get("/image/page/..%2F..%2Fsurvey.sqlite").status_code == 404
+
+
+def test_reviewer_input_is_escaped_everywhere_it_is_shown(ws):
+    _, store, _, _ = ws
+    evil = "<script>alert('x')</script>"
+    client = _client(ws)
+    token = _named(client, evil)
+    page = client.get("/").get_data(as_text=True)
+    assert evil not in page and "&lt;script&gt;" in page
+    entry = _item(store, "low_confidence")
+    client.get(f"/item/{entry.flag_id}")
+    done = client.post(f"/item/{entry.flag_id}/decide",
+                       data={"action": "text", "value": f"<img src=x onerror=alert(1)>{evil}",
+                             "version": "0", "csrf": token})
+    assert done.status_code == 302
+    shown = client.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+    assert evil not in shown and "<img src=x" not in shown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "script-src 'self'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_the_queue_and_an_item_render_in_both_languages(ws):
+    _, store, _, _ = ws
+    client = _client(ws)
+    token = _named(client)
+    page = client.get("/").get_data(as_text=True)
+    assert "Hàng chờ duyệt" in page and "Chọn nhiều hơn một" in page
+    entry = _item(store, "overvote")
+    item = client.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+    assert 'name="code"' in item and f"/image/item/{entry.flag_id}" in item
+    assert client.get(f"/image/item/{entry.flag_id}").mimetype == "image/png"
+    client.post("/lang", data={"csrf": token, "next": "/"})
+    assert "Review queue" in client.get("/").get_data(as_text=True)
+    assert client.post("/lang", data={"csrf": token, "next": "//evil.example/"}).location == "/"
+
+
+def test_both_languages_have_the_same_strings():
+    assert set(i18n.STRINGS["vi"]) == set(i18n.STRINGS["en"])
+    assert set(i18n.REASONS["vi"]) == set(i18n.REASONS["en"])
+    assert set(i18n.ACTIONS["vi"]) == set(i18n.ACTIONS["en"])
