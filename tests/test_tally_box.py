@@ -198,3 +198,34 @@ def test_decisions_recorded_by_review_change_the_tally_to_the_truth(scanned, tmp
     counted = after_frame[~after_frame["serial"].astype(int).isin(waiting)]
     assert _tally_counts(tally(form, counted)) == _truth_counts(
         form, truth, serials, lambda sheet: "all")
+
+
+def test_two_page_sipas_box_tallies_as_the_truth_by_age_group(tmp_path):
+    """SIPAS: two pages per sheet joined by serial, digits circled; by `do_tuoi` as well."""
+    from fixtures.box import make_ballot_box
+    from pipeline.export import responses_frame
+    from pipeline.scan import scan
+    from pipeline.store import open_store
+    from pipeline.workspace import init_survey
+
+    truth = make_ballot_box("sipas", 12, tmp_path / "box", seed=4, mix={"scan": 1.0},
+                            pages_per_file=24)
+    survey = init_survey(tmp_path / "ws", ["sipas"])
+    scan(survey, sorted((tmp_path / "box").glob("batch-*.pdf")), batch="hop-1", jobs=1)
+    form = load_form("sipas")
+    store = open_store(survey.store_url)
+    reviewed = _reviewed(form, truth, responses_frame(store, form))
+    store.engine.dispose()
+    serials = [int(s) for s in reviewed["serial"]]
+    assert len(serials) >= 9
+
+    def age(sheet):
+        return _decided(form.question("do_tuoi"), sheet.question("do_tuoi")) or "no_answer"
+
+    result = tally(form, reviewed, by="do_tuoi")
+    assert _tally_counts(result) == _truth_counts(form, truth, serials, age)
+    overall = result.index_row("all", "overall", "all")
+    scale = [q for q in form.questions() if q.scale]
+    expected_valid = sum(1 for s in serials for q in scale
+                         if _decided(q, truth.sheet(s).question(q.id)))
+    assert overall.valid == expected_valid
