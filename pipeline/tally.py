@@ -286,19 +286,7 @@ def tally(
         index.extend(_index_rows(form, info.value, questions, counts))
         totals.extend(QuestionTotal(info.value, q.id, c.valid, c.no_answer, c.to_review)
                       for q, c in ((q, counts[q.id]) for q in questions))
-    notes = []
-    if undated_dropped:
-        notes.append(
-            f"{undated_dropped} phiếu không rõ ngày quét bị bỏ ra khi lọc theo ngày / "
-            f"{undated_dropped} sheets without a scan date were left out by the date filter."
-        )
-    duplicates = _duplicate_serials(counted)
-    if duplicates:
-        notes.append(
-            "Số sê-ri xuất hiện nhiều lần: " + ", ".join(duplicates)
-            + " — kiểm tra lại hòm phiếu / Serials seen more than once: "
-            + ", ".join(duplicates) + " — check the box."
-        )
+    notes = _notes(undated_dropped, _duplicate_serials(counted))
     all_counts = [r for r in rows if r.group == ALL_GROUP and r.option == TO_REVIEW]
     provisional = Provisional(
         answers_to_review=sum(r.count for r in all_counts),
@@ -545,6 +533,20 @@ def _split(
         for value, label in order
         if value in members
     ]
+
+
+def _notes(undated_dropped: int, duplicates: list[str]) -> list[str]:
+    notes = []
+    if undated_dropped:
+        notes.append(
+            f"{undated_dropped} phiếu không rõ ngày quét bị bỏ ra khi lọc theo ngày / "
+            f"{undated_dropped} sheets without a scan date were left out by the date filter."
+        )
+    if duplicates:
+        listed = ", ".join(duplicates)
+        notes.append(f"Số sê-ri xuất hiện nhiều lần: {listed} — kiểm tra lại hòm phiếu / "
+                     f"Serials seen more than once: {listed} — check the box.")
+    return notes
 
 
 def _natural(value: str) -> tuple[int, int | str]:

@@ -231,3 +231,10 @@ def test_a_whole_sheet_flag_puts_every_question_of_the_sheet_to_review():
     assert count(result, "tc2", "2").count == 0  # 1003's tc2 answer no longer counted
     # 1004 is `reviewed`: a serial listed for a sheet no longer waiting changes nothing.
     assert count(result, "tc1", "4").count == 1
+
+
+def test_a_serial_twice_in_the_frame_is_noted():
+    doubled = pd.concat([known_frame(), known_frame().iloc[[0]]], ignore_index=True)
+    result = tally(mini_form(), doubled)
+    assert any("1001" in note and "nhiều lần" in note for note in result.notes)
+    assert not tally(mini_form(), known_frame()).notes
