@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fixtures import marks
+from fixtures import handwriting, marks
 from fixtures.capture import CAPTURE_KINDS, as_decoded, capture, fold_room_mm
 from fixtures.comments import COMMENT_SENTENCES
 from fixtures.respond import FillOptions, draw_sheet, plan_sheet
@@ -106,15 +106,15 @@ def test_digit_circle_surrounds_the_digit_without_touching_it():
 
 def test_handwriting_fonts_carry_every_vietnamese_letter_of_the_comments():
     letters = "".join(sorted(set("".join(COMMENT_SENTENCES))))
-    fonts = marks.handwriting_fonts()
+    fonts = handwriting.handwriting_fonts()
     assert fonts
     for path in fonts:
-        assert marks.covers(path, letters), path
+        assert handwriting.covers(path, letters), path
 
 
 def test_comment_sentences_are_many_and_vietnamese():
     assert len(set(COMMENT_SENTENCES)) >= 30
-    assert all(any(ch in marks.VIETNAMESE_LETTERS[1:] and not ch.isascii() for ch in s)
+    assert all(any(ch in handwriting.VIETNAMESE_LETTERS[1:] and not ch.isascii() for ch in s)
                for s in COMMENT_SENTENCES[:5])
 
 
