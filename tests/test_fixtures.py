@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fixtures import handwriting, marks
+from fixtures.ink import Pen, colourise
 from fixtures.capture import CAPTURE_KINDS, as_decoded, capture, fold_room_mm
 from fixtures.comments import COMMENT_SENTENCES
 from fixtures.respond import FillOptions, draw_sheet, plan_sheet
@@ -49,7 +50,7 @@ def test_box_marks_land_on_their_box(mot_cua, kind):
     form, geo, blank = mot_cua
     target = geo.targets[3]
     rng = np.random.default_rng(5)
-    pen = marks.Pen("ballpoint_black", 40, 0.5)
+    pen = Pen("ballpoint_black", 40, 0.5)
     page = blank.copy()
     marks.draw_shape(page, PPM, marks.mark_shape(kind, target.bbox_mm, "box", pen, rng), rng)
     ink = _new_ink(blank, page)
@@ -65,7 +66,7 @@ def test_fill_ink_lies_inside_the_box(mot_cua):
     form, geo, blank = mot_cua
     target = geo.targets[0]
     rng = np.random.default_rng(1)
-    pen = marks.Pen("ballpoint_blue", 80, 0.5)
+    pen = Pen("ballpoint_blue", 80, 0.5)
     page = blank.copy()
     shape = marks.mark_shape("fill", target.bbox_mm, "box", pen, rng)
     marks.draw_shape(page, PPM, shape, rng)
@@ -78,7 +79,7 @@ def test_fill_ink_lies_inside_the_box(mot_cua):
 
 def test_noise_marks_leave_the_box_interior_empty(mot_cua):
     form, geo, blank = mot_cua
-    pen = marks.Pen("ballpoint_black", 40, 0.6)
+    pen = Pen("ballpoint_black", 40, 0.6)
     for seed in range(20):
         rng = np.random.default_rng(seed)
         target = geo.targets[seed % len(geo.targets)]
@@ -298,10 +299,10 @@ def test_fold_never_hides_an_answer(printed):
 def test_blue_ink_is_blue_and_as_dark_as_the_grey_model(mot_cua):
     form, geo, blank = mot_cua
     rng = np.random.default_rng(2)
-    pen = marks.Pen("ballpoint_blue", 80, 0.6)
+    pen = Pen("ballpoint_blue", 80, 0.6)
     page = blank.copy()
     marks.draw_shape(page, PPM, marks.mark_shape("fill", geo.targets[0].bbox_mm, "box", pen, rng), rng)
-    colour = marks.colourise(blank, page, pen)
+    colour = colourise(blank, page, pen)
     ink = (page < 120) & (blank > 200)
     b, g, r = (colour[:, :, c][ink].astype(int) for c in range(3))
     assert (b > r + 60).mean() > 0.9  # blue
