@@ -20,6 +20,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -63,8 +64,6 @@ class ReviewContext:
 
 
 def _ctx() -> ReviewContext:
-    from flask import current_app
-
     return current_app.extensions["phieu_review"]
 
 

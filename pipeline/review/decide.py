@@ -241,8 +241,9 @@ def _serial_sheet(conn: sa.Connection, serial_text: str, form: str | None) -> di
     return {"id": rows[0].id, "serial": serial}
 
 
-def _after(conn: sa.Connection, entry: QueueEntry, kind: str, question: Question | None,
-           action: str, value: str, before: dict[str, Any], reviewer: str) -> tuple[dict, str]:
+def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: str,
+           question: Question | None, action: str, value: str, before: dict[str, Any],
+           reviewer: str) -> tuple[dict, str]:
     """The state after `action`, and the value as recorded."""
     if action not in ACTIONS[kind]:
         raise ReviewError(
@@ -272,7 +273,9 @@ def _after(conn: sa.Connection, entry: QueueEntry, kind: str, question: Question
     elif action == "assign":
         p = schema.pages
         page_form = conn.execute(sa.select(p.c.form).where(p.c.id == entry.page_id)).scalar()
-        target = _serial_sheet(conn, value, page_form)
+        # A form this survey does not have (unknown_form) says nothing about which sheet.
+        known = page_form in {form_id for form_id, _ in catalog.forms}
+        target = _serial_sheet(conn, value, page_form if known else None)
         recorded = str(target["serial"])
         after["page"] |= {"sheet_id": target["id"], "serial": target["serial"]}
         after["sheet"] = None
@@ -367,7 +370,8 @@ def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *
     question = _question(catalog, conn, entry)
     kind = item_kind(entry, question)
     before = read_state(conn, entry)
-    after, recorded = _after(conn, entry, kind, question, action, value, before, reviewer)
+    after, recorded = _after(conn, catalog, entry, kind, question, action, value, before,
+                             reviewer)
     record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
     apply_state(conn, entry, after)
     return record

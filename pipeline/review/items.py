@@ -209,7 +209,7 @@ def entry_for_flag(conn: sa.Connection, flag_id: int) -> QueueEntry:
 def item_kind(entry: QueueEntry, question: Question | None) -> str:
     """`choice`, `text`, `duplicate`, `page` or `sheet`: which decisions apply."""
     if entry.subject.startswith("q:"):
-        if question is not None and question.type == "text" or entry.reason in TEXT_REASONS:
+        if (question is not None and question.type == "text") or entry.reason in TEXT_REASONS:
             return "text"
         return "choice"
     if entry.subject.startswith("page:"):

@@ -68,7 +68,7 @@
     });
   });
 
-  function confirm() {
+  function confirmItem() {
     if (!form) return;
     if (kind === "choice") {
       if (pending) return send(pending);
@@ -100,12 +100,12 @@
     if (ev.ctrlKey || ev.altKey || ev.metaKey) return;
     const active = document.activeElement;
     if (typing(active)) {
-      if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); confirm(); }
+      if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); confirmItem(); }
       else if (ev.key === "Escape") { active.blur(); }
       return;
     }
     const key = ev.key;
-    if (key === "Enter") { ev.preventDefault(); confirm(); return; }
+    if (key === "Enter") { ev.preventDefault(); confirmItem(); return; }
     if (key === "ArrowLeft") { ev.preventDefault(); go(root.dataset.prev); return; }
     if (key === "ArrowRight") { ev.preventDefault(); go(root.dataset.next); return; }
     if (key === "Escape") { go(root.dataset.queue); return; }
