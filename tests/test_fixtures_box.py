@@ -173,3 +173,11 @@ def test_synth_command_reports_a_bad_mix_in_one_line(tmp_path, capsys):
     assert code != 0
     err = capsys.readouterr().err.strip()
     assert "scan=abc" in err and "\n" not in err
+
+
+def test_a_new_box_replaces_an_old_one_in_the_same_folder(tmp_path):
+    make_ballot_box("mot-cua", 3, tmp_path, seed=1, dpi=DPI, formats=("jpg",), mix={"scan": 1})
+    (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
+    truth = make_ballot_box("mot-cua", 1, tmp_path, seed=1, dpi=DPI, formats=("pdf",), mix={"scan": 1})
+    files = {p.name for p in tmp_path.iterdir()}
+    assert files == {p.file for p in truth.pages} | {"truth.json", "notes.txt"}
