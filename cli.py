@@ -268,6 +268,7 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
                  no_browser: bool, survey_dir: Path | None) -> None:
     """Duyệt phiếu bị gắn cờ trong trình duyệt / review flagged ballots in the browser."""
     if ctx.invoked_subcommand is not None:
+        ctx.obj["review_survey"] = survey_dir  # `phieu review --survey DIR list` works too
         return
     from pipeline.review import make_review_server, open_browser
     from pipeline.workspace import find_survey
@@ -284,13 +285,15 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
 
 @review_group.command("list")
 @SURVEY_OPTION
-def review_list_cmd(survey_dir: Path | None) -> None:
+@click.pass_context
+def review_list_cmd(ctx: click.Context, survey_dir: Path | None) -> None:
     """Mục chờ duyệt / open items, one per line: id, reason, form, serial, question, detail."""
     from pipeline.review import open_item_lines
     from pipeline.store import open_store
     from pipeline.workspace import find_survey
 
-    for line in open_item_lines(open_store(find_survey(survey_dir).store_url).engine):
+    survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
+    for line in open_item_lines(open_store(survey.store_url).engine):
         click.echo(line)
 
 
@@ -301,15 +304,16 @@ def review_list_cmd(survey_dir: Path | None) -> None:
 @click.option("--reviewer", required=True, help="Your name (kept with the decision).")
 @click.option("--form", "form_id", default=None, help="Form id (when serials repeat across forms).")
 @SURVEY_OPTION
-def review_set_cmd(serial: int, question: str, value: str, reviewer: str, form_id: str | None,
-                   survey_dir: Path | None) -> None:
+@click.pass_context
+def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, reviewer: str,
+                   form_id: str | None, survey_dir: Path | None) -> None:
     """Ghi câu trả lời của người duyệt / record a person's answer: VALUE is option code(s)
     (`2`, `a|c`), the text of a text question, `none` for no answer, `invalid`."""
     from pipeline.review import build_catalog, set_answer
     from pipeline.store import open_store
     from pipeline.workspace import find_survey, load_survey_forms
 
-    survey = find_survey(survey_dir)
+    survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     record = set_answer(open_store(survey.store_url).engine,
                         build_catalog(load_survey_forms(survey)), serial, question, value,
                         reviewer=reviewer, form_id=form_id)

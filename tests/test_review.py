@@ -275,7 +275,7 @@ def test_review_list_set_and_export_audit(ws, run_phieu, tmp_path):
                      "--survey", survey.root)
     assert done.code == 0, done.err
     assert "không trả lời" in done.out
-    after = run_phieu("review", "list", "--survey", survey.root).out.strip().splitlines()
+    after = run_phieu("review", "--survey", survey.root, "list").out.strip().splitlines()
     assert len(after) == len(lines) - 1
     bad = run_phieu("review", "set", serial, "khong_co", "1", "--reviewer", "Hoa",
                     "--survey", survey.root)
