@@ -114,8 +114,12 @@ def test_a_sheet_with_no_open_flag_becomes_reviewed(ws):
     serial = next(e.serial for e in items if e.reason == "overvote" and e.serial not in whole_sheet)
     items = [e for e in items if e.serial == serial]
     for e in items:
-        code = form.question(e.question).options[0].code
-        decide(store.engine, catalog, e.flag_id, action="answer", value=code, reviewer="An",
+        question = form.question(e.question)
+        if question.type == "text":
+            action, value = "text", "Đã đọc / read by a person"
+        else:
+            action, value = "answer", question.options[0].code
+        decide(store.engine, catalog, e.flag_id, action=action, value=value, reviewer="An",
                based_on=0)
         assert _row(store, form, serial)["status"] == (
             "reviewed" if e is items[-1] else "needs_review")
@@ -322,9 +326,9 @@ def test_open_browser_never_fails(monkeypatch):
 # --- the web app -------------------------------------------------------------------------
 
 
-def _client(ws, password=None):
+def _client(ws, password=None, claim_seconds=300):
     survey, store, catalog, _ = ws
-    app = create_app(survey, store, catalog, password=password)
+    app = create_app(survey, store, catalog, password=password, claim_seconds=claim_seconds)
     return app.test_client()
 
 
@@ -429,3 +433,33 @@ def test_both_languages_have_the_same_strings():
     assert set(i18n.STRINGS["vi"]) == set(i18n.STRINGS["en"])
     assert set(i18n.REASONS["vi"]) == set(i18n.REASONS["en"])
     assert set(i18n.ACTIONS["vi"]) == set(i18n.ACTIONS["en"])
+
+
+def test_in_the_app_a_late_decision_is_refused_not_written_over(ws):
+    _, store, _, form = ws
+    entry = _item(store, "overvote")
+    codes = [o.code for o in form.question(entry.question).options]
+    # Claims that expire at once let both clerks open the item (as after a long pause).
+    mai, hung = _client(ws, claim_seconds=-1), _client(ws, claim_seconds=-1)
+    mai_token, hung_token = _named(mai, "Mai"), _named(hung, "Hùng")
+    assert 'name="version" value="0"' in mai.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+    assert 'name="version" value="0"' in hung.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+    first = hung.post(f"/item/{entry.flag_id}/decide",
+                      data={"action": "answer", "code": codes[0], "version": "0", "csrf": hung_token})
+    assert first.status_code == 302
+    late = mai.post(f"/item/{entry.flag_id}/decide",
+                    data={"action": "answer", "code": codes[1], "version": "0", "csrf": mai_token})
+    assert late.status_code == 409 and "Hùng" in late.get_data(as_text=True)
+    assert _answers(store, entry.sheet_id, entry.question)["person"] == (codes[0], "answered")
+
+
+def test_going_back_to_the_queue_frees_the_item(ws):
+    _, store, _, _ = ws
+    mai, hung = _client(ws), _client(ws)
+    _named(mai, "Mai")
+    _named(hung, "Hùng")
+    entry = _item(store, "overvote")
+    mai.get(f"/item/{entry.flag_id}")
+    assert 'id="taken"' in hung.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+    mai.get("/")
+    assert 'id="taken"' not in hung.get(f"/item/{entry.flag_id}").get_data(as_text=True)

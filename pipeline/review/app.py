@@ -179,7 +179,8 @@ def queue() -> Any:
     if (to := _needs_reviewer()) is not None:
         return to
     ctx = _ctx()
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.engine.begin() as conn:
+        release(conn, _holder())  # back at the queue: what this clerk held is free again
         counts = queue_counts(conn)
         items = open_items(conn)
         holders = _holders(conn, [e.subject for e in items])
