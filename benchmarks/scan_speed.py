@@ -6,6 +6,8 @@ What it measures, for each `--jobs` value, on a fresh survey workspace:
 - peak memory of the whole process tree (the main process and its workers), sampled
   every 0.1 s from /proc: the sum of PSS (proportional set size, shared pages split
   between processes; the honest total) and the sum of RSS (an upper bound);
+- CPU seconds per sheet of the whole process tree (phieu, its workers, their pdfimages and
+  tesseract children): what a scan costs whatever else the machine is doing;
 - what was read: pages read / not read, sheets counted / to review (from the summary).
 
 The box is generated once with `fixtures.box.make_ballot_box` (feeder scans, phone photos,
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -96,6 +99,7 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
         subprocess.run([str(PHIEU), "init", str(ws), "--form", form], check=True,
                        capture_output=True)
         load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen([str(PHIEU), "scan", str(pdf), "--jobs", str(jobs)], cwd=ws,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -106,6 +110,7 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
             time.sleep(SAMPLE_S)
         out, err = proc.communicate()
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise SystemExit(f"phieu scan failed ({proc.returncode}):\n{err}")
     read = int(re.search(r"pages read: (\d+)", out).group(1))
@@ -115,6 +120,9 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
         "jobs": jobs,
         "load": load,
         "wall": wall,
+        # CPU of the whole tree: phieu, its workers and their pdfimages/tesseract children
+        # (all waited for, so all in RUSAGE_CHILDREN). Independent of other users' load.
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "pages_read": read,
         "pages_failed": int(failed.group(1)) if failed else 0,
         "sheets": int(sheets.group(1)),
@@ -145,12 +153,13 @@ def main() -> None:
         print(r["summary"], file=sys.stderr)
     pages = rows[0]["pages_read"] + rows[0]["pages_failed"]
     print()
-    print("| --jobs | wall (s) | sheets/s | pages/s | peak memory PSS (RSS) | pages read / not read "
-          "| sheets | load avg at start |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| --jobs | wall (s) | sheets/s | pages/s | CPU s per sheet | peak memory PSS (RSS) "
+          "| pages read / not read | sheets | load avg at start |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['jobs']} | {r['wall']:.1f} | {args.sheets / r['wall']:.2f} | "
-              f"{pages / r['wall']:.2f} | {r['peak_pss_mb']:.0f} MB ({r['peak_rss_mb']:.0f} MB) | "
+              f"{pages / r['wall']:.2f} | {r['cpu'] / args.sheets:.3f} | "
+              f"{r['peak_pss_mb']:.0f} MB ({r['peak_rss_mb']:.0f} MB) | "
               f"{r['pages_read']} / {r['pages_failed']} | {r['sheets']} ({r['sheet_states']}) | "
               f"{r['load']:.1f} |")
     if len(rows) > 1:

@@ -235,12 +235,14 @@ def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[
             if nxt is not None:
                 window.append(pool.submit(read_in_worker, nxt))
             yield result
+        pool.shutdown(wait=True)  # all done: let the workers exit and be reaped
     except BrokenProcessPool as err:
         raise ScanInterrupted(
             "Một tiến trình đọc phiếu đã dừng đột ngột / a reader process died",
             "run the same `phieu scan` again: stored pages are kept and the rest is read",
         ) from err
     finally:
+        # Interrupted (Ctrl-C, an error while storing): drop queued pages, do not wait.
         pool.shutdown(wait=False, cancel_futures=True)
 
 
