@@ -82,13 +82,16 @@ def _strip(reading: Reading) -> Reading:
     return dataclasses.replace(reading, image=None)
 
 
-def _review_image(reading: Reading, loaded: np.ndarray, dpi: int) -> tuple[bytes, float, bool]:
+def _review_image(
+    reading: Reading | None, loaded: np.ndarray, dpi: int
+) -> tuple[bytes, float, bool]:
     """The page image to keep: the registered page when there is one (so review crops
-    come straight from the layout's millimetres), else the input as it came."""
+    come straight from the layout's millimetres), else the input as it came (its scale
+    then only approximate: `dpi` is what a PDF was rendered at, not an image's own)."""
     if isinstance(reading, PageReading) and reading.image is not None and reading.px_per_mm:
         scale = REVIEW_PX_PER_MM / reading.px_per_mm
         return _jpeg(reading.image, scale), min(REVIEW_PX_PER_MM, reading.px_per_mm), True
-    image = reading.image if reading.image is not None else loaded
+    image = reading.image if reading is not None and reading.image is not None else loaded
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     # An unregistered image has no known scale; assume the input's dpi for PDFs and
@@ -109,7 +112,15 @@ class PageReader:
         from omr import read_page
 
         start = time.perf_counter()
-        loaded = load_page(Path(task.path), task.kind, task.index, task.dpi, task.embedded_ppi)
+        name = Path(task.path).name
+        try:
+            loaded = load_page(Path(task.path), task.kind, task.index, task.dpi, task.embedded_ppi)
+        except OSError as err:  # the file moved, vanished or became unreadable since triage
+            loaded = IngestProblem(
+                "unreadable_file",
+                f"{name} trang/page {task.index}: không đọc được tệp / cannot read the file "
+                f"({err.strerror or err}) — kiểm tra tệp rồi quét lại / check it and scan again",
+            )
         if isinstance(loaded, IngestProblem):
             return PageResult(task, None, loaded, None, 0.0, False, (), time.perf_counter() - start)
         try:
@@ -117,10 +128,12 @@ class PageReader:
         except Exception as err:  # a reader bug on one odd page must not stop the box
             problem = IngestProblem(
                 "reader_error",
-                f"{Path(task.path).name} trang/page {task.index}: lỗi khi đọc / reader error "
+                f"{name} trang/page {task.index}: lỗi khi đọc / reader error "
                 f"({type(err).__name__}: {err}) — báo lỗi cho nhóm phát triển / report it",
             )
-            return PageResult(task, None, problem, None, 0.0, False, (), time.perf_counter() - start)
+            jpeg, px_per_mm, _ = _review_image(None, loaded, task.dpi)
+            return PageResult(task, None, problem, jpeg, px_per_mm, False, (),
+                              time.perf_counter() - start)
         jpeg, px_per_mm, registered = _review_image(reading, loaded, task.dpi)
         crops: tuple[tuple[str, bytes], ...] = ()
         if isinstance(reading, PageReading):

@@ -128,3 +128,23 @@ def test_a_scanned_pdf_page_is_extracted_not_rendered(tmp_path):
     assert abs(fast.shape[0] - slow.shape[0]) <= 2
     assert abs(float(fast.mean()) - float(slow.mean())) < 2.0
     assert load_page(pdf, "pdf", 2, 100, 0.0).shape == slow.shape
+
+
+def test_a_reader_crash_or_a_vanished_file_is_a_failed_page_not_a_stopped_batch(tmp_path, monkeypatch):
+    """Injected failures: the reader raising on one page, a file deleted after triage."""
+    import omr
+
+    from pipeline.work import PageReader, PageTask
+
+    def crash(image, catalog):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(omr, "read_page", crash)
+    img = tmp_path / "page.png"
+    Image.fromarray(np.full((300, 200), 200, np.uint8)).save(img)
+    result = PageReader(catalog=None).read(PageTask(1, str(img), "image", 1, 200))
+    assert result.problem.reason == "reader_error" and "boom" in result.problem.message
+    assert result.page_jpeg  # the page is still kept for a person to look at
+    img.unlink()
+    gone = PageReader(catalog=None).read(PageTask(1, str(img), "image", 1, 200))
+    assert gone.problem.reason == "unreadable_file" and "page.png" in gone.problem.message
