@@ -437,6 +437,9 @@ def test_the_queue_and_an_item_render_in_both_languages(ws):
     item = client.get(f"/item/{entry.flag_id}").get_data(as_text=True)
     assert 'name="code"' in item and f"/image/item/{entry.flag_id}" in item
     assert client.get(f"/image/item/{entry.flag_id}").mimetype == "image/png"
+    dup = _item(store, "duplicate")
+    shown = client.get(f"/item/{dup.flag_id}").get_data(as_text=True)
+    assert f"/image/page/{dup.page_id}.jpg" in shown and 'id="counted"' in shown
     client.post("/lang", data={"csrf": token, "next": "/"})
     assert "Review queue" in client.get("/").get_data(as_text=True)
     assert client.post("/lang", data={"csrf": token, "next": "//evil.example/"}).location == "/"

@@ -119,6 +119,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "marked": "có dấu",
         "marginal_state": "mờ",
         "empty": "trống",
+        "this_copy": "Bản này (trùng số)",
+        "counted_copy": "Bản đã được đếm",
     },
     "en": {
         "app_title": "Ballot review",
@@ -177,6 +179,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "marked": "marked",
         "marginal_state": "marginal",
         "empty": "empty",
+        "this_copy": "This copy (same serial)",
+        "counted_copy": "The copy that counts",
     },
 }
 

@@ -279,6 +279,7 @@ class ItemView:
     page_status: str | None
     history: tuple[DecisionView, ...]
     text_bbox_mm: tuple[float, float, float, float] | None = None
+    counted_page_id: int | None = None  # duplicate: the copy that counts, to compare
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -330,6 +331,15 @@ def history(conn: sa.Connection, subject: str) -> tuple[DecisionView, ...]:
         .where(d.c.subject == subject).order_by(d.c.seq)
     ).all()
     return tuple(DecisionView(*r) for r in rows)
+
+
+def _counted_copy(conn: sa.Connection, sheet_id: int | None, page_number: int | None,
+                  page_id: int | None) -> int | None:
+    """The page that counts for (sheet, form page), other than `page_id`."""
+    p = schema.pages
+    return conn.execute(sa.select(p.c.id).where(
+        p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == "read",
+        p.c.id != page_id)).scalar()
 
 
 def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemView:
@@ -388,6 +398,8 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         sheet_status=sheet.status if sheet else None,
         page_status=page.status if page else None,
         history=history(conn, entry.subject),
+        counted_page_id=_counted_copy(conn, entry.sheet_id, page_number, entry.page_id)
+        if kind == "duplicate" else None,
         text_bbox_mm=next((tuple(t.bbox_mm) for t in (geometry.text_fields if geometry else ())
                            if t.question == entry.question), None),
     )
