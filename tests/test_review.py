@@ -479,3 +479,37 @@ def test_going_back_to_the_queue_frees_the_item(ws):
     assert 'id="taken"' in hung.get(f"/item/{entry.flag_id}").get_data(as_text=True)
     mai.get("/")
     assert 'id="taken"' not in hung.get(f"/item/{entry.flag_id}").get_data(as_text=True)
+
+
+def test_a_loopback_server_answers_only_to_loopback_host_names(ws):
+    import http.client
+
+    survey = ws[0]
+    running = make_review_server(survey, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = running.server.server_port
+
+        def status(host: str) -> int:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/", headers={"Host": host})
+            code = conn.getresponse().status
+            conn.close()
+            return code
+
+        assert status(f"127.0.0.1:{port}") == 302  # to the name form
+        assert status(f"localhost:{port}") == 302
+        assert status(f"rebound.example:{port}") == 400
+    finally:
+        running.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\t/evil.example/", "/\\evil.example",
+                                    "https://evil.example/", "javascript:alert(1)"])
+def test_redirects_stay_on_the_app(ws, target):
+    client = _client(ws)
+    token = _csrf(client)
+    assert client.post("/lang", data={"csrf": token, "next": target}).location == "/"
+    assert client.post("/name", data={"csrf": token, "reviewer": "An", "next": target}).location == "/"

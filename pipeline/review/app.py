@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,10 @@ def _lang() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: an absolute or scheme-relative URL would make this an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only local paths: an absolute or scheme-relative URL would make this an open redirect
+    # (browsers drop tabs and newlines and read "\\" as "/", so those are refused too).
+    if (target and target.startswith("/") and not target.startswith("//")
+            and not any(c in target for c in "\\\t\r\n") and not urlsplit(target).netloc):
         return target
     return url_for("queue")
 
@@ -356,11 +359,14 @@ def entry_for_flag_or_404(conn: sa.Connection, flag_id: int) -> QueueEntry:
 
 
 def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: str | None = None,
-               secret_key: bytes | None = None, claim_seconds: int = CLAIM_SECONDS) -> Flask:
+               secret_key: bytes | None = None, claim_seconds: int = CLAIM_SECONDS,
+               trusted_hosts: tuple[str, ...] | None = None) -> Flask:
     """The review app for `survey`. With `password`, every request (but the login form
     and the stylesheet) needs it: a login session or `Authorization: Bearer PASSWORD`.
     `secret_key` signs the session cookie (random per app when None: sessions end when
-    the server stops)."""
+    the server stops). `trusted_hosts` limits the Host header a request may carry (the
+    server passes the loopback names when it listens on loopback, so a web page that
+    rebinds its own domain name to 127.0.0.1 cannot reach the app); others get 400."""
     here = Path(__file__).parent
     app = Flask(__name__, template_folder=str(here / "templates"),
                 static_folder=str(here / "static"))
@@ -370,6 +376,7 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_NAME="phieu_review",
         MAX_CONTENT_LENGTH=64 * 1024,
+        TRUSTED_HOSTS=list(trusted_hosts) if trusted_hosts else None,
     )
     app.extensions["phieu_review"] = ReviewContext(survey, store, catalog, password or None,
                                                    claim_seconds)

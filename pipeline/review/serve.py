@@ -17,6 +17,8 @@ from pipeline.store import open_store
 from pipeline.workspace import Survey, load_survey_forms
 
 PASSWORD_ENV = "PHIEU_REVIEW_PASSWORD"
+# Host headers a loopback server answers to (DNS rebinding defence).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 MIN_PASSWORD = 8
 
 
@@ -73,7 +75,8 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     password = check_password(host, password if password is not None else os.environ.get(PASSWORD_ENV))
     store = open_store(survey.store_url)
     catalog = build_catalog(load_survey_forms(survey))
-    app = create_app(survey, store, catalog, password=password)
+    app = create_app(survey, store, catalog, password=password,
+                     trusted_hosts=LOOPBACK_NAMES if is_loopback(host) else None)
     try:
         server = make_server(host, port, app, threaded=True)
     except (OSError, socket.gaierror) as err:
