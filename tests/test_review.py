@@ -513,3 +513,15 @@ def test_redirects_stay_on_the_app(ws, target):
     token = _csrf(client)
     assert client.post("/lang", data={"csrf": token, "next": target}).location == "/"
     assert client.post("/name", data={"csrf": token, "reviewer": "An", "next": target}).location == "/"
+
+
+def test_migration_0002_creates_the_review_tables_the_code_describes(tmp_path):
+    from pipeline.review import tables
+
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    inspector = sa.inspect(store.engine)
+    for table in tables.metadata.sorted_tables:
+        db_columns = {c["name"] for c in inspector.get_columns(table.name)}
+        assert db_columns == {c.name for c in table.columns}, table.name
+    uniques = inspector.get_unique_constraints("review_decisions")
+    assert any(set(u["column_names"]) == {"subject", "seq"} for u in uniques)
