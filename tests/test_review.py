@@ -525,3 +525,21 @@ def test_migration_0002_creates_the_review_tables_the_code_describes(tmp_path):
         assert db_columns == {c.name for c in table.columns}, table.name
     uniques = inspector.get_unique_constraints("review_decisions")
     assert any(set(u["column_names"]) == {"subject", "seq"} for u in uniques)
+
+
+def test_undo_reverts_only_what_its_decision_changed(ws):
+    """A sheet rejected through one item stays rejected when a decision on another item
+    of the same sheet is undone."""
+    _, store, catalog, form = ws
+    dup = _item(store, "duplicate")
+    decide(store.engine, catalog, dup.flag_id, action="keep_first", value="", reviewer="An",
+           based_on=0)
+    with store.engine.begin() as conn:
+        open_flag(conn, reason="blank_ballot", detail="test", sheet_id=dup.sheet_id)
+    blank = _item(store, "blank_ballot")
+    decide(store.engine, catalog, blank.flag_id, action="reject_sheet", value="",
+           reviewer="Bình", based_on=0)
+    undo(store.engine, dup.flag_id, reviewer="An", based_on=1)
+    assert _row(store, form, dup.serial)["status"] == "rejected"
+    undo(store.engine, blank.flag_id, reviewer="Bình", based_on=1)
+    assert _row(store, form, dup.serial)["status"] == "needs_review"

@@ -122,43 +122,40 @@ def _write_person(conn: sa.Connection, entry: QueueEntry, person: dict | None,
             status=person["status"], created_at=utcnow()))
 
 
-def apply_state(conn: sa.Connection, entry: QueueEntry, state: dict[str, Any]) -> None:
-    """Write `state` (from `read_state`, possibly changed) back, then recompute the
-    status of every sheet it touches."""
+def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
+                old: dict[str, Any]) -> None:
+    """Write the parts of `new` that differ from `old` (both from `read_state`), then
+    recompute the status of every sheet touched.
+
+    Only the difference is written: a decision changes what it decided and nothing else,
+    and an undo (new = the undone decision's "before", old = its "after") reverts only
+    that, so a sheet another clerk rejected meanwhile through another item stays rejected.
+    """
     f, p, s = schema.flags, schema.pages, schema.sheets
     now = utcnow()
-    for flag_id, flag in state["flags"].items():
-        resolved = flag["status"] == "resolved"
+    for flag_id, flag in new["flags"].items():
+        if flag == old["flags"].get(flag_id):
+            continue
         conn.execute(sa.update(f).where(f.c.id == int(flag_id)).values(
             status=flag["status"], resolution=flag["resolution"],
-            resolved_at=now if resolved else None))
-    touched: set[int] = set()
-    if entry.subject.startswith("q:"):
-        _write_person(conn, entry, state["person"], entry.page_id)
-        touched.add(entry.sheet_id)
-    if state["page"] is not None:
-        page = state["page"]
-        old = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()
+            resolved_at=now if flag["status"] == "resolved" else None))
+    touched = {i for i in (entry.sheet_id,) if i is not None}
+    if entry.subject.startswith("q:") and new["person"] != old["person"]:
+        _write_person(conn, entry, new["person"], entry.page_id)
+    if new["page"] is not None and new["page"] != old["page"]:
+        page = new["page"]
+        previous = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()
         conn.execute(sa.update(p).where(p.c.id == page["id"]).values(
             status=page["status"], sheet_id=page["sheet_id"], serial=page["serial"]))
-        touched |= {i for i in (old, page["sheet_id"]) if i is not None}
-    if state["sheet"] is not None:
-        conn.execute(sa.update(s).where(s.c.id == state["sheet"]["id"])
-                     .values(status=state["sheet"]["status"]))
-        touched.add(state["sheet"]["id"])
+        touched |= {i for i in (previous, page["sheet_id"]) if i is not None}
+    if new["sheet"] is not None and new["sheet"] != old["sheet"]:
+        # Set directly: `refresh_sheet_status` keeps `rejected` (a person's decision) and
+        # recomputes anything else from the flags.
+        conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
+                     .values(status=new["sheet"]["status"]))
+        touched.add(new["sheet"]["id"])
     for sheet_id in touched:
-        _unreject_then_refresh(conn, sheet_id, state)
-
-
-def _unreject_then_refresh(conn: sa.Connection, sheet_id: int, state: dict[str, Any]) -> None:
-    # `refresh_sheet_status` keeps `rejected` as a person's decision; only a state that
-    # names this sheet as not rejected (an undo of a rejection) lifts it.
-    s = schema.sheets
-    sheet = state["sheet"]
-    if sheet is not None and sheet["id"] == sheet_id and sheet["status"] != "rejected":
-        conn.execute(sa.update(s).where(s.c.id == sheet_id, s.c.status == "rejected")
-                     .values(status="needs_review"))
-    refresh_sheet_status(conn, sheet_id)
+        refresh_sheet_status(conn, sheet_id)
 
 
 # --- what a state says, for people ----------------------------------------------------
@@ -297,12 +294,16 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
 def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, action: str,
                      value: str, before: dict, after: dict, reviewer: str,
                      undoes: int | None = None) -> DecisionRecord:
+    """Record a decision whose effects are already applied in this transaction. The
+    stored `after_state` is what the decision meant to write (an undo reverts exactly
+    that); `after_text` describes the store as it now is (sheet status recomputed)."""
     d = tables.decisions
     row = {
         "subject": entry.subject, "seq": based_on + 1, "flag_id": entry.flag_id,
         "sheet_id": entry.sheet_id, "page_id": entry.page_id, "question": entry.question,
         "reason": "|".join(entry.reasons), "action": action, "value": value,
-        "before_text": describe_state(before), "after_text": describe_state(after),
+        "before_text": describe_state(before),
+        "after_text": describe_state(read_state(conn, entry)),
         "before_state": json.dumps(before, ensure_ascii=False),
         "after_state": json.dumps(after, ensure_ascii=False),
         "undoes": undoes, "reviewer": reviewer, "decided_at": utcnow(),
@@ -372,9 +373,8 @@ def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *
     before = read_state(conn, entry)
     after, recorded = _after(conn, catalog, entry, kind, question, action, value, before,
                              reviewer)
-    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
-    apply_state(conn, entry, after)
-    return record
+    apply_state(conn, entry, after, before)
+    return _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
 
 
 def decide(engine: sa.Engine, catalog: FormCatalog, flag_id: int, *, action: str, value: str,
@@ -390,7 +390,8 @@ def decide(engine: sa.Engine, catalog: FormCatalog, flag_id: int, *, action: str
 def _undo_target(conn: sa.Connection, subject: str) -> sa.Row | None:
     """The newest decision on `subject` that is neither an undo nor undone already."""
     d = tables.decisions
-    rows = conn.execute(sa.select(d.c.id, d.c.action, d.c.undoes, d.c.before_state)
+    rows = conn.execute(sa.select(d.c.id, d.c.action, d.c.undoes, d.c.before_state,
+                                  d.c.after_state)
                         .where(d.c.subject == subject).order_by(d.c.seq.desc())).all()
     undone = {r.undoes for r in rows if r.action == "undo"}
     return next((r for r in rows if r.action != "undo" and r.id not in undone), None)
@@ -412,7 +413,6 @@ def undo(engine: sa.Engine, flag_id: int, *, reviewer: str, based_on: int,
             raise ReviewError("Không có quyết định nào để hoàn tác / nothing to undo on this item")
         before = read_state(conn, entry)
         after = json.loads(target.before_state)
-        record = _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
-                                  reviewer, undoes=target.id)
-        apply_state(conn, entry, after)
-        return record
+        apply_state(conn, entry, after, json.loads(target.after_state))
+        return _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
+                                reviewer, undoes=target.id)
