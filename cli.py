@@ -275,6 +275,9 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
 
     server = make_review_server(find_survey(survey_dir), host=host, port=port, password=password)
     click.echo(f"Đang phục vụ / serving at {server.url} — Ctrl+C để dừng / to stop")
+    if server.network_url:
+        click.echo(f"Máy khác trong mạng / other computers: {server.network_url} (cần mật khẩu "
+                   "/ password required)")
     if not no_browser and not open_browser(server.url):
         click.echo("Không mở được trình duyệt / no browser: open the address above", err=True)
     try:

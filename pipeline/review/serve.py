@@ -57,7 +57,8 @@ class ReviewServer:
     """A started (not yet serving) review server and the address to open."""
 
     server: Any  # werkzeug BaseWSGIServer
-    url: str
+    url: str  # for a browser on this computer
+    network_url: str | None = None  # for other computers, when served beyond loopback
 
     def serve_forever(self) -> None:
         self.server.serve_forever()
@@ -87,7 +88,11 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
-    return ReviewServer(server, f"http://{shown}:{server.server_port}/")
+    network = None
+    if not is_loopback(host):
+        name = socket.gethostname() if host in ("0.0.0.0", "::") else shown
+        network = f"http://{name}:{server.server_port}/"
+    return ReviewServer(server, f"http://{shown}:{server.server_port}/", network)
 
 
 def open_browser(url: str) -> bool:
