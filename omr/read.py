@@ -15,7 +15,7 @@ from omr.failures import failure
 from omr.identify import identify
 from omr.reading import PageReading, Reading
 from omr.register import register
-from omr.score import score_targets
+from omr.score import page_ink, score_targets
 from omr.template import CANON_PX_PER_MM, Catalog
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -72,9 +72,10 @@ def read_page(
             f"pages: {sorted(template.pages)}",
             identity=identity, quality=quality, image=page,
         )
-    measures = score_targets(page, page_template)
+    ink = page_ink(page, page_template.blank)
+    measures = score_targets(page, page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
-    texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds)
+    texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)
     text_questions = tuple(decide_text(t, ocr, thresholds) for t in texts)
     order = {q.id: i for i, q in enumerate(template.form.questions())}
     all_questions = sorted(questions + text_questions, key=lambda q: order.get(q.question, len(order)))

@@ -22,7 +22,7 @@ For every target, on the registered page:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import cv2
@@ -55,6 +55,31 @@ NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BLUR_SIGMAS = (0.0, 0.5, 0.8, 1.1, 1.5, 2.0, 2.6, 3.4)
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
 BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """What turns a registered page's grey levels into new ink, estimated once
+    per page: the paper level map, the darkness of its black, and its blur."""
+
+    paper: np.ndarray = field(repr=False)
+    ink_ref: float
+    blur: float
+
+    def darkness(self, page: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+        """Normalised darkness of a patch (see `darkness_patch`)."""
+        return darkness_patch(page, self.paper, x0, y0, w, h, self.ink_ref)
+
+    def blank_darkness(self, printed: np.ndarray) -> np.ndarray:
+        """The blank's darkness `printed` blurred as this page is."""
+        return cv2.GaussianBlur(printed, (0, 0), self.blur) if self.blur > 0 else printed
+
+
+def page_ink(page: np.ndarray, blank: np.ndarray) -> PageInk:
+    """Estimate a registered page's `PageInk` against its blank `blank`."""
+    paper = paper_level(page)
+    ink_ref = ink_reference(page, paper)
+    return PageInk(paper, ink_ref, estimate_blur(page, blank, paper, ink_ref))
 
 
 @dataclass(frozen=True)
@@ -148,12 +173,15 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
     return loc[0] - radius, loc[1] - radius, float(peak)
 
 
-def new_ink(dark: np.ndarray, region: np.ndarray) -> np.ndarray:
+def new_ink(
+    dark: np.ndarray, region: np.ndarray, min_stroke_mm2: float = MIN_STROKE_MM2, core_level: float = INK_CORE
+) -> np.ndarray:
     """Soft new ink 0..1 per pixel of a darkness patch: only pixels of strokes
-    of at least `MIN_STROKE_MM2` (and their rim), only inside `region`."""
-    core = (dark >= INK_CORE).astype(np.uint8)
+    (pixels at least `core_level` dark, connected) of at least
+    `min_stroke_mm2`, and their rim; only inside `region`."""
+    core = (dark >= core_level).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
-    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
     keep = big[labels]
@@ -215,18 +243,19 @@ def _trusted_offsets(
     return out
 
 
-def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasure, ...]:
+def score_targets(
+    page: np.ndarray, template: PageTemplate, ink: PageInk | None = None
+) -> tuple[TargetMeasure, ...]:
     """Measure every target of `template` on the registered canonical `page`
-    (2-D uint8 from `omr.register`). Returns raw scores in template order; no
-    threshold is applied here (`omr.decide` does that)."""
-    paper = paper_level(page)
-    ink_ref = ink_reference(page, paper)
-    blur = estimate_blur(page, template.blank, paper, ink_ref)
+    (2-D uint8 from `omr.register`), with the page's `PageInk` (estimated
+    here when not given). Returns raw scores in template order; no threshold
+    is applied here (`omr.decide` does that)."""
+    ink = ink or page_ink(page, template.blank)
     radius = mm_to_px(SEARCH_MM)
     windows, snaps = [], []
     for tt in template.targets:
         h, w = tt.shape
-        window = darkness_patch(page, paper, tt.x0 - radius, tt.y0 - radius, w + 2 * radius, h + 2 * radius, ink_ref)
+        window = ink.darkness(page, tt.x0 - radius, tt.y0 - radius, w + 2 * radius, h + 2 * radius)
         windows.append(window)
         snaps.append(_snap(window, tt, radius))
     offsets = _trusted_offsets(template.targets, snaps) if template.targets else []
@@ -234,8 +263,7 @@ def score_targets(page: np.ndarray, template: PageTemplate) -> tuple[TargetMeasu
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        printed = cv2.GaussianBlur(tt.printed, (0, 0), blur) if blur > 0 else tt.printed
-        score, ring, centred = _score(tt, np.clip(dark - printed, 0.0, 1.0))
+        score, ring, centred = _score(tt, np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0))
         out.append(
             TargetMeasure(
                 question=tt.target.question,

@@ -92,6 +92,7 @@ class TextTemplate:
     y0: int
     printed_mask: np.ndarray = field(repr=False, compare=False)
     region: np.ndarray = field(repr=False, compare=False)
+    printed: np.ndarray | None = field(default=None, repr=False, compare=False)  # blank darkness
 
 
 @dataclass(frozen=True)
@@ -247,14 +248,17 @@ def _digit_template(
     )
 
 
-def _text_template(tf: TextField, printed: np.ndarray) -> TextTemplate:
+def _text_template(tf: TextField, printed: np.ndarray, darkness: np.ndarray) -> TextTemplate:
     x, y, w, h = tf.bbox_mm
     x0, y0, pw, ph = mm_to_px(x), mm_to_px(y), mm_to_px(w), mm_to_px(h)
     mask = crop_padded(printed, x0, y0, pw, ph)
     region = np.zeros((ph, pw), bool)
     inset = mm_to_px(BOX_INSET_MM)
     region[inset : ph - inset, inset : pw - inset] = True
-    return TextTemplate(tf, x0, y0, printed_mask=mask, region=region & ~mask)
+    return TextTemplate(
+        tf, x0, y0, printed_mask=mask, region=region & ~mask,
+        printed=crop_padded(darkness, x0, y0, pw, ph),
+    )
 
 
 def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTemplate:
@@ -269,7 +273,7 @@ def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTempla
         else _box_template(t, darkness, printed)
         for t in geometry.targets
     )
-    texts = tuple(_text_template(tf, printed) for tf in geometry.text_fields)
+    texts = tuple(_text_template(tf, printed, darkness) for tf in geometry.text_fields)
     return PageTemplate(geometry, targets, texts, blank)
 
 

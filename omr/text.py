@@ -13,45 +13,124 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import darkness_patch, new_ink, ink_reference, paper_level
-from omr.template import PageTemplate, TextTemplate
+from omr.score import BACKGROUND_STEP, PageInk, new_ink, page_ink
+from omr.template import PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # ~300 dpi: Tesseract reads best with letters 20-40 px high.
 OCR_PX_PER_MM = 12.0
 OCR_LANG = "vie"
+# A written letter's stroke: smaller than a mark's (MIN_STROKE_MM2), still
+# above dust and noise.
+TEXT_MIN_STROKE_MM2 = 0.08
+# Thin pencil handwriting is fainter than a mark once reduced to the canonical
+# scale: a letter's core is taken from this (normalised) darkness.
+TEXT_CORE = 0.12
+FRAME_INSET_MM = 0.8
+RULE_SLACK_MM = 0.8  # registration residue allowed between a rule and its template
+# A printed rule or frame line is a straight dark run at least this long;
+# no handwritten letter has one.
+RULE_RUN_MM = 6.0
+# Share of the ink-to-paper range, from the paper's side, that is taken as
+# paper in the OCR crop (bleed-through and streaks are this faint).
+BACKGROUND_CUT = 0.15
 # One uniform block of text; the field holds a few lines of a comment.
 OCR_CONFIG = "--psm 6"
 
 
-def field_ink(page: np.ndarray, tt: TextTemplate, paper: np.ndarray, ink_ref: float) -> float:
-    """Fraction of the field (printed ruling excluded) that is new ink."""
+def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
+    """Fraction of the field (printed ruling excluded) that is new ink.
+
+    The paper level is taken per pixel (a comment box is wide enough for a
+    phone's shading to change across it), the blank is subtracted as blurred
+    as the page, and strokes as small as a written letter's count.
+    """
     h, w = tt.region.shape
-    dark = darkness_patch(page, paper, tt.x0, tt.y0, w, h, ink_ref)
+    paper = _paper_under(ink.paper, tt.x0, tt.y0, w, h)
+    crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
+    dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
+    dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
     area = int(tt.region.sum())
-    return float(new_ink(dark, tt.region).sum() / area) if area else 0.0
+    strokes = new_ink(dark, tt.region, TEXT_MIN_STROKE_MM2, TEXT_CORE)
+    return float(strokes.sum() / area) if area else 0.0
+
+
+def _paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """The reduced paper-level map resampled under a w x h canonical rectangle."""
+    s = BACKGROUND_STEP
+    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
+    map_x, map_y = np.meshgrid(xs, ys)
+    return cv2.remap(paper, map_x, map_y, cv2.INTER_LINEAR)
 
 
 def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> np.ndarray:
     """The field, upright at `OCR_PX_PER_MM`, paper flattened to white and the
-    printed ruling whitened: what Tesseract sees and a reviewer is shown."""
-    crop = warp_region(grey, registration.homography, tt.field.bbox_mm, OCR_PX_PER_MM)
-    # Paper level: a max filter wider than a pen stroke, then divide.
+    printed ruling and frame removed: what Tesseract sees and a reviewer is
+    shown.
+
+    The ruling is found in the crop itself (long horizontal runs, near where
+    the template prints them) rather than masked from the template, so a
+    registration a pixel or two off leaves no stubs of line for Tesseract to
+    read as "—".
+    """
+    x, y, w, h = tt.field.bbox_mm
+    # inset: the field's printed frame stays outside the crop
+    inner = (x + FRAME_INSET_MM, y + FRAME_INSET_MM, w - 2 * FRAME_INSET_MM, h - 2 * FRAME_INSET_MM)
+    crop = warp_region(grey, registration.homography, inner, OCR_PX_PER_MM)
     k = max(3, int(OCR_PX_PER_MM * 3) | 1)
     paper = cv2.dilate(crop, np.ones((k, k), np.uint8))
     flat = np.clip(crop.astype(np.float32) / np.maximum(paper, 1) * 255.0, 0, 255).astype(np.uint8)
-    printed = cv2.resize(
-        tt.printed_mask.astype(np.uint8), (flat.shape[1], flat.shape[0]), interpolation=cv2.INTER_NEAREST
-    ).astype(bool)
-    flat[printed] = 255
-    return flat
+    dark = (flat < 240).astype(np.uint8)
+    run = int(RULE_RUN_MM * OCR_PX_PER_MM)
+    # Horizontal runs only (a vertical one may be a scanner streak crossing
+    # the writing), and only near where the template prints a rule: the tops
+    # of a word's letters can make a long run too.
+    rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)).astype(bool) & _near_rules(tt, flat.shape)
+    flat[rules] = 255
+    return _stretch(flat)
+
+
+def _for_tesseract(crop: np.ndarray) -> np.ndarray:
+    """The crop cut to its writing, with a white margin: on the whole field
+    (a line of writing in a tall empty box, touching its top) Tesseract
+    (psm 6) sometimes returned nothing at all."""
+    ys, xs = np.nonzero(crop < 140)
+    if len(ys) == 0:
+        return crop
+    m = 16
+    cut = crop[max(0, ys.min() - m) : ys.max() + m, max(0, xs.min() - m) : xs.max() + m]
+    return cv2.copyMakeBorder(cut, m, m, m, m, cv2.BORDER_CONSTANT, value=255)
+
+
+def _near_rules(tt: TextTemplate, shape: tuple[int, int]) -> np.ndarray:
+    """Where the template's printed ruling lies (within `RULE_SLACK_MM`), in
+    the coordinates of the inset OCR crop of `shape`."""
+    slack = 2 * mm_to_px(RULE_SLACK_MM) + 1
+    near = cv2.dilate(tt.printed_mask.astype(np.uint8), np.ones((slack, 1), np.uint8))
+    i = mm_to_px(FRAME_INSET_MM)
+    near = near[i : near.shape[0] - i, i : near.shape[1] - i]
+    return cv2.resize(near, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def _stretch(flat: np.ndarray) -> np.ndarray:
+    """Contrast from the writing's own ink to white: anything lighter than
+    `BACKGROUND_CUT` of the way from the ink to the paper (bleed-through from
+    the back, a faint streak) becomes paper, pencil becomes dark."""
+    ink = float(np.percentile(flat, 0.5))
+    cut = 255.0 - BACKGROUND_CUT * (255.0 - ink)
+    if cut - ink < 10:
+        return flat
+    out = (flat.astype(np.float32) - ink) / (cut - ink) * 255.0
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def ocr_text(image: np.ndarray) -> tuple[str, float]:
     """Tesseract (`vie`) on a prepared crop: the text (lines joined by "\\n")
     and the mean word confidence 0..100 (0 when no word was found)."""
     data = pytesseract.image_to_data(
-        image, lang=OCR_LANG, config=OCR_CONFIG, output_type=pytesseract.Output.DICT
+        _for_tesseract(image), lang=OCR_LANG, config=OCR_CONFIG, output_type=pytesseract.Output.DICT
     )
     lines: dict[tuple[int, int, int], list[str]] = {}
     confs: list[float] = []
@@ -73,25 +152,25 @@ def read_text_fields(
     *,
     ocr: bool = True,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ink: PageInk | None = None,
 ) -> tuple[TextReading, ...]:
     """Read every text field of `template` on a registered page.
 
     Returns a tuple of `omr.reading.TextReading`: `blank` when the field's new
     ink is below `thresholds.text_blank_ink` (no OCR then); otherwise, with
-    `ocr`, the OCR text and mean confidence, and the crop for review.
+    `ocr`, the OCR text and mean confidence, and the crop for review. `ink`
+    is the page's `PageInk` if already estimated.
     """
     page = registration.image
-    paper = paper_level(page)
-    ref = ink_reference(page, paper)
+    ink = ink or page_ink(page, template.blank)
     out: list[TextReading] = []
     for tt in template.texts:
-        ink = field_ink(page, tt, paper, ref)
-        blank = ink < thresholds.text_blank_ink
-        if blank:
-            out.append(TextReading(tt.field.question, round(ink, 5), True))
+        amount = field_ink(page, tt, ink)
+        if amount < thresholds.text_blank_ink:
+            out.append(TextReading(tt.field.question, round(amount, 5), True))
             continue
         crop = ocr_crop(grey, registration, tt)
         text, conf = ocr_text(crop) if ocr else ("", 0.0)
-        out.append(TextReading(tt.field.question, round(ink, 5), False, text, round(conf, 1), crop))
+        out.append(TextReading(tt.field.question, round(amount, 5), False, text, round(conf, 1), crop))
     return tuple(out)
 

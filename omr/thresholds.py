@@ -44,6 +44,6 @@ DEFAULT_THRESHOLDS = Thresholds(
     box_mark=0.08,
     digit_empty=0.04,
     digit_mark=0.50,
-    text_blank_ink=0.004,
-    ocr_min_confidence=60.0,
+    text_blank_ink=0.0003,
+    ocr_min_confidence=80.0,
 )
