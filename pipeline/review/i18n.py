@@ -96,6 +96,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "keys_help": "Phím: mã phương án để chọn · 0 không trả lời · x không hợp lệ · Enter xác nhận "
                      "và sang mục sau · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
         "text_keys_help": "Enter lưu và sang mục sau · Shift+Enter xuống dòng · Esc về hàng chờ",
+        "sheet_keys_help": "Phím: k lựa chọn đầu (giữ/chấp nhận) · r loại · Enter xác nhận lựa chọn "
+                           "(mặc định k) · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
         "page_keys_help": "Gõ số phiếu rồi Enter để gán · Esc rồi r để loại trang · Esc lần nữa về "
                           "hàng chờ · p xem cả trang",
         "confirm": "Xác nhận (Enter)",
@@ -158,6 +160,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "keys_help": "Keys: option code to pick · 0 no answer · x invalid · Enter confirm and go on "
                      "· ← → move · Backspace/u undo · Esc back to the queue",
         "text_keys_help": "Enter saves and goes on · Shift+Enter new line · Esc back to the queue",
+        "sheet_keys_help": "Keys: k first choice (keep/accept) · r reject · Enter confirms the choice "
+                           "(k by default) · ← → move · Backspace/u undo · Esc back to the queue",
         "page_keys_help": "Type the serial and Enter to assign · Esc then r to reject the page · "
                           "Esc again for the queue · p whole page",
         "confirm": "Confirm (Enter)",

@@ -80,7 +80,7 @@
     }
     if (kind === "text") return send(pending || "text");
     if (kind === "page") return send(pending || "assign");
-    send(buttons.length ? buttons[0].value : "");
+    send(pending || (buttons.length ? buttons[0].value : ""));
   }
 
   function toggleWhole() {
