@@ -154,3 +154,17 @@ def test_two_browsers_never_get_the_same_item(server, browser):
     b.screenshot(path="/tmp/review-taken.png", full_page=True)
     first.close()
     second.close()
+
+
+def test_a_duplicate_is_rejected_with_r_then_enter(server, browser, run_phieu, tmp_path):
+    url, survey = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _sign_in(page, url, "Mai")
+    page.goto(url + "next?reason=duplicate")
+    serial = page.locator("#serial").inner_text()
+    assert page.locator("#counted").count() == 1  # the copy that counts, to compare
+    page.keyboard.press("r")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert _responses(run_phieu, survey, tmp_path)[serial]["status"] == "rejected"
+    page.close()
