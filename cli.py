@@ -110,7 +110,8 @@ def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int) -
               show_default=True, help="How the scanner writes batches.")
 @click.option("--comment-rate", type=float, default=0.4, show_default=True,
               help="Share of sheets with a written comment.")
-@click.option("--first-serial", type=int, default=1, show_default=True)
+@click.option("--first-serial", type=int, default=1, show_default=True,
+              help="Serial number of the first sheet.")
 @click.option("--pages-per-file", type=int, default=50, show_default=True,
               help="Pages per feeder batch (one PDF/TIFF each).")
 def synth_command(form_id: str, sheets: int, out_dir: Path, seed: int, dpi: int, mix_text: str,

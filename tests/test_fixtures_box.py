@@ -152,6 +152,10 @@ def test_bad_arguments_are_refused(tmp_path):
         make_ballot_box("mot-cua", 0, tmp_path)
     with pytest.raises(BadInput, match="gif"):
         make_ballot_box("mot-cua", 1, tmp_path, formats=("gif",))
+    with pytest.raises(BadInput, match="1.5"):
+        make_ballot_box("mot-cua", 1, tmp_path, comment_rate=1.5)
+    with pytest.raises(BadInput, match="600"):
+        make_ballot_box("mot-cua", 1, tmp_path, dpi=1200)
 
 
 def test_synth_command(tmp_path, capsys):
