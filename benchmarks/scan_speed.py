@@ -15,6 +15,7 @@ folded corners as the default mix; comments on ~40% of sheets) and cached.
 
 Usage:
     .venv/bin/python benchmarks/scan_speed.py [--sheets 500] [--jobs 1,2] [--form mot-cua]
+        [--profile N]   # also: where the time goes, over the first N pages
 
 Prints a Markdown table for BENCHMARKS.md ("Scanning"). The machine is shared: the load
 average at the start of each run is printed beside it.
@@ -133,6 +134,47 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
     }
 
 
+def profile_pages(pdf: Path, form: str, pages: int, dpi: int = 200) -> None:
+    """Where one worker's time goes, page by page, in this process (no pool): loading the
+    page, reading it without OCR, OCR of the written comments, and compressing the review
+    image and crops. Tesseract runs single-threaded as in a worker."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    from forms.library import load_form
+    from omr import read_page
+    from pipeline.catalog import build_catalog
+    from pipeline.ingest import load_page, scanned_pdf_pages
+    from pipeline.work import _png, _review_image
+
+    start = time.perf_counter()
+    catalog = build_catalog([load_form(form)])
+    catalog_s = time.perf_counter() - start
+    direct = scanned_pdf_pages(pdf, pages)
+    totals = dict.fromkeys(("load", "read without OCR", "OCR", "review image + crops"), 0.0)
+    written = 0
+    for i in range(1, pages + 1):
+        t0 = time.perf_counter()
+        image = load_page(pdf, "pdf", i, dpi, direct.get(i, 0.0))
+        t1 = time.perf_counter()
+        read_page(image, catalog, ocr=False)
+        t2 = time.perf_counter()
+        reading = read_page(image, catalog)
+        t3 = time.perf_counter()
+        _review_image(reading, image, dpi)
+        crops = [_png(t.crop) for t in getattr(reading, "texts", ()) if t.crop is not None and not t.blank]
+        t4 = time.perf_counter()
+        written += len(crops)
+        totals["load"] += t1 - t0
+        totals["read without OCR"] += t2 - t1
+        totals["OCR"] += max(0.0, (t3 - t2) - (t2 - t1))
+        totals["review image + crops"] += t4 - t3
+    print(f"\nper page, mean of {pages} pages ({written} with a written comment), one process:")
+    print("| step | ms per page |\n|---|---|")
+    for step, seconds in totals.items():
+        print(f"| {step} | {1000 * seconds / pages:.0f} |")
+    print(f"| total | {1000 * sum(totals.values()) / pages:.0f} |")
+    print(f"catalog (blank forms rendered and prepared, once per scan): {catalog_s:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sheets", type=int, default=500)
@@ -140,17 +182,23 @@ def main() -> None:
     parser.add_argument("--form", default="mot-cua")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "phieu-bench")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also time the steps of reading the first N pages in one process")
     args = parser.parse_args()
 
     pdf, gen_s = make_box(args.form, args.sheets, args.seed, args.cache)
     size_mb = pdf.stat().st_size / 1e6
     print(f"box: {pdf} ({size_mb:.0f} MB, {args.sheets} sheets of {args.form}"
           + (f", generated in {gen_s:.0f} s)" if gen_s else ", cached)"))
+    if args.profile:
+        profile_pages(pdf, args.form, args.profile)
     rows = []
-    for jobs in (int(j) for j in args.jobs.split(",")):
+    for jobs in (int(j) for j in args.jobs.split(",") if j):
         r = run_scan(pdf, jobs, args.form)
         rows.append(r)
         print(r["summary"], file=sys.stderr)
+    if not rows:
+        return
     pages = rows[0]["pages_read"] + rows[0]["pages_failed"]
     print()
     print("| --jobs | wall (s) | sheets/s | pages/s | CPU s per sheet | peak memory PSS (RSS) "
