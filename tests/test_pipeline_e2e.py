@@ -108,3 +108,21 @@ def test_two_page_sheets_join_by_serial_and_a_missing_page_waits(boxes, tmp_path
     responses = read_csv(ws / "r2.csv")
     assert "missing_page" not in run_phieu("status", cwd=ws).out
     assert assert_answers_match_truth(responses, truth) > SIPAS_SHEETS * 20
+
+
+def test_the_number_of_workers_does_not_change_a_result(boxes, tmp_path, run_phieu):
+    root, _, _ = boxes
+    exports = {}
+    for jobs in ("1", "2"):
+        ws = tmp_path / f"ws{jobs}"
+        run_phieu("init", ws, "--form", "mot-cua")
+        assert run_phieu("scan", root / "mot-cua", "--jobs", jobs, cwd=ws).code == 0
+        for what in ("responses", "pages", "comments"):
+            run_phieu("export", what, "-o", ws / f"{what}.csv", cwd=ws)
+        exports[jobs] = {
+            "responses": read_csv(ws / "responses.csv"),
+            "pages": read_csv(ws / "pages.csv"),
+            "comments": read_csv(ws / "comments.csv").drop(columns=["crop"]),
+        }
+    for what, frame in exports["1"].items():
+        pd.testing.assert_frame_equal(frame, exports["2"][what], obj=what)
