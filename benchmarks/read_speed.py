@@ -1,0 +1,192 @@
+"""Speed of reading one page, on one core: pages per second at 200 and 300 dpi
+(decode included, OCR excluded), where the time goes, the floor (decoding
+alone), OCR time per written comment, and zxing-cpp vs OpenCV on our QR codes.
+
+    .venv/bin/python benchmarks/read_speed.py --sheets 20 --repeats 5
+
+Pages are feeder scans (JPEG, as the generator writes them) of both shipped
+forms, filled by `fixtures`. OpenCV is held to one thread (`cv2.setNumThreads(1)`)
+so the figure is per core, as the pipeline runs one reader per core.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import zxingcpp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from read_deck import CACHE, FORMS, build_catalog  # noqa: E402
+
+from fixtures.box import make_ballot_box  # noqa: E402
+from fixtures.truth import load_truth  # noqa: E402
+from forms.identity import decode_payload  # noqa: E402
+from omr import Catalog, decode_image, read_page  # noqa: E402
+from omr.decide import decide  # noqa: E402
+from omr.decode import to_grey  # noqa: E402
+from omr.identify import identify, qr_crop  # noqa: E402
+from omr.register import register  # noqa: E402
+from omr.score import page_ink, score_targets  # noqa: E402
+from omr.text import ocr_crop, ocr_text, read_text_fields  # noqa: E402
+
+
+def scan_pages(dpi: int, sheets: int, seed: int) -> list[bytes]:
+    """JPEG bytes of feeder-scanned pages of both forms at `dpi` (cached)."""
+    pages = []
+    for form_id in FORMS:
+        out = CACHE / f"speed-{form_id}-s{sheets}-seed{seed}-dpi{dpi}"
+        if not (out / "truth.json").exists():
+            make_ballot_box(form_id, sheets, out, seed=seed, dpi=dpi, mix={"scan": 1.0},
+                            formats=("jpg",), comment_rate=0.5)
+        truth = load_truth(out / "truth.json")
+        pages += [(out / p.file).read_bytes() for p in truth.pages]
+    return pages
+
+
+def pages_per_second(pages: list[bytes], catalog: Catalog, repeats: int) -> tuple[float, list[float]]:
+    """Median pages/s over `repeats` passes (decode + read, no OCR), and each pass's."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for data in pages:
+            read_page(decode_image(data), catalog, ocr=False)
+        rates.append(len(pages) / (time.perf_counter() - start))
+    return statistics.median(rates), rates
+
+
+def decode_floor(pages: list[bytes], repeats: int) -> float:
+    """Median pages/s of decoding alone."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for data in pages:
+            decode_image(data)
+        rates.append(len(pages) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
+    """Mean milliseconds per page of each step of `read_page`, timed one by one."""
+    totals: dict[str, float] = {}
+
+    def timed(name: str, fn, *args, **kwargs):
+        start = time.perf_counter()
+        result = fn(*args, **kwargs)
+        totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+        return result
+
+    for data in pages:
+        image = timed("decode", decode_image, data)
+        grey = timed("to grey", to_grey, image)
+        registration = timed("register (markers, homography, warp)", register, grey)
+        identity = timed("identify (QR)", identify, grey, registration, catalog.qr_boxes())
+        template = catalog.get(identity.form_id, identity.version)
+        page = template.pages[identity.page]
+        ink = timed("page ink (paper, black, blur)", page_ink, registration.image, page.blank)
+        measures = timed("score targets", score_targets, registration.image, page, ink)
+        timed("decide", decide, measures, template.question_types(), template.target_shapes())
+        timed("text fields (blank check)", read_text_fields, grey, registration, page, ocr=False, ink=ink)
+    return {k: 1000.0 * v / len(pages) for k, v in totals.items()}
+
+
+def profile(pages: list[bytes], catalog: Catalog, top: int = 14) -> str:
+    """cProfile's top functions by internal time over one pass."""
+    prof = cProfile.Profile()
+    prof.enable()
+    for data in pages:
+        read_page(decode_image(data), catalog, ocr=False)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    return buf.getvalue()
+
+
+def ocr_times(pages: list[bytes], catalog: Catalog) -> list[float]:
+    """Seconds of OCR (crop + Tesseract) per written comment field."""
+    times = []
+    for data in pages:
+        grey = to_grey(decode_image(data))
+        registration = register(grey)
+        identity = identify(grey, registration, catalog.qr_boxes())
+        if not registration or not identity:
+            continue
+        page = catalog.get(identity.form_id, identity.version).pages[identity.page]
+        for reading, tt in zip(read_text_fields(grey, registration, page, ocr=False), page.texts):
+            if reading.blank:
+                continue
+            start = time.perf_counter()
+            ocr_text(ocr_crop(grey, registration, tt))
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def qr_trial(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[int, int, float]]:
+    """Decoders on the QR crop and on the whole page: (read, tried, ms each)."""
+    opencv = cv2.QRCodeDetector()
+    out: dict[str, list] = {k: [0, 0, 0.0] for k in ("zxing crop", "opencv crop", "zxing page", "opencv page")}
+    box = catalog.qr_boxes()[0]
+    for data in pages:
+        grey = to_grey(decode_image(data))
+        registration = register(grey)
+        if not registration:
+            continue
+        crop = qr_crop(grey, registration, box)
+        for name, image in (("crop", crop), ("page", grey)):
+            start = time.perf_counter()
+            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+            ok = any(decode_payload(r.text) for r in found)
+            _add(out[f"zxing {name}"], ok, time.perf_counter() - start)
+            start = time.perf_counter()
+            text, _, _ = opencv.detectAndDecode(image)
+            _add(out[f"opencv {name}"], bool(text) and decode_payload(text) is not None, time.perf_counter() - start)
+    return {k: (v[0], v[1], 1000.0 * v[2] / max(1, v[1])) for k, v in out.items()}
+
+
+def _add(acc: list, ok: bool, seconds: float) -> None:
+    acc[0] += ok
+    acc[1] += 1
+    acc[2] += seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sheets", type=int, default=20, help="sheets per form per resolution")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=3)
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    catalog = build_catalog()
+    for dpi in (200, 300):
+        pages = scan_pages(dpi, args.sheets, args.seed)
+        rate, rates = pages_per_second(pages, catalog, args.repeats)
+        floor = decode_floor(pages, args.repeats)
+        print(f"\n## {dpi} dpi: {len(pages)} pages (JPEG, {np.mean([len(p) for p in pages]) / 1e3:.0f} kB avg)")
+        print(f"read (decode included, OCR excluded): median {rate:.1f} pages/s "
+              f"({1000 / rate:.1f} ms/page); passes: {', '.join(f'{r:.1f}' for r in rates)}")
+        print(f"decode alone (the floor): {floor:.1f} pages/s ({1000 / floor:.1f} ms/page)")
+        print("mean ms per page by step:")
+        for name, ms in step_times(pages, catalog).items():
+            print(f"  {name:40s} {ms:6.2f}")
+        if dpi == 200:
+            print("\nprofile (one pass, by internal time):")
+            print(profile(pages, catalog))
+            times = ocr_times(pages, catalog)
+            if times:
+                print(f"OCR per written comment: median {statistics.median(times):.2f} s, "
+                      f"max {max(times):.2f} s over {len(times)} comments")
+            print("\nQR decoders on these pages (read / tried, ms each):")
+            for name, (ok, n, ms) in qr_trial(pages, catalog).items():
+                print(f"  {name:12s} {ok}/{n}  {ms:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
