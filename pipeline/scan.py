@@ -225,7 +225,7 @@ def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[
     the worker's environment (Tesseract threads) is set there, not in this process."""
     if not tasks:
         return
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(catalog,))
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(catalog, os.getpid()))
     try:
         pending = iter(tasks)
         window = deque(pool.submit(read_in_worker, t) for t in islice(pending, jobs * IN_FLIGHT_PER_JOB))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,9 +158,22 @@ class PageReader:
 _PROCESS_READER: list[PageReader] = []
 
 
-def init_worker(catalog: Any) -> None:
+def _exit_with(parent: int) -> None:
+    # A worker blocks on the pool's queue, whose other ends its sibling workers also hold:
+    # if the main process is killed (SIGKILL, power loss of a terminal), no EOF ever comes.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+PARENT_CHECK_S = 1.0
+
+
+def init_worker(catalog: Any, parent: int) -> None:
     """ProcessPoolExecutor initializer: keep the catalog; leave Ctrl-C to the main process
-    (it stops the pool and leaves the store consistent)."""
+    (it stops the pool and leaves the store consistent); exit when `parent` (the main
+    process's pid) is gone, rather than linger as an orphan."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One worker per core already: Tesseract's own OpenMP threads would oversubscribe
     # the cores (measured: a comment's OCR took ~1.0 s instead of ~0.5 s on 2 cores).

@@ -120,6 +120,27 @@ def test_bad_input_gets_one_line_each_and_the_batch_goes_on(survey, printed, tmp
     assert "unreadable: 5" in status and "unknown_form: 2" in status
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's reaping is pending
+
+
 def _stored_pages(db: Path) -> int:
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
@@ -138,8 +159,14 @@ def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_p
         assert proc.poll() is None, proc.stderr.read()
         assert time.monotonic() < deadline, "the scan stored nothing in 120 s"
         time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert workers, "the scan should read in a worker process"
     proc.send_signal(how)
     proc.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):  # no orphan left reading or waiting
+        assert time.monotonic() < deadline, f"workers {workers} outlived the scan"
+        time.sleep(0.1)
     stored = _stored_pages(survey / "survey.sqlite")
     assert 4 <= stored < 24, "the scan was not stopped mid-batch"
     if how == signal.SIGINT:
