@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -102,7 +102,7 @@ def record_page(
     *,
     batch_id: int,
     forms: Mapping[tuple[str, int], FormInfo],
-    relative: callable,
+    relative: Callable[[Path], str],
     page_path: Path | None,
     crop_paths: Mapping[str, Path],
 ) -> PageOutcome:
@@ -206,7 +206,7 @@ def _record_reading(
     reading: PageReading,
     batch_id: int,
     forms: Mapping[tuple[str, int], FormInfo],
-    relative: callable,
+    relative: Callable[[Path], str],
     crop_paths: Mapping[str, Path],
 ) -> PageOutcome:
     ident = reading.identity
@@ -269,7 +269,7 @@ def _insert_comments(
     sheet_id: int,
     page_id: int,
     texts: tuple[TextReading, ...],
-    relative: callable,
+    relative: Callable[[Path], str],
     crop_paths: Mapping[str, Path],
 ) -> None:
     rows = [

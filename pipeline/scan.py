@@ -116,7 +116,7 @@ def default_batch_name() -> str:
 def _find_source(conn: sa.Connection, sha256: str) -> sa.Row | None:
     src = schema.sources
     return conn.execute(
-        sa.select(src.c.id, src.c.status, src.c.page_count, src.c.path).where(
+        sa.select(src.c.id, src.c.status, src.c.page_count, src.c.path, src.c.batch_id).where(
             src.c.sha256 == sha256
         )
     ).first()
@@ -171,6 +171,7 @@ class _Triage:
     resumed: tuple[str, ...]
     failed: tuple[PageProblem, ...]
     remaining: Mapping[int, int]  # source id -> pages still to store
+    batch_of: Mapping[int, int]  # source id -> its batch (a resumed file keeps its first)
 
 
 def _triage(
@@ -179,6 +180,7 @@ def _triage(
     tasks: list[PageTask] = []
     skipped, resumed, failed = [], [], []
     remaining: dict[int, int] = {}
+    batch_of: dict[int, int] = {}
     for path in files:
         source = probe(path)
         with store.engine.begin() as conn:
@@ -207,10 +209,12 @@ def _triage(
                     _mark_complete(conn, source_id)
                     continue
         remaining[source_id] = len(todo)
+        batch_of[source_id] = known.batch_id if known is not None else batch_id
         direct = scanned_pdf_pages(path, max(todo)) if source.kind == "pdf" else {}
         tasks += [PageTask(source_id, str(path), source.kind, i, dpi, direct.get(i, 0.0))
                   for i in todo]
-    return _Triage(tuple(tasks), tuple(skipped), tuple(resumed), tuple(failed), remaining)
+    return _Triage(tuple(tasks), tuple(skipped), tuple(resumed), tuple(failed), remaining,
+                   batch_of)
 
 
 def _mark_complete(conn: sa.Connection, source_id: int) -> None:
@@ -307,8 +311,9 @@ def scan(
     for done, result in enumerate(_results(triage.tasks, catalog, jobs), start=1):
         page_path, crops = write_images(result, survey.images_dir)
         with store.engine.begin() as conn:
-            outcome = record_page(conn, result, batch_id=batch_id, forms=infos,
-                                  relative=survey.relative, page_path=page_path, crop_paths=crops)
+            outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
+                                  forms=infos, relative=survey.relative, page_path=page_path,
+                                  crop_paths=crops)
             remaining[result.task.source_id] -= 1
             if remaining[result.task.source_id] == 0:
                 _mark_complete(conn, result.task.source_id)
