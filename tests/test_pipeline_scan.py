@@ -171,6 +171,8 @@ def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_p
     assert 4 <= stored < 24, "the scan was not stopped mid-batch"
     if how == signal.SIGINT:
         assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+    status = run_phieu("status", cwd=survey).out
+    assert "files not finished" in status and str(box) in status
 
     run = run_phieu("scan", box, cwd=survey)
     assert run.code == 0, run.err
