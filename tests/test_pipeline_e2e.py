@@ -81,7 +81,10 @@ def test_scan_a_generated_box_and_export_what_the_truth_says(boxes, tmp_path, ru
     comments = read_csv(ws / "comments.csv")
     assert list(comments.columns) == ["serial", "question", "text", "confidence", "crop", "flagged"]
     written = {s.serial for s in truth.sheets for q in s.questions if q.type == "text" and q.text}
-    assert {int(s) for s in comments.serial} == written
+    listed = {int(s) for s in comments.serial}
+    unflagged = {int(s) for s, f in zip(comments.serial, comments.flagged) if f == "False"}
+    assert written <= listed  # every written comment is listed...
+    assert unflagged <= written  # ...and one not written is at least flagged for a person
     assert all(Path(c).is_file() for c in comments.crop)
 
 
