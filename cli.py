@@ -141,11 +141,15 @@ SURVEY_OPTION = click.option(
               help="A shipped form id or a form YAML (repeatable; default: every shipped form).")
 @click.option("--name", default=None, help="Survey name (default: the folder's name).")
 @click.option("--office", default="", help="Office name (default: the first form's).")
-def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str) -> None:
+@click.option("--store", default="survey.sqlite", show_default=True,
+              help="A SQLite file in DIRECTORY, or a PostgreSQL URL shared by several "
+                   "stations (postgresql://USER@HOST/DB; password from ~/.pgpass).")
+def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str,
+             store: str) -> None:
     """Tạo thư mục khảo sát / make a survey workspace in DIRECTORY."""
     from pipeline.workspace import init_survey
 
-    survey = init_survey(directory, forms, name=name, office=office)
+    survey = init_survey(directory, forms, name=name, office=office, store=store)
     click.echo(f"Đã tạo / created {survey.settings_path}")
     for path in survey.form_files:
         click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)}")
@@ -178,7 +182,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, surve
         elif event.kind == "page":
             progress.update(task, completed=event.done)
         else:
-            progress.console.print(event.text, markup=False, highlight=False)
+            progress.console.print(event.text, markup=False, highlight=False, soft_wrap=True)
 
     with progress:
         summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event)

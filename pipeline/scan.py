@@ -195,7 +195,7 @@ def _triage(
                 source_id = _register_source(conn, source, batch_id, pages)
                 if isinstance(pages, IngestProblem):
                     failed.append(PageProblem(str(path), 1, pages.reason, pages.message))
-                    emit(ScanEvent("message", text=f"Không đọc được / not read: {pages.message}"))
+                    emit(ScanEvent("message", text=f"Không đọc được / not read ({pages.reason}): {pages.message}"))
                     continue
                 todo = list(range(1, pages + 1))
             else:
@@ -318,12 +318,22 @@ def scan(
             if remaining[result.task.source_id] == 0:
                 _mark_complete(conn, result.task.source_id)
         outcomes.append((result.task, outcome))
+        if outcome.status in ("failed", "duplicate"):
+            emit(ScanEvent("message", text=_page_line(result.task, outcome)))
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
     with store.engine.begin() as conn:
         missing = flag_missing_pages(conn, infos)
     return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
                     time.perf_counter() - started)
+
+
+def _page_line(task: PageTask, outcome: PageOutcome) -> str:
+    """One line for a page not counted: where it is, why, and what to do."""
+    name = Path(task.path).name
+    where = "" if name in outcome.message else f"{name} trang/page {task.index}: "
+    head = "Trùng số phiếu / duplicate" if outcome.status == "duplicate" else "Không đọc được / not read"
+    return f"{head} ({outcome.reason}): {where}{outcome.message}"
 
 
 def _summary(
