@@ -9,10 +9,11 @@ no thresholds), `decide` (scores -> states -> question decisions, with
 `DEFAULT_THRESHOLDS` from `omr.thresholds`) and `read_text_fields` (blank by
 ink, else Tesseract `vie`). `prepare_template` builds a form's `FormTemplate`
 once from `forms` geometry and blank rasters; a `Catalog` holds the known ones.
-`decode_image` turns bytes into pixels; `debug.overlay` draws what was read.
+`decode_image` turns bytes into pixels; `overlay` draws what was read and
+`summary` says it in lines of text.
 No files, no database, no parallelism here: the pipeline does those.
 """
-from omr.debug import overlay
+from omr.debug import overlay, summary
 from omr.decide import decide, decide_text, target_state
 from omr.decode import decode_image, to_grey
 from omr.identify import identify
@@ -58,6 +59,7 @@ __all__ = [
     "read_text_fields",
     "register",
     "score_targets",
+    "summary",
     "target_state",
     "to_grey",
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.reading import PageReading
+from omr.decide import REASON_TEXTS
+from omr.reading import PageReading, Reading
 from omr.template import CANON_PX_PER_MM, FormTemplate
 
 # BGR colours per state / status.
@@ -70,3 +71,24 @@ def _frame_texts(out: np.ndarray, page, reading: PageReading) -> None:
         cv2.rectangle(out, (tt.x0, tt.y0), (tt.x0 + w, tt.y0 + h), colour, 1)
         label = "blank" if tr.blank else f"ink {tr.ink:.3f} conf {tr.confidence:.0f}"
         cv2.putText(out, label, (tt.x0 + 2, tt.y0 + h - 3), cv2.FONT_HERSHEY_PLAIN, 0.8, colour, 1, cv2.LINE_AA)
+
+
+def summary(reading: Reading) -> list[str]:
+    """Lines a person reads: the page's identity and quality, then each
+    question's decision with its reasons (or why the page failed)."""
+    if not reading:
+        return [f"không đọc được / unreadable: {reading.reason}: {reading.message}"]
+    ident, q = reading.identity, reading.quality
+    lines = [
+        f"{ident.form_id} v{ident.version} trang/page {ident.page} số/serial {ident.serial:06d}",
+        f"markers {q.markers_found}/4, rotation {q.rotation}°, skew {q.skew_deg:+.1f}°, "
+        f"error {q.reprojection_error_mm:.2f} mm, {q.scale_px_per_mm * 25.4:.0f} dpi",
+    ]
+    texts = {t.question: t for t in reading.texts}
+    for question in reading.questions:
+        value = "|".join(question.value)
+        if question.question in texts and not texts[question.question].blank:
+            value = repr(texts[question.question].text)
+        reasons = f" ({', '.join(REASON_TEXTS.get(r, r) for r in question.reasons)})" if question.reasons else ""
+        lines.append(f"{question.question}: {question.status} {value}{reasons}".rstrip())
+    return lines

@@ -2,9 +2,10 @@
 
 The code is decoded from a small crop warped out of the full-resolution input
 at the QR's expected place (fast, and upright, so no rotation search); when
-that fails the whole input is searched. zxing-cpp is used because it read
-every code on our rendered and degraded pages where OpenCV's QRCodeDetector
-missed some (measured in `benchmarks/read_speed.py`, figures in BENCHMARKS.md).
+that fails the whole input is searched. zxing-cpp is used: on our scanned
+pages it and OpenCV's QRCodeDetector both read every code, but zxing-cpp took
+0.3 ms on the crop (OpenCV 7.6 ms) and 7.5 ms on a whole 200 dpi page (OpenCV
+157 ms), measured by `benchmarks/read_speed.py` (figures in BENCHMARKS.md).
 """
 from __future__ import annotations
 

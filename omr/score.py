@@ -1,24 +1,33 @@
 """Scoring: how much NEW ink each target holds. Raw numbers, no thresholds.
 
-For every target, on the registered page:
+Per page (`page_ink`): the paper level (a max filter over ~7 mm of a reduced
+page, so a phone's shading cancels), the darkness of the page's own black (its
+markers), so a grey low-contrast photo and a crisp scan measure a pen stroke
+alike, and the page's blur (the Gaussian that makes the blank's markers look
+like the page's).
+
+Per target, on the registered page:
 
 1. Snap: the printed box or digit is matched (normalised cross-correlation of
    darkness) within +-`SEARCH_MM` of where the homography puts it; a match too
    weak to trust (a box blacked out by a fill) borrows the median snap of its
    trusted neighbours.
-2. Darkness: ``1 - pixel / paper``, the paper level estimated locally (a max
-   filter over ~7 mm of a reduced page, so phone shading cancels), divided by
-   the page's own black (its markers), so a grey low-contrast photo and a crisp
-   scan measure the same pen stroke alike.
-3. New ink: darkness mapped softly to 0..1 between `INK_LO` and `INK_HI` (no
-   hard cut that a re-scan could flip), kept only in connected strokes of at
-   least `MIN_STROKE_MM2` (a speck, a dust dot or JPEG noise does not count),
-   and only where the blank form is white.
-4. Box score: the new-ink fraction of the box interior (inset from the
-   border, so a stroke grazing the border does not count). Digit score: the
-   fraction of `RING_SECTORS` angular sectors of the ring around the digit that
-   hold at least `MIN_SECTOR_MM2` of new ink: a circle covers them all, a tick
-   next to the digit a few, a speck at most one.
+2. New darkness: the page's normalised darkness minus the blank's, the blank
+   blurred as the page is (so a blurred printed edge is not new ink).
+3. New ink: that darkness mapped softly to 0..1 between the `InkLevels` lo and
+   hi (no hard cut that a re-scan could flip), kept only in connected strokes
+   of at least `MIN_STROKE_MM2` (a speck, a dust dot or JPEG noise does not
+   count; the stroke mask is closed first so a pencil's grain stays one
+   stroke), and never on the blank's printed ink (grown by a guard).
+4. Box score: the new-ink fraction of the box interior, inset from the border
+   so a stroke grazing the border does not count. Digit score: the larger of
+   two parts, both 0..1. *Ring*: the share of `RING_SECTORS` angular sectors of
+   the ring around the digit holding at least `MIN_SECTOR_MM2` of new ink (a
+   circle covers them all, an arc beside the digit a few, a dot one).
+   *Centred*: the amount of new ink near the digit (up to `CENTRED_FULL_MM2`)
+   times how close its centre of mass is to the digit's centre (full within
+   `CENTRED_NEAR_MM`, none beyond `CENTRED_FAR_MM`): a tick or a cross drawn
+   over the digit, not a dot or an arc beside it.
 """
 from __future__ import annotations
 
@@ -39,8 +48,23 @@ from omr.template import (
     mm_to_px,
 )
 
-INK_LO, INK_HI = 0.15, 0.45  # normalised darkness: no ink .. full ink
-INK_CORE = 0.25  # darkness that makes a pixel part of a stroke (for its size)
+
+
+@dataclass(frozen=True)
+class InkLevels:
+    """Normalised darkness of no ink (`lo`) and of full ink (`hi`), and the
+    darkness that makes a pixel part of a stroke (`core`, for its size)."""
+
+    lo: float
+    hi: float
+    core: float
+
+
+# Inside a box the paper is clean (the border is 0.6 mm away): levels low
+# enough for a pencil slash on a blurred phone photo. Round a digit the
+# blank's blurred glyph never cancels exactly: levels above its halo.
+BOX_INK = InkLevels(lo=0.08, hi=0.30, core=0.15)
+DIGIT_INK = InkLevels(lo=0.15, hi=0.45, core=0.25)
 MIN_STROKE_MM2 = 0.30
 MIN_SECTOR_MM2 = 0.10
 # Ink centred on a digit (a tick or a cross drawn over it): full marks from
@@ -175,12 +199,16 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
 
 
 def new_ink(
-    dark: np.ndarray, region: np.ndarray, min_stroke_mm2: float = MIN_STROKE_MM2, core_level: float = INK_CORE
+    dark: np.ndarray, region: np.ndarray, levels: InkLevels, min_stroke_mm2: float = MIN_STROKE_MM2
 ) -> np.ndarray:
-    """Soft new ink 0..1 per pixel of a darkness patch: only pixels of strokes
-    (pixels at least `core_level` dark, connected) of at least
-    `min_stroke_mm2`, and their rim; only inside `region`."""
-    core = (dark >= core_level).astype(np.uint8)
+    """Soft new ink 0..1 per pixel of a darkness patch (`levels.lo` -> 0,
+    `levels.hi` -> 1): only pixels of strokes (connected pixels at least
+    `levels.core` dark) of at least `min_stroke_mm2`, and their rim; only
+    inside `region`."""
+    core = (dark >= levels.core).astype(np.uint8)
+    # Closed first: a pencil's grain breaks a stroke into dots that would each
+    # fall under the stroke size; a speck stays a speck.
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
@@ -188,13 +216,13 @@ def new_ink(
     keep = big[labels]
     # Soft edges of kept strokes count too (their anti-aliased rim).
     keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    soft = np.clip((dark - INK_LO) / (INK_HI - INK_LO), 0.0, 1.0)
+    soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
     return soft * (keep & region)
 
 
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     """(ring, centred) of a digit target (see the module docstring)."""
-    ink = new_ink(dark, tt.region | tt.inner)
+    ink = new_ink(dark, tt.region | tt.inner, DIGIT_INK)
     mask = tt.sector >= 0
     per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
     ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
@@ -215,7 +243,7 @@ def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float, float]:
     """(score, ring, centred) of a target from its darkness patch; ring and
     centred are the two parts of a digit's score (0 for boxes)."""
     if tt.target.shape != "digit":
-        ink = new_ink(dark, tt.region)
+        ink = new_ink(dark, tt.region, BOX_INK)
         return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), 0.0, 0.0
     ring, centred = _digit_parts(tt, dark)
     return max(ring, centred), ring, centred

@@ -13,7 +13,7 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import BACKGROUND_STEP, PageInk, new_ink, page_ink
+from omr.score import BACKGROUND_STEP, InkLevels, PageInk, new_ink, page_ink
 from omr.template import PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -24,8 +24,8 @@ OCR_LANG = "vie"
 # above dust and noise.
 TEXT_MIN_STROKE_MM2 = 0.08
 # Thin pencil handwriting is fainter than a mark once reduced to the canonical
-# scale: a letter's core is taken from this (normalised) darkness.
-TEXT_CORE = 0.12
+# scale: a letter's core is taken from a lower (normalised) darkness.
+TEXT_INK = InkLevels(lo=0.15, hi=0.45, core=0.12)
 FRAME_INSET_MM = 0.8
 RULE_SLACK_MM = 0.8  # registration residue allowed between a rule and its template
 # A printed rule or frame line is a straight dark run at least this long;
@@ -51,7 +51,7 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
     dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
     area = int(tt.region.sum())
-    strokes = new_ink(dark, tt.region, TEXT_MIN_STROKE_MM2, TEXT_CORE)
+    strokes = new_ink(dark, tt.region, TEXT_INK, TEXT_MIN_STROKE_MM2)
     return float(strokes.sum() / area) if area else 0.0
 
 

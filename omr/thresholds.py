@@ -3,8 +3,6 @@
 Scores are computed without thresholds (`omr.score`); these constants turn them
 into states (`omr.decide`). A store keeps every raw score, so changing a value
 here re-decides old scans without rescanning them.
-
-Calibration: see `Thresholds` below for the figures that chose each value.
 """
 from __future__ import annotations
 
@@ -16,10 +14,10 @@ class Thresholds:
     """Two thresholds per target shape (marked >= `*_mark`, marginal in
     [`*_empty`, `*_mark`), empty below), plus the text-field limits.
 
-    Box score: the ink-weighted fraction of the box interior (eroded away from
-    the printed border) that is new ink. Digit score: the fraction of the
-    angular sectors of the ring around the printed digit that hold new ink
-    (a closed circle covers all of them, a speck one).
+    Box score: the ink-weighted fraction of the box interior (inset from the
+    printed border) that is new ink. Digit score: the larger of the share of
+    the ring's sectors inked round the digit and the ink centred on it (see
+    `omr.score`).
     """
 
     box_empty: float
@@ -36,12 +34,35 @@ class Thresholds:
         return self.box_empty, self.box_mark
 
 
-# The values the reader uses unless told otherwise. See the module docstring of
-# `benchmarks/read_calibrate.py` for how they were chosen; the figures are
-# recorded in BENCHMARKS.md ("Reading", calibration).
+# Calibrated on a generated deck other than the accuracy deck:
+#     .venv/bin/python benchmarks/read_calibrate.py --sheets 150 --seed 11
+# (150 sheets of each shipped form, 200 dpi, the generator's default mix of
+# scans, upside-down and sideways feeds, phone photos and folded corners;
+# 25,462 targets on 450 registered pages). Scores seen:
+#
+#   box    clean empty incl. specks and grazes (7,023): max 0.042 (phone)
+#          marginal (dot, faint, outside; 86):            max 0.125
+#          clear marks (1,853):                           min 0.168 (a pencil slash)
+#   -> box_empty 0.06 (above every empty), box_mark 0.15 (between the highest
+#      marginal and the lowest clear mark).
+#
+#   digit  clean empty incl. specks (13,069):             max 0.016
+#          marginal dot / partial arc (124):               max 0.125 / 0.375
+#          clear circles and crosses (3,171):              min 1.0 (circle ring >= 0.625)
+#          clear ticks over a digit (80):                  min 0.062; 6 below 0.5
+#   -> digit_empty 0.04 (one inked sector of 16 is 0.0625: any ink a person
+#      could see is at least marginal, so no tick is read as empty), digit_mark
+#      0.5 (above every arc; the few ticks mostly hidden under the digit's own
+#      strokes fall in the review band and are flagged, not counted).
+#
+# Text: written comments scored new ink >= 0.00103 and blank fields <= 0.00006
+# on the 40-sheet version of the same deck -> text_blank_ink 0.0003. OCR:
+# comments read with mean word confidence >= 82 had a character error rate
+# <= 10%, 65-78 had 20-24%, < 60 had 40% and worse -> ocr_min_confidence 80:
+# anything less sure goes to a person to transcribe.
 DEFAULT_THRESHOLDS = Thresholds(
-    box_empty=0.02,
-    box_mark=0.08,
+    box_empty=0.06,
+    box_mark=0.15,
     digit_empty=0.04,
     digit_mark=0.50,
     text_blank_ink=0.0003,

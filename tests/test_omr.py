@@ -173,7 +173,7 @@ def test_circled_ticked_and_crossed_digits_read(sipas: Form, catalog: Catalog) -
 
 
 def test_three_states_on_one_page(mot_cua: Form, catalog: Catalog) -> None:
-    """A filled box (marked), a small hesitation dot (marginal), and a box
+    """A filled box (marked), a 1.2 mm hesitation dot (marginal), and a box
     with only a speck beside it (empty)."""
     marked = mot_cua.targets(1, "thoi_gian")[1]
     dot_target = mot_cua.targets(1, "so_lan")[0]
@@ -181,7 +181,7 @@ def test_three_states_on_one_page(mot_cua: Form, catalog: Catalog) -> None:
     page = fill(mot_cua.blanks[0], [(marked, "fill")], seed=3)
     rng = np.random.default_rng(3)
     x, y, w, h = dot_target.bbox_mm
-    marks.draw_blob(page, PPM, (x + w / 2, y + h / 2), 0.8, PEN, rng)
+    marks.draw_blob(page, PPM, (x + w / 2, y + h / 2), 1.2, PEN, rng)
     sx, sy, sw, sh = speck_target.bbox_mm
     marks.draw_blob(page, PPM, (sx + sw + 0.4, sy + sh / 2), 0.2, PEN, rng)
     reading = read_page(moderate_capture("scan", page, mot_cua.pages[0], seed=11), catalog, ocr=False)
