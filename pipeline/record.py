@@ -9,6 +9,7 @@ a re-run after a crash rewrites the same files and then inserts the row.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -20,6 +21,7 @@ from pipeline import schema
 from pipeline.store import (
     get_or_create_batch,
     insert_ignore,
+    lock_sheet,
     open_flag,
     refresh_sheet_status,
     resolve_flags,
@@ -62,7 +64,9 @@ def image_paths(images_dir: Path, source_id: int, index: int) -> tuple[Path, Pat
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    # Two stations sharing the images folder may write the same page (the same file
+    # scanned at both): each writes its own temporary file, the rename is atomic.
+    tmp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
@@ -212,6 +216,9 @@ def _record_reading(
     ident = reading.identity
     info = forms[(ident.form_id, ident.version)]
     sheet_id = _sheet_id(conn, reading, batch_id)
+    # Check-then-write on the sheet's pages: another station may be storing a copy of
+    # the same serial right now; the sheet's lock makes the two take turns.
+    lock_sheet(conn, sheet_id)
     first = _first_copy(conn, sheet_id, ident.page)
     status = "duplicate" if first is not None else "read"
     row |= {
@@ -386,13 +393,17 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
         sa.select(s.c.id, s.c.form, s.c.version, sa.func.count(sa.distinct(p.c.page_number)))
         .join(p, sa.and_(p.c.sheet_id == s.c.id, p.c.status == "read"), isouter=True)
         .group_by(s.c.id, s.c.form, s.c.version)
+        .order_by(s.c.id)  # locks below taken in one order: two stations cannot deadlock
     ).all()
     opened = 0
     for sheet_id, form, version, have in counts:
         info = forms.get((form, version))
         if info is None or have >= info.page_count:
             continue
+        lock_sheet(conn, sheet_id)  # the missing page may be being stored by another station
         present = _read_pages(conn, sheet_id)
+        if len(present) >= info.page_count:
+            continue
         missing = [n for n in range(1, info.page_count + 1) if n not in present]
         detail = (
             f"Thiếu trang {', '.join(map(str, missing))} của phiếu / "

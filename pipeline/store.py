@@ -1,7 +1,8 @@
 """The survey store: opening it (migrations run on open) and small portable helpers.
 
 SQLAlchemy Core only. The default is a SQLite file in the workspace; nothing here is
-SQLite-only SQL, so a PostgreSQL URL can take its place (`store:` in survey.yaml).
+SQLite-only SQL, so a PostgreSQL URL can take its place (`store:` in survey.yaml, driver
+psycopg 3), shared by several scan stations and reviewers at once.
 Duplicate-guarding is done by unique constraints with INSERT ... ON CONFLICT DO NOTHING
 (both dialects have it), never by reading first and writing after.
 """
@@ -65,6 +66,15 @@ def head_revision() -> str:
     return head
 
 
+def engine_url(url: str) -> str:
+    """`url` with a driver SQLAlchemy can load: `postgresql://` and `postgres://` (what
+    PostgreSQL's own tools write) mean psycopg 3, the driver phieu installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open the store at `url` (a SQLAlchemy URL) and bring its schema up to date.
 
@@ -72,7 +82,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     a newer phieu (a revision these migrations do not know).
     """
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(engine_url(url), **_engine_options(url))
     except Exception as err:  # bad URL, missing driver
         raise SurveyError(
             f"Không mở được kho dữ liệu / cannot open the store {url!r}: {err}",
@@ -81,8 +91,16 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
-        _migrate(engine, url)
+        _migrate(engine, engine.url.render_as_string(hide_password=True))
     return Store(engine=engine, url=url)
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {}
+    # A database server is reached over a network that drops idle connections (a
+    # station left open over lunch): test a pooled connection before handing it out.
+    return {"pool_pre_ping": True}
 
 
 def _migrate(engine: sa.Engine, url: str) -> None:
@@ -103,9 +121,15 @@ def _migrate(engine: sa.Engine, url: str) -> None:
     except SurveyError:
         raise
     except Exception as err:
+        remedy = (
+            "check that the file is a phieu store and is not in use by another program"
+            if engine.dialect.name == "sqlite" else
+            "check the URL, that the database server is running and reachable from here, "
+            "and the user's password (~/.pgpass or PGPASSWORD)"
+        )
         raise SurveyError(
             f"Không mở được kho dữ liệu / cannot open or upgrade the store {url}: {err}",
-            "check that the file is a phieu store and is not in use by another program",
+            remedy,
         ) from err
 
 
@@ -123,9 +147,12 @@ def insert_ignore(
             index_elements=conflict
         )
     elif dialect == "postgresql":
+        # PostgreSQL's driver reports no row count for an INSERT that returns rows (as
+        # SQLAlchemy makes it, for the new id): a returned row is the answer.
         stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(
             index_elements=conflict
-        )
+        ).returning(sa.literal(1))
+        return conn.execute(stmt).first() is not None
     else:
         raise SurveyError(
             f"Cơ sở dữ liệu {dialect!r} chưa được hỗ trợ / database {dialect!r} is not supported",
@@ -189,15 +216,32 @@ def resolve_flags(
     return result.rowcount
 
 
+def lock_sheet(conn: sa.Connection, sheet_id: int) -> str:
+    """Lock the sheet's row until the transaction ends; returns its status.
+
+    Whoever decides something from the sheet's other rows (is a page already counted?
+    is any flag still open?) takes this lock first, so two writers on one sheet — two
+    scan stations with copies of one serial, two reviewers on two questions of one
+    sheet — take turns, and the second sees what the first committed (PostgreSQL's READ
+    COMMITTED reads afresh at each statement). SQLite already lets one writer at a time
+    in and renders no FOR UPDATE.
+    """
+    s = schema.sheets
+    return conn.execute(
+        sa.select(s.c.status).where(s.c.id == sheet_id).with_for_update()
+    ).scalar_one()
+
+
 def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
     """Recompute a sheet's status from its flags and store it.
 
     `rejected` stays rejected (a person's decision). Otherwise: any open flag on the
     sheet or on one of its pages -> `needs_review`; else a flag resolved -> `reviewed`;
-    else `counted`. Returns the new status.
+    else `counted`. Returns the new status. Takes the sheet's lock (`lock_sheet`), so
+    concurrent writers to one sheet each count the others' committed flags.
     """
     s, f, p = schema.sheets, schema.flags, schema.pages
-    current = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one()
+    current = lock_sheet(conn, sheet_id)
     if current == "rejected":
         return current
     page_ids = sa.select(p.c.id).where(p.c.sheet_id == sheet_id).scalar_subquery()

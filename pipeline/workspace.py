@@ -75,7 +75,11 @@ def init_survey(
 
     `forms` are shipped form ids or paths of form YAML files; each is loaded (and so
     validated) and copied into `DIR/forms/`. Without any, every shipped form is used.
-    Raises `SurveyError` when `directory` already holds a survey.
+    `store` is a file name (a SQLite file in the workspace, the default) or a database
+    URL (`postgresql://user@host/db`): a database is opened, and its tables made, before
+    anything is written, so a wrong URL fails here rather than at the first scan.
+    Raises `SurveyError` when `directory` already holds a survey or the database
+    cannot be opened.
     """
     from forms.library import list_forms, load_form
 
@@ -92,6 +96,10 @@ def init_survey(
             f"Mẫu phiếu trùng / the same form was given twice: {', '.join(ids)}",
             "give each form once",
         )
+    if "://" in store:
+        from pipeline.store import open_store
+
+        open_store(store).engine.dispose()
     (root / "forms").mkdir(parents=True, exist_ok=True)
     (root / DEFAULT_IMAGES).mkdir(exist_ok=True)
     copied = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +55,26 @@ def phieu_process():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --- PostgreSQL store (issue 7) -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole session (`tests/postgres_support.py`)."""
+    from postgres_support import PostgresServer
+
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_args(request) -> tuple[str, ...]:
+    """`phieu init` arguments choosing the store: () for the default SQLite file, or
+    `--store URL` of a fresh PostgreSQL database. Tests using it run once on each."""
+    if request.param == "sqlite":
+        return ()
+    server = request.getfixturevalue("postgres_server")
+    return ("--store", server.new_database(f"t_{uuid.uuid4().hex}"))

@@ -1,7 +1,8 @@
 """End to end on generated ballot boxes (fixtures): scan through the CLI, then compare the
 store's exports with the generator's truth — every serial read, every page accounted for,
 answers equal to the truth wherever nothing was flagged; a two-page form's sheets joined
-by serial, with a missing page flagged until it arrives."""
+by serial, with a missing page flagged until it arrives. The first two run on each store:
+the default SQLite file and a PostgreSQL database (`store_args` in conftest.py)."""
 from __future__ import annotations
 
 import csv
@@ -56,10 +57,11 @@ def assert_answers_match_truth(responses: pd.DataFrame, truth) -> int:
     return compared
 
 
-def test_scan_a_generated_box_and_export_what_the_truth_says(boxes, tmp_path, run_phieu):
+def test_scan_a_generated_box_and_export_what_the_truth_says(boxes, tmp_path, run_phieu,
+                                                             store_args):
     root, truth, _ = boxes
     ws = tmp_path / "ws"
-    run_phieu("init", ws, "--form", "mot-cua")
+    assert run_phieu("init", ws, "--form", "mot-cua", *store_args).code == 0
     run = run_phieu("scan", root / "mot-cua", "--batch", "hom-1", cwd=ws)
     assert run.code == 0, run.err
     assert f"pages read: {len(truth.pages)}" in run.out
@@ -89,10 +91,10 @@ def test_scan_a_generated_box_and_export_what_the_truth_says(boxes, tmp_path, ru
 
 
 def test_two_page_sheets_join_by_serial_and_a_missing_page_waits(boxes, tmp_path, run_phieu,
-                                                                 phieu_process):
+                                                                 phieu_process, store_args):
     root, _, truth = boxes
     ws = tmp_path / "ws"
-    run_phieu("init", ws, "--form", "sipas")
+    assert run_phieu("init", ws, "--form", "sipas", *store_args).code == 0
     held_back = next(p for p in truth.pages if p.page == 2)
     first = [root / "sipas" / p.file for p in truth.pages if p != held_back]
     proc = phieu_process("scan", *first, "--jobs", "2", cwd=ws)  # one run as a real process
