@@ -127,6 +127,41 @@ def synth_command(form_id: str, sheets: int, out_dir: Path, seed: int, dpi: int,
                f"{len(truth.pages)} trang/pages in {files} tệp/files → {out_dir} (truth.json)")
 
 
+# --- read page images (issue 3: omr) ------------------------------------------
+
+
+@cli.command("read")
+@click.argument("images", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--form", "form_ids", multiple=True,
+              help="Form id or YAML path the pages may be (repeatable); default: the shipped forms.")
+@click.option("--debug", "debug_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write an overlay PNG of each read page (regions, scores, states) into this folder.")
+@click.option("--no-ocr", is_flag=True, help="Do not OCR written comments.")
+def read_command(images: tuple[Path, ...], form_ids: tuple[str, ...], debug_dir: Path | None,
+                 no_ocr: bool) -> None:
+    """Đọc ảnh từng trang phiếu / read page images (PNG, JPEG, TIFF): identity, every answer, flags."""
+    import cv2
+
+    from forms.library import list_forms, load_form
+    from omr import PageFailure, decode_image, overlay, read_page, summary
+    from pipeline.catalog import build_catalog
+
+    catalog = build_catalog([load_form(f) for f in form_ids] if form_ids else list_forms())
+    for path in images:
+        image = decode_image(path.read_bytes())
+        reading = image if isinstance(image, PageFailure) else read_page(image, catalog, ocr=not no_ocr)
+        click.echo(f"{path}:")
+        for line in summary(reading):
+            click.echo(f"  {line}")
+        if debug_dir is not None and reading:
+            debug_dir.mkdir(parents=True, exist_ok=True)
+            template = catalog.get(reading.identity.form_id, reading.identity.version)
+            out = debug_dir / f"{path.stem}.overlay.png"
+            cv2.imwrite(str(out), overlay(reading.image, reading, template))
+            click.echo(f"  → {out}")
+
+
 # --- survey workspace, scan, status, export (issue 4) ------------------------
 
 SURVEY_OPTION = click.option(

@@ -49,7 +49,7 @@ class Thresholds:
 #   digit  clean empty incl. specks (13,069):             max 0.016
 #          marginal dot / partial arc (124):               max 0.125 / 0.375
 #          clear circles and crosses (3,171):              min 1.0 (circle ring >= 0.625)
-#          clear ticks over a digit (80):                  min 0.062; 6 below 0.5
+#          clear ticks over a digit (80):                  min 0.062; 5 below 0.5
 #   -> digit_empty 0.04 (one inked sector of 16 is 0.0625: any ink a person
 #      could see is at least marginal, so no tick is read as empty), digit_mark
 #      0.5 (above every arc; the few ticks mostly hidden under the digit's own
