@@ -1,0 +1,88 @@
+"""`phieu scan --workers`: pages read on a real Dask cluster on loopback (a scheduler and
+two worker processes) give the same store as local worker processes: the same pages,
+sheets, answers, comments and flags, in the same order."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fixtures.box import make_ballot_box
+from pipeline import cluster
+from test_pipeline_e2e import read_csv
+
+SHEETS = 8
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dask-box")
+    # Every input kind (multipage PDF, multipage TIFF, loose images) and a few hard
+    # captures, so that every way a page is loaded goes through a worker.
+    make_ballot_box("mot-cua", SHEETS, root / "box", seed=23, formats=("pdf", "tiff", "images"),
+                    pages_per_file=3)
+    return root / "box"
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as local:
+        yield local
+
+
+def _exports(run_phieu, ws):
+    frames = {}
+    for what in ("responses", "pages", "comments"):
+        assert run_phieu("export", what, "-o", ws / f"{what}.csv", cwd=ws).code == 0
+        frames[what] = read_csv(ws / f"{what}.csv")
+    frames["comments"] = frames["comments"].drop(columns=["crop"])
+    return frames
+
+
+def test_a_box_read_on_dask_workers_equals_the_local_run(box, dask_cluster, tmp_path, run_phieu):
+    runs = {}
+    for name, extra in (("local", ("--jobs", "2")),
+                        ("dask", ("--workers", dask_cluster.scheduler_address))):
+        ws = tmp_path / name
+        assert run_phieu("init", ws, "--form", "mot-cua").code == 0
+        run = run_phieu("scan", box, *extra, cwd=ws)
+        assert run.code == 0, run.err
+        runs[name] = (run.out, _exports(run_phieu, ws))
+    assert "read_remote" in dask_cluster.scheduler.task_prefixes  # read there, not here
+    local_out, local = runs["local"]
+    dask_out, remote = runs["dask"]
+    assert f"pages read: {SHEETS}" in dask_out
+    # The summary's figures (all but the first line, which has the wall time) agree.
+    assert local_out.splitlines()[1:] == dask_out.splitlines()[1:]
+    for what, frame in local.items():
+        pd.testing.assert_frame_equal(frame, remote[what], obj=what)
+    # Review images came back and were written by the scanning process.
+    assert sorted(p.relative_to(tmp_path / "dask") for p in (tmp_path / "dask" / "images").rglob("*.jpg")) \
+        == sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local" / "images").rglob("*.jpg"))
+
+
+def test_the_workers_clean_up_their_copies_of_the_files(box, dask_cluster, tmp_path, run_phieu):
+    ws = tmp_path / "ws"
+    assert run_phieu("init", ws, "--form", "mot-cua").code == 0
+    one = sorted(box.glob("*.tiff"))[0]
+    run = run_phieu("scan", one, "--workers", dask_cluster.scheduler_address, cwd=ws)
+    assert run.code == 0, run.err
+    from distributed import Client
+
+    with Client(dask_cluster.scheduler_address) as client:
+        left = client.run(lambda: [str(p) for p in __import__("pathlib").Path(
+            __import__("tempfile").gettempdir(), cluster.WORKER_FOLDER).glob("*/*")])
+    assert all(not paths for paths in left.values()), left
+
+
+def test_no_scheduler_is_one_line_naming_the_address(tmp_path, run_phieu, monkeypatch, box):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 2)
+    ws = tmp_path / "ws"
+    assert run_phieu("init", ws, "--form", "mot-cua").code == 0
+    run = run_phieu("scan", sorted(box.glob("*.tiff"))[0], "--workers", "tcp://127.0.0.1:9",
+                    cwd=ws)
+    assert run.code == cluster.ClusterError.exit_code
+    assert "tcp://127.0.0.1:9" in run.err and "dask scheduler" in run.err
+    assert len(run.err.strip().splitlines()) == 1
