@@ -196,8 +196,11 @@ def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: 
 @click.option("--batch", default=None, help="Batch name (default: today's date).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: all CPUs).")
+@click.option("--workers", default=None, metavar="tcp://HOST:PORT",
+              help="Read pages on this Dask scheduler's workers instead of local processes.")
 @SURVEY_OPTION
-def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, survey_dir: Path | None) -> None:
+def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, workers: str | None,
+             survey_dir: Path | None) -> None:
     """Quét phiếu / read scanned PDFs, TIFFs, images and folders into the survey."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -220,7 +223,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, surve
             progress.console.print(event.text, markup=False, highlight=False, soft_wrap=True)
 
     with progress:
-        summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event)
+        summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event, workers=workers)
     for line in summary_lines(summary):
         click.echo(line)
 

@@ -269,6 +269,7 @@ def scan(
     batch: str | None = None,
     jobs: int | None = None,
     progress: Callable[[ScanEvent], None] | None = None,
+    workers: str | None = None,
 ) -> ScanSummary:
     """Scan the files and folders in `paths` into `survey`'s store.
 
@@ -284,9 +285,13 @@ def scan(
         Worker processes (default: the machine's CPU count).
     progress:
         Called with a `ScanEvent` at the start, for every page stored and for messages.
+    workers:
+        Address of a Dask scheduler (`tcp://HOST:PORT`): pages are read on its workers
+        (`pipeline.cluster`) instead of local processes, and `jobs` is not used.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
-    when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies.
+    when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
+    `pipeline.cluster.ClusterError` when the Dask cluster cannot be used.
     """
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
@@ -308,7 +313,13 @@ def scan(
     store.engine.dispose()  # no open database handle is inherited by forked workers
     remaining = dict(triage.remaining)
     outcomes: list[tuple[PageTask, PageOutcome]] = []
-    for done, result in enumerate(_results(triage.tasks, catalog, jobs), start=1):
+    if workers:
+        from pipeline.cluster import cluster_results
+
+        results = cluster_results(triage.tasks, catalog, workers)
+    else:
+        results = _results(triage.tasks, catalog, jobs)
+    for done, result in enumerate(results, start=1):
         page_path, crops = write_images(result, survey.images_dir)
         with store.engine.begin() as conn:
             outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
