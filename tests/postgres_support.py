@@ -102,14 +102,23 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://phieu@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self, name: str) -> str:
-        """CREATE DATABASE `name` (an identifier: letters, digits, _); returns its URL."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"not a plain identifier: {name!r}")
+    def new_database(self, name: str, template: str | None = None) -> str:
+        """CREATE DATABASE `name` (an identifier: letters, digits, _), empty or as a copy
+        of the database `template` (whose open connections are closed first, as
+        PostgreSQL requires); returns its URL."""
+        for ident in (name, template or "x"):
+            if not ident.replace("_", "").isalnum():
+                raise ValueError(f"not a plain identifier: {ident!r}")
         engine = sa.create_engine(self.url(), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                if template is None:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                else:
+                    conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                         " WHERE datname = :db AND pid <> pg_backend_pid()"),
+                                 {"db": template})
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         finally:
             engine.dispose()
         return self.url(name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -34,18 +35,20 @@ def _reasons(workspace: Path) -> set[str]:
     return found
 
 
-def build_box(root: Path) -> Path:
+def build_box(root: Path, new_store: Callable[[], str] | None = None) -> Path:
     """Generate and scan the box under `root` (the first seed of `SEEDS` whose box has
-    every reason in `NEEDED`); returns the workspace folder."""
+    every reason in `NEEDED`); returns the workspace folder. `new_store` gives the store
+    of each attempt (an empty database's URL); default: the workspace's SQLite file."""
     for seed in SEEDS:
-        workspace = _build(root / f"seed-{seed}", seed)
+        store = new_store() if new_store is not None else "survey.sqlite"
+        workspace = _build(root / f"seed-{seed}", seed, store)
         if NEEDED <= _reasons(workspace):
             return workspace
         shutil.rmtree(root / f"seed-{seed}")
     raise AssertionError(f"no seed of {SEEDS} gives a box with {sorted(NEEDED)} to review")
 
 
-def _build(root: Path, seed: int) -> Path:
+def _build(root: Path, seed: int, store: str) -> Path:
     from fixtures.box import make_ballot_box
     from fixtures.respond import FillOptions
     from pipeline.scan import scan
@@ -60,7 +63,7 @@ def _build(root: Path, seed: int) -> Path:
     subprocess.run(["pdftoppm", "-r", "200", "-f", "2", "-l", "2", "-png", "-singlefile",
                     str(root / "box" / "batch-001.pdf"), str(extra / "again")], check=True)
     Image.fromarray(np.full((1100, 850), 250, np.uint8)).save(extra / "white.png")
-    survey = init_survey(root / "ws", ["mot-cua"])
+    survey = init_survey(root / "ws", ["mot-cua"], store=store)
     scan(survey, [root / "box" / "batch-001.pdf"], batch="hop-1", jobs=1)
     scan(survey, [extra / "again.png", extra / "white.png"], batch="hop-2", jobs=1)
     return survey.root
