@@ -49,7 +49,10 @@ def read_page(
     one decision per question, text fields, the registered page), or a falsy
     `PageFailure` with its reason.
     """
-    grey = to_grey(image)
+    try:
+        grey = to_grey(image)
+    except ValueError as err:
+        return failure("not_an_image", str(err))
     registration = register(grey)
     if not registration:
         return registration
