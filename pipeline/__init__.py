@@ -9,8 +9,12 @@ returns a `ScanSummary`; `survey_status` is `phieu status`; `responses_frame`,
 `write_frame` writes one as CSV (UTF-8 with BOM) or `.xlsx`. `tally` counts a responses
 frame into a `TallyResult` (tally.csv and index.csv frames, the satisfaction index, the
 provisional state) and `write_tally` writes it; `build_report` makes the quarterly
-report's `ReportContent` and `write_report` writes it as HTML or PDF.
+report's `ReportContent` and `write_report` writes it as HTML or PDF. The store may be a
+PostgreSQL database shared by several stations (`init_survey(..., store=URL)`), and
+`scan(..., workers="tcp://HOST:PORT")` reads pages on a Dask cluster
+(`cluster_results`; `ClusterError` when it cannot be used).
 """
+from pipeline.cluster import ClusterError, cluster_results
 from pipeline.export import comments_frame, pages_frame, responses_frame, write_frame
 from pipeline.report import ReportContent, build_report, write_report
 from pipeline.report_tally import write_tally
@@ -21,6 +25,7 @@ from pipeline.tally import TallyResult, tally
 from pipeline.workspace import Survey, find_survey, init_survey, load_survey, load_survey_forms
 
 __all__ = [
+    "ClusterError",
     "ReportContent",
     "ScanEvent",
     "ScanSummary",
@@ -29,6 +34,7 @@ __all__ = [
     "SurveyStatus",
     "TallyResult",
     "build_report",
+    "cluster_results",
     "comments_frame",
     "find_survey",
     "init_survey",
