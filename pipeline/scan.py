@@ -181,8 +181,15 @@ def _triage(
     skipped, resumed, failed = [], [], []
     remaining: dict[int, int] = {}
     batch_of: dict[int, int] = {}
+    seen: dict[str, Path] = {}
     for path in files:
         source = probe(path)
+        if source.sha256 in seen:  # the same content twice in one command: read it once
+            skipped.append(str(path))
+            emit(ScanEvent("message", text=f"Bỏ qua, trùng nội dung với / skipped, same content "
+                                           f"as {seen[source.sha256]}: {path}"))
+            continue
+        seen[source.sha256] = path
         with store.engine.begin() as conn:
             known = _find_source(conn, source.sha256)
             if known is not None and known.status == "complete":

@@ -90,6 +90,14 @@ def test_scan_counts_each_sheet_once_and_skips_a_file_seen_before(survey, printe
 
     again = run_phieu("scan", printed / "a.pdf", cwd=survey)
     assert again.code == 0 and "already scanned" in again.err and "pages read: 0" in again.out
+    copy = survey / "a-copy.pdf"  # the same content under another name, in one command
+    copy.write_bytes((printed / "a.pdf").read_bytes())
+    twice = run_phieu("scan", copy, printed / "a.pdf", cwd=survey)
+    assert "already scanned" in twice.err and "pages read: 0" in twice.out
+    fresh = survey.parent / "fresh"
+    run_phieu("init", fresh, "--form", "mot-cua")
+    both = run_phieu("scan", printed / "a.pdf", copy, cwd=fresh)
+    assert "same content as" in both.err and "pages read: 3" in both.out
     status = run_phieu("status", cwd=survey)
     assert "duplicate: 1" in status.out and "blank_ballot: 4" in status.out
 
