@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSTEM_PACKAGES=(tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core chromium)
+# PostgreSQL (a store shared by several stations): the tests start throwaway servers from
+# its binaries (/usr/lib/postgresql/15/bin), run as the `postgres` user it creates when
+# this script runs as root (PostgreSQL refuses to run as root).
+SYSTEM_PACKAGES+=(postgresql)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
