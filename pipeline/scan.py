@@ -99,6 +99,7 @@ class ScanSummary:
     pages_duplicate: int
     pages_failed: tuple[PageProblem, ...]
     flags_opened: Mapping[str, int]
+    sheets_this_run: Mapping[str, int] = field(default_factory=dict)  # status -> sheets read now
     sheets_by_status: Mapping[str, int] = field(default_factory=dict)  # whole survey
     open_flags: Mapping[str, int] = field(default_factory=dict)  # whole survey
     seconds: float = 0.0
@@ -257,6 +258,25 @@ def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome]]) -> dict[str, int]:
+    """Status -> number of the sheets a page of which was read in this run."""
+    by_form: dict[str, set[int]] = {}
+    for _, o in outcomes:
+        if o.status == "read" and o.form is not None and o.serial is not None:
+            by_form.setdefault(o.form, set()).add(o.serial)
+    s = schema.sheets
+    counts: Counter[str] = Counter()
+    with store.engine.connect() as conn:
+        for form, serials in by_form.items():
+            for status, n in conn.execute(
+                sa.select(s.c.status, sa.func.count())
+                .where(s.c.form == form, s.c.serial.in_(sorted(serials)))
+                .group_by(s.c.status)
+            ):
+                counts[status] += n
+    return dict(counts)
+
+
 def _survey_totals(store: Store) -> tuple[dict[str, int], dict[str, int]]:
     s, f = schema.sheets, schema.flags
     with store.engine.connect() as conn:
@@ -380,6 +400,7 @@ def _summary(
         pages_duplicate=sum(1 for _, o in outcomes if o.status == "duplicate"),
         pages_failed=tuple(failed),
         flags_opened=dict(flags),
+        sheets_this_run=_sheets_touched(store, outcomes),
         sheets_by_status=sheets,
         open_flags=open_flags,
         seconds=seconds,
@@ -395,6 +416,9 @@ def summary_lines(summary: ScanSummary) -> list[str]:
         f"Trang đã đọc / pages read: {summary.pages_read}"
         + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else ""),
     ]
+    if summary.sheets_this_run:
+        now = ", ".join(f"{k} {v}" for k, v in sorted(summary.sheets_this_run.items()))
+        lines.append(f"Phiếu đã đọc / sheets read: {sum(summary.sheets_this_run.values())} ({now})")
     if summary.pages_failed:
         lines.append(f"Trang không đọc được / pages not read: {len(summary.pages_failed)}")
         by_reason = Counter(p.reason for p in summary.pages_failed)

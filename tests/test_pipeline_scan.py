@@ -76,6 +76,7 @@ def test_scan_counts_each_sheet_once_and_skips_a_file_seen_before(survey, printe
     run = run_phieu("scan", printed / "a.pdf", printed / "b.pdf", "--jobs", "2", cwd=survey)
     assert run.code == 0, run.err
     assert "pages read: 4" in run.out and "duplicates: 1" in run.out
+    assert "sheets read: 4 (needs_review 4)" in run.out  # blank printed forms: blank_ballot
     run_phieu("export", "pages", "-o", survey / "pages.csv")
     pages = read_csv(survey / "pages.csv")
     assert [(Path(p["source"]).name, p["page"], p["status"], p["serial"]) for p in pages] == [
