@@ -76,8 +76,17 @@ class Expanded:
     skipped: tuple[Path, ...]
 
 
+def natural_key(path: Path) -> tuple:
+    """Sort key that puts `scan2.pdf` before `scan10.pdf` (numbers compared as numbers)."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", path.as_posix()) if part
+    )
+
+
 def expand_paths(paths: Iterable[str | Path]) -> Expanded:
-    """Files named in `paths`, with folders expanded recursively; sorted, no repeats.
+    """Files named in `paths`, in the order given, each folder expanded recursively in
+    natural order (`scan2.pdf` before `scan10.pdf`); a file given twice is kept once.
 
     Raises `BadInput` for a path that does not exist and when no file is found at all.
     """
@@ -86,7 +95,7 @@ def expand_paths(paths: Iterable[str | Path]) -> Expanded:
     given = [Path(p) for p in paths]
     for path in given:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            for child in sorted((p for p in path.rglob("*") if p.is_file()), key=natural_key):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
                 if hidden or child.suffix.lower() not in SCAN_EXTENSIONS:
                     skipped.append(child)

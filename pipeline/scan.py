@@ -305,7 +305,7 @@ def scan(
     survey:
         The workspace (`pipeline.workspace.find_survey`).
     paths:
-        PDF, TIFF, JPEG, PNG files and folders of them (recursively, sorted).
+        PDF, TIFF, JPEG, PNG files and folders of them (recursively, in natural order).
     batch:
         Batch name for newly seen files (default: today's date, `YYYY-MM-DD`).
     jobs:

@@ -30,10 +30,10 @@ def make_tiff(path: Path, frames: int) -> Path:
 
 def test_folders_expand_recursively_sorted_and_skip_non_scans(tmp_path):
     (tmp_path / "b").mkdir()
-    for name in ("b/2.jpg", "a.PDF", "b/1.png", "notes.txt", ".hidden.png"):
+    for name in ("b/2.jpg", "a.PDF", "b/10.png", "b/1.png", "notes.txt", ".hidden.png"):
         (tmp_path / name).write_bytes(b"x")
     out = expand_paths([tmp_path])
-    assert [p.name for p in out.files] == ["a.PDF", "1.png", "2.jpg"]
+    assert [p.name for p in out.files] == ["a.PDF", "1.png", "2.jpg", "10.png"]
     assert sorted(p.name for p in out.skipped) == [".hidden.png", "notes.txt"]
 
 
