@@ -99,7 +99,7 @@ def run_on_cluster(pdf: Path, form: str, store: str, workers: int) -> dict:
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster:
+                      host="127.0.0.1", dashboard_address=":0") as cluster:
         return run_scan(pdf, form, store, ["--workers", cluster.scheduler_address])
 
 

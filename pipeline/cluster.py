@@ -14,9 +14,10 @@ go out, readings come back:
   "the first copy of a serial" is the same as in a local run, and the main process
   writes each page as it comes (the same progress bar and summary).
 
-A worker that dies is replaced by Dask (its pages are read again elsewhere); a page whose
-workers keep dying stops the scan with `ClusterError`, what is stored staying consistent
-(run the same command again). Workers need the same phieu installed as the station.
+A worker that dies is replaced by Dask and its pages are read again elsewhere; the file
+bytes it held (sent from here, so Dask cannot compute them again) are sent again. A page
+whose workers keep dying stops the scan with `ClusterError`, what is stored staying
+consistent (run the same command again). Workers need the same phieu installed as the station.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ IN_FLIGHT_PER_THREAD = 4
 CONNECT_TIMEOUT_S = 20
 WORKERS_TIMEOUT_S = 60  # how long to wait for a first worker to join the scheduler
 WORKER_FOLDER = "phieu-dask"
+RESEND_LIMIT = 3  # a page whose file is lost with its worker this many times stops the scan
 
 
 class ClusterError(PhieuError):
@@ -77,58 +79,84 @@ def connect(address: str) -> Any:
 
 @dataclass(frozen=True)
 class _FileOnCluster:
-    future: Any  # distributed.Future of the file's bytes
+    future: Any  # distributed.Future of the file's bytes (None: not sent, or unreadable)
     sha256: str
     pages_left: int
+
+    def usable(self) -> bool:
+        # A worker that died took the only copy of data sent to it: Dask cannot compute
+        # it again (it came from here), so it is sent again.
+        return self.future is not None and self.future.status in ("pending", "finished")
 
 
 def cluster_results(tasks: Sequence[PageTask], catalog: Any, address: str) -> Iterator[PageResult]:
     """Read `tasks` on the cluster at `address`, yielding results in task order."""
     if not tasks:
         return
-    from distributed import KilledWorker
-
     client = connect(address)
     try:
         catalog_future = client.scatter(catalog, broadcast=True, hash=False)
         threads = max(1, sum(client.nthreads().values()))
         files = _page_counts(tasks)
         pending = iter(tasks)
-        window: deque = deque()
+        window: deque[tuple[PageTask, Any]] = deque()
         sent: set[str] = set()
+
+        def submit(task: PageTask, entry: _FileOnCluster) -> Any:
+            sent.add(entry.sha256)
+            return client.submit(read_remote, catalog_future, entry.future, entry.sha256,
+                                 task, pure=False)
 
         def submit_next() -> None:
             task = next(pending, None)
             if task is None:
                 return
             entry = files[task.path]
-            if entry.future is None:
+            if not entry.usable():
                 entry = _send_file(client, task.path, entry.pages_left)
             files[task.path] = dataclasses.replace(entry, pages_left=entry.pages_left - 1)
-            window.append(client.submit(read_remote, catalog_future, entry.future,
-                                        entry.sha256, task, pure=False))
-            sent.add(entry.sha256)
+            window.append((task, submit(task, entry)))
             if files[task.path].pages_left == 0:
                 del files[task.path]  # its last page is out: let the cluster drop the bytes
 
         for _ in range(threads * IN_FLIGHT_PER_THREAD):
             submit_next()
         while window:
-            future = window.popleft()
-            try:
-                result = future.result()
-            except KilledWorker as err:
-                raise ClusterError(
-                    "Máy đọc trong cụm Dask dừng đột ngột nhiều lần / Dask workers died "
-                    f"repeatedly while reading a page ({err})",
-                    "check the workers' memory and logs, then run the same `phieu scan` "
-                    "again: stored pages are kept and the rest is read",
-                ) from err
+            task, future = window.popleft()
+            result = _result(future, task, lambda t=task: submit(t, _send_file(client, t.path, 1)))
             submit_next()
             yield result
         client.run(remove_local_copies, sorted(sent))
     finally:
         client.close()
+
+
+def _result(future: Any, task: PageTask, resubmit: Any) -> PageResult:
+    """The page's result; when the worker holding its file died, the file is sent again
+    and the page read again (up to `RESEND_LIMIT` times)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+
+    for attempt in range(RESEND_LIMIT + 1):
+        try:
+            return future.result()
+        except CancelledError as err:
+            if attempt == RESEND_LIMIT:
+                raise _lost(task, err) from err
+            future = resubmit()
+        except KilledWorker as err:
+            raise _lost(task, err) from err
+    raise AssertionError("unreachable")
+
+
+def _lost(task: PageTask, err: Exception) -> ClusterError:
+    return ClusterError(
+        f"Máy đọc trong cụm Dask dừng đột ngột nhiều lần / Dask workers died repeatedly "
+        f"while reading {Path(task.path).name} page {task.index} ({type(err).__name__}: {err})",
+        "check the workers' memory and logs, then run the same `phieu scan` again: stored "
+        "pages are kept and the rest is read",
+    )
 
 
 def _page_counts(tasks: Sequence[PageTask]) -> dict[str, _FileOnCluster]:

@@ -28,7 +28,7 @@ def dask_cluster():
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as local:
+                      dashboard_address=":0") as local:
         yield local
 
 
@@ -86,3 +86,30 @@ def test_no_scheduler_is_one_line_naming_the_address(tmp_path, run_phieu, monkey
     assert run.code == cluster.ClusterError.exit_code
     assert "tcp://127.0.0.1:9" in run.err and "dask scheduler" in run.err
     assert len(run.err.strip().splitlines()) == 1
+
+
+def test_a_worker_killed_mid_scan_loses_no_page(box, tmp_path):
+    import os
+    import signal
+
+    from distributed import Client, LocalCluster
+
+    from pipeline.scan import scan
+    from pipeline.workspace import init_survey
+
+    survey = init_survey(tmp_path / "ws", ["mot-cua"])
+    killed = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=":0") as local, \
+            Client(local.scheduler_address) as client:
+        pids = sorted(client.run(os.getpid).values())
+
+        def on_event(event) -> None:
+            if event.kind == "page" and not killed:  # pages are in flight on both workers
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        summary = scan(survey, [box], workers=local.scheduler_address, progress=on_event)
+    assert killed
+    assert summary.pages_read == SHEETS and not summary.pages_failed
+    assert summary.sheets_by_status and sum(summary.sheets_by_status.values()) == SHEETS
