@@ -59,6 +59,11 @@ def connect(address: str) -> Any:
 
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except ValueError as err:  # no port, an unknown scheme
+        raise ClusterError(
+            f"Địa chỉ cụm Dask không hợp lệ / not a Dask scheduler address: {address!r} ({err})",
+            "give it as tcp://HOST:PORT (the address `dask scheduler` prints)",
+        ) from err
     except (OSError, TimeoutError) as err:
         raise ClusterError(
             f"Không kết nối được cụm Dask / cannot reach the Dask scheduler at {address}: {err}",

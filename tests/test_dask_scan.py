@@ -113,3 +113,10 @@ def test_a_worker_killed_mid_scan_loses_no_page(box, tmp_path):
     assert killed
     assert summary.pages_read == SHEETS and not summary.pages_failed
     assert summary.sheets_by_status and sum(summary.sheets_by_status.values()) == SHEETS
+
+
+@pytest.mark.parametrize("address", ["head:8786x", "http://127.0.0.1:8786"])
+def test_a_wrong_address_is_named_with_the_form_to_use(address):
+    with pytest.raises(cluster.ClusterError, match="tcp://HOST:PORT") as err:
+        cluster.connect(address)
+    assert address in str(err.value)
