@@ -128,9 +128,17 @@ def _migrate(engine: sa.Engine, url: str) -> None:
             "and the user's password (~/.pgpass or PGPASSWORD)"
         )
         raise SurveyError(
-            f"Không mở được kho dữ liệu / cannot open or upgrade the store {url}: {err}",
+            f"Không mở được kho dữ liệu / cannot open or upgrade the store {url}: "
+            f"{_first_line(err)}",
             remedy,
         ) from err
+
+
+def _first_line(err: Exception) -> str:
+    # SQLAlchemy wraps the driver's error with the SQL and a link on further lines; the
+    # driver's own first line says what went wrong.
+    text = str(getattr(err, "orig", None) or err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def insert_ignore(
