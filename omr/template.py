@@ -42,9 +42,14 @@ RING_SECTORS = 16
 # many pixels: after the snap the residue is under a pixel, and a wider guard
 # would leave no room to see a stroke across the digit.
 DIGIT_GUARD_PX = 1
-# The zone "across the digit" reaches this far beyond the digit's box: closer
-# than any circle drawn around it comes.
+# The digit's own box, grown by this much and minus its glyph, is measured too
+# (with the ring): the ink of a tick or a cross drawn over the digit lies there.
 DIGIT_INNER_GROW_MM = 0.4
+# A comment box is not snapped like a target: its frame and ruling are kept
+# out of the measured region by a wider margin (a phone photo's page is not
+# quite flat, the ruling may lie half a millimetre off).
+TEXT_INSET_MM = 1.2
+TEXT_GUARD_MM = 0.8
 # Local search radius of the snap (a homography is off by a few px).
 SEARCH_MM = 1.2
 
@@ -248,15 +253,17 @@ def _digit_template(
     )
 
 
-def _text_template(tf: TextField, printed: np.ndarray, darkness: np.ndarray) -> TextTemplate:
+def _text_template(
+    tf: TextField, printed: np.ndarray, printed_wide: np.ndarray, darkness: np.ndarray
+) -> TextTemplate:
     x, y, w, h = tf.bbox_mm
     x0, y0, pw, ph = mm_to_px(x), mm_to_px(y), mm_to_px(w), mm_to_px(h)
-    mask = crop_padded(printed, x0, y0, pw, ph)
     region = np.zeros((ph, pw), bool)
-    inset = mm_to_px(BOX_INSET_MM)
+    inset = mm_to_px(TEXT_INSET_MM)
     region[inset : ph - inset, inset : pw - inset] = True
     return TextTemplate(
-        tf, x0, y0, printed_mask=mask, region=region & ~mask,
+        tf, x0, y0, printed_mask=crop_padded(printed, x0, y0, pw, ph),
+        region=region & ~crop_padded(printed_wide, x0, y0, pw, ph),
         printed=crop_padded(darkness, x0, y0, pw, ph),
     )
 
@@ -273,7 +280,8 @@ def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTempla
         else _box_template(t, darkness, printed)
         for t in geometry.targets
     )
-    texts = tuple(_text_template(tf, printed, darkness) for tf in geometry.text_fields)
+    printed_wide = _printed_mask(blank, mm_to_px(TEXT_GUARD_MM))
+    texts = tuple(_text_template(tf, printed, printed_wide, darkness) for tf in geometry.text_fields)
     return PageTemplate(geometry, targets, texts, blank)
 
 

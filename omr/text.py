@@ -13,19 +13,18 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import BACKGROUND_STEP, InkLevels, PageInk, new_ink, page_ink
-from omr.template import PageTemplate, TextTemplate, crop_padded, mm_to_px
+from omr.score import BACKGROUND_STEP, PageInk, page_ink
+from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # ~300 dpi: Tesseract reads best with letters 20-40 px high.
 OCR_PX_PER_MM = 12.0
 OCR_LANG = "vie"
-# A written letter's stroke: smaller than a mark's (MIN_STROKE_MM2), still
-# above dust and noise.
-TEXT_MIN_STROKE_MM2 = 0.08
-# Thin pencil handwriting is fainter than a mark once reduced to the canonical
-# scale: a letter's core is taken from a lower (normalised) darkness.
-TEXT_INK = InkLevels(lo=0.15, hi=0.45, core=0.12)
+# Writing as a texture: new darkness averaged over this width, blobs at least
+# this dark and this large (a letter is 3-5 mm high, a speck 0.3 mm wide).
+TEXT_SMOOTH_MM = 1.0
+TEXT_BLOB_DARKNESS = 0.04
+TEXT_MIN_BLOB_MM2 = 1.0
 FRAME_INSET_MM = 0.8
 RULE_SLACK_MM = 0.8  # registration residue allowed between a rule and its template
 # A printed rule or frame line is a straight dark run at least this long;
@@ -39,20 +38,29 @@ OCR_CONFIG = "--psm 6"
 
 
 def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
-    """Fraction of the field (printed ruling excluded) that is new ink.
+    """Fraction of the field (frame and ruling kept out) covered by writing.
 
     The paper level is taken per pixel (a comment box is wide enough for a
-    phone's shading to change across it), the blank is subtracted as blurred
-    as the page, and strokes as small as a written letter's count.
+    phone's shading to change across it) and the blank is subtracted as
+    blurred as the page. Writing is then found as a texture, not as strokes:
+    the new darkness averaged over ~1 mm (`TEXT_SMOOTH_MM`) lifts a line of
+    faint pencil letters well above the paper's noise, which averages away;
+    what counts are blobs of at least a letter's size (`TEXT_MIN_BLOB_MM2`),
+    so a speck does not.
     """
     h, w = tt.region.shape
     paper = _paper_under(ink.paper, tt.x0, tt.y0, w, h)
     crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
     dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
+    dark[~tt.region] = 0.0
+    smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+    blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= TEXT_MIN_BLOB_MM2 * CANON_PX_PER_MM**2
+    big[0] = False
     area = int(tt.region.sum())
-    strokes = new_ink(dark, tt.region, TEXT_INK, TEXT_MIN_STROKE_MM2)
-    return float(strokes.sum() / area) if area else 0.0
+    return float((big[labels] & tt.region).sum() / area) if area else 0.0
 
 
 def _paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:

@@ -55,8 +55,11 @@ class Thresholds:
 #      0.5 (above every arc; the few ticks mostly hidden under the digit's own
 #      strokes fall in the review band and are flagged, not counted).
 #
-# Text: written comments scored new ink >= 0.00103 and blank fields <= 0.00006
-# on the 40-sheet version of the same deck -> text_blank_ink 0.0003. OCR:
+# Text (share of the field covered by letter-sized blobs of writing, see
+# `omr.text.field_ink`), same deck: 115 written comments >= 0.0216 (faint
+# pencil on a feeder scan), 184 blank fields <= 0.0063 (on a folded page)
+# -> text_blank_ink 0.012, near the geometric middle.
+# OCR, on the 40-sheet version of the same deck:
 # comments read with mean word confidence >= 82 had a character error rate
 # <= 10%, 65-78 had 20-24%, < 60 had 40% and worse -> ocr_min_confidence 80:
 # anything less sure goes to a person to transcribe.
@@ -65,6 +68,6 @@ DEFAULT_THRESHOLDS = Thresholds(
     box_mark=0.15,
     digit_empty=0.04,
     digit_mark=0.50,
-    text_blank_ink=0.0003,
+    text_blank_ink=0.012,
     ocr_min_confidence=80.0,
 )
