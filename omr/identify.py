@@ -50,6 +50,19 @@ def _decode(image: np.ndarray, *, fast: bool) -> tuple[PageIdentity | None, list
     return None, texts
 
 
+def _sharpened(crop: np.ndarray) -> list[np.ndarray]:
+    """Harder tries for a blurred code (a phone's shake smears the modules):
+    unsharp-masked, and enlarged first. Only tried after the plain crop fails;
+    the payload's check character still guards what they decode."""
+    big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    out = []
+    for image in (crop, big):
+        for amount in (1.0, 2.0):
+            soft = cv2.GaussianBlur(image, (0, 0), 1.5 * amount)
+            out.append(cv2.addWeighted(image, 1 + amount, soft, -amount, 0))
+    return out
+
+
 def qr_crop(grey: np.ndarray, registration: Registration, qr_bbox_mm: BBox) -> np.ndarray:
     """The upright QR area of the input (with its quiet zone), from the
     full-resolution `grey`, at `QR_CROP_PX_PER_MM` (never finer than the input)."""
@@ -70,10 +83,16 @@ def identify(
     seen.
     """
     if registration is not None:
-        for box in qr_boxes_mm:
-            identity, _ = _decode(qr_crop(grey, registration, box), fast=True)
+        crops = [qr_crop(grey, registration, box) for box in qr_boxes_mm]
+        for crop in crops:
+            identity, _ = _decode(crop, fast=True)
             if identity is not None:
                 return identity
+        for crop in crops:
+            for variant in _sharpened(crop):
+                identity, _ = _decode(variant, fast=True)
+                if identity is not None:
+                    return identity
     scale = min(1.0, FALLBACK_LONG_SIDE_PX / max(grey.shape))
     whole = grey if scale >= 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     identity, texts = _decode(whole, fast=False)
