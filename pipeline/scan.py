@@ -103,6 +103,9 @@ class ScanSummary:
     sheets_by_status: Mapping[str, int] = field(default_factory=dict)  # whole survey
     open_flags: Mapping[str, int] = field(default_factory=dict)  # whole survey
     seconds: float = 0.0
+    # Pages another scan (a second station on the same database) stored while this one
+    # was reading them: accounted for there, not read twice.
+    pages_elsewhere: int = 0
 
     @property
     def pages_done(self) -> int:
@@ -404,6 +407,7 @@ def _summary(
         sheets_by_status=sheets,
         open_flags=open_flags,
         seconds=seconds,
+        pages_elsewhere=sum(1 for _, o in outcomes if o.status == "already"),
     )
 
 
@@ -414,7 +418,9 @@ def summary_lines(summary: ScanSummary) -> list[str]:
         f"({len(summary.files_skipped)} đã quét trước/already scanned, "
         f"{len(summary.files_resumed)} tiếp tục/resumed), {summary.seconds:.1f} s",
         f"Trang đã đọc / pages read: {summary.pages_read}"
-        + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else ""),
+        + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else "")
+        + (f", trạm khác đã lưu / stored by another scan meanwhile: {summary.pages_elsewhere}"
+           if summary.pages_elsewhere else ""),
     ]
     if summary.sheets_this_run:
         now = ", ".join(f"{k} {v}" for k, v in sorted(summary.sheets_this_run.items()))

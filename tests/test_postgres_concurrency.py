@@ -8,7 +8,7 @@ re-encoded copy of one ballot), checked against the generator's truth.
 """
 from __future__ import annotations
 
-import shutil
+import re
 import threading
 import time
 from pathlib import Path
@@ -158,9 +158,18 @@ def test_two_scan_stations_on_overlapping_inputs_match_the_truth(box, postgres_s
     assert run_phieu("init", ws, "--form", "mot-cua", "--store", url).code == 0
     procs = [phieu_process("scan", *paths, "--jobs", "1", cwd=ws)
              for paths in (station_a, station_b)]
+    accounted = 0
     for proc in procs:
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
+        # Each station's summary accounts for each of its pages (one per file here): read,
+        # duplicate, stored by the other station while this one was reading it, or in a
+        # file the other station had finished before this one came to it.
+        counts = re.search(r"pages read: (\d+)(?:, [^,]*duplicates: (\d+))?"
+                           r"(?:, [^:]*another scan meanwhile: (\d+))?", out)
+        skipped = re.search(r"\((\d+) đã quét trước/already scanned", out)
+        accounted += sum(int(n or 0) for n in counts.groups()) + int(skipped.group(1))
+    assert accounted == len(station_a) + len(station_b)
 
     assert run_phieu("export", "pages", "-o", ws / "pages.csv", cwd=ws).code == 0
     pages = read_csv(ws / "pages.csv")
