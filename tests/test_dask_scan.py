@@ -3,6 +3,10 @@ two worker processes) give the same store as local worker processes: the same pa
 sheets, answers, comments and flags, in the same order."""
 from __future__ import annotations
 
+import hashlib
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -71,10 +75,11 @@ def test_the_workers_clean_up_their_copies_of_the_files(box, dask_cluster, tmp_p
     assert run.code == 0, run.err
     from distributed import Client
 
+    sha256 = hashlib.sha256(one.read_bytes()).hexdigest()
+    folder = Path(tempfile.gettempdir()) / cluster.WORKER_FOLDER / sha256  # the workers' too
     with Client(dask_cluster.scheduler_address) as client:
-        left = client.run(lambda: [str(p) for p in __import__("pathlib").Path(
-            __import__("tempfile").gettempdir(), cluster.WORKER_FOLDER).glob("*/*")])
-    assert all(not paths for paths in left.values()), left
+        left = client.run(lambda path=str(folder): __import__("os").path.exists(path))
+    assert left and not any(left.values()), left
 
 
 def test_no_scheduler_is_one_line_naming_the_address(tmp_path, run_phieu, monkeypatch, box):
