@@ -170,3 +170,6 @@ sa.Index("ix_pages_sheet", pages.c.sheet_id)
 sa.Index("ix_flags_sheet", flags.c.sheet_id)
 sa.Index("ix_flags_status", flags.c.status)
 sa.Index("ix_target_scores_page", target_scores.c.page_id)
+# At most one counted (`read`) page per sheet and form page (migration 0003).
+sa.Index("uq_pages_one_counted", pages.c.sheet_id, pages.c.page_number, unique=True,
+         sqlite_where=pages.c.status == "read", postgresql_where=pages.c.status == "read")

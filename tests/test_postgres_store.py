@@ -68,3 +68,37 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path, run_
     assert "127.0.0.1:9/khao_sat" in run.err and "s3cret-pw" not in run.err
     assert "database server is running" in run.err
     assert not (tmp_path / "ws" / "survey.yaml").exists()  # nothing half-made
+
+
+def test_the_database_refuses_a_second_counted_copy_of_a_page(postgres_server):
+    """The backstop under the recorder's check (migration 0003): on PostgreSQL and SQLite
+    alike, a second `read` page for one (sheet, form page) cannot be inserted, while
+    duplicates and failed pages can."""
+    import pytest
+
+    from pipeline.store import get_or_create_batch, utcnow
+
+    for url in (_db(postgres_server), "sqlite://"):
+        store = open_store(url)
+        with store.engine.begin() as conn:
+            batch = get_or_create_batch(conn, "b")
+            source = conn.execute(sa.insert(schema.sources).values(
+                batch_id=batch, path="/x.pdf", sha256="0" * 64, size=1, kind="pdf",
+                page_count=3, status="partial", added_at=utcnow())).inserted_primary_key[0]
+            sheet = conn.execute(sa.insert(schema.sheets).values(
+                form="f", version=1, serial=7, status="counted", batch_id=batch,
+                first_scanned_at=utcnow())).inserted_primary_key[0]
+
+        def page(index: int, status: str) -> None:
+            with store.engine.begin() as conn:
+                conn.execute(sa.insert(schema.pages).values(
+                    source_id=source, page_index=index, status=status, sheet_id=sheet,
+                    page_number=1, scanned_at=utcnow()))
+
+        page(1, "read")
+        page(2, "duplicate")
+        with pytest.raises(sa.exc.IntegrityError):
+            page(3, "read")
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(schema.pages)).scalar() == 2
+        store.engine.dispose()
