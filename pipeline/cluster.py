@@ -7,9 +7,12 @@ go out, readings come back:
 - each input file's bytes are sent to the cluster once, when its first page is
   submitted, and dropped when its last page is read: a worker needs no access to the
   station's disks, and a multipage PDF is not sent again for each page;
-- a worker writes the file under its own name into a private temporary folder and reads
-  the page with the same `pipeline.work.PageReader` local worker processes use, so a
-  reading — and every message naming the file and the page — is what a local run gives;
+- a worker writes the file under its own name into its machine's temporary folder
+  (`$TMPDIR/phieu-dask/<sha256>/`, once per machine, removed at the end of the scan) and
+  reads the page with the same `pipeline.work.PageReader` local worker processes use, so a
+  reading — and every message naming the file and the page — is what a local run gives.
+  The price: a worker holds a whole file in memory while it reads its pages (a feeder's
+  50-page PDF is ~25 MB; a 500-page one ~250 MB);
 - results are taken back in task order, a few pages in flight per worker thread, so
   "the first copy of a serial" is the same as in a local run, and the main process
   writes each page as it comes (the same progress bar and summary).
