@@ -55,6 +55,8 @@ class Tally:
         self.failures: Counter = Counter()
         self.cer_chars = 0
         self.cer_errors = 0
+        self.cer_chars_kept = 0  # comments not flagged: the text taken without a person
+        self.cer_errors_kept = 0
         self.seconds: list[float] = []
         self.examples: list[str] = []
 
@@ -118,9 +120,13 @@ class Tally:
             self.c["blank_read_as_written"] += not text.blank
             return
         truth, got = normalise(qt.text), normalise(text.text)
+        errors = edit_distance(truth, got)
         self.cer_chars += len(truth)
-        self.cer_errors += edit_distance(truth, got)
+        self.cer_errors += errors
         self.c["comments_flagged"] += q.status == "flagged"
+        if q.status != "flagged":
+            self.cer_chars_kept += len(truth)
+            self.cer_errors_kept += errors
 
 
 def share(n: int, d: int) -> str:
@@ -135,6 +141,8 @@ def report(tallies: dict[str, Tally], forms: str, seconds: float) -> None:
         total.failures.update(t.failures)
         total.cer_chars += t.cer_chars
         total.cer_errors += t.cer_errors
+        total.cer_chars_kept += t.cer_chars_kept
+        total.cer_errors_kept += t.cer_errors_kept
         total.seconds += t.seconds
         total.examples += t.examples
     columns = kinds + ["all"]
@@ -159,7 +167,9 @@ def report(tallies: dict[str, Tally], forms: str, seconds: float) -> None:
     line("marginal flagged or no answer", lambda t: share(t.c["marginal_ok"], t.c["intent_marginal"]))
     line("comments missed (read blank)", lambda t: share(t.c["comments_missed"], t.c["comments_written"]))
     line("blank fields read as written", lambda t: share(t.c["blank_read_as_written"], t.c["comments_blank"]))
-    line("OCR CER", lambda t: f"{100.0 * t.cer_errors / t.cer_chars:.1f}%" if t.cer_chars else "-")
+    line("OCR CER, all written comments", lambda t: f"{100.0 * t.cer_errors / t.cer_chars:.1f}%" if t.cer_chars else "-")
+    line("OCR CER, comments not flagged", lambda t: f"{100.0 * t.cer_errors_kept / t.cer_chars_kept:.1f}%"
+         if t.cer_chars_kept else "-")
     line("comments flagged for a person", lambda t: share(t.c["comments_flagged"],
                                                           t.c["comments_written"] - t.c["comments_missed"]))
     print("\npage failures by reason:")
