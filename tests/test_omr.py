@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import fixtures.marks as marks
 from fixtures.capture import CAPTURE_KINDS, as_decoded, capture
-from forms.geometry import MARKER_IDS, PageGeometry, Target, marker_bbox
+from forms.geometry import PageGeometry, Target, marker_bbox
 from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
