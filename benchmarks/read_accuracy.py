@@ -29,22 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from read_deck import FORMS, ReadPage, build_catalog, ensure_deck, read_deck  # noqa: E402
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings (insert, delete, substitute)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def normalise(text: str) -> str:
-    """Whitespace collapsed: line breaks are the writer's, not the reader's."""
-    return " ".join(text.split())
+from truth_compare import edit_distance, normalise, share  # noqa: E402
 
 
 class Tally:
@@ -127,10 +112,6 @@ class Tally:
         if q.status != "flagged":
             self.cer_chars_kept += len(truth)
             self.cer_errors_kept += errors
-
-
-def share(n: int, d: int) -> str:
-    return f"{n}/{d} ({100.0 * n / d:.2f}%)" if d else "-"
 
 
 def report(tallies: dict[str, Tally], forms: str, seconds: float) -> None:
