@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: set everything up on a fresh Debian machine, then run
-# the main job. For now that prints every shipped form into demo/ (a PDF of three
-# sheets with serials 1-3, and its layout JSON); later steps (a synthetic ballot
-# box, scanning, the tally) are added below as they land.
+# the main job on a demo ballot box: print the shipped forms into demo/, make a box of
+# filled and scanned ballots, scan it into a survey (SQLite store), export the results,
+# print the tally and write the quarterly report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -27,5 +27,15 @@ $PHIEU status --survey demo/khao-sat
 for what in responses pages comments; do
   $PHIEU export "$what" --survey demo/khao-sat -o "demo/khao-sat/$what.csv"
 done
-echo "Kết quả / exports: demo/khao-sat/{responses,pages,comments}.csv (UTF-8 BOM, mở bằng Excel)"
+
+# --- the tally and the report (issue 6) --------------------------------------------
+$PHIEU tally --survey demo/khao-sat
+$PHIEU export tally --survey demo/khao-sat -o demo/khao-sat/tally.csv
+$PHIEU report --survey demo/khao-sat -o demo/khao-sat/bao-cao.html
+$PHIEU report --survey demo/khao-sat -o demo/khao-sat/bao-cao.pdf
+
+echo
+echo "Kết quả / exports: demo/khao-sat/{responses,pages,comments,tally,tally-index}.csv (UTF-8 BOM, mở bằng Excel)"
+echo "Báo cáo / report: demo/khao-sat/bao-cao.html, demo/khao-sat/bao-cao.pdf"
 echo "Ảnh trang và ý kiến / page images and comment crops: demo/khao-sat/images/"
+echo "Duyệt phiếu cần xem lại / review flagged ballots: .venv/bin/phieu review --survey demo/khao-sat"
