@@ -180,6 +180,7 @@ class Comparison:
             if row.status != "read":
                 self.failures[p.capture][f"{row.status}:{row.reason or '-'}"] += 1
                 c["pages_not_read"] += 1
+                c["pages_duplicate"] += row.status == "duplicate"
             # A page not read is flagged whole whatever identity it was given.
             if row.status in ("read", "duplicate"):
                 if (row.form, row.serial) != (truth.form, str(p.serial)):
@@ -322,6 +323,7 @@ def report(cmp: Comparison, run: ScanRun, sheets_total: int, pages_total: int) -
     line("input pages / rows in pages.csv", lambda c: f"{c['pages']} / {c['pages_in_csv']}"
          if c["pages"] else "-")
     line("pages not read", lambda c: share(c["pages_not_read"], c["pages"]))
+    line("pages stored as duplicates (none expected)", lambda c: str(c["pages_duplicate"]))
     line("choice questions exported", lambda c: str(c["questions"]))
     line("**silent errors**", lambda c: f"**{c['silent']}**")
     line("overvotes flagged", lambda c: share(c["overvotes_flagged"], c["overvotes"]))
