@@ -1,9 +1,12 @@
 """Free-text fields: blank or written by new ink; written ones through Tesseract.
 
-The blank/written decision uses the same new-ink measure as the targets (so a
-speck or a ruled line is not "writing") and costs nothing; OCR runs only on
+Blank or written (`field_ink`) is decided on the registered page, cheaply, from
+new darkness (the blank form subtracted) seen as a texture of letter-sized
+blobs, so a speck, noise or a ruled line is not "writing". OCR runs only on
 written fields, on a crop warped from the full-resolution input at
-`OCR_PX_PER_MM` with the printed ruling whitened and the paper flattened.
+`OCR_PX_PER_MM`: paper flattened, printed ruling removed, contrast set from the
+writing's own ink (bleed-through drops out), writing sheared upright, cut to
+its extent; Tesseract `vie` returns the text and its mean word confidence.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ OCR_LANG = "vie"
 TEXT_SMOOTH_MM = 1.0
 TEXT_BLOB_DARKNESS = 0.04
 TEXT_MIN_BLOB_MM2 = 1.0
-FRAME_INSET_MM = 0.8
+FRAME_INSET_MM = 0.8  # the OCR crop starts this far inside the field's frame
 RULE_SLACK_MM = 0.8  # registration residue allowed between a rule and its template
 # A printed rule or frame line is a straight dark run at least this long;
 # no handwritten letter has one.
