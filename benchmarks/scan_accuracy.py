@@ -277,11 +277,14 @@ class Comparison:
             c["cer_errors_kept"] += errors
 
     # --- comments.csv against responses.csv --------------------------------------------
-    def comments_csv(self, exports: Exports) -> None:
-        """Every comments.csv row has the text and flag of its responses.csv cell."""
+    def comments_csv(self, exports: Exports, truths: dict[str, BoxTruth]) -> None:
+        """comments.csv against responses.csv (same text and flag on every row) and against
+        the truth: written comments it lacks, and blank boxes it lists (read as written)."""
         s = self.sheets["comments.csv"]
+        listed = set()
         for r in exports.comments.itertuples(index=False):
             form = "sipas" if int(r.serial) >= FORMS["sipas"] else "mot-cua"
+            listed.add((form, int(r.serial), r.question))
             frame = exports.responses[form]
             match = frame[frame["serial"] == r.serial]
             s["rows"] += 1
@@ -294,6 +297,18 @@ class Comparison:
             s["agree"] += same_text and same_flag
             if not (same_text and same_flag):
                 self.examples.append(f"comments.csv differs from responses.csv: {form} {r.serial}")
+        for form, truth in truths.items():
+            for sheet in truth.sheets:
+                for q in sheet.questions:
+                    if q.type != "text":
+                        continue
+                    here = (form, sheet.serial, q.question) in listed
+                    written = bool(q.text.strip())
+                    s["written_not_listed"] += written and not here
+                    s["blank_listed"] += here and not written
+                    if here and not written:
+                        self.examples.append(f"blank comment box listed in comments.csv: "
+                                             f"{form} {sheet.serial} {q.question}")
 
 
 def totals(cmp: Comparison) -> dict[str, Counter]:
@@ -325,6 +340,7 @@ def report(cmp: Comparison, run: ScanRun, sheets_total: int, pages_total: int) -
     line("pages not read", lambda c: share(c["pages_not_read"], c["pages"]))
     line("pages stored as duplicates (none expected)", lambda c: str(c["pages_duplicate"]))
     line("choice questions exported", lambda c: str(c["questions"]))
+    line("choice questions flagged (any reason)", lambda c: share(c["questions_flagged"], c["questions"]))
     line("**silent errors**", lambda c: f"**{c['silent']}**")
     line("overvotes flagged", lambda c: share(c["overvotes_flagged"], c["overvotes"]))
     line("clear answers flagged", lambda c: share(c["clear_flagged"], c["clear_questions"]))
@@ -359,11 +375,13 @@ def report(cmp: Comparison, run: ScanRun, sheets_total: int, pages_total: int) -
         print(f"| {form} | {s['truth_sheets']} | {s['rows']} | {status} | "
               f"{s['absent_pages_not_read']} | {flags} | {s['phantom_rows']} |")
     cc = cmp.sheets["comments.csv"]
-    print(f"\ncomments.csv rows agreeing with responses.csv (text and flag): "
-          f"{cc['agree']}/{cc['rows']}")
+    print(f"\ncomments.csv: {cc['rows']} rows, {cc['agree']} agreeing with responses.csv (text "
+          f"and flag); written comments not listed {cc['written_not_listed']}; blank boxes "
+          f"listed (read as written) {cc['blank_listed']}")
     print(f"\nscan: {run.wall:.1f} s wall for {sheets_total} sheets ({pages_total} pages): "
           f"{sheets_total / run.wall:.2f} sheets/s, {pages_total / run.wall:.2f} pages/s; "
           f"load average at start {run.load:.1f}")
+    print("\nphieu scan said:\n" + "\n".join("  " + ln for ln in run.summary.splitlines()))
     if cmp.examples:
         print("\nexamples:")
         for e in cmp.examples[:30]:
@@ -408,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     cmp = Comparison()
     for form, box in boxes.items():
         cmp.form(box, truths[form], exports)
-    cmp.comments_csv(exports)
+    cmp.comments_csv(exports, truths)
     sheets = sum(len(t.sheets) for t in truths.values())
     pages = sum(len(t.pages) for t in truths.values())
     print(f"deck: {', '.join(FORMS)} x {args.sheets} sheets, seed {args.seed}, {args.dpi} dpi, "

@@ -69,6 +69,8 @@ def test_comparison_counts_each_silent_error_and_nothing_flagged(tmp_path):
     assert everything["questions_under_sheet_flag"] == 1
     assert (everything["cer_errors"], everything["cer_chars"]) == (2, 7)  # ố→o, ắ→a
     assert cmp.sheets["mot-cua"]["absent_pages_not_read"] == 1  # sheet 3: its page never came
+    cmp.comments_csv(exports, {"mot-cua": truth})  # comments.csv left empty: sheet 1's is missing
+    assert cmp.sheets["comments.csv"]["written_not_listed"] == 1
 
 
 def test_whole_sheet_flag_needs_the_status(tmp_path):
