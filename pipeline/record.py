@@ -53,6 +53,7 @@ class PageOutcome:
     serial: int | None = None
     form: str | None = None
     flags: tuple[str, ...] = ()  # reasons of the flags this page opened
+    version: int | None = None
 
 
 def image_paths(images_dir: Path, source_id: int, index: int) -> tuple[Path, Path]:
@@ -187,10 +188,12 @@ def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
             "batch_id": batch_id,
             "first_scanned_at": utcnow(),
         },
-        ["form", "serial"],
+        ["form", "version", "serial"],
     )
     return conn.execute(
-        sa.select(s.c.id).where(s.c.form == ident.form_id, s.c.serial == ident.serial)
+        sa.select(s.c.id).where(
+            s.c.form == ident.form_id, s.c.version == ident.version, s.c.serial == ident.serial
+        )
     ).scalar_one()
 
 
@@ -251,7 +254,8 @@ def _record_reading(
         opened += _check_complete(conn, sheet_id, info)
     refresh_sheet_status(conn, sheet_id)
     return PageOutcome(status, reason=row["reason"], message=row.get("message", ""),
-                       serial=ident.serial, form=ident.form_id, flags=tuple(opened))
+                       serial=ident.serial, form=ident.form_id, flags=tuple(opened),
+                       version=ident.version)
 
 
 def _insert_scores(conn: sa.Connection, page_id: int, reading: PageReading) -> None:

@@ -59,7 +59,7 @@ IN_FLIGHT_PER_JOB = 3
 class ScanInterrupted(PhieuError):
     """A worker process died (out of memory, killed); what is stored is consistent."""
 
-    exit_code = 5
+    exit_code = 10
 
 
 @dataclass(frozen=True)
@@ -263,17 +263,17 @@ def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[
 
 def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome]]) -> dict[str, int]:
     """Status -> number of the sheets a page of which was read in this run."""
-    by_form: dict[str, set[int]] = {}
+    by_form: dict[tuple[str, int | None], set[int]] = {}
     for _, o in outcomes:
         if o.status == "read" and o.form is not None and o.serial is not None:
-            by_form.setdefault(o.form, set()).add(o.serial)
+            by_form.setdefault((o.form, o.version), set()).add(o.serial)
     s = schema.sheets
     counts: Counter[str] = Counter()
     with store.engine.connect() as conn:
-        for form, serials in by_form.items():
+        for (form, version), serials in by_form.items():
             for status, n in conn.execute(
                 sa.select(s.c.status, sa.func.count())
-                .where(s.c.form == form, s.c.serial.in_(sorted(serials)))
+                .where(s.c.form == form, s.c.version == version, s.c.serial.in_(sorted(serials)))
                 .group_by(s.c.status)
             ):
                 counts[status] += n

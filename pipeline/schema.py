@@ -75,7 +75,8 @@ sheets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
     sa.Column("first_scanned_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("form", "serial", name="uq_sheets_form_serial"),
+    # one printed ballot of one form version (migration 0004)
+    sa.UniqueConstraint("form", "version", "serial", name="uq_sheets_form_version_serial"),
 )
 
 pages = sa.Table(

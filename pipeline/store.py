@@ -105,19 +105,23 @@ def _engine_options(url: str) -> dict[str, Any]:
 
 def _migrate(engine: sa.Engine, url: str) -> None:
     known = head_revision()
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            script = ScriptDirectory.from_config(_alembic_config(conn))
-            if current is not None and script.get_revision(current) is None:
-                raise SurveyError(
-                    f"Kho dữ liệu {url} có phiên bản lược đồ {current!r} mới hơn phần mềm "
-                    f"/ the store's schema revision {current!r} is newer than this phieu "
-                    f"(knows up to {known!r})",
-                    "upgrade phieu before opening this survey",
-                )
-            if current != known:
-                command.upgrade(_alembic_config(conn), "head")
+        with engine.connect() as conn:
+            if sqlite:
+                # A migration that changes a constraint rebuilds the table on SQLite
+                # (Alembic's batch mode); with foreign keys enforced, dropping the old
+                # table fails while other tables refer to it. The pragma only takes
+                # effect outside a transaction; the check below proves nothing dangles.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            with conn.begin():
+                _upgrade(conn, url, known)
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise RuntimeError("a migration left rows pointing at missing rows")
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
     except SurveyError:
         raise
     except Exception as err:
@@ -132,6 +136,22 @@ def _migrate(engine: sa.Engine, url: str) -> None:
             f"{_first_line(err)}",
             remedy,
         ) from err
+
+
+def _upgrade(conn: sa.Connection, url: str, known: str) -> None:
+    """Bring the store's schema to `known` (the newest migration), refusing a store
+    made by a newer phieu."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    script = ScriptDirectory.from_config(_alembic_config(conn))
+    if current is not None and script.get_revision(current) is None:
+        raise SurveyError(
+            f"Kho dữ liệu {url} có phiên bản lược đồ {current!r} mới hơn phần mềm "
+            f"/ the store's schema revision {current!r} is newer than this phieu "
+            f"(knows up to {known!r})",
+            "upgrade phieu before opening this survey",
+        )
+    if current != known:
+        command.upgrade(_alembic_config(conn), "head")
 
 
 def _first_line(err: Exception) -> str:

@@ -214,3 +214,22 @@ def test_workspace_errors_name_the_remedy(tmp_path, run_phieu):
     assert nowhere.code == 2 and "does not exist" in nowhere.err
     bad_form = run_phieu("init", tmp_path / "ws2", "--form", "khong-co")
     assert bad_form.code == 2 and "khong-co" in bad_form.err
+
+
+def test_two_versions_of_a_form_with_the_same_serials_are_different_ballots(tmp_path, run_phieu):
+    """Version 2 printed from serial 1 again: its sheets are not version 1's duplicates."""
+    v2_yaml = tmp_path / "mot-cua-v2.yaml"
+    text = Path(load_form("mot-cua").source).read_text(encoding="utf-8")
+    v2_yaml.write_text(text.replace("version: 1", "version: 2", 1), encoding="utf-8")
+    v2 = load_form(str(v2_yaml))
+    assert v2.id == "mot-cua" and v2.version == 2
+    render_pdf(load_form("mot-cua"), tmp_path / "v1.pdf", copies=2, first_serial=1)
+    render_pdf(v2, tmp_path / "v2.pdf", copies=2, first_serial=1)
+    ws = tmp_path / "ws"
+    assert run_phieu("init", ws, "--form", "mot-cua", "--form", v2_yaml).code == 0
+    run = run_phieu("scan", tmp_path / "v1.pdf", tmp_path / "v2.pdf", cwd=ws)
+    assert run.code == 0, run.err
+    assert "pages read: 4" in run.out and "duplicate" not in run.out
+    rows = sqlite3.connect(ws / "survey.sqlite").execute(
+        "SELECT form, version, serial FROM sheets ORDER BY version, serial").fetchall()
+    assert rows == [("mot-cua", 1, 1), ("mot-cua", 1, 2), ("mot-cua", 2, 1), ("mot-cua", 2, 2)]

@@ -30,7 +30,7 @@ def test_the_migrations_make_on_postgresql_the_schema_the_code_describes(postgre
                for t in ("sources", "pages", "sheets", "answers", "flags", "review_decisions")}
     assert ("sha256",) in uniques["sources"]
     assert ("page_index", "source_id") in uniques["pages"]
-    assert ("form", "serial") in uniques["sheets"]
+    assert ("form", "serial", "version") in uniques["sheets"]
     assert ("question", "sheet_id", "source") in uniques["answers"]
     assert ("key",) in uniques["flags"]
     assert ("seq", "subject") in uniques["review_decisions"]

@@ -105,6 +105,46 @@ def test_migrations_create_the_schema_the_code_describes(tmp_path):
     assert version == head_revision()
 
 
+def test_a_store_made_by_an_older_phieu_is_upgraded_with_its_data(tmp_path):
+    """A store at revision 0003 (sheets unique per form and serial), with pages that
+    refer to its sheets, upgrades on open: SQLite rebuilds the sheets table without
+    losing a row or a reference."""
+    from alembic import command
+    from pipeline.store import _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0003")
+        conn.execute(sa.text("INSERT INTO batches (id, name, created_at) VALUES (1, 'b', '2026-09-01')"))
+        conn.execute(sa.text(
+            "INSERT INTO sheets (id, form, version, serial, status, batch_id, first_scanned_at) "
+            "VALUES (7, 'f', 1, 101, 'counted', 1, '2026-09-01')"))
+        conn.execute(sa.text(
+            "INSERT INTO sources (id, batch_id, path, sha256, size, kind, page_count, status, added_at) "
+            "VALUES (1, 1, 'a.pdf', 'x', 1, 'pdf', 1, 'complete', '2026-09-01')"))
+        conn.execute(sa.text(
+            "INSERT INTO pages (id, source_id, page_index, status, sheet_id, page_number, "
+            "scanned_at) VALUES (1, 1, 1, 'read', 7, 1, '2026-09-01')"))
+    engine.dispose()
+    store = open_store(url)
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0004"
+        assert conn.execute(sa.text("select id, serial from sheets")).all() == [(7, 101)]
+        assert conn.execute(sa.text("select sheet_id from pages")).scalar_one() == 7
+        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar_one() == 1
+    # the new key: the same serial of another version is another sheet
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO sheets (form, version, serial, status, batch_id, first_scanned_at) "
+            "VALUES ('f', 2, 101, 'counted', 1, '2026-09-02')"))
+        with pytest.raises(sa.exc.IntegrityError):
+            with conn.begin_nested():
+                conn.execute(sa.text(
+                    "INSERT INTO sheets (form, version, serial, status, batch_id, first_scanned_at) "
+                    "VALUES ('f', 2, 101, 'counted', 1, '2026-09-03')"))
+
+
 def test_a_read_page_makes_a_counted_sheet_with_machine_answers(store):
     out = put(store, 1, 1, reading(101, q2=("1", "3"), text="Cán bộ nhiệt tình"))
     assert out.status == "read" and out.serial == 101 and out.flags == ()
