@@ -32,7 +32,7 @@ FailureReason = Literal[
 class PageQuality:
     """How well the page registered; kept in the store for review and audits."""
 
-    markers_found: int  # 0..4
+    markers_found: int  # 0..4: the corner markers the homography was fitted on (a stray one dropped)
     rotation: int  # 0, 90, 180 or 270: how the page was fed, clockwise
     reprojection_error_mm: float  # mean marker corner error after the homography
     skew_deg: float  # small residual rotation beyond the 90° steps
