@@ -9,7 +9,9 @@ What a clerk does, each step a subprocess of the installed `phieu`:
    `--format mixed` (feeder batches written in turn as a multipage PDF, a multipage TIFF,
    loose JPEGs and loose PNGs) and a harder capture mix than the default (more upside-down,
    sideways, phone and folded pages; pens, pencils, blur, noise, JPEG, specks and
-   bleed-through come from the generator). Boxes are cached under `--cache`;
+   bleed-through come from the generator). Boxes are cached under `--cache`, named by
+   their parameters and the form's layout (the truth travels with its box, so a cached box
+   stays right when the generator changes; delete the folder to regenerate);
 2. `phieu init` one survey with both forms, `phieu scan BOX_MC BOX_SIPAS --jobs N` (timed,
    with the load average at its start);
 3. `phieu export responses --form F`, `phieu export pages`, `phieu export comments` (CSV,
@@ -32,6 +34,10 @@ Definitions (strict):
   of the exported text against what was written, over every written comment of a sheet in
   responses.csv (an empty export counts as all wrong) and over those not flagged;
 - a question's capture kind is that of the page it is printed on.
+
+Prints Markdown tables (by capture kind; sheets per form; the scan's wall time, sheets/s
+and the load average at its start); `--json FILE` writes every count. Exits 1 when there
+is any silent error.
 """
 from __future__ import annotations
 
