@@ -6,6 +6,9 @@ drawn, so a failure says which mark or which capture kind went wrong.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -30,6 +33,9 @@ from omr import (
 )
 from omr.reading import TextReading
 from omr.decide import decide_text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from truth_compare import edit_distance, normalise  # noqa: E402  (the benchmarks' CER)
 
 DPI = 200
 PPM = DPI / 25.4
@@ -410,14 +416,7 @@ COMMENT = "Cán bộ nhiệt tình, hướng dẫn rõ ràng.\nThủ tục còn 
 
 
 def _cer(truth: str, got: str) -> float:
-    a, b = " ".join(truth.split()), " ".join(got.split())
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / max(1, len(a))
+    return edit_distance(normalise(truth), normalise(got)) / max(1, len(normalise(truth)))
 
 
 def test_ocr_of_a_vietnamese_comment_keeps_its_diacritics(mot_cua: Form, catalog: Catalog) -> None:
