@@ -16,12 +16,14 @@ MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an er
 OVERVOTE = "overvote"  # two or more marks on a single-choice question
 LOW_CONFIDENCE = "low_confidence"  # OCR not sure of a written comment
 NOT_TRANSCRIBED = "not_transcribed"  # written comment, OCR not run
+OFF_PAGE = "off_page"  # part of the question lies outside the captured image (omr.coverage)
 
 REASON_TEXTS: dict[str, str] = {
     MARGINAL: "Dấu mờ hoặc không rõ / faint or unclear mark",
     OVERVOTE: "Đánh dấu nhiều hơn một ô cho câu chọn một / more than one mark on a single-choice question",
     LOW_CONFIDENCE: "Chữ viết khó đọc, cần người nhập lại / handwriting unclear, needs transcription",
     NOT_TRANSCRIBED: "Có ý kiến viết tay chưa được đọc / written comment not yet transcribed",
+    OFF_PAGE: "Một phần câu hỏi nằm ngoài ảnh chụp / part of the question is outside the captured image",
 }
 
 

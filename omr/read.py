@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from omr.decide import decide, decide_text
+from omr.coverage import TARGET_REACH_MM, outside_capture
+from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import failure
 from omr.identify import identify
-from omr.reading import PageReading, Reading
+from omr.reading import PageReading, QuestionReading, Reading
 from omr.register import register
 from omr.score import page_ink, score_targets
 from omr.template import CANON_PX_PER_MM, Catalog
@@ -80,8 +81,16 @@ def read_page(
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
     texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)
     text_questions = tuple(decide_text(t, ocr, thresholds) for t in texts)
+    hidden = outside_capture(
+        [(t.question, t.bbox_mm, TARGET_REACH_MM) for t in page_template.geometry.targets]
+        + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
+        registration.homography, grey.shape,
+    )
     order = {q.id: i for i, q in enumerate(template.form.questions())}
-    all_questions = sorted(questions + text_questions, key=lambda q: order.get(q.question, len(order)))
+    all_questions = sorted(
+        (flag_off_page(q) if q.question in hidden else q for q in questions + text_questions),
+        key=lambda q: order.get(q.question, len(order)),
+    )
     return PageReading(
         identity=identity,
         quality=quality,
@@ -91,3 +100,10 @@ def read_page(
         image=page,
         px_per_mm=CANON_PX_PER_MM,
     )
+
+
+def flag_off_page(question: QuestionReading) -> QuestionReading:
+    """A question with an area outside the captured image: flagged, never read
+    as blank (what is not in the image was warped in as white paper)."""
+    reasons = question.reasons if OFF_PAGE in question.reasons else question.reasons + (OFF_PAGE,)
+    return QuestionReading(question.question, "flagged", (), reasons)

@@ -352,6 +352,8 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
     labels = {
         "marginal": "Dấu mờ, chưa chắc / marginal mark",
         "overvote": "Chọn nhiều hơn một / more than one answer on a single choice",
+        "off_page": "Một phần câu hỏi nằm ngoài ảnh chụp, cần xem tờ phiếu / part of the "
+                    "question is outside the photo: check the paper",
     }
     return f"{labels.get(reason, reason)}: {scores}"
 

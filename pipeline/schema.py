@@ -40,6 +40,7 @@ FLAG_REASONS = (
     "duplicate",
     "missing_page",
     "blank_ballot",
+    "off_page",  # part of a question outside a photo's frame: look at the paper
 )
 FLAG_STATUSES = ("open", "resolved")
 

@@ -455,3 +455,31 @@ def test_debug_overlay_draws_on_the_registered_page(mot_cua: Form, catalog: Cata
     assert picture.shape == reading.image.shape + (3,)
     # marked targets are outlined in green
     assert (picture[:, :, 1] > picture[:, :, 2] + 60).sum() > 100
+
+
+def test_a_question_outside_a_photos_frame_is_flagged_not_read_as_blank(
+    mot_cua: Form, catalog: Catalog
+) -> None:
+    """A photo that misses the bottom-right of the page still registers on three
+    markers; the lowest questions, filled in, are not in the image: flagged
+    `off_page`, never `no_answer`. Questions wholly in the image read as usual."""
+    geometry = mot_cua.pages[0]
+    lowest = max((t for t in geometry.targets if t.shape == "box"),
+                 key=lambda t: t.bbox_mm[1] + 0.3 * t.bbox_mm[0])
+    page = fill(mot_cua.blanks[0], [(lowest, "fill")])
+    whole = read_page(page, catalog, ocr=False)
+    assert answers(whole)[lowest.question] == ("answered", (lowest.option,))
+    H, W = page.shape[:2]
+    m = 0.03  # the camera pulls the bottom-right corner out of the frame
+    warp = cv2.getPerspectiveTransform(
+        np.float32([[0, 0], [W, 0], [0, H], [W, H]]),
+        np.float32([[m * W, m * H], [(1 - m) * W, m * H], [m * W, (1 - m) * H], [1.45 * W, 1.45 * H]]),
+    )
+    photo = cv2.warpPerspective(page, warp, (W, H), borderValue=200)
+    reading = read_page(photo, catalog, ocr=False)
+    assert reading and reading.quality.markers_found == 3
+    got = answers(reading)
+    assert got[lowest.question] == ("flagged", ("off_page",))
+    first = geometry.targets[0].question  # the top of the page is in the frame
+    assert got[first][0] != "flagged" or "off_page" not in next(
+        q.reasons for q in reading.questions if q.question == first)

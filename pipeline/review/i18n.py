@@ -18,6 +18,7 @@ REASONS: dict[str, dict[str, str]] = {
         "duplicate": "Phiếu trùng số",
         "missing_page": "Thiếu trang",
         "blank_ballot": "Phiếu trắng",
+        "off_page": "Câu hỏi nằm ngoài ảnh chụp",
         "correction": "Sửa câu trả lời",
     },
     "en": {
@@ -30,6 +31,7 @@ REASONS: dict[str, dict[str, str]] = {
         "duplicate": "Duplicate sheet",
         "missing_page": "Missing page",
         "blank_ballot": "Blank ballot",
+        "off_page": "Question outside the photo",
         "correction": "Correction",
     },
 }

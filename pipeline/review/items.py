@@ -23,6 +23,7 @@ from pipeline.review.errors import ReviewError
 REASON_ORDER: tuple[str, ...] = (
     "marginal",
     "overvote",
+    "off_page",
     "low_confidence",
     "not_transcribed",
     "unreadable",
