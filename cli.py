@@ -254,7 +254,7 @@ def _export_output(func):
 
 
 @export_group.command("responses")
-@click.option("--form", "form_id", default=None, help="Form id (needed when the survey has several).")
+@click.option("--form", "form_id", default=None, help="Form id, or ID@VERSION (needed when the survey has several forms or versions).")
 @_export_output
 def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | None) -> None:
     """One row per sheet: serial, status, flagged, then one column per question."""
@@ -394,7 +394,7 @@ def _tally_options(command):
     for decorator in reversed([
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
                      help="Survey workspace (default: the one around the current folder)."),
-        click.option("--form", "form_id", help="Form id (needed when the survey has several)."),
+        click.option("--form", "form_id", help="Form id, or ID@VERSION (needed when the survey has several forms or versions)."),
         click.option("--by", help="Group by a single-choice question id, or 'batch'."),
         click.option("--period", type=click.Choice(["quarter", "month"]),
                      help="Group by scan quarter (2026-Q3) or month (2026-09)."),
@@ -456,7 +456,7 @@ export_group.add_command(export_tally_command)
 @cli.command("report")
 @click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Survey workspace (default: the one around the current folder).")
-@click.option("--form", "form_id", help="Form id (needed when the survey has several).")
+@click.option("--form", "form_id", help="Form id, or ID@VERSION (needed when the survey has several forms or versions).")
 @click.option("--quarter", help="The quarter reported, e.g. 2026-Q3 (sets --from/--to).")
 @click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD).")

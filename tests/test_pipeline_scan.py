@@ -233,3 +233,12 @@ def test_two_versions_of_a_form_with_the_same_serials_are_different_ballots(tmp_
     rows = sqlite3.connect(ws / "survey.sqlite").execute(
         "SELECT form, version, serial FROM sheets ORDER BY version, serial").fetchall()
     assert rows == [("mot-cua", 1, 1), ("mot-cua", 1, 2), ("mot-cua", 2, 1), ("mot-cua", 2, 2)]
+    # Each version is exported on its own; without a version the export says so.
+    run = run_phieu("export", "responses", "-o", ws / "r.csv", cwd=ws)
+    assert run.code == 2 and "mot-cua@1, mot-cua@2" in run.err
+    for version in (1, 2):
+        run = run_phieu("export", "responses", "--form", f"mot-cua@{version}", "-o", ws / f"r{version}.csv", cwd=ws)
+        assert run.code == 0, run.err
+        assert [r["serial"] for r in read_csv(ws / f"r{version}.csv")] == ["1", "2"]
+    run = run_phieu("tally", "--form", "mot-cua", cwd=ws)
+    assert run.code == 2 and "mot-cua@VERSION" in run.err
