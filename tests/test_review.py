@@ -543,3 +543,21 @@ def test_undo_reverts_only_what_its_decision_changed(ws):
     assert _row(store, form, dup.serial)["status"] == "rejected"
     undo(store.engine, blank.flag_id, reviewer="Bình", based_on=1)
     assert _row(store, form, dup.serial)["status"] == "needs_review"
+
+
+def test_undoing_one_rejection_keeps_another_clerks_rejection(ws):
+    """Two clerks reject the same sheet through two items; when the first undoes hers,
+    the second's rejection still stands, so the sheet is not counted."""
+    _, store, catalog, form = ws
+    dup = _item(store, "duplicate")
+    with store.engine.begin() as conn:
+        open_flag(conn, reason="blank_ballot", detail="test", sheet_id=dup.sheet_id)
+    blank = _item(store, "blank_ballot")
+    decide(store.engine, catalog, dup.flag_id, action="reject_sheet", value="", reviewer="An",
+           based_on=0)
+    decide(store.engine, catalog, blank.flag_id, action="reject_sheet", value="",
+           reviewer="Bình", based_on=0)
+    undo(store.engine, dup.flag_id, reviewer="An", based_on=1)
+    assert _row(store, form, dup.serial)["status"] == "rejected"
+    undo(store.engine, blank.flag_id, reviewer="Bình", based_on=1)
+    assert _row(store, form, dup.serial)["status"] != "rejected"

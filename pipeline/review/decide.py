@@ -150,12 +150,52 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         touched |= {i for i in (previous, page["sheet_id"]) if i is not None}
     if new["sheet"] is not None and new["sheet"] != old["sheet"]:
         # Set directly: `refresh_sheet_status` keeps `rejected` (a person's decision) and
-        # recomputes anything else from the flags.
+        # recomputes anything else from the flags; `settle_rejection` then makes
+        # `rejected` agree with the standing decisions.
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
     for sheet_id in touched:
         refresh_sheet_status(conn, sheet_id)
+
+
+def settle_rejection(conn: sa.Connection, sheet_id: int | None) -> None:
+    """Make sheet `sheet_id`'s `rejected` status agree with the standing decisions.
+
+    A sheet is rejected when the effective decision of any of its items (per item, the
+    newest decision neither an undo nor undone) left it rejected. Decisions and undos
+    record states as they were, so a "before" may carry another clerk's rejection and
+    an "after" may miss one; deciding from all standing decisions instead means that
+    undoing one clerk's rejection never cancels another's, and that a sheet whose
+    rejections are all undone is counted again (its status recomputed from its flags).
+    """
+    if sheet_id is None:
+        return
+    d, s = tables.decisions, schema.sheets
+    rows = conn.execute(sa.select(d.c.id, d.c.action, d.c.undoes, d.c.subject, d.c.after_state)
+                        .order_by(d.c.subject, d.c.seq.desc())).all()
+    undone = {r.undoes for r in rows if r.action == "undo"}
+    effective: dict[str, Any] = {}
+    for r in rows:
+        if r.action != "undo" and r.id not in undone and r.subject not in effective:
+            effective[r.subject] = r
+    rejected = any(
+        (sheet := json.loads(r.after_state).get("sheet")) is not None
+        and sheet.get("id") == sheet_id and sheet.get("status") == "rejected"
+        for r in effective.values()
+    )
+    current = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one()
+    if rejected and current != "rejected":
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="rejected"))
+    elif not rejected and current == "rejected":
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="needs_review"))
+        refresh_sheet_status(conn, sheet_id)
+
+
+def _sheet_of(state: dict[str, Any], entry: QueueEntry) -> int | None:
+    """The sheet a decision's state is about (an item may be about a page only)."""
+    sheet = state.get("sheet")
+    return sheet["id"] if sheet else entry.sheet_id
 
 
 # --- what a state says, for people ----------------------------------------------------
@@ -374,7 +414,9 @@ def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *
     after, recorded = _after(conn, catalog, entry, kind, question, action, value, before,
                              reviewer)
     apply_state(conn, entry, after, before)
-    return _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
+    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
+    settle_rejection(conn, _sheet_of(after, entry))
+    return record
 
 
 def decide(engine: sa.Engine, catalog: FormCatalog, flag_id: int, *, action: str, value: str,
@@ -414,5 +456,7 @@ def undo(engine: sa.Engine, flag_id: int, *, reviewer: str, based_on: int,
         before = read_state(conn, entry)
         after = json.loads(target.before_state)
         apply_state(conn, entry, after, json.loads(target.after_state))
-        return _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
-                                reviewer, undoes=target.id)
+        record = _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
+                                  reviewer, undoes=target.id)
+        settle_rejection(conn, _sheet_of(after, entry))
+        return record
