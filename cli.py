@@ -242,6 +242,23 @@ def status_cmd(survey_dir: Path | None) -> None:
         click.echo(line)
 
 
+def _warn_if_scan_unfinished(survey_dir: Path | None) -> None:
+    """Counting while a scan is unfinished: say so, on stderr (a sheet may still lack a
+    page, and its missing-page flag is opened when the scan ends)."""
+    from pipeline.status import survey_status
+    from pipeline.store import open_store
+    from pipeline.workspace import find_survey
+
+    partial = survey_status(open_store(find_survey(survey_dir).store_url)).files_partial
+    if partial:
+        click.echo(
+            f"⚠ Có {len(partial)} tệp quét dở / {len(partial)} file(s) not finished (a scan was "
+            f"interrupted): {', '.join(Path(p).name for p in partial)} — run `phieu scan` again "
+            "with the same files before counting",
+            err=True,
+        )
+
+
 @cli.group("export")
 def export_group() -> None:
     """Xuất dữ liệu / export responses, pages or comments as CSV (UTF-8 BOM) or .xlsx."""
@@ -264,6 +281,7 @@ def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | N
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
+    _warn_if_scan_unfinished(survey_dir)
     frame = responses_csv_frame(open_store(survey.store_url), form)
     click.echo(f"{write_frame(frame, output)}: {len(frame)} phiếu/sheets ({form.id})")
 
@@ -413,6 +431,7 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
     from pipeline.tally import tally
 
     data = load_survey_data(survey_dir, form_id)
+    _warn_if_scan_unfinished(survey_dir)
     result = tally(data.form, data.responses, by=by, period=period,
                    date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
                    whole_sheet_review=data.whole_sheet_review)
@@ -468,6 +487,7 @@ def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> 
     from pipeline.report_source import load_survey_data
 
     data = load_survey_data(survey_dir, form_id)
+    _warn_if_scan_unfinished(survey_dir)
     content = build_report(
         data.form, data.responses, data.pages, data.comments, quarter=quarter,
         date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),

@@ -184,6 +184,10 @@ def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_p
         assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
     status = run_phieu("status", cwd=survey).out
     assert "files not finished" in status and str(box) in status
+    # Counting before the scan is finished is not silent: the export and tally say so.
+    for args in (("export", "responses", "-o", survey / "early.csv"), ("tally",)):
+        early = run_phieu(*args, cwd=survey)
+        assert early.code == 0 and "not finished" in early.err and box.name in early.err
 
     run = run_phieu("scan", box, cwd=survey)
     assert run.code == 0, run.err
@@ -193,7 +197,8 @@ def test_a_scan_stopped_mid_batch_finishes_when_run_again(survey, printed, run_p
     assert [int(p["page"]) for p in pages] == list(range(1, 25))
     assert [int(p["serial"]) for p in pages] == list(range(1000, 1024))
     assert {p["status"] for p in pages} == {"read"}
-    run_phieu("export", "responses", "-o", survey / "responses.csv")
+    run = run_phieu("export", "responses", "-o", survey / "responses.csv")
+    assert "not finished" not in run.err
     assert [int(r["serial"]) for r in read_csv(survey / "responses.csv")] == list(range(1000, 1024))
     images = sorted((survey / "images").rglob("*.jpg"))
     assert len(images) == 24 and not list((survey / "images").rglob("*.tmp"))
