@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -40,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 PHIEU = Path(sys.executable).parent / "phieu"
 sys.path[:0] = [str(REPO / "benchmarks"), str(REPO / "tests")]
 
-from scan_speed import make_box  # noqa: E402  (the same cached one-PDF box)
+from scan_speed import make_box, parse_summary  # noqa: E402  (the same cached one-PDF box)
 
 
 def _cpu_seconds(processes) -> float:
@@ -80,17 +79,15 @@ def run_scan(pdf: Path, form: str, store: str, extra: list[str]) -> dict:
         if proc.returncode != 0:
             raise SystemExit(f"phieu scan failed ({proc.returncode}):\n{proc.stderr}")
     out = proc.stdout
-    read = int(re.search(r"pages read: (\d+)", out).group(1))
-    failed = re.search(r"pages not read: (\d+)", out)
-    sheets = re.search(r"whole survey: (\d+) phiếu/sheets \(([^)]*)\)", out)
+    counts = parse_summary(out)
     return {
         "load": load,
         "wall": wall,
         "station_cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "workers_cpu": workers_cpu,
-        "pages_read": read,
-        "pages_failed": int(failed.group(1)) if failed else 0,
-        "sheets": f"{sheets.group(1)} ({sheets.group(2)})",
+        "pages_read": counts["pages_read"],
+        "pages_failed": counts["pages_failed"],
+        "sheets": f"{counts['sheets']} ({counts['sheet_states']})",
         "summary": out,
     }
 

@@ -114,9 +114,6 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise SystemExit(f"phieu scan failed ({proc.returncode}):\n{err}")
-    read = int(re.search(r"pages read: (\d+)", out).group(1))
-    failed = re.search(r"pages not read: (\d+)", out)
-    sheets = re.search(r"whole survey: (\d+) phiếu/sheets \(([^)]*)\)", out)
     return {
         "jobs": jobs,
         "load": load,
@@ -124,13 +121,24 @@ def run_scan(pdf: Path, jobs: int, form: str) -> dict:
         # CPU of the whole tree: phieu, its workers and their pdfimages/tesseract children
         # (all waited for, so all in RUSAGE_CHILDREN). Independent of other users' load.
         "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        **parse_summary(out),
+        "peak_pss_mb": peak_pss / 1024,
+        "peak_rss_mb": peak_rss / 1024,
+        "summary": out,
+    }
+
+
+def parse_summary(out: str) -> dict:
+    """The counts in `phieu scan`'s summary: pages read and not read, the survey's sheets
+    and their states."""
+    read = int(re.search(r"pages read: (\d+)", out).group(1))
+    failed = re.search(r"pages not read: (\d+)", out)
+    sheets = re.search(r"whole survey: (\d+) phiếu/sheets \(([^)]*)\)", out)
+    return {
         "pages_read": read,
         "pages_failed": int(failed.group(1)) if failed else 0,
         "sheets": int(sheets.group(1)),
         "sheet_states": sheets.group(2),
-        "peak_pss_mb": peak_pss / 1024,
-        "peak_rss_mb": peak_rss / 1024,
-        "summary": out,
     }
 
 
