@@ -145,9 +145,9 @@ def read_command(images: tuple[Path, ...], form_ids: tuple[str, ...], debug_dir:
 
     from forms.library import list_forms, load_form
     from omr import PageFailure, decode_image, overlay, read_page, summary
-    from pipeline.catalog import build_catalog
+    from pipeline.scan.templates import prepare_templates
 
-    catalog = build_catalog([load_form(f) for f in form_ids] if form_ids else list_forms())
+    catalog = prepare_templates([load_form(f) for f in form_ids] if form_ids else list_forms())
     for path in images:
         image = decode_image(path.read_bytes())
         reading = image if isinstance(image, PageFailure) else read_page(image, catalog, ocr=not no_ocr)
@@ -182,7 +182,7 @@ SURVEY_OPTION = click.option(
 def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str,
              store: str) -> None:
     """Tạo thư mục khảo sát / make a survey workspace in DIRECTORY."""
-    from pipeline.workspace import init_survey
+    from pipeline.store.survey import init_survey
 
     survey = init_survey(directory, forms, name=name, office=office, store=store)
     click.echo(f"Đã tạo / created {survey.settings_path}")
@@ -205,8 +205,8 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from pipeline.scan import scan, summary_lines
-    from pipeline.workspace import find_survey
+    from pipeline.scan.driver import scan, summary_lines
+    from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
     console = Console(stderr=True)
@@ -232,9 +232,9 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
 @SURVEY_OPTION
 def status_cmd(survey_dir: Path | None) -> None:
     """Tình trạng / batches, sheets and what waits for review."""
-    from pipeline.status import status_lines, survey_status
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.store.status import status_lines, survey_status
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
     click.echo(f"{survey.name} ({survey.root})")
@@ -245,9 +245,9 @@ def status_cmd(survey_dir: Path | None) -> None:
 def _warn_if_scan_unfinished(survey_dir: Path | None) -> None:
     """Counting while a scan is unfinished: say so, on stderr (a sheet may still lack a
     page, and its missing-page flag is opened when the scan ends)."""
-    from pipeline.status import survey_status
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.store.status import survey_status
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     partial = survey_status(open_store(find_survey(survey_dir).store_url)).files_partial
     if partial:
@@ -275,9 +275,9 @@ def _export_output(func):
 @_export_output
 def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | None) -> None:
     """One row per sheet: serial, status, flagged, then one column per question."""
-    from pipeline.export import pick_form, responses_csv_frame, write_frame
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey, load_survey_forms
+    from pipeline.outputs.export import pick_form, responses_csv_frame, write_frame
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
@@ -290,9 +290,9 @@ def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | N
 @_export_output
 def export_pages_cmd(output: Path, survey_dir: Path | None) -> None:
     """One row per input page, in input order: source, page, status, form, serial, reason."""
-    from pipeline.export import pages_csv_frame, write_frame
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.outputs.export import pages_csv_frame, write_frame
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
     frame = pages_csv_frame(open_store(survey.store_url))
@@ -303,9 +303,9 @@ def export_pages_cmd(output: Path, survey_dir: Path | None) -> None:
 @_export_output
 def export_comments_cmd(output: Path, survey_dir: Path | None) -> None:
     """Every written comment: serial, question, text, confidence, crop image, flagged."""
-    from pipeline.export import comments_csv_frame, write_frame
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.outputs.export import comments_csv_frame, write_frame
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
     frame = comments_csv_frame(open_store(survey.store_url), survey.root)
@@ -332,7 +332,7 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
         ctx.obj["review_survey"] = survey_dir  # `phieu review --survey DIR list` works too
         return
     from pipeline.review import make_review_server, open_browser
-    from pipeline.workspace import find_survey
+    from pipeline.store.survey import find_survey
 
     server = make_review_server(find_survey(survey_dir), host=host, port=port, password=password)
     click.echo(f"Đang phục vụ / serving at {server.url} — Ctrl+C để dừng / to stop")
@@ -353,8 +353,8 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
 def review_list_cmd(ctx: click.Context, survey_dir: Path | None) -> None:
     """Mục chờ duyệt / open items, one per line: id, reason, form, serial, question, detail."""
     from pipeline.review import open_item_lines
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     for line in open_item_lines(open_store(survey.store_url).engine):
@@ -373,13 +373,13 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
                    form_id: str | None, survey_dir: Path | None) -> None:
     """Ghi câu trả lời của người duyệt / record a person's answer: VALUE is option code(s)
     (`2`, `a|c`), the text of a text question, `none` for no answer, `invalid`."""
-    from pipeline.review import build_catalog, set_answer
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey, load_survey_forms
+    from pipeline.review import build_form_catalog, set_answer
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     record = set_answer(open_store(survey.store_url).engine,
-                        build_catalog(load_survey_forms(survey)), serial, question, value,
+                        build_form_catalog(load_survey_forms(survey)), serial, question, value,
                         reviewer=reviewer, form_id=form_id)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
 
@@ -390,10 +390,10 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
 @SURVEY_OPTION
 def export_audit_cmd(output: Path, survey_dir: Path | None) -> None:
     """Mọi quyết định của người duyệt / every review decision: who, when, before, after."""
-    from pipeline.export import write_frame
+    from pipeline.outputs.export import write_frame
     from pipeline.review import audit_frame
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey
 
     frame = audit_frame(open_store(find_survey(survey_dir).store_url))
     click.echo(f"{write_frame(frame, output)}: {len(frame)} quyết định/decisions")
@@ -426,9 +426,9 @@ def _tally_options(command):
 def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> None:
     from rich.console import Console
 
-    from pipeline.report_source import load_survey_data
-    from pipeline.report_tally import describe, index_table, tally_table, write_tally
-    from pipeline.tally import tally
+    from pipeline.outputs.report.source import load_survey_data
+    from pipeline.outputs.tally_tables import describe, index_table, tally_table, write_tally
+    from pipeline.outputs.tally import tally
 
     data = load_survey_data(survey_dir, form_id)
     _warn_if_scan_unfinished(survey_dir)
@@ -483,8 +483,8 @@ export_group.add_command(export_tally_command)
               help="report.html or report.pdf.")
 def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> None:
     """Báo cáo kết quả khảo sát (HTML/PDF) / the survey report to post."""
-    from pipeline.report import build_report, write_report
-    from pipeline.report_source import load_survey_data
+    from pipeline.outputs.report import build_report, write_report
+    from pipeline.outputs.report.source import load_survey_data
 
     data = load_survey_data(survey_dir, form_id)
     _warn_if_scan_unfinished(survey_dir)

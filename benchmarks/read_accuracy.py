@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_deck import FORMS, ReadPage, build_catalog, ensure_deck, read_deck  # noqa: E402
+from read_deck import FORMS, ReadPage, prepare_deck_templates, ensure_deck, read_deck  # noqa: E402
 from truth_compare import edit_distance, normalise, share  # noqa: E402
 
 
@@ -169,7 +169,7 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, default=200)
     ap.add_argument("--no-ocr", action="store_true", help="skip OCR (no CER)")
     args = ap.parse_args()
-    catalog = build_catalog()
+    catalog = prepare_deck_templates()
     tallies: dict[str, Tally] = defaultdict(Tally)
     start = time.perf_counter()
     for form_id in FORMS:

@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_deck import FORMS, build_catalog, ensure_deck, read_deck  # noqa: E402
+from read_deck import FORMS, prepare_deck_templates, ensure_deck, read_deck  # noqa: E402
 
 from omr.score import score_targets  # noqa: E402
 
@@ -32,7 +32,7 @@ QUANTILES = (0.0, 0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0)
 
 def collect(sheets: int, seed: int, dpi: int) -> list[tuple]:
     """Rows (form, capture, shape, intent, kind, score, ring, centred) of every target."""
-    catalog = build_catalog()
+    catalog = prepare_deck_templates()
     rows = []
     for form_id in FORMS:
         out, truth = ensure_deck(form_id, sheets, seed, dpi)

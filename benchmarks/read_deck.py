@@ -24,10 +24,10 @@ from omr import Catalog, PageFailure, Reading, decode_image, prepare_template, r
 
 CACHE = Path("/tmp/phieu-read-deck")
 FORMS = ("mot-cua", "sipas")
-BLANK_DPI = 200  # as the pipeline (pipeline.catalog.BLANK_DPI)
+BLANK_DPI = 200  # as the pipeline (pipeline.scan.templates.BLANK_DPI)
 
 
-def build_catalog() -> Catalog:
+def prepare_deck_templates() -> Catalog:
     """Templates of the shipped forms, as the pipeline builds them."""
     templates = []
     for form_id in FORMS:

@@ -25,7 +25,7 @@ import zxingcpp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_deck import CACHE, FORMS, build_catalog  # noqa: E402
+from read_deck import CACHE, FORMS, prepare_deck_templates  # noqa: E402
 
 from fixtures.box import make_ballot_box  # noqa: E402
 from fixtures.truth import load_truth  # noqa: E402
@@ -164,7 +164,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    catalog = build_catalog()
+    catalog = prepare_deck_templates()
     for dpi in (200, 300):
         pages = scan_pages(dpi, args.sheets, args.seed)
         rate, rates = pages_per_second(pages, catalog, args.repeats)

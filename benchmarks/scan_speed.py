@@ -149,12 +149,12 @@ def profile_pages(pdf: Path, form: str, pages: int, dpi: int = 200) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     from forms.library import load_form
     from omr import read_page
-    from pipeline.catalog import build_catalog
-    from pipeline.ingest import load_page, scanned_pdf_pages
-    from pipeline.work import _png, _review_image
+    from pipeline.scan.templates import prepare_templates
+    from pipeline.scan.inputs import load_page, scanned_pdf_pages
+    from pipeline.scan.workers import _png, _review_image
 
     start = time.perf_counter()
-    catalog = build_catalog([load_form(form)])
+    catalog = prepare_templates([load_form(form)])
     catalog_s = time.perf_counter() - start
     direct = scanned_pdf_pages(pdf, pages)
     totals = dict.fromkeys(("load", "read without OCR", "OCR", "review image + crops"), 0.0)

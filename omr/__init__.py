@@ -17,7 +17,7 @@ from omr.debug import overlay, summary
 from omr.decide import decide, decide_text, target_state
 from omr.decode import decode_image, to_grey
 from omr.identify import identify
-from omr.read import read_page
+from omr.read_page import read_page
 from omr.reading import (
     PageFailure,
     PageQuality,

@@ -1,6 +1,7 @@
-"""Everything about batches: a survey workspace and its store, scanning files into it
-(ingest -> read pages in worker processes -> one transaction per page), status and
-exports. Review, tally and report live in their own modules of this package.
+"""Everything about batches, in four sub-packages by job: `store` (a survey workspace and
+its database), `scan` (files -> pages read in worker processes -> one transaction per
+page), `review` (the queue of flagged items and every decision) and `outputs` (exports,
+tally, report).
 
 `init_survey` / `find_survey` make and find a workspace (`Survey`); `open_store` opens
 its database (migrations run on open); `scan` is the driver behind `phieu scan` and
@@ -14,15 +15,30 @@ PostgreSQL database shared by several stations (`init_survey(..., store=URL)`), 
 `scan(..., workers="tcp://HOST:PORT")` reads pages on a Dask cluster
 (`cluster_results`; `ClusterError` when it cannot be used).
 """
-from pipeline.cluster import ClusterError, cluster_results
-from pipeline.export import comments_frame, pages_frame, responses_frame, write_frame
-from pipeline.report import ReportContent, build_report, write_report
-from pipeline.report_tally import write_tally
-from pipeline.scan import ScanEvent, ScanSummary, scan
-from pipeline.status import SurveyStatus, survey_status
-from pipeline.store import Store, open_store
-from pipeline.tally import TallyResult, tally
-from pipeline.workspace import Survey, find_survey, init_survey, load_survey, load_survey_forms
+from pipeline.outputs import (
+    ReportContent,
+    TallyResult,
+    build_report,
+    comments_frame,
+    pages_frame,
+    responses_frame,
+    tally,
+    write_frame,
+    write_report,
+    write_tally,
+)
+from pipeline.scan import ClusterError, ScanEvent, ScanSummary, cluster_results, scan
+from pipeline.store import (
+    Store,
+    Survey,
+    SurveyStatus,
+    find_survey,
+    init_survey,
+    load_survey,
+    load_survey_forms,
+    open_store,
+    survey_status,
+)
 
 __all__ = [
     "ClusterError",

@@ -24,9 +24,9 @@ NEEDED = frozenset({"overvote", "low_confidence", "duplicate", "unreadable"})
 def _reasons(workspace: Path) -> set[str]:
     import sqlalchemy as sa
 
-    from pipeline import schema
-    from pipeline.store import open_store
-    from pipeline.workspace import load_survey
+    from pipeline.store import schema
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import load_survey
 
     store = open_store(load_survey(workspace).store_url)
     with store.engine.connect() as conn:
@@ -51,8 +51,8 @@ def build_box(root: Path, new_store: Callable[[], str] | None = None) -> Path:
 def _build(root: Path, seed: int, store: str) -> Path:
     from fixtures.box import make_ballot_box
     from fixtures.respond import FillOptions
-    from pipeline.scan import scan
-    from pipeline.workspace import init_survey
+    from pipeline.scan.driver import scan
+    from pipeline.store.survey import init_survey
 
     fill = FillOptions(overvote_rate=0.1, marginal_rate=0.06)
     make_ballot_box("mot-cua", SHEETS, root / "box", seed=seed, mix={"scan": 1.0},

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fixtures.box import make_ballot_box
-from pipeline import cluster
+from pipeline.scan import cluster
 from test_pipeline_e2e import read_csv
 
 SHEETS = 8
@@ -99,8 +99,8 @@ def test_a_worker_killed_mid_scan_loses_no_page(box, tmp_path):
 
     from distributed import Client, LocalCluster
 
-    from pipeline.scan import scan
-    from pipeline.workspace import init_survey
+    from pipeline.scan.driver import scan
+    from pipeline.store.survey import init_survey
 
     survey = init_survey(tmp_path / "ws", ["mot-cua"])
     killed = []

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 
 from fixtures.box import make_ballot_box
-from pipeline import schema
-from pipeline.record import flag_missing_pages, record_page
-from pipeline.store import get_or_create_batch, open_store, refresh_sheet_status, resolve_flags, utcnow
+from pipeline.store import schema
+from pipeline.scan.recorder import flag_missing_pages, record_page
+from pipeline.store.database import get_or_create_batch, open_store, refresh_sheet_status, resolve_flags, utcnow
 from test_pipeline_e2e import assert_answers_match_truth, read_csv
 from test_store import FORMS, reading, result
 

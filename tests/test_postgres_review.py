@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.review import build_catalog
-from pipeline.store import open_store
-from pipeline.workspace import SETTINGS_FILE, load_survey, load_survey_forms
+from pipeline.review import build_form_catalog
+from pipeline.store.database import open_store
+from pipeline.store.survey import SETTINGS_FILE, load_survey, load_survey_forms
 from review_support import build_box
 from test_review import (  # noqa: F401  (collected here, on PostgreSQL)
     test_a_blank_ballot_is_accepted_or_the_sheet_rejected,
@@ -64,5 +64,5 @@ def ws(built, tmp_path, postgres_server):
     assert survey.store_url == url
     store = open_store(url)
     forms = load_survey_forms(survey)
-    yield survey, store, build_catalog(forms), forms[0]
+    yield survey, store, build_form_catalog(forms), forms[0]
     store.engine.dispose()

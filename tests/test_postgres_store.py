@@ -7,10 +7,10 @@ import uuid
 
 import sqlalchemy as sa
 
-from pipeline import schema
+from pipeline.store import schema
 from pipeline.review import tables
-from pipeline.store import engine_url, head_revision, open_store
-from pipeline.workspace import load_survey
+from pipeline.store.database import engine_url, head_revision, open_store
+from pipeline.store.survey import load_survey
 
 
 def _db(server) -> str:
@@ -76,7 +76,7 @@ def test_the_database_refuses_a_second_counted_copy_of_a_page(postgres_server):
     duplicates and failed pages can."""
     import pytest
 
-    from pipeline.store import get_or_create_batch, utcnow
+    from pipeline.store.database import get_or_create_batch, utcnow
 
     for url in (_db(postgres_server), "sqlite://"):
         store = open_store(url)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from forms.errors import BadInput
-from pipeline.report import build_report, write_report
+from pipeline.outputs.report import build_report, write_report
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
     from tests.test_tally_support import known_frame, mini_form
 except ImportError:

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline import schema
-from pipeline.export import responses_csv_frame
+from pipeline.store import schema
+from pipeline.outputs.export import responses_csv_frame
 from pipeline.review import (
     ItemTaken,
     ReviewError,
     ReviewServerError,
     StaleDecision,
-    build_catalog,
+    build_form_catalog,
     claim_next,
     create_app,
     decide,
@@ -31,8 +31,8 @@ from pipeline.review import (
 from pipeline.review import i18n
 from pipeline.review.claims import claim
 from pipeline.review.serve import is_loopback
-from pipeline.store import open_flag, open_store
-from pipeline.workspace import load_survey, load_survey_forms
+from pipeline.store.database import open_flag, open_store
+from pipeline.store.survey import load_survey, load_survey_forms
 
 try:
     from tests.review_support import build_box, copy_workspace
@@ -51,7 +51,7 @@ def ws(built, tmp_path):
     survey = load_survey(copy_workspace(built, tmp_path / "ws"))
     store = open_store(survey.store_url)
     forms = load_survey_forms(survey)
-    yield survey, store, build_catalog(forms), forms[0]
+    yield survey, store, build_form_catalog(forms), forms[0]
     store.engine.dispose()
 
 

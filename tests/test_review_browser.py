@@ -31,7 +31,7 @@ def built(tmp_path_factory) -> Path:
 def server(built, tmp_path):
     """(base URL, survey) of a review server on a free port, serving a copy of the box."""
     from pipeline.review import make_review_server
-    from pipeline.workspace import load_survey
+    from pipeline.store.survey import load_survey
 
     survey = load_survey(copy_workspace(built, tmp_path / "ws"))
     running = make_review_server(survey, host="127.0.0.1", port=0)

@@ -10,7 +10,7 @@ from PIL import Image
 from reportlab.pdfgen import canvas
 
 from forms.errors import BadInput
-from pipeline.ingest import IngestProblem, count_pages, expand_paths, load_page, probe
+from pipeline.scan.inputs import IngestProblem, count_pages, expand_paths, load_page, probe
 
 
 def make_pdf(path: Path, pages: int, encrypt: str | None = None) -> Path:
@@ -107,7 +107,7 @@ def test_a_scanned_pdf_page_is_extracted_not_rendered(tmp_path):
     same picture as rendering it; a vector page is rendered."""
     from reportlab.lib.pagesizes import A4
 
-    from pipeline.ingest import scanned_pdf_pages
+    from pipeline.scan.inputs import scanned_pdf_pages
 
     rng = np.random.default_rng(0)
     scan = np.full((1170, 827), 235, np.uint8)  # A4 at ~100 dpi
@@ -135,7 +135,7 @@ def test_a_reader_crash_or_a_vanished_file_is_a_failed_page_not_a_stopped_batch(
     """Injected failures: the reader raising on one page, a file deleted after triage."""
     import omr
 
-    from pipeline.work import PageReader, PageTask
+    from pipeline.scan.workers import PageReader, PageTask
 
     def crash(image, catalog):
         raise RuntimeError("boom")

@@ -23,11 +23,12 @@ from omr.reading import (
     TargetScore,
     TextReading,
 )
-from pipeline import export, schema
-from pipeline.ingest import IngestProblem
-from pipeline.record import FormInfo, flag_missing_pages, record_page
-from pipeline.store import get_or_create_batch, head_revision, open_store, utcnow
-from pipeline.work import PageResult, PageTask
+from pipeline.outputs import export
+from pipeline.store import schema
+from pipeline.scan.inputs import IngestProblem
+from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
+from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
+from pipeline.scan.workers import PageResult, PageTask
 
 OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
 FORM = Form(
@@ -110,7 +111,7 @@ def test_a_store_made_by_an_older_phieu_is_upgraded_with_its_data(tmp_path):
     refer to its sheets, upgrades on open: SQLite rebuilds the sheets table without
     losing a row or a reference."""
     from alembic import command
-    from pipeline.store import _alembic_config
+    from pipeline.store.database import _alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     engine = sa.create_engine(url)

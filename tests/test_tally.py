@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from forms.errors import BadInput, SurveyError
-from pipeline.tally import INDEX_COLUMNS, TALLY_COLUMNS, quarter_bounds, tally
+from pipeline.outputs.tally import INDEX_COLUMNS, TALLY_COLUMNS, quarter_bounds, tally
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
     from tests.test_tally_support import known_frame, mini_form, random_frame
 except ImportError:
@@ -135,7 +135,7 @@ def test_random_frames_match_an_independent_count(seed, grouping):
 
 
 def _independent_counts(responses: pd.DataFrame, grouping: dict) -> dict:
-    """Counts with pandas, written separately from pipeline.tally."""
+    """Counts with pandas, written separately from pipeline.outputs.tally."""
     live = responses[responses["status"] != "rejected"].copy()
     flagged = live["flagged"].fillna("").str.split("|")
     sheet_level = live["status"].eq("needs_review") & live["flagged"].fillna("").eq("")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from forms.library import load_form
-from pipeline.tally import period_value, scan_day, tally
+from pipeline.outputs.tally import period_value, scan_day, tally
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +23,10 @@ SEED = 11
 def scanned(tmp_path_factory):
     """(form, truth, responses frame, serial -> batch name, workspace) of a scanned box."""
     from fixtures.box import make_ballot_box
-    from pipeline.export import responses_frame
-    from pipeline.scan import scan
-    from pipeline.store import open_store
-    from pipeline.workspace import init_survey
+    from pipeline.outputs.export import responses_frame
+    from pipeline.scan.driver import scan
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import init_survey
 
     root = tmp_path_factory.mktemp("box")
     truth = make_ballot_box("mot-cua", SHEETS, root / "box", seed=SEED, mix={"scan": 1.0},
@@ -162,18 +162,18 @@ def test_decisions_recorded_by_review_change_the_tally_to_the_truth(scanned, tmp
     as the truth (on a copy of the workspace, so the other tests keep theirs)."""
     import shutil
 
-    from pipeline.export import responses_frame
-    from pipeline.report_source import whole_sheet_flags
-    from pipeline.review import build_catalog, set_answer
-    from pipeline.store import open_store
-    from pipeline.workspace import load_survey
+    from pipeline.outputs.export import responses_frame
+    from pipeline.outputs.report.source import whole_sheet_flags
+    from pipeline.review import build_form_catalog, set_answer
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import load_survey
 
     form, truth, responses, _, root = scanned
     copy = tmp_path / "ws"
     shutil.copytree(root, copy)
     survey = load_survey(copy)
     store = open_store(survey.store_url)
-    catalog = build_catalog([form])
+    catalog = build_form_catalog([form])
     before = tally(form, responses_frame(store, form))
     decided = 0
     for serial, flagged in zip(responses["serial"], responses["flagged"]):
@@ -203,10 +203,10 @@ def test_decisions_recorded_by_review_change_the_tally_to_the_truth(scanned, tmp
 def test_two_page_sipas_box_tallies_as_the_truth_by_age_group(tmp_path):
     """SIPAS: two pages per sheet joined by serial, digits circled; by `do_tuoi` as well."""
     from fixtures.box import make_ballot_box
-    from pipeline.export import responses_frame
-    from pipeline.scan import scan
-    from pipeline.store import open_store
-    from pipeline.workspace import init_survey
+    from pipeline.outputs.export import responses_frame
+    from pipeline.scan.driver import scan
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import init_survey
 
     truth = make_ballot_box("sipas", 12, tmp_path / "box", seed=4, mix={"scan": 1.0},
                             pages_per_file=24)

@@ -7,7 +7,7 @@ import csv
 import openpyxl
 import pytest
 
-from pipeline.tally import INDEX_COLUMNS, TALLY_COLUMNS
+from pipeline.outputs.tally import INDEX_COLUMNS, TALLY_COLUMNS
 
 
 @pytest.fixture

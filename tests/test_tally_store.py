@@ -1,9 +1,9 @@
 """`whole_sheet_flags`: the serials whose open flag is about the whole sheet, from a store."""
 from __future__ import annotations
 
-from pipeline import schema
-from pipeline.report_source import whole_sheet_flags
-from pipeline.store import open_store, utcnow
+from pipeline.store import schema
+from pipeline.outputs.report.source import whole_sheet_flags
+from pipeline.store.database import open_store, utcnow
 
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
     from tests.test_tally_support import mini_form

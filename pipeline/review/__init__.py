@@ -11,9 +11,9 @@ and after; refused as `StaleDecision` when someone decided first); `set_answer` 
 from pipeline.review.app import create_app
 from pipeline.review.audit import audit_frame
 from pipeline.review.claims import claim_next
-from pipeline.review.decide import DecisionRecord, decide, undo
+from pipeline.review.decisions import DecisionRecord, decide, undo
 from pipeline.review.errors import ItemTaken, ReviewError, ReviewServerError, StaleDecision
-from pipeline.review.items import FormCatalog, build_catalog, open_items, queue_counts
+from pipeline.review.items import FormCatalog, build_form_catalog, open_items, queue_counts
 from pipeline.review.scripted import open_item_lines, set_answer
 from pipeline.review.serve import ReviewServer, make_review_server, open_browser
 
@@ -26,7 +26,7 @@ __all__ = [
     "ReviewServerError",
     "StaleDecision",
     "audit_frame",
-    "build_catalog",
+    "build_form_catalog",
     "claim_next",
     "create_app",
     "decide",

@@ -31,11 +31,11 @@ from flask import (
     url_for,
 )
 
-from pipeline import schema
+from pipeline.store import schema
 from pipeline.review import i18n
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
-from pipeline.review.decide import check_reviewer, decide, undo
+from pipeline.review.decisions import check_reviewer, decide, undo
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
 from pipeline.review.items import (
     FormCatalog,
@@ -46,8 +46,8 @@ from pipeline.review.items import (
     open_items,
     queue_counts,
 )
-from pipeline.store import Store
-from pipeline.workspace import Survey
+from pipeline.store.database import Store
+from pipeline.store.survey import Survey
 
 # Endpoints reachable without the password: the login form and the stylesheet it uses.
 PUBLIC_ENDPOINTS = frozenset({"login", "static"})

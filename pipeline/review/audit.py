@@ -6,9 +6,9 @@ from datetime import timezone
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline import schema
+from pipeline.store import schema
 from pipeline.review import tables
-from pipeline.store import Store
+from pipeline.store.database import Store
 
 AUDIT_COLUMNS = ("decision", "decided_at", "reviewer", "form", "serial", "question", "reason",
                  "action", "value", "before", "after", "undoes", "source", "page")

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from forms.geometry import PageGeometry
 from forms.layout import layout_form
 from forms.model import Form, Question
-from pipeline import schema
+from pipeline.store import schema
 from pipeline.review import tables
 from pipeline.review.errors import ReviewError
 
@@ -36,7 +36,7 @@ TEXT_REASONS = frozenset({"low_confidence", "not_transcribed"})
 PAGE_REASONS = frozenset({"unreadable", "unknown_form"})
 SHEET_REASONS = frozenset({"missing_page", "blank_ballot"})
 
-# What a reviewer can decide, per kind of item (see `pipeline.review.decide`).
+# What a reviewer can decide, per kind of item (see `pipeline.review.decisions`).
 ACTIONS: dict[str, tuple[str, ...]] = {
     "choice": ("answer", "no_answer", "invalid"),
     "text": ("text", "no_answer", "invalid"),
@@ -64,7 +64,7 @@ class FormCatalog:
         return None
 
 
-def build_catalog(forms: Iterable[Form]) -> FormCatalog:
+def build_form_catalog(forms: Iterable[Form]) -> FormCatalog:
     """Lay out every form once (review crops come from the same geometry as printing)."""
     by_key = {(f.id, f.version): f for f in forms}
     pages = {k: tuple(p.geometry for p in layout_form(f).pages) for k, f in by_key.items()}

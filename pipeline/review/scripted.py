@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pipeline import schema
+from pipeline.store import schema
 from pipeline.review.claims import claim, release
-from pipeline.review.decide import DecisionRecord, check_reviewer, decide_entry
+from pipeline.review.decisions import DecisionRecord, check_reviewer, decide_entry
 from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import (
     FormCatalog,

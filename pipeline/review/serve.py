@@ -12,9 +12,9 @@ from werkzeug.serving import make_server
 
 from pipeline.review.app import create_app
 from pipeline.review.errors import ReviewServerError
-from pipeline.review.items import build_catalog
-from pipeline.store import open_store
-from pipeline.workspace import Survey, load_survey_forms
+from pipeline.review.items import build_form_catalog
+from pipeline.store.database import open_store
+from pipeline.store.survey import Survey, load_survey_forms
 
 PASSWORD_ENV = "PHIEU_REVIEW_PASSWORD"
 # Host headers a loopback server answers to (DNS rebinding defence).
@@ -75,7 +75,7 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     is required (`ReviewServerError` otherwise, or when the port is in use)."""
     password = check_password(host, password if password is not None else os.environ.get(PASSWORD_ENV))
     store = open_store(survey.store_url)
-    catalog = build_catalog(load_survey_forms(survey))
+    catalog = build_form_catalog(load_survey_forms(survey))
     app = create_app(survey, store, catalog, password=password,
                      trusted_hosts=LOOPBACK_NAMES if is_loopback(host) else None)
     try:

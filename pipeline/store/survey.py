@@ -97,7 +97,7 @@ def init_survey(
             "give each form once",
         )
     if "://" in store:
-        from pipeline.store import open_store
+        from pipeline.store.database import open_store
 
         open_store(store).engine.dispose()
     (root / "forms").mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ One straight driver (`scan`), top to bottom:
 1. expand the paths into files and triage them: hash each; a file already complete in
    the store is skipped, a partial one resumes at the pages not stored yet, a new one is
    registered with its page count (a file that yields no page gets one `failed` page);
-2. read the pages in worker processes (`pipeline.work`), results taken back in input
+2. read the pages in worker processes (`pipeline.scan.workers`), results taken back in input
    order so that "the first copy of a serial" is deterministic;
-3. the main process alone writes: each page in one transaction (`pipeline.record`);
+3. the main process alone writes: each page in one transaction (`pipeline.scan.recorder`);
 4. end-of-scan checks (sheets missing a page), then the summary.
 
 Interrupt it at any point and run the same command again: stored pages are skipped,
@@ -30,9 +30,9 @@ from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
 import sqlalchemy as sa
 
 from forms.errors import PhieuError
-from pipeline import schema
-from pipeline.catalog import build_catalog, form_infos
-from pipeline.ingest import (
+from pipeline.store import schema
+from pipeline.scan.templates import prepare_templates, form_infos
+from pipeline.scan.inputs import (
     IngestProblem,
     SourceFile,
     count_pages,
@@ -40,16 +40,16 @@ from pipeline.ingest import (
     probe,
     scanned_pdf_pages,
 )
-from pipeline.record import (
+from pipeline.scan.recorder import (
     PageOutcome,
     ensure_batch,
     flag_missing_pages,
     record_page,
     write_images,
 )
-from pipeline.store import Store, insert_ignore, open_flag, open_store, utcnow
-from pipeline.work import PageResult, PageTask, init_worker, read_in_worker
-from pipeline.workspace import Survey, load_survey_forms
+from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
+from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
+from pipeline.store.survey import Survey, load_survey_forms
 
 # Pages in flight per worker: enough to keep every worker busy while the main process
 # writes, small enough that results waiting to be written stay a few MB.
@@ -306,7 +306,7 @@ def scan(
     Parameters
     ----------
     survey:
-        The workspace (`pipeline.workspace.find_survey`).
+        The workspace (`pipeline.store.survey.find_survey`).
     paths:
         PDF, TIFF, JPEG, PNG files and folders of them (recursively, in natural order).
     batch:
@@ -317,11 +317,11 @@ def scan(
         Called with a `ScanEvent` at the start, for every page stored and for messages.
     workers:
         Address of a Dask scheduler (`tcp://HOST:PORT`): pages are read on its workers
-        (`pipeline.cluster`) instead of local processes, and `jobs` is not used.
+        (`pipeline.scan.cluster`) instead of local processes, and `jobs` is not used.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
-    `pipeline.cluster.ClusterError` when the Dask cluster cannot be used.
+    `pipeline.scan.cluster.ClusterError` when the Dask cluster cannot be used.
     """
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
@@ -338,13 +338,13 @@ def scan(
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
     # Rendering the blank forms costs about a second each: only when there is work.
-    catalog = build_catalog(forms) if triage.tasks else None
+    catalog = prepare_templates(forms) if triage.tasks else None
     emit(ScanEvent("start", total=len(triage.tasks)))
     store.engine.dispose()  # no open database handle is inherited by forked workers
     remaining = dict(triage.remaining)
     outcomes: list[tuple[PageTask, PageOutcome]] = []
     if workers:
-        from pipeline.cluster import cluster_results
+        from pipeline.scan.cluster import cluster_results
 
         results = cluster_results(triage.tasks, catalog, workers)
     else:

@@ -19,10 +19,10 @@ from reportlab.platypus import (
     Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
-from pipeline.report import (
+from pipeline.outputs.report.content import (
     ReportContent, format_count, format_mean, format_percent, numbered,
 )
-from pipeline.report_charts import font_path
+from pipeline.outputs.report.charts import font_path
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MARGIN = 18 * mm

@@ -1,5 +1,5 @@
 """Where the tally and the report get their data: a survey workspace's store, as the
-export frames of `pipeline.export`, for one of the survey's forms."""
+export frames of `pipeline.outputs.export`, for one of the survey's forms."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from forms.model import Form
 
 @dataclass(frozen=True)
 class SurveyData:
-    """One form's sheets in a survey workspace, as frames (see `pipeline.export`)."""
+    """One form's sheets in a survey workspace, as frames (see `pipeline.outputs.export`)."""
 
     root: Path  # the workspace: crop paths are relative to it
     office: str  # the survey's office (survey.yaml), "" when not set
@@ -26,11 +26,11 @@ class SurveyData:
 def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData:
     """Open the workspace (`survey_dir`, or the one around the current folder) and export
     the sheets of the form `form_id` (chosen as `phieu export responses --form` does:
-    `pipeline.export.pick_form`). Raises `SurveyError` when there is no workspace or the
+    `pipeline.outputs.export.pick_form`). Raises `SurveyError` when there is no workspace or the
     store cannot be opened, `BadInput` when the form choice is wrong."""
-    from pipeline.export import comments_frame, pages_frame, pick_form, responses_frame
-    from pipeline.store import open_store
-    from pipeline.workspace import find_survey, load_survey_forms
+    from pipeline.outputs.export import comments_frame, pages_frame, pick_form, responses_frame
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
@@ -55,11 +55,11 @@ def whole_sheet_flags(store, form: Form) -> frozenset[str]:
 
     `responses_frame` lists in `flagged` only the questions waiting; a sheet with both a
     flagged question and a missing page would otherwise count the missing page's questions
-    as blank. Read-only; the same flags `pipeline.store.refresh_sheet_status` looks at.
+    as blank. Read-only; the same flags `pipeline.store.database.refresh_sheet_status` looks at.
     """
     import sqlalchemy as sa
 
-    from pipeline import schema
+    from pipeline.store import schema
 
     s, f, p = schema.sheets, schema.flags, schema.pages
     on_page = sa.select(p.c.sheet_id).where(p.c.id == f.c.page_id).scalar_subquery()

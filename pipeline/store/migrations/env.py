@@ -1,4 +1,4 @@
-"""Alembic environment for the survey store, run programmatically by `pipeline.store`.
+"""Alembic environment for the survey store, run programmatically by `pipeline.store.database`.
 
 The caller passes an open connection in `config.attributes["connection"]`; there is
 no alembic.ini and no URL here, so the same scripts serve SQLite and PostgreSQL.

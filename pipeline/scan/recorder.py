@@ -17,8 +17,8 @@ from typing import Callable, Mapping
 import sqlalchemy as sa
 
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
-from pipeline import schema
-from pipeline.store import (
+from pipeline.store import schema
+from pipeline.store.database import (
     get_or_create_batch,
     insert_ignore,
     lock_sheet,
@@ -27,7 +27,7 @@ from pipeline.store import (
     resolve_flags,
     utcnow,
 )
-from pipeline.work import PageResult
+from pipeline.scan.workers import PageResult
 
 UNKNOWN_FORM_REASONS = frozenset({"unknown_form", "unknown_page"})
 

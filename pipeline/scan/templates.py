@@ -1,10 +1,10 @@
 """The survey's forms, prepared for the recorder (`form_infos`, cheap) and for the
-reader (`build_catalog`: blank pages rendered and templates precomputed, ~1 s a form)."""
+reader (`prepare_templates`: blank pages rendered and templates precomputed, ~1 s a form)."""
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pipeline.record import FormInfo
+from pipeline.scan.recorder import FormInfo
 
 # Blank reference pages are rendered at this resolution and resampled by omr to its
 # canonical scale (6 px/mm, ~152 dpi); rendering above it keeps printed edges crisp
@@ -31,7 +31,7 @@ def form_infos(forms: Iterable[Any]) -> dict[tuple[str, int], FormInfo]:
     return {(f.id, f.version): form_info(f) for f in forms}
 
 
-def build_catalog(forms: Iterable[Any]) -> Any:
+def prepare_templates(forms: Iterable[Any]) -> Any:
     """The omr `Catalog` of `forms`: each form laid out, its blank pages rendered at
     `BLANK_DPI`, its reading templates prepared."""
     from forms.layout import layout_form

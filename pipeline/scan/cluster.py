@@ -9,7 +9,7 @@ go out, readings come back:
   station's disks, and a multipage PDF is not sent again for each page;
 - a worker writes the file under its own name into its machine's temporary folder
   (`$TMPDIR/phieu-dask/<sha256>/`, once per machine, removed at the end of the scan) and
-  reads the page with the same `pipeline.work.PageReader` local worker processes use, so a
+  reads the page with the same `pipeline.scan.workers.PageReader` local worker processes use, so a
   reading — and every message naming the file and the page — is what a local run gives.
   The price: a worker holds a whole file in memory while it reads its pages (a feeder's
   50-page PDF is ~25 MB; a 500-page one ~250 MB);
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from forms.errors import PhieuError
-from pipeline.work import PageReader, PageResult, PageTask
+from pipeline.scan.workers import PageReader, PageResult, PageTask
 
 # Pages in flight per worker thread: the same reasoning as `scan.IN_FLIGHT_PER_JOB`,
 # plus one for the network round trip.
@@ -203,7 +203,7 @@ def _local_copy(data: bytes | None, sha256: str, name: str) -> Path:
 def read_remote(catalog: Any, data: bytes | None, sha256: str, task: PageTask) -> PageResult:
     """Run on a worker: read `task`'s page from `data` (its file's bytes)."""
     # One reader per thread already: Tesseract's own threads would oversubscribe the
-    # cores (see `pipeline.work.init_worker`).
+    # cores (see `pipeline.scan.workers.init_worker`).
     os.environ["OMP_THREAD_LIMIT"] = "1"
     local = _local_copy(data, sha256, Path(task.path).name)
     result = PageReader(catalog).read(dataclasses.replace(task, path=str(local)))

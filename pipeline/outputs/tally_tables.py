@@ -13,7 +13,7 @@ import pandas as pd
 from rich.table import Table
 
 from forms.errors import BadInput
-from pipeline.tally import ALL_GROUP, NO_ANSWER, TO_REVIEW, TallyResult
+from pipeline.outputs.tally import ALL_GROUP, NO_ANSWER, TO_REVIEW, TallyResult
 
 CSV_ENCODING = "utf-8-sig"
 INDEX_SUFFIX = "-index"

@@ -1,6 +1,6 @@
 """Tallies and the satisfaction index, as pure functions of a responses frame and its form.
 
-Input: the frame of `pipeline.export.responses_frame` (DESIGN.md `responses.csv`): one row
+Input: the frame of `pipeline.outputs.export.responses_frame` (DESIGN.md `responses.csv`): one row
 per sheet with `serial, status, flagged, batch, scanned_at`, then one column per question id.
 Output: a `TallyResult` whose `tally_frame()` and `index_frame()` are DESIGN.md's
 `tally.csv` and `index.csv`.
@@ -242,7 +242,7 @@ def tally(
         Serials of `needs_review` sheets with an open flag about the whole sheet (a missing
         page, a duplicate serial), which `flagged` cannot name: every question of theirs
         counts as `to_review`. (A `needs_review` sheet with an empty `flagged` is treated so
-        even without this.) See `pipeline.report_source.whole_sheet_flags`.
+        even without this.) See `pipeline.outputs.report.source.whole_sheet_flags`.
 
     Returns
     -------

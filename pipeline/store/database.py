@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forms.errors import SurveyError
-from pipeline import schema
+from pipeline.store import schema
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from omr.reading import PageFailure, PageReading, Reading
-from pipeline.ingest import IngestProblem, SourceKind, load_page
+from pipeline.scan.inputs import IngestProblem, SourceKind, load_page
 
 # Page images are kept for review at ~100 dpi: enough to see a tick and read a digit,
 # ~60-120 kB per page as grey JPEG.

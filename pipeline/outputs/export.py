@@ -15,8 +15,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from forms.errors import BadInput
-from pipeline import schema
-from pipeline.store import Store
+from pipeline.store import schema
+from pipeline.store.database import Store
 
 RESPONSES_META = ("serial", "status", "flagged")
 EXTRA_META = ("batch", "scanned_at")  # in responses_frame, not in responses.csv

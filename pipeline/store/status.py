@@ -6,8 +6,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from pipeline import schema
-from pipeline.store import Store
+from pipeline.store import schema
+from pipeline.store.database import Store
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 `build_report` turns the export frames (responses, pages, comments) and the form into a
 `ReportContent`: every figure, table row, chart (PNG bytes) and comment the report shows,
-already computed. `pipeline.report_html` and `pipeline.report_pdf` only lay it out, so the
-two files cannot disagree. `write_report` picks the renderer from the file's suffix.
+already computed. `html` and `pdf` beside it only lay it out, so the two files cannot
+disagree; `write.write_report` picks the renderer from the file's suffix.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PIL import Image
 
 from forms.errors import BadInput
 from forms.model import Form, Question
-from pipeline.tally import (
+from pipeline.outputs.tally import (
     ALL_GROUP, NO_ANSWER, TO_REVIEW, IndexRow, TallyResult, is_scale_question, period_label,
     period_value, quarter_bounds, scan_day, tally,
 )
@@ -153,7 +153,7 @@ def build_report(
     Parameters
     ----------
     responses, pages, comments
-        The frames of `pipeline.export` (DESIGN.md `responses.csv`, `pages.csv`, and the
+        The frames of `pipeline.outputs.export` (DESIGN.md `responses.csv`, `pages.csv`, and the
         comments frame: serial, question, text, confidence, crop, flagged).
     date_from, date_to, quarter
         Which sheets (by scan date, inclusive). `quarter` (`2026-Q3`) sets both dates and
@@ -169,7 +169,7 @@ def build_report(
         A comment whose OCR confidence is below this (or that the store flagged) is shown
         with the image of the handwriting.
     whole_sheet_review
-        Serials whose whole sheet waits for a person (see `pipeline.tally.tally`).
+        Serials whose whole sheet waits for a person (see `pipeline.outputs.tally.tally`).
     """
     if quarter:
         if date_from or date_to:
@@ -204,27 +204,6 @@ def build_report(
         method=_method(result, responses, serials),
         notes=result.notes,
     )
-
-
-def write_report(content: ReportContent, path: str | Path) -> Path:
-    """Write `content` as HTML (`.html`/`.htm`) or PDF (`.pdf`) to `path`; return it."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if not path.parent.is_dir():
-        raise BadInput(f"{path}: folder {path.parent} does not exist",
-                       "create it first or choose another place")
-    if suffix in (".html", ".htm"):
-        from pipeline.report_html import render_html
-
-        path.write_text(render_html(content), encoding="utf-8")
-    elif suffix == ".pdf":
-        from pipeline.report_pdf import write_pdf
-
-        write_pdf(content, path)
-    else:
-        raise BadInput(f"{path}: cannot write a {suffix or 'suffix-less'} report",
-                       "end the name with .html or .pdf (đặt tên tệp .html hoặc .pdf)")
-    return path
 
 
 # --- which sheets, which period ------------------------------------------------------
@@ -304,9 +283,9 @@ def _ballots(
 def _charts():
     # matplotlib takes a noticeable time to import; `import pipeline` (every command) should
     # not pay it, only a report that draws.
-    from pipeline import report_charts
+    from pipeline.outputs.report import charts
 
-    return report_charts
+    return charts
 
 
 def _pages_of(form: Form, pages: pd.DataFrame) -> pd.DataFrame:
@@ -369,7 +348,7 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
 
 def _pooled(lines: tuple[QuestionLine, ...], scale_options: tuple) -> IndexRow:
     """The pooled figures of scale questions that have no criteria group, by the rule of
-    `pipeline.tally`: sums of valid and satisfied answers; mean over scored answers."""
+    `pipeline.outputs.tally`: sums of valid and satisfied answers; mean over scored answers."""
     valid = sum(line.valid for line in lines)
     satisfied = sum(line.satisfied for line in lines)
     scored = [(sum(line.counts[i] for line in lines), o.score)

@@ -5,7 +5,7 @@ import base64
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pipeline.report import (
+from pipeline.outputs.report.content import (
     ReportContent, format_count, format_mean, format_percent, numbered,
 )
 
@@ -15,7 +15,7 @@ TEMPLATE = "report.html"
 def _environment() -> Environment:
     # Autoescape: comments are citizens' free text and must never become markup.
     return Environment(
-        loader=PackageLoader("pipeline", "templates"),
+        loader=PackageLoader("pipeline.outputs.report", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,
