@@ -12,6 +12,8 @@ import click
 
 from forms.errors import PhieuError
 
+FORM_HELP = "Form id, or ID@VERSION (needed when the survey has several forms or versions)."
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
@@ -232,8 +234,8 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
 @SURVEY_OPTION
 def status_cmd(survey_dir: Path | None) -> None:
     """Tình trạng / batches, sheets and what waits for review."""
-    from pipeline.store.status import status_lines, survey_status
     from pipeline.store.database import open_store
+    from pipeline.store.status import status_lines, survey_status
     from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
@@ -245,8 +247,8 @@ def status_cmd(survey_dir: Path | None) -> None:
 def _warn_if_scan_unfinished(survey_dir: Path | None) -> None:
     """Counting while a scan is unfinished: say so, on stderr (a sheet may still lack a
     page, and its missing-page flag is opened when the scan ends)."""
-    from pipeline.store.status import survey_status
     from pipeline.store.database import open_store
+    from pipeline.store.status import survey_status
     from pipeline.store.survey import find_survey
 
     partial = survey_status(open_store(find_survey(survey_dir).store_url)).files_partial
@@ -271,7 +273,7 @@ def _export_output(func):
 
 
 @export_group.command("responses")
-@click.option("--form", "form_id", default=None, help="Form id, or ID@VERSION (needed when the survey has several forms or versions).")
+@click.option("--form", "form_id", default=None, help=FORM_HELP)
 @_export_output
 def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | None) -> None:
     """One row per sheet: serial, status, flagged, then one column per question."""
@@ -412,7 +414,7 @@ def _tally_options(command):
     for decorator in reversed([
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
                      help="Survey workspace (default: the one around the current folder)."),
-        click.option("--form", "form_id", help="Form id, or ID@VERSION (needed when the survey has several forms or versions)."),
+        click.option("--form", "form_id", help=FORM_HELP),
         click.option("--by", help="Group by a single-choice question id, or 'batch'."),
         click.option("--period", type=click.Choice(["quarter", "month"]),
                      help="Group by scan quarter (2026-Q3) or month (2026-09)."),
@@ -427,8 +429,8 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
     from rich.console import Console
 
     from pipeline.outputs.report.source import load_survey_data
-    from pipeline.outputs.tally_tables import describe, index_table, tally_table, write_tally
     from pipeline.outputs.tally import tally
+    from pipeline.outputs.tally_tables import describe, index_table, tally_table, write_tally
 
     data = load_survey_data(survey_dir, form_id)
     _warn_if_scan_unfinished(survey_dir)
@@ -475,7 +477,7 @@ export_group.add_command(export_tally_command)
 @cli.command("report")
 @click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Survey workspace (default: the one around the current folder).")
-@click.option("--form", "form_id", help="Form id, or ID@VERSION (needed when the survey has several forms or versions).")
+@click.option("--form", "form_id", help=FORM_HELP)
 @click.option("--quarter", help="The quarter reported, e.g. 2026-Q3 (sets --from/--to).")
 @click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD).")

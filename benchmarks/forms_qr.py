@@ -67,7 +67,8 @@ def degradations(rng: np.random.Generator):
         "clean": lambda im, dpi: im,
         "blur σ1": blur(1.0), "blur σ2": blur(2.0), "blur σ3": blur(3.0),
         "jpeg q20": jpeg(20), "noise σ25": noise(25), "noise σ50": noise(50),
-        "low contrast": contrast, "rotate 2°": rotate(2), "rotate 90°": lambda im, dpi: cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE),
+        "low contrast": contrast, "rotate 2°": rotate(2),
+        "rotate 90°": lambda im, dpi: cv2.rotate(im, cv2.ROTATE_90_CLOCKWISE),
         "rotate 180°": lambda im, dpi: cv2.rotate(im, cv2.ROTATE_180), "phone": phone,
         "downscale ½": downscale(0.5), "downscale ⅓": downscale(1 / 3),
     }

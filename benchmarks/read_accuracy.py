@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_deck import FORMS, ReadPage, prepare_deck_templates, ensure_deck, read_deck  # noqa: E402
+from read_deck import FORMS, ReadPage, ensure_deck, prepare_deck_templates, read_deck  # noqa: E402
 from truth_compare import edit_distance, normalise, share  # noqa: E402
 
 
@@ -148,7 +148,8 @@ def report(tallies: dict[str, Tally], forms: str, seconds: float) -> None:
     line("marginal flagged or no answer", lambda t: share(t.c["marginal_ok"], t.c["intent_marginal"]))
     line("comments missed (read blank)", lambda t: share(t.c["comments_missed"], t.c["comments_written"]))
     line("blank fields read as written", lambda t: share(t.c["blank_read_as_written"], t.c["comments_blank"]))
-    line("OCR CER, all written comments", lambda t: f"{100.0 * t.cer_errors / t.cer_chars:.1f}%" if t.cer_chars else "-")
+    line("OCR CER, all written comments",
+         lambda t: f"{100.0 * t.cer_errors / t.cer_chars:.1f}%" if t.cer_chars else "-")
     line("OCR CER, comments not flagged", lambda t: f"{100.0 * t.cer_errors_kept / t.cer_chars_kept:.1f}%"
          if t.cer_chars_kept else "-")
     line("comments flagged for a person", lambda t: share(t.c["comments_flagged"],

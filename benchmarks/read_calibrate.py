@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from read_deck import FORMS, prepare_deck_templates, ensure_deck, read_deck  # noqa: E402
+from read_deck import FORMS, ensure_deck, prepare_deck_templates, read_deck  # noqa: E402
 
 from omr.score import score_targets  # noqa: E402
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from fixtures.box import make_ballot_box
 from fixtures.truth import BoxTruth, PageTruth, SheetTruth, load_truth

@@ -51,7 +51,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -401,7 +401,7 @@ SILENT_KINDS = ("wrong_value", "overvote_not_flagged", "wrong_identity", "phanto
 def figures(cmp: Comparison, run: ScanRun, args: argparse.Namespace) -> dict:
     """Everything measured, for `--json`."""
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "sheets_per_form": args.sheets, "seed": args.seed, "dpi": args.dpi, "mix": args.mix,
         "jobs": args.jobs, "scan_wall_s": round(run.wall, 2), "load_at_start": run.load,

@@ -149,8 +149,8 @@ def profile_pages(pdf: Path, form: str, pages: int, dpi: int = 200) -> None:
     os.environ["OMP_THREAD_LIMIT"] = "1"
     from forms.library import load_form
     from omr import read_page
-    from pipeline.scan.templates import prepare_templates
     from pipeline.scan.inputs import load_page, scanned_pdf_pages
+    from pipeline.scan.templates import prepare_templates
     from pipeline.scan.workers import _png, _review_image
 
     start = time.perf_counter()

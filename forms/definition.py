@@ -232,8 +232,8 @@ def _integer(p: _Problems, m: LineDict, key: str, where: str, low: int, high: in
 def _mapping(p: _Problems, value: Any, line: int, where: str) -> LineDict | None:
     if isinstance(value, LineDict):
         return value
-    p.add(line, where, f"phải là một bảng khóa: giá trị",
-          f"must be a mapping of key: value",
+    p.add(line, where, "phải là một bảng khóa: giá trị",
+          "must be a mapping of key: value",
           "viết mỗi khóa trên một dòng, dạng 'khóa: giá trị'",
           "write one 'key: value' per line")
     return None
@@ -512,8 +512,8 @@ def _choice_question(p: _Problems, ctx: _Context, m: LineDict, kind: str,
     bad_group = "group" in m and group is None
     scale_id = None
     if ("options" in m) == ("scale" in m):
-        p.add(m.line, where, f"cần đúng một trong 'options' hoặc 'scale'",
-              f"needs exactly one of 'options' or 'scale'",
+        p.add(m.line, where, "cần đúng một trong 'options' hoặc 'scale'",
+              "needs exactly one of 'options' or 'scale'",
               "liệt kê lựa chọn dưới 'options:' hoặc dùng một thang đo 'scale: <tên>'",
               "list the choices under 'options:' or name a scale with 'scale: <id>'")
         options: tuple[Option, ...] = ()
@@ -555,7 +555,7 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
         bad = True
     headings = m.get("group_headings", True)
     if not isinstance(headings, bool):
-        p.add(m.line_of("group_headings"), where, f"'group_headings' phải là true/false",
+        p.add(m.line_of("group_headings"), where, "'group_headings' phải là true/false",
               f"'group_headings' must be true or false (got {headings!r})",
               "viết 'group_headings: false' hoặc bỏ dòng này",
               "write 'group_headings: false' or remove the line")

@@ -7,7 +7,7 @@ the renderer prints it with, so a wrapped line never runs past its column.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -27,7 +27,7 @@ FONT_FILES = {
 PT_MM = 25.4 / 72.0  # one typographic point in millimetres
 
 
-@lru_cache(maxsize=None)
+@cache
 def register_fonts() -> None:
     """Register the DejaVu fonts with reportlab (once per process)."""
     for name, filename in FONT_FILES.items():

@@ -27,8 +27,9 @@ column header.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 from forms import fonts
 from forms.errors import FormDefinitionError
@@ -182,7 +183,7 @@ class _Piece:
     place: Place
     gap_before: float = 0.0
     keep: bool = False
-    header: "_Piece | None" = None
+    header: _Piece | None = None
     owner: Question | Matrix | None = None
 
 

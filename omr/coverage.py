@@ -8,7 +8,7 @@ image, so that `omr.read_page` flags them (`off_page`) instead of reading them.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

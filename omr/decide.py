@@ -6,7 +6,8 @@ question make the question `flagged`, with reasons a person can act on.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from omr.reading import QuestionReading, TargetScore, TargetState, TextReading
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds

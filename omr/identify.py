@@ -9,7 +9,7 @@ pages it and OpenCV's QRCodeDetector both read every code, but zxing-cpp took
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

@@ -31,8 +31,8 @@ Per target, on the registered page:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -47,7 +47,6 @@ from omr.template import (
     crop_padded,
     mm_to_px,
 )
-
 
 
 @dataclass(frozen=True)

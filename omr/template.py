@@ -8,8 +8,8 @@ invented here.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -141,7 +141,7 @@ class Catalog:
     templates: Mapping[tuple[str, int], FormTemplate]
 
     @classmethod
-    def of(cls, templates: Iterable[FormTemplate]) -> "Catalog":
+    def of(cls, templates: Iterable[FormTemplate]) -> Catalog:
         """A catalog of `templates` (a later duplicate key replaces an earlier one)."""
         return cls({t.key: t for t in templates})
 

@@ -62,7 +62,7 @@ class PostgresServer:
     as_user: str | None  # the system user running the server when we are root
 
     @classmethod
-    def start(cls) -> "PostgresServer":
+    def start(cls) -> PostgresServer:
         """initdb + pg_ctl start in a new temporary folder (owned by the server's user)."""
         binaries = pg_bin()
         as_user = SERVER_USER if os.geteuid() == 0 else None

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_pipeline_e2e import read_csv
 
 from fixtures.box import make_ballot_box
 from pipeline.scan import cluster
-from test_pipeline_e2e import read_csv
 
 SHEETS = 8
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from fixtures import handwriting, marks
-from fixtures.ink import Pen, colourise
 from fixtures.capture import CAPTURE_KINDS, as_decoded, capture, fold_room_mm
 from fixtures.comments import COMMENT_SENTENCES
+from fixtures.ink import Pen, colourise
 from fixtures.respond import FillOptions, draw_sheet, plan_sheet
 from forms import layout_form, load_form, render_page_images
 from forms.geometry import MARKER_IDS

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cli import main
 
+
 def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()

@@ -31,8 +31,8 @@ from omr import (
     prepare_template,
     read_page,
 )
-from omr.reading import TextReading
 from omr.decide import decide_text
+from omr.reading import TextReading
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from truth_compare import edit_distance, normalise  # noqa: E402  (the benchmarks' CER)
@@ -263,7 +263,8 @@ def test_text_decisions() -> None:
 
 def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
     x, y, w, h = bbox_mm
-    image[int((y - pad_mm) * PPM): int((y + h + pad_mm) * PPM), int((x - pad_mm) * PPM): int((x + w + pad_mm) * PPM)] = 255
+    rows = slice(int((y - pad_mm) * PPM), int((y + h + pad_mm) * PPM))
+    image[rows, int((x - pad_mm) * PPM): int((x + w + pad_mm) * PPM)] = 255
 
 
 def test_failure_no_markers_on_a_blank_sheet_and_on_a_photo(catalog: Catalog) -> None:

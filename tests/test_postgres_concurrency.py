@@ -16,13 +16,19 @@ from pathlib import Path
 import cv2
 import pytest
 import sqlalchemy as sa
-
-from fixtures.box import make_ballot_box
-from pipeline.store import schema
-from pipeline.scan.recorder import flag_missing_pages, record_page
-from pipeline.store.database import get_or_create_batch, open_store, refresh_sheet_status, resolve_flags, utcnow
 from test_pipeline_e2e import assert_answers_match_truth, read_csv
 from test_store import FORMS, reading, result
+
+from fixtures.box import make_ballot_box
+from pipeline.scan.recorder import flag_missing_pages, record_page
+from pipeline.store import schema
+from pipeline.store.database import (
+    get_or_create_batch,
+    open_store,
+    refresh_sheet_status,
+    resolve_flags,
+    utcnow,
+)
 
 HOLD_S = 0.6  # how long the first writer keeps its transaction open
 

@@ -16,10 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from pipeline.review import build_form_catalog
-from pipeline.store.database import open_store
-from pipeline.store.survey import SETTINGS_FILE, load_survey, load_survey_forms
 from review_support import build_box
 from test_review import (  # noqa: F401  (collected here, on PostgreSQL)
     test_a_blank_ballot_is_accepted_or_the_sheet_rejected,
@@ -38,6 +34,10 @@ from test_review import (  # noqa: F401  (collected here, on PostgreSQL)
     test_the_box_has_each_kind_of_item,
     test_undo_reverts_only_what_its_decision_changed,
 )
+
+from pipeline.review import build_form_catalog
+from pipeline.store.database import open_store
+from pipeline.store.survey import SETTINGS_FILE, load_survey, load_survey_forms
 
 
 def _db_name(url: str) -> str:

@@ -7,8 +7,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from pipeline.store import schema
 from pipeline.review import tables
+from pipeline.store import schema
 from pipeline.store.database import engine_url, head_revision, open_store
 from pipeline.store.survey import load_survey
 
@@ -89,7 +89,7 @@ def test_the_database_refuses_a_second_counted_copy_of_a_page(postgres_server):
                 form="f", version=1, serial=7, status="counted", batch_id=batch,
                 first_scanned_at=utcnow())).inserted_primary_key[0]
 
-        def page(index: int, status: str) -> None:
+        def page(index: int, status: str, store=store, source=source, sheet=sheet) -> None:
             with store.engine.begin() as conn:
                 conn.execute(sa.insert(schema.pages).values(
                     source_id=source, page_index=index, status=status, sheet_id=sheet,

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from forms.errors import BadInput
 from pipeline.outputs.report import build_report, write_report
+
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules
     from tests.test_tally_support import known_frame, mini_form
 except ImportError:
@@ -96,7 +97,7 @@ def test_pdf_has_pages_and_vietnamese_text(tmp_path, comments):
                            quarter="2026-Q3", base_dir=tmp_path, today=TODAY)
     path = write_report(content, tmp_path / "report.pdf")
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    pages = int(next(l for l in info.stdout.splitlines() if l.startswith("Pages:")).split()[1])
+    pages = int(next(ln for ln in info.stdout.splitlines() if ln.startswith("Pages:")).split()[1])
     assert pages >= 2
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           text=True, check=True).stdout

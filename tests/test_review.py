@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.store import schema
 from pipeline.outputs.export import responses_csv_frame
 from pipeline.review import (
     ItemTaken,
@@ -21,6 +20,7 @@ from pipeline.review import (
     claim_next,
     create_app,
     decide,
+    i18n,
     make_review_server,
     open_browser,
     open_items,
@@ -28,9 +28,9 @@ from pipeline.review import (
     set_answer,
     undo,
 )
-from pipeline.review import i18n
 from pipeline.review.claims import claim
 from pipeline.review.serve import is_loopback
+from pipeline.store import schema
 from pipeline.store.database import open_flag, open_store
 from pipeline.store.survey import load_survey, load_survey_forms
 

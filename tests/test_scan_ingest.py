@@ -134,7 +134,6 @@ def test_a_scanned_pdf_page_is_extracted_not_rendered(tmp_path):
 def test_a_reader_crash_or_a_vanished_file_is_a_failed_page_not_a_stopped_batch(tmp_path, monkeypatch):
     """Injected failures: the reader raising on one page, a file deleted after triage."""
     import omr
-
     from pipeline.scan.workers import PageReader, PageTask
 
     def crash(image, catalog):

@@ -24,11 +24,11 @@ from omr.reading import (
     TextReading,
 )
 from pipeline.outputs import export
-from pipeline.store import schema
 from pipeline.scan.inputs import IngestProblem
 from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
-from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
 from pipeline.scan.workers import PageResult, PageTask
+from pipeline.store import schema
+from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
 
 OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
 FORM = Form(
@@ -111,6 +111,7 @@ def test_a_store_made_by_an_older_phieu_is_upgraded_with_its_data(tmp_path):
     refer to its sheets, upgrades on open: SQLite rebuilds the sheets table without
     losing a row or a reference."""
     from alembic import command
+
     from pipeline.store.database import _alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"

@@ -1,8 +1,8 @@
 """`whole_sheet_flags`: the serials whose open flag is about the whole sheet, from a store."""
 from __future__ import annotations
 
-from pipeline.store import schema
 from pipeline.outputs.report.source import whole_sheet_flags
+from pipeline.store import schema
 from pipeline.store.database import open_store, utcnow
 
 try:  # tests/ as a package (tests/__init__.py) or as a plain folder of modules

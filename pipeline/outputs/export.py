@@ -7,7 +7,7 @@ wins over the machine's reading; neither is ever overwritten.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ def _iso(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is None:  # SQLite gives back naive datetimes; the store writes UTC
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.isoformat(timespec="seconds")
 
 
@@ -40,7 +40,7 @@ def _answers(conn: sa.Connection, sheet_ids: sa.Select) -> dict[tuple[int, str],
         .where(a.c.sheet_id.in_(sheet_ids))
     ).all()
     out: dict[tuple[int, str], str] = {}
-    for sheet_id, question, source, value, status in sorted(rows, key=lambda r: r.source != "person"):
+    for sheet_id, question, _source, value, status in sorted(rows, key=lambda r: r.source != "person"):
         key = (sheet_id, question)
         if key in out:
             continue  # the person's row came first

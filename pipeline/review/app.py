@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -31,7 +31,6 @@ from flask import (
     url_for,
 )
 
-from pipeline.store import schema
 from pipeline.review import i18n
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
@@ -46,6 +45,7 @@ from pipeline.review.items import (
     open_items,
     queue_counts,
 )
+from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.survey import Survey
 

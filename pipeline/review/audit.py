@@ -1,13 +1,13 @@
 """The audit log: every review decision, for `phieu export audit`."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import pandas as pd
 import sqlalchemy as sa
 
-from pipeline.store import schema
 from pipeline.review import tables
+from pipeline.store import schema
 from pipeline.store.database import Store
 
 AUDIT_COLUMNS = ("decision", "decided_at", "reviewer", "form", "serial", "question", "reason",
@@ -35,7 +35,7 @@ def audit_frame(store: Store) -> pd.DataFrame:
         ).all()
     records = []
     for r in rows:
-        when = r[1].replace(tzinfo=timezone.utc) if r[1].tzinfo is None else r[1]
+        when = r[1].replace(tzinfo=UTC) if r[1].tzinfo is None else r[1]
         records.append((r[0], when.isoformat(timespec="seconds"), r[2], r[3] or "",
                         None if r[4] is None else int(r[4]), r[5] or "", r[6], r[7], r[8],
                         r[9], r[10], r[11], r[12] or "", r[13]))

@@ -8,8 +8,8 @@ plus the offset the reader's local search found.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from forms.model import Question
-from pipeline.store import schema
 from pipeline.review import tables
 from pipeline.review.claims import active_claim, claim
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
@@ -33,6 +32,7 @@ from pipeline.review.items import (
     item_kind,
     subject_flags_where,
 )
+from pipeline.store import schema
 from pipeline.store.database import refresh_sheet_status, utcnow
 
 MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake

@@ -5,18 +5,19 @@ Read-only: nothing here writes to the store (claims and decisions do).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
 from forms.geometry import PageGeometry
 from forms.layout import layout_form
 from forms.model import Form, Question
-from pipeline.store import schema
 from pipeline.review import tables
 from pipeline.review.errors import ReviewError
+from pipeline.store import schema
 
 # Queue order: the order of the issue's list of reasons; a reason the reader adds later
 # comes last rather than disappearing.

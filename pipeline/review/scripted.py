@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pipeline.store import schema
 from pipeline.review.claims import claim, release
 from pipeline.review.decisions import DecisionRecord, check_reviewer, decide_entry
 from pipeline.review.errors import ItemTaken, ReviewError
@@ -15,6 +14,7 @@ from pipeline.review.items import (
     open_items,
     subject_of,
 )
+from pipeline.store import schema
 
 NO_ANSWER_WORDS = ("none", "-")
 INVALID_WORDS = ("invalid",)

@@ -30,9 +30,10 @@ import os
 import shutil
 import tempfile
 from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from forms.errors import PhieuError
 from pipeline.scan.workers import PageReader, PageResult, PageTask

@@ -19,19 +19,18 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import Literal
 
 import sqlalchemy as sa
 
 from forms.errors import PhieuError
-from pipeline.store import schema
-from pipeline.scan.templates import prepare_templates, form_infos
 from pipeline.scan.inputs import (
     IngestProblem,
     SourceFile,
@@ -47,8 +46,10 @@ from pipeline.scan.recorder import (
     record_page,
     write_images,
 )
-from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
+from pipeline.scan.templates import form_infos, prepare_templates
 from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
+from pipeline.store import schema
+from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
 from pipeline.store.survey import Survey, load_survey_forms
 
 # Pages in flight per worker: enough to keep every worker busy while the main process

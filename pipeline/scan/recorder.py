@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import sqlalchemy as sa
 
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
+from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import (
     get_or_create_batch,
@@ -27,7 +28,6 @@ from pipeline.store.database import (
     resolve_flags,
     utcnow,
 )
-from pipeline.scan.workers import PageResult
 
 UNKNOWN_FORM_REASONS = frozenset({"unknown_form", "unknown_page"})
 

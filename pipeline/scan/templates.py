@@ -2,7 +2,8 @@
 reader (`prepare_templates`: blank pages rendered and templates precomputed, ~1 s a form)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pipeline.scan.recorder import FormInfo
 

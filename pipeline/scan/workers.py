@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omr.reading import PageFailure, PageReading, Reading
+from omr.reading import PageReading, Reading
 from pipeline.scan.inputs import IngestProblem, SourceKind, load_page
 
 # Page images are kept for review at ~100 dpi: enough to see a tick and read a digit,

@@ -9,15 +9,15 @@ Duplicate-guarding is done by unique constraints with INSERT ... ON CONFLICT DO 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
 from forms.errors import SurveyError
@@ -36,7 +36,7 @@ class Store:
 
 def utcnow() -> datetime:
     """The current time in UTC (every timestamp in the store is UTC)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

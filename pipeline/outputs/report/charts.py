@@ -107,7 +107,7 @@ def rate_chart(labels: list[str], rates: list[float | None], title: str,
         axes.text(bar.get_x() + bar.get_width() / 2, bar.get_height() + 1.5,
                   _percent(rate), ha="center", fontsize=10,
                   fontfamily=FONT_FAMILY, fontweight="bold")
-    axes.set_xticks(range(len(values)), ["\n".join(textwrap.wrap(l, 16)) for l in labels],
+    axes.set_xticks(range(len(values)), ["\n".join(textwrap.wrap(label, 16)) for label in labels],
                     fontsize=9, fontfamily=FONT_FAMILY)
     axes.set_ylim(0, 110)
     axes.set_ylabel("Tỷ lệ hài lòng (%)", fontsize=8, fontfamily=FONT_FAMILY)

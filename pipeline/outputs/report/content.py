@@ -20,8 +20,17 @@ from PIL import Image
 from forms.errors import BadInput
 from forms.model import Form, Question
 from pipeline.outputs.tally import (
-    ALL_GROUP, NO_ANSWER, TO_REVIEW, IndexRow, TallyResult, is_scale_question, period_label,
-    period_value, quarter_bounds, scan_day, tally,
+    ALL_GROUP,
+    NO_ANSWER,
+    TO_REVIEW,
+    IndexRow,
+    TallyResult,
+    is_scale_question,
+    period_label,
+    period_value,
+    quarter_bounds,
+    scan_day,
+    tally,
 )
 
 # A comment's OCR text is shown with the image of the handwriting when the store flagged it,

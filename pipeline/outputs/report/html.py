@@ -6,7 +6,11 @@ import base64
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.outputs.report.content import (
-    ReportContent, format_count, format_mean, format_percent, numbered,
+    ReportContent,
+    format_count,
+    format_mean,
+    format_percent,
+    numbered,
 )
 
 TEMPLATE = "report.html"

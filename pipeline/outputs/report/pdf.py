@@ -16,13 +16,24 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
-    Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
 )
 
-from pipeline.outputs.report.content import (
-    ReportContent, format_count, format_mean, format_percent, numbered,
-)
 from pipeline.outputs.report.charts import font_path
+from pipeline.outputs.report.content import (
+    ReportContent,
+    format_count,
+    format_mean,
+    format_percent,
+    numbered,
+)
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 MARGIN = 18 * mm
