@@ -28,12 +28,12 @@ import pandas as pd
 
 from forms.errors import BadInput, SurveyError
 from forms.model import Form, Question
+from pipeline.store.vocabulary import SheetStatus
 
-SheetStatus = Literal["counted", "needs_review", "reviewed", "rejected"]
 Period = Literal["quarter", "month"]
 Scope = Literal["question", "criteria_group", "overall"]
 
-SHEET_STATUSES: frozenset[str] = frozenset({"counted", "needs_review", "reviewed", "rejected"})
+SHEET_STATUSES: frozenset[str] = frozenset(SheetStatus)
 META_COLUMNS: tuple[str, ...] = ("serial", "status", "flagged", "batch", "scanned_at")
 ALL_GROUP = "all"
 NO_ANSWER = "no_answer"

@@ -1,7 +1,7 @@
 """The survey store's tables, as SQLAlchemy Core `Table` objects.
 
 These describe the schema as the code uses it *today*; the database itself is
-created and upgraded only by the Alembic scripts in `pipeline/migrations/`
+created and upgraded only by the Alembic scripts in `pipeline/store/migrations/`
 (a test checks that the two agree). Only portable types are used so that a
 PostgreSQL URL can replace the default SQLite file.
 
@@ -24,25 +24,24 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from pipeline.store.vocabulary import (
+    AnswerSource,
+    FlagReason,
+    FlagStatus,
+    PageStatus,
+    SheetStatus,
+    SourceStatus,
+)
+
 metadata = sa.MetaData()
 
-# Values of the status / reason columns. Kept here so that code and docs name them once.
-SOURCE_STATUSES = ("partial", "complete")
-PAGE_STATUSES = ("read", "failed", "duplicate", "rejected")
-SHEET_STATUSES = ("counted", "needs_review", "reviewed", "rejected")
-ANSWER_SOURCES = ("machine", "person")
-FLAG_REASONS = (
-    "marginal",
-    "overvote",
-    "low_confidence",
-    "unreadable",
-    "unknown_form",
-    "duplicate",
-    "missing_page",
-    "blank_ballot",
-    "off_page",  # part of a question outside a photo's frame: look at the paper
-)
-FLAG_STATUSES = ("open", "resolved")
+# Values of the status / reason columns, named once in `vocabulary`.
+SOURCE_STATUSES = tuple(SourceStatus)
+PAGE_STATUSES = tuple(PageStatus)
+SHEET_STATUSES = tuple(SheetStatus)
+ANSWER_SOURCES = tuple(AnswerSource)
+FLAG_REASONS = tuple(FlagReason)
+FLAG_STATUSES = tuple(FlagStatus)
 
 batches = sa.Table(
     "batches",
