@@ -146,7 +146,7 @@ def read_command(images: tuple[Path, ...], form_ids: tuple[str, ...], debug_dir:
     import cv2
 
     from forms.library import list_forms, load_form
-    from omr import PageFailure, decode_image, overlay, read_page, summary
+    from omr import PageFailure, PageReading, decode_image, overlay, read_page, summary
     from pipeline.scan.templates import prepare_templates
 
     catalog = prepare_templates([load_form(f) for f in form_ids] if form_ids else list_forms())
@@ -156,7 +156,7 @@ def read_command(images: tuple[Path, ...], form_ids: tuple[str, ...], debug_dir:
         click.echo(f"{path}:")
         for line in summary(reading):
             click.echo(f"  {line}")
-        if debug_dir is not None and reading:
+        if debug_dir is not None and isinstance(reading, PageReading) and reading.image is not None:
             debug_dir.mkdir(parents=True, exist_ok=True)
             template = catalog.get(reading.identity.form_id, reading.identity.version)
             out = debug_dir / f"{path.stem}.overlay.png"

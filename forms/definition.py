@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 from forms.errors import BadInput, FormDefinitionError
-from forms.model import Form, Matrix, Option, Question, Scale, Section
+from forms.model import Form, MarkStyle, Matrix, Option, Question, Scale, Section
 from forms.yamlnodes import LineDict, LineList, load_with_lines
 
 # key -> required?
@@ -256,6 +256,11 @@ def _sequence(p: _Problems, m: LineDict, key: str, where: str) -> LineList | Non
     return None
 
 
+def _mark_style(p: _Problems, m: LineDict, where: str) -> MarkStyle | None:
+    mark = _choice(p, m, "mark", MARKS, where, default="box")
+    return "digit" if mark == "digit" else "box" if mark == "box" else None
+
+
 def _choice(p: _Problems, m: LineDict, key: str, allowed: tuple[str, ...], where: str,
             default: str) -> str | None:
     value = m.get(key, default)
@@ -349,6 +354,7 @@ def _form(p: _Problems, doc: Any, source: str) -> Form | None:
     sections: list[Section] = []
     raw_sections = _sequence(p, doc, "sections", "phiếu/form") if "sections" in doc else None
     for i, raw in enumerate(raw_sections or []):
+        assert raw_sections is not None
         section = _section(p, ctx, raw, raw_sections.line_of(i), i + 1)
         if section is not None:
             sections.append(section)
@@ -379,6 +385,7 @@ def _groups(p: _Problems, doc: LineDict) -> dict[str, str]:
     raw = _mapping(p, doc["groups"], doc.line_of("groups"), "'groups'")
     groups: dict[str, str] = {}
     for key in raw or {}:
+        assert raw is not None
         label = _text(p, raw, key, f"nhóm/group '{key}'")
         if label is not None:
             groups[str(key)] = label
@@ -392,6 +399,7 @@ def _scales(p: _Problems, doc: LineDict) -> tuple[dict[str, Scale], frozenset[st
     raw = _mapping(p, doc["scales"], doc.line_of("scales"), "'scales'")
     scales: dict[str, Scale] = {}
     for key in raw or {}:
+        assert raw is not None
         where = f"thang đo/scale '{key}'"
         m = _mapping(p, raw[key], raw.line_of(key), where)
         if m is None:
@@ -462,6 +470,7 @@ def _section(p: _Problems, ctx: _Context, raw: Any, line: int, number: int) -> S
     raw_blocks = _sequence(p, m, "questions", where) if "questions" in m else None
     blocks = []
     for i, item in enumerate(raw_blocks or []):
+        assert raw_blocks is not None
         block = _block(p, ctx, item, raw_blocks.line_of(i), f"{where}, câu/question {i + 1}")
         if block is not None:
             blocks.append(block)
@@ -497,7 +506,7 @@ def _text_question(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Ques
     qid = _new_id(p, ctx, m, where)
     text = _text(p, m, "text", where)
     lines = _integer(p, m, "lines", where, 1, MAX_TEXT_LINES, default=4)
-    if None in (qid, text, lines):
+    if qid is None or text is None or lines is None:
         return None
     return Question(id=qid, type="text", text=text, lines=lines, line=m.line)
 
@@ -507,7 +516,7 @@ def _choice_question(p: _Problems, ctx: _Context, m: LineDict, kind: str,
     _keys(p, m, CHOICE_KEYS, where)
     qid = _new_id(p, ctx, m, where)
     text = _text(p, m, "text", where)
-    mark = _choice(p, m, "mark", MARKS, where, default="box")
+    mark = _mark_style(p, m, where)
     group = _reference(p, m, "group", ctx.groups, "group", where)
     bad_group = "group" in m and group is None
     scale_id = None
@@ -524,9 +533,9 @@ def _choice_question(p: _Problems, ctx: _Context, m: LineDict, kind: str,
         options = _options(p, m, where, scored=False)
     if mark == "digit" and not _digit_codes_ok(p, m, options, where):
         return None
-    if None in (qid, text, mark) or not options or bad_group:
+    if qid is None or text is None or mark is None or not options or bad_group:
         return None
-    return Question(id=qid, type=kind, text=text, options=options, mark=mark,
+    return Question(id=qid, type="multi" if kind == "multi" else "single", text=text, options=options, mark=mark,
                     scale=scale_id, group=group, line=m.line)
 
 
@@ -546,7 +555,7 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
     _keys(p, m, MATRIX_KEYS, where)
     mid = _new_id(p, ctx, m, where)
     text = _text(p, m, "text", where, default="")
-    mark = _choice(p, m, "mark", MARKS, where, default="box")
+    mark = _mark_style(p, m, where)
     scale_id = _reference(p, m, "scale", ctx.scales, "scale", where, ctx.broken_scales)
     group = _reference(p, m, "group", ctx.groups, "group", where)
     bad = ("group" in m and group is None) or ("scale" in m and scale_id is None)
@@ -563,6 +572,7 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
     raw_rows = _sequence(p, m, "rows", where) if "rows" in m else None
     rows: list[Question] = []
     for i, raw in enumerate(raw_rows or []):
+        assert raw_rows is not None
         rwhere = f"{where}, dòng/row {i + 1}"
         rm = _mapping(p, raw, raw_rows.line_of(i), rwhere)
         if rm is None:
@@ -572,12 +582,12 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
         rid = _new_id(p, ctx, rm, rwhere)
         rtext = _text(p, rm, "text", rwhere)
         rgroup = _reference(p, rm, "group", ctx.groups, "group", rwhere) or group
-        if None in (rid, rtext) or ("group" in rm and rgroup is None):
+        if rid is None or rtext is None or mark is None or ("group" in rm and rgroup is None):
             bad = True
             continue
         rows.append(Question(id=rid, type="single", text=rtext, options=options, mark=mark,
                              scale=scale_id, group=rgroup, matrix=mid, line=rm.line))
-    if bad or None in (mid, text, mark, scale_id) or not rows:
+    if bad or mid is None or text is None or mark is None or scale_id is None or not rows:
         return None
     return Matrix(id=mid, text=text, scale=scale_id, mark=mark, rows=tuple(rows), line=m.line,
                   group_headings=headings)

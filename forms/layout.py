@@ -43,7 +43,7 @@ from forms.geometry import (
     Target,
     TextField,
 )
-from forms.model import Form, Matrix, Option, Question
+from forms.model import Form, MarkStyle, Matrix, Option, Question
 
 PAGE_W, PAGE_H = PAGE_SIZE_MM
 MARKER_ZONE = MARKER_MARGIN_MM + MARKER_SIZE_MM + MARKER_QUIET_MM  # 25 mm from each edge
@@ -216,6 +216,20 @@ def _numbered_text(number: str, text: str, x0: float, x1: float, font: str,
     return lines, runs
 
 
+def _paragraph_place(lines: list[str], x0: float, font: str, pt: float) -> Place:
+    def place(page: _Page, top: float) -> None:
+        page.items.extend(_paragraph(lines, x0, top, font, pt))
+
+    return place
+
+
+def _mark_of(q: Question) -> MarkStyle:
+    """A choice question's mark style (the definition gives every choice question one)."""
+    if q.mark is None:
+        raise ValueError(f"question {q.id} has no mark style: not a choice question")
+    return q.mark
+
+
 def _zone(mark: str) -> float:
     """Side of the square kept clear around one target (the target included)."""
     return BOX_MM + 2 * BOX_CLEAR_MM if mark == "box" else 2 * DIGIT_CLEAR_MM
@@ -272,14 +286,14 @@ def _label_height(lines: tuple[str, ...], zone: float) -> float:
 
 
 def _choice_piece(q: Question, number: str, x0: float, x1: float) -> _Piece:
-    zone = _zone(q.mark)
+    zone = _zone(_mark_of(q))
     text_lines, text_runs = _numbered_text(number, q.text, x0, x1, fonts.REGULAR, QUESTION_PT)
     text_h = len(text_lines) * _leading(QUESTION_PT)
     inline = _inline_widths(q, text_lines, x0, x1)
     if inline is not None:
         return _Piece(max(zone, text_h), _inline_place(q, text_lines, text_runs, inline, x0, x1),
                       BLOCK_GAP_MM, owner=q)
-    grid = _option_grid(q.options, q.mark, x1 - x0 - INDENT_MM)
+    grid = _option_grid(q.options, _mark_of(q), x1 - x0 - INDENT_MM)
     rows = [q.options[i:i + grid.columns] for i in range(0, len(q.options), grid.columns)]
     row_heights = [
         max(_label_height(grid.labels[r * grid.columns + c], zone) for c in range(len(row)))
@@ -303,7 +317,7 @@ def _option_at(page: _Page, q: Question, option: Option, lines: tuple[str, ...],
                x: float, top: float, zone: float) -> None:
     """One option: its target centred in a zone at (x, top), its label to the right."""
     cx, cy = x + zone / 2, top + zone / 2
-    _target_at(page, q.id, option, q.mark, cx, cy)
+    _target_at(page, q.id, option, _mark_of(q), cx, cy)
     baseline = cy + 0.37 * LABEL_PT * fonts.PT_MM
     for i, line in enumerate(lines):
         page.items.append(TextRun(x + zone + LABEL_GAP_MM, baseline + i * _leading(LABEL_PT), line,
@@ -314,7 +328,7 @@ def _inline_widths(q: Question, text_lines: list[str], x0: float, x1: float) -> 
     """Option widths when the options fit on the question's own (single) line."""
     if len(text_lines) != 1:
         return None
-    zone = _zone(q.mark)
+    zone = _zone(_mark_of(q))
     widths = [zone + LABEL_GAP_MM + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
               for o in q.options]
     text_end = x0 + INDENT_MM + fonts.text_width(text_lines[0], fonts.REGULAR, QUESTION_PT)
@@ -324,7 +338,7 @@ def _inline_widths(q: Question, text_lines: list[str], x0: float, x1: float) -> 
 def _inline_place(q: Question, text_lines: list[str],
                   text_runs: Callable[[float], list[TextRun]], widths: list[float],
                   x0: float, x1: float) -> Place:
-    zone = _zone(q.mark)
+    zone = _zone(_mark_of(q))
     text_end = x0 + INDENT_MM + fonts.text_width(text_lines[0], fonts.REGULAR, QUESTION_PT)
     free = x1 - (text_end + 4.0) - sum(widths)  # ≥ 0, checked by _inline_widths
     # Options sit right-aligned on the question's line, spread over the free room
@@ -440,7 +454,7 @@ def _matrix_row(row: Question, number: str, options: tuple[Option, ...], x0: flo
         page.items.extend(runs(top + (height - text_h) / 2))
         cy = top + height / 2
         for c, option in enumerate(options):
-            _target_at(page, row.id, option, row.mark, xs + (c + 0.5) * col_w, cy)
+            _target_at(page, row.id, option, _mark_of(row), xs + (c + 0.5) * col_w, cy)
         page.items.append(Rule(x0, top + height, x1, top + height, 0.15, RULE_GREY))
         page.questions.append(row.id)
 
@@ -457,15 +471,13 @@ def _section_pieces(form: Form, x0: float, x1: float) -> list[_Piece]:
         lines = fonts.wrap(section.heading, fonts.BOLD, HEADING_PT, x1 - x0)
         pieces.append(_Piece(
             len(lines) * _leading(HEADING_PT) + 0.5,
-            lambda page, top, lines=lines: page.items.extend(
-                _paragraph(lines, x0, top, fonts.BOLD, HEADING_PT)),
+            _paragraph_place(lines, x0, fonts.BOLD, HEADING_PT),
             BLOCK_GAP_MM + 1.5, keep=True))
         if section.intro:
             intro = fonts.wrap(section.intro, fonts.OBLIQUE, INTRO_PT, x1 - x0)
             pieces.append(_Piece(
                 len(intro) * _leading(INTRO_PT),
-                lambda page, top, intro=intro: page.items.extend(
-                    _paragraph(intro, x0, top, fonts.OBLIQUE, INTRO_PT)),
+                _paragraph_place(intro, x0, fonts.OBLIQUE, INTRO_PT),
                 1.0, keep=True))
         for block in section.blocks:
             number += 1

@@ -142,7 +142,15 @@ def rasterize_pdf(pdf_path: str | Path, dpi: int) -> list[np.ndarray]:
         # pdftoppm pads page numbers to the page count's width; sorting by the
         # number keeps the order for any count.
         files = sorted(Path(tmp).glob("p-*.png"), key=lambda f: int(f.stem.split("-")[-1]))
-        return [cv2.imread(str(f), cv2.IMREAD_GRAYSCALE) for f in files]
+        return [_read_grey(f) for f in files]
+
+
+def _read_grey(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise BadInput(f"pdftoppm wrote an unreadable page image {path.name}",
+                       "check that poppler-utils is installed and the disk is not full")
+    return image
 
 
 # --- drawing ----------------------------------------------------------------------

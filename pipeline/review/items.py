@@ -312,7 +312,7 @@ def _targets(conn: sa.Connection, entry: QueueEntry, question: Question | None,
             shape=placed[opt.code].shape if opt.code in placed else "box",
             score=None if s is None else float(s.score),
             state="" if s is None else s.state,
-            bbox_mm=tuple(placed[opt.code].bbox_mm) if opt.code in placed else (0.0, 0.0, 0.0, 0.0),
+            bbox_mm=placed[opt.code].bbox_mm if opt.code in placed else (0.0, 0.0, 0.0, 0.0),
             offset_mm=(0.0, 0.0) if s is None else (float(s.offset_x_mm), float(s.offset_y_mm)),
         ))
     return tuple(views)
@@ -402,6 +402,6 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         history=history(conn, entry.subject),
         counted_page_id=_counted_copy(conn, entry.sheet_id, page_number, entry.page_id)
         if kind == "duplicate" else None,
-        text_bbox_mm=next((tuple(t.bbox_mm) for t in (geometry.text_fields if geometry else ())
+        text_bbox_mm=next((t.bbox_mm for t in (geometry.text_fields if geometry else ())
                            if t.question == entry.question), None),
     )

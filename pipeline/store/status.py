@@ -39,9 +39,9 @@ def survey_status(store: Store) -> SurveyStatus:
     """Count batches, files, pages, sheets and open flags in `store`."""
     b, src, p, s, f = schema.batches, schema.sources, schema.pages, schema.sheets, schema.flags
     with store.engine.connect() as conn:
-        files = dict(conn.execute(
+        files: dict[int, int] = dict(conn.execute(
             sa.select(src.c.batch_id, sa.func.count()).group_by(src.c.batch_id)).all())
-        sheets = dict(conn.execute(
+        sheets: dict[int, int] = dict(conn.execute(
             sa.select(s.c.batch_id, sa.func.count()).group_by(s.c.batch_id)).all())
         pages: dict[int, dict[str, int]] = {}
         for batch_id, status, n in conn.execute(
@@ -55,9 +55,9 @@ def survey_status(store: Store) -> SurveyStatus:
             for bid, name, created in conn.execute(
                 sa.select(b.c.id, b.c.name, b.c.created_at).order_by(b.c.id))
         )
-        by_status = dict(conn.execute(
+        by_status: dict[str, int] = dict(conn.execute(
             sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
-        flags = dict(conn.execute(
+        flags: dict[str, int] = dict(conn.execute(
             sa.select(f.c.reason, sa.func.count()).where(f.c.status == "open")
             .group_by(f.c.reason)).all())
         partial = tuple(conn.execute(
