@@ -6,6 +6,7 @@ one line (with the remedy) and exits with the error's code. `-v` shows traceback
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,12 +17,37 @@ FORM_HELP = "Form id, or ID@VERSION (needed when the survey has several forms or
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks on errors.")
+@click.option("-v", "--verbose", count=True,
+              help="Log what is done on stderr (-v: steps, -vv: every page) and show tracebacks on errors.")
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool) -> None:
+def cli(ctx: click.Context, verbose: int) -> None:
     """phieu — đọc phiếu khảo sát mức độ hài lòng / reads paper satisfaction surveys."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
+    ctx.call_on_close(_log_to_stderr(verbose))
+
+
+def _log_to_stderr(verbose: int) -> Callable[[], None]:
+    """Warnings always; with -v the steps (INFO), with -vv every page (DEBUG). Returns
+    what undoes it, so that a command run in-process (tests) leaves no handler behind."""
+    import logging
+
+    from pipeline.logs import LOG_FORMAT
+
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(level)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(min(previous or logging.WARNING, level))
+
+    def undo() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+    return undo
 
 
 # --- forms commands (issue 2) -------------------------------------------------
@@ -207,6 +233,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from pipeline.logs import workspace_log
     from pipeline.scan.driver import scan, summary_lines
     from pipeline.store.survey import find_survey
 
@@ -224,7 +251,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
         else:
             progress.console.print(event.text, markup=False, highlight=False, soft_wrap=True)
 
-    with progress:
+    with workspace_log(survey.log_path), progress:
         summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event, workers=workers)
     for line in summary_lines(summary):
         click.echo(line)
@@ -507,7 +534,8 @@ def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    args = sys.argv[1:] if argv is None else argv
+    verbose = any(a == "--verbose" or (a.startswith("-v") and set(a[1:]) == {"v"}) for a in args)
     try:
         cli.main(args=argv, prog_name="phieu", standalone_mode=False)
     except PhieuError as err:

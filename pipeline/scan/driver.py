@@ -16,6 +16,7 @@ flags; image files are rewritten under fixed names before their row is inserted)
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import Counter, deque
@@ -51,6 +52,8 @@ from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_wor
 from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
 from pipeline.store.survey import Survey, load_survey_forms
+
+log = logging.getLogger(__name__)
 
 # Pages in flight per worker: enough to keep every worker busy while the main process
 # writes, small enough that results waiting to be written stay a few MB.
@@ -327,6 +330,7 @@ def scan(
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
     expanded = expand_paths(paths)
+    log.info("scan of %d file(s) into %s", len(expanded.files), survey.root)
     for extra in expanded.skipped:
         emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
     forms = load_survey_forms(survey)
@@ -360,14 +364,28 @@ def scan(
             if remaining[result.task.source_id] == 0:
                 _mark_complete(conn, result.task.source_id)
         outcomes.append((result.task, outcome))
+        _log_page(result, outcome)
         if outcome.status in ("failed", "duplicate"):
             emit(ScanEvent("message", text=_page_line(result.task, outcome)))
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
     with store.engine.begin() as conn:
         missing = flag_missing_pages(conn, infos)
+    log.info("scan done: %d page(s) stored in %.1f s, %d sheet(s) missing a page",
+             len(outcomes), time.perf_counter() - started, missing)
     return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
                     time.perf_counter() - started)
+
+
+def _log_page(result: PageResult, outcome: PageOutcome) -> None:
+    task = result.task
+    log.debug("%s page %d: %s %s (%.2f s)", task.path, task.index, outcome.status, outcome.reason,
+              result.seconds)
+    if result.problem is not None and result.problem.detail:
+        log.error("%s page %d: %s\n%s", task.path, task.index, result.problem.message,
+                  result.problem.detail.rstrip())
+    elif outcome.status == "failed":
+        log.warning("%s page %d: %s (%s)", task.path, task.index, outcome.message, outcome.reason)
 
 
 def _page_line(task: PageTask, outcome: PageOutcome) -> str:

@@ -54,6 +54,7 @@ class IngestProblem:
 
     reason: IngestReason
     message: str
+    detail: str = ""  # the traceback of a `reader_error`, for the workspace's log
 
     def __bool__(self) -> bool:
         return False

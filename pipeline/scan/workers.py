@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,7 @@ class PageReader:
                 "reader_error",
                 f"{name} trang/page {task.index}: lỗi khi đọc / reader error "
                 f"({type(err).__name__}: {err}) — báo lỗi cho nhóm phát triển / report it",
+                detail=traceback.format_exc(),
             )
             jpeg, px_per_mm, _ = _review_image(None, loaded, task.dpi)
             return PageResult(task, None, problem, jpeg, px_per_mm, False, (),

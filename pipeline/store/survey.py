@@ -28,6 +28,7 @@ DEFAULT_IMAGES = "images"
 # Pages are rasterised at this resolution for reading: the reader works at ~150 dpi
 # (omr.template.CANON_PX_PER_MM), 200 dpi leaves room for registration and small ticks.
 DEFAULT_SCAN_DPI = 200
+LOG_FILE = "phieu.log"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class Survey:
     @property
     def settings_path(self) -> Path:
         return self.root / SETTINGS_FILE
+
+    @property
+    def log_path(self) -> Path:
+        """The workspace's log: what each scan and review did, with the traceback of any
+        page the reader failed on (`reader_error`)."""
+        return self.root / LOG_FILE
 
     def relative(self, path: Path) -> str:
         """`path` as stored in the database: relative to the workspace (POSIX style) so the

@@ -1,0 +1,41 @@
+"""Where phieu's log records go: a survey's own log file (`Survey.log_path`).
+
+Modules log through `logging.getLogger(__name__)`; the command line decides where the
+records go (stderr with `--verbose`) and, for a command working on a survey, adds the
+workspace's log file for the length of the command, so a scan's `reader_error` traceback
+is kept beside the survey rather than lost.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def workspace_log(path: Path, *, level: int = logging.INFO) -> Iterator[logging.Handler | None]:
+    """Append log records of `level` and above to `path` while the block runs.
+
+    Yields the handler, or None when the file cannot be opened (a read-only workspace):
+    the command still runs, only without its log file.
+    """
+    try:
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=False)
+    except OSError:
+        yield None
+        return
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(min(previous or logging.WARNING, level))
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        handler.close()
