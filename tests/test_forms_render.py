@@ -92,7 +92,7 @@ def test_markers_found_where_the_geometry_says(printed, form_id, dpi):
 
 @pytest.mark.parametrize("form_id", SHIPPED)
 @pytest.mark.parametrize("dpi", DPIS)
-@pytest.mark.parametrize("reader", [read_qr_opencv, read_qr_zxing])
+@pytest.mark.parametrize("reader", [read_qr_opencv, read_qr_zxing], ids=["opencv", "zxing"])
 def test_qr_payload_read(printed, form_id, dpi, reader):
     form = printed[form_id][0]
     for page, image in enumerate(printed[form_id][2][dpi], start=1):

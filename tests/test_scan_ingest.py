@@ -71,6 +71,7 @@ def test_tiff_frames_load_one_by_one(tmp_path):
         ("corrupt.pdf", b"%PDF-1.4\n1 0 obj garbage", "corrupt_pdf"),
         ("notes.jpg", "Đây không phải là ảnh".encode(), "not_an_image"),
     ],
+    ids=["empty", "corrupt", "text-named-jpg"],
 )
 def test_bad_files_give_a_reason(tmp_path, name, content, reason):
     path = tmp_path / name

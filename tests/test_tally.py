@@ -122,7 +122,8 @@ def test_frames_have_the_design_columns_and_empty_percent():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("grouping", [{}, {"by": "linh_vuc"}, {"by": "batch"},
-                                      {"period": "quarter"}, {"period": "month"}])
+                                      {"period": "quarter"}, {"period": "month"}],
+                         ids=["all", "by-linh_vuc", "by-batch", "per-quarter", "per-month"])
 def test_random_frames_match_an_independent_count(seed, grouping):
     form, responses = mini_form(), random_frame(300, seed)
     result = tally(form, responses, **grouping)

@@ -56,7 +56,7 @@ def test_report_on_an_empty_survey(survey, run_phieu):
     (["--by", "batch", "--period", "month"], "cannot be combined"),
     (["--from", "2026-09-01", "--to", "2026-07-01"], "after"),
     (["-o", "t.docx"], ".csv or .xlsx"),
-])
+], ids=["unknown-question", "text-question", "batch-and-period", "from-after-to", "docx-output"])
 def test_bad_options_are_one_line_errors(survey, run_phieu, args, words):
     run = run_phieu("tally", *args, cwd=survey)
     assert run.code == 2 and words in run.err
