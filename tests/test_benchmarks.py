@@ -15,6 +15,8 @@ from scan_accuracy import Comparison, Exports, totals  # noqa: E402
 
 from fixtures.truth import BoxTruth, PageTruth, QuestionTruth, SheetTruth, TargetTruth  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the benchmark scripts on tiny decks
+
 RESPONSE_COLUMNS = ["serial", "status", "flagged", "linh_vuc", "thoi_gian", "so_lan", "y_kien"]
 
 

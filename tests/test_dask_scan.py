@@ -14,6 +14,8 @@ from test_pipeline_e2e import read_csv
 from fixtures.box import make_ballot_box
 from pipeline.scan import cluster
 
+pytestmark = pytest.mark.slow  # a local Dask cluster
+
 SHEETS = 8
 
 

@@ -250,6 +250,7 @@ def _marker_positions(image: np.ndarray) -> dict[int, tuple[float, float]]:
     return {int(i): (c[0][:, 0].mean() / w, c[0][:, 1].mean() / h) for i, c in zip(ids.ravel(), corners)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [3, 4])
 def test_each_capture_kind_turns_the_page_as_it_says(mot_cua, seed):
     form, geo, blank = mot_cua
@@ -312,6 +313,7 @@ def test_blue_ink_is_blue_and_as_dark_as_the_grey_model(mot_cua):
     assert (colour[untouched] == blank[untouched][:, None]).all()
 
 
+@pytest.mark.slow
 def test_every_capture_kind_takes_a_colour_page(mot_cua):
     form, geo, blank = mot_cua
     page = cv2.cvtColor(blank, cv2.COLOR_GRAY2BGR)

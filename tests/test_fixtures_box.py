@@ -34,6 +34,7 @@ def box(tmp_path_factory):
     return out, truth
 
 
+@pytest.mark.slow
 def test_truth_file_matches_returned_truth(box):
     out, truth = box
     assert load_truth(out) == truth
@@ -82,6 +83,7 @@ def test_capture_kinds_and_parameters_are_recorded(box):
             assert p.params["dpi"] == DPI
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_other_box(tmp_path):
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for folder, seed in ((a, 1), (b, 1), (c, 2)):
@@ -107,6 +109,7 @@ def test_printed_patch_is_the_renderers_qr_and_serial():
     assert not np.array_equal(patch, blank[y0:y1, x0:x1])  # serial 8 is not serial 1
 
 
+@pytest.mark.slow
 def test_qr_of_each_page_carries_its_serial(tmp_path):
     import zxingcpp
 

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cli import main
 
 
@@ -58,6 +60,7 @@ def test_render_errors_are_one_line_with_a_remedy(capsys, tmp_path):
     assert code == 2 and "folder does not exist" in err
 
 
+@pytest.mark.slow
 def test_console_script_renders(tmp_path):
     pdf = tmp_path / "m.pdf"
     script = Path(sys.executable).parent / "phieu"  # installed by pip install -e .

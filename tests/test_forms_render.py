@@ -63,6 +63,7 @@ def read_qr_zxing(image: np.ndarray) -> str:
     return found[0].text if found else ""
 
 
+@pytest.mark.slow
 def test_every_shipped_form_prints(printed):
     assert SHIPPED == ["mot-cua", "sipas"]
     assert [len(printed[f][2][150]) for f in SHIPPED] == [1, 2]  # one page, two pages
@@ -90,6 +91,7 @@ def test_markers_found_where_the_geometry_says(printed, form_id, dpi):
             assert ring.min() > WHITE, f"ink in the quiet zone of marker {corner}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form_id", SHIPPED)
 @pytest.mark.parametrize("dpi", DPIS)
 @pytest.mark.parametrize("reader", [read_qr_opencv, read_qr_zxing], ids=["opencv", "zxing"])
@@ -178,6 +180,7 @@ def test_text_field_bboxes_land_on_printed_frames(printed, form_id):
         assert (frame[3:-3, 3:-3] < 120).mean() < 0.002  # guide lines are faint grey
 
 
+@pytest.mark.slow
 def test_copies_carry_increasing_serials(tmp_path):
     form = load_form("sipas")
     pdf = tmp_path / "three.pdf"
@@ -190,6 +193,7 @@ def test_copies_carry_increasing_serials(tmp_path):
     assert json.loads(layout_path_for(pdf).read_text(encoding="utf-8"))["first_serial"] == 41
 
 
+@pytest.mark.slow
 def test_printed_serial_text_matches_the_qr(tmp_path):
     import pytesseract
 

@@ -137,6 +137,7 @@ def test_decode_image_reads_png_and_jpeg_bytes_and_refuses_garbage(mot_cua: Form
 # --- every capture kind reads ------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", CAPTURE_KINDS)
 def test_each_capture_kind_reads_every_answer(kind: str, mot_cua: Form, catalog: Catalog) -> None:
     drawn, expected = mot_cua_answers(mot_cua)
@@ -383,6 +384,7 @@ def _repeat_page(form: Form, name: str) -> tuple[np.ndarray, PageGeometry]:
     return page, form.pages[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["sipas", "mot-cua"])
 def test_repeatable_reads_and_no_flip_after_shift_dpi_or_jpeg(
     name: str, mot_cua: Form, sipas: Form, catalog: Catalog

@@ -13,6 +13,8 @@ import pytest
 
 from fixtures.box import make_ballot_box
 
+pytestmark = pytest.mark.slow  # whole boxes generated and scanned
+
 MOT_CUA_SHEETS = 12
 SIPAS_SHEETS = 4
 

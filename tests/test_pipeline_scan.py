@@ -18,6 +18,8 @@ from reportlab.pdfgen import canvas
 from forms.library import load_form
 from forms.render import render_page_images, render_pdf
 
+pytestmark = pytest.mark.slow  # real scans in worker processes
+
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory) -> Path:

@@ -30,6 +30,8 @@ from pipeline.store.database import (
     utcnow,
 )
 
+pytestmark = pytest.mark.slow  # two stations scanning into one PostgreSQL store
+
 HOLD_S = 0.6  # how long the first writer keeps its transaction open
 
 

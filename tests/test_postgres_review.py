@@ -39,6 +39,8 @@ from pipeline.review import build_form_catalog
 from pipeline.store.database import open_store
 from pipeline.store.survey import SETTINGS_FILE, load_survey, load_survey_forms
 
+pytestmark = pytest.mark.slow  # a throwaway PostgreSQL server and a scanned box
+
 
 def _db_name(url: str) -> str:
     return url.rsplit("/", 1)[1]

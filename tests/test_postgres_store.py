@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import sqlalchemy as sa
 
 from pipeline.review import tables
 from pipeline.store import schema
 from pipeline.store.database import engine_url, head_revision, open_store
 from pipeline.store.survey import load_survey
+
+pytestmark = pytest.mark.slow  # a throwaway PostgreSQL server
 
 
 def _db(server) -> str:

@@ -34,6 +34,8 @@ from pipeline.store import schema
 from pipeline.store.database import open_flag, open_store
 from pipeline.store.survey import load_survey, load_survey_forms
 
+pytestmark = pytest.mark.slow  # a generated box scanned once for the module
+
 try:
     from tests.review_support import build_box, copy_workspace
 except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)

@@ -43,6 +43,7 @@ def test_export_tally_writes_csv_pair_and_xlsx(survey, run_phieu):
     assert tuple(c.value for c in book["index"][1]) == INDEX_COLUMNS
 
 
+@pytest.mark.slow
 def test_report_on_an_empty_survey(survey, run_phieu):
     run = run_phieu("report", "--survey", survey, "--quarter", "2026-Q3", "-o", survey / "r.html")
     assert run.code == 0, run.err
