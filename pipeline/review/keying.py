@@ -1,0 +1,21 @@
+"""Keying a comment: what the box holds when a clerk opens a comment to transcribe.
+
+The OCR text is put in the box only when starting from it saves keystrokes: correcting a
+suggestion costs its errors plus moving to each, and a garbled one costs a select-all on
+top of typing; worse, a clerk may confirm it unread. Below `PREFILL_MIN_CONFIDENCE` the box
+starts empty and the OCR text is shown beside it, to read, not to edit.
+"""
+from __future__ import annotations
+
+from omr.text import looks_like_words
+
+# Measured with benchmarks/comment_keying.py (see BENCHMARKS.md "Keying comments").
+PREFILL_MIN_CONFIDENCE = 80.0
+
+
+def suggestion(ocr_text: str | None, confidence: float | None) -> str:
+    """The text to pre-fill a comment's box with: the OCR text when it reads as words and
+    its confidence is at least `PREFILL_MIN_CONFIDENCE`, else ""."""
+    if not ocr_text or confidence is None or confidence < PREFILL_MIN_CONFIDENCE:
+        return ""
+    return ocr_text if looks_like_words(ocr_text) else ""
