@@ -172,3 +172,13 @@ def test_command_keys_never_type_into_the_box(box, server, browser, run_phieu, t
     assert comments[serial_illegible]["shown_as"] == "image"
     assert re.fullmatch(r"\d+", serial_none)
     page.close()
+    # comments.xlsx: the clerk's "no comment" left out, every other comment with its image
+    from openpyxl import load_workbook
+
+    out = tmp_path / "y-kien.xlsx"
+    result = run_phieu("export", "comments", "-o", out, "--survey", survey.root)
+    assert result.code == 0, result.err
+    sheet = load_workbook(out).active
+    serials = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert int(serial_none) not in serials and int(serial_illegible) in serials
+    assert len(sheet._images) == len(serials) == len(comments) - 1

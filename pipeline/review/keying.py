@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from omr.text import looks_like_words
 
-# Measured with benchmarks/comment_keying.py (see BENCHMARKS.md "Keying comments").
-PREFILL_MIN_CONFIDENCE = 80.0
+# Measured with benchmarks/comment_keying.py --sheets 60 --seed 11 (BENCHMARKS.md "Keying
+# comments"): of the 11 comments that deck sends to a clerk, starting from the suggestion
+# took a mean 44.5 keys instead of 114 at confidence 50-70, 27 instead of 78.5 at 70-80 and
+# 12 instead of 75 at 80-88 (Telex keys; correcting, or clearing and retyping when cheaper).
+# No comment of that deck was read below 50, so nothing shows a suggestion saves keys
+# there: below 50 the box starts empty. The deck's handwriting is font-made; real hands read
+# far worse (issue 14: 63.5 % CER), so re-measure on real ballots before trusting a lower one.
+PREFILL_MIN_CONFIDENCE = 50.0
 
 
 def suggestion(ocr_text: str | None, confidence: float | None) -> str:
