@@ -71,7 +71,7 @@ def test_content_figures(tmp_path, comments):
     assert by_serial["1002"].crop_missing
     # topics: the mini form has none, so text goes to "other", images to "image only"
     assert [(t.label, t.count) for t in content.comment_topics] == [
-        ("Ý kiến khác", 2), ("Chưa chép thành chữ (xem ảnh)", 2)]
+        ("Ý kiến khác", 2), ("Chưa chép thành chữ, in ảnh chữ viết tay", 2)]
     assert content.provisional and "tạm tính" in content.provisional
 
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 from PIL import Image
 
 from forms.errors import BadInput
@@ -42,7 +42,7 @@ SHOWN_LABELS = {
     ShownAs.NONE: "Không có ý kiến / no comment",
 }
 OTHER_TOPIC = "Ý kiến khác"  # text that matches no topic's keyword
-UNREAD_TOPIC = "Chưa chép thành chữ (xem ảnh)"  # image only: no text to match keywords in
+UNREAD_TOPIC = "Chưa chép thành chữ, in ảnh chữ viết tay"  # image only: no text to match keywords in
 
 
 def shown_as(person_status: str | None, text: str | None, confidence: float | None,
@@ -103,14 +103,14 @@ TEXT_WIDTH_CHARS = 60
 
 def _thumbnail(path: Path) -> tuple[bytes, int, int] | None:
     try:
-        with Image.open(path) as image:
-            image = image.convert("L")
-            if image.width > IMAGE_WIDTH_PX:
-                image = image.resize((IMAGE_WIDTH_PX, max(1, round(image.height * IMAGE_WIDTH_PX
-                                                                   / image.width))))
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG", optimize=True)
-            return buffer.getvalue(), image.width, image.height
+        with Image.open(path) as opened:
+            image = opened.convert("L")
+        if image.width > IMAGE_WIDTH_PX:
+            height = max(1, round(image.height * IMAGE_WIDTH_PX / image.width))
+            image = image.resize((IMAGE_WIDTH_PX, height))
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue(), image.width, image.height
     except (OSError, ValueError):
         return None
 
@@ -122,9 +122,9 @@ def write_comments_xlsx(frame: pd.DataFrame, topics_by_form: dict[str, Sequence[
     OCR guess where the text is not published, and the crop of the handwriting embedded in
     the last column. Comments a person marked as no comment are left out. Crop paths are
     resolved against `root`; a missing crop leaves its cell saying so."""
-    from openpyxl import Workbook
-    from openpyxl.drawing.image import Image as XlImage
-    from openpyxl.styles import Alignment, Font
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.drawing.image import Image as XlImage  # type: ignore[import-untyped]
+    from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
     path = Path(path)
     if not path.parent.exists():

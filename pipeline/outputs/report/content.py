@@ -455,7 +455,8 @@ def _comments(
     form: Form, comments: pd.DataFrame, serials: frozenset[str], base_dir: Path,
     thresholds: Thresholds,
 ) -> tuple[CommentItem, ...]:
-    texts = {q.id: q.text for q in form.questions()}
+    # The question as a label in the comment's line ("... (nếu có):" would end in a colon)
+    texts = {q.id: q.text.rstrip(" :") for q in form.questions()}
     items = []
     for record in comments.to_dict("records"):
         serial = _serial_text(record.get("serial", ""))
