@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from omr.text import looks_like_words
 
-# Measured with benchmarks/comment_keying.py --sheets 60 --seed 11 (BENCHMARKS.md "Keying
-# comments"): of the 11 comments that deck sends to a clerk, starting from the suggestion
-# took a mean 44.5 keys instead of 114 at confidence 50-70, 27 instead of 78.5 at 70-80 and
-# 12 instead of 75 at 80-88 (Telex keys; correcting, or clearing and retyping when cheaper).
-# No comment of that deck was read below 50, so nothing shows a suggestion saves keys
-# there: below 50 the box starts empty. The deck's handwriting is font-made; real hands read
-# far worse (issue 14: 63.5 % CER), so re-measure on real ballots before trusting a lower one.
+# Measured with benchmarks/comment_keying.py (BENCHMARKS.md "Keying"): on font-made handwriting
+# (two decks, 26 comments sent to a clerk) starting from the suggestion took fewer Telex keys in
+# every confidence band with data, e.g. 12 instead of 75 at 80-88, 27-30 instead of 57-79 at
+# 70-80; only 2 comments fell below 50 (44 keys instead of 62.5). Below 50 the box starts empty
+# all the same: so few comments are no evidence, real hands read far worse there (issue 14:
+# 63 % CER, where retyping is cheaper than correcting) and a garbled suggestion can be
+# confirmed unread. Re-measure on real ballots before lowering it.
 PREFILL_MIN_CONFIDENCE = 50.0
 
 
