@@ -80,3 +80,17 @@ def test_comments_xlsx_embeds_each_crop(tmp_path):
     anchors = sorted(img.anchor._from.row + 1 for img in sheet._images)
     assert anchors == [2, 3]  # an image beside each comment whose crop exists
     assert all(img.width <= 520 for img in sheet._images)
+
+
+def test_the_keystroke_model_of_the_keying_benchmark():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from comment_keying import correction_keys, telex_keys, typing_keys
+
+    assert [telex_keys(c) for c in "aăâđệẸ "] == [1, 2, 2, 2, 3, 2, 1]
+    assert typing_keys("Cảm ơn") == 8  # C, a+r, m, space, o+w, n
+    assert correction_keys("Cảm ơn", "Cảm ơn") == 0
+    # one wrong letter: retype it (2 keys for "ơ") plus reaching it (2)
+    assert correction_keys("Cảm on", "Cảm ơn") == 2 + 2
