@@ -331,14 +331,13 @@ def export_pages_cmd(output: Path, survey_dir: Path | None) -> None:
 @export_group.command("comments")
 @_export_output
 def export_comments_cmd(output: Path, survey_dir: Path | None) -> None:
-    """Every written comment: serial, question, text, confidence, crop image, flagged."""
-    from pipeline.outputs.export import comments_csv_frame, write_frame
-    from pipeline.store.database import open_store
+    """Every written comment: serial, question, text, confidence, crop image, flagged, how it is
+    published; as .xlsx with topic, status and the handwriting's image embedded."""
+    from pipeline.outputs.comments import export_comments
     from pipeline.store.survey import find_survey
 
-    survey = find_survey(survey_dir)
-    frame = comments_csv_frame(open_store(survey.store_url), survey.root)
-    click.echo(f"{write_frame(frame, output)}: {len(frame)} ý kiến/comments")
+    path, count = export_comments(find_survey(survey_dir), output)
+    click.echo(f"{path}: {count} ý kiến/comments")
 
 
 

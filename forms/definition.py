@@ -18,6 +18,8 @@ The file format, by example::
     intro: ...                  # optional
     instructions: ...           # optional; a default is written from the marks used
     groups: {tiep_can: Tiếp cận dịch vụ, ...}          # criteria groups (optional)
+    comment_topics:             # optional: how the report groups written comments
+      - {label: Cơ sở vật chất, keywords: [nhà vệ sinh, ghế, quạt]}
     scales:
       hai_long:
         options: [{code: "1", label: Rất không hài lòng}, ...]
@@ -43,14 +45,16 @@ from typing import Any
 import yaml
 
 from forms.errors import BadInput, FormDefinitionError
-from forms.model import Form, MarkStyle, Matrix, Option, Question, Scale, Section
+from forms.model import CommentTopic, Form, MarkStyle, Matrix, Option, Question, Scale, Section
 from forms.yamlnodes import LineDict, LineList, load_with_lines
 
 # key -> required?
 FORM_KEYS = {
     "id": True, "version": True, "title": True, "office": True, "intro": False,
     "instructions": False, "groups": False, "scales": False, "sections": True,
+    "comment_topics": False,
 }
+TOPIC_KEYS = {"label": True, "keywords": True}
 SECTION_KEYS = {"heading": True, "intro": False, "questions": True}
 SCALE_KEYS = {"options": True, "satisfied": False}
 OPTION_KEYS = {"code": True, "label": True, "score": False}
@@ -349,6 +353,7 @@ def _form(p: _Problems, doc: Any, source: str) -> Form | None:
     intro = _text(p, doc, "intro", "phiếu/form", default="")
     instructions = _text(p, doc, "instructions", "phiếu/form", default="")
     groups = _groups(p, doc)
+    topics = _comment_topics(p, doc)
     scales, broken = _scales(p, doc)
     ctx = _Context(scales=scales, groups=groups, broken_scales=broken)
     sections: list[Section] = []
@@ -365,6 +370,7 @@ def _form(p: _Problems, doc: Any, source: str) -> Form | None:
         id=form_id or "?", version=version or 1, title=title or "?", office=office or "?",
         intro=intro or "", instructions=instructions or _default_instructions(sections),
         sections=tuple(sections), scales=scales, groups=groups, source=source,
+        comment_topics=topics,
     )
 
 
@@ -390,6 +396,64 @@ def _groups(p: _Problems, doc: LineDict) -> dict[str, str]:
         if label is not None:
             groups[str(key)] = label
     return groups
+
+
+def _comment_topics(p: _Problems, doc: LineDict) -> tuple[CommentTopic, ...]:
+    """`comment_topics`: a list of {label, keywords}; each keyword is a word or phrase of
+    text. A label or keyword given twice is reported (a comment would count twice, or the
+    second rule would never decide anything)."""
+    if "comment_topics" not in doc:
+        return ()
+    raw = _sequence(p, doc, "comment_topics", "'comment_topics'")
+    topics: list[CommentTopic] = []
+    labels: dict[str, int] = {}
+    keywords: dict[str, int] = {}
+    for i, item in enumerate(raw or []):
+        assert raw is not None
+        line = raw.line_of(i)
+        where = f"chủ đề ý kiến/comment topic {i + 1}"
+        m = _mapping(p, item, line, where)
+        if m is None:
+            continue
+        _keys(p, m, TOPIC_KEYS, where)
+        label = _text(p, m, "label", where)
+        words = m.get("keywords")
+        if isinstance(words, str):
+            words = [words]
+        if "keywords" in m and (not isinstance(words, list) or not words):
+            p.add(m.line_of("keywords"), where, "'keywords' phải là danh sách từ khóa",
+                  "'keywords' must be a list of words or phrases",
+                  "ví dụ 'keywords: [nhà vệ sinh, ghế, quạt]'",
+                  "e.g. 'keywords: [nhà vệ sinh, ghế, quạt]'")
+            words = None
+        if label is None or words is None:
+            continue
+        clean: list[str] = []
+        for word in words:
+            text = "" if word is None or isinstance(word, (bool, dict, list)) else str(word).strip()
+            key = text.casefold()
+            if not text:
+                p.add(m.line_of("keywords"), where, f"từ khóa không hợp lệ {word!r}",
+                      f"keyword {word!r} is not text", "viết từ hoặc cụm từ",
+                      "write a word or a phrase")
+            elif key in keywords:
+                p.add(m.line_of("keywords"), where,
+                      f"từ khóa '{text}' đã dùng ở dòng {keywords[key]}",
+                      f"keyword '{text}' already used on line {keywords[key]}",
+                      "mỗi từ khóa chỉ thuộc một chủ đề", "give each keyword to one topic")
+            else:
+                keywords[key] = m.line_of("keywords")
+                clean.append(text)
+        if label.casefold() in labels:
+            p.add(m.line_of("label"), where,
+                  f"chủ đề '{label}' trùng với dòng {labels[label.casefold()]}",
+                  f"topic '{label}' repeats line {labels[label.casefold()]}",
+                  "gộp các từ khóa vào một chủ đề", "merge the keywords into one topic")
+            continue
+        labels[label.casefold()] = m.line_of("label")
+        if clean:
+            topics.append(CommentTopic(label, tuple(clean)))
+    return tuple(topics)
 
 
 def _scales(p: _Problems, doc: LineDict) -> tuple[dict[str, Scale], frozenset[str]]:

@@ -84,6 +84,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class CommentTopic:
+    """A topic the report sorts written comments into: a comment whose text contains one of
+    `keywords` (whole words, case and Unicode form ignored) belongs to it. The office edits
+    these in the form's YAML (`comment_topics`); a comment matching none is "other"."""
+
+    label: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Form:
     """A validated questionnaire definition."""
 
@@ -97,6 +107,7 @@ class Form:
     scales: dict[str, Scale] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)  # criteria group id -> label
     source: str = ""  # path of the YAML it came from
+    comment_topics: tuple[CommentTopic, ...] = ()  # in file order
 
     def questions(self) -> tuple[Question, ...]:
         """Every answerable question in form order (matrix rows expanded)."""

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from omr.reading import QuestionReading, TargetScore, TargetState, TextReading
+from omr.text import looks_like_words
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # Reasons a question is flagged (stored, shown in review).
@@ -89,12 +90,22 @@ def decide(
 
 def decide_text(reading: TextReading, ocr_done: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> QuestionReading:
     """The decision for a text question: no answer when blank; answered when
-    read with confidence; flagged `low_confidence` or `not_transcribed`
+    OCR is sure (`ocr_sure`); flagged `low_confidence` or `not_transcribed`
     otherwise (the text itself stays in the `TextReading`)."""
     if reading.blank:
         return QuestionReading(reading.question, "no_answer")
     if not ocr_done:
         return QuestionReading(reading.question, "flagged", (), (NOT_TRANSCRIBED,))
-    if reading.confidence < thresholds.ocr_min_confidence or not reading.text.strip():
+    if not ocr_sure(reading.text, reading.confidence, thresholds):
         return QuestionReading(reading.question, "flagged", (), (LOW_CONFIDENCE,))
     return QuestionReading(reading.question, "answered")
+
+
+def ocr_sure(text: str | None, confidence: float | None, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
+    """The one rule by which OCR text stands without a person: confidence at least
+    `thresholds.ocr_min_confidence` and text that reads as words
+    (`omr.text.looks_like_words`). The reader flags by it; the report and the exports
+    print a comment's OCR text by it (anything else is shown as its image)."""
+    if confidence is None or text is None:
+        return False
+    return confidence >= thresholds.ocr_min_confidence and looks_like_words(text)

@@ -10,6 +10,8 @@ its extent; Tesseract `vie` returns the text and its mean word confidence.
 """
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import pytesseract
@@ -44,6 +46,12 @@ OCR_CONFIG = "--psm 4"
 # Shears tried to stand handwriting upright (x += slant * y): backhand to a
 # strong forward lean.
 SLANTS = (-0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4)
+# A comment is written in words. A reading with no word of at least this many
+# letters, or whose letters are fewer than half its marks, is a stray stroke,
+# a border fragment or noise read as symbols ("|", "—", "1 ,"), however sure
+# Tesseract is of it: a person looks at it.
+MIN_WORD_LETTERS = 2
+MIN_LETTER_SHARE = 0.5
 
 
 def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
@@ -176,6 +184,26 @@ def ocr_text(image: np.ndarray) -> tuple[str, float]:
         confs.append(conf)
     text = "\n".join(" ".join(words) for _, words in sorted(lines.items()))
     return text, (float(np.mean(confs)) if confs else 0.0)
+
+
+def looks_like_words(text: str) -> bool:
+    """True when `text` reads as words: some run of at least `MIN_WORD_LETTERS`
+    letters (any script, diacritics included), and letters at least
+    `MIN_LETTER_SHARE` of its non-space characters. Digits alone ("12") are not
+    a comment either: a number without a word is as likely a stray mark."""
+    marks = [ch for ch in text if not ch.isspace()]
+    if not marks:
+        return False
+    letters = sum(ch.isalpha() for ch in marks)
+    if letters < MIN_LETTER_SHARE * len(marks):
+        return False
+    longest = max((len(run) for run in _LETTER_RUN.findall(text)), default=0)
+    return longest >= MIN_WORD_LETTERS
+
+
+# \w minus digits and "_": runs of letters (Vietnamese combining marks are
+# letters' parts once NFC-composed, which Tesseract's output is).
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 
 
 def read_text_fields(

@@ -205,3 +205,35 @@ def test_new_definition_copies_with_a_new_id(tmp_path):
     assert [q.id for q in form.questions()] == [q.id for q in load_form("mot-cua").questions()]
     with pytest.raises(BadInput, match="already exists"):
         new_definition("mot-cua", out)
+
+
+TOPICS = """comment_topics:
+  - label: Cơ sở vật chất
+    keywords: [nhà vệ sinh, ghế, quạt]
+  - label: Thái độ
+    keywords: [thái độ]
+"""
+
+
+def test_comment_topics_are_read_in_file_order(tmp_path):
+    form = load_definition(write(tmp_path, GOOD + TOPICS))
+    assert [(t.label, t.keywords) for t in form.comment_topics] == [
+        ("Cơ sở vật chất", ("nhà vệ sinh", "ghế", "quạt")), ("Thái độ", ("thái độ",))]
+    assert load_definition(write(tmp_path, GOOD)).comment_topics == ()
+    shipped = {f.id: f for f in list_forms()}
+    assert all(f.comment_topics for f in shipped.values())
+
+
+def test_comment_topic_typos_and_repeats_name_their_line(tmp_path):
+    start = GOOD.count("\n") + 1  # the line 'comment_topics:' is on
+    typo = TOPICS.replace("    keywords: [thái độ]", "    keyword: [thái độ]")
+    problems = problems_of(tmp_path, GOOD + typo)
+    assert any(f":{start + 4}:" in p and "unknown key 'keyword'" in p
+               and "did you mean 'keywords'?" in p for p in problems), problems
+    assert any(f":{start + 3}:" in p and "missing key 'keywords'" in p for p in problems), problems
+    repeated = TOPICS.replace("[thái độ]", "[thái độ, Ghế]")
+    problems = problems_of(tmp_path, GOOD + repeated)
+    assert any(f":{start + 4}:" in p and "keyword 'Ghế' already used on line" in p
+               for p in problems), problems
+    empty = TOPICS.replace("[thái độ]", "[]")
+    assert any("'keywords' must be a list" in p for p in problems_of(tmp_path, GOOD + empty))

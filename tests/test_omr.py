@@ -486,3 +486,22 @@ def test_a_question_outside_a_photos_frame_is_flagged_not_read_as_blank(
     first = geometry.targets[0].question  # the top of the page is in the frame
     assert got[first][0] != "flagged" or "off_page" not in next(
         q.reasons for q in reading.questions if q.question == first)
+
+
+def test_junk_never_passes_as_a_comment() -> None:
+    """A lone symbol or a border fragment read with high confidence is flagged: a
+    comment is words (some run of two letters, letters at least half the marks)."""
+    from omr.decide import ocr_sure
+    from omr.text import looks_like_words
+
+    for junk in ("|", "—", "1 ,", "l", "12", "| | .", "a |||", ""):
+        assert not looks_like_words(junk), junk
+        assert decide_text(TextReading("y", 0.05, False, junk, 99.0), True).reasons == ("low_confidence",)
+    for words in ("Cảm ơn", "ok", "Nhà vệ sinh bẩn.", "Tôi hài lòng 100%", "ĐƯỢC"):
+        assert looks_like_words(words), words
+    assert decide_text(TextReading("y", 0.05, False, "|", 88.0), True).status == "flagged"
+    t = DEFAULT_THRESHOLDS
+    # one threshold: exactly at it is sure, just below is not
+    assert ocr_sure("Cảm ơn", t.ocr_min_confidence, t)
+    assert not ocr_sure("Cảm ơn", t.ocr_min_confidence - 0.1, t)
+    assert not ocr_sure(None, 99.0, t) and not ocr_sure("Cảm ơn", None, t)

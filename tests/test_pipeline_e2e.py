@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from fixtures.box import make_ballot_box
+from omr.thresholds import DEFAULT_THRESHOLDS
 
 pytestmark = pytest.mark.slow  # whole boxes generated and scanned
 
@@ -83,7 +84,13 @@ def test_scan_a_generated_box_and_export_what_the_truth_says(boxes, tmp_path, ru
 
     run_phieu("export", "comments", "-o", ws / "comments.csv")
     comments = read_csv(ws / "comments.csv")
-    assert list(comments.columns) == ["serial", "question", "text", "confidence", "crop", "flagged"]
+    assert list(comments.columns) == ["serial", "question", "text", "confidence", "crop", "flagged",
+                                      "shown_as"]
+    # published as OCR text only when unflagged and sure by the flagging threshold
+    ocr = comments[comments.shown_as == "ocr"]
+    assert len(ocr) and (ocr.flagged == "False").all()
+    assert (ocr.confidence.astype(float) >= DEFAULT_THRESHOLDS.ocr_min_confidence).all()
+    assert (comments[comments.flagged == "True"].shown_as == "image").all()
     written = {s.serial for s in truth.sheets for q in s.questions if q.type == "text" and q.text}
     listed = {int(s) for s in comments.serial}
     unflagged = {int(s) for s, f in zip(comments.serial, comments.flagged) if f == "False"}

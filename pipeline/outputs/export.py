@@ -21,7 +21,7 @@ from pipeline.store.database import Store
 RESPONSES_META = ("serial", "status", "flagged")
 EXTRA_META = ("batch", "scanned_at")  # in responses_frame, not in responses.csv
 PAGES_COLUMNS = ("source", "page", "status", "form", "serial", "reason")
-COMMENTS_COLUMNS = ("serial", "question", "text", "confidence", "crop", "flagged")
+COMMENTS_COLUMNS = ("serial", "question", "text", "confidence", "crop", "flagged", "shown_as")
 
 
 def _iso(value: datetime | None) -> str:
@@ -130,12 +130,20 @@ def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
 
     Columns `serial`, `question`, `text` (a person's transcription if any, else the OCR
     text), `confidence` (Tesseract's, 0..100), `crop` (the crop image's path: absolute
-    when `root`, the workspace, is given, else relative to it) and `flagged` (True while
-    the text waits for a person), then `form` and `status` (the sheet's).
+    when `root`, the workspace, is given, else relative to it), `flagged` (True while
+    the text waits for a person) and `shown_as` (how it is published:
+    `pipeline.outputs.comments.shown_as`), then `form` and `status` (the sheet's).
     """
+    from pipeline.outputs.comments import shown_as
+
     c, p, s, a, f = schema.comments, schema.pages, schema.sheets, schema.answers, schema.flags
     person = (
         sa.select(a.c.value)
+        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == "person")
+        .scalar_subquery()
+    )
+    person_status = (
+        sa.select(a.c.status)
         .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == "person")
         .scalar_subquery()
     )
@@ -148,18 +156,20 @@ def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
     with store.engine.connect() as conn:
         rows = conn.execute(
             sa.select(s.c.serial, c.c.question, sa.func.coalesce(person, c.c.text),
-                      c.c.confidence, c.c.crop_path, open_flag, s.c.form, s.c.status)
+                      c.c.confidence, c.c.crop_path, open_flag, s.c.form, s.c.status,
+                      person_status)
             .join(p, p.c.id == c.c.page_id)
             .join(s, s.c.id == c.c.sheet_id)
             .where(p.c.status == "read", c.c.blank == sa.false())
             .order_by(s.c.form, s.c.serial, c.c.question)
         ).all()
     records = []
-    for serial, question, text, confidence, crop, n_open, form, status in rows:
+    for serial, question, text, confidence, crop, n_open, form, status, decided in rows:
         if crop and root is not None:
             crop = str(Path(root) / crop)
+        shown = shown_as(decided, text, float(confidence), bool(n_open))
         records.append((int(serial), question, text, round(float(confidence), 1),
-                        crop or "", bool(n_open), form, status))
+                        crop or "", bool(n_open), shown.value, form, status))
     return pd.DataFrame.from_records(records, columns=[*COMMENTS_COLUMNS, "form", "status"])
 
 

@@ -97,7 +97,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "whole_page": "Xem cả trang",
         "keys_help": "Phím: mã phương án để chọn · 0 không trả lời · x không hợp lệ · Enter xác nhận "
                      "và sang mục sau · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
-        "text_keys_help": "Enter lưu và sang mục sau · Shift+Enter xuống dòng · Esc về hàng chờ",
+        "text_keys_help": "Gõ đúng chữ trong ảnh · Enter lưu và sang mục sau · Shift+Enter xuống dòng · "
+        "Alt+0 không có ý kiến · Alt+X không đọc được (báo cáo in ảnh) · Esc về hàng chờ",
+        "type_comment": "Gõ lại ý kiến như trong ảnh",
+        "no_comment": "Không có ý kiến",
+        "illegible": "Không đọc được (in ảnh)",
+        "empty_comment": "Hãy gõ ý kiến, hoặc Alt+0 (không có ý kiến), Alt+X (không đọc được).",
         "sheet_keys_help": "Phím: k lựa chọn đầu (giữ/chấp nhận) · r loại · Enter xác nhận lựa chọn "
                            "(mặc định k) · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
         "page_keys_help": "Gõ số phiếu rồi Enter để gán · Esc rồi r để loại trang · Esc lần nữa về "
@@ -161,7 +166,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "whole_page": "Whole page",
         "keys_help": "Keys: option code to pick · 0 no answer · x invalid · Enter confirm and go on "
                      "· ← → move · Backspace/u undo · Esc back to the queue",
-        "text_keys_help": "Enter saves and goes on · Shift+Enter new line · Esc back to the queue",
+        "text_keys_help": "Type what the image shows · Enter saves and goes on · Shift+Enter new line · "
+        "Alt+0 no comment · Alt+X illegible (the report prints the image) · Esc back to the queue",
+        "type_comment": "Type the comment as written",
+        "no_comment": "No comment",
+        "illegible": "Illegible (print the image)",
+        "empty_comment": "Type the comment, or Alt+0 (no comment), Alt+X (illegible).",
         "sheet_keys_help": "Keys: k first choice (keep/accept) · r reject · Enter confirms the choice "
                            "(k by default) · ← → move · Backspace/u undo · Esc back to the queue",
         "page_keys_help": "Type the serial and Enter to assign · Esc then r to reject the page · "

@@ -17,6 +17,7 @@ from forms.layout import layout_form
 from forms.model import Form, Question
 from pipeline.review import tables
 from pipeline.review.errors import ReviewError
+from pipeline.review.suggest import suggestion
 from pipeline.store import schema
 
 # Queue order: the order of the list of reasons; a reason the reader adds later
@@ -282,6 +283,7 @@ class ItemView:
     history: tuple[DecisionView, ...]
     text_bbox_mm: tuple[float, float, float, float] | None = None
     counted_page_id: int | None = None  # duplicate: the copy that counts, to compare
+    suggestion: str = ""  # pre-filled in a comment's box (`pipeline.review.suggest`)
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -404,4 +406,5 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         if kind == "duplicate" else None,
         text_bbox_mm=next((t.bbox_mm for t in (geometry.text_fields if geometry else ())
                            if t.question == entry.question), None),
+        suggestion=suggestion(ocr_text, ocr_conf) if kind == "text" else "",
     )

@@ -19,6 +19,15 @@ from PIL import Image
 
 from forms.errors import BadInput
 from forms.model import Form, Question
+from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from pipeline.outputs.comments import (
+    OTHER_TOPIC,
+    UNREAD_TOPIC,
+    ShownAs,
+    shown_as,
+    topic_counts,
+    topic_of,
+)
 from pipeline.outputs.tally import (
     ALL_GROUP,
     NO_ANSWER,
@@ -33,13 +42,16 @@ from pipeline.outputs.tally import (
     tally,
 )
 
-# A comment's OCR text is shown with the image of the handwriting when the store flagged it,
-# or when Tesseract's confidence is below this. It decides only what the report shows beside
-# the text (nothing is counted from it), so it leans to showing: measured on a generated box
-# (mot-cua, 60 sheets all with a comment, seed 23, 80 % scans / 20 % phone photos; 47 written
-# comments, 38 of them not read exactly), confidence < 95 catches 34 of the 38 inexact texts
-# and also gives an image to 6 of the 9 exact ones (harmless); < 70 would catch only 7.
-UNCERTAIN_CONFIDENCE = 95.0
+# How each published comment came to be, as the report says it (no word of doubt on text a
+# person typed or confirmed).
+COMMENT_SOURCE = {
+    "person": "cán bộ chép lại",
+    "ocr": "máy đọc",
+    "image": "ảnh chữ viết tay (chưa chép thành chữ)",
+}
+COMMENTS_NOTE = ("Ý kiến được in thành chữ khi cán bộ đã chép lại hoặc máy đọc chắc chắn "
+                 "(cùng ngưỡng dùng để đưa ý kiến ra xem lại); các ý kiến khác được in bằng "
+                 "ảnh chữ viết tay. Ý kiến được xếp theo chủ đề từ các từ khóa trong mẫu phiếu.")
 CROP_MAX_WIDTH = 1000  # px: crops are downscaled so the report stays small
 OTHER_GROUP = ""  # scale questions without a criteria group are shown under this id
 
@@ -109,15 +121,26 @@ class OptionTable:
 
 @dataclass(frozen=True)
 class CommentItem:
-    """A written comment. `crop_png` is set when the text is uncertain and its image exists."""
+    """A written comment as published (`pipeline.outputs.comments.shown_as`): `text` only
+    when a person typed or confirmed it or OCR is sure (else ""), `crop_png` the image of
+    the handwriting when only the image is published and it exists."""
 
     serial: str
     question: str
     text: str
-    confidence: float | None
-    uncertain: bool
+    shown_as: str  # "person", "ocr" or "image"
+    topic: str
     crop_png: bytes | None = None
-    crop_missing: bool = False  # uncertain, but the crop file could not be read
+    crop_missing: bool = False  # image only, but the crop file could not be read
+
+
+@dataclass(frozen=True)
+class CommentTopicCount:
+    """A topic of the form's `comment_topics` (or "other", or "image only") and how many
+    of the period's comments fall under it."""
+
+    label: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -137,9 +160,10 @@ class ReportContent:
     overview_png: bytes | None  # rates per criteria group and overall
     groups: tuple[GroupSection, ...]
     others: tuple[OptionTable, ...]
-    comments: tuple[CommentItem, ...]
+    comments: tuple[CommentItem, ...]  # grouped by topic (form order), then by serial
     method: tuple[str, ...]  # paragraphs
     notes: tuple[str, ...]  # from the tally (undated sheets, duplicate serials, ...)
+    comment_topics: tuple[CommentTopicCount, ...] = ()
 
 
 def build_report(
@@ -154,7 +178,7 @@ def build_report(
     base_dir: str | Path = ".",
     office: str | None = None,
     today: dt.date | None = None,
-    uncertain_below: float = UNCERTAIN_CONFIDENCE,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
     whole_sheet_review: frozenset[str] = frozenset(),
 ) -> ReportContent:
     """Compute the report of `form` from the export frames.
@@ -174,9 +198,10 @@ def build_report(
         The office named in the title (the survey's setting); defaults to the form's.
     today
         The date printed as the report's date (defaults to today).
-    uncertain_below
-        A comment whose OCR confidence is below this (or that the store flagged) is shown
-        with the image of the handwriting.
+    thresholds
+        The reader's thresholds: a comment's OCR text is printed only when it is sure by
+        `ocr_min_confidence`, the threshold that decides flagging (see
+        `pipeline.outputs.comments.shown_as`); otherwise the image of the handwriting is.
     whole_sheet_review
         Serials whose whole sheet waits for a person (see `pipeline.outputs.tally.tally`).
     """
@@ -195,6 +220,7 @@ def build_report(
     agency = office.split(" — ")[0].strip() or office
     groups = _group_sections(form, result)
     overall = _overall(result)
+    comment_items = _comments(form, comments, serials, Path(base_dir), thresholds)
     return ReportContent(
         title=f"Kết quả khảo sát mức độ hài lòng — {agency} — {period}",
         heading="KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG",
@@ -209,9 +235,11 @@ def build_report(
         overview_png=_overview_chart(groups, overall),
         groups=groups,
         others=_other_tables(form, result),
-        comments=_comments(form, comments, serials, Path(base_dir), uncertain_below),
+        comments=comment_items,
         method=_method(result, responses, serials),
         notes=result.notes,
+        comment_topics=tuple(CommentTopicCount(label, n) for label, n in topic_counts(
+            (item.topic for item in comment_items), form.comment_topics)),
     )
 
 
@@ -425,9 +453,10 @@ def _crop_png(path_text: object, base_dir: Path) -> bytes | None:
 
 def _comments(
     form: Form, comments: pd.DataFrame, serials: frozenset[str], base_dir: Path,
-    uncertain_below: float,
+    thresholds: Thresholds,
 ) -> tuple[CommentItem, ...]:
-    texts = {q.id: q.text for q in form.questions()}
+    # The question as a label in the comment's line ("... (nếu có):" would end in a colon)
+    texts = {q.id: q.text.rstrip(" :") for q in form.questions()}
     items = []
     for record in comments.to_dict("records"):
         serial = _serial_text(record.get("serial", ""))
@@ -437,15 +466,27 @@ def _comments(
         confidence = record.get("confidence")
         confidence = None if _missing(confidence) else float(confidence)
         flagged = _truthy(record.get("flagged"))
-        if not text and not flagged:
+        given = record.get("shown_as")
+        if isinstance(given, str) and given:
+            shown = ShownAs(given)
+        elif not text and not flagged:
+            continue  # an older frame (no `shown_as`): an empty, unflagged reading is no comment
+        else:
+            # An older frame knows no person's decision: the machine's reading alone
+            # decides, by the same rule.
+            shown = shown_as(None, text, confidence, flagged, thresholds)
+        if shown == ShownAs.NONE:
             continue
-        uncertain = flagged or (confidence is not None and confidence < uncertain_below)
-        crop = _crop_png(record.get("crop"), base_dir) if uncertain else None
+        published = text if shown in (ShownAs.PERSON, ShownAs.OCR) else ""
+        crop = _crop_png(record.get("crop"), base_dir) if shown == ShownAs.IMAGE else None
         items.append(CommentItem(
             serial, texts.get(str(record.get("question")), str(record.get("question"))),
-            text, confidence, uncertain, crop, uncertain and crop is None,
+            published, shown.value, topic_of(published, shown, form.comment_topics), crop,
+            shown == ShownAs.IMAGE and crop is None,
         ))
-    items.sort(key=lambda item: (len(item.serial), item.serial))
+    order = {label: i for i, (label, _) in enumerate(topic_counts((), form.comment_topics))}
+    order |= {OTHER_TOPIC: len(order), UNREAD_TOPIC: len(order) + 1}
+    items.sort(key=lambda item: (order.get(item.topic, len(order)), len(item.serial), item.serial))
     return tuple(items)
 
 

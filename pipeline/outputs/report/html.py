@@ -6,6 +6,8 @@ import base64
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from pipeline.outputs.report.content import (
+    COMMENT_SOURCE,
+    COMMENTS_NOTE,
     ReportContent,
     format_count,
     format_mean,
@@ -37,5 +39,6 @@ def render_html(content: ReportContent) -> str:
     template = _environment().get_template(TEMPLATE)
     return template.render(
         c=content, png=png_data_uri, percent=format_percent, mean=format_mean,
-        count=format_count, numbered=numbered,
+        count=format_count, numbered=numbered, comment_source=COMMENT_SOURCE,
+        comments_note=COMMENTS_NOTE,
     )

@@ -28,6 +28,8 @@ from reportlab.platypus import (
 
 from pipeline.outputs.report.charts import font_path
 from pipeline.outputs.report.content import (
+    COMMENT_SOURCE,
+    COMMENTS_NOTE,
     ReportContent,
     format_count,
     format_mean,
@@ -214,14 +216,20 @@ def _comments(content: ReportContent, s: dict) -> list[Flowable]:
     story: list[Flowable] = [_p("V. Ý kiến của người dân, tổ chức", s["h2"])]
     if not content.comments:
         return story + [_p("Không có ý kiến viết tay trong kỳ này.", s["body"])]
-    story.append(_p(f"{format_count(len(content.comments))} ý kiến. Ý kiến có chữ đọc chưa "
-                    "chắc chắn được kèm ảnh chụp phần viết tay.", s["small"]))
+    story.append(_p(f"{format_count(len(content.comments))} ý kiến. {COMMENTS_NOTE}", s["small"]))
+    rows = [[_p("Chủ đề", s["cell"]), _p("Số ý kiến", s["cell"])]]
+    rows += [[_p(t.label, s["cell"]), format_count(t.count)] for t in content.comment_topics]
+    story.append(_table(rows, [WIDTH - 30 * mm, 30 * mm]))
+    topic = None
     for item in content.comments:
-        meta = f"Phiếu số {item.serial} · {item.question}"
-        if item.uncertain:
-            meta += " · chữ đọc chưa chắc chắn"
-        block: list[Flowable] = [_p(meta, s["small"]),
-                                 _p(item.text or "(chưa chép lại được)", s["body"])]
+        if item.topic != topic:
+            topic = item.topic
+            count = next((t.count for t in content.comment_topics if t.label == topic), 0)
+            story.append(_p(f"{topic} ({format_count(count)})", s["h3"]))
+        meta = f"Phiếu số {item.serial} · {item.question} · {COMMENT_SOURCE[item.shown_as]}"
+        block: list[Flowable] = [_p(meta, s["small"])]
+        if item.text:
+            block.append(_p(item.text, s["body"]))
         if item.crop_png:
             block.append(_image(item.crop_png, WIDTH * 0.9, 60 * mm, dpi=CROP_DPI))
         if item.crop_missing:

@@ -78,7 +78,11 @@
         : "Hãy chọn phương án, 0 (không trả lời) hoặc x (không hợp lệ) trước.");
       return;
     }
-    if (kind === "text") return send(pending || "text");
+    if (kind === "text") {
+      const box = document.getElementById("text");
+      if (!pending && box && !box.value.trim()) { say(box.dataset.empty || ""); return; }
+      return send(pending || "text");
+    }
     if (kind === "page") return send(pending || "assign");
     send(pending || (buttons.length ? buttons[0].value : ""));
   }
@@ -96,12 +100,25 @@
 
   function go(href) { if (href) window.location.href = href; }
 
+  // Commands that must work while the clerk types in a comment's box are on Alt (by the
+  // physical key, so a Telex or other input method cannot turn them into letters): they
+  // never type into the box. In a comment's box Esc leaves at once.
+  const ALT_COMMANDS = { Digit0: "no_answer", Numpad0: "no_answer", KeyX: "invalid" };
+
   document.addEventListener("keydown", function (ev) {
+    if (ev.altKey && !ev.ctrlKey && !ev.metaKey && ALT_COMMANDS[ev.code] && button(ALT_COMMANDS[ev.code])) {
+      ev.preventDefault();
+      send(ALT_COMMANDS[ev.code]);
+      return;
+    }
     if (ev.ctrlKey || ev.altKey || ev.metaKey) return;
     const active = document.activeElement;
     if (typing(active)) {
       if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); confirmItem(); }
-      else if (ev.key === "Escape") { active.blur(); }
+      else if (ev.key === "Escape") {
+        ev.preventDefault();
+        if (kind === "text") go(root.dataset.queue); else active.blur();
+      }
       return;
     }
     const key = ev.key;
