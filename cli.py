@@ -495,11 +495,21 @@ export_group.add_command(export_tally_command)
               help="Survey workspace (default: the one around the current folder).")
 @click.option("--form", "form_id", help=FORM_HELP)
 @click.option("--quarter", help="The quarter reported, e.g. 2026-Q3 (sets --from/--to).")
+@click.option("--period", help="The period reported: 2026-Q3, 2026-H1 (half year), 2026 "
+                               "(year) or 2026-09 (sets --from/--to).")
 @click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD).")
+@click.option("--compare", help="Compare with this period (default: the one before, when it "
+                                "has ballots).")
+@click.option("--by", help="Add each group's index, ranked: a single-choice question id, "
+                           "'batch', 'channel' or 'unit' (default: 'unit' when survey.yaml "
+                           "has `units:`).")
+@click.option("--method", type=click.Choice(["sipas", "pooled"]), default=None,
+              help="Index method (default: survey.yaml `method:`, else pooled).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="report.html or report.pdf.")
-def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> None:
+def report_command(survey_dir, form_id, quarter, period, date_from, date_to, compare, by,
+                   method, output) -> None:
     """Báo cáo kết quả khảo sát (HTML/PDF) / the survey report to post."""
     from pipeline.outputs.report import build_report, write_report
     from pipeline.outputs.report.source import load_survey_data
@@ -510,7 +520,9 @@ def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> 
         data.form, data.responses, data.pages, data.comments, quarter=quarter,
         date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
         base_dir=data.root, office=data.office or None,
-        whole_sheet_review=data.whole_sheet_review,
+        whole_sheet_review=data.whole_sheet_review, period=period, compare=compare, by=by,
+        units=data.settings.units, method=method or data.settings.method,
+        document=data.settings.document, proposals=data.settings.proposals,
     )
     click.echo(f"Đã ghi / wrote {write_report(content, output)} — {content.title}")
     if content.provisional:

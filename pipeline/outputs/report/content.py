@@ -95,6 +95,16 @@ class GroupSection:
     total: IndexRow
     chart_png: bytes
 
+    def level_totals(self) -> tuple[int, ...]:
+        """Answers per scale level over the group's questions (the "Cả nhóm" row)."""
+        return tuple(sum(line.counts[i] for line in self.lines) for i in range(len(self.levels)))
+
+    def no_answer_total(self) -> int:
+        return sum(line.no_answer for line in self.lines)
+
+    def to_review_total(self) -> int:
+        return sum(line.to_review for line in self.lines)
+
 
 @dataclass(frozen=True)
 class OptionLine:
@@ -319,6 +329,7 @@ def _ballots(
         Figure("— trong đó đã được cán bộ xem lại", int(status.get("reviewed", 0))),
         Figure("— trong đó còn chờ xem lại", int(status.get("needs_review", 0)),
                "số liệu tạm tính" if status.get("needs_review", 0) else ""),
+        *_channel_figures(in_range, serials),
         Figure("Số phiếu bị loại", int(status.get("rejected", 0))),
         Figure("Số trang đã quét", len(pages), page_note),
     ]
@@ -328,6 +339,17 @@ def _ballots(
             label = PAGE_STATUS_LABELS.get(str(code), f"Trang có trạng thái {code}")
             figures.append(Figure(f"— {label.lower()}", int(count), page_note))
     return tuple(figures)
+
+
+def _channel_figures(in_range: pd.DataFrame, serials: frozenset[str]) -> list[Figure]:
+    """Counted ballots that did not come on paper, per channel (none when all are paper)."""
+    if "channel" not in in_range:
+        return []
+    counted = in_range[in_range["serial"].map(_serial_text).isin(serials)]
+    channels = counted["channel"].fillna("paper").value_counts()
+    names = {"online": "trả lời trực tuyến", "kiosk": "trả lời tại ki-ốt"}
+    return [Figure(f"— trong đó {names.get(str(k), str(k))}", int(n))
+            for k, n in channels.items() if str(k) != "paper"]
 
 
 def _charts():

@@ -12,6 +12,8 @@ from pipeline.outputs.report.content import (
     format_percent,
     numbered,
 )
+from pipeline.outputs.report.official import compared_cells, dated
+from pipeline.outputs.report.publish import change, format_change
 
 TEMPLATE = "report.html"
 
@@ -37,5 +39,6 @@ def render_html(content: ReportContent) -> str:
     template = _environment().get_template(TEMPLATE)
     return template.render(
         c=content, png=png_data_uri, percent=format_percent, mean=format_mean,
-        count=format_count, numbered=numbered,
+        count=format_count, numbered=numbered, dated=dated, compared=compared_cells,
+        change=lambda now, before: format_change(change(now, before)),
     )
