@@ -239,6 +239,7 @@ def build_report(
                         whole_sheet_review=whole_sheet_review, method=method, by=by,
                         units=units)
         title = grouped.grouping.label.split(" / ")[0].strip().rstrip(":")
+        title = title[5:] if title.lower().startswith("theo ") else title
         ranked = breakdown(grouped, title, compared)
     office = (office or form.office).strip() or "cơ quan"
     # A form's office line is often "AGENCY — UNIT" (it heads the printed form); the title
