@@ -14,7 +14,7 @@ from typing import Any, cast
 import yaml
 
 from forms.errors import SurveyError
-from pipeline.outputs.tally import METHODS, Method, Units
+from pipeline.outputs.tally import METHODS, Method, Units, UnitSource
 
 UNIT_SOURCES = ("question", "version", "batch")
 
@@ -85,7 +85,8 @@ def _units(value: Any, path: Path) -> Units | None:
     if not isinstance(names, dict):
         raise SurveyError(f"{path}: units.names: must map a value to a name")
     label = str(value.get("label") or "Đơn vị").strip()
-    return Units(source, question, tuple((str(k), str(v)) for k, v in names.items()), label)
+    return Units(cast(UnitSource, source), question,
+                 tuple((str(k), str(v)) for k, v in names.items()), label)
 
 
 def _document(value: Any, path: Path) -> Document | None:
@@ -128,7 +129,8 @@ def read_proposals(path: Path) -> tuple[str, ...]:
     except OSError as err:
         raise SurveyError(f"{path}: cannot read the proposals file ({err.strerror})",
                           "write it (plain text, UTF-8) or fix `proposals:` in survey.yaml") from err
-    paragraphs, current = [], []
+    paragraphs: list[str] = []
+    current: list[str] = []
     for line in text.splitlines():
         if current and line.strip()[:1] in ("-", "+", "•"):
             paragraphs.append(" ".join(current))  # a list item starts a paragraph

@@ -268,7 +268,7 @@ def _write(conn: sa.Connection, form: Form, rows: list[_Row], serials: list[int]
             form=form.id, version=form.version, serial=serial, status=SheetStatus.COUNTED.value,
             batch_id=batch_id, first_scanned_at=row.given_at or now, channel=channel,
             import_id=import_id,
-        )).inserted_primary_key[0]
+        ).returning(schema.sheets.c.id)).scalar_one()
         conn.execute(sa.insert(schema.answers), [
             {"sheet_id": sheet_id, "page_id": None, "question": qid,
              "source": AnswerSource.MACHINE.value, "value": value, "status": status,

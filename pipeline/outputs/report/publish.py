@@ -27,6 +27,7 @@ from pipeline.outputs.tally import (
     previous_period,
     tally,
 )
+from pipeline.outputs.tally import Period as PeriodKind
 
 PERIOD_KINDS = ("month", "quarter", "half", "year")  # smallest first
 METHOD_NOTES = {
@@ -71,9 +72,9 @@ def chosen_period(period: str | None, quarter: str | None, date_from: dt.date | 
                            "give either a period or dates (chọn kỳ báo cáo hoặc khoảng ngày)")
         start, end = period_bounds(named)
         return Period(start, end, canonical_period(named))
-    start = _date(date_from)
-    end = _date(date_to)
-    return Period(start, end, whole_period(start, end) if start and end else None)
+    first = _date(date_from)
+    last = _date(date_to)
+    return Period(first, last, whole_period(first, last) if first and last else None)
 
 
 def _date(value: dt.date | str | None) -> dt.date | None:
@@ -103,8 +104,9 @@ def smallest_period(days: list[dt.date]) -> str | None:
     no dates given is named by what its ballots cover)."""
     if not days:
         return None
-    for kind in ("quarter", "half", "year"):
-        values = {period_value(d, kind) for d in days}  # type: ignore[arg-type]
+    kinds: tuple[PeriodKind, ...] = ("quarter", "half", "year")
+    for kind in kinds:
+        values = {period_value(d, kind) for d in days}
         if len(values) == 1:
             return values.pop()
     return None
@@ -219,7 +221,8 @@ def breakdown(result: TallyResult, title: str, compared: Comparison | None) -> B
     overall = {r.group: r for r in result.index if r.scope == "overall"}
     if result.grouping.kind == "all" or not overall:
         return None
-    units, others = [], []
+    units: list[UnitLine] = []
+    others: list[UnitLine] = []
     for info in result.groups:
         if info.value == ALL_GROUP:
             continue
