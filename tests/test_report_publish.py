@@ -112,8 +112,33 @@ def test_official_document_in_pdf_and_html_without_program_names(tmp_path):
     assert not re.search(r"\bphieu\b|Tesseract", plain, re.I)
 
 
+def _last_lines(path) -> list[str]:
+    """The last line of text of each page, above the running footer."""
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    out = []
+    for page in range(1, pages + 1):
+        lines = [ln.strip() for ln in _pdf_text(path, page).splitlines() if ln.strip()]
+        out.append([ln for ln in lines
+                    if not ln.startswith("Kết quả khảo sát mức độ hài lòng —")][-1])
+    return out
+
+
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
-def test_group_rows_have_their_counts_and_no_heading_ends_a_page(tmp_path):
+@pytest.mark.parametrize("options", [
+    {}, {"quarter": "2026-Q3"}, {"period": "2026-Q4", "document": DOCUMENT},
+    {"period": "2026", "by": "linh_vuc"},
+], ids=["plain", "quarter", "official", "units"])
+def test_no_section_heading_ends_a_page(tmp_path, options):
+    # Before the fix the plain report left "III. Kết quả theo từng nhóm tiêu chí" alone at
+    # the foot of page 1, and the official one "IV. Thông tin khác" at the foot of page 2.
+    path = write_report(_report(**options), tmp_path / "r.pdf")
+    for page, last in enumerate(_last_lines(path), start=1):
+        assert not re.match(r"^[IVX]+\.\s", last), (page, last)
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_group_rows_have_their_counts(tmp_path):
     content = _report(quarter="2026-Q3", units=Units("question", "linh_vuc"))
     path = write_report(content, tmp_path / "r.pdf")
     text = _pdf_text(path)
@@ -123,9 +148,3 @@ def test_group_rows_have_their_counts_and_no_heading_ends_a_page(tmp_path):
     expected = [str(n) for n in group.level_totals()] + [str(group.no_answer_total()),
                                                          str(group.to_review_total())]
     assert numbers[:len(expected)] == expected
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
-    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
-    for page in range(1, pages + 1):
-        lines = [ln.strip() for ln in _pdf_text(path, page).splitlines() if ln.strip()]
-        body = [ln for ln in lines if not ln.startswith("Kết quả khảo sát mức độ hài lòng —")]
-        assert not re.match(r"^[IVX]+\.\s", body[-1]), (page, body[-1])

@@ -216,7 +216,8 @@ def _groups(content: ReportContent, s: dict) -> list[Flowable]:
 def _others(content: ReportContent, s: dict) -> list[Flowable]:
     if not content.others:
         return []
-    story: list[Flowable] = [_p("IV. Thông tin khác", s["h2"])]
+    story: list[Flowable] = []
+    heading: list[Flowable] = [_p("IV. Thông tin khác", s["h2"])]  # kept with its first table
     for t in content.others:
         rows = [[_p("Lựa chọn", s["cell"]), _p("Số phiếu", s["cell"]), _p("Tỷ lệ", s["cell"])]]
         rows += [[_p(line.label, s["cell"]), format_count(line.count),
@@ -226,11 +227,12 @@ def _others(content: ReportContent, s: dict) -> list[Flowable]:
         note = f"Tỷ lệ tính trên {format_count(t.valid)} phiếu trả lời câu này"
         if t.multi:
             note += "; mỗi phiếu có thể chọn nhiều ý nên tổng có thể vượt 100%"
-        story.append(KeepTogether([
+        story.append(KeepTogether(heading + [
             _p(t.text, s["h3"]),
             _table(rows, [WIDTH - 60 * mm, 30 * mm, 30 * mm]),
             _p(note + ".", s["small"]),
         ]))
+        heading = []
     return story
 
 
