@@ -301,10 +301,14 @@ def _export_output(func):
 
 @export_group.command("responses")
 @click.option("--form", "form_id", default=None, help=FORM_HELP)
+@click.option("--labels", is_flag=True,
+              help="Printed question texts and option labels instead of ids and codes.")
 @_export_output
-def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | None) -> None:
+def export_responses_cmd(form_id: str | None, labels: bool, output: Path,
+                         survey_dir: Path | None) -> None:
     """One row per sheet: serial, status, flagged, then one column per question."""
     from pipeline.outputs.export import pick_form, responses_csv_frame, write_frame
+    from pipeline.outputs.labels import labelled_responses
     from pipeline.store.database import open_store
     from pipeline.store.survey import find_survey, load_survey_forms
 
@@ -312,6 +316,8 @@ def export_responses_cmd(form_id: str | None, output: Path, survey_dir: Path | N
     form = pick_form(load_survey_forms(survey), form_id)
     _warn_if_scan_unfinished(survey_dir)
     frame = responses_csv_frame(open_store(survey.store_url), form)
+    if labels:
+        frame = labelled_responses(form, frame)
     click.echo(f"{write_frame(frame, output)}: {len(frame)} phiếu/sheets ({form.id})")
 
 
@@ -441,9 +447,15 @@ def _tally_options(command):
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
                      help="Survey workspace (default: the one around the current folder)."),
         click.option("--form", "form_id", help=FORM_HELP),
-        click.option("--by", help="Group by a single-choice question id, or 'batch'."),
-        click.option("--period", type=click.Choice(["quarter", "month"]),
-                     help="Group by scan quarter (2026-Q3) or month (2026-09)."),
+        click.option("--by", help="Group by a single-choice question id, 'batch', 'channel' "
+                                  "or 'unit' (survey.yaml `units:`)."),
+        click.option("--period", type=click.Choice(["quarter", "half", "year", "month"]),
+                     help="Group by scan quarter (2026-Q3), half year (2026-H1), year or month."),
+        click.option("--method", type=click.Choice(["sipas", "pooled"]), default=None,
+                     help="Index of a group: mean of its questions' rates (sipas) or pooled "
+                          "answers (default: survey.yaml `method:`, else pooled)."),
+        click.option("--labels", is_flag=True,
+                     help="With -o: question texts and option labels instead of ids and codes."),
         click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD)."),
         click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD)."),
     ]):
@@ -451,7 +463,8 @@ def _tally_options(command):
     return command
 
 
-def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> None:
+def _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to,
+               output) -> None:
     from rich.console import Console
 
     from pipeline.outputs.report.source import load_survey_data
@@ -462,7 +475,8 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
     _warn_if_scan_unfinished(survey_dir)
     result = tally(data.form, data.responses, by=by, period=period,
                    date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
-                   whole_sheet_review=data.whole_sheet_review)
+                   whole_sheet_review=data.whole_sheet_review, units=data.settings.units,
+                   method=method or data.settings.method)
     console, errors = Console(), Console(stderr=True)
     warning = result.provisional.message()
     if output is None:
@@ -473,7 +487,7 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
         console.print(tally_table(result, {q.id: q.text for q in data.form.questions()}))
         console.print(index_table(result))
         return
-    for path in write_tally(result, output):
+    for path in write_tally(result, output, data.form if labels else None):
         click.echo(f"Đã ghi / wrote {path}")
     if warning:
         errors.print(f"⚠ {warning}", style="bold yellow", highlight=False)
@@ -483,18 +497,20 @@ def _run_tally(survey_dir, form_id, by, period, date_from, date_to, output) -> N
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write FILE.csv (+ FILE-index.csv) or FILE.xlsx instead of the tables.")
-def tally_command(survey_dir, form_id, by, period, date_from, date_to, output) -> None:
+def tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
+                  output) -> None:
     """Đếm phiếu và chỉ số hài lòng / count answers and the satisfaction index."""
-    _run_tally(survey_dir, form_id, by, period, date_from, date_to, output)
+    _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
 
 @click.command("tally")
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="FILE.csv (+ FILE-index.csv beside it) or FILE.xlsx.")
-def export_tally_command(survey_dir, form_id, by, period, date_from, date_to, output) -> None:
+def export_tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
+                         output) -> None:
     """tally.csv + index.csv (or one .xlsx): the same as `phieu tally -o FILE`."""
-    _run_tally(survey_dir, form_id, by, period, date_from, date_to, output)
+    _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
 
 export_group.add_command(export_tally_command)
@@ -505,11 +521,21 @@ export_group.add_command(export_tally_command)
               help="Survey workspace (default: the one around the current folder).")
 @click.option("--form", "form_id", help=FORM_HELP)
 @click.option("--quarter", help="The quarter reported, e.g. 2026-Q3 (sets --from/--to).")
+@click.option("--period", help="The period reported: 2026-Q3, 2026-H1 (half year), 2026 "
+                               "(year) or 2026-09 (sets --from/--to).")
 @click.option("--from", "date_from", type=_DATE, help="First scan day kept (YYYY-MM-DD).")
 @click.option("--to", "date_to", type=_DATE, help="Last scan day kept (YYYY-MM-DD).")
+@click.option("--compare", help="Compare with this period (default: the one before, when it "
+                                "has ballots).")
+@click.option("--by", help="Add each group's index, ranked: a single-choice question id, "
+                           "'batch', 'channel' or 'unit' (default: 'unit' when survey.yaml "
+                           "has `units:`).")
+@click.option("--method", type=click.Choice(["sipas", "pooled"]), default=None,
+              help="Index method (default: survey.yaml `method:`, else pooled).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="report.html or report.pdf.")
-def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> None:
+def report_command(survey_dir, form_id, quarter, period, date_from, date_to, compare, by,
+                   method, output) -> None:
     """Báo cáo kết quả khảo sát (HTML/PDF) / the survey report to post."""
     from pipeline.outputs.report import build_report, write_report
     from pipeline.outputs.report.source import load_survey_data
@@ -520,12 +546,42 @@ def report_command(survey_dir, form_id, quarter, date_from, date_to, output) -> 
         data.form, data.responses, data.pages, data.comments, quarter=quarter,
         date_from=date_from and date_from.date(), date_to=date_to and date_to.date(),
         base_dir=data.root, office=data.office or None,
-        whole_sheet_review=data.whole_sheet_review,
+        whole_sheet_review=data.whole_sheet_review, period=period, compare=compare, by=by,
+        units=data.settings.units, method=method or data.settings.method,
+        document=data.settings.document, proposals=data.settings.proposals,
     )
     click.echo(f"Đã ghi / wrote {write_report(content, output)} — {content.title}")
     if content.provisional:
         click.echo(f"⚠ {content.provisional}", err=True)
 
+
+
+# --- answers collected online or at a kiosk (issue 13) -------------------------
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--channel", type=click.Choice(["online", "kiosk"]), required=True,
+              help="How the answers were collected.")
+@click.option("--form", "form_id", default=None, help=FORM_HELP)
+@SURVEY_OPTION
+def import_cmd(file: Path, channel: str, form_id: str | None, survey_dir: Path | None) -> None:
+    """Nhập câu trả lời trực tuyến / import answers from FILE.csv or FILE.xlsx (the
+    responses.csv layout); counted with the paper ballots."""
+    from pipeline.scan.importer import import_answers
+    from pipeline.store.survey import find_survey, load_survey_forms
+
+    survey = find_survey(survey_dir)
+    summary = import_answers(survey, load_survey_forms(survey), file, channel, form_id)
+    if summary.already:
+        click.echo(f"{file}: đã nhập trước đây, không thêm gì / imported before, nothing added")
+        return
+    serials = (f", số/serials {summary.first_serial}–{summary.last_serial}"
+               if summary.added else "")
+    click.echo(f"Đã nhập / imported {summary.added} phiếu/sheets ({summary.form_id} "
+               f"v{summary.version}, {channel}{serials}) → đợt/batch {summary.batch}")
+    if summary.skipped:
+        click.echo(f"Bỏ qua / skipped {summary.skipped} dòng phiếu bị loại / rejected rows")
 
 
 # --- demo ---------------------------------------------------------------------

@@ -388,15 +388,18 @@ def _matrix_columns(n: int, x0: float, x1: float) -> tuple[float, float]:
     return x1 - n * col_w, col_w
 
 
-def _matrix_pieces(form: Form, mx: Matrix, number: str, x0: float, x1: float) -> list[_Piece]:
+def _matrix_pieces(form: Form, mx: Matrix, first: int, x0: float, x1: float) -> list[_Piece]:
+    """The matrix's pieces; its rows are questions numbered on from `first` (one numbering
+    for the whole form), its text an unnumbered lead-in."""
     options = form.scales[mx.scale].options
     xs, col_w = _matrix_columns(len(options), x0, x1)
     zone = _zone(mx.mark)
     pieces: list[_Piece] = []
     if mx.text:
-        lines, runs = _numbered_text(number, mx.text, x0, x1, fonts.REGULAR, QUESTION_PT)
+        lines = fonts.wrap(mx.text, fonts.REGULAR, QUESTION_PT, x1 - x0)
         pieces.append(_Piece(len(lines) * _leading(QUESTION_PT) + 1.5,
-                             lambda page, top: page.items.extend(runs(top)),
+                             lambda page, top: page.items.extend(
+                                 _paragraph(lines, x0, top, fonts.REGULAR, QUESTION_PT)),
                              BLOCK_GAP_MM, keep=True, owner=mx))
     header = _matrix_header(options, x0, x1, xs, col_w, mx)
     pieces.append(_Piece(header.height, header.place, 0.0 if mx.text else BLOCK_GAP_MM,
@@ -407,7 +410,7 @@ def _matrix_pieces(form: Form, mx: Matrix, number: str, x0: float, x1: float) ->
             label = form.groups.get(row.group, row.group)
             pieces.append(_group_piece(label, x0, x1, xs, header, mx))
         group = row.group
-        pieces.append(_matrix_row(row, f"{i + 1}.", options, x0, x1, xs, col_w, zone, header))
+        pieces.append(_matrix_row(row, f"{first + i}.", options, x0, x1, xs, col_w, zone, header))
     return pieces
 
 
@@ -419,7 +422,7 @@ def _matrix_header(options: tuple[Option, ...], x0: float, x1: float, xs: float,
 
     def place(page: _Page, top: float) -> None:
         page.items.append(Rule(x0, top, x1, top, 0.3, 0.2))
-        page.items.append(TextRun(x0 + 1.0, top + height / 2 + 1.0, "Nội dung / Statement",
+        page.items.append(TextRun(x0 + 1.0, top + height / 2 + 1.0, "Nội dung",
                                   fonts.BOLD, SCALE_PT, grey=0.25))
         for c, lines in enumerate(labels):
             cx = xs + (c + 0.5) * col_w
@@ -480,11 +483,13 @@ def _section_pieces(form: Form, x0: float, x1: float) -> list[_Piece]:
                 _paragraph_place(intro, x0, fonts.OBLIQUE, INTRO_PT),
                 1.0, keep=True))
         for block in section.blocks:
+            if isinstance(block, Matrix):
+                pieces.extend(_matrix_pieces(form, block, number + 1, x0, x1))
+                number += len(block.rows)
+                continue
             number += 1
             label = f"{number}."
-            if isinstance(block, Matrix):
-                pieces.extend(_matrix_pieces(form, block, label, x0, x1))
-            elif block.type == "text":
+            if block.type == "text":
                 pieces.append(_text_piece(block, label, x0, x1))
             else:
                 pieces.append(_choice_piece(block, label, x0, x1))
@@ -502,7 +507,7 @@ def _header(form: Form, page: _Page) -> float:
     y += len(office) * _leading(OFFICE_PT) + 1.5
     title_pt = TITLE_PT if page.number == 1 else OFFICE_PT
     title_font = fonts.BOLD if page.number == 1 else fonts.REGULAR
-    title = fonts.wrap(form.title, title_font, title_pt, width)
+    title = title_lines(form.title, title_font, title_pt, width)
     page.items.extend(_paragraph(title, cx, y, title_font, title_pt, "middle"))
     y = max(y + len(title) * _leading(title_pt), HEADER_MIN_BOTTOM)
     if page.number > 1:
@@ -519,8 +524,42 @@ def _header(form: Form, page: _Page) -> float:
     return y + 1.0 + frame_h + 2.0
 
 
+# A title line breaks between phrases, never inside a word of several syllables ("TỔ
+# CHỨC"): after a comma, or before one of these words that open a phrase in a Vietnamese
+# title ("... CỦA NGƯỜI DÂN, TỔ CHỨC | ĐỐI VỚI SỰ PHỤC VỤ").
+PHRASE_OPENERS = ("CỦA", "VỀ", "ĐỐI VỚI", "TẠI", "TRONG", "THEO")
+
+
+def _phrases(text: str) -> list[str]:
+    words = text.split()
+    phrases: list[list[str]] = [[]]
+    for i, word in enumerate(words):
+        rest = " ".join(words[i:i + 2]).upper()
+        opens = any(rest == o or rest.startswith(o + " ") for o in PHRASE_OPENERS)
+        if phrases[-1] and opens:
+            phrases.append([])
+        phrases[-1].append(word)
+        if word.endswith(","):
+            phrases.append([])
+    return [" ".join(p) for p in phrases if p]
+
+
+def title_lines(text: str, font: str, size_pt: float, width: float) -> list[str]:
+    """`text` wrapped so that each line ends between phrases (see `PHRASE_OPENERS`), never
+    inside one, as long as every phrase fits a line; a longer phrase wraps by words."""
+    lines: list[str] = []
+    for phrase in _phrases(text):
+        joined = f"{lines[-1]} {phrase}" if lines else phrase
+        if lines and fonts.text_width(joined, font, size_pt) <= width:
+            lines[-1] = joined
+        else:
+            lines.extend(fonts.wrap(phrase, font, size_pt, width))
+    return lines
+
+
 def _footer(form: Form, page: _Page, total: int) -> None:
-    text = f"Trang {page.number}/{total} · {form.id} v{form.version}"
+    # Citizens read this page: no ids (the QR code carries the form, version and serial).
+    text = f"Trang {page.number}/{total}"
     page.items.append(TextRun(PAGE_W / 2, PAGE_H - MARKER_MARGIN_MM - 3.0, text,
                               fonts.REGULAR, FOOTER_PT, "middle", 0.3))
 

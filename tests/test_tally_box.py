@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from forms.library import load_form
-from pipeline.outputs.tally import period_value, scan_day, tally
+from pipeline.outputs.tally import Units, period_value, scan_day, tally
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,8 @@ def test_most_sheets_were_read(scanned):
     assert len(responses) >= SHEETS * 0.75
 
 
-@pytest.mark.parametrize("grouping", ["all", "linh_vuc", "batch", "month"])
+@pytest.mark.parametrize("grouping", ["all", "linh_vuc", "batch", "month", "unit_question",
+                                      "unit_batch", "channel"])
 def test_reviewed_tally_equals_the_truth(scanned, grouping):
     form, truth, responses, batches, _ = scanned
     reviewed = _reviewed(form, truth, responses)
@@ -109,6 +110,21 @@ def test_reviewed_tally_equals_the_truth(scanned, grouping):
         result, key = tally(form, reviewed), (lambda sheet: "all")
     elif grouping == "batch":
         result, key = tally(form, reviewed, by="batch"), (lambda sheet: batches[sheet.serial])
+    elif grouping == "unit_question":
+        # units named in survey.yaml by the answer to the field question (issue 13)
+        units = Units("question", "linh_vuc", (("ho_tich", "Phòng Hộ tịch"),))
+        result = tally(form, reviewed, by="unit", units=units)
+        assert result.group_label("ho_tich") == "Phòng Hộ tịch"
+
+        def key(sheet):
+            return _decided(form.question("linh_vuc"), sheet.question("linh_vuc")) or "no_answer"
+    elif grouping == "unit_batch":
+        units = Units("batch", names=(("hop-1", "UBND xã A"), ("hop-2", "UBND xã B")))
+        result, key = tally(form, reviewed, by="unit", units=units), (
+            lambda sheet: batches[sheet.serial])
+        assert [g.label for g in result.groups[1:]] == ["UBND xã A", "UBND xã B"]
+    elif grouping == "channel":
+        result, key = tally(form, reviewed, by="channel"), (lambda sheet: "paper")
     elif grouping == "month":
         months = {int(s): period_value(scan_day(m), "month")
                   for s, m in zip(reviewed["serial"], reviewed["scanned_at"])}

@@ -19,7 +19,7 @@ from pipeline.store import schema
 from pipeline.store.database import Store
 
 RESPONSES_META = ("serial", "status", "flagged")
-EXTRA_META = ("batch", "scanned_at")  # in responses_frame, not in responses.csv
+EXTRA_META = ("batch", "scanned_at", "channel")  # in responses_frame, not in responses.csv
 PAGES_COLUMNS = ("source", "page", "status", "form", "serial", "reason")
 COMMENTS_COLUMNS = ("serial", "question", "text", "confidence", "crop", "flagged", "shown_as")
 
@@ -66,7 +66,8 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
 
     Columns: `serial`, `status`, `flagged` (question ids with an open flag, `|`-joined, in
     form order), `batch` (the batch that first saw the sheet), `scanned_at` (ISO 8601,
-    UTC, when the sheet was first scanned), then one column per question id in form
+    UTC, when the sheet was first scanned or its answers given), `channel` (paper,
+    online, kiosk), then one column per question id in form
     order: option code(s) `|`-joined, "" for no answer or an undecided flag, the text for
     a text question (a person's transcription if any, else the OCR text). Sorted by serial.
     """
@@ -76,7 +77,8 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
     sheet_ids = sa.select(s.c.id).where(where)
     with store.engine.connect() as conn:
         sheets = conn.execute(
-            sa.select(s.c.id, s.c.serial, s.c.status, b.c.name, s.c.first_scanned_at)
+            sa.select(s.c.id, s.c.serial, s.c.status, b.c.name, s.c.first_scanned_at,
+                      s.c.channel)
             .join(b, b.c.id == s.c.batch_id)
             .where(where)
             .order_by(s.c.serial)
@@ -84,7 +86,7 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
         answers = _answers(conn, sheet_ids)
         flagged = _open_question_flags(conn, sheet_ids)
     records = []
-    for sheet_id, serial, status, batch, scanned_at in sheets:
+    for sheet_id, serial, status, batch, scanned_at, channel in sheets:
         waiting = flagged.get(sheet_id, set())
         record = {
             "serial": int(serial),
@@ -92,6 +94,7 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
             "flagged": "|".join(q for q in questions if q in waiting),
             "batch": batch,
             "scanned_at": _iso(scanned_at),
+            "channel": channel,
         }
         for q in questions:
             record[q] = answers.get((sheet_id, q), "")
@@ -174,8 +177,9 @@ def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> Path:
-    """Write `frame` to `path`: `.xlsx` as an Excel workbook, anything else as CSV in
-    UTF-8 with BOM. Raises `BadInput` when the folder does not exist."""
+    """Write `frame` to `path`: `.xlsx` as an Excel workbook (a column of numbers, such as
+    the 1-5 answers, as numbers), anything else as CSV in UTF-8 with BOM. Raises
+    `BadInput` when the folder does not exist."""
     path = Path(path)
     if not path.parent.exists():
         raise BadInput(
@@ -183,7 +187,9 @@ def write_frame(frame: pd.DataFrame, path: Path) -> Path:
             "create it first or choose another output path",
         )
     if path.suffix.lower() == ".xlsx":
-        frame.to_excel(path, index=False)
+        from pipeline.outputs.labels import numbers_as_numbers
+
+        numbers_as_numbers(frame).to_excel(path, index=False)
     else:
         frame.to_csv(path, index=False, encoding="utf-8-sig")
     return path

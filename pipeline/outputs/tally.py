@@ -20,21 +20,26 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 
 from forms.errors import BadInput, SurveyError
 from forms.model import Form, Question
-from pipeline.store.vocabulary import SheetStatus
+from pipeline.store.vocabulary import Channel, SheetStatus
 
-Period = Literal["quarter", "month"]
+Period = Literal["quarter", "month", "half", "year"]
 Scope = Literal["question", "criteria_group", "overall"]
+Method = Literal["pooled", "sipas"]
+PERIODS: tuple[str, ...] = ("quarter", "month", "half", "year")
+METHODS: tuple[str, ...] = ("pooled", "sipas")
+UnitSource = Literal["question", "version", "batch"]
 
 SHEET_STATUSES: frozenset[str] = frozenset(SheetStatus)
 META_COLUMNS: tuple[str, ...] = ("serial", "status", "flagged", "batch", "scanned_at")
+CHANNEL_COLUMN = "channel"  # optional in the frame: a sheet without it came on paper
 ALL_GROUP = "all"
 NO_ANSWER = "no_answer"
 TO_REVIEW = "to_review"
@@ -49,6 +54,16 @@ LABEL_NO_ANSWER = "Không trả lời / No answer"
 LABEL_TO_REVIEW = "Chờ xem lại / To review"
 LABEL_UNDATED = "Không rõ ngày quét / Scan date unknown"
 LABEL_OVERALL = "Chỉ số hài lòng chung / Overall satisfaction index"
+LABEL_OTHER_GROUP = "Các tiêu chí khác"
+METHOD_LABELS = {
+    "pooled": "cộng dồn câu trả lời / pooled answers",
+    "sipas": "trung bình theo SIPAS / SIPAS averaging",
+}
+CHANNEL_LABELS = {
+    Channel.PAPER.value: "Phiếu giấy / Paper",
+    Channel.ONLINE.value: "Trực tuyến / Online",
+    Channel.KIOSK.value: "Ki-ốt / Kiosk",
+}
 ROMAN_QUARTERS = ("I", "II", "III", "IV")
 OFFICE_TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam: UTC+7 all year
 
@@ -58,11 +73,28 @@ OFFICE_TIMEZONE = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam: UTC+7 al
 
 @dataclass(frozen=True)
 class Grouping:
-    """How sheets were split: `kind` is `all`, `question`, `batch` or `period`."""
+    """How sheets were split: `kind` is `all`, `question`, `batch`, `period`, `unit` or
+    `channel`."""
 
-    kind: Literal["all", "question", "batch", "period"]
-    key: str = ""  # the question id for `question`, `quarter`/`month` for `period`
+    kind: Literal["all", "question", "batch", "period", "unit", "channel"]
+    key: str = ""  # the question id for `question`, the period kind for `period`
     label: str = LABEL_ALL
+
+
+@dataclass(frozen=True)
+class Units:
+    """Which unit (department, field, commune...) each ballot belongs to, as survey.yaml's
+    `units:` says: the answer to a single-choice `question`, the form `version`, or the
+    scan `batch`. `names` maps a value (option code, version number, batch name) to the
+    unit's name; a value without a name shows the option label or the value itself."""
+
+    source: UnitSource
+    question: str = ""
+    names: tuple[tuple[str, str], ...] = ()
+    label: str = "Theo đơn vị / By unit"
+
+    def name(self, value: str, default: str) -> str:
+        return dict(self.names).get(value, default)
 
 
 @dataclass(frozen=True)
@@ -152,6 +184,7 @@ class TallyResult:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     notes: tuple[str, ...] = ()  # other things a reader must know (Vietnamese / English)
+    method: Method = "pooled"
 
     def tally_frame(self) -> pd.DataFrame:
         """DESIGN.md `tally.csv`: group, question, option, label, count, percent."""
@@ -200,6 +233,7 @@ class _Sheet:
     scanned: dt.date | None
     answers: dict[str, tuple[str, ...]]  # question id -> chosen codes (empty: no answer)
     whole: bool = False  # an open flag is about the whole sheet (missing page, duplicate)
+    channel: str = Channel.PAPER.value
 
     def to_review(self, question_id: str) -> bool:
         if question_id in self.flagged or self.whole:
@@ -219,6 +253,8 @@ def tally(
     date_from: dt.date | str | None = None,
     date_to: dt.date | str | None = None,
     whole_sheet_review: Iterable[str | int] = (),
+    units: Units | None = None,
+    method: Method = "pooled",
 ) -> TallyResult:
     """Count the answers of `responses` for `form`, and compute the satisfaction index.
 
@@ -231,10 +267,12 @@ def tally(
         One row per sheet, in DESIGN.md's `responses.csv` layout.
     by
         A single-choice question id (groups are its option codes, plus `no_answer` and
-        `to_review` when some sheets have those), or `"batch"`.
+        `to_review` when some sheets have those), `"batch"`, `"channel"` (paper, online,
+        kiosk: the frame's optional `channel` column) or `"unit"` (needs `units`).
     period
-        `"quarter"` (groups like `2026-Q3`) or `"month"` (`2026-09`), from `scanned_at`;
-        sheets without a readable scan date form the group `undated`. Not with `by`.
+        `"quarter"` (groups like `2026-Q3`), `"month"` (`2026-09`), `"half"` (`2026-H1`)
+        or `"year"` (`2026`), from `scanned_at`; sheets without a readable scan date form
+        the group `undated`. Not with `by`.
     date_from, date_to
         Keep only sheets scanned on or after / on or before these dates (inclusive; ISO
         strings accepted). Sheets without a readable scan date are then left out and counted
@@ -244,6 +282,15 @@ def tally(
         page, a duplicate serial), which `flagged` cannot name: every question of theirs
         counts as `to_review`. (A `needs_review` sheet with an empty `flagged` is treated so
         even without this.) See `pipeline.outputs.report.source.whole_sheet_flags`.
+    units
+        How a ballot's unit is found (survey.yaml `units:`), for `by="unit"`.
+    method
+        How the criteria-group and overall `rate` and `mean` are made from the questions':
+        `"pooled"` sums every valid answer of the group's questions (a question answered
+        more weighs more); `"sipas"` (the national SIPAS method) takes a group's figure as
+        the mean of its questions' figures, and the overall figure as the mean of the
+        groups' (scale questions outside any group count as one more group). `valid` and
+        `satisfied` are sums under both.
 
     Returns
     -------
@@ -265,7 +312,9 @@ def tally(
             f"--from {start.isoformat()} is after --to {end.isoformat()}",
             "swap the two dates (đổi chỗ hai ngày)",
         )
-    grouping = _grouping(form, by, period)
+    if method not in METHODS:
+        raise BadInput(f"--method {method!r} is unknown", "use sipas or pooled")
+    grouping = _grouping(form, by, period, units)
     questions = tuple(q for q in form.questions() if q.type != "text")
     whole = frozenset(_text(s) for s in whole_sheet_review)
     sheets = _sheets(form, responses, questions, whole)
@@ -274,7 +323,7 @@ def tally(
     keyed = [(ALL_GROUP, s) for s in counted]
     groups = [GroupInfo(ALL_GROUP, LABEL_ALL, len(counted))]
     if grouping.kind != "all":
-        split = _split(form, grouping, counted)
+        split = _split(form, grouping, counted, units)
         groups.extend(info for info, _ in split)
         keyed.extend((info.value, s) for info, members in split for s in members)
     rows: list[TallyRow] = []
@@ -284,7 +333,7 @@ def tally(
         members = [s for value, s in keyed if value == info.value]
         counts = {q.id: _count(q, members) for q in questions}
         rows.extend(r for q in questions for r in _tally_rows(info.value, q, counts[q.id]))
-        index.extend(_index_rows(form, info.value, questions, counts))
+        index.extend(_index_rows(form, info.value, questions, counts, method))
         totals.extend(QuestionTotal(info.value, q.id, c.valid, c.no_answer, c.to_review)
                       for q, c in ((q, counts[q.id]) for q in questions))
     notes = _notes(undated_dropped, _duplicate_serials(counted))
@@ -306,25 +355,87 @@ def tally(
         date_from=start,
         date_to=end,
         notes=tuple(notes),
+        method=method,
     )
 
 
 def period_value(day: dt.date, period: Period) -> str:
-    """The group value of `day`: `2026-Q3` for a quarter, `2026-09` for a month."""
+    """The group value of `day`: `2026-Q3` for a quarter, `2026-09` for a month, `2026-H2`
+    for a half year, `2026` for a year."""
     if period == "quarter":
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if period == "half":
+        return f"{day.year}-H{1 if day.month <= 6 else 2}"
+    if period == "year":
+        return f"{day.year}"
     return f"{day.year}-{day.month:02d}"
 
 
 def period_label(value: str) -> str:
     """How a person reads a period value: `2026-Q3` -> `Quý III/2026`, `2026-09` ->
-    `Tháng 09/2026`; anything else is returned unchanged."""
+    `Tháng 09/2026`, `2026-H1` -> `6 tháng đầu năm 2026`, `2026-H2` -> `6 tháng cuối năm
+    2026`, `2026` -> `Năm 2026`; anything else is returned unchanged."""
     year, _, part = value.partition("-")
+    if not part and year.isdigit() and len(year) == 4:
+        return f"Năm {year}"
+    if part in ("H1", "H2") and year.isdigit():
+        return f"6 tháng {'đầu' if part == 'H1' else 'cuối'} năm {year}"
     if part.startswith("Q") and part[1:].isdigit() and 1 <= int(part[1:]) <= 4:
         return f"Quý {ROMAN_QUARTERS[int(part[1:]) - 1]}/{year}"
     if part.isdigit() and year.isdigit():
         return f"Tháng {part}/{year}"
     return value
+
+
+def period_kind(value: str) -> Period:
+    """Which kind of period a value names (`2026-Q3` is a quarter...); BadInput when none."""
+    text = value.strip().upper()
+    if _QUARTER.match(text):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-?H[12]", text):
+        return "half"
+    if re.fullmatch(r"\d{4}", text):
+        return "year"
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        return "month"
+    raise BadInput(
+        f"period {value!r} is not a quarter, half year, year or month",
+        "write 2026-Q3, 2026-H1, 2026 or 2026-09 (quý, 6 tháng, năm hoặc tháng)",
+    )
+
+
+def period_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """First and last day of the period `value` (`2026-Q3`, `2026-H1`, `2026`, `2026-09`)."""
+    kind = period_kind(value)
+    text = value.strip().upper()
+    if kind == "quarter":
+        return quarter_bounds(text)
+    year = int(text[:4])
+    if kind == "year":
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if kind == "half":
+        first_month = 1 if text.endswith("1") else 7
+        first = dt.date(year, first_month, 1)
+        end = dt.date(year, 7, 1) if first_month == 1 else dt.date(year + 1, 1, 1)
+        return first, end - dt.timedelta(days=1)
+    month = int(text[5:7])
+    first = dt.date(year, month, 1)
+    end = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    return first, end - dt.timedelta(days=1)
+
+
+def canonical_period(value: str) -> str:
+    """`value` written the way the groups name it: `2026q3` -> `2026-Q3`, `2026h1` ->
+    `2026-H1`."""
+    kind = period_kind(value)
+    return period_value(period_bounds(value)[0], kind)
+
+
+def previous_period(value: str) -> str:
+    """The period of the same kind just before `value` (`2026-Q1` -> `2025-Q4`)."""
+    kind = period_kind(value)
+    first, _ = period_bounds(value)
+    return period_value(first - dt.timedelta(days=1), kind)
 
 
 def quarter_bounds(value: str) -> tuple[dt.date, dt.date]:
@@ -363,17 +474,29 @@ def _parse_date(value: dt.date | str | None, flag: str) -> dt.date | None:
         ) from None
 
 
-def _grouping(form: Form, by: str | None, period: str | None) -> Grouping:
+def _grouping(form: Form, by: str | None, period: str | None, units: Units | None) -> Grouping:
     if by and period:
         raise BadInput(
             f"--by {by} and --period {period} cannot be combined",
             "group by one of them and filter with --from/--to (chọn một cách nhóm)",
         )
     if period:
-        if period not in ("quarter", "month"):
-            raise BadInput(f"--period {period!r} is unknown", "use quarter or month")
-        label = "Theo quý / By quarter" if period == "quarter" else "Theo tháng / By month"
+        if period not in PERIODS:
+            raise BadInput(f"--period {period!r} is unknown", "use quarter, half, year or month")
+        label = {"quarter": "Theo quý / By quarter", "month": "Theo tháng / By month",
+                 "half": "Theo 6 tháng / By half year", "year": "Theo năm / By year"}[period]
         return Grouping("period", period, label)
+    if by == "channel":
+        return Grouping("channel", "channel", "Theo kênh / By channel")
+    if by == "unit":
+        if units is None:
+            raise BadInput(
+                "--by unit: survey.yaml says nothing about units",
+                "add `units:` to survey.yaml (see DESIGN.md), or group by a question or batch",
+            )
+        if units.source == "question":
+            _grouping(form, units.question, None, None)  # the same checks as --by QUESTION
+        return Grouping("unit", units.source, units.label)
     if not by:
         return Grouping("all")
     if by == "batch":
@@ -431,10 +554,11 @@ def _sheets(
             )
         flagged = frozenset(f for f in _text(record["flagged"]).split("|") if f)
         answers = {q.id: _codes(form, q, known[q.id], serial, record[q.id]) for q in questions}
+        channel = _text(record.get(CHANNEL_COLUMN)) or Channel.PAPER.value
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
                    scan_day(record["scanned_at"]), answers,
-                   whole=serial in whole and status == "needs_review")
+                   whole=serial in whole and status == "needs_review", channel=channel)
         )
     return out
 
@@ -502,25 +626,29 @@ def _date_filter(
 
 
 def _split(
-    form: Form, grouping: Grouping, sheets: list[_Sheet]
+    form: Form, grouping: Grouping, sheets: list[_Sheet], units: Units | None = None
 ) -> list[tuple[GroupInfo, list[_Sheet]]]:
-    if grouping.kind == "question":
-        question = form.question(grouping.key)
-        order = [(o.code, o.label) for o in question.options]
-        order += [(NO_ANSWER, LABEL_NO_ANSWER), (TO_REVIEW, LABEL_TO_REVIEW)]
-
-        def key(s: _Sheet) -> str:
-            if s.to_review(question.id):
-                return TO_REVIEW
-            return s.answers[question.id][0] if s.answers[question.id] else NO_ANSWER
+    order: list[tuple[str, str]]
+    key: Callable[[_Sheet], str]
+    if grouping.kind == "unit" and units is not None:
+        order, key = _unit_order(form, units, sheets)
+    elif grouping.kind == "question":
+        order, key = _question_order(form, grouping.key)
     elif grouping.kind == "batch":
         values = sorted({s.batch for s in sheets}, key=_natural)
         order = [(v, f"Đợt / Batch {v}" if v else "Không rõ đợt / No batch") for v in values]
 
         def key(s: _Sheet) -> str:
             return s.batch
+    elif grouping.kind == "channel":
+        known = list(CHANNEL_LABELS)
+        values = known + sorted({s.channel for s in sheets} - set(known))
+        order = [(v, CHANNEL_LABELS.get(v, v)) for v in values]
+
+        def key(s: _Sheet) -> str:
+            return s.channel
     else:
-        period = grouping.key
+        period = cast(Period, grouping.key)
         values = sorted({period_value(s.scanned, period) for s in sheets if s.scanned})
         order = [(v, period_label(v)) for v in values] + [(UNDATED, LABEL_UNDATED)]
 
@@ -534,6 +662,38 @@ def _split(
         for value, label in order
         if value in members
     ]
+
+
+def _question_order(
+    form: Form, question_id: str
+) -> tuple[list[tuple[str, str]], Callable[[_Sheet], str]]:
+    question = form.question(question_id)
+    order = [(o.code, o.label) for o in question.options]
+    order += [(NO_ANSWER, LABEL_NO_ANSWER), (TO_REVIEW, LABEL_TO_REVIEW)]
+
+    def key(s: _Sheet) -> str:
+        if s.to_review(question.id):
+            return TO_REVIEW
+        return s.answers[question.id][0] if s.answers[question.id] else NO_ANSWER
+
+    return order, key
+
+
+def _unit_order(
+    form: Form, units: Units, sheets: list[_Sheet]
+) -> tuple[list[tuple[str, str]], Callable[[_Sheet], str]]:
+    """Groups of `units`: a unit question's options (named by `units.names` when given),
+    the batches, or the one form version these sheets were printed from."""
+    if units.source == "question":
+        order, key = _question_order(form, units.question)
+        return [(v, units.name(v, label)) for v, label in order], key
+    if units.source == "batch":
+        values = sorted({s.batch for s in sheets}, key=_natural)
+        return [(v, units.name(v, v or "Không rõ đợt / No batch")) for v in values], (
+            lambda s: s.batch)
+    version = str(form.version)
+    return [(version, units.name(version, f"Mẫu phiếu {form.id} phiên bản {version}"))], (
+        lambda s: version)
 
 
 def _notes(undated_dropped: int, duplicates: list[str]) -> list[str]:
@@ -633,18 +793,52 @@ def is_scale_question(form: Form, question: Question) -> bool:
 
 
 def _index_rows(
-    form: Form, group: str, questions: tuple[Question, ...], counts: dict[str, _Counts]
+    form: Form, group: str, questions: tuple[Question, ...], counts: dict[str, _Counts],
+    method: Method = "pooled",
 ) -> list[IndexRow]:
     scale_questions = [q for q in questions if is_scale_question(form, q)]
     pools = {q.id: _pool(form, q, counts[q.id]) for q in scale_questions}
     rows = [pools[q.id].row(group, "question", q.id, q.text) for q in scale_questions]
+    group_rows = []
     for group_id, label in form.groups.items():
-        members = [pools[q.id] for q in scale_questions if q.group == group_id]
+        members = [q.id for q in scale_questions if q.group == group_id]
         if members:
-            rows.append(sum(members, _Pool()).row(group, "criteria_group", group_id, label))
+            group_rows.append(_combine(method, [pools[m] for m in members], [
+                r for r in rows if r.id in members], group, "criteria_group", group_id, label))
+    rows.extend(group_rows)
     if scale_questions:
-        rows.append(sum(pools.values(), _Pool()).row(group, "overall", ALL_GROUP, LABEL_OVERALL))
+        if method == "sipas":
+            # groups are the parts of the overall index; ungrouped questions make one more
+            ungrouped = [q.id for q in scale_questions if q.group not in form.groups]
+            parts = list(group_rows)
+            if ungrouped:
+                parts.append(_combine(method, [pools[q] for q in ungrouped],
+                                      [r for r in rows if r.scope == "question" and r.id in ungrouped],
+                                      group, "criteria_group", "", LABEL_OTHER_GROUP))
+            total = sum(pools.values(), _Pool())
+            rows.append(_averaged(total, parts, group, "overall", ALL_GROUP, LABEL_OVERALL))
+        else:
+            rows.append(sum(pools.values(), _Pool()).row(group, "overall", ALL_GROUP, LABEL_OVERALL))
     return rows
+
+
+def _combine(method: Method, pools: list[_Pool], parts: list[IndexRow], group: str,
+             scope: Scope, id_: str, label: str) -> IndexRow:
+    total = sum(pools, _Pool())
+    if method == "pooled":
+        return total.row(group, scope, id_, label)
+    return _averaged(total, parts, group, scope, id_, label)
+
+
+def _averaged(total: _Pool, parts: list[IndexRow], group: str, scope: Scope, id_: str,
+              label: str) -> IndexRow:
+    """SIPAS: the unweighted mean of the parts' rates and means (parts without a figure
+    are left out, as a question nobody answered has no rate); counts stay sums."""
+    rates = [p.rate for p in parts if p.rate is not None]
+    means = [p.mean for p in parts if p.mean is not None]
+    return IndexRow(group, scope, id_, total.valid, total.satisfied,
+                    sum(rates) / len(rates) if rates else None,
+                    sum(means) / len(means) if means else None, label)
 
 
 # --- small helpers -------------------------------------------------------------------

@@ -13,7 +13,9 @@ import pandas as pd
 from rich.table import Table
 
 from forms.errors import BadInput
-from pipeline.outputs.tally import ALL_GROUP, NO_ANSWER, TO_REVIEW, TallyResult
+from forms.model import Form
+from pipeline.outputs.labels import labelled_tally, numbers_as_numbers
+from pipeline.outputs.tally import ALL_GROUP, METHOD_LABELS, NO_ANSWER, TO_REVIEW, TallyResult
 
 CSV_ENCODING = "utf-8-sig"
 INDEX_SUFFIX = "-index"
@@ -24,8 +26,10 @@ def index_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}{INDEX_SUFFIX}{path.suffix}")
 
 
-def write_tally(result: TallyResult, path: str | Path) -> tuple[Path, ...]:
-    """Write `result` to `path` (`.csv` or `.xlsx`); return the paths written.
+def write_tally(result: TallyResult, path: str | Path, labels: Form | None = None
+                ) -> tuple[Path, ...]:
+    """Write `result` to `path` (`.csv` or `.xlsx`); return the paths written. With
+    `labels` (the form), the readable columns of `pipeline.outputs.labels.labelled_tally`.
 
     Raises `BadInput` for another suffix or a folder that does not exist.
     """
@@ -37,14 +41,18 @@ def write_tally(result: TallyResult, path: str | Path) -> tuple[Path, ...]:
     if not path.parent.is_dir():
         raise BadInput(f"{path}: folder {path.parent} does not exist",
                        "create it first or choose another place")
+    if labels is not None:
+        tally, index = labelled_tally(labels, result)
+    else:
+        tally, index = result.tally_frame(), result.index_frame()
     if suffix == ".xlsx":
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            result.tally_frame().to_excel(writer, sheet_name="tally", index=False)
-            result.index_frame().to_excel(writer, sheet_name="index", index=False)
+            numbers_as_numbers(tally).to_excel(writer, sheet_name="tally", index=False)
+            numbers_as_numbers(index).to_excel(writer, sheet_name="index", index=False)
             notes_frame(result).to_excel(writer, sheet_name="ghi_chu", index=False)
         return (path,)
-    result.tally_frame().to_csv(path, index=False, encoding=CSV_ENCODING)
-    result.index_frame().to_csv(index_path(path), index=False, encoding=CSV_ENCODING)
+    tally.to_csv(path, index=False, encoding=CSV_ENCODING)
+    index.to_csv(index_path(path), index=False, encoding=CSV_ENCODING)
     return path, index_path(path)
 
 
@@ -54,6 +62,7 @@ def describe(result: TallyResult) -> list[str]:
         f"Mẫu phiếu / Form: {result.form_id} — {result.sheets} phiếu được tính / sheets tallied, "
         f"{result.rejected} phiếu bị loại / rejected",
         f"Nhóm theo / Grouped by: {result.grouping.label}",
+        f"Cách tính chỉ số / Index method: {METHOD_LABELS[result.method]}",
     ]
     if result.date_from or result.date_to:
         start = result.date_from.isoformat() if result.date_from else "…"

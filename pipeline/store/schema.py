@@ -17,6 +17,8 @@ target_scores  every target's raw new-ink score and state, per page.
 answers        per (sheet, question, source): the machine's reading and, beside it, a
                person's decision (source `person`); the person's never overwrites the machine's.
 comments       free-text fields: OCR text, confidence, ink, crop image path.
+imports        a file of answers collected online or at a kiosk (`phieu import`), unique
+               by its SHA-256 (migration 0006); its rows are sheets of that channel.
 flags          review work with its reason; `key` is a natural key that makes re-creating
                the same flag a no-op (the unique constraint guards, not a prior read).
 """
@@ -65,6 +67,20 @@ sources = sa.Table(
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("form", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 sheets = sa.Table(
     "sheets",
     metadata,
@@ -75,6 +91,9 @@ sheets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
     sa.Column("first_scanned_at", sa.DateTime(timezone=True), nullable=False),
+    # how the ballot came (vocabulary.Channel) and, when imported, from which file (0006)
+    sa.Column("channel", sa.String(16), nullable=False, server_default="paper"),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id", name="fk_sheets_import")),
     # one printed ballot of one form version (migration 0004)
     sa.UniqueConstraint("form", "version", "serial", name="uq_sheets_form_version_serial"),
 )

@@ -114,3 +114,25 @@ def rate_chart(labels: list[str], rates: list[float | None], title: str,
     axes.spines[["top", "right"]].set_visible(False)
     axes.set_title(title, fontsize=11, fontfamily=FONT_FAMILY, loc="left")
     return _png(figure)
+
+
+def ranked_chart(labels: list[str], rates: list[float | None], title: str) -> bytes:
+    """Horizontal bars of satisfaction rates, one per unit, highest first (the order the
+    caller gives: already ranked). Units without a rate show an empty bar and `—`."""
+    height = 1.0 + 0.38 * max(len(labels), 1)
+    figure = Figure(figsize=(7.2, height))
+    figure.set_layout_engine("constrained")
+    axes = figure.add_subplot()
+    values = [0.0 if r is None else r for r in rates]
+    positions = list(range(len(values)))[::-1]  # the first (best) at the top
+    bars = axes.barh(positions, values, color=RATE_COLOUR, height=0.6)
+    for bar, rate in zip(bars, rates, strict=True):
+        axes.text(bar.get_width() + 1.0, bar.get_y() + bar.get_height() / 2, _percent(rate),
+                  va="center", fontsize=8.5, fontfamily=FONT_FAMILY, fontweight="bold")
+    axes.set_yticks(positions, [textwrap.shorten(label, 42, placeholder="…") for label in labels],
+                    fontsize=8.5, fontfamily=FONT_FAMILY)
+    axes.set_xlim(0, 112)
+    axes.set_xlabel("Tỷ lệ hài lòng (%)", fontsize=8, fontfamily=FONT_FAMILY)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.set_title(title, fontsize=11, fontfamily=FONT_FAMILY, loc="left")
+    return _png(figure)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from forms.errors import BadInput
 from forms.model import Form, Question
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from pipeline.outputs.comments import (
@@ -28,16 +27,26 @@ from pipeline.outputs.comments import (
     topic_counts,
     topic_of,
 )
+from pipeline.outputs.report.publish import (
+    METHOD_NAMES,
+    METHOD_NOTES,
+    Breakdown,
+    Comparison,
+    breakdown,
+    chosen_period,
+    comparison,
+    period_name,
+)
+from pipeline.outputs.settings import Document
 from pipeline.outputs.tally import (
     ALL_GROUP,
     NO_ANSWER,
     TO_REVIEW,
     IndexRow,
+    Method,
     TallyResult,
+    Units,
     is_scale_question,
-    period_label,
-    period_value,
-    quarter_bounds,
     scan_day,
     tally,
 )
@@ -97,6 +106,16 @@ class GroupSection:
     lines: tuple[QuestionLine, ...]
     total: IndexRow
     chart_png: bytes
+
+    def level_totals(self) -> tuple[int, ...]:
+        """Answers per scale level over the group's questions (the "Cả nhóm" row)."""
+        return tuple(sum(line.counts[i] for line in self.lines) for i in range(len(self.levels)))
+
+    def no_answer_total(self) -> int:
+        return sum(line.no_answer for line in self.lines)
+
+    def to_review_total(self) -> int:
+        return sum(line.to_review for line in self.lines)
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,12 @@ class ReportContent:
     method: tuple[str, ...]  # paragraphs
     notes: tuple[str, ...]  # from the tally (undated sheets, duplicate serials, ...)
     comment_topics: tuple[CommentTopicCount, ...] = ()
+    method_name: str = ""  # "phương pháp SIPAS ..." (named in the method note)
+    comparison: Comparison | None = None  # the earlier period's figures
+    units: Breakdown | None = None  # each unit's index, ranked
+    document: Document | None = None  # the official document's details, when given
+    proposals: tuple[str, ...] = ()  # đề xuất, kiến nghị: paragraphs the office wrote
+    document_date: dt.date | None = None  # the date printed under the national motto
 
 
 def build_report(
@@ -180,6 +205,13 @@ def build_report(
     today: dt.date | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     whole_sheet_review: frozenset[str] = frozenset(),
+    period: str | None = None,
+    compare: str | None = None,
+    by: str | None = None,
+    units: Units | None = None,
+    method: Method = "pooled",
+    document: Document | None = None,
+    proposals: tuple[str, ...] = (),
 ) -> ReportContent:
     """Compute the report of `form` from the export frames.
 
@@ -204,16 +236,36 @@ def build_report(
         `pipeline.outputs.comments.shown_as`); otherwise the image of the handwriting is.
     whole_sheet_review
         Serials whose whole sheet waits for a person (see `pipeline.outputs.tally.tally`).
+    period
+        A named period (`2026-Q3`, `2026-H1`, `2026`, `2026-09`): sets both dates.
+    compare
+        A period to compare with; by default the period before the report's, when the
+        report covers a named period and that one has ballots.
+    by, units
+        Adds each group's index, ranked (`by` as in `tally`: a question, `batch`, `unit`,
+        `channel`); with `units` and no `by`, the units are shown.
+    method
+        `sipas` or `pooled` (see `pipeline.outputs.tally.tally`); the method note names it.
+    document, proposals
+        The details that make the report an official document, and the office's proposals.
     """
-    if quarter:
-        if date_from or date_to:
-            raise BadInput(f"--quarter {quarter} cannot be combined with --from/--to",
-                           "give either a quarter or dates (chọn quý hoặc khoảng ngày)")
-        date_from, date_to = quarter_bounds(quarter)
-    result = tally(form, responses, date_from=date_from, date_to=date_to,
-                   whole_sheet_review=whole_sheet_review)
+    chosen = chosen_period(period, quarter, date_from, date_to)
+    result = tally(form, responses, date_from=chosen.date_from, date_to=chosen.date_to,
+                   whole_sheet_review=whole_sheet_review, method=method)
     serials = _tallied_serials(responses, result)
-    period = _period_text(result, responses, serials)
+    period_text, period_value_ = period_name(chosen, _scan_days(responses, serials))
+    by = by or ("unit" if units else None)
+    compared = comparison(form, responses, compare=compare, current=period_value_,
+                          method=method, whole_sheet_review=whole_sheet_review,
+                          by=by, units=units)
+    ranked = None
+    if by:
+        grouped = tally(form, responses, date_from=chosen.date_from, date_to=chosen.date_to,
+                        whole_sheet_review=whole_sheet_review, method=method, by=by,
+                        units=units)
+        title = grouped.grouping.label.split(" / ")[0].strip().rstrip(":")
+        title = title[5:] if title.lower().startswith("theo ") else title
+        ranked = breakdown(grouped, title, compared)
     office = (office or form.office).strip() or "cơ quan"
     # A form's office line is often "AGENCY — UNIT" (it heads the printed form); the title
     # and "sự phục vụ của ..." name the agency, the line above them keeps the whole.
@@ -221,15 +273,16 @@ def build_report(
     groups = _group_sections(form, result)
     overall = _overall(result)
     comment_items = _comments(form, comments, serials, Path(base_dir), thresholds)
+    today = today or dt.date.today()
     return ReportContent(
-        title=f"Kết quả khảo sát mức độ hài lòng — {agency} — {period}",
+        title=f"Kết quả khảo sát mức độ hài lòng — {agency} — {period_text}",
         heading="KẾT QUẢ KHẢO SÁT MỨC ĐỘ HÀI LÒNG",
         subheading=f"của người dân, tổ chức đối với sự phục vụ của {agency}",
-        period=period,
+        period=period_text,
         office=office,
         form_title=form.title,
-        generated_on=today or dt.date.today(),
-        provisional=result.provisional.message().split(" / ")[0] if result.provisional else "",
+        generated_on=today,
+        provisional=_provisional(result),
         ballots=_ballots(result, responses, _pages_of(form, pages), serials),
         overall=overall,
         overview_png=_overview_chart(groups, overall),
@@ -240,7 +293,26 @@ def build_report(
         notes=result.notes,
         comment_topics=tuple(CommentTopicCount(label, n) for label, n in topic_counts(
             (item.topic for item in comment_items), form.comment_topics)),
+        method_name=METHOD_NAMES[method],
+        comparison=compared,
+        units=ranked,
+        document=document,
+        proposals=tuple(proposals),
+        document_date=(document.date if document and document.date else today),
     )
+
+
+def _provisional(result: TallyResult) -> str:
+    """The provisional warning as published: what waits, without the command to run."""
+    if not result.provisional:
+        return ""
+    return (f"Số liệu tạm tính: còn {result.provisional.answers_to_review} câu trả lời trên "
+            f"{result.provisional.sheets_to_review} phiếu đang chờ cán bộ xem lại.")
+
+
+def _scan_days(responses: pd.DataFrame, serials: frozenset[str]) -> list[dt.date]:
+    chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
+    return [d for d in chosen["scanned_at"].map(scan_day) if d is not None]
 
 
 # --- which sheets, which period ------------------------------------------------------
@@ -270,26 +342,6 @@ def _tallied_serials(responses: pd.DataFrame, result: TallyResult) -> frozenset[
     return frozenset(_serial_text(s) for s in rows["serial"])
 
 
-def _period_text(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str]) -> str:
-    start, end = result.date_from, result.date_to
-    if start is None or end is None:
-        chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
-        days = [d for d in chosen["scanned_at"].map(scan_day) if d is not None]
-        if not days:
-            return "(chưa rõ thời gian quét)"
-        start = start or min(days)
-        end = end or max(days)
-    quarter = period_value(start, "quarter")
-    if period_value(end, "quarter") == quarter:
-        first, last = quarter_bounds(quarter)
-        whole = (result.date_from, result.date_to) == (first, last)
-        if whole or result.date_from is None:
-            return period_label(quarter)
-    if start.replace(day=1) == end.replace(day=1) and result.date_from is None:
-        return period_label(period_value(start, "month"))
-    return f"Từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}"
-
-
 # --- figures -------------------------------------------------------------------------
 
 
@@ -306,6 +358,7 @@ def _ballots(
         Figure("— trong đó đã được cán bộ xem lại", int(status.get("reviewed", 0))),
         Figure("— trong đó còn chờ xem lại", int(status.get("needs_review", 0)),
                "số liệu tạm tính" if status.get("needs_review", 0) else ""),
+        *_channel_figures(in_range, serials),
         Figure("Số phiếu bị loại", int(status.get("rejected", 0))),
         Figure("Số trang đã quét", len(pages), page_note),
     ]
@@ -315,6 +368,17 @@ def _ballots(
             label = PAGE_STATUS_LABELS.get(str(code), f"Trang có trạng thái {code}")
             figures.append(Figure(f"— {label.lower()}", int(count), page_note))
     return tuple(figures)
+
+
+def _channel_figures(in_range: pd.DataFrame, serials: frozenset[str]) -> list[Figure]:
+    """Counted ballots that did not come on paper, per channel (none when all are paper)."""
+    if "channel" not in in_range:
+        return []
+    counted = in_range[in_range["serial"].map(_serial_text).isin(serials)]
+    channels = counted["channel"].fillna("paper").value_counts()
+    names = {"online": "trả lời trực tuyến", "kiosk": "trả lời tại ki-ốt"}
+    return [Figure(f"— trong đó {names.get(str(k), str(k))}", int(n))
+            for k, n in channels.items() if str(k) != "paper"]
 
 
 def _charts():
@@ -497,18 +561,23 @@ def _method(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str
     chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
     reviewed = int(chosen["status"].eq("reviewed").sum())
     paragraphs = [
-        "Phiếu khảo sát được quét bằng máy quét hoặc chụp bằng điện thoại. Phần mềm phieu "
-        "nhận dạng từng trang qua mã QR và bốn dấu định vị ở góc phiếu, rồi đo lượng mực mới "
-        "trong từng ô hoặc quanh từng chữ số được khoanh để xác định lựa chọn của người trả "
-        "lời; ý kiến viết tay được đọc bằng Tesseract (tiếng Việt).",
+        "Phiếu khảo sát được quét bằng máy quét hoặc chụp bằng điện thoại. Phần mềm nhận dạng "
+        "từng trang qua mã QR và bốn dấu định vị ở góc phiếu, rồi đo lượng mực mới trong "
+        "từng ô hoặc quanh từng chữ số được khoanh để xác định lựa chọn của người trả lời; ý "
+        "kiến viết tay được đọc bằng phần mềm nhận dạng chữ (tiếng Việt).",
         "Phần mềm không đoán: dấu mờ, câu một lựa chọn có nhiều hơn một dấu, trang không đọc "
         "được, số sê-ri trùng hay phiếu thiếu trang đều được đưa ra để cán bộ xem lại trên ảnh "
         f"quét. Trong kỳ này {reviewed} phiếu đã được cán bộ xem lại và quyết định trực tiếp.",
-        "Tỷ lệ hài lòng là số câu trả lời «Hài lòng» hoặc «Rất hài lòng» chia cho số câu trả "
-        "lời hợp lệ (không tính câu bỏ trống và câu còn chờ xem lại). Điểm trung bình tính "
-        "theo thang 1–5. Chỉ số của mỗi nhóm tiêu chí và chỉ số hài lòng chung cộng dồn mọi "
-        "câu trả lời hợp lệ của các câu hỏi trong nhóm (hoặc của mọi câu hỏi theo thang đo).",
+        METHOD_NOTES[result.method],
     ]
+    channels = chosen["channel"].value_counts() if "channel" in chosen else pd.Series(dtype=int)
+    elsewhere = int(channels.drop(labels=["paper"], errors="ignore").sum())
+    if elsewhere:
+        paragraphs.append(
+            f"Ngoài phiếu giấy, {elsewhere} phiếu được trả lời trực tuyến hoặc tại ki-ốt và "
+            "được tính cùng phiếu giấy; mỗi câu trả lời được kiểm tra theo mẫu phiếu trước khi "
+            "nhập."
+        )
     if result.provisional:
         paragraphs.append(
             f"Số liệu tạm tính: còn {result.provisional.answers_to_review} câu trả lời trên "

@@ -14,6 +14,8 @@ from pipeline.outputs.report.content import (
     format_percent,
     numbered,
 )
+from pipeline.outputs.report.official import compared_cells, dated
+from pipeline.outputs.report.publish import change, format_change
 
 TEMPLATE = "report.html"
 
@@ -40,5 +42,6 @@ def render_html(content: ReportContent) -> str:
     return template.render(
         c=content, png=png_data_uri, percent=format_percent, mean=format_mean,
         count=format_count, numbered=numbered, comment_source=COMMENT_SOURCE,
-        comments_note=COMMENTS_NOTE,
+        comments_note=COMMENTS_NOTE, dated=dated, compared=compared_cells,
+        change=lambda now, before: format_change(change(now, before)),
     )

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -26,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from pipeline.outputs.report import official
 from pipeline.outputs.report.charts import font_path
 from pipeline.outputs.report.content import (
     COMMENT_SOURCE,
@@ -75,6 +76,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "warn": ParagraphStyle("warn", base, fontName=FONT_BOLD, backColor=colors.HexColor(
             "#fffbea"), borderColor=colors.HexColor("#d69e2e"), borderWidth=0.8,
             borderPadding=5, spaceBefore=4, spaceAfter=8),
+        "justify": ParagraphStyle("justify", base, alignment=TA_JUSTIFY),
         "big": ParagraphStyle("big", base, fontName=FONT_BOLD, fontSize=20, leading=24,
                               textColor=colors.HexColor("#1a365d"), alignment=TA_CENTER),
     }
@@ -116,8 +118,12 @@ def _table(rows: list[list], widths: list[float], *, total_row: bool = False,
 
 
 def _header(content: ReportContent, s: dict) -> list[Flowable]:
-    story = [_p(content.office.upper(), s["office"]), _p(content.heading, s["title"]),
-             _p(content.subheading, s["sub"]), _p(content.period, s["period"])]
+    if content.document is not None:
+        story = official.pdf_heading(content, s, WIDTH)
+    else:
+        story = [_p(content.office.upper(), s["office"])]
+    story += [_p(content.heading, s["title"]), _p(content.subheading, s["sub"]),
+              _p(content.period, s["period"])]
     if content.provisional:
         story.append(_p("⚠ " + content.provisional, s["warn"]))
     return story
@@ -153,24 +159,38 @@ def _overall(content: ReportContent, s: dict) -> list[Flowable]:
     story.append(figures)
     if content.overview_png:
         story.append(_image(content.overview_png, WIDTH, 85 * mm))
-    rows = [[_p(h, s["cell"]) for h in ("Nhóm tiêu chí", "Hợp lệ", "Hài lòng", "Tỷ lệ",
-                                        "Điểm TB")]]
+    compared = content.comparison
+    heads = ["Nhóm tiêu chí", "Hợp lệ", "Hài lòng", "Tỷ lệ", "Điểm TB"]
+    if compared:
+        heads += [f"Tỷ lệ {compared.period}", "Thay đổi (điểm %)"]
+    rows = [[_p(h, s["cell"]) for h in heads]]
     for number, g in enumerate(content.groups, start=1):
         t = g.total
         rows.append([_p(numbered(number, g.label), s["cell"]), format_count(t.valid),
-                     format_count(t.satisfied), format_percent(t.rate), format_mean(t.mean)])
+                     format_count(t.satisfied), format_percent(t.rate), format_mean(t.mean)]
+                    + official.compared_cells(compared, g.id, t.rate))
     rows.append([_p("Chỉ số hài lòng chung", s["cell"]), format_count(overall.valid),
                  format_count(overall.satisfied), format_percent(overall.rate),
-                 format_mean(overall.mean)])
-    story.append(_table(rows, [WIDTH - 88 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm],
-                        total_row=True))
+                 format_mean(overall.mean)]
+                + official.compared_cells(compared, "all", overall.rate))
+    narrow = 19 * mm if compared else 22 * mm
+    numbers = len(heads) - 1
+    block: list[Flowable] = [_table(rows, [WIDTH - numbers * narrow] + [narrow] * numbers,
+                                    total_row=True)]
+    if compared:
+        block.append(_p(f"So sánh với {compared.period} ({format_count(compared.sheets)} phiếu "
+                        "được tính). Thay đổi tính bằng điểm phần trăm.", s["small"]))
+    story.append(KeepTogether(block))  # a table of a few rows is not split over two pages
+    if content.units is not None:
+        story += official.pdf_units(content, s, WIDTH)
     return story
 
 
 def _groups(content: ReportContent, s: dict) -> list[Flowable]:
     if not content.groups:
         return []
-    story: list[Flowable] = [_p("III. Kết quả theo từng nhóm tiêu chí", s["h2"])]
+    story: list[Flowable] = []
+    heading: list[Flowable] = [_p("III. Kết quả theo từng nhóm tiêu chí", s["h2"])]
     for number, g in enumerate(content.groups, start=1):
         head = [_p("Tiêu chí", s["cell"])] + [_p(level, s["cell"]) for level in g.levels] + [
             _p(h, s["cell"]) for h in ("Không trả lời", "Chờ xem lại", "Tỷ lệ hài lòng",
@@ -181,20 +201,25 @@ def _groups(content: ReportContent, s: dict) -> list[Flowable]:
                         + [format_count(n) for n in line.counts]
                         + [format_count(line.no_answer), format_count(line.to_review),
                            format_percent(line.rate), format_mean(line.mean)])
-        rows.append([_p("Cả nhóm", s["cell"])] + [""] * (len(g.levels) + 2)
-                    + [format_percent(g.total.rate), format_mean(g.total.mean)])
+        rows.append([_p("Cả nhóm", s["cell"])] + [format_count(n) for n in g.level_totals()]
+                    + [format_count(g.no_answer_total()), format_count(g.to_review_total()),
+                       format_percent(g.total.rate), format_mean(g.total.mean)])
         numbers = len(g.levels) + 4
         narrow = 14.5 * mm
         table = _table(rows, [WIDTH - numbers * narrow] + [narrow] * numbers, total_row=True)
-        story.append(KeepTogether([_p(numbered(number, g.label), s["h3"]),
-                                   _image(g.chart_png, WIDTH, 95 * mm), table]))
+        # The section heading travels with its first group: keepWithNext alone does not
+        # hold a heading to a KeepTogether block, and left it alone at the foot of a page.
+        story.append(KeepTogether(heading + [_p(numbered(number, g.label), s["h3"]),
+                                             _image(g.chart_png, WIDTH, 95 * mm), table]))
+        heading = []
     return story
 
 
 def _others(content: ReportContent, s: dict) -> list[Flowable]:
     if not content.others:
         return []
-    story: list[Flowable] = [_p("IV. Thông tin khác", s["h2"])]
+    story: list[Flowable] = []
+    heading: list[Flowable] = [_p("IV. Thông tin khác", s["h2"])]  # kept with its first table
     for t in content.others:
         rows = [[_p("Lựa chọn", s["cell"]), _p("Số phiếu", s["cell"]), _p("Tỷ lệ", s["cell"])]]
         rows += [[_p(line.label, s["cell"]), format_count(line.count),
@@ -204,11 +229,12 @@ def _others(content: ReportContent, s: dict) -> list[Flowable]:
         note = f"Tỷ lệ tính trên {format_count(t.valid)} phiếu trả lời câu này"
         if t.multi:
             note += "; mỗi phiếu có thể chọn nhiều ý nên tổng có thể vượt 100%"
-        story.append(KeepTogether([
+        story.append(KeepTogether(heading + [
             _p(t.text, s["h3"]),
             _table(rows, [WIDTH - 60 * mm, 30 * mm, 30 * mm]),
             _p(note + ".", s["small"]),
         ]))
+        heading = []
     return story
 
 
@@ -243,9 +269,15 @@ def _method(content: ReportContent, s: dict) -> list[Flowable]:
     story: list[Flowable] = [_p("VI. Phương pháp", s["h2"])]
     story += [_p(p, s["body"]) for p in content.method]
     story += [_p(n, s["small"]) for n in content.notes]
-    story.append(Spacer(1, 10))
-    story.append(_p(f"{content.form_title} · Lập ngày {content.generated_on:%d/%m/%Y} bằng "
-                    "phần mềm phieu", s["small"]))
+    if content.proposals:
+        story.append(_p("VII. Đề xuất, kiến nghị", s["h2"]))
+        story += [_p(text, s["body"]) for text in content.proposals]
+    if content.document is not None:
+        story += official.pdf_signature(content, s, WIDTH)
+    else:
+        story.append(Spacer(1, 10))
+        story.append(_p(f"{content.form_title} · Lập ngày {content.generated_on:%d/%m/%Y}",
+                        s["small"]))
     return story
 
 
@@ -268,7 +300,7 @@ def write_pdf(content: ReportContent, path: str | Path) -> None:
     doc = SimpleDocTemplate(
         str(path), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN, title=content.title, author=content.office,
-        subject="Kết quả khảo sát mức độ hài lòng", creator="phieu",
+        subject="Kết quả khảo sát mức độ hài lòng", creator=content.office,
     )
     story = (_header(content, s) + _ballots(content, s) + _overall(content, s)
              + _groups(content, s) + _others(content, s) + _comments(content, s)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from forms.model import Form
+from pipeline.outputs.settings import PublishSettings
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class SurveyData:
     pages: pd.DataFrame
     comments: pd.DataFrame
     whole_sheet_review: frozenset[str] = frozenset()  # see `whole_sheet_flags`
+    settings: PublishSettings = PublishSettings()  # survey.yaml: method, units, document
 
 
 def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData:
@@ -29,11 +31,13 @@ def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData
     `pipeline.outputs.export.pick_form`). Raises `SurveyError` when there is no workspace or the
     store cannot be opened, `BadInput` when the form choice is wrong."""
     from pipeline.outputs.export import comments_frame, pages_frame, pick_form, responses_frame
+    from pipeline.outputs.settings import load_publish_settings
     from pipeline.store.database import open_store
     from pipeline.store.survey import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
+    settings = load_publish_settings(survey.settings_path)
     store = open_store(survey.store_url)
     try:
         return SurveyData(
@@ -44,6 +48,7 @@ def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData
             pages=pages_frame(store),
             comments=comments_frame(store, survey.root),
             whole_sheet_review=whole_sheet_flags(store, form),
+            settings=settings,
         )
     finally:
         store.engine.dispose()
