@@ -155,6 +155,10 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
+    if "keyed" in new:  # a key-in being undone: its page, answers and comments too
+        from pipeline.review.keying import apply_keyed  # keying builds on this module
+
+        touched |= apply_keyed(conn, new, old)
     for sheet_id in touched:
         refresh_sheet_status(conn, sheet_id)
 
