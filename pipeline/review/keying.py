@@ -96,11 +96,14 @@ def choose_form(catalog: FormCatalog, form_ref: str, version: int | None = None)
         except ValueError:
             version = -1
     known = sorted(catalog.forms)
-    if not wanted and len({fid for fid, _ in known}) == 1:
+    names = ", ".join(f"{fid}@{v}" for fid, v in known)
+    if not wanted:
+        if len({fid for fid, _ in known}) != 1:
+            raise ReviewError("Khảo sát có nhiều mẫu phiếu / the survey has several forms: "
+                              f"{names}", "say which form the page is (--form ID)")
         wanted = known[0][0]  # the survey's only form
     chosen = [f for (fid, v), f in sorted(catalog.forms.items())
               if fid == wanted and (version is None or v == version)]
-    names = ", ".join(f"{fid}@{v}" for fid, v in known)
     if not chosen:
         raise ReviewError(f"Khảo sát không có mẫu phiếu / the survey has no form "
                           f"{form_ref!r}" + (f" version {version}" if version else ""),
