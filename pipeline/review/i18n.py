@@ -102,8 +102,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "text_keys_help": "Enter lưu và sang mục sau · Shift+Enter xuống dòng · Esc về hàng chờ",
         "sheet_keys_help": "Phím: k lựa chọn đầu (giữ/chấp nhận) · r loại · Enter xác nhận lựa chọn "
                            "(mặc định k) · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
-        "page_keys_help": "Gõ số phiếu rồi Enter để gán · Esc rồi r để loại trang · Esc lần nữa về "
-                          "hàng chờ · p xem cả trang",
+        "page_keys_help": "Nhập tay các câu trả lời ở trên để đếm trang · hoặc gõ số phiếu ở ô này rồi "
+                          "Enter để gán (không đếm câu trả lời) · Esc rồi r để loại trang · Esc lần "
+                          "nữa về hàng chờ · p xem cả trang",
         "confirm": "Xác nhận (Enter)",
         "prev": "← Mục trước",
         "next": "Mục sau →",
@@ -176,8 +177,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "text_keys_help": "Enter saves and goes on · Shift+Enter new line · Esc back to the queue",
         "sheet_keys_help": "Keys: k first choice (keep/accept) · r reject · Enter confirms the choice "
                            "(k by default) · ← → move · Backspace/u undo · Esc back to the queue",
-        "page_keys_help": "Type the serial and Enter to assign · Esc then r to reject the page · "
-                          "Esc again for the queue · p whole page",
+        "page_keys_help": "Key in the answers above to count the page · or type the serial here and "
+                          "Enter to assign it (its answers not counted) · Esc then r to reject the "
+                          "page · Esc again for the queue · p whole page",
         "confirm": "Confirm (Enter)",
         "prev": "← Previous",
         "next": "Next →",
