@@ -13,7 +13,14 @@ import sqlalchemy as sa
 
 from pipeline.outputs.export import pages_frame, responses_csv_frame
 from pipeline.outputs.tally import tally
-from pipeline.review import ReviewError, audit_frame, build_form_catalog, create_app, undo
+from pipeline.review import (
+    ReviewError,
+    audit_frame,
+    build_form_catalog,
+    create_app,
+    decide,
+    undo,
+)
 from pipeline.review.items import entry_for_flag, option_keys
 from pipeline.review.keying import KeyIn, key_in, page_questions
 from pipeline.store import schema
@@ -164,6 +171,19 @@ def test_keying_a_page_of_a_sheet_never_read_creates_the_sheet(ws, box, tmp_path
 
     comments = comments_frame(store)
     assert "Thủ tục nhanh, cán bộ vui vẻ." in set(comments[comments.serial == 3].text)
+
+    flag = _flag_of(store, box.files["new"])
+    with pytest.raises(ReviewError, match="keyed in"):  # its answers would stay counted
+        decide(store.engine, catalog, flag, action="reject_page", value="", reviewer="An",
+               based_on=1)
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert 3 not in _rows(store, form)
+    s = schema.sheets
+    with store.engine.connect() as conn:  # the sheet the key-in made is gone with it
+        assert conn.execute(sa.select(sa.func.count()).select_from(s).where(
+            s.c.form == "mot-cua", s.c.serial == 3)).scalar_one() == 0
+    assert 3 not in set(comments_frame(store).serial)
+    assert _page_of(store, box.files["new"])["status"] == "failed"
 
 
 def test_a_keyed_copy_of_a_counted_page_is_a_flagged_duplicate_never_counted_twice(ws, box):

@@ -87,7 +87,7 @@ def _read_pages(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int, set[int]
 
 
 def _reason_order(reason: str) -> int:
-    known = list(FlagReason)
+    known = [r.value for r in FlagReason]
     return known.index(reason) if reason in known else len(known)
 
 

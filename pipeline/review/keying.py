@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from forms.model import Form, Question
+from pipeline.review import tables
 from pipeline.review.claims import claim, release
 from pipeline.review.decisions import (
     DecisionRecord,
@@ -329,12 +330,14 @@ def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
                             "nothing marked")
 
 
-def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -> set[int]:
+def apply_keyed(conn: sa.Connection, new: dict[str, Any],
+                old: dict[str, Any]) -> tuple[set[int], set[int]]:
     """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
-    from `old["keyed"]` (an undo: new = the key-in's "before"). Returns the sheets touched."""
+    from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
+    touched, the sheets deleted: created by the key-in, nothing of them left)."""
     keyed_new, keyed_old = new.get("keyed"), old.get("keyed")
     if keyed_new is None or keyed_old is None:
-        return set()
+        return set(), set()
     page_id = old["page"]["id"]
     page = keyed_new["page"]
     p = schema.pages
@@ -353,13 +356,31 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -
     if new_sheet is not None:
         _write_answers(conn, new_sheet, keyed_new["answers"],
                        keyed_old["answers"] if old_sheet == new_sheet else {})
-    touched = set()
     _write_comments(conn, page["sheet_id"], page_id, keyed_new["comments"])
+    touched, dropped = set(), set()
     for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
         lock_sheet(conn, sheet_id)
         settle_pages(conn, sheet_id, keyed_old["page_count"])
-        touched.add(sheet_id)
-    return touched
+        if _drop_if_empty(conn, sheet_id):
+            dropped.add(sheet_id)
+        else:
+            touched.add(sheet_id)
+    return touched, dropped
+
+
+def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
+    """Delete a sheet the undone key-in created: no page of it is left and no decision
+    names it (else it is kept, and `responses_frame` leaves it out). True when deleted."""
+    p, f, a, c, s = schema.pages, schema.flags, schema.answers, schema.comments, schema.sheets
+    d = tables.decisions
+    for table, column in ((p, p.c.sheet_id), (d, d.c.sheet_id), (a, a.c.sheet_id),
+                          (c, c.c.sheet_id)):
+        if conn.execute(sa.select(sa.func.count()).select_from(table)
+                        .where(column == sheet_id)).scalar_one():
+            return False
+    conn.execute(sa.delete(f).where(f.c.sheet_id == sheet_id))
+    conn.execute(sa.delete(s).where(s.c.id == sheet_id))
+    return True
 
 
 # --- keying in ------------------------------------------------------------------------
