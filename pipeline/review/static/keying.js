@@ -18,7 +18,10 @@
   }
 
   function fields() {
-    const list = [document.getElementById("key-serial")];
+    const list = [formChoice, pageChoice].filter(function (el) {
+      return el && el.tagName === "SELECT";
+    });
+    list.push(document.getElementById("key-serial"));
     blocks.forEach(function (b) {
       if (!b.disabled) list.push.apply(list, Array.from(b.querySelectorAll(".key-answer")));
     });
