@@ -44,7 +44,9 @@ def page_png(pdf: Path, index: int, out: Path, qr_bbox_mm: tuple | None = None) 
     return out
 
 
-def build_keying_box(root: Path) -> KeyingBox:
+def build_keying_box(root: Path, store: str = "survey.sqlite") -> KeyingBox:
+    """Generate and scan the workspace under `root` (its store: `store`, a URL or the
+    workspace's SQLite file)."""
     from fixtures.box import make_ballot_box
     from fixtures.respond import FillOptions
     from forms import load_form
@@ -70,7 +72,7 @@ def build_keying_box(root: Path) -> KeyingBox:
         "copy": page_png(mot_pdf, 1, pages / "c2-sheet1-again-noqr.png", tuple(qr_mot)),
         "page2": page_png(sip_pdf, 2, pages / "c3-sipas-p2-noqr.png", tuple(qr_sip)),
     }
-    survey = init_survey(root / "ws", ["mot-cua", "sipas"])
+    survey = init_survey(root / "ws", ["mot-cua", "sipas"], store=store)
     scan(survey, [*readable, *files.values()], batch="hop-1", jobs=1)
     return KeyingBox(survey.root, mot, sip, files)
 
