@@ -191,8 +191,9 @@ def test_a_keyed_copy_of_a_counted_page_is_a_flagged_duplicate_never_counted_twi
     form = forms["mot-cua"]
     before = _rows(store, form)
     typed = {q: "none" for q in _keyed(box, form, catalog, 1, 1)}
-    key_in(store.engine, catalog, _flag_of(store, box.files["copy"]),
-           KeyIn("mot-cua", "1", typed), reviewer="An", based_on=0)
+    flag = _flag_of(store, box.files["copy"])
+    key_in(store.engine, catalog, flag, KeyIn("mot-cua", "1", typed), reviewer="An",
+           based_on=0)
     after = _rows(store, form)
     assert len(after) == len(before)
     row = after[1]
@@ -202,6 +203,14 @@ def test_a_keyed_copy_of_a_counted_page_is_a_flagged_duplicate_never_counted_twi
     assert {q: row[q] for q in questions} == {q: before[1][q] for q in questions}  # not keyed over
     page = _page_of(store, box.files["copy"])
     assert (page["status"], page["serial"]) == ("duplicate", 1)
+
+    # Undone, it is an unreadable page again, and can be keyed as the sheet it really is.
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert _rows(store, form)[1]["sheet_flags"] == ""
+    typed = _keyed(box, form, catalog, 3, 1)
+    key_in(store.engine, catalog, flag, KeyIn("mot-cua", "3", typed), reviewer="An",
+           based_on=2)
+    assert _rows(store, form)[3]["status"] == "reviewed"
 
 
 def test_keying_refuses_what_does_not_fit(ws, box):

@@ -343,12 +343,12 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
     p = schema.pages
     conn.execute(sa.update(p).where(p.c.id == page_id).values(**page))
     f = schema.flags
-    gone = set(old["flags"]) - set(new["flags"])  # flags the key-in opened (a duplicate)
+    # A flag the key-in opened on the page (a duplicate) goes with it: left resolved, it
+    # would make the page's item a duplicate item for good (`items.item_kind`). Decisions
+    # name the item by its first flag, never this one.
+    gone = set(old["flags"]) - set(new["flags"])
     if gone:
-        conn.execute(sa.update(f).where(f.c.id.in_([int(i) for i in gone]),
-                                        f.c.status == FlagStatus.OPEN).values(
-            status=FlagStatus.RESOLVED, resolved_at=utcnow(),
-            resolution="machine: nhập tay đã hoàn tác / key-in undone"))
+        conn.execute(sa.delete(f).where(f.c.id.in_([int(i) for i in gone])))
     new_sheet, old_sheet = keyed_new["sheet_id"], keyed_old["sheet_id"]
     if old_sheet is not None and old_sheet != new_sheet:
         _write_answers(conn, old_sheet, {q: None for q in keyed_old["answers"]},
