@@ -418,6 +418,36 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
     click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
 
 
+@review_group.command("key")
+@click.argument("item", type=int)
+@click.argument("answers", nargs=-1, metavar="QUESTION=VALUE...")
+@click.option("--serial", required=True, help="The sheet's serial (printed under the QR code).")
+@click.option("--form", "form_ref", default=None,
+              help="Form id or ID@VERSION (default: the survey's only form).")
+@click.option("--page", type=click.IntRange(1, None), default=None,
+              help="The form's page (needed for a form of several pages).")
+@click.option("--reviewer", required=True, help="Your name (kept with the decision).")
+@SURVEY_OPTION
+@click.pass_context
+def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], serial: str,
+                   form_ref: str | None, page: int | None, reviewer: str,
+                   survey_dir: Path | None) -> None:
+    """Nhập tay một trang không đọc được / key in an unreadable page: ITEM is its id in
+    `phieu review list`; one QUESTION=VALUE per question of the page (VALUE as for
+    `review set`: option code(s), text, `none`, `invalid`)."""
+    from pipeline.review import build_form_catalog
+    from pipeline.review.keying import KeyIn, key_page, parse_assignments
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import find_survey, load_survey_forms
+
+    survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
+    catalog = build_form_catalog(load_survey_forms(survey))
+    keyed = KeyIn(form=form_ref or "", serial=serial, answers=parse_assignments(answers), page=page)
+    record = key_page(open_store(survey.store_url).engine, catalog, item, keyed,
+                      reviewer=reviewer)
+    click.echo(f"Đã ghi / recorded #{record.id}: {record.value} — {record.after_text}")
+
+
 @click.command("audit")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.csv or FILE.xlsx")

@@ -74,7 +74,7 @@ MARKS = ("box", "digit")
 FORM_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # responses.csv has these columns before the questions (DESIGN.md).
-RESERVED_IDS = ("serial", "status", "flagged")
+RESERVED_IDS = ("serial", "status", "flagged", "sheet_flags")
 MAX_TEXT_LINES = 40
 MAX_DIGIT_CODE_LEN = 2  # a circled "digit" target prints the code itself
 

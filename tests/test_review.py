@@ -62,6 +62,15 @@ def _item(store, reason):
         return next(e for e in open_items(conn) if e.reason == reason)
 
 
+def _item_alone(store, reason):
+    """An open item of `reason` on a sheet with no whole-sheet flag (a duplicate's sheet has
+    every question in `flagged` until the duplicate is decided)."""
+    with store.engine.connect() as conn:
+        items = open_items(conn)
+    whole_sheet = {e.sheet_id for e in items if not e.question}
+    return next(e for e in items if e.reason == reason and e.sheet_id not in whole_sheet)
+
+
 def _row(store, form, serial):
     frame = responses_csv_frame(store, form)
     return frame[frame.serial == serial].iloc[0]
@@ -93,7 +102,7 @@ def test_the_box_has_each_kind_of_item(ws):
 
 def test_a_decision_sits_beside_the_machine_reading_and_undo_restores_it(ws):
     _, store, catalog, form = ws
-    entry = _item(store, "overvote")
+    entry = _item_alone(store, "overvote")
     machine_before = _answers(store, entry.sheet_id, entry.question)["machine"]
     option = form.question(entry.question).options[1].code
     record = decide(store.engine, catalog, entry.flag_id, action="answer", value=option,

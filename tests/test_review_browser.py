@@ -69,6 +69,19 @@ def _sign_in(page, url: str, name: str) -> None:
         page.keyboard.press("Enter")
 
 
+def _overvote_alone(survey) -> int:
+    """The flag id of an open overvote on a sheet with no open whole-sheet flag."""
+    from pipeline.review import open_items
+    from pipeline.store.database import open_store
+
+    store = open_store(survey.store_url)
+    with store.engine.connect() as conn:
+        items = open_items(conn)
+    store.engine.dispose()
+    whole_sheet = {e.sheet_id for e in items if not e.question}
+    return next(e.flag_id for e in items if e.reason == "overvote" and e.sheet_id not in whole_sheet)
+
+
 def _flag_id(page) -> int:
     return int(re.search(r"/item/(\d+)", page.url).group(1))
 
@@ -82,8 +95,9 @@ def test_keyboard_review_and_responses_follow(server, browser, run_phieu, tmp_pa
     assert "Chọn nhiều hơn một" in reasons and "Ý kiến cần nhập lại" in reasons
     page.screenshot(path="/tmp/review-queue.png", full_page=True)
 
-    # An overvote, decided with the keyboard: the option's key, then Enter.
-    page.goto(url + "next?reason=overvote")
+    # An overvote, decided with the keyboard: the option's key, then Enter. One on a sheet
+    # with no whole-sheet flag (a duplicate holds every question of its sheet in `flagged`).
+    page.goto(url + f"item/{_overvote_alone(survey)}?reason=overvote")
     first_item = _flag_id(page)
     serial = page.locator("#serial").inner_text()
     question = page.locator(".head h1 code").inner_text()

@@ -232,7 +232,7 @@ def test_csv_export_has_bom_and_reads_back(store, tmp_path):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["serial", "status", "flagged", "q1", "q2", "y_kien"]
+    assert list(rows[0]) == ["serial", "status", "flagged", "sheet_flags", "q1", "q2", "y_kien"]
     assert rows[0]["y_kien"] == "Thủ tục nhanh gọn"
     xlsx = export.write_frame(export.comments_csv_frame(store), tmp_path / "c.xlsx")
     back = pd.read_excel(xlsx)

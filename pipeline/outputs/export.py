@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from forms.errors import BadInput
 from pipeline.store import schema
 from pipeline.store.database import Store
+from pipeline.store.vocabulary import FlagReason, FlagStatus, PageStatus
 
-RESPONSES_META = ("serial", "status", "flagged")
+RESPONSES_META = ("serial", "status", "flagged", "sheet_flags")
 EXTRA_META = ("batch", "scanned_at", "channel")  # in responses_frame, not in responses.csv
 PAGES_COLUMNS = ("source", "page", "status", "form", "serial", "reason")
 COMMENTS_COLUMNS = ("serial", "question", "text", "confidence", "crop", "flagged", "shown_as")
@@ -61,19 +62,68 @@ def _open_question_flags(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int,
     return out
 
 
+def _open_sheet_flags(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int, set[str]]:
+    """sheet id -> reasons of its open flags that name no question: about the sheet
+    (missing page, blank ballot) or about one of its pages (a duplicate copy)."""
+    f, p = schema.flags, schema.pages
+    sheet = sa.func.coalesce(f.c.sheet_id, p.c.sheet_id)
+    rows = conn.execute(
+        sa.select(sheet, f.c.reason).select_from(f.outerjoin(p, p.c.id == f.c.page_id))
+        .where(f.c.status == FlagStatus.OPEN, f.c.question.is_(None), sheet.in_(sheet_ids))
+    ).all()
+    out: dict[int, set[str]] = {}
+    for sheet_id, reason in rows:
+        out.setdefault(sheet_id, set()).add(reason)
+    return out
+
+
+def _read_pages(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int, set[int]]:
+    p = schema.pages
+    out: dict[int, set[int]] = {}
+    for sheet_id, number in conn.execute(sa.select(p.c.sheet_id, p.c.page_number).where(
+            p.c.sheet_id.in_(sheet_ids), p.c.status == PageStatus.READ)):
+        out.setdefault(sheet_id, set()).add(number)
+    return out
+
+
+def _reason_order(reason: str) -> int:
+    known = [r.value for r in FlagReason]
+    return known.index(reason) if reason in known else len(known)
+
+
+def covered_questions(reasons: set[str], read_pages: set[int], question_pages: dict[str, int],
+                      questions: list[str]) -> set[str]:
+    """The questions a sheet's whole-sheet flags hold back: a missing page, the questions
+    printed on the pages not read; any other (a blank ballot, a duplicate copy), all."""
+    out: set[str] = set()
+    for reason in reasons:
+        if reason == FlagReason.MISSING_PAGE:
+            out |= {q for q in questions if question_pages.get(q) not in read_pages}
+        else:
+            out |= set(questions)
+    return out
+
+
 def responses_frame(store: Store, form: Any) -> pd.DataFrame:
     """One row per sheet of `form` (a `forms.model.Form`; sheets of its id and version).
 
-    Columns: `serial`, `status`, `flagged` (question ids with an open flag, `|`-joined, in
-    form order), `batch` (the batch that first saw the sheet), `scanned_at` (ISO 8601,
-    UTC, when the sheet was first scanned or its answers given), `channel` (paper,
-    online, kiosk), then one column per question id in form
+    Columns: `serial`, `status`, `flagged` (question ids waiting for a person, `|`-joined,
+    in form order: those with an open flag, and those an open whole-sheet flag holds back,
+    see `covered_questions`), `sheet_flags` (the reasons of the open flags about the whole
+    sheet or one of its pages, `|`-joined), `batch` (the batch that first saw the sheet),
+    `scanned_at` (ISO 8601, UTC, when the sheet was first scanned or its answers given),
+    `channel` (paper, online, kiosk), then one column per question id in form
     order: option code(s) `|`-joined, "" for no answer or an undecided flag, the text for
     a text question (a person's transcription if any, else the OCR text). Sorted by serial.
+    A sheet none of whose pages is left (a key-in undone) is not a row.
     """
+    from forms.layout import layout_form
+
     questions = [q.id for q in form.questions()]
-    s, b = schema.sheets, schema.batches
-    where = sa.and_(s.c.form == form.id, s.c.version == form.version)
+    question_pages = dict(layout_form(form).question_pages)
+    s, b, p = schema.sheets, schema.batches, schema.pages
+    where = sa.and_(s.c.form == form.id, s.c.version == form.version,
+                    sa.exists().where(p.c.sheet_id == s.c.id))
     sheet_ids = sa.select(s.c.id).where(where)
     with store.engine.connect() as conn:
         sheets = conn.execute(
@@ -85,13 +135,18 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
         ).all()
         answers = _answers(conn, sheet_ids)
         flagged = _open_question_flags(conn, sheet_ids)
+        sheet_flags = _open_sheet_flags(conn, sheet_ids)
+        read_pages = _read_pages(conn, sheet_ids)
     records = []
     for sheet_id, serial, status, batch, scanned_at, channel in sheets:
-        waiting = flagged.get(sheet_id, set())
+        reasons = sheet_flags.get(sheet_id, set())
+        waiting = flagged.get(sheet_id, set()) | covered_questions(
+            reasons, read_pages.get(sheet_id, set()), question_pages, questions)
         record = {
             "serial": int(serial),
             "status": status,
             "flagged": "|".join(q for q in questions if q in waiting),
+            "sheet_flags": "|".join(sorted(reasons, key=_reason_order)),
             "batch": batch,
             "scanned_at": _iso(scanned_at),
             "channel": channel,

@@ -7,8 +7,10 @@ Output: a `TallyResult` whose `tally_frame()` and `index_frame()` are DESIGN.md'
 
 How each answer is classified, per sheet and question (rejected sheets are left out):
 - `to_review`: the question is in the sheet's `flagged` list, or the sheet is `needs_review`
-  with an empty `flagged` list (a sheet-level problem such as a duplicate serial or a missing
-  page: none of its answers can be trusted until a person has looked);
+  with an open whole-sheet flag (its `sheet_flags` column, or `whole_sheet_review`: a
+  duplicate serial, a missing page, a blank ballot: none of its answers is counted until a
+  person has looked), or `needs_review` with an empty `flagged` list (frames from before
+  `sheet_flags`);
 - `no_answer`: not to review and the cell is empty;
 - valid: everything else. Percentages and the index are computed over valid answers only.
 
@@ -553,12 +555,16 @@ def _sheets(
                 f"expected one of {', '.join(sorted(SHEET_STATUSES))}",
             )
         flagged = frozenset(f for f in _text(record["flagged"]).split("|") if f)
+        # `sheet_flags` (responses.csv since issue 11) names the open whole-sheet flags,
+        # so a responses.csv read back is tallied as the store is; older frames lack it.
+        sheet_level = bool(_text(record.get("sheet_flags", "")))
         answers = {q.id: _codes(form, q, known[q.id], serial, record[q.id]) for q in questions}
         channel = _text(record.get(CHANNEL_COLUMN)) or Channel.PAPER.value
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
                    scan_day(record["scanned_at"]), answers,
-                   whole=serial in whole and status == "needs_review", channel=channel)
+                   whole=(serial in whole or sheet_level) and status == "needs_review",
+                   channel=channel)
         )
     return out
 

@@ -45,6 +45,7 @@ from pipeline.review.items import (
     open_items,
     queue_counts,
 )
+from pipeline.review.keying import key_form, key_in, key_in_from_form
 from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.survey import Survey
@@ -249,6 +250,7 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         flash(str(err), "error")
         return redirect(url_for("queue"))
     return render_template("item.html", v=view, taken_by=taken_by.reviewer if taken_by else None,
+                           keying=None if taken_by else key_form(ctx.catalog, view),
                            prev_id=prev_id, next_id=next_id, reason=reason or "", error=error,
                            undoable=any(d.action != "undo" for d in view.history)), status
 
@@ -271,6 +273,24 @@ def decide_item(flag_id: int) -> Any:
         return item(flag_id, error=str(err), status=400)
     flash(i18n.text("saved", g.lang), "ok")
     return redirect(url_for("next_item", reason=reason or "", after=flag_id))
+
+
+def key_item(flag_id: int) -> Any:
+    """Key in an unreadable page (`pipeline.review.keying`); errors show on the item with
+    what was typed kept."""
+    if (to := _needs_reviewer()) is not None:
+        return to
+    ctx = _ctx()
+    try:
+        key_in(ctx.store.engine, ctx.catalog, flag_id, key_in_from_form(request.form),
+               reviewer=session["reviewer"], based_on=request.form.get("version", -1, type=int),
+               holder=_holder())
+    except (StaleDecision, ItemTaken) as err:
+        return item(flag_id, error=str(err), status=409)
+    except ReviewError as err:
+        return item(flag_id, error=str(err), status=400)
+    flash(i18n.text("saved", g.lang), "ok")
+    return redirect(url_for("next_item", reason=request.form.get("reason") or "", after=flag_id))
 
 
 def undo_item(flag_id: int) -> Any:
@@ -393,6 +413,7 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
         ("/item/<int:flag_id>", item, ["GET"]),
         ("/item/<int:flag_id>/decide", decide_item, ["POST"]),
         ("/item/<int:flag_id>/undo", undo_item, ["POST"]),
+        ("/item/<int:flag_id>/key", key_item, ["POST"]),
         ("/image/page/<int:page_id>.jpg", page_image, ["GET"]),
         ("/image/item/<int:flag_id>", item_image, ["GET"]),
         ("/image/comment/<int:flag_id>.png", comment_image, ["GET"]),

@@ -155,6 +155,11 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
+    if "keyed" in new:  # a key-in being undone: its page, answers and comments too
+        from pipeline.review.keying import apply_keyed  # keying builds on this module
+
+        keyed, dropped = apply_keyed(conn, new, old)
+        touched = (touched | keyed) - dropped
     for sheet_id in touched:
         refresh_sheet_status(conn, sheet_id)
 
@@ -287,6 +292,9 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             f"Không áp dụng được / action {action!r} does not apply to this item ({kind})",
             f"use one of: {', '.join(ACTIONS[kind])}",
         )
+    if kind == "page" and before["page"] is not None and before["page"]["status"] == "read":
+        raise ReviewError("Trang này đã được nhập tay / this page was keyed in",
+                          "undo the key-in first (u), then decide again")
     after = json.loads(json.dumps(before))
     recorded = ""
     if kind in ("choice", "text"):

@@ -48,6 +48,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "reject_page": "Loại trang",
         "accept": "Chấp nhận, đếm phiếu",
         "undo": "Hoàn tác",
+        "key_in": "Nhập tay các câu trả lời",
     },
     "en": {
         "answer": "Choose option(s)",
@@ -60,6 +61,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "reject_page": "Reject the page",
         "accept": "Accept, count the sheet",
         "undo": "Undo",
+        "key_in": "Key in the answers",
     },
 }
 
@@ -105,8 +107,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "empty_comment": "Hãy gõ ý kiến, hoặc Alt+0 (không có ý kiến), Alt+X (không đọc được).",
         "sheet_keys_help": "Phím: k lựa chọn đầu (giữ/chấp nhận) · r loại · Enter xác nhận lựa chọn "
                            "(mặc định k) · ← → di chuyển · Backspace/u hoàn tác · Esc về hàng chờ",
-        "page_keys_help": "Gõ số phiếu rồi Enter để gán · Esc rồi r để loại trang · Esc lần nữa về "
-                          "hàng chờ · p xem cả trang",
+        "page_keys_help": "Nhập tay các câu trả lời ở trên để đếm trang · hoặc gõ số phiếu ở ô này rồi "
+                          "Enter để gán (không đếm câu trả lời) · Esc rồi r để loại trang · Esc lần "
+                          "nữa về hàng chờ · p xem cả trang",
         "confirm": "Xác nhận (Enter)",
         "prev": "← Mục trước",
         "next": "Mục sau →",
@@ -132,6 +135,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "empty": "trống",
         "this_copy": "Bản này (trùng số)",
         "counted_copy": "Bản đã được đếm",
+        "key_in_title": "Nhập tay trang này",
+        "key_in_help": "Gõ số phiếu, rồi mỗi câu một phím (mã ở cạnh phương án; nhiều phương án: "
+                       "gõ liền, ví dụ 13) · 0 không trả lời · x không hợp lệ · Tab/Enter sang câu "
+                       "sau · Enter ở câu cuối lưu cả trang",
+        "key_form": "Mẫu phiếu",
+        "key_page": "Trang",
+        "key_serial": "Số phiếu (in dưới mã QR)",
+        "key_save": "Lưu trang nhập tay (Enter)",
+        "sheet_pages": "Các trang của phiếu",
+        "no_sheet_page": "Chưa có trang nào của phiếu này được đọc.",
     },
     "en": {
         "app_title": "Ballot review",
@@ -174,8 +187,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "empty_comment": "Type the comment, or Alt+0 (no comment), Alt+X (illegible).",
         "sheet_keys_help": "Keys: k first choice (keep/accept) · r reject · Enter confirms the choice "
                            "(k by default) · ← → move · Backspace/u undo · Esc back to the queue",
-        "page_keys_help": "Type the serial and Enter to assign · Esc then r to reject the page · "
-                          "Esc again for the queue · p whole page",
+        "page_keys_help": "Key in the answers above to count the page · or type the serial here and "
+                          "Enter to assign it (its answers not counted) · Esc then r to reject the "
+                          "page · Esc again for the queue · p whole page",
         "confirm": "Confirm (Enter)",
         "prev": "← Previous",
         "next": "Next →",
@@ -201,6 +215,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "empty": "empty",
         "this_copy": "This copy (same serial)",
         "counted_copy": "The copy that counts",
+        "key_in_title": "Key in this page",
+        "key_in_help": "Type the serial, then one key per question (the key beside the option; "
+                       "several options: type them together, e.g. 13) · 0 no answer · x invalid "
+                       "· Tab/Enter next question · Enter on the last question saves the page",
+        "key_form": "Form",
+        "key_page": "Page",
+        "key_serial": "Serial (printed under the QR code)",
+        "key_save": "Save the keyed page (Enter)",
+        "sheet_pages": "The sheet's pages",
+        "no_sheet_page": "No page of this sheet has been read yet.",
     },
 }
 

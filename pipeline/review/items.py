@@ -284,6 +284,8 @@ class ItemView:
     text_bbox_mm: tuple[float, float, float, float] | None = None
     counted_page_id: int | None = None  # duplicate: the copy that counts, to compare
     suggestion: str = ""  # pre-filled in a comment's box (`pipeline.review.suggest`)
+    # a sheet item (missing page, blank ballot): its pages with an image, (id, page, status)
+    sheet_pages: tuple[tuple[int, int | None, str], ...] = ()
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -344,6 +346,18 @@ def _counted_copy(conn: sa.Connection, sheet_id: int | None, page_number: int | 
     return conn.execute(sa.select(p.c.id).where(
         p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == "read",
         p.c.id != page_id)).scalar()
+
+
+def sheet_pages(conn: sa.Connection, sheet_id: int | None) -> tuple[tuple[int, int | None, str], ...]:
+    """The pages of sheet `sheet_id` that have a stored image, as (page id, form page,
+    status), counted copies first: the paper a sheet item is about."""
+    if sheet_id is None:
+        return ()
+    p = schema.pages
+    rows = conn.execute(sa.select(p.c.id, p.c.page_number, p.c.status).where(
+        p.c.sheet_id == sheet_id, p.c.image_path.is_not(None))
+        .order_by(p.c.status != "read", p.c.page_number, p.c.id)).all()
+    return tuple((r.id, r.page_number, r.status) for r in rows)
 
 
 def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemView:
@@ -407,4 +421,5 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         text_bbox_mm=next((t.bbox_mm for t in (geometry.text_fields if geometry else ())
                            if t.question == entry.question), None),
         suggestion=suggestion(ocr_text, ocr_conf) if kind == "text" else "",
+        sheet_pages=sheet_pages(conn, entry.sheet_id) if entry.page_id is None else (),
     )

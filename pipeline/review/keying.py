@@ -1,0 +1,602 @@
+"""Keying in a page the reader could not read: a clerk types its form, page, serial and
+every answer, and the page counts like a read one.
+
+A page fails when its markers or its QR code cannot be found; its answers are still on
+the paper (and in the stored page image). Keying it in attaches the page to its sheet
+(the sheet of that form version and serial, created when no page of it was read yet),
+writes each answer as a `person` answer (as any review decision does, never a machine
+row), records ONE decision (action `key_in`) on the page's item with the state before
+and after, and then applies the same rules as the recorder:
+
+- a form page already counted on that sheet from another copy makes the keyed page a
+  `duplicate` (flagged `duplicate`, its answers only in the decision's record), never
+  counted twice;
+- a sheet still lacking a page gets (or keeps) its `missing_page` flag; keying the
+  missing page resolves it (by the machine: the page is there now);
+- a sheet complete with nothing answered and nothing written is flagged `blank_ballot`.
+
+Undo (`decisions.undo`) reverts a key-in like any decision: `apply_keyed` is the part of
+`decisions.apply_state` that restores the page's identity, the sheet's person answers and
+comments, and re-checks the sheet's pages.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from forms.model import Form, Question
+from pipeline.review import tables
+from pipeline.review.claims import claim, release
+from pipeline.review.decisions import (
+    DecisionRecord,
+    _check_holder,
+    _insert_decision,
+    _stale,
+    check_reviewer,
+    read_state,
+    settle_rejection,
+)
+from pipeline.review.errors import ItemTaken, ReviewError
+from pipeline.review.items import (
+    PAGE_REASONS,
+    FormCatalog,
+    QueueEntry,
+    current_version,
+    entry_for_flag,
+    option_keys,
+)
+from pipeline.store import schema
+from pipeline.store.database import (
+    insert_ignore,
+    lock_sheet,
+    open_flag,
+    refresh_sheet_status,
+    utcnow,
+)
+from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+
+KEY_IN = "key_in"  # the decision's action
+KEYED_REASON = "keyed"  # `pages.reason` of a page keyed in by a person (pages.csv)
+NO_ANSWER_WORDS = ("none", "-", "0")
+INVALID_WORDS = ("invalid", "x")
+MAX_TEXT = 4000
+KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
+
+
+@dataclass(frozen=True)
+class KeyIn:
+    """What a clerk keyed in for one page.
+
+    `answers` maps every question of that page to what was typed: option code(s) (`2`,
+    `a|c`), or with `by_key` the review app's keys (`1`..`9`, several for a multiple
+    choice: `13`); `none`, `-` or `0` for no answer; `invalid` or `x` for an invalid
+    answer; for a text question its text (empty: no comment).
+    """
+
+    form: str
+    serial: str
+    answers: Mapping[str, str]
+    version: int | None = None  # None: the survey's only version of `form`
+    page: int | None = None  # None: allowed only for a one-page form
+    by_key: bool = False
+
+
+# --- what may be keyed ----------------------------------------------------------------
+
+
+def choose_form(catalog: FormCatalog, form_ref: str, version: int | None = None) -> Form:
+    """The survey's form `form_ref` (`ID` or `ID@VERSION`; `version` if given separately).
+    Raises `ReviewError` naming the forms the survey has."""
+    wanted, _, at = (form_ref or "").strip().partition("@")
+    if at:
+        try:
+            version = int(at)
+        except ValueError:
+            version = -1
+    known = sorted(catalog.forms)
+    names = ", ".join(f"{fid}@{v}" for fid, v in known)
+    if not wanted:
+        if len({fid for fid, _ in known}) != 1:
+            raise ReviewError("Khảo sát có nhiều mẫu phiếu / the survey has several forms: "
+                              f"{names}", "say which form the page is (--form ID)")
+        wanted = known[0][0]  # the survey's only form
+    chosen = [f for (fid, v), f in sorted(catalog.forms.items())
+              if fid == wanted and (version is None or v == version)]
+    if not chosen:
+        raise ReviewError(f"Khảo sát không có mẫu phiếu / the survey has no form "
+                          f"{form_ref!r}" + (f" version {version}" if version else ""),
+                          f"choose one of: {names}")
+    if len(chosen) > 1:
+        raise ReviewError(f"Mẫu {wanted} có nhiều phiên bản / form {wanted} has several "
+                          "versions in this survey", f"name one: {names}")
+    return chosen[0]
+
+
+def page_questions(catalog: FormCatalog, form: Form, page: int) -> tuple[Question, ...]:
+    """The questions printed on page `page` of `form`, in form order."""
+    geometry = catalog.page(form.id, form.version, page)
+    if geometry is None:
+        count = len(catalog.pages.get((form.id, form.version), ()))
+        raise ReviewError(f"Mẫu {form.id} không có trang {page} / form {form.id} has no page "
+                          f"{page}", f"choose a page from 1 to {count}")
+    on_page = {t.question for t in geometry.targets} | {t.question for t in geometry.text_fields}
+    return tuple(q for q in form.questions() if q.id in on_page)
+
+
+def _page_number(catalog: FormCatalog, form: Form, page: int | None) -> int:
+    count = len(catalog.pages.get((form.id, form.version), ()))
+    if page is None:
+        if count == 1:
+            return 1
+        raise ReviewError(f"Mẫu {form.id} có {count} trang / form {form.id} has {count} pages",
+                          "say which page this is (the page number is printed at its foot)")
+    return page
+
+
+def _serial(text: str) -> int:
+    try:
+        serial = int(str(text).strip())
+    except ValueError:
+        raise ReviewError(f"Số phiếu không hợp lệ / not a serial number: {text!r}",
+                          "type the number printed under the QR code") from None
+    if serial < 0:
+        raise ReviewError(f"Số phiếu không hợp lệ / not a serial number: {text!r}",
+                          "type the number printed under the QR code")
+    return serial
+
+
+def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[str, str]:
+    """(status, value) of what was typed for `question`: `answered` with the codes
+    `|`-joined in form order (or the text), `no_answer`, or `invalid`. Raises
+    `ReviewError` for an empty choice, an unknown code or key, or two answers to a
+    single-choice question."""
+    text = (raw or "").strip()
+    if question.type == "text":
+        if not text or text.lower() in NO_ANSWER_WORDS:
+            return "no_answer", ""
+        if len(text) > MAX_TEXT:
+            raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
+                              f"{MAX_TEXT} characters")
+        return "answered", text
+    codes = [o.code for o in question.options]
+    keys = option_keys(question) if by_key else {c: c for c in codes}
+    by_typed = {k: c for c, k in keys.items()}
+    if not text:
+        raise ReviewError(f"Câu {question.id} chưa nhập / question {question.id} was not keyed",
+                          "type its answer, 0 (none) for no answer or x (invalid)")
+    if text not in by_typed and text.lower() in NO_ANSWER_WORDS:
+        return "no_answer", ""
+    if text not in by_typed and text.lower() in INVALID_WORDS:
+        return "invalid", ""
+    parts = [p.strip() for p in text.replace(",", "|").replace(" ", "|").split("|") if p.strip()]
+    if by_key and len(parts) == 1 and parts[0] not in by_typed:
+        parts = list(parts[0])  # keys are one character each: "13" is keys 1 and 3
+    unknown = [p for p in parts if p not in by_typed]
+    if unknown:
+        shown = ", ".join(f"{k}={c}" for c, k in keys.items())
+        raise ReviewError(f"Câu {question.id}: không có phương án / question {question.id} has "
+                          f"no option {', '.join(map(repr, unknown))}", f"use one of {shown}")
+    chosen = {by_typed[p] for p in parts}
+    if question.type == "single" and len(chosen) > 1:
+        raise ReviewError(f"Câu {question.id} chỉ chọn một / question {question.id} takes one "
+                          f"answer, got {text!r}", "key one option, or x (invalid)")
+    return "answered", "|".join(c for c in codes if c in chosen)
+
+
+def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
+                  by_key: bool = False) -> dict[str, tuple[str, str]]:
+    """question id -> (status, value) for every question of the page. Raises
+    `ReviewError` for a question not on the page or one left out."""
+    ids = [q.id for q in questions]
+    stray = [q for q in typed if q not in ids]
+    if stray:
+        raise ReviewError(f"Không có trên trang này / not on this page: {', '.join(stray)}",
+                          f"the page's questions are: {', '.join(ids)}")
+    missing = [q.id for q in questions if q.id not in typed and q.type != "text"]
+    if missing:
+        raise ReviewError(f"Chưa nhập / not keyed: {', '.join(missing)}",
+                          "key every question of the page (none for no answer)")
+    return {q.id: parse_value(q, typed.get(q.id, ""), by_key=by_key) for q in questions}
+
+
+# --- the state a key-in changes -------------------------------------------------------
+
+
+def _page_identity(conn: sa.Connection, page_id: int) -> dict[str, Any]:
+    p = schema.pages
+    row = conn.execute(sa.select(p.c.status, p.c.reason, p.c.message, p.c.form, p.c.version,
+                                 p.c.page_number, p.c.serial, p.c.sheet_id)
+                       .where(p.c.id == page_id)).one()
+    return dict(row._mapping)
+
+
+def _keyed_state(conn: sa.Connection, entry: QueueEntry, sheet_id: int | None,
+                 questions: tuple[str, ...], page_count: int) -> dict[str, Any]:
+    """`read_state` plus what only a key-in touches: the page's identity, the sheet's
+    person answers to the page's questions, the page's comments."""
+    assert entry.page_id is not None  # a page item
+    state = read_state(conn, entry)
+    a, c = schema.answers, schema.comments
+    answers: dict[str, Any] = {q: None for q in questions}
+    if sheet_id is not None:
+        for r in conn.execute(sa.select(a.c.question, a.c.value, a.c.status, a.c.page_id).where(
+                a.c.sheet_id == sheet_id, a.c.source == AnswerSource.PERSON,
+                a.c.question.in_(questions))):
+            answers[r.question] = {"value": r.value, "status": r.status, "page_id": r.page_id}
+    comments = {r.question: r.text for r in conn.execute(
+        sa.select(c.c.question, c.c.text).where(c.c.page_id == entry.page_id))}
+    state["keyed"] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
+                      "page_count": page_count, "answers": answers, "comments": comments}
+    return state
+
+
+def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
+                   old: Mapping[str, Any]) -> None:
+    a = schema.answers
+    for question, row in new.items():
+        if row == old.get(question):
+            continue
+        conn.execute(sa.delete(a).where(a.c.sheet_id == sheet_id, a.c.question == question,
+                                        a.c.source == AnswerSource.PERSON))
+        if row is not None:
+            conn.execute(sa.insert(a).values(
+                sheet_id=sheet_id, page_id=row["page_id"], question=question,
+                source=AnswerSource.PERSON, value=row["value"], status=row["status"],
+                created_at=utcnow()))
+
+
+def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
+                    comments: Mapping[str, str]) -> None:
+    c = schema.comments
+    conn.execute(sa.delete(c).where(c.c.page_id == page_id))
+    if sheet_id is None:
+        return
+    for question, text in comments.items():
+        conn.execute(sa.insert(c).values(
+            sheet_id=sheet_id, page_id=page_id, question=question, text=text,
+            confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text, crop_path=None))
+
+
+def _reopen_flag(conn: sa.Connection, *, reason: str, detail: str, sheet_id: int,
+                 page_id: int | None = None) -> None:
+    """Open a flag, or reopen it when the machine had closed it (one a person resolved
+    stays resolved: it is their decision)."""
+    if open_flag(conn, reason=reason, detail=detail, sheet_id=sheet_id, page_id=page_id):
+        return
+    f = schema.flags
+    conn.execute(sa.update(f).where(
+        f.c.key == f"{reason}|sheet={sheet_id}|page={page_id}|q=",
+        f.c.status == FlagStatus.RESOLVED, f.c.resolution.like("machine:%"),
+    ).values(status=FlagStatus.OPEN, detail=detail, resolved_at=None, resolution=""))
+
+
+def _close_flags(conn: sa.Connection, sheet_id: int, reason: str, why: str) -> None:
+    f = schema.flags
+    conn.execute(sa.update(f).where(
+        f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == FlagStatus.OPEN,
+        f.c.page_id.is_(None), f.c.question.is_(None),
+    ).values(status=FlagStatus.RESOLVED, resolved_at=utcnow(), resolution=f"machine: {why}"))
+
+
+def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
+    p = schema.pages
+    return set(conn.execute(sa.select(p.c.page_number).where(
+        p.c.sheet_id == sheet_id, p.c.status == PageStatus.READ)).scalars())
+
+
+def _is_blank(conn: sa.Connection, sheet_id: int) -> bool:
+    """Nothing answered (a person's answer over the machine's) and nothing written."""
+    a, c, p = schema.answers, schema.comments, schema.pages
+    effective: dict[str, str] = {}
+    for r in conn.execute(sa.select(a.c.question, a.c.source, a.c.status)
+                          .where(a.c.sheet_id == sheet_id)):
+        if r.source == AnswerSource.PERSON or r.question not in effective:
+            effective[r.question] = r.status
+    written = conn.execute(
+        sa.select(sa.func.count()).select_from(c).join(p, p.c.id == c.c.page_id)
+        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(),
+               p.c.status == PageStatus.READ)).scalar_one()
+    return set(effective.values()) <= {"no_answer"} and not written
+
+
+def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
+    """After a page joined or left sheet `sheet_id`: open (or reopen) `missing_page`
+    while a page is lacking, close it when none is, and check a complete sheet for a
+    blank ballot (as the recorder does after a scan)."""
+    present = _read_pages(conn, sheet_id)
+    if not present:
+        # No page of it is left (a key-in undone): nothing of this sheet waits.
+        for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
+            _close_flags(conn, sheet_id, reason,
+                         "không còn trang nào của phiếu / no page of this sheet is left")
+        return
+    missing = [n for n in range(1, page_count + 1) if n not in present]
+    if missing:
+        pages = ", ".join(map(str, missing))
+        _reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
+                     detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
+                            "not scanned")
+        _close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
+                     "phiếu lại thiếu trang / the sheet lacks a page again")
+        return
+    _close_flags(conn, sheet_id, FlagReason.MISSING_PAGE,
+                 "trang còn thiếu đã được nhập tay / the missing page was keyed in")
+    if _is_blank(conn, sheet_id):
+        _reopen_flag(conn, reason=FlagReason.BLANK_BALLOT, sheet_id=sheet_id,
+                     detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: "
+                            "nothing marked")
+
+
+def apply_keyed(conn: sa.Connection, new: dict[str, Any],
+                old: dict[str, Any]) -> tuple[set[int], set[int]]:
+    """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
+    from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
+    touched, the sheets deleted: created by the key-in, nothing of them left)."""
+    keyed_new, keyed_old = new.get("keyed"), old.get("keyed")
+    if keyed_new is None or keyed_old is None:
+        return set(), set()
+    page_id = old["page"]["id"]
+    page = keyed_new["page"]
+    p = schema.pages
+    conn.execute(sa.update(p).where(p.c.id == page_id).values(**page))
+    f = schema.flags
+    # A flag the key-in opened on the page (a duplicate) goes with it: left resolved, it
+    # would make the page's item a duplicate item for good (`items.item_kind`). Decisions
+    # name the item by its first flag, never this one.
+    gone = set(old["flags"]) - set(new["flags"])
+    if gone:
+        conn.execute(sa.delete(f).where(f.c.id.in_([int(i) for i in gone])))
+    new_sheet, old_sheet = keyed_new["sheet_id"], keyed_old["sheet_id"]
+    if old_sheet is not None and old_sheet != new_sheet:
+        _write_answers(conn, old_sheet, {q: None for q in keyed_old["answers"]},
+                       keyed_old["answers"])
+    if new_sheet is not None:
+        _write_answers(conn, new_sheet, keyed_new["answers"],
+                       keyed_old["answers"] if old_sheet == new_sheet else {})
+    _write_comments(conn, page["sheet_id"], page_id, keyed_new["comments"])
+    touched, dropped = set(), set()
+    for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
+        lock_sheet(conn, sheet_id)
+        settle_pages(conn, sheet_id, keyed_old["page_count"])
+        if _drop_if_empty(conn, sheet_id):
+            dropped.add(sheet_id)
+        else:
+            touched.add(sheet_id)
+    return touched, dropped
+
+
+def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
+    """Delete a sheet the undone key-in created: no page of it is left and no decision
+    names it (else it is kept, and `responses_frame` leaves it out). True when deleted."""
+    p, f, a, c, s = schema.pages, schema.flags, schema.answers, schema.comments, schema.sheets
+    d = tables.decisions
+    for table, column in ((p, p.c.sheet_id), (d, d.c.sheet_id), (a, a.c.sheet_id),
+                          (c, c.c.sheet_id)):
+        if conn.execute(sa.select(sa.func.count()).select_from(table)
+                        .where(column == sheet_id)).scalar_one():
+            return False
+    conn.execute(sa.delete(f).where(f.c.sheet_id == sheet_id))
+    conn.execute(sa.delete(s).where(s.c.id == sheet_id))
+    return True
+
+
+# --- keying in ------------------------------------------------------------------------
+
+
+def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> int:
+    """The sheet (form version, serial), created when no page of it was read yet."""
+    s, p, src = schema.sheets, schema.pages, schema.sources
+    origin = conn.execute(sa.select(src.c.batch_id, p.c.scanned_at)
+                          .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
+    insert_ignore(conn, s, {"form": form.id, "version": form.version, "serial": serial,
+                            "status": "counted", "batch_id": origin.batch_id,
+                            "first_scanned_at": origin.scanned_at},
+                  ["form", "version", "serial"])
+    return conn.execute(sa.select(s.c.id).where(
+        s.c.form == form.id, s.c.version == form.version, s.c.serial == serial)).scalar_one()
+
+
+def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | None:
+    p, src = schema.pages, schema.sources
+    return conn.execute(
+        sa.select(p.c.id, p.c.page_index, src.c.path).join(src, src.c.id == p.c.source_id)
+        .where(p.c.sheet_id == sheet_id, p.c.page_number == page,
+               p.c.status == PageStatus.READ)).first()
+
+
+def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]]) -> str:
+    """The decision's value: what was keyed, readable in the audit log."""
+    shown = {"no_answer": "(không trả lời / no answer)", "invalid": "(không hợp lệ / invalid)"}
+    parts = "; ".join(f"{q}={shown.get(status, value)}" for q, (status, value) in answers.items())
+    return f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
+
+
+def _check_page(entry: QueueEntry, page: Mapping[str, Any]) -> None:
+    if not entry.subject.startswith("page:") or not set(entry.reasons) & PAGE_REASONS:
+        raise ReviewError("Chỉ nhập tay được trang không đọc được / only an unreadable page "
+                          "can be keyed in", "use the item's own actions")
+    if page["status"] != PageStatus.FAILED:
+        raise ReviewError(f"Trang này đã là {page['status']} / this page is {page['status']} "
+                          "already (keyed in or set aside)",
+                          "undo that decision first (u) to key it again")
+
+
+def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, keyed: KeyIn, *,
+                 reviewer: str, based_on: int, holder: str | None = None) -> DecisionRecord:
+    """Key in the failed page of `entry` (an `unreadable` or `unknown_form` item) inside
+    the caller's transaction; see the module docstring. Raises `ReviewError` for a form,
+    page, serial or answer that does not fit, `StaleDecision` / `ItemTaken` as
+    `decisions.decide_entry`."""
+    reviewer = check_reviewer(reviewer)
+    _check_holder(conn, entry, holder, reviewer)
+    if current_version(conn, entry.subject) != based_on:
+        raise _stale(conn, entry, based_on)
+    assert entry.page_id is not None
+    _check_page(entry, _page_identity(conn, entry.page_id))
+    form = choose_form(catalog, keyed.form, keyed.version)
+    page = _page_number(catalog, form, keyed.page)
+    questions = page_questions(catalog, form, page)
+    serial = _serial(keyed.serial)
+    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key)
+    page_count = len(catalog.pages[(form.id, form.version)])
+    qids = tuple(q.id for q in questions)
+
+    sheet_id = _sheet_for(conn, form, serial, entry.page_id)
+    lock_sheet(conn, sheet_id)  # the same page may be scanned or keyed elsewhere right now
+    before = _keyed_state(conn, entry, sheet_id, qids, page_count)
+    before["keyed"]["sheet_id"] = before["page"]["sheet_id"]
+    if before["page"]["sheet_id"] != sheet_id:
+        before["keyed"]["answers"] = {q: None for q in qids}
+    first = _counted_copy(conn, sheet_id, page)
+    p = schema.pages
+    identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
+                "sheet_id": sheet_id}
+    was = f"{before['keyed']['page']['reason']}: {before['keyed']['page']['message']}"[:300]
+    if first is not None:
+        message = (f"Nhập tay: phiếu số {serial} trang {page} đã có ở {first.path} trang "
+                   f"{first.page_index} / keyed in by {reviewer}: serial {serial} page {page} "
+                   f"already read from {first.path} page {first.page_index}")
+        conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
+            status=PageStatus.DUPLICATE, reason="duplicate_serial", message=message, **identity))
+        _reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
+                     page_id=entry.page_id)
+    else:
+        conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
+            status=PageStatus.READ, reason=KEYED_REASON,
+            message=f"Nhập tay bởi {reviewer} / keyed in by {reviewer} (was {was})",
+            **identity))
+        rows = {q: {"value": value, "status": status, "page_id": entry.page_id}
+                for q, (status, value) in answers.items()}
+        _write_answers(conn, sheet_id, rows, before["keyed"]["answers"])
+        texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
+        _write_comments(conn, sheet_id, entry.page_id, texts)
+        settle_pages(conn, sheet_id, page_count)
+    resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
+    f = schema.flags
+    conn.execute(sa.update(f).where(
+        f.c.page_id == entry.page_id, f.c.question.is_(None), f.c.status == FlagStatus.OPEN,
+        f.c.reason.in_(tuple(PAGE_REASONS)),
+    ).values(status=FlagStatus.RESOLVED, resolved_at=utcnow(), resolution=resolution))
+    for touched in {sheet_id, before["page"]["sheet_id"]} - {None}:
+        refresh_sheet_status(conn, touched)
+    after = _keyed_state(conn, entry, sheet_id, qids, page_count)
+    record = _insert_decision(conn, entry, based_on, KEY_IN,
+                              _recorded(form, page, serial, answers), before, after, reviewer)
+    settle_rejection(conn, sheet_id)
+    return record
+
+
+def key_in(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, *,
+           reviewer: str, based_on: int, holder: str | None = None) -> DecisionRecord:
+    """Key in the page of item `flag_id` in one transaction (see `key_in_entry`)."""
+    with engine.begin() as conn:
+        entry = entry_for_flag(conn, flag_id)
+        return key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer, based_on=based_on,
+                            holder=holder)
+
+
+def key_page(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, *,
+             reviewer: str) -> DecisionRecord:
+    """`phieu review key`: key in the page of item `flag_id` (the first column of
+    `phieu review list`) from a script. Refused (`ItemTaken`) while a browser holds it."""
+    reviewer = check_reviewer(reviewer)
+    holder = f"cli:{reviewer}"
+    with engine.begin() as conn:
+        entry = entry_for_flag(conn, flag_id)
+        if not claim(conn, entry.subject, holder, reviewer, seconds=60):
+            raise ItemTaken(f"Mục {flag_id} đang được duyệt trong trình duyệt / item {flag_id} "
+                            "is open in a reviewer's browser", "wait a few minutes and try again")
+        record = key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer,
+                              based_on=current_version(conn, entry.subject))
+        release(conn, holder)
+        return record
+
+
+def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
+    """`QUESTION=VALUE` arguments -> {question: value}. Raises `ReviewError` for a pair
+    without `=` or a question given twice."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        question, sep, value = pair.partition("=")
+        question = question.strip()
+        if not sep or not question:
+            raise ReviewError(f"Không hiểu / cannot read {pair!r}", "write QUESTION=VALUE, e.g. "
+                              "thai_do=4 (none for no answer)")
+        if question in out:
+            raise ReviewError(f"Câu {question} được nhập hai lần / question {question} given twice")
+        out[question] = value
+    return out
+
+
+# --- the key-in form of the review app ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyQuestion:
+    """One question of the key-in form: its options with the keys that pick them."""
+
+    id: str
+    text: str
+    type: str
+    options: tuple[tuple[str, str, str], ...]  # (key, code, label)
+
+
+@dataclass(frozen=True)
+class KeyBlock:
+    """The questions of one page of one form version."""
+
+    form: str  # "ID@VERSION"
+    page: int
+    questions: tuple[KeyQuestion, ...]
+
+
+@dataclass(frozen=True)
+class KeyForm:
+    """What the key-in form offers: every form version and page, and the guesses."""
+
+    forms: tuple[str, ...]
+    pages: int  # the most pages of any form
+    blocks: tuple[KeyBlock, ...]
+    form: str  # preselected
+    page: int
+    serial: str
+
+
+def key_form(catalog: FormCatalog, view: Any) -> KeyForm | None:
+    """The key-in form for an item view (`items.ItemView`), or None when the item is not
+    a failed page. What the QR code told (an unknown page of a known form) is preselected."""
+    if view.kind != "page" or view.page_status != PageStatus.FAILED:
+        return None
+    blocks = []
+    for (form_id, version), form in sorted(catalog.forms.items()):
+        for geometry in catalog.pages[(form_id, version)]:
+            questions = tuple(
+                KeyQuestion(q.id, q.text, q.type, tuple(
+                    (option_keys(q).get(o.code, ""), o.code, o.label) for o in q.options))
+                for q in page_questions(catalog, form, geometry.page))
+            blocks.append(KeyBlock(f"{form_id}@{version}", geometry.page, questions))
+    forms = tuple(dict.fromkeys(b.form for b in blocks))
+    known = view.form is not None and f"{view.form.id}@{view.form.version}" in forms
+    return KeyForm(
+        forms=forms,
+        pages=max((b.page for b in blocks), default=1),
+        blocks=tuple(blocks),
+        form=f"{view.form.id}@{view.form.version}" if known else (forms[0] if forms else ""),
+        page=view.page_number or 1,
+        serial="" if view.entry.serial is None else str(view.entry.serial),
+    )
+
+
+def key_in_from_form(values: Mapping[str, str], prefix: str = "ans:") -> KeyIn:
+    """The `KeyIn` a submitted key-in form carries (`form` as ID@VERSION, `page`,
+    `serial`, and `ans:QUESTION` fields with the keys typed)."""
+    try:
+        page = int(values.get("page", "") or 1)
+    except ValueError:
+        raise ReviewError(f"Trang không hợp lệ / not a page number: {values.get('page')!r}") from None
+    answers = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+    return KeyIn(form=values.get("form", ""), serial=values.get("serial", ""), answers=answers,
+                 page=page, by_key=True)

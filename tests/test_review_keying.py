@@ -1,0 +1,392 @@
+"""Keying in a page the reader could not read (its QR code painted over), from the store,
+the command line, the web app and a real browser; and responses.csv telling the whole
+truth about a sheet (a whole-sheet flag puts its questions in `flagged`, `sheet_flags`)."""
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from pipeline.outputs.export import pages_frame, responses_csv_frame
+from pipeline.outputs.tally import tally
+from pipeline.review import (
+    ReviewError,
+    audit_frame,
+    build_form_catalog,
+    create_app,
+    decide,
+    undo,
+)
+from pipeline.review.items import entry_for_flag, option_keys
+from pipeline.review.keying import KeyIn, key_in, page_questions
+from pipeline.store import schema
+from pipeline.store.database import open_store
+from pipeline.store.survey import load_survey, load_survey_forms
+
+try:
+    from tests.keying_support import build_keying_box, typed_answers
+    from tests.review_support import copy_workspace
+except ImportError:  # tests/ itself on sys.path
+    from keying_support import build_keying_box, typed_answers
+    from review_support import copy_workspace
+
+pytestmark = pytest.mark.slow
+
+SIPAS_PAGE2 = [f"b{i:02d}" for i in range(7, 23)] + ["y_kien"]
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory):
+    return build_keying_box(tmp_path_factory.mktemp("keying-box"))
+
+
+@pytest.fixture
+def ws(box, tmp_path):
+    """(survey, store, catalog, forms by id) of a private copy of the scanned workspace."""
+    survey = load_survey(copy_workspace(box.workspace, tmp_path / "ws"))
+    store = open_store(survey.store_url)
+    forms = load_survey_forms(survey)
+    yield survey, store, build_form_catalog(forms), {f.id: f for f in forms}
+    store.engine.dispose()
+
+
+def _flag_of(store, path: Path) -> int:
+    """The id of the open page flag of the page scanned from `path`."""
+    p, src, f = schema.pages, schema.sources, schema.flags
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(f.c.id).join(p, p.c.id == f.c.page_id).join(src, src.c.id == p.c.source_id)
+            .where(src.c.path == str(path), f.c.question.is_(None))).scalar_one()
+
+
+def _rows(store, form) -> dict[int, dict]:
+    frame = responses_csv_frame(store, form)
+    return {int(r["serial"]): r for r in frame.to_dict("records")}
+
+
+def _page_of(store, path: Path) -> dict:
+    frame = pages_frame(store)
+    return frame[frame.source == str(path)].iloc[0].to_dict()
+
+
+def _keyed(box, form, catalog, serial, page, by_key=False) -> dict[str, str]:
+    truth = (box.sipas if form.id == "sipas" else box.mot_cua).sheet(serial)
+    questions = [q.id for q in page_questions(catalog, form, page)]
+    typed = typed_answers(truth, questions)
+    if by_key:
+        for q in page_questions(catalog, form, page):
+            if q.type != "text" and typed[q.id] != "none":
+                keys = option_keys(q)
+                typed[q.id] = "".join(keys[c] for c in typed[q.id].split("|"))
+            elif typed[q.id] == "none":
+                typed[q.id] = "0"
+    return typed
+
+
+def _expected(typed: dict[str, str]) -> dict[str, str]:
+    return {q: ("" if v == "none" else v) for q, v in typed.items()}
+
+
+# --- responses.csv tells the whole truth ------------------------------------------------
+
+
+def test_a_missing_page_puts_its_questions_in_flagged_and_names_the_flag(ws):
+    _, store, _, forms = ws
+    row = _rows(store, forms["sipas"])[101]
+    assert row["status"] == "needs_review" and row["sheet_flags"] == "missing_page"
+    flagged = set(row["flagged"].split("|"))
+    assert set(SIPAS_PAGE2) <= flagged
+    assert all(row[q] == "" for q in SIPAS_PAGE2)
+    assert "gioi_tinh" not in flagged and row["gioi_tinh"] != ""  # page 1 was read
+    assert list(responses_csv_frame(store, forms["sipas"]).columns[:4]) == [
+        "serial", "status", "flagged", "sheet_flags"]
+
+
+def test_a_responses_csv_read_back_is_tallied_as_the_store(ws, tmp_path):
+    _, store, _, forms = ws
+    form = forms["sipas"]
+    out = tmp_path / "responses.csv"
+    responses_csv_frame(store, form).to_csv(out, index=False)
+    frame = pd.read_csv(out, dtype=str).fillna("")
+    frame["batch"], frame["scanned_at"] = "hop-1", ""
+    result = tally(form, frame)
+    waiting = {(t.question, t.to_review) for t in result.totals if t.group == "all"}
+    assert ("b07", 1) in waiting and ("gioi_tinh", 1) in waiting  # the whole sheet waits
+
+
+# --- keying in from the store -----------------------------------------------------------
+
+
+def test_keying_the_missing_page_counts_the_sheet_and_undo_restores_it(ws, box):
+    survey, store, catalog, forms = ws
+    form = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    typed = _keyed(box, form, catalog, 101, 2)
+    record = key_in(store.engine, catalog, flag, KeyIn("sipas", "101", typed, page=2),
+                    reviewer="Lê Thị Hoa", based_on=0)
+    assert record.action == "key_in" and "b07=" in record.value and "101" in record.value
+    row = _rows(store, form)[101]
+    assert row["status"] == "reviewed" and row["flagged"] == "" and row["sheet_flags"] == ""
+    assert {q: row[q] for q in SIPAS_PAGE2} == _expected(typed)
+    page = _page_of(store, box.files["page2"])
+    assert (page["status"], page["reason"], page["serial"], page["form"]) == (
+        "read", "keyed", 101, "sipas")
+    counts = {t.question: t for t in tally(form, responses_frame_of(store, form)).totals}
+    assert counts["b07"].to_review == 0 and counts["b07"].valid + counts["b07"].no_answer == 1
+    audit = audit_frame(store)
+    keyed = audit[audit.action == "key_in"].iloc[0]
+    assert keyed["reviewer"] == "Lê Thị Hoa" and keyed["serial"] == 101
+    assert all(f"{q}=" in keyed["value"] for q in SIPAS_PAGE2)
+
+    undo(store.engine, flag, reviewer="Lê Thị Hoa", based_on=1)
+    row = _rows(store, form)[101]
+    assert row["status"] == "needs_review" and row["sheet_flags"] == "missing_page"
+    assert all(row[q] == "" for q in SIPAS_PAGE2)
+    assert _page_of(store, box.files["page2"])["status"] == "failed"
+    with store.engine.connect() as conn:
+        assert entry_for_flag(conn, flag).open
+
+
+def responses_frame_of(store, form):
+    from pipeline.outputs.export import responses_frame
+
+    return responses_frame(store, form)
+
+
+def test_keying_a_page_of_a_sheet_never_read_creates_the_sheet(ws, box, tmp_path):
+    survey, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    assert 3 not in _rows(store, form)
+    typed = _keyed(box, form, catalog, 3, 1) | {"y_kien": "Thủ tục nhanh, cán bộ vui vẻ."}
+    key_in(store.engine, catalog, _flag_of(store, box.files["new"]),
+           KeyIn("mot-cua", " 3 ", typed), reviewer="An", based_on=0)
+    row = _rows(store, form)[3]
+    assert row["status"] == "reviewed" and row["flagged"] == "" and row["sheet_flags"] == ""
+    assert {q: row[q] for q in typed} == _expected(typed)
+    from pipeline.outputs.export import comments_frame
+
+    comments = comments_frame(store)
+    assert "Thủ tục nhanh, cán bộ vui vẻ." in set(comments[comments.serial == 3].text)
+
+    flag = _flag_of(store, box.files["new"])
+    with pytest.raises(ReviewError, match="keyed in"):  # its answers would stay counted
+        decide(store.engine, catalog, flag, action="reject_page", value="", reviewer="An",
+               based_on=1)
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert 3 not in _rows(store, form)
+    s = schema.sheets
+    with store.engine.connect() as conn:  # the sheet the key-in made is gone with it
+        assert conn.execute(sa.select(sa.func.count()).select_from(s).where(
+            s.c.form == "mot-cua", s.c.serial == 3)).scalar_one() == 0
+    assert 3 not in set(comments_frame(store).serial)
+    assert _page_of(store, box.files["new"])["status"] == "failed"
+
+
+def test_a_keyed_copy_of_a_counted_page_is_a_flagged_duplicate_never_counted_twice(ws, box):
+    _, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    before = _rows(store, form)
+    typed = {q: "none" for q in _keyed(box, form, catalog, 1, 1)}
+    flag = _flag_of(store, box.files["copy"])
+    key_in(store.engine, catalog, flag, KeyIn("mot-cua", "1", typed), reviewer="An",
+           based_on=0)
+    after = _rows(store, form)
+    assert len(after) == len(before)
+    row = after[1]
+    assert row["status"] == "needs_review" and row["sheet_flags"] == "duplicate"
+    questions = [q.id for q in form.questions()]
+    assert row["flagged"] == "|".join(questions)
+    assert {q: row[q] for q in questions} == {q: before[1][q] for q in questions}  # not keyed over
+    page = _page_of(store, box.files["copy"])
+    assert (page["status"], page["serial"]) == ("duplicate", 1)
+
+    # Undone, it is an unreadable page again, and can be keyed as the sheet it really is.
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert _rows(store, form)[1]["sheet_flags"] == ""
+    typed = _keyed(box, form, catalog, 3, 1)
+    key_in(store.engine, catalog, flag, KeyIn("mot-cua", "3", typed), reviewer="An",
+           based_on=2)
+    assert _rows(store, form)[3]["status"] == "reviewed"
+
+
+def test_keying_refuses_what_does_not_fit(ws, box):
+    _, store, catalog, forms = ws
+    flag = _flag_of(store, box.files["new"])
+    good = _keyed(box, forms["mot-cua"], catalog, 3, 1)
+
+    def refused(keyed: KeyIn, match: str) -> None:
+        with pytest.raises(ReviewError, match=match):
+            key_in(store.engine, catalog, flag, keyed, reviewer="An", based_on=0)
+
+    refused(KeyIn("khong-co", "3", good), "khong-co")
+    refused(KeyIn("sipas", "3", good, page=3), "no page 3")
+    refused(KeyIn("sipas", "3", good), "2 pages")
+    refused(KeyIn("mot-cua", "abc", good), "abc")
+    refused(KeyIn("mot-cua", "3", {k: v for k, v in good.items() if k != "thai_do"}), "thai_do")
+    refused(KeyIn("mot-cua", "3", good | {"thai_do": "9"}), "'9'")
+    refused(KeyIn("mot-cua", "3", good | {"thai_do": "1|2"}), "one answer")
+    refused(KeyIn("mot-cua", "3", good | {"b07": "1"}), "b07")
+    assert 3 not in _rows(store, forms["mot-cua"])  # nothing half-written
+    key_in(store.engine, catalog, flag, KeyIn("mot-cua", "3", good), reviewer="An", based_on=0)
+    refused(KeyIn("mot-cua", "3", good), "version 0")  # stale: someone keyed it
+    with pytest.raises(ReviewError, match="already"):
+        key_in(store.engine, catalog, flag, KeyIn("mot-cua", "3", good), reviewer="An",
+               based_on=1)
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def test_phieu_review_key(ws, box, run_phieu, tmp_path):
+    survey, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    flag = _flag_of(store, box.files["new"])
+    typed = _keyed(box, form, catalog, 3, 1)
+    args = [f"{q}={v}" for q, v in typed.items()]
+    bad = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
+                    "--reviewer", "Hoa", *args[1:], "--survey", survey.root)
+    assert bad.code == 5 and "linh_vuc" in bad.err and len(bad.err.strip().splitlines()) == 1
+    several = run_phieu("review", "key", flag, "--serial", "3", "--reviewer", "Hoa", *args,
+                        "--survey", survey.root)
+    assert several.code == 5 and "--form" in several.err  # two forms: say which
+    done = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
+                     "--reviewer", "Hoa", *args, "--survey", survey.root)
+    assert done.code == 0, done.err
+    out = tmp_path / "responses.csv"
+    assert run_phieu("export", "responses", "--form", "mot-cua", "-o", out,
+                     "--survey", survey.root).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        row = {r["serial"]: r for r in csv.DictReader(fh)}["3"]
+    assert row["status"] == "reviewed" and {q: row[q] for q in typed} == _expected(typed)
+
+
+# --- the web app -----------------------------------------------------------------------------
+
+
+def _client(ws):
+    survey, store, catalog, _ = ws
+    client = create_app(survey, store, catalog).test_client()
+    client.get("/login")
+    with client.session_transaction() as s:
+        token = s["csrf"]
+    client.post("/name", data={"reviewer": "Mai", "csrf": token})
+    return client, token
+
+
+def test_a_sheet_item_shows_the_sheets_pages(ws):
+    _, store, _, _ = ws
+    f = schema.flags
+    with store.engine.connect() as conn:
+        missing = conn.execute(sa.select(f.c.id).where(f.c.reason == "missing_page")).scalar_one()
+        sheet_page = conn.execute(sa.select(schema.pages.c.id).where(
+            schema.pages.c.serial == 101, schema.pages.c.status == "read")).scalar_one()
+    client, _ = _client(ws)
+    shown = client.get(f"/item/{missing}").get_data(as_text=True)
+    assert 'id="sheet-pages"' in shown and f"/image/page/{sheet_page}.jpg" in shown
+    assert "Không có ảnh trang" not in shown
+    assert client.get(f"/image/page/{sheet_page}.jpg").mimetype == "image/jpeg"
+
+
+def test_the_web_app_keys_in_a_page_and_keeps_what_was_typed_on_an_error(ws, box):
+    _, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    flag = _flag_of(store, box.files["new"])
+    client, token = _client(ws)
+    page = client.get(f"/item/{flag}").get_data(as_text=True)
+    assert 'id="keyin"' in page and 'id="key-serial"' in page and "/image/page/" in page
+    typed = _keyed(box, form, catalog, 3, 1, by_key=True)
+    data = {"csrf": token, "version": "0", "form": "mot-cua@1", "page": "1", "serial": "3",
+            **{f"ans:{q}": v for q, v in typed.items()}}
+    wrong = client.post(f"/item/{flag}/key", data=data | {"ans:thai_do": ""})
+    assert wrong.status_code == 400
+    shown = wrong.get_data(as_text=True)
+    assert "thai_do" in shown and 'value="3"' in shown  # the serial typed is kept
+    assert client.post(f"/item/{flag}/key", data=data).status_code == 302
+    row = _rows(store, form)[3]
+    assert {q: row[q] for q in typed} == _expected(_keyed(box, form, catalog, 3, 1))
+
+
+# --- a real browser ----------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.browser
+def test_a_clerk_keys_in_an_unreadable_page_by_keyboard(ws, box, run_phieu, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh)")
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.review import make_review_server
+
+    survey, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    flag = _flag_of(store, box.files["new"])
+    keys = _keyed(box, form, catalog, 3, 1, by_key=True)
+    running = make_review_server(survey, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(running.url)
+            page.fill("#reviewer-input", "Trần Thị Mai")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            page.goto(running.url + f"item/{flag}")
+            page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+            page.select_option("#key-form", "mot-cua@1")
+            page.focus("#key-serial")
+            page.keyboard.type("3")
+            page.keyboard.press("Enter")  # on to the first question
+            questions = [q for q in page_questions(catalog, form, 1)]
+            for q in questions:
+                if q.type == "text":
+                    page.keyboard.type("Rất hài lòng.")
+                    break  # the last question: its Enter saves the page
+                page.keyboard.type(keys[q.id])
+                if q.type == "multi" or len(keys[q.id]) != 1:
+                    page.keyboard.press("Enter")  # a single key moves on by itself
+            page.screenshot(path="/tmp/review-keyin.png", full_page=True)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            assert f"/item/{flag}" not in page.url and "Đã lưu quyết định" in page.content()
+            chromium.close()
+    finally:
+        running.shutdown()
+        thread.join(timeout=5)
+
+    expected = _expected(_keyed(box, form, catalog, 3, 1)) | {"y_kien": "Rất hài lòng."}
+    out = tmp_path / "responses.csv"
+    assert run_phieu("export", "responses", "--form", "mot-cua", "-o", out,
+                     "--survey", survey.root).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        row = {r["serial"]: r for r in csv.DictReader(fh)}["3"]
+    assert row["status"] == "reviewed" and {q: row[q] for q in expected} == expected
+    tally_out = tmp_path / "tally.csv"
+    assert run_phieu("tally", "--form", "mot-cua", "-o", tally_out,
+                     "--survey", survey.root).code == 0
+    with open(tally_out, encoding="utf-8-sig", newline="") as fh:
+        counts = {(r["question"], r["option"]): int(r["count"]) for r in csv.DictReader(fh)
+                  if r["group"] == "all"}
+    # Sheets 1 and 2 were read by the machine; sheet 3 is the keyed one.
+    rows = _rows(store, form)
+    for q in ("thai_do", "cong_khai", "hai_long_chung"):
+        code = expected[q] or "no_answer"
+        assert counts[(q, code)] == sum(1 for r in rows.values() if (r[q] or "no_answer") == code)
+        assert counts.get((q, "to_review"), 0) == 0
+    audit = tmp_path / "audit.csv"
+    assert run_phieu("export", "audit", "-o", audit, "--survey", survey.root).code == 0
+    with open(audit, encoding="utf-8-sig", newline="") as fh:
+        decisions = list(csv.DictReader(fh))
+    assert len(decisions) == 1 and decisions[0]["action"] == "key_in"
+    assert decisions[0]["reviewer"] == "Trần Thị Mai" and decisions[0]["serial"] == "3"
+    assert "y_kien=Rất hài lòng." in decisions[0]["value"]
+    assert all(f"{q}=" in decisions[0]["value"] for q in expected)
