@@ -13,6 +13,7 @@ import pandas as pd
 from rich.table import Table
 
 from forms.errors import BadInput
+from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.outputs.tally import ALL_GROUP, NO_ANSWER, TO_REVIEW, TallyResult
 
 CSV_ENCODING = "utf-8-sig"
@@ -38,13 +39,11 @@ def write_tally(result: TallyResult, path: str | Path) -> tuple[Path, ...]:
         raise BadInput(f"{path}: folder {path.parent} does not exist",
                        "create it first or choose another place")
     if suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            result.tally_frame().to_excel(writer, sheet_name="tally", index=False)
-            result.index_frame().to_excel(writer, sheet_name="index", index=False)
-            notes_frame(result).to_excel(writer, sheet_name="ghi_chu", index=False)
+        write_xlsx({"tally": result.tally_frame(), "index": result.index_frame(),
+                    "ghi_chu": notes_frame(result)}, path)
         return (path,)
-    result.tally_frame().to_csv(path, index=False, encoding=CSV_ENCODING)
-    result.index_frame().to_csv(index_path(path), index=False, encoding=CSV_ENCODING)
+    write_csv(result.tally_frame(), path, CSV_ENCODING)
+    write_csv(result.index_frame(), index_path(path), CSV_ENCODING)
     return path, index_path(path)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from forms.model import Question
+from pipeline.outputs.cells import clean_text
 from pipeline.review import tables
 from pipeline.review.claims import active_claim, claim
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
@@ -54,8 +55,9 @@ class DecisionRecord:
 
 
 def check_reviewer(name: str) -> str:
-    """The reviewer's name, stripped; raises `ReviewError` when empty or too long."""
-    name = " ".join((name or "").split())
+    """The reviewer's name, stripped of characters Excel cannot hold (the audit is
+    exported) and of extra spaces; raises `ReviewError` when empty or too long."""
+    name = " ".join(clean_text(name or "").split())
     if not name:
         raise ReviewError("Chưa có tên người duyệt / no reviewer name",
                           "enter your name (it is kept with every decision)")
@@ -297,7 +299,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             recorded = _codes(question, value)
             after["person"] = {"value": recorded, "status": "answered"}
         elif action == "text":
-            recorded = (value or "").strip()
+            recorded = clean_text(value or "").strip()  # a paste from Word may hold \v
             if not recorded:
                 raise ReviewError("Ý kiến trống / the transcription is empty",
                                   "type the text, or choose 'no answer' (0)")
