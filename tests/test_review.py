@@ -489,7 +489,7 @@ def test_a_loopback_server_answers_only_to_loopback_host_names(ws):
     thread = threading.Thread(target=running.serve_forever, daemon=True)
     thread.start()
     try:
-        port = running.server.server_port
+        port = running.port
 
         def status(host: str) -> int:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
