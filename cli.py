@@ -369,10 +369,12 @@ def review_list_cmd(ctx: click.Context, survey_dir: Path | None) -> None:
 @click.argument("value")
 @click.option("--reviewer", required=True, help="Your name (kept with the decision).")
 @click.option("--form", "form_id", default=None, help="Form id (when serials repeat across forms).")
+@click.option("--force", is_flag=True,
+              help="Decide even while another clerk holds the question (kept in the audit).")
 @SURVEY_OPTION
 @click.pass_context
 def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, reviewer: str,
-                   form_id: str | None, survey_dir: Path | None) -> None:
+                   form_id: str | None, force: bool, survey_dir: Path | None) -> None:
     """Ghi câu trả lời của người duyệt / record a person's answer: VALUE is option code(s)
     (`2`, `a|c`), the text of a text question, `none` for no answer, `invalid`."""
     from pipeline.review import build_form_catalog, set_answer
@@ -382,7 +384,7 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     record = set_answer(open_store(survey.store_url).engine,
                         build_form_catalog(load_survey_forms(survey)), serial, question, value,
-                        reviewer=reviewer, form_id=form_id)
+                        reviewer=reviewer, form_id=form_id, force=force)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
 
 

@@ -335,7 +335,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
 
 def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, action: str,
                      value: str, before: dict, after: dict, reviewer: str,
-                     undoes: int | None = None) -> DecisionRecord:
+                     undoes: int | None = None, note: str = "") -> DecisionRecord:
     """Record a decision whose effects are already applied in this transaction. The
     stored `after_state` is what the decision meant to write (an undo reverts exactly
     that); `after_text` describes the store as it now is (sheet status recomputed)."""
@@ -345,7 +345,7 @@ def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, acti
         "sheet_id": entry.sheet_id, "page_id": entry.page_id, "question": entry.question,
         "reason": "|".join(entry.reasons), "action": action, "value": value,
         "before_text": describe_state(before),
-        "after_text": describe_state(read_state(conn, entry)),
+        "after_text": "; ".join(filter(None, [describe_state(read_state(conn, entry)), note])),
         "before_state": json.dumps(before, ensure_ascii=False),
         "after_state": json.dumps(after, ensure_ascii=False),
         "undoes": undoes, "reviewer": reviewer, "decided_at": utcnow(),
@@ -401,11 +401,12 @@ def _question(catalog: FormCatalog, conn: sa.Connection, entry: QueueEntry) -> Q
 
 def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *, action: str,
                  value: str, reviewer: str, based_on: int,
-                 holder: str | None = None) -> DecisionRecord:
+                 holder: str | None = None, note: str = "") -> DecisionRecord:
     """Record `action` (see `items.ACTIONS`) with `value` on `entry`, inside the caller's
-    transaction. Raises `StaleDecision` when `based_on` is not the current version,
-    `ItemTaken` when another holder has claimed the item, `ReviewError` for a value that
-    does not fit the item."""
+    transaction (`note`, if any, is added to the audit's "after", e.g. a --force).
+    Raises `StaleDecision` when `based_on` is not the current version, `ItemTaken`
+    when another holder has claimed the item, `ReviewError` for a value that does not
+    fit the item."""
     reviewer = check_reviewer(reviewer)
     _check_holder(conn, entry, holder, reviewer)
     if current_version(conn, entry.subject) != based_on:
@@ -416,7 +417,8 @@ def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *
     after, recorded = _after(conn, catalog, entry, kind, question, action, value, before,
                              reviewer)
     apply_state(conn, entry, after, before)
-    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
+    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer,
+                              note=note)
     settle_rejection(conn, _sheet_of(after, entry))
     return record
 

@@ -50,6 +50,7 @@ from pipeline.scan.templates import form_infos, prepare_templates
 from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
 from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
+from pipeline.store.status import open_items_by_reason
 from pipeline.store.survey import Survey, load_survey_forms
 
 # Pages in flight per worker: enough to keep every worker busy while the main process
@@ -102,7 +103,7 @@ class ScanSummary:
     flags_opened: Mapping[str, int]
     sheets_this_run: Mapping[str, int] = field(default_factory=dict)  # status -> sheets read now
     sheets_by_status: Mapping[str, int] = field(default_factory=dict)  # whole survey
-    open_flags: Mapping[str, int] = field(default_factory=dict)  # whole survey
+    open_flags: Mapping[str, int] = field(default_factory=dict)  # open review items by reason, whole survey
     seconds: float = 0.0
     # Pages another scan (a second station on the same database) stored while this one
     # was reading them: accounted for there, not read twice.
@@ -282,14 +283,10 @@ def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome
 
 
 def _survey_totals(store: Store) -> tuple[dict[str, int], dict[str, int]]:
-    s, f = schema.sheets, schema.flags
+    s = schema.sheets
     with store.engine.connect() as conn:
         sheets = dict(conn.execute(sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
-        flags = dict(
-            conn.execute(
-                sa.select(f.c.reason, sa.func.count()).where(f.c.status == "open").group_by(f.c.reason)
-            ).all()
-        )
+        flags = open_items_by_reason(conn)  # items, as `phieu review list` and `status` count
     return sheets, flags
 
 
@@ -439,5 +436,5 @@ def summary_lines(summary: ScanSummary) -> list[str]:
             f"{reason} {n}" for reason, n in sorted(summary.flags_opened.items(), key=lambda kv: -kv[1])))
     by = ", ".join(f"{k} {v}" for k, v in sorted(summary.sheets_by_status.items())) or "0"
     lines.append(f"Toàn khảo sát / whole survey: {sum(summary.sheets_by_status.values())} phiếu/sheets ({by}); "
-                 f"{sum(summary.open_flags.values())} mục chờ duyệt / open flags")
+                 f"{sum(summary.open_flags.values())} mục chờ duyệt / items to review")
     return lines
