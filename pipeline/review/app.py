@@ -104,9 +104,11 @@ def _client() -> str:
     return request.remote_addr or "?"
 
 
-def _too_many(wait: int) -> Response:
-    logger.warning("review: password attempts from %s refused for %d s (too many wrong "
-                   "passwords)", _client(), wait)
+def _too_many(ctx: ReviewContext, wait: int) -> Response:
+    if ctx.throttle.report_refusal(_client()):
+        logger.warning("review: password attempts from %s refused for %d s (too many wrong "
+                       "passwords; further refusals in the next %d s not logged)", _client(), wait,
+                       int(ctx.throttle.window))
     response = Response(render_template("error.html", code=429, wait=wait, **ERROR_TEXT[429]), 429)
     response.headers["Retry-After"] = str(wait)
     return response
@@ -132,7 +134,7 @@ def _authorised(ctx: ReviewContext) -> bool | Response:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         if wait := ctx.throttle.wait(_client()):
-            return _too_many(wait)
+            return _too_many(ctx, wait)
         return _password_ok(ctx, header[7:])
     return False
 
@@ -208,7 +210,7 @@ def login() -> Any:
     error = ""
     if request.method == "POST" and ctx.password is not None:
         if wait := ctx.throttle.wait(_client()):
-            return _too_many(wait)
+            return _too_many(ctx, wait)
         if _password_ok(ctx, request.form.get("password", "")):
             _renew_session(ctx)
             return redirect(_safe_next(request.form.get("next")))

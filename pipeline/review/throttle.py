@@ -42,6 +42,7 @@ class LoginThrottle:
     _clients: dict[str, deque[float]] = field(default_factory=dict, init=False, repr=False)
     _all: deque[float] = field(default_factory=deque, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _reported: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def _forget_old(self, now: float) -> None:
         cutoff = now - self.window
@@ -79,6 +80,18 @@ class LoginThrottle:
                 mine = self._clients[client] = deque()
             mine.append(now)
             return len(mine)
+
+    def report_refusal(self, client: str) -> bool:
+        """True the first time `client` is refused in a window: log that one, not each of
+        a guesser's thousands of refused tries (the log would drown)."""
+        with self._lock:
+            now = self.clock()
+            for old in [c for c, t in self._reported.items() if t <= now - self.window]:
+                del self._reported[old]
+            if client in self._reported or len(self._reported) >= self.max_clients:
+                return False
+            self._reported[client] = now
+            return True
 
     def succeeded(self, client: str) -> None:
         """A right password: `client`'s own failures are forgotten."""

@@ -96,7 +96,7 @@ class ScanSummary:
     batch: str
     files: int
     files_skipped: tuple[str, ...]  # already complete in the store
-    files_resumed: tuple[str, ...]
+    files_resumed: tuple[str, ...]  # left unfinished by an earlier scan, finished now
     pages_read: int
     pages_duplicate: int
     pages_failed: tuple[PageProblem, ...]
@@ -108,6 +108,9 @@ class ScanSummary:
     # Pages another scan (a second station on the same database) stored while this one
     # was reading them: accounted for there, not read twice.
     pages_elsewhere: int = 0
+    # Unfinished files another station was reading at the same time (it stored some of
+    # their pages meanwhile): not "resumed", which is this station finishing an old scan.
+    files_shared: tuple[str, ...] = ()
 
     @property
     def pages_done(self) -> int:
@@ -217,7 +220,8 @@ def _triage(
                 todo = [i for i in range(1, known.page_count + 1) if i not in done]
                 resumed.append(str(path))
                 emit(ScanEvent("message", text=f"Tiếp tục / resuming {path}: "
-                                               f"{len(done)} of {known.page_count} pages stored before"))
+                                               f"{len(done)} of {known.page_count} pages stored before "
+                                               "(by an interrupted scan, or another station reading it)"))
                 if not todo:
                     _mark_complete(conn, source_id)
                     continue
@@ -344,7 +348,8 @@ def scan(
     if workers:
         from pipeline.scan.cluster import cluster_results
 
-        results = cluster_results(triage.tasks, catalog, workers)
+        results = cluster_results(triage.tasks, catalog, workers,
+                                  on_resend=lambda line: emit(ScanEvent("message", text=line)))
     else:
         results = _results(triage.tasks, catalog, jobs)
     for done, result in enumerate(results, start=1):
@@ -392,11 +397,13 @@ def _summary(
         PageProblem(t.path, t.index, o.reason, o.message) for t, o in outcomes if o.status == "failed"
     ]
     sheets, open_flags = _survey_totals(store)
+    resumed, shared = split_resumed(triage.resumed, outcomes)
     return ScanSummary(
         batch=batch,
         files=len(files),
         files_skipped=triage.skipped,
-        files_resumed=triage.resumed,
+        files_resumed=resumed,
+        files_shared=shared,
         pages_read=sum(1 for _, o in outcomes if o.status == "read"),
         pages_duplicate=sum(1 for _, o in outcomes if o.status == "duplicate"),
         pages_failed=tuple(failed),
@@ -409,12 +416,25 @@ def _summary(
     )
 
 
+def split_resumed(unfinished: Sequence[str], outcomes: Sequence[tuple[PageTask, PageOutcome]],
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Unfinished files found at triage: (resumed, shared). A file of which another scan
+    stored a page while this one read it was being read by another station, not left
+    over from an interrupted scan."""
+    elsewhere = {t.path for t, o in outcomes if o.status == "already"}
+    return (tuple(p for p in unfinished if p not in elsewhere),
+            tuple(p for p in unfinished if p in elsewhere))
+
+
 def summary_lines(summary: ScanSummary) -> list[str]:
     """`summary` as lines of text for the terminal (Vietnamese first, English second)."""
     lines = [
         f"Đợt / batch {summary.batch}: {summary.files} tệp/files "
         f"({len(summary.files_skipped)} đã quét trước/already scanned, "
-        f"{len(summary.files_resumed)} tiếp tục/resumed), {summary.seconds:.1f} s",
+        f"{len(summary.files_resumed)} tiếp tục/resumed"
+        + (f", {len(summary.files_shared)} trạm khác cùng đọc / also read by another station"
+           if summary.files_shared else "")
+        + f"), {summary.seconds:.1f} s",
         f"Trang đã đọc / pages read: {summary.pages_read}"
         + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else "")
         + (f", trạm khác đã lưu / stored by another scan meanwhile: {summary.pages_elsewhere}"
