@@ -103,6 +103,11 @@ class Tally:
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     decided: int = 0
     errors: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.errors.append(f"[{time.monotonic() - self.started:.1f} s] {text}")
 
     def record(self, kind: str, seconds: float, status: int) -> None:
         with self.lock:
@@ -127,7 +132,7 @@ def clerk(port: int, name: str, items: list[int], deadline: Callable[[], float],
     token = browser.token("/name")
     browser.request("POST", "/name", {"reviewer": name, "csrf": token})
     if status != 302:
-        tally.errors.append(f"{name}: login answered {status}")
+        tally.error(f"{name}: login answered {status}")
     ready.wait()
     requests, turn = 0, 0
     while time.monotonic() < deadline() and requests < max_requests and items:
@@ -139,7 +144,7 @@ def clerk(port: int, name: str, items: list[int], deadline: Callable[[], float],
             status, page, _ = timed(tally, "item", browser, "GET", f"/item/{flag_id}")
             version = _VERSION.search(page)
             if status != 200 or 'id="taken"' in page or version is None:
-                tally.errors.append(f"{name}: item {flag_id} answered {status}")
+                tally.error(f"{name}: item {flag_id} answered {status}")
                 requests += 2
                 continue
             status, _, _ = timed(tally, "decide", browser, "POST", f"/item/{flag_id}/decide",
@@ -149,9 +154,9 @@ def clerk(port: int, name: str, items: list[int], deadline: Callable[[], float],
                 with tally.lock:
                     tally.decided += 1
             else:
-                tally.errors.append(f"{name}: decision on {flag_id} answered {status}")
+                tally.error(f"{name}: decision on {flag_id} answered {status}")
         except (http.client.HTTPException, OSError) as err:
-            tally.errors.append(f"{name}: {type(err).__name__}: {err}")
+            tally.error(f"{name}: {type(err).__name__}: {err}")
             requests += 1
 
 
@@ -166,11 +171,11 @@ def guesser(port: int, number: int, deadline: Callable[[], float], max_requests:
             status, _, headers = timed(tally, "login_wrong", browser, "POST", "/login",
                                        {"password": f"doan-{number}-{requests}", "csrf": token})
         except (http.client.HTTPException, OSError) as err:
-            tally.errors.append(f"guesser {number}: {type(err).__name__}: {err}")
+            tally.error(f"guesser {number}: {type(err).__name__}: {err}")
             status, headers = 0, {}
         requests += 1
         if status == 429 and not headers.get("retry-after", "").isdigit():
-            tally.errors.append(f"guesser {number}: 429 without a Retry-After in seconds")
+            tally.error(f"guesser {number}: 429 without a Retry-After in seconds")
 
 
 def build_workspace(root: Path) -> Path:
@@ -209,17 +214,20 @@ def decisions_in_store(workspace: Path) -> int:
     return int(n)
 
 
-def start_server(workspace: Path) -> tuple[subprocess.Popen, int]:
-    proc = subprocess.Popen(
-        [str(PHIEU), "review", "--host", HOST, "--port", "0", "--no-browser",
-         "--password", PASSWORD, "--survey", str(workspace)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_server(workspace: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    # The server's log goes to a file: a pipe nobody reads fills up (64 kB) and then
+    # blocks every thread of the server that logs (waitress logs each queued request).
+    with open(log, "w") as err:
+        proc = subprocess.Popen(
+            [str(PHIEU), "review", "--host", HOST, "--port", "0", "--no-browser",
+             "--password", PASSWORD, "--survey", str(workspace)],
+            stdout=subprocess.PIPE, stderr=err, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
     if not match:
         proc.kill()
-        raise SystemExit(f"the review server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        raise SystemExit(f"the review server did not start: {line!r} {log.read_text()}")
     return proc, int(match.group(1))
 
 
@@ -237,13 +245,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="per client: its loop stops after this many requests")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "phieu-review-load",
                         help="where the box is built once (and reused) and each run's copy goes")
+    parser.add_argument("--server-log", action="store_true", help="print the server's log")
     args = parser.parse_args(argv)
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     workspace = build_workspace(args.workdir)
     items = question_items(workspace)
     before = decisions_in_store(workspace)
-    server, port = start_server(workspace)
+    log = workspace.parent / "server.log"
+    server, port = start_server(workspace, log)
     tally = Tally()
     try:
         ready = threading.Barrier(args.clerks + args.guessers + 1)
@@ -261,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         for t in threads:
             t.start()
         ready.wait()
-        stop["at"] = time.monotonic() + args.seconds
+        tally.started = time.monotonic()
+        stop["at"] = tally.started + args.seconds
         started = time.monotonic()
         for t in threads:
             t.join(timeout=args.seconds + 120)
@@ -269,10 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         try:
-            _, server_err = server.communicate(timeout=20)
+            server.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-            _, server_err = server.communicate()
+            server.communicate()
+    server_err = log.read_text()
     after = decisions_in_store(workspace)
     logged = sum("wrong password from" in line for line in server_err.splitlines())
     refused_logged = sum("refused for" in line for line in server_err.splitlines())
@@ -294,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"statuses {dict(sorted(tally.statuses[kind].items()))}")
     if tally.errors:
         print(f"errors ({len(tally.errors)}): " + "; ".join(tally.errors[:10]))
+    queued = sum("Task queue depth" in line for line in server_err.splitlines())
+    print(f"server log {log}: {queued} waitress 'Task queue depth' warnings (requests waiting "
+          "for one of its threads)")
+    if args.server_log:
+        print(server_err)
     return 0 if after - before == tally.decided else 1
 
 
