@@ -180,7 +180,7 @@ def guesser(port: int, number: int, deadline: Callable[[], float], max_requests:
 
 def build_workspace(root: Path) -> Path:
     """A fresh copy of the scanned box; the box is built once under `root` and reused."""
-    from review_support import build_box, copy_workspace
+    from review_support import build_box, copy_workspace  # type: ignore[import-not-found]
 
     built = next(iter(sorted((root / "built").glob("seed-*/ws"))), None)
     if built is None:
