@@ -135,3 +135,18 @@ def test_tally_files_guard_text_and_keep_counts_numbers(store, tmp_path):
     assert by_option["1"]["count"] == "2"
     write_tally(result, tmp_path / "t.xlsx")
     _assert_no_formula(tmp_path / "t.xlsx")
+
+
+def test_pages_export_guards_a_file_name_that_starts_like_a_formula(store, tmp_path):
+    import sqlalchemy as sa
+
+    from pipeline.store import schema
+
+    put(store, 1, 1, reading(101))
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(schema.sources).where(schema.sources.c.id == 1)
+                     .values(path="=cmd|' /C calc'!A0\x0b.pdf"))
+    frame = export.pages_csv_frame(store)
+    rows = _csv_rows(export.write_frame(frame, tmp_path / "p.csv"))
+    assert rows[0]["source"] == "'=cmd|' /C calc'!A0\n.pdf" and rows[0]["page"] == "1"
+    _assert_no_formula(export.write_frame(frame, tmp_path / "p.xlsx"))

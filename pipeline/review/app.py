@@ -456,7 +456,6 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
-
 def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: str | None = None,
                secret_key: bytes | None = None, claim_seconds: int = CLAIM_SECONDS,
                trusted_hosts: tuple[str, ...] | None = None,
