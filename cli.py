@@ -333,9 +333,13 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
     if ctx.invoked_subcommand is not None:
         ctx.obj["review_survey"] = survey_dir  # `phieu review --survey DIR list` works too
         return
+    import logging
+
     from pipeline.review import make_review_server, open_browser
     from pipeline.store.survey import find_survey
 
+    # The server's log (wrong passwords and who sent them, errors) on stderr, with the time.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_review_server(find_survey(survey_dir), host=host, port=port, password=password)
     click.echo(f"Đang phục vụ / serving at {server.url} — Ctrl+C để dừng / to stop")
     if server.network_url:
