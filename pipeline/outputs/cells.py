@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -75,13 +76,20 @@ def write_csv(frame: pd.DataFrame, path: Path, encoding: str = "utf-8-sig") -> N
     csv_safe_frame(frame).to_csv(path, index=False, encoding=encoding)
 
 
+def strings_not_formulas(sheet: Any) -> None:
+    """Make every formula cell of an openpyxl worksheet a string cell. phieu writes no
+    formulas: any such cell is text that started with "=" (openpyxl types it "f").
+    For a workbook built cell by cell: pass each text value through `clean_text` when
+    appending it, then call this before saving."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def write_xlsx(sheets: Mapping[str, pd.DataFrame], path: Path) -> None:
     """One workbook, a sheet per frame, every text cell a string cell (never a formula)."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             clean_frame(frame).to_excel(writer, sheet_name=name, index=False)
-            for row in writer.sheets[name].iter_rows():
-                for cell in row:
-                    # phieu writes no formulas: any formula cell is text that started with "=".
-                    if cell.data_type == "f":
-                        cell.data_type = "s"
+            strings_not_formulas(writer.sheets[name])
