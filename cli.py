@@ -365,9 +365,13 @@ def review_group(ctx: click.Context, host: str, port: int, password: str | None,
     if ctx.invoked_subcommand is not None:
         ctx.obj["review_survey"] = survey_dir  # `phieu review --survey DIR list` works too
         return
+    import logging
+
     from pipeline.review import make_review_server, open_browser
     from pipeline.store.survey import find_survey
 
+    # The server's log (wrong passwords and who sent them, errors) on stderr, with the time.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_review_server(find_survey(survey_dir), host=host, port=port, password=password)
     click.echo(f"Đang phục vụ / serving at {server.url} — Ctrl+C để dừng / to stop")
     if server.network_url:
@@ -401,10 +405,12 @@ def review_list_cmd(ctx: click.Context, survey_dir: Path | None) -> None:
 @click.argument("value")
 @click.option("--reviewer", required=True, help="Your name (kept with the decision).")
 @click.option("--form", "form_id", default=None, help="Form id (when serials repeat across forms).")
+@click.option("--force", is_flag=True,
+              help="Decide even while another clerk holds the question (kept in the audit).")
 @SURVEY_OPTION
 @click.pass_context
 def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, reviewer: str,
-                   form_id: str | None, survey_dir: Path | None) -> None:
+                   form_id: str | None, force: bool, survey_dir: Path | None) -> None:
     """Ghi câu trả lời của người duyệt / record a person's answer: VALUE is option code(s)
     (`2`, `a|c`), the text of a text question, `none` for no answer, `invalid`."""
     from pipeline.review import build_form_catalog, set_answer
@@ -414,7 +420,7 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     record = set_answer(open_store(survey.store_url).engine,
                         build_form_catalog(load_survey_forms(survey)), serial, question, value,
-                        reviewer=reviewer, form_id=form_id)
+                        reviewer=reviewer, form_id=form_id, force=force)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
 
 

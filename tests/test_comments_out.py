@@ -94,3 +94,19 @@ def test_the_keystroke_model_of_the_keying_benchmark():
     assert correction_keys("Cảm ơn", "Cảm ơn") == 0
     # one wrong letter: retype it (2 keys for "ơ") plus reaching it (2)
     assert correction_keys("Cảm on", "Cảm ơn") == 2 + 2
+
+
+def test_comments_xlsx_keeps_a_formula_as_text_and_drops_what_excel_cannot_hold(tmp_path):
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({
+        "serial": [7, 8], "question": ["y_kien", "y_kien"],
+        "text": ['=HYPERLINK("http://x.example","bấm")', "dòng một\x0bdòng hai"],
+        "confidence": [99.0, 99.0], "crop": ["", ""], "flagged": [False, False],
+        "shown_as": ["person", "person"], "form": ["mot-cua"] * 2, "status": ["reviewed"] * 2,
+    })
+    path = write_comments_xlsx(frame, {"mot-cua": TOPICS}, tmp_path / "y-kien.xlsx", tmp_path)
+    sheet = load_workbook(path).active
+    formula, broken = sheet["E2"], sheet["E3"]
+    assert formula.data_type == "s" and formula.value.startswith("=HYPERLINK")
+    assert broken.value == "dòng một\ndòng hai"

@@ -111,13 +111,20 @@ def test_a_worker_killed_mid_scan_loses_no_page(box, tmp_path):
             Client(local.scheduler_address) as client:
         pids = sorted(client.run(os.getpid).values())
 
+        messages = []
+
         def on_event(event) -> None:
+            if event.kind == "message":
+                messages.append(event.text)
             if event.kind == "page" and not killed:  # pages are in flight on both workers
                 os.kill(pids[0], signal.SIGKILL)
                 killed.append(pids[0])
 
         summary = scan(survey, [box], workers=local.scheduler_address, progress=on_event)
     assert killed
+    # The station says so: one line per file sent again, naming it.
+    resent = [m for m in messages if "file sent again" in m]
+    assert resent and all(any(f.name in m for f in box.iterdir()) for m in resent)
     assert summary.pages_read == SHEETS and not summary.pages_failed
     assert summary.sheets_by_status and sum(summary.sheets_by_status.values()) == SHEETS
 
@@ -127,3 +134,15 @@ def test_a_wrong_address_is_named_with_the_form_to_use(address):
     with pytest.raises(cluster.ClusterError, match="tcp://HOST:PORT") as err:
         cluster.connect(address)
     assert address in str(err.value)
+
+
+def test_a_file_another_station_was_storing_is_not_called_resumed():
+    from pipeline.scan.driver import split_resumed
+    from pipeline.scan.recorder import PageOutcome
+    from pipeline.scan.workers import PageTask
+
+    ours, theirs = "/scans/hop-01.pdf", "/scans/hop-02.pdf"
+    done = [(PageTask(1, ours, "pdf", 2, 200), PageOutcome("read")),
+            (PageTask(2, theirs, "pdf", 1, 200), PageOutcome("read")),
+            (PageTask(2, theirs, "pdf", 2, 200), PageOutcome("already"))]
+    assert split_resumed([ours, theirs], done) == ((ours,), (theirs,))

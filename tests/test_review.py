@@ -500,7 +500,7 @@ def test_a_loopback_server_answers_only_to_loopback_host_names(ws):
     thread = threading.Thread(target=running.serve_forever, daemon=True)
     thread.start()
     try:
-        port = running.server.server_port
+        port = running.port
 
         def status(host: str) -> int:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -572,3 +572,55 @@ def test_undoing_one_rejection_keeps_another_clerks_rejection(ws):
     assert _row(store, form, dup.serial)["status"] == "rejected"
     undo(store.engine, blank.flag_id, reviewer="Bình", based_on=1)
     assert _row(store, form, dup.serial)["status"] != "rejected"
+
+
+# --- issue 12: a held question, and status agreeing with the list ----------------------
+
+
+def test_review_set_refuses_a_held_question_naming_who_and_until_when_unless_forced(ws, run_phieu, tmp_path):
+    survey, store, catalog, form = ws
+    entry = _item(store, "overvote")
+    with store.engine.begin() as conn:
+        assert claim(conn, entry.subject, "web:a", "Nguyễn Văn An")
+    refused = run_phieu("review", "set", entry.serial, entry.question, "none", "--reviewer", "Hoa",
+                        "--survey", survey.root)
+    assert refused.code == ItemTaken.exit_code
+    assert "Nguyễn Văn An" in refused.err and "UTC" in refused.err and "--force" in refused.err
+    assert "person" not in _answers(store, entry.sheet_id, entry.question)
+    forced = run_phieu("review", "set", entry.serial, entry.question, "none", "--reviewer", "Hoa",
+                       "--force", "--survey", survey.root)
+    assert forced.code == 0, forced.err
+    assert _answers(store, entry.sheet_id, entry.question)["person"] == ("", "no_answer")
+    out = tmp_path / "audit.csv"
+    assert run_phieu("export", "audit", "-o", out, "--survey", survey.root).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        row = list(csv.DictReader(fh))[-1]
+    assert row["reviewer"] == "Hoa" and "--force" in row["after"] and "Nguyễn Văn An" in row["after"]
+    # An's own decision, made on what An saw, is now refused as stale: nothing overwritten.
+    with pytest.raises(StaleDecision, match="Hoa"):
+        decide(store.engine, catalog, entry.flag_id, action="answer",
+               value=form.question(entry.question).options[0].code, reviewer="Nguyễn Văn An",
+               based_on=0, holder="web:a")
+
+
+def test_status_and_review_list_count_the_same_items_when_a_question_has_two_flags(ws, run_phieu):
+    survey, store, _, _ = ws
+    entry = _item(store, "overvote")
+    with store.engine.begin() as conn:
+        assert open_flag(conn, reason="marginal", detail="mờ", sheet_id=entry.sheet_id,
+                         question=entry.question)
+    listed = run_phieu("review", "list", "--survey", survey.root).out.strip().splitlines()
+    status = run_phieu("status", "--survey", survey.root).out
+    line = next(s for s in status.splitlines() if s.startswith("Chờ duyệt"))
+    items, flags = (int(w) for w in line.replace(",", " ").split() if w.isdigit())
+    assert items == len(listed)
+    with store.engine.connect() as conn:
+        n_flags = conn.execute(sa.select(sa.func.count()).select_from(schema.flags)
+                               .where(schema.flags.c.status == "open")).scalar_one()
+    assert flags == n_flags == items + 1  # the question with two flags is one item
+    by_reason = {}
+    for row in listed:
+        reason = row.split("\t")[1]
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    for reason, n in by_reason.items():
+        assert f"  {reason}: {n}" in status

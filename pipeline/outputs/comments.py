@@ -23,6 +23,7 @@ from forms.errors import BadInput
 from forms.model import CommentTopic
 from omr.decide import ocr_sure
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from pipeline.outputs.cells import clean_text, strings_not_formulas
 
 
 class ShownAs(StrEnum):
@@ -149,8 +150,9 @@ def write_comments_xlsx(frame: pd.DataFrame, topics_by_form: dict[str, Sequence[
         text = str(record.get("text") or "")
         published = text if shown in (ShownAs.PERSON, ShownAs.OCR) else ""
         topics = topics_by_form.get(str(record.get("form", "")), ())
-        sheet.append([int(record["serial"]), record["question"], topic_of(text, shown, topics),
-                      SHOWN_LABELS[shown], published, "" if published else text, ""])
+        sheet.append([int(record["serial"]), clean_text(str(record["question"])),
+                      topic_of(text, shown, topics), SHOWN_LABELS[shown], clean_text(published),
+                      "" if published else clean_text(text), ""])
         for cell in sheet[row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         crop = str(record.get("crop") or "")
@@ -163,6 +165,7 @@ def write_comments_xlsx(frame: pd.DataFrame, topics_by_form: dict[str, Sequence[
         image.width, image.height = width, height
         sheet.add_image(image, f"{IMAGE_COLUMN}{row}")
         sheet.row_dimensions[row].height = height * 0.75 + 4  # points; the image's own height
+    strings_not_formulas(sheet)  # a comment starting with "=" is text, never a formula
     book.save(path)
     return path
 

@@ -2,7 +2,8 @@
 
 `responses_frame`, `pages_frame` and `comments_frame` return pandas DataFrames (the tally
 and report build on them); `write_frame` writes one as CSV (UTF-8 with BOM, so Excel on
-Vietnamese Windows shows the diacritics) or `.xlsx`. A person's answer (source `person`)
+Vietnamese Windows shows the diacritics) or `.xlsx`, through `cells` (no text cell
+becomes a formula, no character Excel cannot hold). A person's answer (source `person`)
 wins over the machine's reading; neither is ever overwritten.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from forms.errors import BadInput
+from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.vocabulary import FlagReason, FlagStatus, PageStatus
@@ -244,9 +246,9 @@ def write_frame(frame: pd.DataFrame, path: Path) -> Path:
     if path.suffix.lower() == ".xlsx":
         from pipeline.outputs.labels import numbers_as_numbers
 
-        numbers_as_numbers(frame).to_excel(path, index=False)
+        write_xlsx({"Sheet1": numbers_as_numbers(frame)}, path)
     else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path)
     return path
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from forms.errors import BadInput
 from forms.model import Form
+from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.outputs.labels import labelled_tally, numbers_as_numbers
 from pipeline.outputs.tally import ALL_GROUP, METHOD_LABELS, NO_ANSWER, TO_REVIEW, TallyResult
 
@@ -46,13 +47,11 @@ def write_tally(result: TallyResult, path: str | Path, labels: Form | None = Non
     else:
         tally, index = result.tally_frame(), result.index_frame()
     if suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            numbers_as_numbers(tally).to_excel(writer, sheet_name="tally", index=False)
-            numbers_as_numbers(index).to_excel(writer, sheet_name="index", index=False)
-            notes_frame(result).to_excel(writer, sheet_name="ghi_chu", index=False)
+        write_xlsx({"tally": numbers_as_numbers(tally), "index": numbers_as_numbers(index),
+                    "ghi_chu": notes_frame(result)}, path)
         return (path,)
-    tally.to_csv(path, index=False, encoding=CSV_ENCODING)
-    index.to_csv(index_path(path), index=False, encoding=CSV_ENCODING)
+    write_csv(tally, path, CSV_ENCODING)
+    write_csv(index, index_path(path), CSV_ENCODING)
     return path, index_path(path)
 
 

@@ -6,12 +6,18 @@ CSRF token; cookies are HttpOnly and SameSite=Strict; images are served by datab
 and only from inside the survey's image folder; templates autoescape everything and the
 script writes with `textContent` only; a strict Content-Security-Policy forbids inline
 scripts.
+
+Wrong passwords are throttled per client and overall (`throttle`: HTTP 429 with
+Retry-After) and logged; a login renews the session id and the CSRF token, and logout
+ends the login on the server too (`logins`: a copy of the old cookie is no longer
+logged in). Errors are Vietnamese-first pages that link back to the queue.
 """
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,11 +36,13 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.routing import IntegerConverter
 
 from pipeline.review import i18n
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
 from pipeline.review.decisions import check_reviewer, decide, undo
+from pipeline.review.errorpages import ERROR_TEXT, register_error_pages
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
 from pipeline.review.items import (
     FormCatalog,
@@ -46,9 +54,13 @@ from pipeline.review.items import (
     queue_counts,
 )
 from pipeline.review.keying import key_form, key_in, key_in_from_form
+from pipeline.review.logins import LiveLogins
+from pipeline.review.throttle import LoginThrottle
 from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.survey import Survey
+
+logger = logging.getLogger(__name__)
 
 # Endpoints reachable without the password: the login form and the stylesheet it uses.
 PUBLIC_ENDPOINTS = frozenset({"login", "static"})
@@ -63,6 +75,9 @@ class ReviewContext:
     catalog: FormCatalog
     password: str | None
     claim_seconds: int = CLAIM_SECONDS
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    logins: LiveLogins = field(default_factory=LiveLogins)
+    trusted_hosts: frozenset[str] | None = None  # host names the Host header may carry
 
 
 def _ctx() -> ReviewContext:
@@ -86,24 +101,70 @@ def _safe_next(target: str | None) -> str:
 # --- request guards -------------------------------------------------------------------
 
 
-def _authorised(ctx: ReviewContext) -> bool:
-    if ctx.password is None or session.get("auth") is True:
+def _client() -> str:
+    return request.remote_addr or "?"
+
+
+def _too_many(ctx: ReviewContext, wait: int) -> Response:
+    if ctx.throttle.report_refusal(_client()):
+        logger.warning("review: password attempts from %s refused for %d s (too many wrong "
+                       "passwords; further refusals in the next %d s not logged)", _client(), wait,
+                       int(ctx.throttle.window))
+    response = Response(render_template("error.html", code=429, wait=wait, **ERROR_TEXT[429]), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _password_ok(ctx: ReviewContext, given: str) -> bool:
+    """Check `given` against the password, counting (and logging) a wrong one."""
+    assert ctx.password is not None
+    if hmac.compare_digest(given.encode(), ctx.password.encode()):
+        ctx.throttle.succeeded(_client())
+        return True
+    failures = ctx.throttle.failed(_client())
+    logger.warning("review: wrong password from %s (%d in the last %d s)", _client(), failures,
+                   int(ctx.throttle.window))
+    return False
+
+
+def _authorised(ctx: ReviewContext) -> bool | Response:
+    if ctx.password is None:
+        return True
+    if session.get("auth") is True and ctx.logins.alive(session.get("login")):
         return True
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return hmac.compare_digest(header[7:].encode(), ctx.password.encode())
+        if wait := ctx.throttle.wait(_client()):
+            return _too_many(ctx, wait)
+        return _password_ok(ctx, header[7:])
     return False
+
+
+def _host_name(header: str) -> str:
+    """The host of a Host header without its port: `[::1]:8765` -> `[::1]`."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[: header.find("]") + 1]
+    return header.partition(":")[0]
 
 
 def _before() -> Any:
     ctx = _ctx()
+    # Checked here rather than by Flask's TRUSTED_HOSTS, which cannot match an IPv6
+    # address (it cuts "[::1]" at its first colon), so `--host ::1` answered 400.
+    if ctx.trusted_hosts is not None and _host_name(request.headers.get("Host", "")) not in ctx.trusted_hosts:
+        abort(400)
     session.setdefault("sid", secrets.token_hex(16))
     session.setdefault("csrf", secrets.token_urlsafe(32))
     g.lang = _lang()
-    if request.endpoint not in PUBLIC_ENDPOINTS and not _authorised(ctx):
-        if request.method == "GET" and request.accept_mimetypes.accept_html:
-            return redirect(url_for("login", next=request.full_path))
-        abort(401)
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        allowed = _authorised(ctx)
+        if isinstance(allowed, Response):
+            return allowed
+        if not allowed:
+            if request.method == "GET" and request.accept_mimetypes.accept_html:
+                return redirect(url_for("login", next=request.full_path))
+            abort(401)
     if request.method == "POST":
         sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
         if not hmac.compare_digest(sent.encode(), session["csrf"].encode()):
@@ -148,17 +209,38 @@ def _templating() -> dict[str, Any]:
 def login() -> Any:
     ctx = _ctx()
     error = ""
-    if request.method == "POST":
-        given = request.form.get("password", "")
-        if ctx.password is not None and hmac.compare_digest(given.encode(), ctx.password.encode()):
-            session["auth"] = True
+    if request.method == "POST" and ctx.password is not None:
+        if wait := ctx.throttle.wait(_client()):
+            return _too_many(ctx, wait)
+        if _password_ok(ctx, request.form.get("password", "")):
+            _renew_session(ctx)
             return redirect(_safe_next(request.form.get("next")))
+        error = i18n.text("wrong_password", g.lang)
+    elif request.method == "POST":
         error = i18n.text("wrong_password", g.lang)
     return render_template("login.html", error=error, next=request.args.get("next", "/")), (
         401 if error else 200)
 
 
+def _renew_session(ctx: ReviewContext) -> None:
+    """A fresh session at login: new id, CSRF token and live login (only the language
+    is kept), so an id or token seen before the login is worth nothing after it."""
+    lang = session.get("lang")
+    ctx.logins.end(session.get("login"))
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session["sid"] = secrets.token_hex(16)
+    session["csrf"] = secrets.token_urlsafe(32)
+    session["auth"] = True
+    session["login"] = ctx.logins.start()
+
+
 def logout() -> Any:
+    ctx = _ctx()
+    ctx.logins.end(session.get("login"))
+    with ctx.store.engine.begin() as conn:
+        release(conn, _holder())  # what this clerk held is free again
     session.clear()
     return redirect(url_for("login") if _ctx().password else url_for("queue"))
 
@@ -237,6 +319,8 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         return to
     ctx = _ctx()
     reason = request.values.get("reason") or None
+    with ctx.store.engine.connect() as conn:
+        entry_for_flag_or_404(conn, flag_id)  # an unknown id is a 404, like an image's
     try:
         with ctx.store.engine.begin() as conn:
             entry = entry_for_flag(conn, flag_id)
@@ -378,15 +462,31 @@ def entry_for_flag_or_404(conn: sa.Connection, flag_id: int) -> QueueEntry:
 # --- the app --------------------------------------------------------------------------
 
 
+def _trusted(names: tuple[str, ...] | None) -> frozenset[str] | None:
+    if not names:
+        return None
+    return frozenset(f"[{n}]" if ":" in n and not n.startswith("[") else n.lower() for n in names)
+
+
+class DatabaseId(IntegerConverter):
+    """A database id in a URL: a larger number is no id (404), never an overflow in the
+    database driver (500). Ids are 32-bit INTEGER columns on PostgreSQL."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
 def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: str | None = None,
                secret_key: bytes | None = None, claim_seconds: int = CLAIM_SECONDS,
-               trusted_hosts: tuple[str, ...] | None = None) -> Flask:
+               trusted_hosts: tuple[str, ...] | None = None,
+               throttle: LoginThrottle | None = None) -> Flask:
     """The review app for `survey`. With `password`, every request (but the login form
     and the stylesheet) needs it: a login session or `Authorization: Bearer PASSWORD`.
     `secret_key` signs the session cookie (random per app when None: sessions end when
     the server stops). `trusted_hosts` limits the Host header a request may carry (the
     server passes the loopback names when it listens on loopback, so a web page that
-    rebinds its own domain name to 127.0.0.1 cannot reach the app); others get 400."""
+    rebinds its own domain name to 127.0.0.1 cannot reach the app); others get 400.
+    `throttle` counts wrong passwords (a fresh `LoginThrottle` by default)."""
     here = Path(__file__).parent
     app = Flask(__name__, template_folder=str(here / "templates"),
                 static_folder=str(here / "static"))
@@ -396,10 +496,12 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_NAME="phieu_review",
         MAX_CONTENT_LENGTH=64 * 1024,
-        TRUSTED_HOSTS=list(trusted_hosts) if trusted_hosts else None,
     )
     app.extensions["phieu_review"] = ReviewContext(survey, store, catalog, password or None,
-                                                   claim_seconds)
+                                                   claim_seconds, throttle or LoginThrottle(),
+                                                   trusted_hosts=_trusted(trusted_hosts))
+    app.url_map.converters["id"] = DatabaseId
+    register_error_pages(app)
     app.before_request(_before)
     app.after_request(_headers)
     app.context_processor(_templating)
@@ -410,13 +512,13 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
         ("/lang", set_language, ["POST"]),
         ("/", queue, ["GET"]),
         ("/next", next_item, ["GET"]),
-        ("/item/<int:flag_id>", item, ["GET"]),
-        ("/item/<int:flag_id>/decide", decide_item, ["POST"]),
-        ("/item/<int:flag_id>/undo", undo_item, ["POST"]),
-        ("/item/<int:flag_id>/key", key_item, ["POST"]),
-        ("/image/page/<int:page_id>.jpg", page_image, ["GET"]),
-        ("/image/item/<int:flag_id>", item_image, ["GET"]),
-        ("/image/comment/<int:flag_id>.png", comment_image, ["GET"]),
+        ("/item/<id:flag_id>", item, ["GET"]),
+        ("/item/<id:flag_id>/decide", decide_item, ["POST"]),
+        ("/item/<id:flag_id>/undo", undo_item, ["POST"]),
+        ("/item/<id:flag_id>/key", key_item, ["POST"]),
+        ("/image/page/<id:page_id>.jpg", page_image, ["GET"]),
+        ("/image/item/<id:flag_id>", item_image, ["GET"]),
+        ("/image/comment/<id:flag_id>.png", comment_image, ["GET"]),
     ]
     for rule, view, methods in rules:
         app.add_url_rule(rule, view.__name__, view, methods=methods)

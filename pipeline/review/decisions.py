@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from forms.model import Question
+from pipeline.outputs.cells import clean_text
 from pipeline.review import tables
 from pipeline.review.claims import active_claim, claim
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
@@ -54,8 +55,9 @@ class DecisionRecord:
 
 
 def check_reviewer(name: str) -> str:
-    """The reviewer's name, stripped; raises `ReviewError` when empty or too long."""
-    name = " ".join((name or "").split())
+    """The reviewer's name, stripped of characters Excel cannot hold (the audit is
+    exported) and of extra spaces; raises `ReviewError` when empty or too long."""
+    name = " ".join(clean_text(name or "").split())
     if not name:
         raise ReviewError("Chưa có tên người duyệt / no reviewer name",
                           "enter your name (it is kept with every decision)")
@@ -305,7 +307,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             recorded = _codes(question, value)
             after["person"] = {"value": recorded, "status": "answered"}
         elif action == "text":
-            recorded = (value or "").strip()
+            recorded = clean_text(value or "").strip()  # a paste from Word may hold \v
             if not recorded:
                 raise ReviewError("Ý kiến trống / the transcription is empty",
                                   "type the text, or choose 'no answer' (0)")
@@ -341,7 +343,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
 
 def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, action: str,
                      value: str, before: dict, after: dict, reviewer: str,
-                     undoes: int | None = None) -> DecisionRecord:
+                     undoes: int | None = None, note: str = "") -> DecisionRecord:
     """Record a decision whose effects are already applied in this transaction. The
     stored `after_state` is what the decision meant to write (an undo reverts exactly
     that); `after_text` describes the store as it now is (sheet status recomputed)."""
@@ -351,7 +353,7 @@ def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, acti
         "sheet_id": entry.sheet_id, "page_id": entry.page_id, "question": entry.question,
         "reason": "|".join(entry.reasons), "action": action, "value": value,
         "before_text": describe_state(before),
-        "after_text": describe_state(read_state(conn, entry)),
+        "after_text": "; ".join(filter(None, [describe_state(read_state(conn, entry)), note])),
         "before_state": json.dumps(before, ensure_ascii=False),
         "after_state": json.dumps(after, ensure_ascii=False),
         "undoes": undoes, "reviewer": reviewer, "decided_at": utcnow(),
@@ -407,11 +409,12 @@ def _question(catalog: FormCatalog, conn: sa.Connection, entry: QueueEntry) -> Q
 
 def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *, action: str,
                  value: str, reviewer: str, based_on: int,
-                 holder: str | None = None) -> DecisionRecord:
+                 holder: str | None = None, note: str = "") -> DecisionRecord:
     """Record `action` (see `items.ACTIONS`) with `value` on `entry`, inside the caller's
-    transaction. Raises `StaleDecision` when `based_on` is not the current version,
-    `ItemTaken` when another holder has claimed the item, `ReviewError` for a value that
-    does not fit the item."""
+    transaction (`note`, if any, is added to the audit's "after", e.g. a --force).
+    Raises `StaleDecision` when `based_on` is not the current version, `ItemTaken`
+    when another holder has claimed the item, `ReviewError` for a value that does not
+    fit the item."""
     reviewer = check_reviewer(reviewer)
     _check_holder(conn, entry, holder, reviewer)
     if current_version(conn, entry.subject) != based_on:
@@ -422,7 +425,8 @@ def decide_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, *
     after, recorded = _after(conn, catalog, entry, kind, question, action, value, before,
                              reviewer)
     apply_state(conn, entry, after, before)
-    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer)
+    record = _insert_decision(conn, entry, based_on, action, recorded, before, after, reviewer,
+                              note=note)
     settle_rejection(conn, _sheet_of(after, entry))
     return record
 

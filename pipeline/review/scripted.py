@@ -1,9 +1,11 @@
 """Review without a browser: `phieu review list` and `phieu review set`."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
-from pipeline.review.claims import claim, release
+from pipeline.review.claims import Claim, active_claim, claim, release
 from pipeline.review.decisions import DecisionRecord, check_reviewer, decide_entry
 from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import (
@@ -71,13 +73,32 @@ def _action(question_type: str, codes: set[str], value: str) -> tuple[str, str]:
     return ("text" if question_type == "text" else "answer"), value
 
 
+def _until(claim_: Claim) -> str:
+    when = claim_.expires_at
+    if isinstance(when, datetime):
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        return when.strftime("%H:%M:%S UTC")
+    return str(when)
+
+
+def _held(serial: int, question: str, held: Claim) -> ItemTaken:
+    return ItemTaken(
+        f"{held.reviewer} đang giữ câu {question} của phiếu {serial} đến {_until(held)} / "
+        f"{held.reviewer} holds question {question} of sheet {serial} until {_until(held)}",
+        "wait until then (or ask them), or add --force to decide anyway (recorded in the audit)",
+    )
+
+
 def set_answer(engine: sa.Engine, catalog: FormCatalog, serial: int, question: str, value: str,
-               *, reviewer: str, form_id: str | None = None) -> DecisionRecord:
+               *, reviewer: str, form_id: str | None = None,
+               force: bool = False) -> DecisionRecord:
     """Record a person's answer to `question` of sheet `serial`, as the review app does:
     VALUE is option code(s) (`1` or `a|c`), the text for a text question, `none` (or `-`)
     for no answer, `invalid` for an invalid answer. Resolves the question's open flags;
     works on an unflagged question too (a correction). Raises `ReviewError` for an unknown
-    serial, question or option, `ItemTaken` while a browser session holds the question."""
+    serial, question or option, `ItemTaken` (naming who, until when) while another clerk
+    holds the question, unless `force`: then the decision is recorded anyway, and its audit
+    line says whose claim it went over (that clerk's own decision is then refused as stale)."""
     reviewer = check_reviewer(reviewer)
     holder = f"cli:{reviewer}"
     with engine.begin() as conn:
@@ -92,12 +113,16 @@ def set_answer(engine: sa.Engine, catalog: FormCatalog, serial: int, question: s
             raise ReviewError(f"Phiếu {sheet.form} không có câu / form {sheet.form} has no "
                               f"question {question!r}", f"questions are: {ids}")
         entry = _entry(conn, sheet, question)
+        note = ""
         if not claim(conn, entry.subject, holder, reviewer, seconds=60):
-            raise ItemTaken(f"Câu {question} của phiếu {serial} đang được duyệt trong trình "
-                            f"duyệt / question {question} of sheet {serial} is open in a "
-                            "reviewer's browser", "wait a few minutes and try again")
+            held = active_claim(conn, entry.subject)
+            if held is not None and not force:
+                raise _held(serial, question, held)
+            if held is not None:
+                note = (f"--force: {held.reviewer} đang giữ đến / held it until {_until(held)}")
         action, recorded = _action(q.type, {o.code for o in q.options}, value)
         record = decide_entry(conn, catalog, entry, action=action, value=recorded,
-                              reviewer=reviewer, based_on=current_version(conn, entry.subject))
+                              reviewer=reviewer, based_on=current_version(conn, entry.subject),
+                              note=note)
         release(conn, holder)
         return record

@@ -1,4 +1,9 @@
-"""Starting the review server: loopback by default, a password beyond it."""
+"""Starting the review server: loopback by default, a password beyond it.
+
+The server is waitress (a production WSGI server, pure Python): a bounded pool of
+`THREADS` worker threads and at most `CONNECTIONS` open connections, no `Server:` header
+(no version banner), request bodies bounded.
+"""
 from __future__ import annotations
 
 import ipaddress
@@ -8,7 +13,7 @@ import webbrowser
 from dataclasses import dataclass
 from typing import Any
 
-from werkzeug.serving import make_server
+from waitress import create_server
 
 from pipeline.review.app import create_app
 from pipeline.review.errors import ReviewServerError
@@ -20,6 +25,12 @@ PASSWORD_ENV = "PHIEU_REVIEW_PASSWORD"
 # Host headers a loopback server answers to (DNS rebinding defence).
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 MIN_PASSWORD = 8
+# A handful of clerks, each request short (one SQLite or PostgreSQL transaction, one
+# image): a few threads keep pages quick on a 2-core office PC while one image is
+# cropped; more would only queue on the database's single writer.
+THREADS = 4
+CONNECTIONS = 100  # browsers keep a few connections each
+MAX_BODY = 1024 * 1024  # the app refuses forms over 64 KiB itself (413 page)
 
 
 def is_loopback(host: str) -> bool:
@@ -56,22 +67,28 @@ def check_password(host: str, password: str | None) -> str | None:
 class ReviewServer:
     """A started (not yet serving) review server and the address to open."""
 
-    server: Any  # werkzeug BaseWSGIServer
+    server: Any  # a waitress server
     url: str  # for a browser on this computer
     network_url: str | None = None  # for other computers, when served beyond loopback
 
+    @property
+    def port(self) -> int:
+        return int(self.server.effective_port)
+
     def serve_forever(self) -> None:
-        self.server.serve_forever()
+        self.server.run()
 
     def shutdown(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        """Stop serving (from another thread, or after Ctrl+C) and close every connection."""
+        self.server.task_dispatcher.shutdown(timeout=5)
+        for channel in list(self.server._map.values()):  # the listener, the trigger, clients
+            channel.close()
 
 
 def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8765,
                        password: str | None = None) -> ReviewServer:
     """Open the survey's store and bind the review app to `host`:`port` (0: any free
-    port), threaded. `password` defaults to $PHIEU_REVIEW_PASSWORD; beyond loopback it
+    port) under waitress. `password` defaults to $PHIEU_REVIEW_PASSWORD; beyond loopback it
     is required (`ReviewServerError` otherwise, or when the port is in use)."""
     password = check_password(host, password if password is not None else os.environ.get(PASSWORD_ENV))
     store = open_store(survey.store_url)
@@ -79,7 +96,9 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     app = create_app(survey, store, catalog, password=password,
                      trusted_hosts=LOOPBACK_NAMES if is_loopback(host) else None)
     try:
-        server = make_server(host, port, app, threaded=True)
+        server = create_server(app, host=host.strip("[]"), port=port, threads=THREADS,
+                               connection_limit=CONNECTIONS, max_request_body_size=MAX_BODY,
+                               ident="", clear_untrusted_proxy_headers=True)
     except (OSError, socket.gaierror) as err:
         raise ReviewServerError(
             f"Không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}",
@@ -91,8 +110,8 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     network = None
     if not is_loopback(host):
         name = socket.gethostname() if host in ("0.0.0.0", "::") else shown
-        network = f"http://{name}:{server.server_port}/"
-    return ReviewServer(server, f"http://{shown}:{server.server_port}/", network)
+        network = f"http://{name}:{server.effective_port}/"
+    return ReviewServer(server, f"http://{shown}:{server.effective_port}/", network)
 
 
 def open_browser(url: str) -> bool:

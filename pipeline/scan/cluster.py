@@ -20,7 +20,9 @@ go out, readings come back:
 A worker that dies is replaced by Dask and its pages are read again elsewhere; the file
 bytes it held (sent from here, so Dask cannot compute them again) are sent again. A page
 whose workers keep dying stops the scan with `ClusterError`, what is stored staying
-consistent (run the same command again). Workers need the same phieu installed as the station.
+consistent (run the same command again). Each file sent again is reported (`on_resend`:
+one line naming the file), so the station says when a worker was lost. Workers need
+the same phieu installed as the station.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,10 +100,19 @@ class _FileOnCluster:
         return self.future is not None and self.future.status in ("pending", "finished")
 
 
-def cluster_results(tasks: Sequence[PageTask], catalog: Any, address: str) -> Iterator[PageResult]:
-    """Read `tasks` on the cluster at `address`, yielding results in task order."""
+def resend_line(path: str, index: int) -> str:
+    """What the station says when a file is sent to the cluster again."""
+    return (f"Máy đọc Dask bị mất, gửi lại tệp / a Dask worker was lost, file sent again: "
+            f"{Path(path).name} (trang/page {index})")
+
+
+def cluster_results(tasks: Sequence[PageTask], catalog: Any, address: str,
+                    on_resend: Callable[[str], None] | None = None) -> Iterator[PageResult]:
+    """Read `tasks` on the cluster at `address`, yielding results in task order;
+    `on_resend` is told (one line) each time a file is sent again after a worker died."""
     if not tasks:
         return
+    report = on_resend or (lambda _line: None)
     client = connect(address)
     try:
         catalog_future = client.scatter(catalog, broadcast=True, hash=False)
@@ -122,17 +133,23 @@ def cluster_results(tasks: Sequence[PageTask], catalog: Any, address: str) -> It
                 return
             entry = files[task.path]
             if not entry.usable():
+                if entry.future is not None:  # it was sent, and its worker is gone
+                    report(resend_line(task.path, task.index))
                 entry = _send_file(client, task.path, entry.pages_left)
             files[task.path] = dataclasses.replace(entry, pages_left=entry.pages_left - 1)
             window.append((task, submit(task, entry)))
             if files[task.path].pages_left == 0:
                 del files[task.path]  # its last page is out: let the cluster drop the bytes
 
+        def _resend(task: PageTask) -> Any:
+            report(resend_line(task.path, task.index))
+            return submit(task, _send_file(client, task.path, 1))
+
         for _ in range(threads * IN_FLIGHT_PER_THREAD):
             submit_next()
         while window:
             task, future = window.popleft()
-            result = _result(future, task, lambda t=task: submit(t, _send_file(client, t.path, 1)))
+            result = _result(future, task, lambda t=task: _resend(t))
             submit_next()
             yield result
         client.run(remove_local_copies, sorted(sent))

@@ -51,6 +51,7 @@ from pipeline.scan.templates import form_infos, prepare_templates
 from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
 from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
+from pipeline.store.status import open_items_by_reason
 from pipeline.store.survey import Survey, load_survey_forms
 
 log = logging.getLogger(__name__)
@@ -98,18 +99,21 @@ class ScanSummary:
     batch: str
     files: int
     files_skipped: tuple[str, ...]  # already complete in the store
-    files_resumed: tuple[str, ...]
+    files_resumed: tuple[str, ...]  # left unfinished by an earlier scan, finished now
     pages_read: int
     pages_duplicate: int
     pages_failed: tuple[PageProblem, ...]
     flags_opened: Mapping[str, int]
     sheets_this_run: Mapping[str, int] = field(default_factory=dict)  # status -> sheets read now
     sheets_by_status: Mapping[str, int] = field(default_factory=dict)  # whole survey
-    open_flags: Mapping[str, int] = field(default_factory=dict)  # whole survey
+    open_flags: Mapping[str, int] = field(default_factory=dict)  # open review items by reason, whole survey
     seconds: float = 0.0
     # Pages another scan (a second station on the same database) stored while this one
     # was reading them: accounted for there, not read twice.
     pages_elsewhere: int = 0
+    # Unfinished files another station was reading at the same time (it stored some of
+    # their pages meanwhile): not "resumed", which is this station finishing an old scan.
+    files_shared: tuple[str, ...] = ()
 
     @property
     def pages_done(self) -> int:
@@ -219,7 +223,8 @@ def _triage(
                 todo = [i for i in range(1, known.page_count + 1) if i not in done]
                 resumed.append(str(path))
                 emit(ScanEvent("message", text=f"Tiếp tục / resuming {path}: "
-                                               f"{len(done)} of {known.page_count} pages stored before"))
+                                               f"{len(done)} of {known.page_count} pages stored before "
+                                               "(by an interrupted scan, or another station reading it)"))
                 if not todo:
                     _mark_complete(conn, source_id)
                     continue
@@ -285,14 +290,10 @@ def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome
 
 
 def _survey_totals(store: Store) -> tuple[dict[str, int], dict[str, int]]:
-    s, f = schema.sheets, schema.flags
+    s = schema.sheets
     with store.engine.connect() as conn:
         sheets = dict(conn.execute(sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
-        flags = dict(
-            conn.execute(
-                sa.select(f.c.reason, sa.func.count()).where(f.c.status == "open").group_by(f.c.reason)
-            ).all()
-        )
+        flags = open_items_by_reason(conn)  # items, as `phieu review list` and `status` count
     return sheets, flags
 
 
@@ -351,7 +352,8 @@ def scan(
     if workers:
         from pipeline.scan.cluster import cluster_results
 
-        results = cluster_results(triage.tasks, catalog, workers)
+        results = cluster_results(triage.tasks, catalog, workers,
+                                  on_resend=lambda line: emit(ScanEvent("message", text=line)))
     else:
         results = _results(triage.tasks, catalog, jobs)
     for done, result in enumerate(results, start=1):
@@ -413,11 +415,13 @@ def _summary(
         PageProblem(t.path, t.index, o.reason, o.message) for t, o in outcomes if o.status == "failed"
     ]
     sheets, open_flags = _survey_totals(store)
+    resumed, shared = split_resumed(triage.resumed, outcomes)
     return ScanSummary(
         batch=batch,
         files=len(files),
         files_skipped=triage.skipped,
-        files_resumed=triage.resumed,
+        files_resumed=resumed,
+        files_shared=shared,
         pages_read=sum(1 for _, o in outcomes if o.status == "read"),
         pages_duplicate=sum(1 for _, o in outcomes if o.status == "duplicate"),
         pages_failed=tuple(failed),
@@ -430,12 +434,25 @@ def _summary(
     )
 
 
+def split_resumed(unfinished: Sequence[str], outcomes: Sequence[tuple[PageTask, PageOutcome]],
+                  ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Unfinished files found at triage: (resumed, shared). A file of which another scan
+    stored a page while this one read it was being read by another station, not left
+    over from an interrupted scan."""
+    elsewhere = {t.path for t, o in outcomes if o.status == "already"}
+    return (tuple(p for p in unfinished if p not in elsewhere),
+            tuple(p for p in unfinished if p in elsewhere))
+
+
 def summary_lines(summary: ScanSummary) -> list[str]:
     """`summary` as lines of text for the terminal (Vietnamese first, English second)."""
     lines = [
         f"Đợt / batch {summary.batch}: {summary.files} tệp/files "
         f"({len(summary.files_skipped)} đã quét trước/already scanned, "
-        f"{len(summary.files_resumed)} tiếp tục/resumed), {summary.seconds:.1f} s",
+        f"{len(summary.files_resumed)} tiếp tục/resumed"
+        + (f", {len(summary.files_shared)} trạm khác cùng đọc / also read by another station"
+           if summary.files_shared else "")
+        + f"), {summary.seconds:.1f} s",
         f"Trang đã đọc / pages read: {summary.pages_read}"
         + (f", trùng số phiếu / duplicates: {summary.pages_duplicate}" if summary.pages_duplicate else "")
         + (f", trạm khác đã lưu / stored by another scan meanwhile: {summary.pages_elsewhere}"
@@ -457,5 +474,5 @@ def summary_lines(summary: ScanSummary) -> list[str]:
             f"{reason} {n}" for reason, n in sorted(summary.flags_opened.items(), key=lambda kv: -kv[1])))
     by = ", ".join(f"{k} {v}" for k, v in sorted(summary.sheets_by_status.items())) or "0"
     lines.append(f"Toàn khảo sát / whole survey: {sum(summary.sheets_by_status.values())} phiếu/sheets ({by}); "
-                 f"{sum(summary.open_flags.values())} mục chờ duyệt / open flags")
+                 f"{sum(summary.open_flags.values())} mục chờ duyệt / items to review")
     return lines

@@ -1,7 +1,8 @@
 """`phieu status`: where a survey stands — batches, sheets by status, what waits for review."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -29,10 +30,21 @@ class SurveyStatus:
     sheets_by_status: dict[str, int]
     open_flags: dict[str, int]  # reason -> open flags
     files_partial: tuple[str, ...]  # files whose scan was interrupted
+    # reason -> open review items, as `phieu review list` lists them (see open_items_by_reason)
+    open_items: dict[str, int] = field(default_factory=dict)
 
     @property
     def sheets(self) -> int:
         return sum(self.sheets_by_status.values())
+
+
+def open_items_by_reason(conn: sa.Connection) -> dict[str, int]:
+    """Open review items by their leading reason: what `phieu review list` lists and the
+    review queue shows, one per question, page or sheet to decide, however many flags it
+    has (a question both overvoted and marginal is one item with two flags)."""
+    from pipeline.review.items import open_items  # here: the review package imports the store
+
+    return dict(Counter(e.reason for e in open_items(conn)))
 
 
 def survey_status(store: Store) -> SurveyStatus:
@@ -62,7 +74,8 @@ def survey_status(store: Store) -> SurveyStatus:
             .group_by(f.c.reason)).all())
         partial = tuple(conn.execute(
             sa.select(src.c.path).where(src.c.status == "partial").order_by(src.c.id)).scalars())
-    return SurveyStatus(batches, by_status, flags, partial)
+        items = open_items_by_reason(conn)
+    return SurveyStatus(batches, by_status, flags, partial, items)
 
 
 def status_lines(status: SurveyStatus) -> list[str]:
@@ -76,9 +89,11 @@ def status_lines(status: SurveyStatus) -> list[str]:
         lines.append("  (chưa có / none yet) — run `phieu scan FILES`")
     by = ", ".join(f"{k} {v}" for k, v in sorted(status.sheets_by_status.items())) or "0"
     lines.append(f"Phiếu / sheets: {status.sheets} ({by})")
-    waiting = sum(status.open_flags.values())
-    lines.append(f"Chờ duyệt / open flags: {waiting}")
-    for reason, n in sorted(status.open_flags.items(), key=lambda kv: -kv[1]):
+    # Items, as `phieu review list` and the queue count them; the flags they hold beside.
+    items, flags = sum(status.open_items.values()), sum(status.open_flags.values())
+    lines.append(f"Chờ duyệt / to review: {items} mục/items (`phieu review list`), "
+                 f"{flags} cờ/flags")
+    for reason, n in sorted(status.open_items.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {reason}: {n}")
     if status.files_partial:
         lines.append("Tệp quét dở / files not finished (run the same `phieu scan` again):")
