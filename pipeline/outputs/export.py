@@ -124,8 +124,10 @@ def responses_frame(store: Store, form: Any) -> pd.DataFrame:
     questions = [q.id for q in form.questions()]
     question_pages = dict(layout_form(form).question_pages)
     s, b, p = schema.sheets, schema.batches, schema.pages
+    # A paper sheet is a row while one of its pages is stored (a key-in undone leaves none);
+    # a sheet imported from another channel never had a page.
     where = sa.and_(s.c.form == form.id, s.c.version == form.version,
-                    sa.exists().where(p.c.sheet_id == s.c.id))
+                    sa.or_(s.c.import_id.is_not(None), sa.exists().where(p.c.sheet_id == s.c.id)))
     sheet_ids = sa.select(s.c.id).where(where)
     with store.engine.connect() as conn:
         sheets = conn.execute(

@@ -27,7 +27,7 @@ from pipeline.store.database import get_or_create_batch, insert_ignore, open_sto
 from pipeline.store.vocabulary import AnswerSource, Channel, SheetStatus
 
 IMPORT_CHANNELS: tuple[str, ...] = (Channel.ONLINE.value, Channel.KIOSK.value)
-OPTIONAL_COLUMNS = ("serial", "status", "flagged", "batch", "scanned_at", "channel")
+OPTIONAL_COLUMNS = ("serial", "status", "flagged", "sheet_flags", "batch", "scanned_at", "channel")
 MAX_LISTED = 10  # bad rows named in the message; the rest are counted
 
 
@@ -119,6 +119,8 @@ def check_rows(form: Form, frame: pd.DataFrame, path: Path) -> tuple[list[_Row],
             errors.append(f"status {status!r}: only counted or reviewed answers are imported")
         if record.get("flagged", ""):
             errors.append(f"questions {record['flagged']} still wait for review")
+        if record.get("sheet_flags", ""):
+            errors.append(f"the sheet still waits for review ({record['sheet_flags']})")
         serial = _serial(record.get("serial", ""), errors)
         if serial is not None:
             if serial in serials:
