@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from forms.durable import atomic_output
 from forms.errors import BadInput
 from pipeline.store import schema
 from pipeline.store.database import Store
@@ -167,15 +168,11 @@ def write_frame(frame: pd.DataFrame, path: Path) -> Path:
     """Write `frame` to `path`: `.xlsx` as an Excel workbook, anything else as CSV in
     UTF-8 with BOM. Raises `BadInput` when the folder does not exist."""
     path = Path(path)
-    if not path.parent.exists():
-        raise BadInput(
-            f"Không có thư mục / folder does not exist: {path.parent}",
-            "create it first or choose another output path",
-        )
-    if path.suffix.lower() == ".xlsx":
-        frame.to_excel(path, index=False)
-    else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    with atomic_output(path) as temp:  # a kill or a full disk keeps the previous file
+        if path.suffix.lower() == ".xlsx":
+            frame.to_excel(temp, index=False)
+        else:
+            frame.to_csv(temp, index=False, encoding="utf-8-sig")
     return path
 
 

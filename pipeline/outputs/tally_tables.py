@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from rich.table import Table
 
+from forms.durable import atomic_output, atomic_outputs
 from forms.errors import BadInput
 from pipeline.outputs.tally import ALL_GROUP, NO_ANSWER, TO_REVIEW, TallyResult
 
@@ -38,13 +39,16 @@ def write_tally(result: TallyResult, path: str | Path) -> tuple[Path, ...]:
         raise BadInput(f"{path}: folder {path.parent} does not exist",
                        "create it first or choose another place")
     if suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        with atomic_output(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as writer:
             result.tally_frame().to_excel(writer, sheet_name="tally", index=False)
             result.index_frame().to_excel(writer, sheet_name="index", index=False)
             notes_frame(result).to_excel(writer, sheet_name="ghi_chu", index=False)
         return (path,)
-    result.tally_frame().to_csv(path, index=False, encoding=CSV_ENCODING)
-    result.index_frame().to_csv(index_path(path), index=False, encoding=CSV_ENCODING)
+    # Both files are written in full before either is renamed: never a new tally.csv
+    # beside an empty index.
+    with atomic_outputs([path, index_path(path)]) as (tally_tmp, index_tmp):
+        result.tally_frame().to_csv(tally_tmp, index=False, encoding=CSV_ENCODING)
+        result.index_frame().to_csv(index_tmp, index=False, encoding=CSV_ENCODING)
     return path, index_path(path)
 
 

@@ -22,7 +22,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -30,7 +30,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from forms.durable import fault_point
 from forms.errors import PhieuError
+from pipeline.scan.guards import close_replaced_source, own_files_left_out
 from pipeline.scan.inputs import (
     IngestProblem,
     SourceFile,
@@ -107,6 +109,9 @@ class ScanSummary:
     # Pages another scan (a second station on the same database) stored while this one
     # was reading them: accounted for there, not read twice.
     pages_elsewhere: int = 0
+    # Folders under the paths given that could not be listed (no permission): their
+    # files are not in the store, so the command ends with an error naming them.
+    folders_unreadable: tuple[str, ...] = ()
 
     @property
     def pages_done(self) -> int:
@@ -197,14 +202,21 @@ def _triage(
         seen[source.sha256] = path
         with store.engine.begin() as conn:
             known = _find_source(conn, source.sha256)
+            if known is not None and source.problem is not None:  # still not readable
+                failed.append(PageProblem(str(path), 1, source.problem.reason, source.problem.message))
+                emit(ScanEvent("message", text=f"Vẫn không đọc được / still not read "
+                                               f"({source.problem.reason}): {source.problem.message}"))
+                continue
             if known is not None and known.status == "complete":
                 skipped.append(str(path))
                 same = "" if Path(known.path) == path else f" (= {known.path})"
                 emit(ScanEvent("message", text=f"Bỏ qua, đã quét / skipped, already scanned: {path}{same}"))
                 continue
             if known is None:
+                close_replaced_source(conn, source)
                 pages = count_pages(source)
                 source_id = _register_source(conn, source, batch_id, pages)
+                fault_point("scan.register.commit")
                 if isinstance(pages, IngestProblem):
                     failed.append(PageProblem(str(path), 1, pages.reason, pages.message))
                     emit(ScanEvent("message", text=f"Không đọc được / not read ({pages.reason}): {pages.message}"))
@@ -217,8 +229,8 @@ def _triage(
                 resumed.append(str(path))
                 emit(ScanEvent("message", text=f"Tiếp tục / resuming {path}: "
                                                f"{len(done)} of {known.page_count} pages stored before"))
-                if not todo:
-                    _mark_complete(conn, source_id)
+                if not todo:  # every page stored, the end-of-scan check not yet run
+                    remaining[source_id] = 0
                     continue
         remaining[source_id] = len(todo)
         batch_of[source_id] = known.batch_id if known is not None else batch_id
@@ -326,9 +338,16 @@ def scan(
     """
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
-    expanded = expand_paths(paths)
+    expanded, own = own_files_left_out(expand_paths(paths), survey)
+    if own:
+        emit(ScanEvent("message", text=f"Bỏ qua {own} ảnh do phieu tự ghi / left out {own} page "
+                                       f"image(s) phieu wrote itself (under {survey.images_dir})"))
     for extra in expanded.skipped:
         emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
+    for folder in expanded.unreadable:
+        emit(ScanEvent("message", text=f"Không đọc được thư mục / cannot read the folder: {folder} "
+                                       "— cho phép đọc rồi quét lại / give phieu permission to read it, "
+                                       "then scan again"))
     forms = load_survey_forms(survey)
     infos = form_infos(forms)
     store = open_store(survey.store_url)
@@ -356,18 +375,26 @@ def scan(
             outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
                                   forms=infos, relative=survey.relative, page_path=page_path,
                                   crop_paths=crops)
-            remaining[result.task.source_id] -= 1
-            if remaining[result.task.source_id] == 0:
-                _mark_complete(conn, result.task.source_id)
+            fault_point("scan.page.commit")
+        fault_point("scan.page.committed")
+        remaining[result.task.source_id] -= 1
         outcomes.append((result.task, outcome))
         if outcome.status in ("failed", "duplicate"):
             emit(ScanEvent("message", text=_page_line(result.task, outcome)))
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
+    # A file becomes `complete` in the same transaction as the missing-page check, never
+    # before: killed in between, its files stay `partial` (status and every export say
+    # so) and the next scan of them runs the check.
+    finished = sorted(source_id for source_id, left in remaining.items() if left == 0)
     with store.engine.begin() as conn:
         missing = flag_missing_pages(conn, infos)
-    return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
-                    time.perf_counter() - started)
+        for source_id in finished:
+            _mark_complete(conn, source_id)
+        fault_point("scan.end.commit")
+    summary = _summary(store, batch_name, expanded.files, triage, outcomes, missing,
+                       time.perf_counter() - started)
+    return replace(summary, folders_unreadable=tuple(str(p) for p in expanded.unreadable))
 
 
 def _page_line(task: PageTask, outcome: PageOutcome) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import subprocess
 import tempfile
@@ -61,20 +62,29 @@ class IngestProblem:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An input file: where it is, what it looks like, and its content hash."""
+    """An input file: where it is, what it looks like, and its content hash.
+
+    A file with no content to tell it by (empty, or not readable by phieu) is keyed by
+    its path instead (`path_key`): three empty files are three inputs, each accounted
+    for, not one file and two "same content" skips. `problem` says why such a file has
+    no page to read.
+    """
 
     path: Path
     kind: SourceKind
     sha256: str
     size: int
+    problem: IngestProblem | None = None
 
 
 @dataclass(frozen=True)
 class Expanded:
-    """The files to scan (sorted, folders expanded) and the folder files left out."""
+    """The files to scan (sorted, folders expanded), the folder files left out, and the
+    folders that could not be listed (no permission): reported, never passed over."""
 
     files: tuple[Path, ...]
     skipped: tuple[Path, ...]
+    unreadable: tuple[Path, ...] = ()
 
 
 def natural_key(path: Path) -> tuple:
@@ -93,10 +103,11 @@ def expand_paths(paths: Iterable[str | Path]) -> Expanded:
     """
     files: list[Path] = []
     skipped: list[Path] = []
+    unreadable: list[Path] = []
     given = [Path(p) for p in paths]
     for path in given:
         if path.is_dir():
-            for child in sorted((p for p in path.rglob("*") if p.is_file()), key=natural_key):
+            for child in sorted(_walk_files(path, unreadable), key=natural_key):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
                 if hidden or child.suffix.lower() not in SCAN_EXTENSIONS:
                     skipped.append(child)
@@ -112,11 +123,30 @@ def expand_paths(paths: Iterable[str | Path]) -> Expanded:
     unique = list(dict.fromkeys(p.resolve() for p in files))
     if not unique:
         where = ", ".join(str(p) for p in given) or "(nothing given)"
+        if unreadable:
+            raise BadInput(
+                f"Không đọc được thư mục / cannot read the folder(s): "
+                f"{', '.join(str(p) for p in unreadable)}",
+                "give phieu permission to read them (ask whoever owns them), then scan again",
+            )
         raise BadInput(
             f"Không có tệp quét nào / no scan files in {where}",
             "give PDF, TIFF, JPEG or PNG files, or folders holding them",
         )
-    return Expanded(files=tuple(unique), skipped=tuple(skipped))
+    return Expanded(files=tuple(unique), skipped=tuple(skipped), unreadable=tuple(unreadable))
+
+
+def _walk_files(folder: Path, unreadable: list[Path]) -> list[Path]:
+    """Every file under `folder`; a sub-folder that cannot be listed is appended to
+    `unreadable` (`Path.rglob` passes over it without a word)."""
+    found: list[Path] = []
+
+    def failed(err: OSError) -> None:
+        unreadable.append(Path(err.filename) if err.filename else folder)
+
+    for here, _dirs, names in os.walk(folder, onerror=failed):
+        found += [Path(here) / n for n in names if (Path(here) / n).is_file()]
+    return found
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
@@ -139,11 +169,30 @@ def _kind_from_head(head: bytes) -> SourceKind:
     return "image"
 
 
+def path_key(path: Path, why: str) -> str:
+    """A 64-hex key for a file that has no content to be known by, from its absolute
+    path and why (`empty`, `unreadable`): stable across runs (a re-run finds the row),
+    distinct per file, and never equal to a content hash (a prefix no file is hashed with)."""
+    return hashlib.sha256(f"phieu-no-content\0{why}\0{Path(path).resolve()}".encode()).hexdigest()
+
+
 def probe(path: Path) -> SourceFile:
-    """Hash `path` and tell its kind from its first bytes."""
-    sha, size = sha256_file(path)
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
+    """Hash `path` and tell its kind from its first bytes. A file phieu may not read is
+    not an error here: it comes back with its `problem`, keyed by its path."""
+    try:
+        sha, size = sha256_file(path)
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as err:
+        problem = IngestProblem(
+            "unreadable_file",
+            f"{path.name}: không mở được tệp / cannot open the file ({err.strerror or err}) — "
+            "cho phép đọc tệp rồi quét lại / give phieu permission to read it, then scan again",
+        )
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "unreadable"),
+                          size=0, problem=problem)
+    if size == 0:
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "empty"), size=0)
     return SourceFile(path=Path(path), kind=_kind_from_head(head), sha256=sha, size=size)
 
 
@@ -165,6 +214,8 @@ def _pdf_problem(path: Path, stderr: str) -> IngestProblem:
 def count_pages(source: SourceFile) -> int | IngestProblem:
     """How many pages `source` has, or why it has none that can be read."""
     path = source.path
+    if source.problem is not None:
+        return source.problem
     if source.size == 0:
         return IngestProblem(
             "empty_file",

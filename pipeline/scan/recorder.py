@@ -8,14 +8,13 @@ a re-run after a crash rewrites the same files and then inserts the row.
 """
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from forms.durable import disk_error, write_bytes_atomic
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
@@ -64,13 +63,13 @@ def image_paths(images_dir: Path, source_id: int, index: int) -> tuple[Path, Pat
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     # Two stations sharing the images folder may write the same page (the same file
-    # scanned at both): each writes its own temporary file, the rename is atomic.
-    tmp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    # scanned at both): each writes its own temporary file, the rename is atomic. A
+    # full disk removes the temporary file and stops the scan with a plain message.
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as err:
+        raise disk_error(path, err) from err
 
 
 def write_images(result: PageResult, images_dir: Path) -> tuple[Path | None, dict[str, Path]]:
