@@ -350,7 +350,7 @@ def scan(
                                        "then scan again"))
     forms = load_survey_forms(survey)
     infos = form_infos(forms)
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
