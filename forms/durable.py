@@ -9,7 +9,8 @@ files written as one output (`atomic_outputs`) are all finished before any is re
 `fault_point(name)` is a no-op unless the environment variable `PHIEU_FAULT` names that
 point: `PHIEU_FAULT=scan.page.commit@3` kills the process (`os._exit`, no clean-up, as a
 power cut or `kill -9` would) the third time the point is reached; `...@3:enospc` raises
-"no space left on device" there instead. Only tests set it (tests/test_faults.py).
+"no space left on device" there instead, `...@3:raise` raises `FaultInjected` (a test
+running phieu in its own process). Only tests set it (tests/test_faults.py).
 
 This lives in `forms` because `forms` is the bottom of the dependency graph: the form
 renderer and the pipeline's outputs both use it.
@@ -47,7 +48,14 @@ def fault_point(name: str) -> None:
         return
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if action == "raise":
+        raise FaultInjected(name)
     os._exit(FAULT_EXIT_CODE)
+
+
+class FaultInjected(BaseException):
+    """Raised at a fault point by `PHIEU_FAULT=POINT@N:raise`: the in-process stand-in for
+    a kill (a BaseException, so no `except Exception` in phieu handles it)."""
 
 
 def temporary_name(path: Path) -> Path:

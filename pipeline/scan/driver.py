@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from forms.durable import fault_point
 from forms.errors import PhieuError
-from pipeline.scan.guards import close_replaced_source, own_files_left_out
+from pipeline.scan.guards import close_replaced_source, own_files_left_out, sweep_temporary_files
 from pipeline.scan.inputs import (
     IngestProblem,
     SourceFile,
@@ -45,6 +45,7 @@ from pipeline.scan.recorder import (
     PageOutcome,
     ensure_batch,
     flag_missing_pages,
+    image_paths,
     record_page,
     write_images,
 )
@@ -185,7 +186,8 @@ class _Triage:
 
 
 def _triage(
-    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None]
+    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None],
+    images_dir: Path,
 ) -> _Triage:
     tasks: list[PageTask] = []
     skipped, resumed, failed = [], [], []
@@ -232,6 +234,8 @@ def _triage(
                 if not todo:  # every page stored, the end-of-scan check not yet run
                     remaining[source_id] = 0
                     continue
+        if known is not None:  # a scan of it was killed: clear its half-written images
+            sweep_temporary_files(image_paths(images_dir, source_id, 1)[0].parent)
         remaining[source_id] = len(todo)
         batch_of[source_id] = known.batch_id if known is not None else batch_id
         direct = scanned_pdf_pages(path, max(todo)) if source.kind == "pdf" else {}
@@ -354,7 +358,7 @@ def scan(
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
-    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit)
+    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit, survey.images_dir)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
     # Rendering the blank forms costs about a second each: only when there is work.

@@ -12,6 +12,8 @@ marked complete, and one flag says which pages of the old content were never rea
 """
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,3 +96,27 @@ def _ranges(numbers: list[int]) -> str:
         else:
             parts.append(str(n))
     return ", ".join(parts)
+
+
+def sweep_temporary_files(folder: Path) -> int:
+    """Remove the temporary image files a killed scan on this host left in `folder`
+    (named `NAME.HOST.PID.tmp`, see `forms.durable`); a file of a process still running
+    is left alone (it is writing it). Returns how many were removed."""
+    host = socket.gethostname()
+    removed = 0
+    for temp in folder.glob(f"*.{host}.*.tmp") if folder.is_dir() else ():
+        pid = temp.name[: -len(".tmp")].rsplit(".", 1)[-1]
+        if pid.isdigit() and not _running(int(pid)):
+            temp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: running
+        return True
+    return True

@@ -232,7 +232,10 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
         return int(match.group(1))
     try:
         with Image.open(path) as img:
-            return int(getattr(img, "n_frames", 1))
+            try:
+                return int(getattr(img, "n_frames", 1))
+            except Exception:  # a damaged frame chain: keep the frames before the damage
+                return _frames_until_damage(img)
     except UnidentifiedImageError:
         return _not_an_image(path)
     except Exception as err:  # a damaged header: Pillow raises OSError, TypeError, SyntaxError...
@@ -241,6 +244,21 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
             f"{path.name}: tệp ảnh hỏng / the image file is damaged ({err}) — "
             "quét lại / scan it again",
         )
+
+
+def _frames_until_damage(img: Image.Image) -> int:
+    """Frames of a multipage TIFF whose chain of frames breaks: the readable ones, plus
+    the damaged one (it becomes a failed page, `unreadable_frame`, so the file is seen
+    to be damaged there). Raises the error when even the first frame is unreadable."""
+    index = 0
+    while True:
+        try:
+            img.seek(index + 1)
+        except EOFError:
+            return index + 1
+        except Exception:
+            return index + 2
+        index += 1
 
 
 def _not_an_image(path: Path) -> IngestProblem:
@@ -322,7 +340,7 @@ def load_page(
     if kind == "tiff":
         return _load_tiff_frame(path, index)
     data = path.read_bytes()
-    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    grey = _decode(data)
     if grey is None:
         # OpenCV lacks some formats Pillow reads (and vice versa).
         try:
@@ -331,6 +349,15 @@ def load_page(
         except Exception:  # untrusted bytes: any decoder error means "not an image"
             return _not_an_image(path)
     return grey
+
+
+def _decode(data: bytes, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray | None:
+    """OpenCV's decode, None for bytes it cannot or will not decode (OpenCV raises for an
+    image over its pixel limit rather than returning None)."""
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except (cv2.error, MemoryError):
+        return None
 
 
 _REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
@@ -355,12 +382,39 @@ def _extract_pdf_jpeg(path: Path, index: int, ppi: float, dpi: int) -> np.ndarra
     factor = 1
     while factor < 8 and ppi / (factor * 2) >= dpi:
         factor *= 2
-    return cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[factor])
+    return _decode(data, _REDUCED[factor])
+
+
+# The most pixels a PDF page is rendered to: an A3 sheet at 400 dpi (a ballot is A4). A
+# larger page (a 5 m poster drawn in vectors) is rendered smaller, whole, instead of a
+# multi-gigapixel image that OpenCV refuses (CV_IO_MAX_IMAGE_PIXELS) or memory cannot hold.
+MAX_RENDER_PIXELS = 6_600 * 4_700
+
+
+def _render_scale(path: Path, index: int, dpi: int) -> list[str]:
+    """pdftoppm options for the resolution: `-r dpi`, or a long side in pixels that
+    keeps the page under `MAX_RENDER_PIXELS`."""
+    size = _pdf_page_sizes_of(path, index)
+    if size is None:
+        return ["-r", str(dpi)]
+    w, h = size[0] * dpi, size[1] * dpi
+    if w * h <= MAX_RENDER_PIXELS:
+        return ["-r", str(dpi)]
+    long_side = int(max(w, h) * (MAX_RENDER_PIXELS / (w * h)) ** 0.5)
+    return ["-scale-to", str(long_side)]
+
+
+def _pdf_page_sizes_of(path: Path, index: int) -> tuple[float, float] | None:
+    proc = subprocess.run(["pdfinfo", "-f", str(index), "-l", str(index), str(path)],
+                          capture_output=True, text=True, errors="replace")
+    m = re.search(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", proc.stdout, re.MULTILINE)
+    return (float(m.group(1)) / 72.0, float(m.group(2)) / 72.0) if m else None
 
 
 def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProblem:
     # pdftoppm writes the one page as PGM to stdout when no output root is given.
-    cmd = ["pdftoppm", "-f", str(index), "-l", str(index), "-r", str(dpi), "-gray", str(path)]
+    cmd = ["pdftoppm", "-f", str(index), "-l", str(index), *_render_scale(path, index, dpi),
+           "-gray", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -371,7 +425,7 @@ def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProbl
         )
     grey = None
     if proc.stdout:
-        grey = cv2.imdecode(np.frombuffer(proc.stdout, np.uint8), cv2.IMREAD_GRAYSCALE)
+        grey = _decode(proc.stdout)
     if proc.returncode != 0 or grey is None:
         problem = _pdf_problem(path, proc.stderr.decode("utf-8", "replace"))
         return IngestProblem(problem.reason, f"trang/page {index}: {problem.message}")
