@@ -95,6 +95,8 @@ def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int | 
 
         form, taken = survey_form_and_range(survey_dir, form_ref, copies, first_serial, label)
         first_serial = taken.first
+        click.echo(f"Dãy số đã ghi vào khảo sát / serial range recorded in the survey: "
+                   f"{taken.form} {taken.first}–{taken.last}" + (f" ({label})" if label else ""))
     else:
         form = load_form(form_ref)
         first_serial = 1 if first_serial is None else first_serial
@@ -242,6 +244,15 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
         summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event, workers=workers)
     for line in summary_lines(summary):
         click.echo(line)
+    if summary.folders_unreadable:
+        from forms.errors import BadInput
+
+        raise BadInput(
+            f"Không đọc được {len(summary.folders_unreadable)} thư mục / cannot read "
+            f"{len(summary.folders_unreadable)} folder(s), their files were not scanned: "
+            + ", ".join(summary.folders_unreadable),
+            "give phieu permission to read them, then run the same scan again",
+        )
 
 
 @cli.command("status")
