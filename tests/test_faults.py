@@ -296,3 +296,25 @@ def test_an_output_killed_for_real_keeps_whole_files(scanned, tmp_path, run_phie
         if nth == 1:
             assert {f: (tmp_path / f).read_bytes() for f in files} == good
         assert all((tmp_path / f).stat().st_size > 0 for f in files)
+
+
+def test_the_store_full_mid_scan_stops_with_one_message_and_a_rerun_finishes(
+        inputs, clean, ws, monkeypatch, run_phieu):
+    """SQLite says "database or disk is full" at a page's commit: one plain message (no
+    traceback), the pages before it kept, the re-run gives a clean run's store."""
+    from pipeline.scan import driver
+
+    real, calls = driver.record_page, []
+
+    def full_at_second(conn, result, **kwargs):
+        calls.append(result.task.index)
+        if len(calls) == 2:
+            raise sa.exc.OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+        return real(conn, result, **kwargs)
+
+    monkeypatch.setattr(driver, "record_page", full_at_second)
+    run = run_phieu("scan", inputs, "--jobs", "1", cwd=ws)
+    assert run.code == 4 and "disk is full" in run.err and "Traceback" not in run.err, run.err
+    monkeypatch.setattr(driver, "record_page", real)
+    scan_here(ws, inputs)
+    assert snapshot(ws) == clean

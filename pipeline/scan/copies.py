@@ -45,13 +45,13 @@ class CopyDecision:
 
 def _pages_of(conn: sa.Connection, sheet_id: int) -> list[sa.Row]:
     p, src = schema.pages, schema.sources
-    return conn.execute(
+    return list(conn.execute(
         sa.select(p.c.id, p.c.status, p.c.page_number, p.c.source_id, p.c.page_index, src.c.path)
         .join(src, src.c.id == p.c.source_id)
         .where(p.c.sheet_id == sheet_id,
                p.c.status.in_([PageStatus.READ, PageStatus.DUPLICATE]))
         .order_by(p.c.id)
-    ).all()
+    ))
 
 
 def _where(row: sa.Row) -> str:

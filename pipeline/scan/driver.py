@@ -31,7 +31,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from forms.durable import fault_point
-from forms.errors import PhieuError
+from forms.errors import PhieuError, SurveyError
 from pipeline.scan.guards import close_replaced_source, own_files_left_out, sweep_temporary_files
 from pipeline.scan.inputs import (
     IngestProblem,
@@ -58,6 +58,10 @@ from pipeline.store.survey import Survey, load_survey_forms
 # Pages in flight per worker: enough to keep every worker busy while the main process
 # writes, small enough that results waiting to be written stay a few MB.
 IN_FLIGHT_PER_JOB = 3
+
+
+class StoreWriteError(SurveyError):
+    """The store refused a write mid-scan (disk full, read-only); what is stored is consistent."""
 
 
 class ScanInterrupted(PhieuError):
@@ -375,11 +379,20 @@ def scan(
         results = _results(triage.tasks, catalog, jobs)
     for done, result in enumerate(results, start=1):
         page_path, crops = write_images(result, survey.images_dir)
-        with store.engine.begin() as conn:
-            outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
-                                  forms=infos, relative=survey.relative, page_path=page_path,
-                                  crop_paths=crops)
-            fault_point("scan.page.commit")
+        try:
+            with store.engine.begin() as conn:
+                outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
+                                      forms=infos, relative=survey.relative, page_path=page_path,
+                                      crop_paths=crops)
+                fault_point("scan.page.commit")
+        except sa.exc.OperationalError as err:  # disk full, read-only, server gone
+            raise StoreWriteError(
+                f"Không ghi được vào kho dữ liệu / cannot write to the store "
+                f"({str(err.orig or err).splitlines()[0]}) at {Path(result.task.path).name} "
+                f"trang/page {result.task.index}",
+                "free disk space (or fix the database), then run the same scan again: "
+                "every page stored so far is kept",
+            ) from err
         fault_point("scan.page.committed")
         remaining[result.task.source_id] -= 1
         outcomes.append((result.task, outcome))

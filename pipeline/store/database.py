@@ -139,7 +139,7 @@ def _migrate(engine: sa.Engine, url: str, create: bool = True) -> None:
                 # table fails while other tables refer to it. The pragma only takes
                 # effect outside a transaction (so on the driver's connection, before
                 # SQLAlchemy begins one); the check below proves nothing dangles.
-                driver = conn.connection.driver_connection
+                driver: Any = conn.connection.driver_connection
                 driver.execute("PRAGMA foreign_keys=OFF")
                 # pysqlite commits on its own before DDL (CREATE, ALTER, DROP): a kill
                 # during the first open or a migration left half a schema ("table
