@@ -59,6 +59,10 @@ def test_every_empty_file_is_its_own_failed_row(ws, tmp_path, run_phieu):
         ("a.pdf", "failed", "empty_file"), ("b.jpg", "failed", "empty_file"), ("c.tif", "failed", "empty_file")]
     again = run_phieu("scan", box, cwd=ws)  # a re-run skips them: no new rows
     assert again.code == 0 and len(rows(ws, "select id from pages")) == 3
+    (box / "a.pdf").write_bytes(b"%PDF-1.4 copied again, still damaged")  # content at last
+    assert run_phieu("scan", box / "a.pdf", cwd=ws).code == 0
+    assert rows(ws, "select count(*) from flags f join pages p on p.id = f.page_id where "
+                    "p.reason = 'empty_file' and f.status = 'open'") == [(2,)]  # a.pdf's closed
 
 
 def test_an_unreadable_file_is_a_failed_row_and_the_batch_goes_on(ws, tmp_path, run_phieu, monkeypatch):

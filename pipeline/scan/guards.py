@@ -20,11 +20,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from forms.errors import BadInput
-from pipeline.scan.inputs import Expanded, SourceFile
+from pipeline.scan.inputs import Expanded, SourceFile, path_key
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, open_flag, utcnow
 from pipeline.store.survey import Survey
-from pipeline.store.vocabulary import FlagReason, PageStatus, SourceStatus
+from pipeline.store.vocabulary import FlagReason, FlagStatus, PageStatus, SourceStatus
 
 FILE_REPLACED = "file_replaced"
 
@@ -61,6 +61,7 @@ def close_replaced_source(conn: sa.Connection, source: SourceFile) -> int:
             src.c.path == str(source.path), src.c.sha256 != source.sha256,
             src.c.status == SourceStatus.PARTIAL)
     ).all()
+    _settle_contentless(conn, source)
     recorded = 0
     for source_id, page_count in stale:
         stored = set(conn.execute(sa.select(p.c.page_index).where(p.c.source_id == source_id)).scalars())
@@ -120,3 +121,17 @@ def _running(pid: int) -> bool:
     except PermissionError:  # another user's process: running
         return True
     return True
+
+
+def _settle_contentless(conn: sa.Connection, source: SourceFile) -> None:
+    """The file at `source.path` was empty or could not be opened before and now has
+    content: the old row's `unreadable` flag is closed by the machine (the row stays in
+    pages.csv, `failed`, as what happened then)."""
+    if source.problem is not None or source.size == 0:
+        return
+    src, p, f = schema.sources, schema.pages, schema.flags
+    keys = [path_key(source.path, why) for why in ("empty", "unreadable")]
+    pages = sa.select(p.c.id).join(src, src.c.id == p.c.source_id).where(src.c.sha256.in_(keys))
+    conn.execute(sa.update(f).where(f.c.page_id.in_(pages), f.c.status == FlagStatus.OPEN).values(
+        status=FlagStatus.RESOLVED, resolved_at=utcnow(),
+        resolution="machine: tệp đã được quét lại có nội dung / the file was scanned again with content"))
