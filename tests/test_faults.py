@@ -224,7 +224,15 @@ def test_a_migration_stopped_leaves_the_store_as_it_was_and_the_next_open_upgrad
         command.upgrade(_alembic_config(conn), start)
         conn.execute(sa.text("INSERT INTO batches (id, name, created_at) VALUES (1, 'b', '2026-09-01')"))
     engine.dispose()
-    steps = int(head_revision()) - int(start)
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from pipeline.store.database import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    newest_first = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]
+    steps = newest_first.index(start)  # migrations after `start`
     for step in [*range(1, steps + 1), "commit"]:
         fault(f"store.migration@{step}:raise" if step != "commit" else "store.migrate.commit@1:raise")
         with pytest.raises(FaultInjected):
