@@ -102,16 +102,20 @@ def init_survey(
         raise SurveyError(f"{root} là một tệp, không phải thư mục / is a file, not a folder",
                           "choose a folder name that is not taken by a file")
     _refuse_other_forms(root, loaded)
+    from pipeline.store.database import open_store
+
+    # The store is made here and only here: every other command refuses a store that
+    # does not exist (a typo in `store:` must not start a new, empty survey). A database
+    # URL is tried before anything is written, so a wrong one leaves nothing half-made.
+    if "://" in store:
+        open_store(store, create=True).engine.dispose()
     try:
         (root / "forms").mkdir(parents=True, exist_ok=True)
         (root / DEFAULT_IMAGES).mkdir(exist_ok=True)
     except OSError as err:
         raise _cannot_write(root, err) from err
-    from pipeline.store.database import open_store
-
-    # The store is made here and only here: every other command refuses a store that
-    # does not exist (a typo in `store:` must not start a new, empty survey).
-    open_store(_store_url(root, store), create=True).engine.dispose()
+    if "://" not in store:
+        open_store(_store_url(root, store), create=True).engine.dispose()
     copied = []
     try:
         for form in loaded:
