@@ -69,3 +69,11 @@ def test_the_same_page_twice_in_one_file_keeps_the_first(store):  # noqa: F811
     put(store, 1, 2, page(8, 1, "2"))
     assert counted(store) == {"a": (1, "1")}
     assert statuses(store)[(1, 2)] == "duplicate"
+
+
+def test_a_page_of_the_counted_copy_takes_the_place_another_copy_held(store):  # noqa: F811
+    put(store, 1, 1, page(4, 1, "1"))  # copy A page 1
+    put(store, 2, 2, page(4, 2, "3"))  # copy B page 2 (nothing says it is B's yet)
+    put(store, 1, 2, page(4, 2, "1"))  # copy A page 2: B's page 2 is another copy
+    assert counted(store) == {"a": (1, "1"), "b": (1, "1")}
+    assert statuses(store)[(2, 2)] == "duplicate"

@@ -8,19 +8,19 @@ per copy:
 - a copy is told by its input file (the pages of one paper sheet are fed together);
 - the counted copy is the one whose page was stored first (the earliest counted page);
 - once a second copy is seen (a page number arrives that the sheet already has, from
-  another file), every counted page from a file other than the counted copy's is set
-  back to `duplicate` (its machine answers removed, its flags closed by the machine, a
-  `duplicate` flag opened): the person sees both copies in review, and the count holds
-  only the counted copy's pages;
+  another file), the two files hold different copies: the counted pages of the one that
+  is not the counted copy's file are set back to `duplicate` (machine answers removed,
+  their flags closed by the machine, a `duplicate` flag opened) — and when the arriving
+  page is of the counted copy's file, it takes the place the other copy held. The
+  person sees both copies in review; the count holds only the counted copy's pages;
 - after that, a page from the other copy's file is a duplicate even when its page number
   is not counted yet (it belongs to the other copy), and a page from the counted copy's
   file counts.
 
 A sheet split across two files with no second copy (a feeder batch ending between its
-pages) still counts whole: nothing says its pages are of different copies. When a
-second copy then turns up, a page of the counted copy in its second file is set back as
-well: the sheet then lacks a page and is flagged `missing_page` — unsure, so flagged,
-never mixed.
+pages) still counts whole: nothing says its pages are of different copies. Only pages
+that evidence puts in another copy are set back; a third file that merely duplicates a
+page leaves the counted pages as they are (it is the one set aside).
 """
 from __future__ import annotations
 
@@ -76,13 +76,16 @@ def decide_copy(conn: sa.Connection, sheet_id: int, serial: int, page_number: in
         # The same page twice in one file (the sheet fed twice): the file cannot tell
         # the copies apart; the first one counts.
         return CopyDecision(False, _message(serial, page_number, same_number))
-    demoted = 0
-    if same_number is not None:  # a second copy is here: the counted pages must be one copy
+    if same_number is not None:
+        # Two files hold this page: their copies differ. The counted pages of whichever of
+        # the two is not the counted copy's file are that other copy's: set them back.
+        other_copy = same_number.source_id if source_id == home else source_id
+        demoted = 0
         for row in counted:
-            if row.source_id != home:
+            if row.source_id == other_copy:
                 _set_back(conn, sheet_id, serial, row, counted[0])
                 demoted += 1
-        if source_id == home and same_number.source_id != home:
+        if source_id == home:
             return CopyDecision(True, demoted=demoted)  # its place was held by another copy
         return CopyDecision(False, _message(serial, page_number, counted[0]), demoted)
     # A second copy was seen before: this page belongs to whichever copy its file holds.
