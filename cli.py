@@ -105,14 +105,30 @@ def forms_new_cmd(source: str, out: Path, force: bool) -> None:
               help="The PDF to write (the layout JSON goes beside it).")
 @click.option("--copies", type=click.IntRange(1, 100000), default=1, show_default=True,
               help="Number of sheets, each with its own serial.")
-@click.option("--first-serial", type=click.IntRange(0, None), default=1, show_default=True,
-              help="Serial of the first sheet.")
-def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int) -> None:
+@click.option("--first-serial", type=click.IntRange(0, None), default=None,
+              help="Serial of the first sheet (default: 1; with --survey, the next free range).")
+@click.option("--survey", "survey_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Print for this survey: it hands out the next free serial range and records it.")
+@click.option("--label", default="", help="Who the range is for (e.g. the department), kept with it.")
+def forms_render_cmd(form_ref: str, out: Path, copies: int, first_serial: int | None,
+                     survey_dir: Path | None, label: str) -> None:
     """In phiếu ra PDF / print FORM (shipped id or YAML path) to a PDF."""
     from forms.library import load_form
     from forms.render import layout_path_for, render_pdf
 
-    form = load_form(form_ref)
+    if survey_dir is not None:
+        from pipeline.store.serials import survey_form_and_range
+
+        form, taken = survey_form_and_range(survey_dir, form_ref, copies, first_serial, label)
+        first_serial = taken.first
+        click.echo(f"Dãy số đã ghi vào khảo sát / serial range recorded in the survey: "
+                   f"{taken.form} {taken.first}–{taken.last}" + (f" ({label})" if label else ""))
+    else:
+        form = load_form(form_ref)
+        first_serial = 1 if first_serial is None else first_serial
+        click.echo("⚠ In ngoài khảo sát / printed outside a survey: số phiếu phải là duy nhất — "
+                   "hai nơi in cùng số thì phiếu bị trộn / serials must be unique: print with "
+                   "--survey DIR so the survey hands out a free range", err=True)
     layout = render_pdf(form, out, copies=copies, first_serial=first_serial)
     last = first_serial + copies - 1
     click.echo(f"Đã in / wrote {out}: {copies} tờ/sheets × {len(layout.pages)} trang/pages, "
@@ -255,6 +271,15 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
         summary = scan(survey, paths, batch=batch, jobs=jobs, progress=on_event, workers=workers)
     for line in summary_lines(summary):
         click.echo(line)
+    if summary.folders_unreadable:
+        from forms.errors import BadInput
+
+        raise BadInput(
+            f"Không đọc được {len(summary.folders_unreadable)} thư mục / cannot read "
+            f"{len(summary.folders_unreadable)} folder(s), their files were not scanned: "
+            + ", ".join(summary.folders_unreadable),
+            "give phieu permission to read them, then run the same scan again",
+        )
 
 
 @cli.command("status")
@@ -267,7 +292,7 @@ def status_cmd(survey_dir: Path | None) -> None:
 
     survey = find_survey(survey_dir)
     click.echo(f"{survey.name} ({survey.root})")
-    for line in status_lines(survey_status(open_store(survey.store_url))):
+    for line in status_lines(survey_status(open_store(survey.store_url, create=False))):
         click.echo(line)
 
 
@@ -278,7 +303,7 @@ def _warn_if_scan_unfinished(survey_dir: Path | None) -> None:
     from pipeline.store.status import survey_status
     from pipeline.store.survey import find_survey
 
-    partial = survey_status(open_store(find_survey(survey_dir).store_url)).files_partial
+    partial = survey_status(open_store(find_survey(survey_dir).store_url, create=False)).files_partial
     if partial:
         click.echo(
             f"⚠ Có {len(partial)} tệp quét dở / {len(partial)} file(s) not finished (a scan was "
@@ -315,7 +340,7 @@ def export_responses_cmd(form_id: str | None, labels: bool, output: Path,
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
     _warn_if_scan_unfinished(survey_dir)
-    frame = responses_csv_frame(open_store(survey.store_url), form)
+    frame = responses_csv_frame(open_store(survey.store_url, create=False), form)
     if labels:
         frame = labelled_responses(form, frame)
     click.echo(f"{write_frame(frame, output)}: {len(frame)} phiếu/sheets ({form.id})")
@@ -330,7 +355,7 @@ def export_pages_cmd(output: Path, survey_dir: Path | None) -> None:
     from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir)
-    frame = pages_csv_frame(open_store(survey.store_url))
+    frame = pages_csv_frame(open_store(survey.store_url, create=False))
     click.echo(f"{write_frame(frame, output)}: {len(frame)} trang/pages")
 
 
@@ -395,7 +420,7 @@ def review_list_cmd(ctx: click.Context, survey_dir: Path | None) -> None:
     from pipeline.store.survey import find_survey
 
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
-    for line in open_item_lines(open_store(survey.store_url).engine):
+    for line in open_item_lines(open_store(survey.store_url, create=False).engine):
         click.echo(line)
 
 
@@ -418,7 +443,7 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
     from pipeline.store.survey import find_survey, load_survey_forms
 
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
-    record = set_answer(open_store(survey.store_url).engine,
+    record = set_answer(open_store(survey.store_url, create=False).engine,
                         build_form_catalog(load_survey_forms(survey)), serial, question, value,
                         reviewer=reviewer, form_id=form_id, force=force)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.before_text} → {record.after_text}")
@@ -465,7 +490,7 @@ def export_audit_cmd(output: Path, survey_dir: Path | None) -> None:
     from pipeline.store.database import open_store
     from pipeline.store.survey import find_survey
 
-    frame = audit_frame(open_store(find_survey(survey_dir).store_url))
+    frame = audit_frame(open_store(find_survey(survey_dir).store_url, create=False))
     click.echo(f"{write_frame(frame, output)}: {len(frame)} quyết định/decisions")
 
 

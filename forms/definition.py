@@ -166,6 +166,8 @@ def parse_definition(text: str, source: str = "<text>") -> Form:
     form = _form(problems, doc, source)
     if form is not None and form.sections:
         _check_fits(problems, form)
+    if form is not None:
+        _check_header(problems, form, doc)
     if problems.found or form is None:
         raise FormDefinitionError(source, problems.items)
     return form
@@ -655,6 +657,24 @@ def _matrix(p: _Problems, ctx: _Context, m: LineDict, where: str) -> Matrix | No
         return None
     return Matrix(id=mid, text=text, scale=scale_id, mark=mark, rows=tuple(rows), line=m.line,
                   group_headings=headings)
+
+
+def _check_header(p: _Problems, form: Form, doc: Any) -> None:
+    """Report a page-1 header (title, intro, instructions) that runs over the bottom
+    corner markers (the layout engine measures it)."""
+    from forms.layout import header_overflow
+
+    overflow = header_overflow(form)
+    if overflow is None:
+        return
+    bottom, limit = overflow
+    key = "intro" if form.intro else "instructions"
+    line = doc.line_of(key) if hasattr(doc, "line_of") else 1
+    p.add(line, key,
+          f"phần đầu trang 1 dài tới {bottom:.0f} mm, đè lên dấu góc dưới (tối đa {limit:.0f} mm)",
+          f"page 1's title, intro and instructions reach {bottom:.0f} mm and run over the "
+          f"bottom corner markers (at most {limit:.0f} mm)",
+          "rút ngắn phần giới thiệu hoặc hướng dẫn", "shorten the intro or the instructions")
 
 
 def _check_fits(p: _Problems, form: Form) -> None:

@@ -623,6 +623,14 @@ def layout_form(form: Form) -> Layout:
     return Layout(form.id, form.version, tuple(out), question_pages)
 
 
+def header_overflow(form: Form) -> tuple[float, float] | None:
+    """(bottom of page 1's header, lowest it may reach) when the office, title, intro and
+    instructions run past the content area into the bottom markers' zone, else None.
+    Used by the loader's validation: printed over a marker, the page cannot be read."""
+    bottom = _header(form, _Page(1))
+    return (bottom, CONTENT_BOTTOM) if bottom > CONTENT_BOTTOM else None
+
+
 def oversized_blocks(form: Form) -> list[tuple[Question | Matrix, float, float]]:
     """Blocks (or matrix rows) too tall for any page: (block, needed mm, available mm).
 

@@ -21,6 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from forms import fonts
+from forms.durable import atomic_outputs
 from forms.errors import BadInput
 from forms.geometry import (
     ARUCO_DICTIONARY,
@@ -70,20 +71,23 @@ def render_pdf(form: Form, out_path: str | Path, copies: int = 1, first_serial: 
                        "tạo thư mục trước / create it first")
     layout = layout_form(form)
     fonts.register_fonts()
-    canvas = Canvas(str(out_path), pagesize=(PAGE_SIZE_MM[0] * mm, PAGE_H * mm), invariant=1)
-    canvas.setTitle(form.title)
-    canvas.setAuthor(form.office)
-    canvas.setSubject(f"phieu form {form.id} v{form.version}")
-    for sheet in range(copies):
-        serial = first_serial + sheet
-        for page in layout.pages:
-            _draw_page(canvas, form, page, serial)
-            canvas.showPage()
-    canvas.save()
-    layout_path_for(out_path).write_text(
-        json.dumps(layout_json(form, layout, first_serial), ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
+    # The PDF and its layout JSON are written to temporary files and renamed together:
+    # a kill or a full disk leaves the previous pair, never a 0-byte PDF.
+    with atomic_outputs([out_path, layout_path_for(out_path)]) as (pdf_tmp, json_tmp):
+        canvas = Canvas(str(pdf_tmp), pagesize=(PAGE_SIZE_MM[0] * mm, PAGE_H * mm), invariant=1)
+        canvas.setTitle(form.title)
+        canvas.setAuthor(form.office)
+        canvas.setSubject(f"phieu form {form.id} v{form.version}")
+        for sheet in range(copies):
+            serial = first_serial + sheet
+            for page in layout.pages:
+                _draw_page(canvas, form, page, serial)
+                canvas.showPage()
+        canvas.save()
+        json_tmp.write_text(
+            json.dumps(layout_json(form, layout, first_serial), ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
     return layout
 
 

@@ -68,3 +68,18 @@ def test_console_script_renders(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert pdf.exists() and (tmp_path / "m.layout.json").exists()
+
+
+def test_forms_check_refuses_an_intro_that_runs_over_the_corner_markers(tmp_path, run_phieu):
+    """Issue 12: `forms check` said OK for a form whose intro ran over the bottom markers."""
+    import yaml
+
+    from forms.library import load_form
+
+    data = yaml.safe_load(Path(load_form("mot-cua").source).read_text(encoding="utf-8"))
+    data["intro"] = "Xin ông/bà vui lòng cho biết ý kiến về việc giải quyết thủ tục hành chính. " * 150
+    path = tmp_path / "long-intro.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    run = run_phieu("forms", "check", path)
+    assert run.code == 3, run.out + run.err
+    assert "corner markers" in run.err and "intro" in run.err

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from forms.definition import load_definition
+from forms.durable import atomic_output
 from forms.errors import BadInput
 from forms.model import Form
 
@@ -70,5 +71,6 @@ def new_definition(source: str | Path, out_path: str | Path, overwrite: bool = F
     new_id = out_path.stem.lower()
     if FORM_ID_RE.match(new_id):
         text = re.sub(r"(?m)^id:.*$", f"id: {new_id}", text, count=1)
-    out_path.write_text(text, encoding="utf-8")
+    with atomic_output(out_path) as temp:
+        temp.write_text(text, encoding="utf-8")
     return load_definition(out_path)

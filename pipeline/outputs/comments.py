@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from PIL import Image
 
+from forms.durable import atomic_output
 from forms.errors import BadInput
 from forms.model import CommentTopic
 from omr.decide import ocr_sure
@@ -166,7 +167,8 @@ def write_comments_xlsx(frame: pd.DataFrame, topics_by_form: dict[str, Sequence[
         sheet.add_image(image, f"{IMAGE_COLUMN}{row}")
         sheet.row_dimensions[row].height = height * 0.75 + 4  # points; the image's own height
     strings_not_formulas(sheet)  # a comment starting with "=" is text, never a formula
-    book.save(path)
+    with atomic_output(path) as temp:  # a kill or a full disk keeps the previous file
+        book.save(temp)
     return path
 
 

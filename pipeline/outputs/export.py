@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from forms.durable import atomic_output
 from forms.errors import BadInput
 from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.store import schema
@@ -240,17 +241,13 @@ def write_frame(frame: pd.DataFrame, path: Path) -> Path:
     the 1-5 answers, as numbers), anything else as CSV in UTF-8 with BOM. Raises
     `BadInput` when the folder does not exist."""
     path = Path(path)
-    if not path.parent.exists():
-        raise BadInput(
-            f"Không có thư mục / folder does not exist: {path.parent}",
-            "create it first or choose another output path",
-        )
-    if path.suffix.lower() == ".xlsx":
-        from pipeline.outputs.labels import numbers_as_numbers
+    with atomic_output(path) as temp:  # a kill or a full disk keeps the previous file
+        if path.suffix.lower() == ".xlsx":
+            from pipeline.outputs.labels import numbers_as_numbers
 
-        write_xlsx({"Sheet1": numbers_as_numbers(frame)}, path)
-    else:
-        write_csv(frame, path)
+            write_xlsx({"Sheet1": numbers_as_numbers(frame)}, temp)
+        else:
+            write_csv(frame, temp)
     return path
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from rich.table import Table
 
+from forms.durable import atomic_output, atomic_outputs
 from forms.errors import BadInput
 from forms.model import Form
 from pipeline.outputs.cells import write_csv, write_xlsx
@@ -47,11 +48,15 @@ def write_tally(result: TallyResult, path: str | Path, labels: Form | None = Non
     else:
         tally, index = result.tally_frame(), result.index_frame()
     if suffix == ".xlsx":
-        write_xlsx({"tally": numbers_as_numbers(tally), "index": numbers_as_numbers(index),
-                    "ghi_chu": notes_frame(result)}, path)
+        with atomic_output(path) as temp:
+            write_xlsx({"tally": numbers_as_numbers(tally), "index": numbers_as_numbers(index),
+                        "ghi_chu": notes_frame(result)}, temp)
         return (path,)
-    write_csv(tally, path, CSV_ENCODING)
-    write_csv(index, index_path(path), CSV_ENCODING)
+    # Both files are written in full before either is renamed: never a new tally.csv
+    # beside an empty index.
+    with atomic_outputs([path, index_path(path)]) as (tally_tmp, index_tmp):
+        write_csv(tally, tally_tmp, CSV_ENCODING)
+        write_csv(index, index_tmp, CSV_ENCODING)
     return path, index_path(path)
 
 

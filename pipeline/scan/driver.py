@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -31,7 +31,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 
-from forms.errors import PhieuError
+from forms.durable import fault_point
+from forms.errors import PhieuError, SurveyError
+from pipeline.scan.guards import close_replaced_source, own_files_left_out, sweep_temporary_files
 from pipeline.scan.inputs import (
     IngestProblem,
     SourceFile,
@@ -44,6 +46,7 @@ from pipeline.scan.recorder import (
     PageOutcome,
     ensure_batch,
     flag_missing_pages,
+    image_paths,
     record_page,
     write_images,
 )
@@ -59,6 +62,10 @@ log = logging.getLogger(__name__)
 # Pages in flight per worker: enough to keep every worker busy while the main process
 # writes, small enough that results waiting to be written stay a few MB.
 IN_FLIGHT_PER_JOB = 3
+
+
+class StoreWriteError(SurveyError):
+    """The store refused a write mid-scan (disk full, read-only); what is stored is consistent."""
 
 
 class ScanInterrupted(PhieuError):
@@ -114,6 +121,9 @@ class ScanSummary:
     # Unfinished files another station was reading at the same time (it stored some of
     # their pages meanwhile): not "resumed", which is this station finishing an old scan.
     files_shared: tuple[str, ...] = ()
+    # Folders under the paths given that could not be listed (no permission): their
+    # files are not in the store, so the command ends with an error naming them.
+    folders_unreadable: tuple[str, ...] = ()
 
     @property
     def pages_done(self) -> int:
@@ -187,7 +197,8 @@ class _Triage:
 
 
 def _triage(
-    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None]
+    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None],
+    images_dir: Path,
 ) -> _Triage:
     tasks: list[PageTask] = []
     skipped, resumed, failed = [], [], []
@@ -204,14 +215,21 @@ def _triage(
         seen[source.sha256] = path
         with store.engine.begin() as conn:
             known = _find_source(conn, source.sha256)
+            if known is not None and source.problem is not None:  # still not readable
+                failed.append(PageProblem(str(path), 1, source.problem.reason, source.problem.message))
+                emit(ScanEvent("message", text=f"Vẫn không đọc được / still not read "
+                                               f"({source.problem.reason}): {source.problem.message}"))
+                continue
             if known is not None and known.status == "complete":
                 skipped.append(str(path))
                 same = "" if Path(known.path) == path else f" (= {known.path})"
                 emit(ScanEvent("message", text=f"Bỏ qua, đã quét / skipped, already scanned: {path}{same}"))
                 continue
             if known is None:
+                close_replaced_source(conn, source)
                 pages = count_pages(source)
                 source_id = _register_source(conn, source, batch_id, pages)
+                fault_point("scan.register.commit")
                 if isinstance(pages, IngestProblem):
                     failed.append(PageProblem(str(path), 1, pages.reason, pages.message))
                     emit(ScanEvent("message", text=f"Không đọc được / not read ({pages.reason}): {pages.message}"))
@@ -225,9 +243,11 @@ def _triage(
                 emit(ScanEvent("message", text=f"Tiếp tục / resuming {path}: "
                                                f"{len(done)} of {known.page_count} pages stored before "
                                                "(by an interrupted scan, or another station reading it)"))
-                if not todo:
-                    _mark_complete(conn, source_id)
+                if not todo:  # every page stored, the end-of-scan check not yet run
+                    remaining[source_id] = 0
                     continue
+        if known is not None:  # a scan of it was killed: clear its half-written images
+            sweep_temporary_files(image_paths(images_dir, source_id, 1)[0].parent)
         remaining[source_id] = len(todo)
         batch_of[source_id] = known.batch_id if known is not None else batch_id
         direct = scanned_pdf_pages(path, max(todo)) if source.kind == "pdf" else {}
@@ -330,17 +350,24 @@ def scan(
     """
     started = time.perf_counter()
     emit = progress or (lambda _event: None)
-    expanded = expand_paths(paths)
+    expanded, own = own_files_left_out(expand_paths(paths), survey)
     log.info("scan of %d file(s) into %s", len(expanded.files), survey.root)
+    if own:
+        emit(ScanEvent("message", text=f"Bỏ qua {own} ảnh do phieu tự ghi / left out {own} page "
+                                       f"image(s) phieu wrote itself (under {survey.images_dir})"))
     for extra in expanded.skipped:
         emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
+    for folder in expanded.unreadable:
+        emit(ScanEvent("message", text=f"Không đọc được thư mục / cannot read the folder: {folder} "
+                                       "— cho phép đọc rồi quét lại / give phieu permission to read it, "
+                                       "then scan again"))
     forms = load_survey_forms(survey)
     infos = form_infos(forms)
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
-    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit)
+    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit, survey.images_dir)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
     # Rendering the blank forms costs about a second each: only when there is work.
@@ -358,25 +385,42 @@ def scan(
         results = _results(triage.tasks, catalog, jobs)
     for done, result in enumerate(results, start=1):
         page_path, crops = write_images(result, survey.images_dir)
-        with store.engine.begin() as conn:
-            outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
-                                  forms=infos, relative=survey.relative, page_path=page_path,
-                                  crop_paths=crops)
-            remaining[result.task.source_id] -= 1
-            if remaining[result.task.source_id] == 0:
-                _mark_complete(conn, result.task.source_id)
+        try:
+            with store.engine.begin() as conn:
+                outcome = record_page(conn, result, batch_id=triage.batch_of[result.task.source_id],
+                                      forms=infos, relative=survey.relative, page_path=page_path,
+                                      crop_paths=crops)
+                fault_point("scan.page.commit")
+        except sa.exc.OperationalError as err:  # disk full, read-only, server gone
+            raise StoreWriteError(
+                f"Không ghi được vào kho dữ liệu / cannot write to the store "
+                f"({str(err.orig or err).splitlines()[0]}) at {Path(result.task.path).name} "
+                f"trang/page {result.task.index}",
+                "free disk space (or fix the database), then run the same scan again: "
+                "every page stored so far is kept",
+            ) from err
+        fault_point("scan.page.committed")
+        remaining[result.task.source_id] -= 1
         outcomes.append((result.task, outcome))
         _log_page(result, outcome)
         if outcome.status in ("failed", "duplicate"):
             emit(ScanEvent("message", text=_page_line(result.task, outcome)))
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
+    # A file becomes `complete` in the same transaction as the missing-page check, never
+    # before: killed in between, its files stay `partial` (status and every export say
+    # so) and the next scan of them runs the check.
+    finished = sorted(source_id for source_id, left in remaining.items() if left == 0)
     with store.engine.begin() as conn:
         missing = flag_missing_pages(conn, infos)
+        for source_id in finished:
+            _mark_complete(conn, source_id)
+        fault_point("scan.end.commit")
     log.info("scan done: %d page(s) stored in %.1f s, %d sheet(s) missing a page",
              len(outcomes), time.perf_counter() - started, missing)
-    return _summary(store, batch_name, expanded.files, triage, outcomes, missing,
-                    time.perf_counter() - started)
+    summary = _summary(store, batch_name, expanded.files, triage, outcomes, missing,
+                       time.perf_counter() - started)
+    return replace(summary, folders_unreadable=tuple(str(p) for p in expanded.unreadable))
 
 
 def _log_page(result: PageResult, outcome: PageOutcome) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import subprocess
 import tempfile
@@ -62,20 +63,29 @@ class IngestProblem:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An input file: where it is, what it looks like, and its content hash."""
+    """An input file: where it is, what it looks like, and its content hash.
+
+    A file with no content to tell it by (empty, or not readable by phieu) is keyed by
+    its path instead (`path_key`): three empty files are three inputs, each accounted
+    for, not one file and two "same content" skips. `problem` says why such a file has
+    no page to read.
+    """
 
     path: Path
     kind: SourceKind
     sha256: str
     size: int
+    problem: IngestProblem | None = None
 
 
 @dataclass(frozen=True)
 class Expanded:
-    """The files to scan (sorted, folders expanded) and the folder files left out."""
+    """The files to scan (sorted, folders expanded), the folder files left out, and the
+    folders that could not be listed (no permission): reported, never passed over."""
 
     files: tuple[Path, ...]
     skipped: tuple[Path, ...]
+    unreadable: tuple[Path, ...] = ()
 
 
 def natural_key(path: Path) -> tuple:
@@ -94,10 +104,11 @@ def expand_paths(paths: Iterable[str | Path]) -> Expanded:
     """
     files: list[Path] = []
     skipped: list[Path] = []
+    unreadable: list[Path] = []
     given = [Path(p) for p in paths]
     for path in given:
         if path.is_dir():
-            for child in sorted((p for p in path.rglob("*") if p.is_file()), key=natural_key):
+            for child in sorted(_walk_files(path, unreadable), key=natural_key):
                 hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
                 if hidden or child.suffix.lower() not in SCAN_EXTENSIONS:
                     skipped.append(child)
@@ -113,11 +124,30 @@ def expand_paths(paths: Iterable[str | Path]) -> Expanded:
     unique = list(dict.fromkeys(p.resolve() for p in files))
     if not unique:
         where = ", ".join(str(p) for p in given) or "(nothing given)"
+        if unreadable:
+            raise BadInput(
+                f"Không đọc được thư mục / cannot read the folder(s): "
+                f"{', '.join(str(p) for p in unreadable)}",
+                "give phieu permission to read them (ask whoever owns them), then scan again",
+            )
         raise BadInput(
             f"Không có tệp quét nào / no scan files in {where}",
             "give PDF, TIFF, JPEG or PNG files, or folders holding them",
         )
-    return Expanded(files=tuple(unique), skipped=tuple(skipped))
+    return Expanded(files=tuple(unique), skipped=tuple(skipped), unreadable=tuple(unreadable))
+
+
+def _walk_files(folder: Path, unreadable: list[Path]) -> list[Path]:
+    """Every file under `folder`; a sub-folder that cannot be listed is appended to
+    `unreadable` (`Path.rglob` passes over it without a word)."""
+    found: list[Path] = []
+
+    def failed(err: OSError) -> None:
+        unreadable.append(Path(err.filename) if err.filename else folder)
+
+    for here, _dirs, names in os.walk(folder, onerror=failed):
+        found += [Path(here) / n for n in names if (Path(here) / n).is_file()]
+    return found
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
@@ -140,11 +170,30 @@ def _kind_from_head(head: bytes) -> SourceKind:
     return "image"
 
 
+def path_key(path: Path, why: str) -> str:
+    """A 64-hex key for a file that has no content to be known by, from its absolute
+    path and why (`empty`, `unreadable`): stable across runs (a re-run finds the row),
+    distinct per file, and never equal to a content hash (a prefix no file is hashed with)."""
+    return hashlib.sha256(f"phieu-no-content\0{why}\0{Path(path).resolve()}".encode()).hexdigest()
+
+
 def probe(path: Path) -> SourceFile:
-    """Hash `path` and tell its kind from its first bytes."""
-    sha, size = sha256_file(path)
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
+    """Hash `path` and tell its kind from its first bytes. A file phieu may not read is
+    not an error here: it comes back with its `problem`, keyed by its path."""
+    try:
+        sha, size = sha256_file(path)
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as err:
+        problem = IngestProblem(
+            "unreadable_file",
+            f"{path.name}: không mở được tệp / cannot open the file ({err.strerror or err}) — "
+            "cho phép đọc tệp rồi quét lại / give phieu permission to read it, then scan again",
+        )
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "unreadable"),
+                          size=0, problem=problem)
+    if size == 0:
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "empty"), size=0)
     return SourceFile(path=Path(path), kind=_kind_from_head(head), sha256=sha, size=size)
 
 
@@ -166,6 +215,8 @@ def _pdf_problem(path: Path, stderr: str) -> IngestProblem:
 def count_pages(source: SourceFile) -> int | IngestProblem:
     """How many pages `source` has, or why it has none that can be read."""
     path = source.path
+    if source.problem is not None:
+        return source.problem
     if source.size == 0:
         return IngestProblem(
             "empty_file",
@@ -182,7 +233,10 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
         return int(match.group(1))
     try:
         with Image.open(path) as img:
-            return int(getattr(img, "n_frames", 1))
+            try:
+                return int(getattr(img, "n_frames", 1))
+            except Exception:  # a damaged frame chain: keep the frames before the damage
+                return _frames_until_damage(img)
     except UnidentifiedImageError:
         return _not_an_image(path)
     except Exception as err:  # a damaged header: Pillow raises OSError, TypeError, SyntaxError...
@@ -191,6 +245,21 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
             f"{path.name}: tệp ảnh hỏng / the image file is damaged ({err}) — "
             "quét lại / scan it again",
         )
+
+
+def _frames_until_damage(img: Image.Image) -> int:
+    """Frames of a multipage TIFF whose chain of frames breaks: the readable ones, plus
+    the damaged one (it becomes a failed page, `unreadable_frame`, so the file is seen
+    to be damaged there). Raises the error when even the first frame is unreadable."""
+    index = 0
+    while True:
+        try:
+            img.seek(index + 1)
+        except EOFError:
+            return index + 1
+        except Exception:
+            return index + 2
+        index += 1
 
 
 def _not_an_image(path: Path) -> IngestProblem:
@@ -272,7 +341,7 @@ def load_page(
     if kind == "tiff":
         return _load_tiff_frame(path, index)
     data = path.read_bytes()
-    grey = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+    grey = _decode(data)
     if grey is None:
         # OpenCV lacks some formats Pillow reads (and vice versa).
         try:
@@ -281,6 +350,15 @@ def load_page(
         except Exception:  # untrusted bytes: any decoder error means "not an image"
             return _not_an_image(path)
     return grey
+
+
+def _decode(data: bytes, flags: int = cv2.IMREAD_GRAYSCALE) -> np.ndarray | None:
+    """OpenCV's decode, None for bytes it cannot or will not decode (OpenCV raises for an
+    image over its pixel limit rather than returning None)."""
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except (cv2.error, MemoryError):
+        return None
 
 
 _REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
@@ -305,12 +383,39 @@ def _extract_pdf_jpeg(path: Path, index: int, ppi: float, dpi: int) -> np.ndarra
     factor = 1
     while factor < 8 and ppi / (factor * 2) >= dpi:
         factor *= 2
-    return cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[factor])
+    return _decode(data, _REDUCED[factor])
+
+
+# The most pixels a PDF page is rendered to: an A3 sheet at 400 dpi (a ballot is A4). A
+# larger page (a 5 m poster drawn in vectors) is rendered smaller, whole, instead of a
+# multi-gigapixel image that OpenCV refuses (CV_IO_MAX_IMAGE_PIXELS) or memory cannot hold.
+MAX_RENDER_PIXELS = 6_600 * 4_700
+
+
+def _render_scale(path: Path, index: int, dpi: int) -> list[str]:
+    """pdftoppm options for the resolution: `-r dpi`, or a long side in pixels that
+    keeps the page under `MAX_RENDER_PIXELS`."""
+    size = _pdf_page_sizes_of(path, index)
+    if size is None:
+        return ["-r", str(dpi)]
+    w, h = size[0] * dpi, size[1] * dpi
+    if w * h <= MAX_RENDER_PIXELS:
+        return ["-r", str(dpi)]
+    long_side = int(max(w, h) * (MAX_RENDER_PIXELS / (w * h)) ** 0.5)
+    return ["-scale-to", str(long_side)]
+
+
+def _pdf_page_sizes_of(path: Path, index: int) -> tuple[float, float] | None:
+    proc = subprocess.run(["pdfinfo", "-f", str(index), "-l", str(index), str(path)],
+                          capture_output=True, text=True, errors="replace")
+    m = re.search(r"^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", proc.stdout, re.MULTILINE)
+    return (float(m.group(1)) / 72.0, float(m.group(2)) / 72.0) if m else None
 
 
 def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProblem:
     # pdftoppm writes the one page as PGM to stdout when no output root is given.
-    cmd = ["pdftoppm", "-f", str(index), "-l", str(index), "-r", str(dpi), "-gray", str(path)]
+    cmd = ["pdftoppm", "-f", str(index), "-l", str(index), *_render_scale(path, index, dpi),
+           "-gray", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -321,7 +426,7 @@ def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProbl
         )
     grey = None
     if proc.stdout:
-        grey = cv2.imdecode(np.frombuffer(proc.stdout, np.uint8), cv2.IMREAD_GRAYSCALE)
+        grey = _decode(proc.stdout)
     if proc.returncode != 0 or grey is None:
         problem = _pdf_problem(path, proc.stderr.decode("utf-8", "replace"))
         return IngestProblem(problem.reason, f"trang/page {index}: {problem.message}")

@@ -8,15 +8,15 @@ a re-run after a crash rewrites the same files and then inserts the row.
 """
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from forms.durable import disk_error, write_bytes_atomic
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
+from pipeline.scan.copies import decide_copy
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import (
@@ -64,13 +64,13 @@ def image_paths(images_dir: Path, source_id: int, index: int) -> tuple[Path, Pat
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     # Two stations sharing the images folder may write the same page (the same file
-    # scanned at both): each writes its own temporary file, the rename is atomic.
-    tmp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    # scanned at both): each writes its own temporary file, the rename is atomic. A
+    # full disk removes the temporary file and stops the scan with a plain message.
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as err:
+        raise disk_error(path, err) from err
 
 
 def write_images(result: PageResult, images_dir: Path) -> tuple[Path | None, dict[str, Path]]:
@@ -197,14 +197,12 @@ def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
     ).scalar_one()
 
 
-def _first_copy(conn: sa.Connection, sheet_id: int, page_number: int) -> sa.Row | None:
-    """The page already counted for this sheet and form page, if any."""
-    p, src = schema.pages, schema.sources
+def _stored(conn: sa.Connection, source_id: int, page_index: int) -> bool:
+    """Whether this input page is stored already (a re-run, or another station)."""
+    p = schema.pages
     return conn.execute(
-        sa.select(p.c.id, p.c.page_index, src.c.path)
-        .join(src, src.c.id == p.c.source_id)
-        .where(p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == "read")
-    ).first()
+        sa.select(p.c.id).where(p.c.source_id == source_id, p.c.page_index == page_index)
+    ).first() is not None
 
 
 def _record_reading(
@@ -222,30 +220,31 @@ def _record_reading(
     # Check-then-write on the sheet's pages: another station may be storing a copy of
     # the same serial right now; the sheet's lock makes the two take turns.
     lock_sheet(conn, sheet_id)
-    first = _first_copy(conn, sheet_id, ident.page)
-    status = "duplicate" if first is not None else "read"
+    if _stored(conn, row["source_id"], row["page_index"]):
+        return PageOutcome("already")
+    # Which copy counts is decided per physical copy (pipeline.scan.copies), never page
+    # by page: a copy's pages are not mixed with another's.
+    decision = decide_copy(conn, sheet_id, ident.serial, ident.page, row["source_id"])
+    duplicate = not decision.counts
+    status = "duplicate" if duplicate else "read"
     row |= {
         "status": status,
-        "reason": "duplicate_serial" if first is not None else "",
+        "reason": "duplicate_serial" if duplicate else "",
         "form": ident.form_id,
         "version": ident.version,
         "page_number": ident.page,
         "serial": ident.serial,
         "sheet_id": sheet_id,
     }
-    if first is not None:
-        row["message"] = (
-            f"Phiếu số {ident.serial} trang {ident.page} đã có ở {Path(first.path).name} "
-            f"trang {first.page_index} / serial {ident.serial} page {ident.page} already read "
-            f"from {Path(first.path).name} page {first.page_index}"
-        )
+    if duplicate:
+        row["message"] = decision.message
     page_id = _insert_page(conn, row)
     if page_id is None:
         return PageOutcome("already")
     _insert_scores(conn, page_id, reading)
     _insert_comments(conn, sheet_id, page_id, reading.texts, relative, crop_paths)
     opened: list[str] = []
-    if first is not None:
+    if duplicate:
         open_flag(conn, reason="duplicate", detail=row["message"], sheet_id=sheet_id,
                   page_id=page_id)
         opened.append("duplicate")

@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
+from forms.durable import fault_point
 from forms.errors import SurveyError
 from pipeline.store import schema
 
@@ -75,12 +76,21 @@ def engine_url(url: str) -> str:
     return url
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
     """Open the store at `url` (a SQLAlchemy URL) and bring its schema up to date.
 
-    Raises `SurveyError` when the database cannot be opened, or when it was written by
-    a newer phieu (a revision these migrations do not know).
+    With `create=False` (every command but `phieu init`) the store must exist already:
+    a SQLite file that is not there, or a database without phieu's tables, is refused
+    rather than made — a typo in `store:` must not start a new, empty survey.
+    Raises `SurveyError` when the database cannot be opened, does not exist and may not
+    be created, or was written by a newer phieu (a revision these migrations do not know).
     """
+    if url.split(":", 1)[0].split("+", 1)[0] not in KNOWN_SCHEMES:
+        raise SurveyError(
+            f"Địa chỉ kho dữ liệu không hợp lệ / not a store address phieu knows: {url!r}",
+            "check `store:` in survey.yaml: a SQLite file name (survey.sqlite) or "
+            "postgresql://USER@HOST/DB",
+        )
     try:
         engine = sa.create_engine(engine_url(url), **_engine_options(url))
     except Exception as err:  # bad URL, missing driver
@@ -89,10 +99,25 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
             "check `store:` in survey.yaml",
         ) from err
     if engine.dialect.name == "sqlite":
+        _require_sqlite_file(engine, create)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
-        _migrate(engine, engine.url.render_as_string(hide_password=True))
+        _migrate(engine, engine.url.render_as_string(hide_password=True), create)
     return Store(engine=engine, url=url)
+
+
+KNOWN_SCHEMES = frozenset({"sqlite", "postgresql", "postgres"})
+
+
+def _require_sqlite_file(engine: sa.Engine, create: bool) -> None:
+    database = engine.url.database
+    if create or not database or database == ":memory:" or Path(database).is_file():
+        return
+    raise SurveyError(
+        f"Không có kho dữ liệu / the store {database} does not exist",
+        "check `store:` in survey.yaml (a typo?); only `phieu init` makes a new store",
+    )
+
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -103,7 +128,7 @@ def _engine_options(url: str) -> dict[str, Any]:
     return {"pool_pre_ping": True}
 
 
-def _migrate(engine: sa.Engine, url: str) -> None:
+def _migrate(engine: sa.Engine, url: str, create: bool = True) -> None:
     known = head_revision()
     sqlite = engine.dialect.name == "sqlite"
     try:
@@ -112,16 +137,25 @@ def _migrate(engine: sa.Engine, url: str) -> None:
                 # A migration that changes a constraint rebuilds the table on SQLite
                 # (Alembic's batch mode); with foreign keys enforced, dropping the old
                 # table fails while other tables refer to it. The pragma only takes
-                # effect outside a transaction; the check below proves nothing dangles.
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.commit()
+                # effect outside a transaction (so on the driver's connection, before
+                # SQLAlchemy begins one); the check below proves nothing dangles.
+                driver: Any = conn.connection.driver_connection
+                driver.execute("PRAGMA foreign_keys=OFF")
+                # pysqlite commits on its own before DDL (CREATE, ALTER, DROP): a kill
+                # during the first open or a migration left half a schema ("table
+                # batches already exists" for ever after). Here the transaction is
+                # begun explicitly, so the DDL commits with the revision or not at all.
+                driver.isolation_level = None
             with conn.begin():
-                _upgrade(conn, url, known)
+                if sqlite:
+                    conn.exec_driver_sql("BEGIN")
+                _upgrade(conn, url, known, create)
                 if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise RuntimeError("a migration left rows pointing at missing rows")
+                fault_point("store.migrate.commit")
             if sqlite:
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.commit()
+                driver.isolation_level = ""  # pysqlite's default again for the pool
+                driver.execute("PRAGMA foreign_keys=ON")
     except SurveyError:
         raise
     except Exception as err:
@@ -138,10 +172,15 @@ def _migrate(engine: sa.Engine, url: str) -> None:
         ) from err
 
 
-def _upgrade(conn: sa.Connection, url: str, known: str) -> None:
+def _upgrade(conn: sa.Connection, url: str, known: str, create: bool = True) -> None:
     """Bring the store's schema to `known` (the newest migration), refusing a store
-    made by a newer phieu."""
+    made by a newer phieu, and (unless `create`) a database with no phieu schema."""
     current = MigrationContext.configure(conn).get_current_revision()
+    if current is None and not create:
+        raise SurveyError(
+            f"Cơ sở dữ liệu {url} chưa phải kho phieu / the database {url} holds no phieu store",
+            "check `store:` in survey.yaml (a typo?); only `phieu init` makes a new store",
+        )
     script = ScriptDirectory.from_config(_alembic_config(conn))
     if current is not None and script.get_revision(current) is None:
         raise SurveyError(

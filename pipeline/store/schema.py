@@ -19,6 +19,7 @@ answers        per (sheet, question, source): the machine's reading and, beside 
 comments       free-text fields: OCR text, confidence, ink, crop image path.
 imports        a file of answers collected online or at a kiosk (`phieu import`), unique
                by its SHA-256 (migration 0006); its rows are sheets of that channel.
+serial_ranges  serials handed out per form id for printing (never overlapping).
 flags          review work with its reason; `key` is a natural key that makes re-creating
                the same flag a no-op (the unique constraint guards, not a prior read).
 """
@@ -184,6 +185,21 @@ flags = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("resolution", sa.Text, nullable=False, server_default=""),
+)
+
+# Serials handed out by `phieu forms render --survey` (migration 0005): ranges of one
+# form id never overlap, so two offices never print the same serial.
+serial_ranges = sa.Table(
+    "serial_ranges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("form", sa.String(100), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("first_serial", sa.Integer, nullable=False),
+    sa.Column("last_serial", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("form", "first_serial", name="uq_serial_ranges_form_first"),
 )
 
 sa.Index("ix_pages_sheet", pages.c.sheet_id)

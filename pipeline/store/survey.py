@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from forms.durable import atomic_output
 from forms.errors import SurveyError
 
 SETTINGS_FILE = "survey.yaml"
@@ -104,17 +105,33 @@ def init_survey(
             f"Mẫu phiếu trùng / the same form was given twice: {', '.join(ids)}",
             "give each form once",
         )
-    if "://" in store:
-        from pipeline.store.database import open_store
+    if root.exists() and not root.is_dir():
+        raise SurveyError(f"{root} là một tệp, không phải thư mục / is a file, not a folder",
+                          "choose a folder name that is not taken by a file")
+    _refuse_other_forms(root, loaded)
+    from pipeline.store.database import open_store
 
-        open_store(store).engine.dispose()
-    (root / "forms").mkdir(parents=True, exist_ok=True)
-    (root / DEFAULT_IMAGES).mkdir(exist_ok=True)
+    # The store is made here and only here: every other command refuses a store that
+    # does not exist (a typo in `store:` must not start a new, empty survey). A database
+    # URL is tried before anything is written, so a wrong one leaves nothing half-made.
+    if "://" in store:
+        open_store(store, create=True).engine.dispose()
+    try:
+        (root / "forms").mkdir(parents=True, exist_ok=True)
+        (root / DEFAULT_IMAGES).mkdir(exist_ok=True)
+    except OSError as err:
+        raise _cannot_write(root, err) from err
+    if "://" not in store:
+        open_store(_store_url(root, store), create=True).engine.dispose()
     copied = []
-    for form in loaded:
-        target = root / "forms" / f"{form.id}-v{form.version}.yaml"
-        shutil.copyfile(form.source, target)
-        copied.append(f"forms/{target.name}")
+    try:
+        for form in loaded:
+            target = root / "forms" / f"{form.id}-v{form.version}.yaml"
+            with atomic_output(target) as temp:
+                shutil.copyfile(form.source, temp)
+            copied.append(f"forms/{target.name}")
+    except OSError as err:
+        raise _cannot_write(root, err) from err
     settings: dict[str, Any] = {
         "name": name or root.name,
         "office": office or (loaded[0].office if loaded else ""),
@@ -123,10 +140,30 @@ def init_survey(
         "images": DEFAULT_IMAGES,
         "scan_dpi": DEFAULT_SCAN_DPI,
     }
-    (root / SETTINGS_FILE).write_text(
-        yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8"
-    )
+    # survey.yaml last, atomically: a folder with a survey.yaml is a finished workspace.
+    with atomic_output(root / SETTINGS_FILE) as temp:
+        temp.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return load_survey(root)
+
+
+def _cannot_write(root: Path, err: OSError) -> SurveyError:
+    return SurveyError(
+        f"Không tạo được thư mục khảo sát / cannot create the survey in {root}: "
+        f"{err.strerror or err}",
+        "choose a folder you can write to (not a read-only disk), with free space",
+    )
+
+
+def _refuse_other_forms(root: Path, forms: Iterable[Any]) -> None:
+    """A form file already in DIR/forms/ with other content is somebody's work: refuse
+    rather than overwrite it (the same content is fine: an init run again)."""
+    for form in forms:
+        target = root / "forms" / f"{form.id}-v{form.version}.yaml"
+        if target.exists() and target.read_bytes() != Path(form.source).read_bytes():
+            raise SurveyError(
+                f"{target} đã có và khác mẫu phiếu / already exists with other content",
+                "move it away first (or init another folder); phieu does not overwrite it",
+            )
 
 
 def load_survey(root: Path) -> Survey:
@@ -156,13 +193,23 @@ def load_survey(root: Path) -> Survey:
         raise SurveyError(f"{path}: scan_dpi={data.get('scan_dpi')!r} is not a number") from err
     if not 100 <= dpi <= 600:
         raise SurveyError(f"{path}: scan_dpi={dpi} is outside 100..600", "use 200")
+    images = (root / str(data.get("images") or DEFAULT_IMAGES)).resolve()
+    if images.exists() and not images.is_dir():
+        raise SurveyError(f"{path}: images: {images} là một tệp / is a file, not a folder",
+                          "point `images:` at a folder (default: images)")
+    store_url = _store_url(root, str(data.get("store") or DEFAULT_STORE))
+    if store_url.startswith("sqlite:///") and not Path(store_url[len("sqlite:///"):]).is_file():
+        raise SurveyError(
+            f"{path}: không có kho dữ liệu / the store {store_url[len('sqlite:///'):]} does not exist",
+            "check `store:` (a typo?); only `phieu init` makes a new store",
+        )
     return Survey(
         root=root,
         name=str(data.get("name") or root.name),
         office=str(data.get("office") or ""),
         form_files=tuple((root / str(f)).resolve() for f in forms),
-        store_url=_store_url(root, str(data.get("store") or DEFAULT_STORE)),
-        images_dir=(root / str(data.get("images") or DEFAULT_IMAGES)).resolve(),
+        store_url=store_url,
+        images_dir=images,
         scan_dpi=dpi,
     )
 

@@ -38,7 +38,7 @@ def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
     settings = load_publish_settings(survey.settings_path)
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     try:
         return SurveyData(
             root=survey.root,

@@ -1,0 +1,79 @@
+"""The pages of one physical copy stay together (issue 12, finding 6): when a serial
+reaches the store twice, which copy counts is decided per copy (its file), never page by
+page, so a sheet never holds page 1 of one citizen's ballot and page 2 of another's."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from test_store import QUALITY, put, store  # noqa: F401  (store is a fixture)
+
+from omr.reading import PageIdentity, PageReading, QuestionReading
+from pipeline.store import schema
+from pipeline.store.database import utcnow
+
+
+def page(serial: int, number: int, value: str) -> PageReading:
+    """Page `number` of a toy2 sheet whose answer on that page is `value`."""
+    question = "a" if number == 1 else "b"
+    return PageReading(PageIdentity("toy2", 1, number, serial), QUALITY, (),
+                       (QuestionReading(question, "answered", (value,)),), ())
+
+
+def counted(store) -> dict[str, tuple[int, str]]:  # noqa: F811
+    """Question -> (source of the page it was read from, value) for the counted pages."""
+    a, p = schema.answers, schema.pages
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(a.c.question, p.c.source_id, a.c.value)
+                            .join(p, p.c.id == a.c.page_id).where(a.c.source == "machine")).all()
+    return {q: (s, v) for q, s, v in rows}
+
+
+def statuses(store) -> dict[tuple[int, int], str]:  # noqa: F811
+    p = schema.pages
+    with store.engine.connect() as conn:
+        return {(s, i): st for s, i, st in conn.execute(sa.select(p.c.source_id, p.c.page_index, p.c.status))}
+
+
+def test_two_copies_arriving_interleaved_are_never_mixed(store):  # noqa: F811
+    put(store, 1, 1, page(2, 1, "1"))  # copy A (file 1), citizen X
+    put(store, 2, 2, page(2, 2, "3"))  # copy B (file 2) page 2 first: nothing says it is B yet
+    put(store, 2, 1, page(2, 1, "2"))  # copy B page 1: a second copy -> B's page 2 set back
+    put(store, 1, 2, page(2, 2, "1"))  # copy A page 2 counts
+    assert counted(store) == {"a": (1, "1"), "b": (1, "1")}
+    assert statuses(store) == {(1, 1): "read", (1, 2): "read", (2, 1): "duplicate", (2, 2): "duplicate"}
+    f = schema.flags
+    with store.engine.connect() as conn:
+        dup_pages = conn.execute(sa.select(f.c.page_id).where(f.c.reason == "duplicate",
+                                                              f.c.status == "open")).all()
+    assert len(dup_pages) == 2  # both pages of the other copy wait for a person
+
+
+def test_a_page_of_the_other_copy_never_fills_a_gap_in_the_counted_copy(store):  # noqa: F811
+    put(store, 1, 1, page(5, 1, "1"))  # copy A: its page 2 never arrives
+    put(store, 2, 1, page(5, 1, "2"))  # copy B
+    put(store, 2, 2, page(5, 2, "3"))  # B's page 2 must not complete A
+    assert counted(store) == {"a": (1, "1")}
+    assert statuses(store)[(2, 2)] == "duplicate"
+
+
+def test_a_sheet_split_across_two_files_without_a_second_copy_counts_whole(store):  # noqa: F811
+    put(store, 1, 9, page(7, 1, "1"))
+    put(store, 2, 1, page(7, 2, "2"))
+    assert counted(store) == {"a": (1, "1"), "b": (2, "2")}
+
+
+def test_the_same_page_twice_in_one_file_keeps_the_first(store):  # noqa: F811
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(schema.sources).values(page_count=10))
+        assert utcnow()
+    put(store, 1, 1, page(8, 1, "1"))
+    put(store, 1, 2, page(8, 1, "2"))
+    assert counted(store) == {"a": (1, "1")}
+    assert statuses(store)[(1, 2)] == "duplicate"
+
+
+def test_a_page_of_the_counted_copy_takes_the_place_another_copy_held(store):  # noqa: F811
+    put(store, 1, 1, page(4, 1, "1"))  # copy A page 1
+    put(store, 2, 2, page(4, 2, "3"))  # copy B page 2 (nothing says it is B's yet)
+    put(store, 1, 2, page(4, 2, "1"))  # copy A page 2: B's page 2 is another copy
+    assert counted(store) == {"a": (1, "1"), "b": (1, "1")}
+    assert statuses(store)[(2, 2)] == "duplicate"
