@@ -95,9 +95,9 @@ def save_blanks(path: Path, key: str, blanks: Sequence[np.ndarray]) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        arrays: dict[str, Any] = {f"page_{i}": b for i, b in enumerate(blanks, start=1)}
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, key=np.array(key),
-                                **{f"page_{i}": b for i, b in enumerate(blanks, start=1)})
+            np.savez_compressed(fh, key=np.array(key), **arrays)
         os.replace(tmp, path)
     except OSError:
         return False
