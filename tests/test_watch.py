@@ -125,6 +125,7 @@ def test_a_duplicate_is_skipped_by_content_and_nothing_moves_unasked(survey, inb
     assert sorted(p.name for p in inbox.iterdir()) == ["a.png", "b.png", "later-copy.png"]
 
 
+@pytest.mark.slow
 def test_a_stopped_watch_resumes_with_nothing_lost_or_doubled(survey, inbox, printed, prepared,
                                                               monkeypatch, tmp_path):
     clock = Clock()
@@ -174,6 +175,7 @@ def test_idle_exit_ends_a_bounded_run(survey, inbox, prepared):
     assert totals.polls == 6 and totals.stored == 0
 
 
+@pytest.mark.slow
 def test_watch_command_reads_a_folder(run_phieu, tmp_path, printed, inbox):
     ws = tmp_path / "cli-ws"
     assert run_phieu("init", ws, "--form", "mot-cua").code == 0
