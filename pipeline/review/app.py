@@ -400,5 +400,5 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
     ]
     for rule, view, methods in rules:
         app.add_url_rule(rule, view.__name__, view, methods=methods)
-    app.register_blueprint(capture_blueprint(survey))  # /capture: photos from a phone
+    app.register_blueprint(capture_blueprint(survey, store))  # /capture: photos from a phone
     return app

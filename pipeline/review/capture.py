@@ -31,7 +31,7 @@ from pipeline.review import i18n
 from pipeline.scan.driver import default_batch_name, scan
 from pipeline.scan.source_report import PageReport, SourceReport, source_report
 from pipeline.scan.templates import PreparedForms, prepare_forms
-from pipeline.store.database import open_store
+from pipeline.store.database import Store
 from pipeline.store.survey import Survey, load_survey_forms
 from pipeline.store.vocabulary import PageStatus
 
@@ -99,6 +99,7 @@ class CaptureState:
     and the lock that lets one photo be read at a time."""
 
     survey: Survey
+    store: Store
     _prepared: PreparedForms | None = None
     _preparing: threading.Lock = field(default_factory=threading.Lock)
     reading: threading.Lock = field(default_factory=threading.Lock)
@@ -211,16 +212,15 @@ def capture_photo() -> Any:
     sha = hashlib.sha256(data).hexdigest()
     prepared = state.prepared()
     with state.reading:
-        store = open_store(survey.store_url)
-        with store.engine.connect() as conn:
+        with state.store.engine.connect() as conn:
             before = source_report(conn, sha)
         sent_before = before is not None and before.status == "complete"
         if not sent_before:
             path = _save(survey, data, sha, suffix)
-            scan(survey, [path], batch=f"{default_batch_name()}-phone", jobs=1, prepared=prepared)
-        with store.engine.connect() as conn:
+            scan(survey, [path], batch=f"{default_batch_name()}-phone", jobs=1, prepared=prepared,
+                 store=state.store)
+        with state.store.engine.connect() as conn:
             report = source_report(conn, sha)
-        store.engine.dispose()
     return jsonify(_answer(report, data, sent_before, time.perf_counter() - started))
 
 
@@ -238,14 +238,14 @@ def _answer(report: SourceReport | None, data: bytes, sent_before: bool, seconds
     return answer
 
 
-def capture_blueprint(survey: Survey) -> Blueprint:
+def capture_blueprint(survey: Survey, store: Store) -> Blueprint:
     """The blueprint of `/capture`; `create_app` registers it."""
     here = Path(__file__).parent
     bp = Blueprint("capture", __name__, template_folder=str(here / "templates"))
 
     @bp.record_once
     def _keep_state(setup: Any) -> None:
-        setup.app.extensions["phieu_capture"] = CaptureState(survey)
+        setup.app.extensions["phieu_capture"] = CaptureState(survey, store)
 
     @bp.url_value_preprocessor
     def _allow_photo_size(endpoint: str | None, _values: Any) -> None:

@@ -302,6 +302,7 @@ def scan(
     progress: Callable[[ScanEvent], None] | None = None,
     workers: str | None = None,
     prepared: PreparedForms | None = None,
+    store: Store | None = None,
 ) -> ScanSummary:
     """Scan the files and folders in `paths` into `survey`'s store.
 
@@ -324,6 +325,9 @@ def scan(
         The survey's forms already prepared (`templates.prepare_forms`), by a process
         that scans again and again (`phieu watch`, the capture page); default: load and
         prepare them now.
+    store:
+        The survey's store already open (such a process keeps one: an engine keeps its
+        compiled statements); default: open `survey.store_url` now.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
@@ -336,7 +340,7 @@ def scan(
         emit(ScanEvent("message", text=f"Bỏ qua tệp không phải bản quét / not a scan, left out: {extra}"))
     forms = prepared.forms if prepared is not None else load_survey_forms(survey)
     infos = prepared.infos if prepared is not None else form_infos(forms)
-    store = open_store(survey.store_url)
+    store = store if store is not None else open_store(survey.store_url)
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)

@@ -208,7 +208,7 @@ class Watcher:
         if new:
             try:
                 scan(self.survey, new, batch=self.batch, jobs=self.jobs, prepared=self.prepared,
-                     progress=lambda e: _forward(e, events))
+                     store=self.store, progress=lambda e: _forward(e, events))
             except (ScanInterrupted, BadInput) as err:
                 # The store is consistent: the files are tried again at the next poll.
                 events.append(WatchEvent("problem", None, str(err)))
