@@ -187,3 +187,28 @@ def test_watch_command_reads_a_folder(run_phieu, tmp_path, printed, inbox):
     assert any(line.startswith("sheet12.png: phiếu/sheet mot-cua số 12") for line in lines)
     assert lines[-1].startswith("Đã dừng / stopped: 1 tệp mới/new files")
     assert (inbox / "sheet12.png").exists()  # never moved unasked
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_watch_cleanly(phieu_process, tmp_path, printed, inbox):
+    import signal
+    import time
+
+    ws = tmp_path / "sig-ws"
+    init_survey(ws, ["mot-cua"])
+    (inbox / "sheet11.png").write_bytes((printed / "sheet11.png").read_bytes())
+    proc = phieu_process("watch", inbox, "--survey", ws, "--settle", "0.2", "--interval", "0.2",
+                         "-j", "1", cwd=tmp_path)
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if line.startswith("sheet11.png:"):
+            break
+    assert lines[-1].startswith("sheet11.png: phiếu/sheet mot-cua số 11"), lines
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.strip().splitlines()[-1].startswith("Đã dừng / stopped: 1 tệp mới/new files")
+    assert "Traceback" not in err
