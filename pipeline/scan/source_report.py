@@ -24,6 +24,7 @@ class FlagNote:
     reason: str
     question: str | None
     detail: str
+    flag_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ def _page_report(conn: sa.Connection, row: sa.Row) -> PageReport:
     # Whole-sheet flags (a page still missing, a blank ballot) concern this page's sheet too.
     on_sheet = sa.and_(f.c.sheet_id == row.sheet_id, f.c.page_id.is_(None)) if row.sheet_id else sa.false()
     flags = tuple(
-        FlagNote(r.reason, r.question, r.detail or "")
-        for r in conn.execute(sa.select(f.c.reason, f.c.question, f.c.detail)
+        FlagNote(r.reason, r.question, r.detail or "", r.id)
+        for r in conn.execute(sa.select(f.c.id, f.c.reason, f.c.question, f.c.detail)
                               .where(sa.or_(on_page, on_sheet), f.c.status == FlagStatus.OPEN)
                               .order_by(f.c.id))
     )
@@ -126,7 +127,9 @@ def file_line(path: Path | str, report: SourceReport) -> str:
     if len(report.pages) <= 3:
         return f"{name}: " + " | ".join(page_words(p) for p in report.pages)
     counts = report.counts()
-    flags = Counter(flag.reason for p in report.pages for flag in p.flags)
+    # A whole-sheet flag shows on each page of its sheet: counted once.
+    unique = {flag.flag_id: flag.reason for p in report.pages for flag in p.flags}
+    flags = Counter(unique.values())
     text = (f"{name}: {len(report.pages)} trang/pages — đọc/read {counts.get(PageStatus.READ, 0)}, "
             f"trùng/duplicate {counts.get(PageStatus.DUPLICATE, 0)}, "
             f"không đọc được/not read {counts.get(PageStatus.FAILED, 0)}")
