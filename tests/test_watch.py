@@ -212,3 +212,21 @@ def test_ctrl_c_stops_the_watch_cleanly(phieu_process, tmp_path, printed, inbox)
     assert proc.returncode == 0, err
     assert out.strip().splitlines()[-1].startswith("Đã dừng / stopped: 1 tệp mới/new files")
     assert "Traceback" not in err
+
+
+def test_a_file_that_never_ends_is_taken_after_a_minute_as_damaged(survey, inbox, printed, prepared):
+    from pipeline.scan.watch import GIVE_UP_WAITING_S
+
+    clock = Clock()
+    watcher = Watcher(survey, [inbox], prepared=prepared, settle=2.0, jobs=1, clock=clock)
+    data = (printed / "three.pdf").read_bytes()
+    (inbox / "cut.pdf").write_bytes(data[: len(data) // 2])  # a copy that died half-way
+    assert not ends_complete(inbox / "cut.pdf") and ends_complete(printed / "three.pdf")
+    assert watcher.poll() == []
+    clock.sleep(GIVE_UP_WAITING_S - 1)
+    assert watcher.poll() == []  # still waited for
+    clock.sleep(1)
+    events = watcher.poll()
+    assert [e.kind for e in events if e.kind == "stored"] == ["stored"]
+    assert "corrupt_pdf" in events[-1].text
+    assert _pages(survey) == [("cut.pdf", 1, "failed", None)]
