@@ -11,7 +11,10 @@
 2. **`phieu read IMAGE`** (all shipped forms, OCR on) of one scanned page, and
    **`phieu scan`** of the same page into a fresh workspace (one form), as subprocesses
    timed from start to exit: cold = an empty `PHIEU_CACHE_DIR`, warm = the same folder
-   after a first run. `--runs` runs each; medians.
+   after a first run. `--runs` runs each; medians of the wall time and of the CPU time of
+   the process tree (user + system, pdftoppm included: what the run costs whatever else
+   the shared machine is doing). Also `prepare_templates` of the shipped forms alone,
+   in process, from an empty and a filled cache.
 
 Usage:
     .venv/bin/python benchmarks/capture_speed.py [--photos 8] [--runs 5]
@@ -26,6 +29,7 @@ import http.cookiejar
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,15 +80,41 @@ def capture_times(photos: list[Path], root: Path) -> tuple[float, list[float], l
     return times[0], times[1:], statuses
 
 
-def run_timed(args: list[str], env: dict[str, str], cwd: Path) -> float:
-    start = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and its children) of `phieu ARGS`."""
+    cpu, start = _children_cpu(), time.perf_counter()
     subprocess.run([str(PHIEU), *args], env=env, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - cpu
 
 
-def startup_times(page: Path, root: Path, runs: int) -> dict[str, tuple[list[float], list[float]]]:
-    """command -> (cold seconds, warm seconds), `runs` of each."""
-    out: dict[str, tuple[list[float], list[float]]] = {"read": ([], []), "scan": ([], [])}
+def prepare_times(runs: int, root: Path) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """In this process: `prepare_templates` of every shipped form from an empty cache and
+    from a filled one, (wall, CPU incl. pdftoppm) each, `runs` times."""
+    from forms.library import list_forms
+    from pipeline.scan.templates import prepare_templates
+
+    forms = list_forms()
+    cold, warm = [], []
+    for i in range(runs):
+        folder = root / f"prepare-cache-{i}"
+        for out in (cold, warm):
+            cpu, start = time.process_time() + _children_cpu(), time.perf_counter()
+            prepare_templates(forms, cache_dir=folder)
+            out.append((time.perf_counter() - start, time.process_time() + _children_cpu() - cpu))
+    return cold, warm
+
+
+Timing = tuple[list[tuple[float, float]], list[tuple[float, float]]]
+
+
+def startup_times(page: Path, root: Path, runs: int) -> dict[str, Timing]:
+    """command -> (cold (wall, CPU) runs, warm (wall, CPU) runs)."""
+    out: dict[str, Timing] = {"read": ([], []), "scan": ([], [])}
     for i in range(runs):
         cache = root / f"cache-{i}"
         env = {**os.environ, "PHIEU_CACHE_DIR": str(cache)}
@@ -127,11 +157,15 @@ def main() -> None:
         print(f"| capture: next photos, upload to answer | {statistics.median(rest):.2f} | "
               f"{min(rest):.2f} | {max(rest):.2f} | {len(rest)} |")
         load = os.getloadavg()[0]
-        startup = startup_times(page, root, opts.runs)
-        for name, (cold, warm) in startup.items():
-            for label, values in (("cold cache", cold), ("warm cache", warm)):
-                print(f"| `phieu {name}` one page, {label} | {statistics.median(values):.2f} | "
-                      f"{min(values):.2f} | {max(values):.2f} | {len(values)} |")
+        timings = {"prepare_templates (all shipped forms, in process)": prepare_times(opts.runs, root)}
+        timings.update({f"`phieu {name}` one page": t
+                        for name, t in startup_times(page, root, opts.runs).items()})
+        print("\n| what | cache | wall median s (min–max) | CPU median s | runs |\n|---|---|---:|---:|---:|")
+        for name, (cold, warm) in timings.items():
+            for label, values in (("cold", cold), ("warm", warm)):
+                walls, cpus = [w for w, _ in values], [c for _, c in values]
+                print(f"| {name} | {label} | {statistics.median(walls):.2f} ({min(walls):.2f}–"
+                      f"{max(walls):.2f}) | {statistics.median(cpus):.2f} | {len(values)} |")
         print(f"load average {load:.1f} → {os.getloadavg()[0]:.1f} (2 cores, shared)")
 
 
