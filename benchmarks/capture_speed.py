@@ -64,7 +64,9 @@ def capture_times(photos: list[Path], root: Path) -> tuple[float, list[float], l
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     try:
         page = opener.open(running.url + "capture").read().decode()
-        csrf = re.search(r'data-csrf="([^"]+)"', page).group(1)
+        found = re.search(r'data-csrf="([^"]+)"', page)
+        assert found is not None, "the capture page carries no CSRF token"
+        csrf = found.group(1)
         running.server.app.extensions["phieu_capture"].prepared()  # the page warmed it; wait
         times, statuses = [], []
         for photo in photos:
@@ -99,7 +101,8 @@ def prepare_times(runs: int, root: Path) -> tuple[list[tuple[float, float]], lis
     from pipeline.scan.templates import prepare_templates
 
     forms = list_forms()
-    cold, warm = [], []
+    cold: list[tuple[float, float]] = []
+    warm: list[tuple[float, float]] = []
     for i in range(runs):
         folder = root / f"prepare-cache-{i}"
         for out in (cold, warm):
