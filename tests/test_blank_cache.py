@@ -69,3 +69,18 @@ def test_an_unwritable_cache_only_costs_time(form, tmp_path):
     blocked.write_text("not a folder")
     blanks = canonical_blanks(form, layout_form(form), cache_dir=blocked)
     assert len(blanks) == len(layout_form(form).pages)
+
+
+def test_the_key_is_the_same_in_every_process():
+    """A form holds sets (a scale's satisfied codes), whose order Python randomises per
+    process: the key must not follow it, or no run would ever find the last one's blank."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from forms.library import load_form; from pipeline.scan import blank_cache; "
+            "print(blank_cache.blank_key(load_form('sipas'), 200, 6.0))")
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+            for seed in range(1, 7)}
+    assert len(keys) == 1

@@ -15,7 +15,9 @@ ignored and rewritten. A cache that cannot be written costs only the time.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import subprocess
 import zipfile
@@ -60,11 +62,31 @@ def _rasteriser_version() -> str:
     return (done.stderr or done.stdout).strip().splitlines()[0] if (done.stderr or done.stdout) else "?"
 
 
+def canonical(value: Any) -> Any:
+    """`value` (a form model: dataclasses, dicts, sequences, sets, scalars) as plain JSON
+    data that is the same in every process: a set's order follows string hashing, which
+    Python randomises per process, so sets are sorted; dicts keep their order (it is
+    the form's order)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: canonical(getattr(value, f.name))
+                                       for f in dataclasses.fields(value)}]
+    if isinstance(value, dict):
+        return [[canonical(k), canonical(v)] for k, v in value.items()]
+    if isinstance(value, (set, frozenset)):
+        return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)  # enums and the like: their repr is their value
+
+
 def blank_key(form: Any, dpi: int, canon_px_per_mm: float) -> str:
     """The cache key of `form`'s blank: its full content (every field of the frozen
-    model, in order), the drawing code, the rasteriser's version, the resolutions."""
+    model, canonically), the drawing code, the rasteriser's version, the resolutions."""
+    content = json.dumps(canonical(form), ensure_ascii=False, sort_keys=True)
     digest = hashlib.sha256()
-    for part in (repr(form), _code_digest(), _rasteriser_version(), str(dpi), repr(canon_px_per_mm)):
+    for part in (content, _code_digest(), _rasteriser_version(), str(dpi), repr(canon_px_per_mm)):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
