@@ -49,7 +49,15 @@ def _code_digest() -> str:
     digest = hashlib.sha256()
     for name in DRAWING_SOURCES:
         digest.update(name.encode())
-        digest.update((root / name).read_bytes())
+        try:
+            digest.update((root / name).read_bytes())
+        except OSError:  # installed without sources: the version stands for the code
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                digest.update(version("phieu").encode())
+            except PackageNotFoundError:
+                digest.update(b"unknown")
     return digest.hexdigest()
 
 
