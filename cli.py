@@ -282,6 +282,46 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
         )
 
 
+@cli.command("watch")
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--batch", default=None, help="Batch name (default: the day's date, as `phieu scan`).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: all CPUs).")
+@click.option("--interval", type=click.FloatRange(0.1, 3600), default=1.0, show_default=True,
+              help="Seconds between looks at the folders.")
+@click.option("--settle", type=click.FloatRange(0, 3600), default=2.0, show_default=True,
+              help="Seconds a file's size and time must stay unchanged before it is read.")
+@click.option("--move-done", "move_done", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Move each file whose pages are all stored into this folder "
+                                 "(default: files are never moved or deleted).")
+@click.option("--idle-exit", type=click.FloatRange(0, None), default=None,
+              help="Stop after this many seconds with nothing new (default: run until Ctrl+C).")
+@SURVEY_OPTION
+def watch_cmd(folders: tuple[Path, ...], batch: str | None, jobs: int | None, interval: float,
+              settle: float, move_done: Path | None, idle_exit: float | None,
+              survey_dir: Path | None) -> None:
+    """Theo dõi thư mục máy quét / read every new scan that appears in FOLDERS (the copier's
+    scan-to-folder target) into the survey, as `phieu scan` does, until Ctrl+C."""
+    from pipeline.scan.templates import prepare_forms
+    from pipeline.scan.watch import watch
+    from pipeline.store.survey import find_survey, load_survey_forms
+
+    survey = find_survey(survey_dir)
+    prepared = prepare_forms(load_survey_forms(survey))
+    click.echo(f"Đang theo dõi / watching {', '.join(str(f) for f in folders)} — "
+               "Ctrl+C để dừng / to stop")
+
+    def on_event(event) -> None:
+        click.echo(event.text, err=event.kind == "problem")
+
+    totals = watch(survey, folders, on_event=on_event, interval=interval, settle=settle,
+                   move_done=move_done, batch=batch, jobs=jobs, idle_exit=idle_exit,
+                   prepared=prepared)
+    click.echo(f"Đã dừng / stopped: {totals.stored} tệp mới/new files, {totals.known} đã có/"
+               f"already stored" + (f", {totals.moved} đã chuyển/moved" if move_done else ""))
+
+
 @cli.command("status")
 @SURVEY_OPTION
 def status_cmd(survey_dir: Path | None) -> None:
@@ -474,7 +514,7 @@ def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], seri
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     catalog = build_form_catalog(load_survey_forms(survey))
     keyed = KeyIn(form=form_ref or "", serial=serial, answers=parse_assignments(answers), page=page)
-    record = key_page(open_store(survey.store_url).engine, catalog, item, keyed,
+    record = key_page(open_store(survey.store_url, create=False).engine, catalog, item, keyed,
                       reviewer=reviewer)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.value} — {record.after_text}")
 

@@ -78,3 +78,19 @@ def store_args(request) -> tuple[str, ...]:
         return ()
     server = request.getfixturevalue("postgres_server")
     return ("--store", server.new_database(f"t_{uuid.uuid4().hex}"))
+
+
+# --- blank cache (issue 16) -------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_blank_cache(tmp_path_factory):
+    """Tests (and the `phieu` subprocesses they start) keep prepared blanks in a folder of
+    their own, not in the user's ~/.cache/phieu: each session starts cold and is alike."""
+    previous = os.environ.get("PHIEU_CACHE_DIR")
+    os.environ["PHIEU_CACHE_DIR"] = str(tmp_path_factory.mktemp("blank-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("PHIEU_CACHE_DIR", None)
+    else:
+        os.environ["PHIEU_CACHE_DIR"] = previous

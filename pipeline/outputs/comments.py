@@ -180,7 +180,7 @@ def export_comments(survey: Any, path: Path) -> tuple[Path, int]:
     from pipeline.store.database import open_store
     from pipeline.store.survey import load_survey_forms
 
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     try:
         if Path(path).suffix.lower() != ".xlsx":
             frame = comments_frame(store, survey.root)[list(COMMENTS_COLUMNS)]

@@ -39,6 +39,7 @@ from flask import (
 from werkzeug.routing import IntegerConverter
 
 from pipeline.review import i18n
+from pipeline.review.capture import capture_blueprint
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
 from pipeline.review.decisions import check_reviewer, decide, undo
@@ -522,4 +523,5 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
     ]
     for rule, view, methods in rules:
         app.add_url_rule(rule, view.__name__, view, methods=methods)
+    app.register_blueprint(capture_blueprint(survey, store))  # /capture: photos from a phone
     return app

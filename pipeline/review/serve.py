@@ -91,7 +91,7 @@ def make_review_server(survey: Survey, *, host: str = "127.0.0.1", port: int = 8
     port) under waitress. `password` defaults to $PHIEU_REVIEW_PASSWORD; beyond loopback it
     is required (`ReviewServerError` otherwise, or when the port is in use)."""
     password = check_password(host, password if password is not None else os.environ.get(PASSWORD_ENV))
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     catalog = build_form_catalog(load_survey_forms(survey))
     app = create_app(survey, store, catalog, password=password,
                      trusted_hosts=LOOPBACK_NAMES if is_loopback(host) else None)

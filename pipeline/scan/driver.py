@@ -50,7 +50,7 @@ from pipeline.scan.recorder import (
     record_page,
     write_images,
 )
-from pipeline.scan.templates import form_infos, prepare_templates
+from pipeline.scan.templates import PreparedForms, form_infos, prepare_templates
 from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
 from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
@@ -325,6 +325,8 @@ def scan(
     jobs: int | None = None,
     progress: Callable[[ScanEvent], None] | None = None,
     workers: str | None = None,
+    prepared: PreparedForms | None = None,
+    store: Store | None = None,
 ) -> ScanSummary:
     """Scan the files and folders in `paths` into `survey`'s store.
 
@@ -343,6 +345,13 @@ def scan(
     workers:
         Address of a Dask scheduler (`tcp://HOST:PORT`): pages are read on its workers
         (`pipeline.scan.cluster`) instead of local processes, and `jobs` is not used.
+    prepared:
+        The survey's forms already prepared (`templates.prepare_forms`), by a process
+        that scans again and again (`phieu watch`, the capture page); default: load and
+        prepare them now.
+    store:
+        The survey's store already open (such a process keeps one: an engine keeps its
+        compiled statements); default: open `survey.store_url` now.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
@@ -361,9 +370,9 @@ def scan(
         emit(ScanEvent("message", text=f"Không đọc được thư mục / cannot read the folder: {folder} "
                                        "— cho phép đọc rồi quét lại / give phieu permission to read it, "
                                        "then scan again"))
-    forms = load_survey_forms(survey)
-    infos = form_infos(forms)
-    store = open_store(survey.store_url, create=False)
+    forms = prepared.forms if prepared is not None else load_survey_forms(survey)
+    infos = prepared.infos if prepared is not None else form_infos(forms)
+    store = store if store is not None else open_store(survey.store_url, create=False)
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
@@ -371,7 +380,7 @@ def scan(
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
     # Rendering the blank forms costs about a second each: only when there is work.
-    catalog = prepare_templates(forms) if triage.tasks else None
+    catalog = (prepared.catalog if prepared is not None else prepare_templates(forms)) if triage.tasks else None
     emit(ScanEvent("start", total=len(triage.tasks)))
     store.engine.dispose()  # no open database handle is inherited by forked workers
     remaining = dict(triage.remaining)

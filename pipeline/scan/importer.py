@@ -211,7 +211,7 @@ def import_answers(survey: Any, forms: Any, path: Path, channel: str,
     form = pick_form(forms, form_id)
     rows, skipped = check_rows(form, read_rows(path), path)
     sha = file_sha256(path)
-    store = open_store(survey.store_url)
+    store = open_store(survey.store_url, create=False)
     try:
         with store.engine.begin() as conn:
             batch_name = f"{channel}-{path.stem}-{sha[:8]}"
