@@ -24,17 +24,20 @@ def cli(ctx: click.Context, verbose: int) -> None:
     """phieu — đọc phiếu khảo sát mức độ hài lòng / reads paper satisfaction surveys."""
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
-    ctx.call_on_close(_log_to_stderr(verbose))
+    if verbose:
+        ctx.call_on_close(_log_to_stderr(verbose))
 
 
 def _log_to_stderr(verbose: int) -> Callable[[], None]:
-    """Warnings always; with -v the steps (INFO), with -vv every page (DEBUG). Returns
-    what undoes it, so that a command run in-process (tests) leaves no handler behind."""
+    """With -v the steps (INFO), with -vv every page (DEBUG). Without -v the log goes only
+    to the workspace's file: what a clerk must see is printed by the command itself, once.
+    Returns what undoes it, so that a command run in-process (tests) leaves no handler
+    behind."""
     import logging
 
     from pipeline.logs import LOG_FORMAT
 
-    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    level = logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     handler.setLevel(level)
@@ -372,10 +375,10 @@ def _export_output(func):
 def export_responses_cmd(form_id: str | None, labels: bool, output: Path,
                          survey_dir: Path | None) -> None:
     """One row per sheet: serial, status, flagged, then one column per question."""
-    from pipeline.outputs.export import pick_form, responses_csv_frame, write_frame
+    from pipeline.outputs.export import responses_csv_frame, write_frame
     from pipeline.outputs.labels import labelled_responses
     from pipeline.store.database import open_store
-    from pipeline.store.survey import find_survey, load_survey_forms
+    from pipeline.store.survey import find_survey, load_survey_forms, pick_form
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)

@@ -189,8 +189,8 @@ def build_workspace(root: Path) -> Path:
 
 
 def question_items(workspace: Path) -> list[int]:
-    from pipeline.review.items import open_items
     from pipeline.store.database import open_store
+    from pipeline.store.queue import open_items
     from pipeline.store.survey import load_survey
 
     store = open_store(load_survey(workspace).store_url)

@@ -28,7 +28,9 @@ def _login(client) -> str:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     assert client.post("/login", data={"password": "mat-khau-dai", "csrf": token}).status_code == 302
-    return token
+    # The login renews the session and its CSRF token: the new one is on every page.
+    after = client.get("/capture").get_data(as_text=True)
+    return re.search(r'data-csrf="([^"]+)"', after).group(1)
 
 
 def _jpeg(shade: int = 240) -> bytes:

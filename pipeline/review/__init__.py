@@ -13,9 +13,10 @@ from pipeline.review.audit import audit_frame
 from pipeline.review.claims import claim_next
 from pipeline.review.decisions import DecisionRecord, decide, undo
 from pipeline.review.errors import ItemTaken, ReviewError, ReviewServerError, StaleDecision
-from pipeline.review.items import FormCatalog, build_form_catalog, open_items, queue_counts
+from pipeline.review.items import FormCatalog, build_form_catalog
 from pipeline.review.scripted import open_item_lines, set_answer
 from pipeline.review.serve import ReviewServer, make_review_server, open_browser
+from pipeline.store.queue import open_items, queue_counts
 
 __all__ = [
     "DecisionRecord",

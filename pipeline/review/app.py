@@ -45,20 +45,13 @@ from pipeline.review.crops import item_crop, safe_image_path
 from pipeline.review.decisions import check_reviewer, decide, undo
 from pipeline.review.errorpages import ERROR_TEXT, register_error_pages
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
-from pipeline.review.items import (
-    FormCatalog,
-    QueueEntry,
-    all_items,
-    entry_for_flag,
-    item_view,
-    open_items,
-    queue_counts,
-)
+from pipeline.review.items import FormCatalog, entry_for_flag, item_view
 from pipeline.review.keying import key_form, key_in, key_in_from_form
 from pipeline.review.logins import LiveLogins
 from pipeline.review.throttle import LoginThrottle
 from pipeline.store import schema
 from pipeline.store.database import Store
+from pipeline.store.queue import QueueEntry, all_items, open_items, queue_counts
 from pipeline.store.survey import Survey
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from pipeline.review import tables
-from pipeline.review.items import QueueEntry, open_items
 from pipeline.store.database import insert_ignore, utcnow
+from pipeline.store.queue import QueueEntry, open_items
 
 # Long enough to read a hard comment and type it; short enough that an item left open
 # in a closed browser comes back to the queue within the coffee break.

@@ -24,17 +24,10 @@ from pipeline.outputs.cells import clean_text
 from pipeline.review import tables
 from pipeline.review.claims import active_claim, claim
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
-from pipeline.review.items import (
-    ACTIONS,
-    FormCatalog,
-    QueueEntry,
-    current_version,
-    entry_for_flag,
-    item_kind,
-    subject_flags_where,
-)
+from pipeline.review.items import ACTIONS, FormCatalog, current_version, entry_for_flag, item_kind
 from pipeline.store import schema
 from pipeline.store.database import refresh_sheet_status, utcnow
+from pipeline.store.queue import QueueEntry, subject_flags_where
 
 MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake
 MAX_REVIEWER = 100

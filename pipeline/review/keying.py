@@ -40,14 +40,7 @@ from pipeline.review.decisions import (
     settle_rejection,
 )
 from pipeline.review.errors import ItemTaken, ReviewError
-from pipeline.review.items import (
-    PAGE_REASONS,
-    FormCatalog,
-    QueueEntry,
-    current_version,
-    entry_for_flag,
-    option_keys,
-)
+from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
 from pipeline.store import schema
 from pipeline.store.database import (
     insert_ignore,
@@ -56,6 +49,7 @@ from pipeline.store.database import (
     refresh_sheet_status,
     utcnow,
 )
+from pipeline.store.queue import PAGE_REASONS, QueueEntry
 from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
 
 KEY_IN = "key_in"  # the decision's action

@@ -8,15 +8,9 @@ import sqlalchemy as sa
 from pipeline.review.claims import Claim, active_claim, claim, release
 from pipeline.review.decisions import DecisionRecord, check_reviewer, decide_entry
 from pipeline.review.errors import ItemTaken, ReviewError
-from pipeline.review.items import (
-    FormCatalog,
-    QueueEntry,
-    current_version,
-    entry_for_flag,
-    open_items,
-    subject_of,
-)
+from pipeline.review.items import FormCatalog, current_version, entry_for_flag
 from pipeline.store import schema
+from pipeline.store.queue import QueueEntry, open_items, subject_of
 
 NO_ANSWER_WORDS = ("none", "-")
 INVALID_WORDS = ("invalid",)

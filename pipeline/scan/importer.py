@@ -200,7 +200,7 @@ def import_answers(survey: Any, forms: Any, path: Path, channel: str,
     does. Raises `BadInput` for an unknown channel, a bad file or bad rows (nothing is
     written then), `SurveyError` when a given serial is already a sheet of that form.
     """
-    from pipeline.outputs.export import pick_form
+    from pipeline.store.survey import pick_form
 
     if channel not in IMPORT_CHANNELS:
         raise BadInput(f"--channel {channel!r} is unknown",

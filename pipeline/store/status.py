@@ -42,7 +42,7 @@ def open_items_by_reason(conn: sa.Connection) -> dict[str, int]:
     """Open review items by their leading reason: what `phieu review list` lists and the
     review queue shows, one per question, page or sheet to decide, however many flags it
     has (a question both overvoted and marginal is one item with two flags)."""
-    from pipeline.review.items import open_items  # here: the review package imports the store
+    from pipeline.store.queue import open_items
 
     return dict(Counter(e.reason for e in open_items(conn)))
 

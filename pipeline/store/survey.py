@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from forms.durable import atomic_output
-from forms.errors import SurveyError
+from forms.errors import BadInput, SurveyError
 
 SETTINGS_FILE = "survey.yaml"
 DEFAULT_STORE = "survey.sqlite"
@@ -250,3 +250,45 @@ def load_survey_forms(survey: Survey) -> tuple[Any, ...]:
             f"restore it or fix `forms:` in {survey.settings_path}",
         )
     return tuple(load_form(str(p)) for p in survey.form_files)
+
+
+def pick_form(forms: Any, form_id: str | None) -> Any:
+    """The form `form_id` (``ID`` or ``ID@VERSION``) among the survey's `forms`, or the
+    only one.
+
+    Versions of a form may differ in their questions, so each is exported and tallied on
+    its own: when the survey holds several versions of the form asked for, the version
+    must be named, rather than one of them being left out without a word. Raises
+    `BadInput` when `form_id` is unknown, or ambiguous.
+    """
+    forms = sorted(forms, key=lambda f: (f.id, f.version))
+    ids = sorted({f.id for f in forms})
+    wanted, _, version = (form_id or "").partition("@")
+    if not wanted:
+        if len(ids) != 1:
+            raise BadInput(
+                f"Khảo sát có nhiều mẫu phiếu / the survey has several forms: {', '.join(ids)}",
+                "choose one with --form ID",
+            )
+        wanted = ids[0]
+    chosen = [f for f in forms if f.id == wanted]
+    if not chosen:
+        raise BadInput(
+            f"Không có mẫu phiếu / no form {wanted!r} in this survey (has: {', '.join(ids)})",
+            "choose one of those with --form",
+        )
+    if version:
+        chosen = [f for f in chosen if str(f.version) == version]
+        if not chosen:
+            raise BadInput(
+                f"Không có phiên bản / no version {version!r} of form {wanted!r} in this survey",
+                "see `phieu status` for the forms and versions it has",
+            )
+    if len(chosen) > 1:
+        versions = ", ".join(f"{wanted}@{f.version}" for f in chosen)
+        raise BadInput(
+            f"Khảo sát có nhiều phiên bản của mẫu {wanted} / the survey has several versions "
+            f"of form {wanted}: {versions}",
+            f"choose one with --form {wanted}@VERSION (each version is exported on its own)",
+        )
+    return chosen[0]

@@ -28,12 +28,12 @@ class SurveyData:
 def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData:
     """Open the workspace (`survey_dir`, or the one around the current folder) and export
     the sheets of the form `form_id` (chosen as `phieu export responses --form` does:
-    `pipeline.outputs.export.pick_form`). Raises `SurveyError` when there is no workspace or the
+    `pipeline.store.survey.pick_form`). Raises `SurveyError` when there is no workspace or the
     store cannot be opened, `BadInput` when the form choice is wrong."""
-    from pipeline.outputs.export import comments_frame, pages_frame, pick_form, responses_frame
+    from pipeline.outputs.export import comments_frame, pages_frame, responses_frame
     from pipeline.outputs.settings import load_publish_settings
     from pipeline.store.database import open_store
-    from pipeline.store.survey import find_survey, load_survey_forms
+    from pipeline.store.survey import find_survey, load_survey_forms, pick_form
 
     survey = find_survey(survey_dir)
     form = pick_form(load_survey_forms(survey), form_id)
