@@ -7,17 +7,23 @@ writes files; the pipeline does that, and parallelism.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any, Iterator
+
 import numpy as np
 
+from forms.identity import PageIdentity
+from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
 from omr.coverage import TARGET_REACH_MM, outside_capture
 from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import failure
-from omr.identify import identify
-from omr.reading import PageReading, QuestionReading, Reading
-from omr.register import register
+from omr.identify import identify, locate_qr
+from omr.reading import PageFailure, PageReading, QuestionReading, Reading
+from omr.register import Registration, detect_markers, pyramid, register
+from omr.register import registration as make_registration
 from omr.score import page_ink, score_targets
-from omr.template import CANON_PX_PER_MM, Catalog
+from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -54,28 +60,11 @@ def read_page(
         grey = to_grey(image)
     except ValueError as err:
         return failure("not_an_image", str(err))
-    registration = register(grey)
-    if not registration:
-        return registration
-    identity = identify(grey, registration, catalog.qr_boxes())
-    if not identity:
-        return identity
+    located = locate_page(grey, catalog)
+    if not located:
+        return located
+    registration, identity, template, page_template = located
     quality, page = registration.quality, registration.image
-    template = catalog.get(identity.form_id, identity.version)
-    if template is None:
-        return failure(
-            "unknown_form",
-            f"{identity.form_id} v{identity.version}; known: {catalog.describe()}",
-            identity=identity, quality=quality, image=page,
-        )
-    page_template = template.pages.get(identity.page)
-    if page_template is None:
-        return failure(
-            "unknown_page",
-            f"{identity.form_id} v{identity.version} page {identity.page}; "
-            f"pages: {sorted(template.pages)}",
-            identity=identity, quality=quality, image=page,
-        )
     ink = page_ink(page, page_template.blank)
     measures = score_targets(page, page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
@@ -100,6 +89,110 @@ def read_page(
         image=page,
         px_per_mm=CANON_PX_PER_MM,
     )
+
+
+@dataclass(frozen=True)
+class Located:
+    """A page registered and identified, with its form and page templates."""
+
+    registration: Registration
+    identity: PageIdentity
+    template: FormTemplate
+    page_template: PageTemplate
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.registration, self.identity, self.template, self.page_template))
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
+    """Register and identify a page from whatever the picture holds.
+
+    Three or four corner markers give the homography directly (the fast
+    path); the QR code is then read where the layout prints it, and the
+    printed content validates the fit (`omr.align.check`), refining it when it
+    does not line up. With fewer markers (a photo framed tightly, corners out
+    of the frame or folded) the QR code found anywhere in the picture gives
+    the identity and, with the markers found, a first homography that the
+    printed page refines (`omr.align.refine`). A page fails only when no QR
+    code is found with too few markers, or when the printed content does not
+    line up.
+    """
+    levels = pyramid(grey)
+    markers = detect_markers(grey, levels)
+    by_markers = register(grey, levels, markers)
+    if by_markers:
+        identity = identify(grey, by_markers, catalog.qr_boxes())
+        if not identity:
+            return identity
+        found = _templates(catalog, identity, by_markers)
+        if not found:
+            return found
+        return _validated(grey, levels, by_markers, identity, *found)
+    qr = locate_qr(grey)
+    if qr is None:
+        return failure(by_markers.reason, _detail(by_markers) + "; không thấy mã QR / no QR code found")
+    found = _templates(catalog, qr.identity, None)
+    if not found:
+        return found
+    template, page_template = found
+    registration = register_by_content(levels, markers, qr.corners, page_template, qr.identity)
+    if not registration:
+        return registration
+    return Located(registration, qr.identity, template, page_template)
+
+
+def _detail(failed: PageFailure) -> str:
+    """The detail in parentheses at the end of a failure's message."""
+    message = failed.message
+    return message[message.rfind("(") + 1:-1] if message.endswith(")") else ""
+
+
+def _templates(
+    catalog: Catalog, identity: PageIdentity, registration: Registration | None
+) -> tuple[FormTemplate, PageTemplate] | PageFailure:
+    quality = registration.quality if registration is not None else None
+    page = registration.image if registration is not None else None
+    template = catalog.get(identity.form_id, identity.version)
+    if template is None:
+        return failure(
+            "unknown_form",
+            f"{identity.form_id} v{identity.version}; known: {catalog.describe()}",
+            identity=identity, quality=quality, image=page,
+        )
+    page_template = template.pages.get(identity.page)
+    if page_template is None:
+        return failure(
+            "unknown_page",
+            f"{identity.form_id} v{identity.version} page {identity.page}; "
+            f"pages: {sorted(template.pages)}",
+            identity=identity, quality=quality, image=page,
+        )
+    return template, page_template
+
+
+def _validated(
+    grey: np.ndarray, levels: list[np.ndarray], by_markers: Registration, identity: PageIdentity,
+    template: FormTemplate, page_template: PageTemplate,
+) -> Located | PageFailure:
+    """The markers' registration checked against the printed content; refitted
+    on the content (seeded by the markers) when the print does not line up."""
+    skip = varying_areas(page_template)
+    fit = check(by_markers.image, page_template.blank, by_markers.homography, grey.shape, skip)
+    if fit.good:
+        quality = replace(by_markers.quality, content_residual_mm=round(fit.residual_mm, 4))
+        return Located(replace(by_markers, quality=quality), identity, template, page_template)
+    refined = refine(levels, page_template.blank, by_markers.homography, skip, coarse=False)
+    if not refined.good:
+        return not_lined_up(refined, by_markers.quality, by_markers.image, identity)
+    px_per_mm = input_px_per_mm(refined.homography)
+    registration = make_registration(
+        levels, refined.homography, by_markers.markers, refined.residual_mm, px_per_mm,
+        "content+markers", refined.residual_mm,
+    )
+    return Located(registration, identity, template, page_template)
 
 
 def flag_off_page(question: QuestionReading) -> QuestionReading:
