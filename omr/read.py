@@ -14,7 +14,7 @@ import numpy as np
 
 from forms.identity import PageIdentity
 from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
-from omr.coverage import TARGET_REACH_MM, outside_capture
+from omr.coverage import FOLDED, TARGET_REACH_MM, fold_cells, folded_questions, outside_capture
 from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import failure
@@ -26,6 +26,11 @@ from omr.score import page_ink, score_targets
 from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+
+# Around a target, how far a fold must stay to leave what the scorer looks at
+# in view: a digit's ring reaches ~2.3 mm beyond the printed digit.
+FOLD_REACH_MM = 2.5
 
 
 def read_page(
@@ -75,9 +80,16 @@ def read_page(
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
         registration.homography, grey.shape,
     )
+    cells = fold_cells(page, page_template.blank, registration.homography, grey.shape,
+                       varying_areas(page_template))
+    under_fold = folded_questions(
+        cells,
+        [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
+        + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
+    )
     order = {q.id: i for i, q in enumerate(template.form.questions())}
     all_questions = sorted(
-        (flag_off_page(q) if q.question in hidden else q for q in questions + text_questions),
+        (_flag(q, hidden, under_fold) for q in questions + text_questions),
         key=lambda q: order.get(q.question, len(order)),
     )
     return PageReading(
@@ -195,8 +207,22 @@ def _validated(
     return Located(registration, identity, template, page_template)
 
 
+def _flag(question: QuestionReading, hidden: frozenset[str], under_fold: frozenset[str]) -> QuestionReading:
+    if question.question in hidden:
+        question = flag_off_page(question)
+    if question.question in under_fold:
+        question = flag_hidden(question, FOLDED)
+    return question
+
+
 def flag_off_page(question: QuestionReading) -> QuestionReading:
     """A question with an area outside the captured image: flagged, never read
     as blank (what is not in the image was warped in as white paper)."""
-    reasons = question.reasons if OFF_PAGE in question.reasons else question.reasons + (OFF_PAGE,)
+    return flag_hidden(question, OFF_PAGE)
+
+
+def flag_hidden(question: QuestionReading, reason: str) -> QuestionReading:
+    """A question the picture does not show (`off_page`, `folded`): flagged
+    with `reason`, its value dropped, never read as blank."""
+    reasons = question.reasons if reason in question.reasons else question.reasons + (reason,)
     return QuestionReading(question.question, "flagged", (), reasons)
