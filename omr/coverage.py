@@ -79,16 +79,14 @@ PRINT_BLUR_MM = 0.5
 # ...and a cell whose print seems gone is searched this far around (the
 # registration is validated to ~1 mm, `omr.align.LINED_UP_MM`).
 PRINT_SLACK_MM = 1.0
-# A cell's print is "gone" when the page correlates with the blank's print
-# there under this: print seen through blur, noise and a registration
-# residue correlates ~0.6-0.95; the flap's blank back shows the front's print
-# only faintly and mirrored (elsewhere), the dark triangle none.
-GONE_CORRELATION = 0.3
-# Cells are judged where the blank's print varies at least this much (grey
-# levels, after the blur): a word, a box, a digit; not a lone thin rule end.
-MIN_PRINT_STD = 6.0
-# Grey levels of sensor noise assumed on any page (see `_print_seen`).
-PAGE_NOISE_FLOOR = 4.0
+# A cell's print is "gone" when it shows under this share of the darkness the
+# page's print shows in its typical (median) cell: half of it hidden. The
+# flap's blank back shows the front's print only faintly and mirrored
+# (elsewhere); a blur or a faint print lowers every cell alike.
+GONE_SHARE = 0.5
+# Cells are judged where the blank prints at least this much (mean squared
+# darkness after the blur, 0..1): a word, a box, a digit, a rule.
+MIN_PRINT = 0.004
 # ...and its paper is still paper-bright (at least this share of the light
 # falling there): no pen erases print, so light paper without the print that
 # belongs there is a flap (or something laid over the page), never a mark.
@@ -153,51 +151,46 @@ def fold_cells(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shap
     light = _light(np.nan_to_num(paper), has_paper)
     brightness = paper / light
     page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
-    blank_soft = cv2.GaussianBlur(blank_f, (0, 0), PRINT_BLUR_MM * scale)
-    seen = _print_seen(page_soft, blank_soft, n)
+    weight = 1.0 - cv2.GaussianBlur(blank_f, (0, 0), PRINT_BLUR_MM * scale) / 255.0
+    seen = _print_seen(page_soft, weight, light, n)
     judged = has_paper & np.isfinite(seen)
-    gone = judged & (seen < GONE_CORRELATION) & (brightness >= GONE_MIN_BRIGHTNESS)
-    # a thin rule near the picture's edge may lie a little off (a sheet's bow):
-    # print found within `PRINT_SLACK_MM` of its place is not gone
-    for i, j in zip(*np.nonzero(gone)):
-        if _best_shifted(page_soft, blank_soft, i, j, n, int(round(PRINT_SLACK_MM * scale))) >= GONE_CORRELATION:
-            gone[i, j] = False
+    gone = np.zeros_like(judged)
+    if judged.sum() >= 8:
+        floor = GONE_SHARE * float(np.median(seen[judged]))
+        gone = judged & (seen < floor) & (brightness >= GONE_MIN_BRIGHTNESS)
+        # a thin rule near the picture's edge may lie a little off (a sheet's
+        # bow): print found within `PRINT_SLACK_MM` of its place is not gone
+        r = int(round(PRINT_SLACK_MM * scale))
+        for i, j in zip(*np.nonzero(gone)):
+            if _seen_shifted(page_soft, weight, float(light[i, j]), i, j, n, r) >= floor:
+                gone[i, j] = False
     dark = has_paper & (brightness < DARK_BRIGHTNESS)
     return gone | _reaching_edge(dark)
 
 
-def _correlation(cov: np.ndarray, var_b: np.ndarray, var_p: np.ndarray) -> np.ndarray:
-    # a sensor-noise floor: paper with no print has a tiny variance whose
-    # correlation with anything is meaningless
-    return cov / np.sqrt(np.maximum(var_b, 1e-6) * (np.maximum(var_p, 0) + PAGE_NOISE_FLOOR**2))
+def _print_seen(page: np.ndarray, weight: np.ndarray, light: np.ndarray, n: int) -> np.ndarray:
+    """Per cell, how dark the page is where the blank prints, relative to the
+    print's own darkness: sum(w * page darkness) / sum(w * w), w the blank's
+    darkness (both blurred, so a phone's blur or a registration residue of a
+    few tenths of a mm do not look like print gone). Ink a person adds only
+    darkens, so a mark never lowers it; a flap or the backing lying over the
+    print does. nan where the blank has too little print to judge."""
+    # sum(w * (1 - page / L)) with the light L constant over a cell: no
+    # per-pixel division
+    expected = _cells(weight * weight, n)
+    seen = (_cells(weight, n) - _cells(weight * page, n) / light) / np.maximum(expected, 1e-9)
+    return np.where(expected >= MIN_PRINT, seen, np.nan)
 
 
-def _best_shifted(page: np.ndarray, blank: np.ndarray, i: int, j: int, n: int, r: int) -> float:
-    """The best correlation of cell (i, j) of the blank with the page shifted
-    by up to `r` px either way."""
-    tmpl = blank[i * n:(i + 1) * n, j * n:(j + 1) * n].astype(np.float64)
+def _seen_shifted(page: np.ndarray, weight: np.ndarray, light: float, i: int, j: int, n: int, r: int) -> float:
+    """`_print_seen` of cell (i, j) with the page shifted by up to `r` px either way (the best)."""
+    wt = weight[i * n:(i + 1) * n, j * n:(j + 1) * n].astype(np.float64)
     y0, x0 = i * n - r, j * n - r
     if y0 < 0 or x0 < 0 or y0 + n + 2 * r > page.shape[0] or x0 + n + 2 * r > page.shape[1]:
         return -1.0
-    views = np.lib.stride_tricks.sliding_window_view(
-        page[y0:y0 + n + 2 * r, x0:x0 + n + 2 * r].astype(np.float64), (n, n))
-    t = tmpl - tmpl.mean()
-    mp = views.mean(axis=(2, 3))
-    cov = np.einsum("abij,ij->ab", views, t) / (n * n)
-    var_p = (views**2).mean(axis=(2, 3)) - mp**2
-    return float(_correlation(cov, np.full_like(cov, (t**2).mean()), var_p).max())
-
-
-def _print_seen(page: np.ndarray, blank: np.ndarray, n: int) -> np.ndarray:
-    """Per cell, the correlation of the page with the blank's print (both
-    blurred, so a registration residue, a phone's blur or a thin rule's
-    softening do not count as print gone); nan where the blank has too little
-    print to judge."""
-    mp, mb = _cells(page, n), _cells(blank, n)
-    var_p = _cells(page * page, n) - mp * mp
-    var_b = _cells(blank * blank, n) - mb * mb
-    cov = _cells(page * blank, n) - mp * mb
-    return np.where(var_b >= MIN_PRINT_STD**2, _correlation(cov, var_b, var_p), np.nan)
+    window = np.clip(1.0 - page[y0:y0 + n + 2 * r, x0:x0 + n + 2 * r].astype(np.float64) / light, 0.0, 1.0)
+    views = np.lib.stride_tricks.sliding_window_view(window, (n, n))
+    return float(np.einsum("abij,ij->ab", views, wt).max() / max(float((wt * wt).sum()), 1e-9))
 
 
 def _cells_in_image(ny: int, nx: int, homography: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

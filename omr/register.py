@@ -195,9 +195,14 @@ def _sharpness(page: np.ndarray) -> float:
 
 
 def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """The upright page at the canonical scale (white outside the input),
-    warped from the coarsest `pyramid` level still at least as fine as the
-    canonical scale, so fine noise is averaged rather than sampled."""
+    """The upright page at the canonical scale, warped from the coarsest
+    `pyramid` level still at least as fine as the canonical scale, so fine
+    noise is averaged rather than sampled.
+
+    Outside the input the picture's edge is repeated, not painted white: a
+    tightly framed photo's paper is greyer than white, and a white band
+    beside a comment box would raise the paper level there and make the
+    blank paper look inked. What lies outside is never read (`omr.coverage`)."""
     size = (mm_to_px(PAGE_SIZE_MM[0]), mm_to_px(PAGE_SIZE_MM[1]))
     level = 0
     while level + 1 < len(levels) and px_per_mm / 2 ** (level + 1) >= PREREDUCE_MIN * CANON_PX_PER_MM:
@@ -205,7 +210,7 @@ def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_m
     factor = 2.0**level
     return cv2.warpPerspective(
         levels[level], homography @ np.diag([factor, factor, 1.0]), size, flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+        borderMode=cv2.BORDER_REPLICATE,
     )
 
 
