@@ -17,7 +17,7 @@ from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_
 from omr.coverage import FOLDED, TARGET_REACH_MM, fold_cells, folded_questions, outside_capture
 from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
-from omr.failures import failure
+from omr.failures import MESSAGES, failure
 from omr.identify import identify, locate_qr
 from omr.reading import PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
@@ -157,9 +157,9 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
 
 
 def _detail(failed: PageFailure) -> str:
-    """The detail in parentheses at the end of a failure's message."""
-    message = failed.message
-    return message[message.rfind("(") + 1:-1] if message.endswith(")") else ""
+    """The detail `failure` added in parentheses after the reason's message."""
+    start = len(MESSAGES[failed.reason]) + 2
+    return failed.message[start:-1] if len(failed.message) > start else ""
 
 
 def _templates(
