@@ -57,7 +57,7 @@ FINE_STAGE = Stage(CANON_PX_PER_MM, 10.0, 10.0, 1.2, 0.5)
 # The validation pass on every page: a sparser grid at half the canonical
 # scale (a parabola through the correlation peak still places a tile to
 # ~0.1 mm, ten times finer than `LINED_UP_MM`).
-CHECK_STAGE = Stage(CANON_PX_PER_MM / 2, 12.0, 26.0, 1.5, 0.5)
+CHECK_STAGE = Stage(CANON_PX_PER_MM / 2, 12.0, 30.0, 1.5, 0.5)
 
 # A tile is a landmark when its printed darkness varies this much (standard
 # deviation, 0..1): text, a box, a rule; not blank paper.
@@ -220,7 +220,7 @@ def match_tiles(
             continue
         x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
         template = blank_s[y0:y0 + n, x0:x0 + n]
-        if template.shape != (n, n) or float(np.std(template)) < MIN_TILE_STD * 255:
+        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
             continue
         wy0, wx0 = y0 - r, x0 - r
         window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]

@@ -57,11 +57,19 @@ def outside_capture(
     areas: Iterable[tuple[str, BBox, float]], homography: np.ndarray, shape: tuple[int, ...]
 ) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with at
-    least one area not wholly inside the input image."""
-    return frozenset(
-        question for question, bbox, margin in areas
-        if not area_in_image(bbox, margin, homography, shape)
-    )
+    least one area not wholly inside the input image (`area_in_image`, for
+    all areas at once)."""
+    listed = list(areas)
+    if not listed:
+        return frozenset()
+    corners = np.concatenate([_corners_px(bbox, margin) for _, bbox, margin in listed])
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape[:2]
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    inside = ok.reshape(-1, 4).all(axis=1)
+    return frozenset(question for (question, _, _), seen in zip(listed, inside) if not seen)
 
 
 # --- folds -------------------------------------------------------------------------
@@ -134,11 +142,12 @@ def fold_cells(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shap
     light paper, and dark regions reaching the paper's edge. Only cells wholly
     in the input image are judged (the rest is `off_page`'s); `skip` areas
     (the QR code and serial, which differ from the blank) never count."""
-    # judged at half the canonical scale: cells are 4 mm, print lines survive
-    half = (page.shape[1] // 2, page.shape[0] // 2)
-    small_page = cv2.resize(page, half, interpolation=cv2.INTER_AREA)
-    small_blank = cv2.resize(blank, half, interpolation=cv2.INTER_AREA)
-    scale = CANON_PX_PER_MM / 2
+    # judged at a third of the canonical scale (2 px/mm): cells are 4 mm,
+    # print lines survive as a darker pixel, and the page is cheap to judge
+    third = (page.shape[1] // 3, page.shape[0] // 3)
+    small_page = cv2.resize(page, third, interpolation=cv2.INTER_AREA)
+    small_blank = cv2.resize(blank, third, interpolation=cv2.INTER_AREA)
+    scale = CANON_PX_PER_MM / 3
     n = int(round(FOLD_CELL_MM * scale))
     q = (small_blank >= 255 * 0.75).astype(np.float32)  # blank paper, no print
     page_f, blank_f = small_page.astype(np.float32), small_blank.astype(np.float32)
