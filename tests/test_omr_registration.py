@@ -19,7 +19,6 @@ from omr.align import check, varying_areas
 from omr.read import locate_page
 from test_omr import PPM, SERIAL, Form, answers, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
 
-MOT_CUA_SIZE = (210.0, 297.0)
 
 
 def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
