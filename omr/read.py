@@ -1,5 +1,6 @@
 """`read_page`: one page image in, one `Reading` out. The steps, in order:
-register -> identify -> look up the form -> score -> decide -> text fields.
+locate (register and identify, `locate_page`) -> score -> decide -> text
+fields -> what the picture does not show (`off_page`, `folded`).
 
 Any page, however bad, comes back as a value: a `PageReading`, or a falsy
 `PageFailure` whose reason and message say what to do. Nothing here reads or
