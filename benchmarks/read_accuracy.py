@@ -30,6 +30,7 @@ other capture kinds, e.g. the hard ones:
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -174,6 +175,7 @@ def report(tallies: dict[str, Tally], forms: str, seconds: float) -> None:
     line("page failures", lambda t: share(sum(t.failures.values()), t.c["pages"]))
     line("registered on markers", lambda t: share(t.routes["markers"], t.c["read"]))
     line("registered on content", lambda t: share(t.c["read"] - t.routes["markers"], t.c["read"]))
+    line("median s per page (decode + read)", lambda t: f"{statistics.median(t.seconds):.2f}" if t.seconds else "-")
     line("answer positions", lambda t: str(t.c["positions"]))
     line("silent errors (targets)", lambda t: str(t.c["silent_target"]))
     line("silent errors (questions)", lambda t: str(t.c["silent_question"]))
