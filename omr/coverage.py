@@ -1,8 +1,9 @@
 """Which answer areas the capture actually shows, and which a fold hides.
 
-Three markers are enough to register a page, so a phone photo may leave a strip
-of the page outside the frame. `register` warps that strip as white paper, where
-every target would score as empty: a mark there would be lost without a word.
+A page registers on three markers, or on its QR code and print alone, so a
+photo may leave a strip of the page outside the frame. The registered page
+fills that strip with the picture's edge repeated, where every target would
+score as empty: a mark there would be lost without a word.
 `outside_capture` finds the questions any of whose areas fall outside the input
 image, so that `omr.read_page` flags them (`off_page`) instead of reading them.
 
