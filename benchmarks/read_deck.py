@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,17 +46,26 @@ def fingerprint(form_id: str) -> str:
     return hashlib.sha1(repr([p.geometry for p in layout.pages]).encode()).hexdigest()[:12]
 
 
-def deck_dir(form_id: str, sheets: int, seed: int, dpi: int) -> Path:
-    return CACHE / f"{form_id}-s{sheets}-seed{seed}-dpi{dpi}-{fingerprint(form_id)}"
+def mix_tag(mix: Mapping[str, float] | None) -> str:
+    """A short name of a capture mix for the cache folder ("" for the default)."""
+    if not mix:
+        return ""
+    return "-mix-" + "-".join(f"{k}{v:g}" for k, v in sorted(mix.items()))
 
 
-def ensure_deck(form_id: str, sheets: int, seed: int, dpi: int = 200) -> tuple[Path, BoxTruth]:
-    """The deck's directory and truth, generating it when absent."""
-    out = deck_dir(form_id, sheets, seed, dpi)
+def deck_dir(form_id: str, sheets: int, seed: int, dpi: int, mix: Mapping[str, float] | None = None) -> Path:
+    return CACHE / f"{form_id}-s{sheets}-seed{seed}-dpi{dpi}{mix_tag(mix)}-{fingerprint(form_id)}"
+
+
+def ensure_deck(form_id: str, sheets: int, seed: int, dpi: int = 200,
+                mix: Mapping[str, float] | None = None) -> tuple[Path, BoxTruth]:
+    """The deck's directory and truth, generating it when absent (`mix`: the
+    capture kinds' shares, the generator's default when None)."""
+    out = deck_dir(form_id, sheets, seed, dpi, mix)
     truth_path = out / "truth.json"
     if truth_path.exists():
         return out, load_truth(truth_path)
-    truth = make_ballot_box(form_id, sheets, out, seed=seed, dpi=dpi, formats=("jpg",))
+    truth = make_ballot_box(form_id, sheets, out, seed=seed, dpi=dpi, formats=("jpg",), mix=mix)
     return out, truth
 
 

@@ -3,6 +3,9 @@
 `read_page(image, catalog)` runs the steps in order and returns a truthy
 `PageReading` or a falsy `PageFailure` with its reason (never an exception for
 a bad page). The steps are public for tests, tools and re-decisions:
+`locate_page` (registration from whatever the picture holds: `register` on
+the corner markers, `omr.align` on the QR code's corners and the printed
+page, which also checks every registration; then `identify`),
 `register` (corner markers -> homography, orientation, `PageQuality`),
 `identify` (QR payload -> `PageIdentity`), `score_targets` (raw new-ink scores,
 no thresholds), `decide` (scores -> states -> question decisions, with
@@ -17,7 +20,7 @@ from omr.debug import overlay, summary
 from omr.decide import decide, decide_text, target_state
 from omr.decode import decode_image, to_grey
 from omr.identify import identify
-from omr.read_page import read_page
+from omr.read_page import locate_page, read_page
 from omr.reading import (
     PageFailure,
     PageQuality,
@@ -53,6 +56,7 @@ __all__ = [
     "decide_text",
     "decode_image",
     "identify",
+    "locate_page",
     "overlay",
     "prepare_template",
     "read_page",

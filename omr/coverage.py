@@ -1,15 +1,25 @@
-"""Which answer areas the capture actually shows.
+"""Which answer areas the capture actually shows, and which a fold hides.
 
-Three markers are enough to register a page, so a phone photo may leave a strip
-of the page outside the frame. `register` warps that strip as white paper, where
-every target would score as empty: a mark there would be lost without a word.
+A page registers on three markers, or on its QR code and print alone, so a
+photo may leave a strip of the page outside the frame. The registered page
+fills that strip with the picture's edge repeated, where every target would
+score as empty: a mark there would be lost without a word.
 `outside_capture` finds the questions any of whose areas fall outside the input
 image, so that `omr.read_page` flags them (`off_page`) instead of reading them.
+
+A fold lying over the page hides what is under it just as surely: where the
+paper folded away the scanner's backing or the desk shows (a dark triangle),
+and over it lies the paper's blank back. Either would read as "no mark".
+`fold_cells` finds both from what the blank form says should be printed
+there: print gone from light paper (no pen erases print), or a dark region
+reaching the paper's edge (a fill mark never does); `folded_questions` names
+the questions they meet, flagged `folded`.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+import cv2
 import numpy as np
 
 from forms.geometry import BBox
@@ -48,8 +58,191 @@ def outside_capture(
     areas: Iterable[tuple[str, BBox, float]], homography: np.ndarray, shape: tuple[int, ...]
 ) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with at
-    least one area not wholly inside the input image."""
-    return frozenset(
-        question for question, bbox, margin in areas
-        if not area_in_image(bbox, margin, homography, shape)
-    )
+    least one area not wholly inside the input image (`area_in_image`, for
+    all areas at once)."""
+    listed = list(areas)
+    if not listed:
+        return frozenset()
+    corners = np.concatenate([_corners_px(bbox, margin) for _, bbox, margin in listed])
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape[:2]
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    inside = np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+    return frozenset(question for (question, _, _), seen in zip(listed, inside) if not seen)
+
+
+# --- folds -------------------------------------------------------------------------
+
+FOLDED = "folded"  # a fold (the paper gone, or its blank back) lies over the question
+FOLDED_TEXT = ("Một góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu "
+               "/ a folded corner covers the question: check the paper")
+
+# The page is judged in square cells of this side: larger than a pen stroke's
+# blob, smaller than the smallest fold that hides a marker (16 mm).
+FOLD_CELL_MM = 4.0
+# Page and blank are compared blurred by this much (sigma), so a phone's blur
+# or a registration residue of a few tenths of a mm do not look like print gone...
+PRINT_BLUR_MM = 0.5
+# ...and a cell whose print seems gone is searched this far around (the
+# registration is validated to ~1 mm, `omr.align.LINED_UP_MM`).
+PRINT_SLACK_MM = 1.0
+# A cell's print is "gone" when it shows under this share of the darkness the
+# page's print shows in its typical (median) cell: half of it hidden. The
+# flap's blank back shows the front's print only faintly and mirrored
+# (elsewhere); a blur or a faint print lowers every cell alike.
+GONE_SHARE = 0.5
+# Cells are judged where the blank prints at least this much (mean squared
+# darkness after the blur, 0..1): a word, a box, a digit, a rule.
+MIN_PRINT = 0.004
+# ...and its paper is still paper-bright (at least this share of the light
+# falling there): no pen erases print, so light paper without the print that
+# belongs there is a flap (or something laid over the page), never a mark.
+GONE_MIN_BRIGHTNESS = 0.75
+# A cell is "dark" under this share of the light falling there: where the
+# paper folded away the scanner's backing or the desk shows. A fill is dark
+# too, so dark cells count only as a region reaching the paper's edge.
+DARK_BRIGHTNESS = 0.5
+# The band along the paper's edges a fold's dark triangle always reaches
+# (and where nobody writes: the markers' margin).
+EDGE_BAND_MM = 12.0
+
+
+def _cells(a: np.ndarray, n: int) -> np.ndarray:
+    """Per-cell means of `a` (cropped to whole cells of n x n px); an area
+    resize computes exactly that, and fast."""
+    h, w = a.shape[0] // n * n, a.shape[1] // n * n
+    return cv2.resize(a[:h, :w], (w // n, h // n), interpolation=cv2.INTER_AREA).astype(np.float64)
+
+
+def _light(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The light falling on each cell: a quadratic surface fitted to the cells'
+    paper brightness, darker outliers (marks, a fold's triangle) dropped."""
+    ny, nx = bright.shape
+    yy, xx = np.mgrid[0:ny, 0:nx].astype(np.float64)
+    xx, yy = xx / max(nx - 1, 1) - 0.5, yy / max(ny - 1, 1) - 0.5
+    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=-1)
+    use = valid.copy()
+    fit = np.full(bright.shape, float(np.median(bright[valid])) if valid.any() else 255.0)
+    for _ in range(3):
+        if use.sum() < 12:
+            break
+        a = terms[use]
+        # normal equations of a 6-term fit: tiny, no threaded solver needed
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ bright[use])
+        fit = terms @ coef
+        use = valid & (bright >= 0.85 * fit)
+    return np.maximum(fit, 1.0)
+
+
+def fold_cells(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
+               skip: Iterable[BBox] = ()) -> np.ndarray:
+    """The cells (`FOLD_CELL_MM` squares from the page's top-left) of the
+    registered `page` a fold lies over: cells whose printed ink is gone from
+    light paper, and dark regions reaching the paper's edge. Only cells wholly
+    in the input image are judged (the rest is `off_page`'s); `skip` areas
+    (the QR code and serial, which differ from the blank) never count."""
+    # judged at a third of the canonical scale (2 px/mm): cells are 4 mm,
+    # print lines survive as a darker pixel, and the page is cheap to judge
+    third = (page.shape[1] // 3, page.shape[0] // 3)
+    small_page = cv2.resize(page, third, interpolation=cv2.INTER_AREA)
+    small_blank = cv2.resize(blank, third, interpolation=cv2.INTER_AREA)
+    scale = CANON_PX_PER_MM / 3
+    n = int(round(FOLD_CELL_MM * scale))
+    q = (small_blank >= 255 * 0.75).astype(np.float32)  # blank paper, no print
+    page_f, blank_f = small_page.astype(np.float32), small_blank.astype(np.float32)
+    n_paper = _cells(q, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        paper = _cells(page_f * q, n) / n_paper
+    ny, nx = paper.shape
+    inside = _cells_in_image(ny, nx, homography, shape) & ~_skipped(ny, nx, skip)
+    has_paper = inside & (n_paper > 0.3)
+    light = _light(np.nan_to_num(paper), has_paper)
+    brightness = paper / light
+    page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
+    weight = 1.0 - cv2.GaussianBlur(blank_f, (0, 0), PRINT_BLUR_MM * scale) / 255.0
+    seen = _print_seen(page_soft, weight, light, n)
+    judged = has_paper & np.isfinite(seen)
+    gone = np.zeros_like(judged)
+    if judged.sum() >= 8:
+        floor = GONE_SHARE * float(np.median(seen[judged]))
+        gone = judged & (seen < floor) & (brightness >= GONE_MIN_BRIGHTNESS)
+        # a thin rule near the picture's edge may lie a little off (a sheet's
+        # bow): print found within `PRINT_SLACK_MM` of its place is not gone
+        r = int(round(PRINT_SLACK_MM * scale))
+        for i, j in zip(*np.nonzero(gone)):
+            if _seen_shifted(page_soft, weight, float(light[i, j]), i, j, n, r) >= floor:
+                gone[i, j] = False
+    dark = has_paper & (brightness < DARK_BRIGHTNESS)
+    return gone | _reaching_edge(dark)
+
+
+def _print_seen(page: np.ndarray, weight: np.ndarray, light: np.ndarray, n: int) -> np.ndarray:
+    """Per cell, how dark the page is where the blank prints, relative to the
+    print's own darkness: sum(w * page darkness) / sum(w * w), w the blank's
+    darkness (both blurred, so a phone's blur or a registration residue of a
+    few tenths of a mm do not look like print gone). Ink a person adds only
+    darkens, so a mark never lowers it; a flap or the backing lying over the
+    print does. nan where the blank has too little print to judge."""
+    # sum(w * (1 - page / L)) with the light L constant over a cell: no
+    # per-pixel division
+    expected = _cells(weight * weight, n)
+    seen = (_cells(weight, n) - _cells(weight * page, n) / light) / np.maximum(expected, 1e-9)
+    return np.where(expected >= MIN_PRINT, seen, np.nan)
+
+
+def _seen_shifted(page: np.ndarray, weight: np.ndarray, light: float, i: int, j: int, n: int, r: int) -> float:
+    """`_print_seen` of cell (i, j) with the page shifted by up to `r` px either way (the best)."""
+    wt = weight[i * n:(i + 1) * n, j * n:(j + 1) * n].astype(np.float64)
+    y0, x0 = i * n - r, j * n - r
+    if y0 < 0 or x0 < 0 or y0 + n + 2 * r > page.shape[0] or x0 + n + 2 * r > page.shape[1]:
+        return -1.0
+    window = np.clip(1.0 - page[y0:y0 + n + 2 * r, x0:x0 + n + 2 * r].astype(np.float64) / light, 0.0, 1.0)
+    views = np.lib.stride_tricks.sliding_window_view(window, (n, n))
+    return float(np.einsum("abij,ij->ab", views, wt).max() / max(float((wt * wt).sum()), 1e-9))
+
+
+def _cells_in_image(ny: int, nx: int, homography: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Cells whose four corners map inside the input image."""
+    ys, xs = np.mgrid[0:ny + 1, 0:nx + 1].astype(np.float64)
+    pts = np.stack([xs, ys], axis=-1).reshape(-1, 1, 2) * FOLD_CELL_MM * CANON_PX_PER_MM - 0.5
+    back = cv2.perspectiveTransform(pts, np.linalg.inv(homography)).reshape(ny + 1, nx + 1, 2)
+    h, w = shape[:2]
+    ok = (back[..., 0] >= 0) & (back[..., 0] <= w - 1) & (back[..., 1] >= 0) & (back[..., 1] <= h - 1)
+    return ok[:-1, :-1] & ok[1:, :-1] & ok[:-1, 1:] & ok[1:, 1:]
+
+
+def _skipped(ny: int, nx: int, skip: Iterable[BBox]) -> np.ndarray:
+    out = np.zeros((ny, nx), bool)
+    for x, y, w, h in skip:
+        c = FOLD_CELL_MM
+        out[int(y // c):int(np.ceil((y + h) / c)), int(x // c):int(np.ceil((x + w) / c))] = True
+    return out
+
+
+def _reaching_edge(dark: np.ndarray) -> np.ndarray:
+    """The dark cells connected to a dark cell in the band along the paper's edge."""
+    count, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return np.zeros_like(dark)
+    band = np.zeros_like(dark)
+    k = max(1, int(round(EDGE_BAND_MM / FOLD_CELL_MM)))
+    band[:k, :] = band[-k:, :] = band[:, :k] = band[:, -k:] = True
+    touching = np.unique(labels[dark & band])
+    touching = touching[touching > 0]
+    return np.isin(labels, touching)
+
+
+def folded_questions(cells: np.ndarray, areas: Iterable[tuple[str, BBox, float]]) -> frozenset[str]:
+    """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with
+    an area meeting a fold cell."""
+    c = FOLD_CELL_MM
+    ny, nx = cells.shape
+    out = set()
+    for question, (x, y, w, h), m in areas:
+        i0, i1 = max(0, int((y - m) // c)), min(ny, int(np.ceil((y + h + m) / c)))
+        j0, j1 = max(0, int((x - m) // c)), min(nx, int(np.ceil((x + w + m) / c)))
+        if cells[i0:i1, j0:j1].any():
+            out.add(question)
+    return frozenset(out)

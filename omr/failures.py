@@ -17,21 +17,22 @@ MESSAGES: dict[str, str] = {
         "/ The file is not a readable image; scan this page again."
     ),
     "no_markers": (
-        "Không tìm thấy dấu định vị ở góc trang: không phải phiếu khảo sát, hoặc ảnh quá mờ; "
-        "hãy kiểm tra trang và quét lại "
-        "/ No corner markers found: not a survey page, or far too degraded; check the page and rescan."
+        "Không tìm thấy dấu định vị ở góc trang, cũng không thấy mã QR của phiếu: không phải phiếu "
+        "khảo sát, hoặc ảnh quá mờ; hãy kiểm tra trang và quét lại "
+        "/ No corner markers and no phieu QR code found: not a survey page, or far too degraded; "
+        "check the page and rescan."
     ),
     "too_few_markers": (
-        "Chỉ thấy dưới 3 dấu định vị ở góc (góc bị gấp, rách hoặc bị che); "
-        "hãy vuốt phẳng góc phiếu và quét lại "
-        "/ Fewer than 3 corner markers visible (folded, torn or covered corners); "
-        "flatten the corners and rescan."
+        "Chỉ thấy dưới 3 dấu định vị ở góc và không đọc được mã QR (góc bị gấp, rách hoặc bị che, "
+        "ảnh chụp thiếu góc); hãy vuốt phẳng phiếu và quét hoặc chụp lại cả trang "
+        "/ Fewer than 3 corner markers and no readable QR code (folded, torn or covered corners, "
+        "a photo missing the corners); flatten the sheet and rescan or photograph the whole page."
     ),
     "bad_geometry": (
-        "Các dấu định vị không khớp với một trang A4 (trang bị cong, gấp hoặc ảnh chụp quá nghiêng); "
-        "hãy quét lại trang nằm phẳng "
-        "/ The corner markers do not form a plausible A4 page (bent, folded or too oblique); "
-        "rescan the page lying flat."
+        "Nội dung in trên ảnh không khớp với mẫu phiếu (trang bị cong, gấp, ảnh chụp quá nghiêng, "
+        "hoặc không phải trang phiếu này); hãy quét lại trang nằm phẳng "
+        "/ The printed content does not line up with the form (bent, folded or too oblique, "
+        "or not this form's page); rescan the page lying flat."
     ),
     "qr_unreadable": (
         "Không đọc được mã QR của phiếu; hãy quét lại, hoặc nhập số phiếu bằng tay khi duyệt "

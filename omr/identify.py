@@ -10,6 +10,7 @@ pages it and OpenCV's QRCodeDetector both read every code, but zxing-cpp took
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -48,6 +49,40 @@ def _decode(image: np.ndarray, *, fast: bool) -> tuple[PageIdentity | None, list
         if identity is not None:
             return identity, texts
     return None, texts
+
+
+@dataclass(frozen=True)
+class QrFound:
+    """A phieu QR code found anywhere in the input: its identity and its four
+    corners (input px) in the symbol's own order (top-left, top-right,
+    bottom-right, bottom-left as printed), whatever way the page lies."""
+
+    identity: PageIdentity
+    corners: np.ndarray = field(repr=False, compare=False)
+
+
+def locate_qr(grey: np.ndarray) -> QrFound | None:
+    """The first phieu QR code in the whole of `grey` (searched on a copy at
+    most `FALLBACK_LONG_SIDE_PX` long, rotations and inversion tried), with
+    where it lies: the QR code's place on the page is in the layout, so its
+    corners register the page when the markers cannot."""
+    scale = min(1.0, FALLBACK_LONG_SIDE_PX / max(grey.shape))
+    whole = grey if scale >= 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    soft = cv2.GaussianBlur(whole, (0, 0), 1.5)
+    # a shaken photo's code may need the unsharp-masked copy (see `_sharpened`)
+    for image in (whole, cv2.addWeighted(whole, 2.0, soft, -1.0, 0)):
+        results = zxingcpp.read_barcodes(
+            image, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=True, try_downscale=True, try_invert=True,
+        )
+        for r in results:
+            identity = decode_payload(r.text)
+            if identity is None:
+                continue
+            p = r.position
+            pts = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
+                            [p.bottom_right.x, p.bottom_right.y], [p.bottom_left.x, p.bottom_left.y]], np.float64)
+            return QrFound(identity, pts / min(1.0, scale))
+    return None
 
 
 def _sharpened(crop: np.ndarray) -> list[np.ndarray]:

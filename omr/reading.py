@@ -38,6 +38,12 @@ class PageQuality:
     skew_deg: float  # small residual rotation beyond the 90° steps
     scale_px_per_mm: float  # of the input image
     sharpness: float  # variance of the Laplacian on the registered page (blur gauge)
+    # What the homography was fitted on: "markers" (three or four corner markers),
+    # or "content" with what seeded it ("qr", "markers"): see `omr.align`.
+    registered_by: str = "markers"
+    # Mean distance (mm) of the printed content from where the homography puts it
+    # (`omr.align.check`); nan when not measured.
+    content_residual_mm: float = float("nan")
 
 
 @dataclass(frozen=True)

@@ -195,9 +195,14 @@ def _sharpness(page: np.ndarray) -> float:
 
 
 def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """The upright page at the canonical scale (white outside the input),
-    warped from the coarsest `pyramid` level still at least as fine as the
-    canonical scale, so fine noise is averaged rather than sampled."""
+    """The upright page at the canonical scale, warped from the coarsest
+    `pyramid` level still at least as fine as the canonical scale, so fine
+    noise is averaged rather than sampled.
+
+    Outside the input the picture's edge is repeated, not painted white: a
+    tightly framed photo's paper is greyer than white, and a white band
+    beside a comment box would raise the paper level there and make the
+    blank paper look inked. What lies outside is never read (`omr.coverage`)."""
     size = (mm_to_px(PAGE_SIZE_MM[0]), mm_to_px(PAGE_SIZE_MM[1]))
     level = 0
     while level + 1 < len(levels) and px_per_mm / 2 ** (level + 1) >= PREREDUCE_MIN * CANON_PX_PER_MM:
@@ -205,7 +210,7 @@ def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_m
     factor = 2.0**level
     return cv2.warpPerspective(
         levels[level], homography @ np.diag([factor, factor, 1.0]), size, flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+        borderMode=cv2.BORDER_REPLICATE,
     )
 
 
@@ -233,18 +238,22 @@ def warp_region(
     )
 
 
-def register(grey: np.ndarray) -> Registration | PageFailure:
+def register(
+    grey: np.ndarray, levels: list[np.ndarray] | None = None, found: dict[Corner, np.ndarray] | None = None
+) -> Registration | PageFailure:
     """Find the corner markers in `grey` (2-D uint8, any dpi, any of the four
-    feed orientations) and register the page.
+    feed orientations) and register the page on them.
 
-    Returns a `Registration`, or a falsy `PageFailure` with reason
-    `no_markers` (none of our markers: not a phieu page, or far too degraded),
-    `too_few_markers` (one or two corners visible) or `bad_geometry` (the
-    markers do not form a flat A4 page, or an implausible scale). Three
-    markers suffice (a folded or stapled corner).
+    `levels` (its `pyramid`) and `found` (its `detect_markers`) are computed
+    when not given. Returns a `Registration`, or a falsy `PageFailure` with
+    reason `no_markers` (none of our markers), `too_few_markers` (one or two
+    corners visible) or `bad_geometry` (the markers do not form a flat A4
+    page, or an implausible scale). Three markers suffice (a folded or
+    stapled corner). `omr.read_page` goes on from such a failure with the QR
+    code and the printed page (`omr.align`).
     """
-    levels = pyramid(grey)
-    found = detect_markers(grey, levels)
+    levels = levels or pyramid(grey)
+    found = detect_markers(grey, levels) if found is None else found
     if not found:
         return failure("no_markers", f"ảnh {grey.shape[1]}x{grey.shape[0]} px")
     if len(found) < 3:
@@ -262,14 +271,31 @@ def register(grey: np.ndarray) -> Registration | PageFailure:
             "bad_geometry",
             f"{len(used)} markers, error {error:.2f} mm, scale {px_per_mm:.1f} px/mm",
         )
+    return registration(levels, homography, used, error, px_per_mm, "markers")
+
+
+def plausible(homography: np.ndarray, px_per_mm: float) -> bool:
+    """A homography that could be a photo or scan of a page: not mirrored, and
+    at a scale between 50 and 1200 dpi."""
+    return _is_orientation_preserving(homography) and MIN_PX_PER_MM <= px_per_mm <= MAX_PX_PER_MM
+
+
+def registration(
+    levels: list[np.ndarray], homography: np.ndarray, markers: dict[Corner, np.ndarray],
+    error_mm: float, px_per_mm: float, registered_by: str, content_residual_mm: float = float("nan"),
+) -> Registration:
+    """The `Registration` of a page under `homography` (input px -> canonical
+    px): orientation, the upright canonical page and its `PageQuality`."""
     rotation, skew = _orientation(homography)
     page = warp_to_canonical(levels, homography, px_per_mm)
     quality = PageQuality(
-        markers_found=len(used),
+        markers_found=len(markers),
         rotation=rotation,
-        reprojection_error_mm=round(error, 4),
+        reprojection_error_mm=round(error_mm, 4),
         skew_deg=round(skew, 3),
         scale_px_per_mm=round(px_per_mm, 3),
         sharpness=round(_sharpness(page), 2),
+        registered_by=registered_by,
+        content_residual_mm=round(content_residual_mm, 4),
     )
-    return Registration(homography, quality, page, used)
+    return Registration(homography, quality, page, markers)

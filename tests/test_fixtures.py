@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fixtures import handwriting, marks
-from fixtures.capture import CAPTURE_KINDS, as_decoded, capture, fold_room_mm
+from fixtures.capture import CAPTURE_KINDS, MARKED_KINDS, as_decoded, capture, fold_room_mm
 from fixtures.comments import COMMENT_SENTENCES
 from fixtures.ink import Pen, colourise
 from fixtures.respond import FillOptions, draw_sheet, plan_sheet
@@ -255,7 +255,7 @@ def _marker_positions(image: np.ndarray) -> dict[int, tuple[float, float]]:
 def test_each_capture_kind_turns_the_page_as_it_says(mot_cua, seed):
     form, geo, blank = mot_cua
     tl = MARKER_IDS["tl"]
-    for kind in CAPTURE_KINDS:
+    for kind in MARKED_KINDS:  # the others lose markers on purpose: test_fixtures_framing.py
         cap = capture(kind, blank, PPM, seed, dpi=DPI, geometry=geo)
         found = _marker_positions(as_decoded(cap))
         h, w = cap.image.shape[:2]
@@ -321,5 +321,7 @@ def test_every_capture_kind_takes_a_colour_page(mot_cua):
         cap = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
         again = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
         assert np.array_equal(cap.image, again.image)
-        assert cap.image.ndim == (3 if kind == "phone" or cap.params.get("colour") else 2), kind
-        assert len(_marker_positions(as_decoded(cap))) >= 3, kind
+        photo = kind in ("phone", "tight", "corners_out")
+        assert cap.image.ndim == (3 if photo or cap.params.get("colour") else 2), kind
+        if kind in MARKED_KINDS:
+            assert len(_marker_positions(as_decoded(cap))) >= 3, kind

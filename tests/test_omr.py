@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 import fixtures.marks as marks
-from fixtures.capture import CAPTURE_KINDS, as_decoded, capture
+from fixtures.capture import CAPTURE_KINDS, Capture, as_decoded, capture
 from forms.geometry import PageGeometry, Target, marker_bbox
 from forms.layout import layout_form
 from forms.library import load_form
@@ -111,10 +111,15 @@ def moderate_capture(kind: str, page: np.ndarray, geometry: PageGeometry, seed: 
                      dpi: int = DPI) -> np.ndarray:
     """The first capture of `kind` from `seed` on whose skew is a feeder's usual
     (within 5°: a 15° skew may push corners out of the scanner's frame)."""
+    return as_decoded(moderate(kind, page, geometry, seed, dpi))
+
+
+def moderate(kind: str, page: np.ndarray, geometry: PageGeometry, seed: int, dpi: int = DPI) -> Capture:
+    """`moderate_capture`'s capture itself (image and parameters)."""
     for s in range(seed, seed + 50):
         c = capture(kind, page, PPM, s, dpi=dpi, geometry=geometry)
         if abs(c.params.get("skew_deg", 0.0)) <= 5.0 and abs(c.params.get("rotation_deg", 0.0)) <= 5.0:
-            return as_decoded(c)
+            return c
     raise AssertionError(f"no moderate {kind} capture in 50 seeds")
 
 
@@ -142,14 +147,21 @@ def test_decode_image_reads_png_and_jpeg_bytes_and_refuses_garbage(mot_cua: Form
 def test_each_capture_kind_reads_every_answer(kind: str, mot_cua: Form, catalog: Catalog) -> None:
     drawn, expected = mot_cua_answers(mot_cua)
     page = fill(mot_cua.blanks[0], drawn, seed=1)
-    image = moderate_capture(kind, page, mot_cua.pages[0], seed=100)
+    cap = moderate(kind, page, mot_cua.pages[0], seed=100)
+    image = as_decoded(cap)
+    # a fold over answers: what it covers is flagged `folded` (tests/test_omr_registration.py)
+    covered = set(cap.params.get("covered", ()))
     reading = read_page(image, catalog, ocr=False)
     assert reading, f"{kind}: {reading.reason}: {reading.message}"
     assert reading.identity.form_id == "mot-cua" and reading.identity.serial == SERIAL
     got = answers(reading)
     for qid, value in expected.items():
-        assert got[qid] == ("answered", value), f"{kind}: {qid}"
-    assert got["y_kien"] == ("no_answer", ())
+        want = ("flagged", ("folded",)) if qid in covered else ("answered", value)
+        assert got[qid] == want, f"{kind}: {qid}"
+    if "y_kien" in covered:
+        assert got["y_kien"][0] == "flagged" and "folded" in got["y_kien"][1]
+    else:
+        assert got["y_kien"] == ("no_answer", ())
     if kind == "folded":
         assert reading.quality.markers_found >= 3
     expected_rotation = {"upside_down": 180, "sideways": (90, 270)}.get(kind, 0)
@@ -282,13 +294,16 @@ def test_failure_no_markers_on_a_blank_sheet_and_on_a_photo(catalog: Catalog) ->
         assert "Không tìm thấy dấu định vị" in reading.message
 
 
-def test_failure_too_few_markers_when_two_corners_are_cut(mot_cua: Form, catalog: Catalog) -> None:
+def test_failure_too_few_markers_when_two_corners_are_cut_and_no_qr_code(mot_cua: Form, catalog: Catalog) -> None:
+    """Two markers and no QR code: nothing says which page this is. (With the
+    QR code the page is read: tests/test_omr_registration.py.)"""
     page = mot_cua.blanks[0].copy()
     _whiten(page, marker_bbox("tl"))
     _whiten(page, marker_bbox("br"))
+    _whiten(page, mot_cua.pages[0].qr_bbox_mm)
     reading = read_page(page, catalog)
     assert not reading and reading.reason == "too_few_markers"
-    assert "2 marker(s)" in reading.message
+    assert "2 marker(s)" in reading.message and "no QR code found" in reading.message
 
 
 def test_lost_corner_reads_stray_marker_dropped_impossible_markers_fail(mot_cua: Form, catalog: Catalog) -> None:
@@ -306,8 +321,14 @@ def test_lost_corner_reads_stray_marker_dropped_impossible_markers_fail(mot_cua:
     moved[int(by * PPM): int(by * PPM) + src.shape[0], int((bx + 40) * PPM): int((bx + 40) * PPM) + src.shape[1]] = src
     reading = read_page(moved, catalog, ocr=False)
     assert reading and reading.quality.markers_found == 3
-    # with bl lost as well, three markers that cannot be one page
+    # with bl lost as well, three markers that cannot be one page: the QR code
+    # and the print register it, the stray marker left out
     _whiten(moved, marker_bbox("bl"))
+    reading = read_page(moved, catalog, ocr=False)
+    assert reading and reading.quality.registered_by.startswith("content")
+    assert reading.quality.markers_found == 2
+    # and without the QR code nothing vouches for any of them
+    _whiten(moved, mot_cua.pages[0].qr_bbox_mm)
     reading = read_page(moved, catalog, ocr=False)
     assert not reading and reading.reason == "bad_geometry", getattr(reading, "reason", None)
     assert "error" in reading.message

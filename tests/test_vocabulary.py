@@ -13,6 +13,7 @@ def test_every_reason_the_reader_flags_is_a_store_flag_reason():
     }
     assert reader_reasons, "omr.decide names its flag reasons as module constants"
     assert reader_reasons <= set(FlagReason)
+    assert importlib.import_module("omr.coverage").FOLDED in set(FlagReason)
 
 
 def test_the_schema_lists_the_vocabulary_values():

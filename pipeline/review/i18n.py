@@ -19,6 +19,8 @@ REASONS: dict[str, dict[str, str]] = {
         "missing_page": "Thiếu trang",
         "blank_ballot": "Phiếu trắng",
         "off_page": "Câu hỏi nằm ngoài ảnh chụp",
+        "folded": "Góc phiếu gấp che câu hỏi",
+        "between": "Dấu nằm giữa hai lựa chọn",
         "correction": "Sửa câu trả lời",
     },
     "en": {
@@ -32,6 +34,8 @@ REASONS: dict[str, dict[str, str]] = {
         "missing_page": "Missing page",
         "blank_ballot": "Blank ballot",
         "off_page": "Question outside the photo",
+        "folded": "A fold covers the question",
+        "between": "A mark between two options",
         "correction": "Correction",
     },
 }

@@ -353,6 +353,10 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
         "overvote": "Chọn nhiều hơn một / more than one answer on a single choice",
         "off_page": "Một phần câu hỏi nằm ngoài ảnh chụp, cần xem tờ phiếu / part of the "
                     "question is outside the photo: check the paper",
+        "folded": "Góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu / a folded corner covers the "
+                  "question: check the paper",
+        "between": "Dấu nằm giữa hai lựa chọn / a mark between two options",
+        "correction": "Có ô tô kín để sửa, cần xem lại / a filled box corrects another answer: check it",
     }
     return f"{labels.get(reason, reason)}: {scores}"
 

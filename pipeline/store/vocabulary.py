@@ -57,6 +57,9 @@ class FlagReason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     NOT_TRANSCRIBED = "not_transcribed"
     OFF_PAGE = "off_page"
+    FOLDED = "folded"  # from omr.coverage
+    BETWEEN = "between"
+    CORRECTION = "correction"
     # a page or a sheet, from the pipeline
     UNREADABLE = "unreadable"
     UNKNOWN_FORM = "unknown_form"

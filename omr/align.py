@@ -1,0 +1,393 @@
+"""Registration by the printed page itself: the blank form is known (rendered from
+the layout), so its rules, boxes, digits, text and markers are landmarks.
+
+Tiles of the blank page are matched (normalised cross-correlation) against the
+input warped by a first homography; each match is a correspondence between an
+input point and a known page point. A homography fitted to them (RANSAC, then
+least squares on the inliers) refines or replaces the first one, coarse to
+fine: a first guess from the QR code's 20 mm square alone may be several mm
+off at the far end of the page, so the first stage searches wide at a low
+scale and the last narrowly at the canonical one.
+
+The same tiles validate any registration, markers' included: `check` measures
+how far the printed content lies from where the homography puts it (the
+residual, in mm) and what share of the page's printed tiles line up. A page
+is read only when enough of its print lines up; otherwise the failure says so,
+with the figures.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from forms.geometry import PAGE_SIZE_MM, BBox, Corner, marker_bbox
+from forms.identity import PageIdentity
+from omr.failures import failure
+from omr.reading import PageFailure, PageQuality
+from omr.register import Registration, plausible, registration
+from omr.template import CANON_PX_PER_MM, PageTemplate
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pass of tile matching: the working scale, the tile size, the grid
+    step between tiles, how far each tile is searched, and the RANSAC
+    tolerance the matches are fitted with (all in mm, scale in px/mm)."""
+
+    px_per_mm: float
+    tile_mm: float
+    step_mm: float
+    search_mm: float
+    tolerance_mm: float
+
+
+# From a guess that may be ~10 mm off at the far end of the page (the QR code
+# alone, extrapolated 280 mm) down to the canonical scale. A tile is larger
+# than the search so that a wrong match on a repeated pattern (a row of boxes
+# ~8-12 mm apart) is rarely the best one; RANSAC drops the rest.
+COARSE_STAGES: tuple[Stage, ...] = (
+    Stage(1.5, 36.0, 18.0, 14.0, 2.0),
+    Stage(3.0, 16.0, 12.0, 3.0, 0.8),
+)
+FINE_STAGE = Stage(CANON_PX_PER_MM, 10.0, 10.0, 1.2, 0.5)
+# The validation pass on every page: a sparser grid at half the canonical
+# scale (a parabola through the correlation peak still places a tile to
+# ~0.1 mm, ten times finer than `LINED_UP_MM`).
+CHECK_STAGE = Stage(CANON_PX_PER_MM / 2, 12.0, 30.0, 1.5, 0.5)
+
+# A tile is a landmark when its printed darkness varies this much (standard
+# deviation, 0..1): text, a box, a rule; not blank paper.
+MIN_TILE_STD = 0.06
+# A match counts when the normalised correlation reaches this: print seen
+# through a phone's blur and noise still correlates ~0.6-0.9.
+MIN_MATCH = 0.5
+# A registration is accepted when at least this share of the printed tiles
+# that are in the picture line up within the fine tolerance, and their mean
+# offset is at most `MAX_RESIDUAL_MM`. A fold, a fill or a comment hides some
+# tiles; a wrong fit lines up almost none.
+MIN_LINED_UP = 0.6
+MAX_RESIDUAL_MM = 0.5
+# A tile lines up when it lies within this of where the homography puts it:
+# the scorer's snap (`omr.template.SEARCH_MM`, 1.2 mm) absorbs that much, and
+# a phone photo's sheet bows up to ~0.8 mm, which no homography undoes.
+LINED_UP_MM = 1.0
+# Never fewer tiles than this behind a fit.
+MIN_TILES = 8
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A homography (input px -> canonical px) and how the print lines up under
+    it: `residual_mm` the mean offset of the tiles that line up, `lined_up`
+    their share of the printed tiles in the picture, `tiles` how many those are."""
+
+    homography: np.ndarray
+    residual_mm: float
+    lined_up: float
+    tiles: int
+
+    @property
+    def good(self) -> bool:
+        return self.tiles >= MIN_TILES and self.lined_up >= MIN_LINED_UP and self.residual_mm <= MAX_RESIDUAL_MM
+
+
+def _to_scale(px_per_mm: float) -> np.ndarray:
+    """Canonical px -> px at `px_per_mm` (pixel centres at +0.5 in both)."""
+    k = px_per_mm / CANON_PX_PER_MM
+    return np.array([[k, 0, 0.5 * k - 0.5], [0, k, 0.5 * k - 0.5], [0, 0, 1.0]])
+
+
+def input_px_per_mm(homography: np.ndarray) -> float:
+    """The input's scale at the page's centre under `homography`."""
+    centre = np.array([PAGE_SIZE_MM[0] / 2, PAGE_SIZE_MM[1] / 2]) * CANON_PX_PER_MM
+    inverse = np.linalg.inv(homography)
+    pts = np.array([centre, centre + (1, 0), centre + (0, 1)], np.float64).reshape(-1, 1, 2)
+    a, b, c = cv2.perspectiveTransform(pts, inverse).reshape(3, 2)
+    (ux, uy), (vx, vy) = b - a, c - a
+    area = abs(float(ux * vy - uy * vx))  # input px² per canonical px²
+    return CANON_PX_PER_MM * float(np.sqrt(area)) if area > 0 else 0.0
+
+
+def warp_at(levels: Sequence[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The upright page at `px_per_mm`, warped from the coarsest pyramid level
+    still at least as fine (white outside the input)."""
+    size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
+    source = input_px_per_mm(homography)
+    level = 0
+    while level + 1 < len(levels) and source / 2 ** (level + 1) >= px_per_mm:
+        level += 1
+    factor = 2.0**level
+    return cv2.warpPerspective(
+        levels[level], _to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), size,
+        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255,
+    )
+
+
+def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:
+    if px_per_mm == CANON_PX_PER_MM:
+        return blank
+    size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
+    return cv2.resize(blank, size, interpolation=cv2.INTER_AREA)
+
+
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+@lru_cache(maxsize=64)
+def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
+    """The tiles (mm) of a stage's grid over the page, none overlapping `skip`
+    (what differs from sheet to sheet: the QR code and the serial). Cached:
+    the same few grids serve every page."""
+    tiles = []
+    t = stage.tile_mm
+    for y in np.arange(2.0, PAGE_SIZE_MM[1] - t - 1.0, stage.step_mm):
+        for x in np.arange(2.0, PAGE_SIZE_MM[0] - t - 1.0, stage.step_mm):
+            box = (float(x), float(y), t, t)
+            if not any(_overlaps(box, s) for s in skip):
+                tiles.append(box)
+    return tiles
+
+
+def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
+              shape: tuple[int, ...]) -> np.ndarray:
+    """Which tiles (with `margin_mm` around) lie wholly inside the input image
+    (see `omr.coverage.area_in_image`, here for all tiles at once)."""
+    if not tiles:
+        return np.zeros(0, bool)
+    boxes = np.array(tiles, np.float64)
+    x0, y0 = boxes[:, 0] - margin_mm, boxes[:, 1] - margin_mm
+    x1, y1 = boxes[:, 0] + boxes[:, 2] + margin_mm, boxes[:, 1] + boxes[:, 3] + margin_mm
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape[:2]
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+
+
+def _peak(result: np.ndarray) -> tuple[float, float, float]:
+    """The correlation map's maximum, with a parabola's sub-pixel position."""
+    _, best, _, (x, y) = cv2.minMaxLoc(result)
+    dx = dy = 0.0
+    if 0 < x < result.shape[1] - 1:
+        left, c, right = result[y, x - 1], result[y, x], result[y, x + 1]
+        den = left - 2 * c + right
+        dx = 0.5 * (left - right) / den if den < 0 else 0.0
+    if 0 < y < result.shape[0] - 1:
+        u, c, d = result[y - 1, x], result[y, x], result[y + 1, x]
+        den = u - 2 * c + d
+        dy = 0.5 * (u - d) / den if den < 0 else 0.0
+    return float(best), x + float(dx), y + float(dy)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Where each printed tile was found: `page_px` its centre on the blank
+    (canonical px), `seen_px` where the warped input shows it (canonical px
+    under the homography used), `score` the correlation; and how many printed
+    tiles were tried (those wholly in the picture)."""
+
+    page_px: np.ndarray
+    seen_px: np.ndarray
+    score: np.ndarray
+    tried: int
+
+
+def match_tiles(
+    page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
+    stage: Stage, skip: Sequence[BBox],
+) -> Matches:
+    """Match the blank's printed tiles in `page` (the input warped at the
+    stage's scale by `homography`). Tiles not wholly in the input image (with
+    their search margin) are not tried: what is not in the picture cannot line up."""
+    s = stage.px_per_mm
+    blank_s = _blank_at(blank, s)
+    r = int(round(stage.search_mm * s))
+    page_px, seen_px, scores = [], [], []
+    tried = 0
+    tiles = tile_grid(stage, tuple(skip))
+    visible = _in_image(tiles, stage.search_mm, homography, shape)
+    n = int(round(stage.tile_mm * s))
+    for box, seen in zip(tiles, visible):
+        if not seen:
+            continue
+        x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
+        template = blank_s[y0:y0 + n, x0:x0 + n]
+        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
+            continue
+        wy0, wx0 = y0 - r, x0 - r
+        window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]
+        if window.shape[0] < n + 2 or window.shape[1] < n + 2:
+            continue
+        tried += 1
+        result = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+        score, px, py = _peak(result)
+        if not np.isfinite(score):
+            continue
+        centre = np.array([x0 + n / 2 - 0.5, y0 + n / 2 - 0.5])
+        found = np.array([max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5])
+        k = CANON_PX_PER_MM / s
+        page_px.append((centre + 0.5) * k - 0.5)
+        seen_px.append((found + 0.5) * k - 0.5)
+        scores.append(score)
+    return Matches(np.array(page_px, np.float64).reshape(-1, 2), np.array(seen_px, np.float64).reshape(-1, 2),
+                   np.array(scores, np.float64), tried)
+
+
+def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), homography).reshape(-1, 2)
+
+
+def offsets_mm(matches: Matches) -> np.ndarray:
+    """Each matched tile's distance (mm) from where the homography put it."""
+    return np.linalg.norm(matches.seen_px - matches.page_px, axis=1) / CANON_PX_PER_MM
+
+
+def check(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
+          skip: Sequence[BBox], stage: Stage = CHECK_STAGE) -> Fit:
+    """How well the printed content of `page` (registered by `homography`,
+    canonical scale) lines up with the blank: no new fit, only the measure."""
+    if stage.px_per_mm != CANON_PX_PER_MM:
+        page = _blank_at(page, stage.px_per_mm)
+    matches = match_tiles(page, blank, homography, shape, stage, skip)
+    return _measure(homography, matches, np.eye(3))
+
+
+def _measure(homography: np.ndarray, matches: Matches, correction: np.ndarray) -> Fit:
+    """The `Fit` of `correction @ homography` judged on `matches` (found under
+    `homography`): tiles lined up within `LINED_UP_MM`."""
+    if matches.tried == 0:
+        return Fit(correction @ homography, float("inf"), 0.0, 0)
+    seen = _apply(correction, matches.seen_px)
+    dist = np.linalg.norm(seen - matches.page_px, axis=1) / CANON_PX_PER_MM
+    ok = (matches.score >= MIN_MATCH) & (dist <= LINED_UP_MM)
+    residual = float(np.mean(dist[ok])) if ok.any() else float("inf")
+    return Fit(correction @ homography, residual, float(ok.sum()) / matches.tried, matches.tried)
+
+
+def _refit(homography: np.ndarray, matches: Matches, stage: Stage) -> np.ndarray | None:
+    """A correction (canonical -> canonical) that moves the matched tiles onto
+    the blank's, by RANSAC within the stage's tolerance; None with too few."""
+    keep = matches.score >= MIN_MATCH
+    if keep.sum() < MIN_TILES:
+        return None
+    src, dst = matches.seen_px[keep], matches.page_px[keep]
+    correction, inliers = cv2.findHomography(
+        src.astype(np.float32), dst.astype(np.float32), cv2.RANSAC,
+        stage.tolerance_mm * CANON_PX_PER_MM, maxIters=2000, confidence=0.999,
+    )
+    if correction is None or inliers is None or int(inliers.sum()) < MIN_TILES:
+        return None
+    return correction
+
+
+def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarray,
+           skip: Sequence[BBox], *, coarse: bool = True) -> Fit:
+    """Refit `homography` on the printed page, coarse to fine (`coarse`:
+    start wide, for a guess from a small area such as the QR code), and judge
+    the result on the canonical scale. The input is `levels` (its pyramid)."""
+    shape = levels[0].shape
+    stages = (COARSE_STAGES if coarse else ()) + (FINE_STAGE,)
+    current = homography
+    for stage in stages:
+        page = warp_at(levels, current, stage.px_per_mm)
+        matches = match_tiles(page, blank, current, shape, stage, skip)
+        correction = _refit(current, matches, stage)
+        if correction is None:
+            return _measure(current, matches, np.eye(3))
+        current = correction @ current
+    # judge the final homography on fresh matches at the canonical scale
+    page = warp_at(levels, current, CANON_PX_PER_MM)
+    return check(page, blank, current, shape, skip, FINE_STAGE)
+
+
+# Markers found beside the QR code are used when their corners lie within
+# this of where the QR code alone puts them (its 20 mm square, extrapolated
+# over the page, is a few mm off at the far corners; a marker from another
+# sheet in the picture is far further).
+MARKER_AGREEMENT_MM = 15.0
+
+
+def varying_areas(page_template: PageTemplate) -> tuple[BBox, ...]:
+    """What differs from sheet to sheet on a printed page (the QR code and the
+    serial), with 1 mm around: never a landmark."""
+    g = page_template.geometry
+    return tuple((x - 1, y - 1, w + 2, h + 2) for x, y, w, h in (g.qr_bbox_mm, g.serial_bbox_mm))
+
+
+def _corners_mm(bbox: BBox) -> np.ndarray:
+    x, y, w, h = bbox
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+
+
+def _to_canon(points_mm: np.ndarray) -> np.ndarray:
+    return points_mm * CANON_PX_PER_MM - 0.5
+
+
+def seed_homography(
+    qr_corners: np.ndarray, qr_bbox_mm: BBox, markers: dict[Corner, np.ndarray]
+) -> tuple[np.ndarray, dict[Corner, np.ndarray]] | None:
+    """A first homography from the QR code's corners (its place on the page
+    is `qr_bbox_mm`) and the markers that agree with it; None when the QR
+    corners do not make a plausible page."""
+    qr_page = _to_canon(_corners_mm(qr_bbox_mm))
+    # An affine map from the QR code's four corners: its perspective terms,
+    # fitted on a 20 mm square, would swing the far end of the page by
+    # centimetres; the printed page supplies the perspective later.
+    design = np.hstack([qr_corners.astype(np.float64), np.ones((4, 1))])
+    affine, *_ = np.linalg.lstsq(design, qr_page, rcond=None)
+    from_qr = np.vstack([affine.T, [0.0, 0.0, 1.0]])
+    if not plausible(from_qr, input_px_per_mm(from_qr)):
+        return None
+    kept: dict[Corner, np.ndarray] = {}
+    for corner, pts in markers.items():
+        printed = _to_canon(_corners_mm(marker_bbox(corner)))
+        mapped = cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), from_qr).reshape(-1, 2)
+        if float(np.mean(np.linalg.norm(mapped - printed, axis=1))) <= MARKER_AGREEMENT_MM * CANON_PX_PER_MM:
+            kept[corner] = pts
+    if not kept:
+        return from_qr, kept
+    src = np.concatenate([qr_corners] + [kept[c] for c in kept]).astype(np.float32)
+    dst = np.concatenate([qr_page] + [_to_canon(_corners_mm(marker_bbox(c))) for c in kept]).astype(np.float32)
+    seeded, _ = cv2.findHomography(src, dst, 0)
+    return (seeded, kept) if seeded is not None else (from_qr, {})
+
+
+def not_lined_up(fit: Fit, quality: PageQuality | None, image: np.ndarray | None,
+                 identity: PageIdentity | None) -> PageFailure:
+    """The failure of a page whose printed content does not line up, with the figures."""
+    residual = f"{fit.residual_mm:.2f} mm" if np.isfinite(fit.residual_mm) else "-"
+    return failure(
+        "bad_geometry",
+        f"nội dung in khớp / print lined up: {100 * fit.lined_up:.0f}% of {fit.tiles} printed tiles, "
+        f"residual {residual}",
+        identity=identity, quality=quality, image=image,
+    )
+
+
+def register_by_content(
+    levels: list[np.ndarray], markers: dict[Corner, np.ndarray], qr_corners: np.ndarray,
+    page_template: PageTemplate, identity: PageIdentity | None = None,
+) -> Registration | PageFailure:
+    """Register a page whose markers do not suffice: seeded by the QR code's
+    corners and the markers that agree, refined on the printed page, coarse to
+    fine; a `PageFailure("bad_geometry")` when the print does not line up."""
+    seeded = seed_homography(qr_corners, page_template.geometry.qr_bbox_mm, markers)
+    if seeded is None:
+        return failure("bad_geometry", "mã QR không nằm phẳng / the QR code's corners do not make a page",
+                       identity=identity)
+    seed, kept = seeded
+    skip = varying_areas(page_template)
+    fit = refine(levels, page_template.blank, seed, skip, coarse=True)
+    px_per_mm = input_px_per_mm(fit.homography)
+    if not fit.good or not plausible(fit.homography, px_per_mm):
+        return not_lined_up(fit, None, None, identity)
+    by = "content+qr+markers" if kept else "content+qr"
+    return registration(levels, fit.homography, kept, fit.residual_mm, px_per_mm, by, fit.residual_mm)

@@ -1,0 +1,173 @@
+"""omr: registration from whatever the picture holds (markers, the QR code's
+corners, the printed page) and folds over answers (issue 11).
+
+Pages are the shipped forms filled with fixtures.marks and captured with the
+generator's kinds (`tight`, `corners_out`, `fold_over`) at fixed seeds; each
+test says what the picture holds and what must come out.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from test_omr import PPM, SERIAL, Form, answers, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
+
+from fixtures.capture import as_decoded, capture
+from fixtures.scanner import fold_corner, scan
+from forms.geometry import marker_bbox
+from omr import Catalog, read_page
+from omr.align import MIN_LINED_UP, check, varying_areas
+from omr.read_page import locate_page
+
+
+def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
+    x, y, w, h = bbox_mm
+    image[int((y - pad_mm) * PPM): int((y + h + pad_mm) * PPM),
+          int((x - pad_mm) * PPM): int((x + w + pad_mm) * PPM)] = 255
+
+
+def _assert_reads_every_answer(reading, expected: dict[str, tuple[str, ...]], what: str) -> None:
+    assert reading, f"{what}: {reading.reason}: {reading.message}"
+    assert reading.identity.form_id == "mot-cua" and reading.identity.serial == SERIAL
+    got = answers(reading)
+    for qid, value in expected.items():
+        assert got[qid] == ("answered", value), f"{what}: {qid} {got[qid]}"
+    assert got["y_kien"][0] == "no_answer", f"{what}: blank comment {got['y_kien']}"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 5])
+def test_a_tightly_framed_photo_is_read(seed: int, mot_cua: Form, catalog: Catalog) -> None:
+    """One or two sides cut 12-15 mm in, through the markers: the markers left
+    do not suffice, the QR code and the printed page register it, every answer
+    is read and none is `off_page`."""
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = fill(mot_cua.blanks[0], drawn, seed=1)
+    cap = capture("tight", page, PPM, seed, geometry=mot_cua.pages[0])
+    assert len(cap.params["markers_out"]) >= 2
+    assert all(12.0 <= d <= 15.0 for ends in cap.params["cut_mm"].values() for d in ends)
+    reading = read_page(as_decoded(cap), catalog, ocr=False)
+    _assert_reads_every_answer(reading, expected, f"tight {cap.params['cut_sides']}")
+    assert reading.quality.registered_by.startswith("content")
+    assert reading.quality.content_residual_mm < 0.5
+    assert reading.quality.rotation == cap.params["rotation"]
+
+
+def test_a_photo_with_corners_out_of_the_frame_is_read(mot_cua: Form, catalog: Catalog) -> None:
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = fill(mot_cua.blanks[0], drawn, seed=1)
+    for seed in (2, 3):
+        cap = capture("corners_out", page, PPM, seed, geometry=mot_cua.pages[0])
+        assert len(cap.params["markers_out"]) in (2, 3)
+        _assert_reads_every_answer(read_page(as_decoded(cap), catalog, ocr=False), expected,
+                                   f"corners_out {cap.params['markers_out']}")
+
+
+def test_a_page_with_no_markers_is_read_from_its_qr_code_and_print(mot_cua: Form, catalog: Catalog) -> None:
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = fill(mot_cua.blanks[0], drawn, seed=1)
+    for corner in ("tl", "tr", "br", "bl"):
+        _whiten(page, marker_bbox(corner))
+    # turned and a little skewed, so the QR code's corners carry the orientation
+    turned = cv2.rotate(page, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    h, w = turned.shape
+    tilt = cv2.getRotationMatrix2D((w / 2, h / 2), 2.0, 1.0)
+    photo = cv2.warpAffine(turned, tilt, (w, h), borderValue=255)
+    reading = read_page(photo, catalog, ocr=False)
+    _assert_reads_every_answer(reading, expected, "no markers")
+    assert reading.quality.markers_found == 0
+    assert reading.quality.registered_by == "content+qr"
+    assert reading.quality.rotation == 270
+
+
+def test_two_markers_cut_away_no_longer_fail_the_page(mot_cua: Form, catalog: Catalog) -> None:
+    """The page `too_few_markers` used to refuse: two markers, the QR code and
+    all the print in the picture."""
+    page = mot_cua.blanks[0].copy()
+    _whiten(page, marker_bbox("tl"))
+    _whiten(page, marker_bbox("br"))
+    reading = read_page(page, catalog, ocr=False)
+    assert reading and reading.quality.markers_found == 2
+    assert all(q.status == "no_answer" for q in reading.questions)
+
+
+def test_registration_is_checked_against_the_print(mot_cua: Form, catalog: Catalog) -> None:
+    """Every page's registration is measured by how its printed content lines
+    up: ~0 mm on a clean scan; several mm off when the homography is shifted."""
+    grey = as_decoded(capture("scan", mot_cua.blanks[0], PPM, 4, geometry=mot_cua.pages[0]))
+    located = locate_page(grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY), catalog)
+    assert located
+    reg, _, _, page_template = located
+    assert reg.quality.registered_by == "markers" and reg.quality.content_residual_mm < 0.3
+    shifted = np.array([[1, 0, 3 * 6.0], [0, 1, 0], [0, 0, 1]]) @ reg.homography  # 3 mm right
+    page = cv2.warpPerspective(grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY),
+                               shifted, reg.image.shape[::-1], borderValue=255)
+    off = check(page, page_template.blank, shifted, grey.shape, varying_areas(page_template))
+    # only tiles of a lone horizontal rule (they match anywhere along it) still line up
+    assert not off.good and off.lined_up < MIN_LINED_UP
+
+
+def test_a_photo_of_the_wrong_thing_still_fails_with_a_reason(mot_cua: Form, catalog: Catalog) -> None:
+    rng = np.random.default_rng(5)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (600, 800, 3), dtype=np.uint8), (0, 0), 6)
+    photo = cv2.resize(photo, (1600, 1200), interpolation=cv2.INTER_CUBIC)
+    reading = read_page(photo, catalog)
+    assert not reading and reading.reason == "no_markers"
+    assert "no QR code found" in reading.message
+    # a phieu QR code cut out and stuck on another document: identified, but
+    # nothing of the form's print lines up
+    x, y, w, h = mot_cua.pages[0].qr_bbox_mm
+    sticker = mot_cua.blanks[0][int((y - 3) * PPM): int((y + h + 3) * PPM), int((x - 3) * PPM): int((x + w + 3) * PPM)]
+    other = np.full((2339, 1654), 245, np.uint8)
+    for row in range(300, 2200, 60):  # lines of "text" of another document
+        cv2.line(other, (150, row), (1500, row), 40, 3)
+    other[100:100 + sticker.shape[0], 1200:1200 + sticker.shape[1]] = sticker
+    reading = read_page(other, catalog)
+    assert not reading and reading.reason == "bad_geometry"
+    assert reading.identity is not None and reading.identity.serial == SERIAL
+    assert "lined up" in reading.message
+
+
+def _fold_page(form: Form, corner: str, leg_mm: float, marks: list, seed: int = 3) -> np.ndarray:
+    page = fill(form.blanks[0], marks, seed=1)
+    rng = np.random.default_rng(seed)
+    bent, mask = fold_corner(page, PPM, corner, leg_mm, rng)  # type: ignore[arg-type]
+    return as_decoded(scan(bent, PPM, seed, paper_mask=mask, skew_deg=0.5, colour=False))
+
+
+def test_a_fold_over_an_answer_is_flagged_never_read_as_blank(sipas: Form, catalog: Catalog) -> None:
+    """A corner folded over marked answers: under the dark triangle (the
+    backing shows) and under the flap (the paper's blank back) the marks are
+    gone from the picture; those questions are flagged `folded`, the rest of
+    the page reads as usual."""
+    geometry = sipas.pages[0]
+    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
+    row = [t for t in geometry.targets if t.question == lowest.question]
+    rightmost = max(row, key=lambda t: t.bbox_mm[0])
+    far = geometry.targets[0]
+    marks = [(rightmost, "circle"), (far, "tick" if far.shape == "box" else "circle")]
+    # from the bottom-right corner: far enough to cover the lowest row's last digit
+    u = 210.0 - rightmost.bbox_mm[0]
+    v = 297.0 - rightmost.bbox_mm[1]
+    for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
+        image = _fold_page(sipas, "br", leg, marks)
+        reading = read_page(image, catalog, ocr=False)
+        assert reading, under
+        got = {q.question: q for q in reading.questions}
+        q = got[lowest.question]
+        assert q.status == "flagged" and "folded" in q.reasons, (under, q)
+        assert got[far.question].status == "answered", under
+        # only questions with a target near the fold are flagged
+        for k, v in got.items():
+            if "folded" in v.reasons:
+                near = [t for t in geometry.targets if t.question == k
+                        and 210.0 - (t.bbox_mm[0] + t.bbox_mm[2]) < leg + 4
+                        and 297.0 - (t.bbox_mm[1] + t.bbox_mm[3]) < leg + 4]
+                assert near, (under, k)
+
+
+def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: Catalog) -> None:
+    drawn, expected = mot_cua_answers(mot_cua)
+    image = _fold_page(mot_cua, "bl", 20.0, drawn)
+    reading = read_page(image, catalog, ocr=False)
+    _assert_reads_every_answer(reading, expected, "small fold")
+    assert not any("folded" in q.reasons for q in reading.questions)
