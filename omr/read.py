@@ -106,4 +106,4 @@ def flag_off_page(question: QuestionReading) -> QuestionReading:
     """A question with an area outside the captured image: flagged, never read
     as blank (what is not in the image was warped in as white paper)."""
     reasons = question.reasons if OFF_PAGE in question.reasons else question.reasons + (OFF_PAGE,)
-    return QuestionReading(question.question, "flagged", (), reasons)
+    return QuestionReading(question.question, "flagged", (), reasons, question.corrected)

@@ -20,14 +20,25 @@ Per target, on the registered page:
    count; the stroke mask is closed first so a pencil's grain stays one
    stroke), and never on the blank's printed ink (grown by a guard).
 4. Box score: the new-ink fraction of the box interior, inset from the border
-   so a stroke grazing the border does not count. Digit score: the larger of
-   two parts, both 0..1. *Ring*: the share of `RING_SECTORS` angular sectors of
-   the ring around the digit holding at least `MIN_SECTOR_MM2` of new ink (a
-   circle covers them all, an arc beside the digit a few, a dot one).
-   *Centred*: the amount of new ink near the digit (up to `CENTRED_FULL_MM2`)
-   times how close its centre of mass is to the digit's centre (full within
-   `CENTRED_NEAR_MM`, none beyond `CENTRED_FAR_MM`): a tick or a cross drawn
-   over the digit, not a dot or an arc beside it.
+   so a stroke grazing the border does not count.
+5. Digit evidence (`DigitEvidence`), all raw, in millimetres of extent or
+   shares: every stroke of new ink within `DIGIT_ZONE_MM` of the digit is a
+   connected component, bridged across the digit's own printed glyph (a stroke
+   through a "2" is one stroke, not three specks the glyph cut apart). Each
+   stroke of at least `MIN_STROKE_MM2` of ink is measured: its length (the
+   long side of its minimum-area rectangle), its width, how far its distance
+   from the digit's centre ranges, and whose it is (`ownership`: clearly
+   nearer this digit than any other target, clearly another's, or between).
+   A digit's strokes give: *through* (the longest own stroke over the digit's
+   box), *beside* (the longest own stroke off the box that is a line or a
+   tick: straight, or not hugging the digit at a constant distance), *arc*
+   (the longest own stroke off the box that hugs it: a circle begun and
+   abandoned), *between* (the longest stroke whose owner is unclear), *ring*
+   (the share of `RING_SECTORS` sectors round the digit holding at least
+   `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
+   (the share of the digit's box, glyph excluded, covered by light or by dark
+   new ink: a pencil shading, a digit blacked out). `score` summarises them in
+   0..1 for people; `omr.decide` decides on the parts.
 """
 from __future__ import annotations
 
@@ -38,6 +49,7 @@ import cv2
 import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
+from omr.reading import DigitEvidence
 from omr.template import (
     CANON_PX_PER_MM,
     RING_SECTORS,
@@ -67,11 +79,27 @@ BOX_INK = InkLevels(lo=0.08, hi=0.30, core=0.15)
 DIGIT_INK = InkLevels(lo=0.15, hi=0.45, core=0.25)
 MIN_STROKE_MM2 = 0.30
 MIN_SECTOR_MM2 = 0.10
-# Ink centred on a digit (a tick or a cross drawn over it): full marks from
-# this much ink whose centre of mass is within CENTRED_NEAR_MM of the digit's
-# centre, none beyond CENTRED_FAR_MM (an arc or a dot beside the digit).
-CENTRED_FULL_MM2 = 1.0
-CENTRED_NEAR_MM, CENTRED_FAR_MM = 1.4, 2.0
+# Ownership of a stroke near a digit: it is this digit's when the nearest
+# other target's box is at least OWN_FACTOR times as far as this digit's box,
+# plus OWN_MARGIN_MM (a line under a digit, 1 mm below it, is 4.7 mm from the
+# digit of the next row); nearer another target it is that target's; between
+# the two it is nobody's for sure, and a person decides.
+OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
+# Shape of a stroke beside a digit: a line when its width is at most this share
+# of its length; hugging the digit (an abandoned circle) when its distance from
+# the digit's centre ranges less than HUG_SHARE of its length.
+LINE_SHARE = 0.3
+# A stroke passes over a digit when its ink comes this close to the digit's
+# centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
+# through the glyph shows on either side of the glyph's strokes.
+OVER_MM = 1.1
+# The glyph's rim is left out of the fill coverage by this many pixels more
+# than its own guard: the printed edge never cancels exactly.
+FILL_RIM_PX = 1
+HUG_SHARE = 0.4
+# Coverage of the digit's box (glyph excluded) by new ink at least this dark:
+# light (a pencil's shading) and solid (blacked out).
+FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 # Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
@@ -116,8 +144,7 @@ class TargetMeasure:
     score: float
     offset_mm: tuple[float, float]
     match: float  # correlation of the snap, -1..1 (nan: no structure to match)
-    ring: float = 0.0  # digits: share of the ring's sectors inked
-    centred: float = 0.0  # digits: ink centred on the digit (a tick, a cross over it)
+    digit: DigitEvidence | None = None  # digits: the parts the decision uses
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -220,33 +247,103 @@ def new_ink(
     return soft * (keep & region)
 
 
-def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
-    """(ring, centred) of a digit target (see the module docstring)."""
-    ink = new_ink(dark, tt.region | tt.inner, DIGIT_INK)
-    mask = tt.sector >= 0
-    per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
-    ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
-    total = float(ink.sum())
-    if total <= 0.0:
-        return ring, 0.0
-    ys, xs = np.nonzero(ink)
-    weights = ink[ys, xs]
-    off_x = float((weights * xs).sum()) / total - tt.centre[0]
-    off_y = float((weights * ys).sum()) / total - tt.centre[1]
-    dist_mm = float(np.hypot(off_x, off_y)) / CANON_PX_PER_MM
-    area = min(1.0, total / CANON_PX_PER_MM**2 / CENTRED_FULL_MM2)
-    nearness = float(np.clip((CENTRED_FAR_MM - dist_mm) / (CENTRED_FAR_MM - CENTRED_NEAR_MM), 0.0, 1.0))
-    return ring, area * nearness
+@dataclass(frozen=True)
+class Stroke:
+    """One connected stroke of new ink near a digit (mm)."""
+
+    length: float
+    width: float
+    radial: float  # how far its distance from the digit's centre ranges
+    over: bool  # it passes over the digit: within OVER_MM of its centre
+    owner: str  # "own", "between" or "other"
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float, float]:
-    """(score, ring, centred) of a target from its darkness patch; ring and
-    centred are the two parts of a digit's score (0 for boxes)."""
+def _ownership(own: float, other: float) -> str:
+    if other >= OWN_FACTOR * own + OWN_MARGIN_MM:
+        return "own"
+    return "other" if other < own else "between"
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
+    """The strokes of new ink in a digit's zone, the label image of the
+    bridged components and, per label, whether it counts here (own or between)."""
+    assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
+    core = ((dark >= DIGIT_INK.core) & tt.zone).astype(np.uint8)
+    # Closed first: a pencil's grain breaks a stroke into dots.
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
+    bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
+    n, labels, _, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    counts_here = np.zeros(n, bool)
+    ys, xs = np.nonzero(core)
+    if not len(ys):
+        return [], labels, counts_here
+    lab = labels[ys, xs]
+    sizes = np.bincount(lab, minlength=n)
+    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    strokes = []
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(n + 1))
+    for label in np.nonzero(sizes >= min_px)[0]:
+        idx = order[bounds[label] : bounds[label + 1]]
+        px, py = xs[idx], ys[idx]
+        own = float(tt.own_mm[py, px].min())
+        other = float(tt.other_mm[py, px].min())
+        owner = _ownership(own, other)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
+        r = np.hypot(px - tt.centre[0], py - tt.centre[1])
+        r_min = float(r.min()) / CANON_PX_PER_MM
+        strokes.append(Stroke(
+            length=(max(rw, rh) + 1.0) / CANON_PX_PER_MM,
+            width=(min(rw, rh) + 1.0) / CANON_PX_PER_MM,
+            radial=float(r.max() - r.min()) / CANON_PX_PER_MM,
+            over=r_min <= OVER_MM,
+            owner=owner,
+        ))
+        counts_here[label] = owner != "other"
+    return strokes, labels, counts_here
+
+
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
+    """A digit target's `DigitEvidence` from its new darkness patch."""
+    strokes, labels, counts_here = digit_strokes(tt, dark)
+    through = beside = arc = between = 0.0
+    for s in strokes:
+        if s.owner == "between":
+            between = max(between, s.length)
+        elif s.owner == "own" and s.over:
+            through = max(through, s.length)
+        elif s.owner == "own" and (s.width <= LINE_SHARE * s.length or s.radial >= HUG_SHARE * s.length):
+            beside = max(beside, s.length)
+        elif s.owner == "own":
+            arc = max(arc, s.length)
+    ring = 0.0
+    if counts_here.any():
+        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
+        mask = tt.sector >= 0
+        per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
+        ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+    assert tt.inner is not None and tt.glyph is not None
+    k = 2 * FILL_RIM_PX + 1
+    # The digit's box grown by DIGIT_INNER_GROW_MM, its glyph and rim left out.
+    inner = tt.inner & ~cv2.dilate(tt.glyph.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    inner_px = max(int(inner.sum()), 1)
+    smooth = cv2.blur(dark, (3, 3))
+    fill = float(((smooth >= FILL_LEVEL) & inner).sum()) / inner_px
+    # Blacked out: dark ink over the digit's box grown by DIGIT_INNER_GROW_MM
+    # (a fill spills past the print; a circle only grazes it, a cross crosses it).
+    solid = float(((smooth >= SOLID_LEVEL) & tt.inner).sum()) / max(int(tt.inner.sum()), 1)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid)
+
+
+def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, DigitEvidence | None]:
+    """(score, digit evidence) of a target from its new darkness patch (the
+    evidence is None for a box)."""
     if tt.target.shape != "digit":
         ink = new_ink(dark, tt.region, BOX_INK)
-        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), 0.0, 0.0
-    ring, centred = _digit_parts(tt, dark)
-    return max(ring, centred), ring, centred
+        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
+    evidence = _digit_parts(tt, dark)
+    return evidence.summary(), evidence.rounded()
 
 
 def _trusted_offsets(
@@ -292,15 +389,14 @@ def score_targets(
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        score, ring, centred = _score(tt, np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0))
+        score, evidence = _score(tt, np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0))
         out.append(
             TargetMeasure(
                 question=tt.target.question,
                 option=tt.target.option,
                 shape=tt.target.shape,
                 score=round(score, 4),
-                ring=round(ring, 4),
-                centred=round(centred, 4),
+                digit=evidence,
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

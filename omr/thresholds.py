@@ -22,10 +22,22 @@ class Thresholds:
 
     box_empty: float
     box_mark: float
-    digit_empty: float
-    digit_mark: float
+    digit_empty: float  # ring share: one inked sector is evidence of ink
+    digit_mark: float  # ring share: a circle round the digit
     text_blank_ink: float  # a text field with less new ink than this is blank
     ocr_min_confidence: float  # mean word confidence (0..100) below this: flag
+    # A box filled in solid (score at least this): cancelled when another
+    # target of its question is marked (the printed correction rule).
+    box_solid: float = 0.80
+    # Digits, on `omr.reading.DigitEvidence`: a stroke of this digit's at
+    # least this long (mm) over it, or a line or tick beside it, is a mark; a
+    # shading covering at least `digit_fill_mark` of its box is a mark, from
+    # `digit_fill_empty` evidence of ink; `digit_solid` of its box under dark
+    # ink is the digit blacked out (cancelled by the correction rule).
+    digit_stroke_mm: float = 2.5
+    digit_fill_empty: float = 0.30
+    digit_fill_mark: float = 0.85
+    digit_solid: float = 0.65
 
     def pair(self, shape: str) -> tuple[float, float]:
         """(T_empty, T_mark) for a target shape ("box" or "digit")."""
