@@ -73,21 +73,20 @@ def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRE
 def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
     """A digit's state from its evidence (see the module docstring)."""
     t = thresholds
-    if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_stroke_mm
+    if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_beside_mm
             or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
         return "marked"
     if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.arc_mm, ev.between_mm) > 0.0
-            or ev.fill >= t.digit_fill_empty):
+            or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2):
         return "marginal"
     return "empty"
 
 
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    """Whether a target is filled in solid (what the correction rule asks for)."""
-    ev = getattr(m, "digit", None)
-    if shape == "digit":
-        return ev is not None and ev.solid >= thresholds.digit_solid
-    return m.score >= thresholds.box_solid
+    """Whether a target is filled in solid (what the correction rule asks for):
+    enough of its box under dark ink."""
+    solid = float(getattr(m, "solid", 0.0))
+    return solid >= (thresholds.digit_solid if shape == "digit" else thresholds.box_solid)
 
 
 def _question(question: str, qtype: str, targets: list[TargetScore]) -> QuestionReading:
@@ -137,7 +136,8 @@ def decide(
         evidence = getattr(m, "digit", None) if shape == "digit" else None
         state = digit_state(evidence, thresholds) if evidence is not None else target_state(m.score, shape, thresholds)
         ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)),
-                         evidence, state == "marked" and is_filled(m, shape, thresholds))
+                         evidence, float(getattr(m, "solid", 0.0)),
+                         state == "marked" and is_filled(m, shape, thresholds))
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(

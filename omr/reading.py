@@ -52,7 +52,8 @@ class DigitEvidence:
     off the digit hugging it (an abandoned circle). `between_mm`: the longest
     stroke whose owner, this digit or another target, is unclear. `fill`,
     `solid`: the share of the digit's box (glyph excluded) under light ink (a
-    shading) or dark ink (blacked out)."""
+    shading) or dark ink (blacked out). `inner_mm2`: all new ink over the
+    digit's box (mm2), however broken: a stroke mostly hidden by the glyph."""
 
     ring: float = 0.0
     through_mm: float = 0.0
@@ -61,6 +62,7 @@ class DigitEvidence:
     between_mm: float = 0.0
     fill: float = 0.0
     solid: float = 0.0
+    inner_mm2: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
@@ -71,7 +73,7 @@ class DigitEvidence:
     def rounded(self) -> "DigitEvidence":
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
-            self.fill, self.solid)))
+            self.fill, self.solid, self.inner_mm2)))
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class TargetScore:
     """One target's measurement and state. `score` is, for a box, the fraction
     of its interior newly inked; for a digit a summary of `digit` (0..1, for
     people); `digit` keeps the evidence a digit's state is decided on.
-    `filled`: the target is filled in solid, which the printed correction rule
+    `filled` (decided from the raw `solid`): the target is filled in solid, which the printed correction rule
     says cancels it when another target of the question is marked."""
 
     question: str
@@ -88,6 +90,7 @@ class TargetScore:
     state: TargetState
     offset_mm: tuple[float, float] = (0.0, 0.0)  # snap found by the local search
     digit: DigitEvidence | None = None
+    solid: float = 0.0  # share of the target's box under dark ink (raw)
     filled: bool = False
 
 

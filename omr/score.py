@@ -32,7 +32,7 @@ Per target, on the registered page:
    A digit's strokes give: *through* (the longest own stroke over the digit's
    box), *beside* (the longest own stroke off the box that is a line or a
    tick: straight, or not hugging the digit at a constant distance), *arc*
-   (the longest own stroke off the box that hugs it: a circle begun and
+   (the longest own stroke off the box that bends like an arc: a circle begun and
    abandoned), *between* (the longest stroke whose owner is unclear), *ring*
    (the share of `RING_SECTORS` sectors round the digit holding at least
    `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
@@ -85,10 +85,13 @@ MIN_SECTOR_MM2 = 0.10
 # digit of the next row); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
-# Shape of a stroke beside a digit: a line when its width is at most this share
-# of its length; hugging the digit (an abandoned circle) when its distance from
-# the digit's centre ranges less than HUG_SHARE of its length.
-LINE_SHARE = 0.3
+# Shape of a stroke beside a digit, by its bend: how far it strays from its
+# chord (its minimum-area rectangle's width less its pen's width, the pen's
+# width being its ink area over its length) over its length. A line (an
+# underline, a dash beside) bends at most LINE_BEND; a tick, a V, at least
+# TICK_BEND; between the two is an arc (a circle begun and abandoned bends
+# 0.1-0.25 over 50-100 degrees), which is not counted.
+LINE_BEND, TICK_BEND = 0.08, 0.28
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -96,7 +99,6 @@ OVER_MM = 1.1
 # The glyph's rim is left out of the fill coverage by this many pixels more
 # than its own guard: the printed edge never cancels exactly.
 FILL_RIM_PX = 1
-HUG_SHARE = 0.4
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
@@ -145,6 +147,7 @@ class TargetMeasure:
     offset_mm: tuple[float, float]
     match: float  # correlation of the snap, -1..1 (nan: no structure to match)
     digit: DigitEvidence | None = None  # digits: the parts the decision uses
+    solid: float = 0.0  # share of the box (or the digit's box) under dark ink: filled in solid
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -253,8 +256,8 @@ class Stroke:
 
     length: float
     width: float
-    radial: float  # how far its distance from the digit's centre ranges
-    over: bool  # it passes over the digit: within OVER_MM of its centre
+    bend: float  # (width - pen width) / length: 0 for a line
+    over: bool  # it passes over the digit: touches its glyph, or within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
 
 
@@ -281,6 +284,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     sizes = np.bincount(lab, minlength=n)
     min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
     strokes = []
+    on_glyph = np.zeros(n, bool)
+    on_glyph[labels[tt.glyph]] = True
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
     for label in np.nonzero(sizes >= min_px)[0]:
@@ -290,13 +295,15 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
         other = float(tt.other_mm[py, px].min())
         owner = _ownership(own, other)
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
-        r = np.hypot(px - tt.centre[0], py - tt.centre[1])
-        r_min = float(r.min()) / CANON_PX_PER_MM
+        r_min = float(np.hypot(px - tt.centre[0], py - tt.centre[1]).min()) / CANON_PX_PER_MM
+        length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
+        pen = len(idx) / CANON_PX_PER_MM**2 / length
         strokes.append(Stroke(
-            length=(max(rw, rh) + 1.0) / CANON_PX_PER_MM,
-            width=(min(rw, rh) + 1.0) / CANON_PX_PER_MM,
-            radial=float(r.max() - r.min()) / CANON_PX_PER_MM,
-            over=r_min <= OVER_MM,
+            length=length,
+            width=width,
+            bend=max(0.0, width - pen) / length,
+            over=bool(r_min <= OVER_MM or on_glyph[label]),
             owner=owner,
         ))
         counts_here[label] = owner != "other"
@@ -312,7 +319,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
             between = max(between, s.length)
         elif s.owner == "own" and s.over:
             through = max(through, s.length)
-        elif s.owner == "own" and (s.width <= LINE_SHARE * s.length or s.radial >= HUG_SHARE * s.length):
+        elif s.owner == "own" and (s.bend <= LINE_BEND or s.bend >= TICK_BEND):
             beside = max(beside, s.length)
         elif s.owner == "own":
             arc = max(arc, s.length)
@@ -333,7 +340,11 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
     # Blacked out: dark ink over the digit's box grown by DIGIT_INNER_GROW_MM
     # (a fill spills past the print; a circle only grazes it, a cross crosses it).
     solid = float(((smooth >= SOLID_LEVEL) & tt.inner).sum()) / max(int(tt.inner.sum()), 1)
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid)
+    # Any new ink over the digit's box, however small or broken its strokes:
+    # a stroke hidden mostly under the glyph still thickens it here.
+    soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+    inner_mm2 = float(soft[tt.inner].sum()) / CANON_PX_PER_MM**2
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2)
 
 
 def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, DigitEvidence | None]:
@@ -344,6 +355,15 @@ def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, DigitEvidence |
         return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
     evidence = _digit_parts(tt, dark)
     return evidence.summary(), evidence.rounded()
+
+
+def _solid(tt: TargetTemplate, dark: np.ndarray, evidence: DigitEvidence | None) -> float:
+    """Share of a box's interior under dark new ink (a digit's is in its evidence)."""
+    if evidence is not None:
+        return evidence.solid
+    if not tt.region_px:
+        return 0.0
+    return float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
 
 
 def _trusted_offsets(
@@ -389,7 +409,8 @@ def score_targets(
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        score, evidence = _score(tt, np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0))
+        new = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
+        score, evidence = _score(tt, new)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
@@ -397,6 +418,7 @@ def score_targets(
                 shape=tt.target.shape,
                 score=round(score, 4),
                 digit=evidence,
+                solid=round(_solid(tt, new, evidence), 4),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

@@ -26,18 +26,23 @@ class Thresholds:
     digit_mark: float  # ring share: a circle round the digit
     text_blank_ink: float  # a text field with less new ink than this is blank
     ocr_min_confidence: float  # mean word confidence (0..100) below this: flag
-    # A box filled in solid (score at least this): cancelled when another
-    # target of its question is marked (the printed correction rule).
-    box_solid: float = 0.80
+    # A box filled in solid (at least this share of its interior under dark
+    # ink): cancelled when another target of its question is marked (the
+    # printed correction rule).
+    box_solid: float = 0.65
     # Digits, on `omr.reading.DigitEvidence`: a stroke of this digit's at
-    # least this long (mm) over it, or a line or tick beside it, is a mark; a
+    # least `digit_stroke_mm` long over it, or a line or tick beside it at
+    # least `digit_beside_mm` long, is a mark; a
     # shading covering at least `digit_fill_mark` of its box is a mark, from
     # `digit_fill_empty` evidence of ink; `digit_solid` of its box under dark
     # ink is the digit blacked out (cancelled by the correction rule).
     digit_stroke_mm: float = 2.5
+    digit_beside_mm: float = 3.0
     digit_fill_empty: float = 0.30
     digit_fill_mark: float = 0.85
     digit_solid: float = 0.65
+    # New ink over the digit's box (mm2) from which it is not blank.
+    digit_inner_empty_mm2: float = 0.08
 
     def pair(self, shape: str) -> tuple[float, float]:
         """(T_empty, T_mark) for a target shape ("box" or "digit")."""
