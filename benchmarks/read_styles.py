@@ -24,6 +24,8 @@ a clear mark not counted, a cancelled, marginal or empty target counted.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import pickle
 import sys
 import time
 from collections import Counter, defaultdict
@@ -64,7 +66,26 @@ class Page:
     rows: tuple[Row, ...]
 
 
+def _code_key() -> str:
+    """A hash of the reader's scoring code: readings cached by an older one are stale."""
+    root = Path(__file__).resolve().parent.parent / "omr"
+    return hashlib.sha1(b"".join((root / f).read_bytes() for f in ("score.py", "template.py"))).hexdigest()[:10]
+
+
 def collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Page], Counter]:
+    """Every read page of the deck (cached beside the deck, keyed by the
+    scoring code, so re-deciding with other thresholds does not read again)."""
+    cache = ensure_style_deck(FORMS[0], sheets, seed, dpi)[0].parent / f"wide-readings-s{sheets}-seed{seed}-{_code_key()}.pkl"
+    if cache.exists():
+        with cache.open("rb") as f:
+            return pickle.load(f)
+    result = _collect(sheets, seed, dpi, catalog)
+    with cache.open("wb") as f:
+        pickle.dump(result, f)
+    return result
+
+
+def _collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Page], Counter]:
     pages, failures = [], Counter()
     for form_id in FORMS:
         out, truth = ensure_style_deck(form_id, sheets, seed, dpi)
@@ -88,6 +109,9 @@ def collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Pa
 # A threshold for counting sits this far above the strongest thing seen that is
 # not a mark; for reading blank, this far above the strongest clean empty.
 MARGIN = 1.25
+# A stroke that counts is longer than any speck is across (1 mm2 is 1.13 mm
+# across): never under 2 mm, whatever the deck.
+STROKE_FLOOR_MM = 2.0
 
 
 def _top(values: Iterable[float], default: float = 0.0) -> float:
@@ -100,8 +124,9 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
     (marginal or empty, noise included); a solid fill more than MARGIN x the
     most solid plain mark (at most 1: then only a box wholly under dark ink);
     reading blank needs less than the strongest clean empty target's
-    evidence x MARGIN. Evidence of any ink on a digit is not chosen: one
-    inked sector of the ring, any stroke of its own, 0.08 mm2 over its box."""
+    evidence x MARGIN. A stroke counts from STROKE_FLOOR_MM at least.
+    Evidence of any ink on a digit is not chosen: one inked sector of the
+    ring, any stroke of its own, 0.08 mm2 over its box."""
     box = [r for r in rows if r.shape == "box"]
     dig = [r for r in rows if r.shape == "digit" and r.target.digit is not None]
     not_mark = lambda rs: [r for r in rs if r.intent in ("marginal", "empty")]  # noqa: E731
@@ -114,8 +139,8 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         box_mark=round(MARGIN * _top(r.target.score for r in not_mark(box)), 3),
         box_solid=round(min(1.0, MARGIN * _top(r.target.solid for r in plain(box))), 3),
         digit_mark=round(min(1.0, MARGIN * _top(ev(r).ring for r in not_mark(dig))), 3),
-        digit_stroke_mm=round(MARGIN * _top(ev(r).through_mm for r in not_mark(dig)), 2),
-        digit_beside_mm=round(MARGIN * _top(ev(r).beside_mm for r in not_mark(dig)), 2),
+        digit_stroke_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).through_mm for r in not_mark(dig))), 2),
+        digit_beside_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).beside_mm for r in not_mark(dig))), 2),
         digit_fill_mark=round(min(1.0, MARGIN * _top(ev(r).fill for r in not_mark(dig))), 3),
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
@@ -171,8 +196,14 @@ def evaluate(pages: list[Page], t: Thresholds, only: str | None = None) -> Tally
                     tally.examples.append(f"{p.sheet.serial} {qt.question}/{r.target.option} {r.kind} "
                                           f"{r.intent} read {st.state} {st.digit or round(st.score, 3)}")
             styles = {(r.kind, r.shape) for r in rows if r.kind != "none" and (only is None or r.kind == only)}
+            answers = {(r.kind, r.shape) for r in rows if r.intent == "marked" and (only is None or r.kind == only)}
+            for r in rows:
+                if r.intent == "empty" and r.kind != "none" and (only is None or r.kind == only):
+                    tally.add((r.kind, r.shape), "noise")
+                    tally.add((r.kind, r.shape), "noise_seen",
+                              int(states[(r.target.question, r.target.option)].state != "empty"))
             if not qt.flags and qt.expected:
-                for key in styles:
+                for key in answers:
                     tally.add(key, "clear")
                     tally.add(key, "clear_flagged", int(flagged))
             if "overvote" in qt.flags:
@@ -194,19 +225,22 @@ def print_table(tally: Tally, title: str) -> None:
     keys = sorted({k for k, _ in tally.c}, key=lambda k: (k[1], k[0]))
     print(f"\n{title}\n")
     print("| style | shape | targets | silent errors | clear answers flagged | double marks flagged "
-          "| marginal flagged or not counted |")
-    print("|---|---|---|---|---|---|---|")
+          "| marginal flagged or not counted | noise read marginal |")
+    print("|---|---|---|---|---|---|---|---|")
     total: Counter = Counter()
     for k in keys:
         g = lambda n: tally.c[(k, n)]  # noqa: E731
-        for n in ("targets", "silent", "clear", "clear_flagged", "double", "double_flagged", "marginal", "marginal_ok"):
+        for n in ("targets", "silent", "clear", "clear_flagged", "double", "double_flagged", "marginal", "marginal_ok",
+                  "noise", "noise_seen"):
             total[(k[1], n)] += g(n)
         print(f"| {k[0]} | {k[1]} | {g('targets')} | {g('silent')} | {_share(g('clear_flagged'), g('clear'))} "
-              f"| {_share(g('double_flagged'), g('double'))} | {_share(g('marginal_ok'), g('marginal'))} |")
+              f"| {_share(g('double_flagged'), g('double'))} | {_share(g('marginal_ok'), g('marginal'))} "
+              f"| {_share(g('noise_seen'), g('noise'))} |")
     for shape in ("box", "digit"):
         g = lambda n: total[(shape, n)]  # noqa: E731
-        print(f"| **all** | {shape} | {g('targets')} | {g('silent')} | (by style above) "
-              f"| {_share(g('double_flagged'), g('double'))} | {_share(g('marginal_ok'), g('marginal'))} |")
+        print(f"| **all** | {shape} | {g('targets')} | {g('silent')} | (per question: above) "
+              f"| {_share(g('double_flagged'), g('double'))} | {_share(g('marginal_ok'), g('marginal'))} "
+              f"| {_share(g('noise_seen'), g('noise'))} |")
     if tally.examples:
         print("\nsilent errors:")
         for e in tally.examples[:20]:

@@ -88,10 +88,12 @@ OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
 # Shape of a stroke beside a digit, by its bend: how far it strays from its
 # chord (its minimum-area rectangle's width less its pen's width, the pen's
 # width being its ink area over its length) over its length. A line (an
-# underline, a dash beside) bends at most LINE_BEND; a tick, a V, at least
-# TICK_BEND; between the two is an arc (a circle begun and abandoned bends
-# 0.1-0.25 over 50-100 degrees), which is not counted.
-LINE_BEND, TICK_BEND = 0.08, 0.28
+# underline, a dash beside) bends at most LINE_BEND. A bent stroke that hugs
+# the digit, its distance from the digit's centre ranging less than HUG_MM
+# (pen and wobble included), is an arc: a circle begun and abandoned (50-100
+# degrees at ~2.5 mm range ~1 mm), not counted; a bent stroke reaching away
+# from the digit (a tick beside it) is.
+LINE_BEND, HUG_MM = 0.08, 1.3
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -257,7 +259,8 @@ class Stroke:
     length: float
     width: float
     bend: float  # (width - pen width) / length: 0 for a line
-    over: bool  # it passes over the digit: touches its glyph, or within OVER_MM of its centre
+    radial: float  # how far its distance from the digit's centre ranges (mm)
+    over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
 
 
@@ -284,8 +287,6 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     sizes = np.bincount(lab, minlength=n)
     min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
     strokes = []
-    on_glyph = np.zeros(n, bool)
-    on_glyph[labels[tt.glyph]] = True
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
     for label in np.nonzero(sizes >= min_px)[0]:
@@ -295,7 +296,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
         other = float(tt.other_mm[py, px].min())
         owner = _ownership(own, other)
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
-        r_min = float(np.hypot(px - tt.centre[0], py - tt.centre[1]).min()) / CANON_PX_PER_MM
+        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
         pen = len(idx) / CANON_PX_PER_MM**2 / length
@@ -303,7 +304,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
             length=length,
             width=width,
             bend=max(0.0, width - pen) / length,
-            over=bool(r_min <= OVER_MM or on_glyph[label]),
+            radial=float(r.max() - r.min()),
+            over=bool(r.min() <= OVER_MM),
             owner=owner,
         ))
         counts_here[label] = owner != "other"
@@ -319,7 +321,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
             between = max(between, s.length)
         elif s.owner == "own" and s.over:
             through = max(through, s.length)
-        elif s.owner == "own" and (s.bend <= LINE_BEND or s.bend >= TICK_BEND):
+        elif s.owner == "own" and (s.bend <= LINE_BEND or s.radial >= HUG_MM):
             beside = max(beside, s.length)
         elif s.owner == "own":
             arc = max(arc, s.length)

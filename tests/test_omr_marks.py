@@ -166,7 +166,7 @@ def _decide(measures: list[M], types: dict[str, str]):
 
 def test_correction_rule_reads_the_other_mark_when_clear() -> None:
     got = _decide([M("a", "1", 1.0, BLACKED, 1.0), M("a", "2", 1.0, CIRCLE), M("a", "3", 0.0, NOTHING),
-                   M("b", "1", 0.9, solid=0.95), M("b", "2", 0.4, solid=0.05)],
+                   M("b", "1", 1.0, solid=1.0), M("b", "2", 0.4, solid=0.05)],
                   {"a": "single", "b": "single"})
     assert (got["a"].status, got["a"].value, got["a"].corrected) == ("answered", ("2",), ("1",))
     assert (got["b"].status, got["b"].value, got["b"].corrected) == ("answered", ("2",), ("1",))
@@ -174,8 +174,8 @@ def test_correction_rule_reads_the_other_mark_when_clear() -> None:
 
 def test_correction_rule_never_counts_both_nor_the_filled_one() -> None:
     got = _decide([M("a", "1", 1.0, BLACKED, 1.0), M("a", "2", 1.0, CIRCLE), M("a", "3", 1.0, CIRCLE),
-                   M("m", "1", 0.9, solid=0.95), M("m", "2", 0.4, solid=0.05),
-                   M("f", "1", 0.9, solid=0.95), M("f", "2", 0.0)],
+                   M("m", "1", 1.0, solid=1.0), M("m", "2", 0.4, solid=0.05),
+                   M("f", "1", 1.0, solid=1.0), M("f", "2", 0.0)],
                   {"a": "single", "m": "multi", "f": "single"})
     assert got["a"].status == "flagged" and CORRECTION in got["a"].reasons and got["a"].corrected == ("1",)
     assert got["m"].status == "flagged" and CORRECTION in got["m"].reasons
