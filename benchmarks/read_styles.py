@@ -112,6 +112,9 @@ MARGIN = 1.25
 # A stroke that counts is longer than any speck is across (1 mm2 is 1.13 mm
 # across): never under 2 mm, whatever the deck.
 STROKE_FLOOR_MM = 2.0
+# A circle goes round the digit: an arc over less than half the ring is not
+# one, whatever the deck (leaving the abandoned arcs out chose 0.16 otherwise).
+RING_FLOOR = 0.5
 
 
 def _top(values: Iterable[float], default: float = 0.0) -> float:
@@ -124,7 +127,8 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
     (marginal or empty, noise included); a solid fill more than MARGIN x the
     most solid plain mark (at most 1: then only a box wholly under dark ink);
     reading blank needs less than the strongest clean empty target's
-    evidence x MARGIN. A stroke counts from STROKE_FLOOR_MM at least.
+    evidence x MARGIN. A stroke counts from STROKE_FLOOR_MM at least, a
+    circle from RING_FLOOR of the ring.
     Evidence of any ink on a digit is not chosen: one inked sector of the
     ring, any stroke of its own, 0.08 mm2 over its box."""
     box = [r for r in rows if r.shape == "box"]
@@ -138,7 +142,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         box_empty=round(MARGIN * _top(r.target.score for r in empty(box)), 3),
         box_mark=round(MARGIN * _top(r.target.score for r in not_mark(box)), 3),
         box_solid=round(min(1.0, MARGIN * _top(r.target.solid for r in plain(box))), 3),
-        digit_mark=round(min(1.0, MARGIN * _top(ev(r).ring for r in not_mark(dig))), 3),
+        digit_mark=round(min(1.0, max(RING_FLOOR, MARGIN * _top(ev(r).ring for r in not_mark(dig)))), 3),
         digit_stroke_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).through_mm for r in not_mark(dig))), 2),
         digit_beside_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).beside_mm for r in not_mark(dig))), 2),
         digit_fill_mark=round(min(1.0, MARGIN * _top(ev(r).fill for r in not_mark(dig))), 3),

@@ -98,6 +98,13 @@ LINE_BEND, HUG_MM = 0.08, 1.3
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
 OVER_MM = 1.1
+# A stroke bridged across the glyph passes over the digit also when its ink
+# lies on both sides of the centre, at least STRADDLE_MM each way along it,
+# and the line it follows passes within OVER_MM of the centre: the glyph may
+# hide all of it near the centre. Such a stroke counts from GLYPH_STROKE_MM2
+# of visible ink (a 3 mm stroke through a bold "5" shows little more).
+STRADDLE_MM = 0.5
+GLYPH_STROKE_MM2 = 0.1
 # The glyph's rim is left out of the fill coverage by this many pixels more
 # than its own guard: the printed edge never cancels exactly.
 FILL_RIM_PX = 1
@@ -270,6 +277,21 @@ def _ownership(own: float, other: float) -> str:
     return "other" if other < own else "between"
 
 
+def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> bool:
+    """Whether ink pixels lie on both sides of `centre` along their main
+    direction, on a line passing within OVER_MM of it (see STRADDLE_MM)."""
+    pts = np.stack([px, py], 1).astype(np.float64)
+    mean = pts.mean(axis=0)
+    if len(pts) < 3:
+        return False
+    _, vecs = np.linalg.eigh(np.cov((pts - mean).T))
+    u = vecs[:, -1]
+    rel = pts - np.asarray(centre)
+    along = rel @ u / CANON_PX_PER_MM
+    off = abs(float((mean - np.asarray(centre)) @ np.array([-u[1], u[0]]))) / CANON_PX_PER_MM
+    return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
+
+
 def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
     """The strokes of new ink in a digit's zone, the label image of the
     bridged components and, per label, whether it counts here (own or between)."""
@@ -285,13 +307,16 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
         return [], labels, counts_here
     lab = labels[ys, xs]
     sizes = np.bincount(lab, minlength=n)
-    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    on_glyph = np.zeros(n, bool)
+    on_glyph[labels[tt.glyph]] = True
+    min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
     for label in np.nonzero(sizes >= min_px)[0]:
         idx = order[bounds[label] : bounds[label + 1]]
         px, py = xs[idx], ys[idx]
+        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre)
         own = float(tt.own_mm[py, px].min())
         other = float(tt.other_mm[py, px].min())
         owner = _ownership(own, other)
@@ -305,7 +330,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
             width=width,
             bend=max(0.0, width - pen) / length,
             radial=float(r.max() - r.min()),
-            over=bool(r.min() <= OVER_MM),
+            over=bool(r.min() <= OVER_MM or straddles),
             owner=owner,
         ))
         counts_here[label] = owner != "other"

@@ -67,7 +67,8 @@ class Thresholds:
 #          wholly under dark ink is "filled" for the correction rule (leaving
 #          the scribbles out chose 0.60 and counted 4 scribbles wrongly).
 #   digit  ring of marginal marks (an arc begun and abandoned) up to 0.375 ->
-#          digit_mark 0.469; no stroke over a digit that is not a mark ->
+#          0.469, raised to the floor 0.5 (a circle goes round at least half
+#          the ring; leaving the arcs out chose 0.16 and counted 5 of them); no stroke over a digit that is not a mark ->
 #          digit_stroke_mm 2.0 (the floor: longer than a 1 mm2 speck is
 #          across); a line or tick beside: an abandoned arc reaching away from
 #          the digit up to 4.38 mm -> digit_beside_mm 5.47 (so most ticks
@@ -92,7 +93,7 @@ DEFAULT_THRESHOLDS = Thresholds(
     box_empty=0.05,
     box_mark=0.204,
     digit_empty=0.04,
-    digit_mark=0.469,
+    digit_mark=0.5,
     text_blank_ink=0.012,
     ocr_min_confidence=88.0,
     box_solid=1.0,
