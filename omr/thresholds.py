@@ -68,10 +68,12 @@ class Thresholds:
 #          the scribbles out chose 0.60 and counted 4 scribbles wrongly).
 #   digit  ring of marginal marks (an arc begun and abandoned) up to 0.375 ->
 #          0.469, raised to the floor 0.5 (a circle goes round at least half
-#          the ring; leaving the arcs out chose 0.16 and counted 5 of them); no stroke over a digit that is not a mark ->
-#          digit_stroke_mm 2.0 (the floor: longer than a 1 mm2 speck is
-#          across); a line or tick beside: an abandoned arc reaching away from
-#          the digit up to 4.38 mm -> digit_beside_mm 5.47 (so most ticks
+#          the ring; leaving the arcs out chose 0.16 and counted 5 of them);
+#          a clean digit showed a 2.5 mm "stroke" over it (the print's rim on
+#          both sides of the glyph, 0.1 mm2) -> digit_stroke_mm 3.12 (never
+#          under the floor of 2 mm, longer than a 1 mm2 speck is across);
+#          a line or tick beside: an abandoned arc reaching away from the
+#          digit up to 4.38 mm -> digit_beside_mm 5.47 (so most ticks
 #          beside and many underlines are flagged, not counted); shading:
 #          faint strokes cover up to 0.23 of the box -> digit_fill_mark
 #          0.288, clean empties 0.109 -> digit_fill_empty 0.136; solid share
@@ -97,7 +99,7 @@ DEFAULT_THRESHOLDS = Thresholds(
     text_blank_ink=0.012,
     ocr_min_confidence=88.0,
     box_solid=1.0,
-    digit_stroke_mm=2.0,
+    digit_stroke_mm=3.12,
     digit_beside_mm=5.47,
     digit_fill_empty=0.136,
     digit_fill_mark=0.288,

@@ -4,7 +4,11 @@ no new ink.
 
 - A speck of 0.1-1.0 mm2 anywhere within 4 mm of a target is never `marked`.
 - A 3 mm stroke through a target's centre, at any angle, in ballpoint or
-  pencil, is never `empty`.
+  pencil, is never `empty` -- when any of it shows: a bold printed digit is
+  3.3 mm tall, and a stroke laid along one of its own strokes (vertically
+  through a "1", along the diagonal of a "2") can be wholly under black print,
+  where no grey image holds it (37-45 of the 170 strokes of a seed, all on
+  digits). Those are counted, and must stay under 30 %.
 
 Positions, sizes, angles and pens are drawn at random (fixed seeds) for every
 target; the page is printed at 200 dpi by the real renderer and read by
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -95,6 +100,25 @@ def _read(catalog: Catalog, page: np.ndarray) -> PageReading:
     return reading
 
 
+# A stroke shows when at least this much of it lies off the print and its
+# rim (PRINT_RIM_MM; darker than the blank page by 40 grey levels): a 0.5 mm
+# line 0.3 mm long.
+VISIBLE_MM2 = 0.15
+PRINT_RIM_MM = 0.25
+
+
+def _visible_mm2(blank: np.ndarray, page: np.ndarray, t: Target) -> float:
+    """Ink of a stroke drawn near `t` that is not under the print (mm2)."""
+    cx, cy = _centre(t)
+    x0, y0 = int((cx - 3) * PPM), int((cy - 3) * PPM)
+    x1, y1 = int((cx + 3) * PPM), int((cy + 3) * PPM)
+    before = blank[y0:y1, x0:x1]
+    diff = before.astype(np.int16) - page[y0:y1, x0:x1].astype(np.int16)
+    k = 2 * int(round(PRINT_RIM_MM * PPM)) + 1
+    print_rim = cv2.dilate((before < 190).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    return float(((diff > 40) & ~print_rim).sum()) / PPM**2
+
+
 def _pages(printed: dict[str, Printed]):
     for form_id, p in printed.items():
         for i, geo in enumerate(p.pages):
@@ -127,6 +151,7 @@ def test_a_speck_is_never_counted(printed: dict[str, Printed], catalog: Catalog,
 def test_a_stroke_through_a_target_is_never_blank(printed: dict[str, Printed], catalog: Catalog,
                                                   seed: int) -> None:
     rng = np.random.default_rng(100 + seed)
+    shown = hidden = 0
     for form_id, blank, geo in _pages(printed):
         for group in _rounds(list(geo.targets)):
             page = blank.copy()
@@ -140,8 +165,17 @@ def test_a_stroke_through_a_target_is_never_blank(printed: dict[str, Printed], c
                 drawn[(t.question, t.option)] = (round(math.degrees(a)), pen)
             reading = _read(catalog, page)
             for ts in reading.targets:
-                if (ts.question, ts.option) in drawn:
-                    assert ts.state != "empty", (form_id, ts, drawn[(ts.question, ts.option)])
+                if (ts.question, ts.option) not in drawn:
+                    continue
+                target = next(t for t in group if (t.question, t.option) == (ts.question, ts.option))
+                if _visible_mm2(blank, page, target) < VISIBLE_MM2:
+                    hidden += 1
+                    continue
+                shown += 1
+                assert ts.state != "empty", (form_id, ts.question, ts.option, ts.digit, drawn[(ts.question, ts.option)])
+    # Not vacuous: most strokes show (seeds 1, 2: 125 and 133 of 170; the
+    # hidden ones lie along a bold digit's own strokes).
+    assert shown >= 0.7 * (shown + hidden), (hidden, shown)
 
 
 # --- decisions on evidence -------------------------------------------------------------
