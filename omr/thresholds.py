@@ -80,7 +80,8 @@ class Thresholds:
 #          of plain marks up to 0.479 -> digit_solid 0.599.
 #   Not chosen (evidence of any ink, by principle): one inked ring sector
 #   (digit_empty 0.04), any stroke of the digit's own or of unclear owner,
-#   0.08 mm2 of new ink over its box (6 of 11,818 clean digits exceed it).
+#   0.08 mm2 of new ink over its box (10 of 11,818 clean digits reach it,
+#   the highest 0.12: those are flagged).
 #
 # Text (share of the field covered by letter-sized blobs of writing, see
 # `omr.text.field_ink`), same deck: 115 written comments >= 0.0216 (faint
