@@ -105,9 +105,6 @@ OVER_MM = 1.1
 # of visible ink (a 3 mm stroke through a bold "5" shows little more).
 STRADDLE_MM = 0.5
 GLYPH_STROKE_MM2 = 0.1
-# The glyph's rim is left out of the fill coverage by this many pixels more
-# than its own guard: the printed edge never cancels exactly.
-FILL_RIM_PX = 1
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
@@ -297,6 +294,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     bridged components and, per label, whether it counts here (own or between)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     core = ((dark >= DIGIT_INK.core) & tt.zone).astype(np.uint8)
+    if not core.any():  # most digits: nothing to measure
+        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool)
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -357,20 +356,20 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
         mask = tt.sector >= 0
         per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
         ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
-    assert tt.inner is not None and tt.glyph is not None
-    k = 2 * FILL_RIM_PX + 1
-    # The digit's box grown by DIGIT_INNER_GROW_MM, its glyph and rim left out.
-    inner = tt.inner & ~cv2.dilate(tt.glyph.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    inner_px = max(int(inner.sum()), 1)
-    smooth = cv2.blur(dark, (3, 3))
-    fill = float(((smooth >= FILL_LEVEL) & inner).sum()) / inner_px
-    # Blacked out: dark ink over the digit's box grown by DIGIT_INNER_GROW_MM
-    # (a fill spills past the print; a circle only grazes it, a cross crosses it).
-    solid = float(((smooth >= SOLID_LEVEL) & tt.inner).sum()) / max(int(tt.inner.sum()), 1)
-    # Any new ink over the digit's box, however small or broken its strokes:
-    # a stroke hidden mostly under the glyph still thickens it here.
-    soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-    inner_mm2 = float(soft[tt.inner].sum()) / CANON_PX_PER_MM**2
+    assert tt.inner is not None and tt.fill_region is not None
+    # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
+    # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
+    # and rim left out), a blackout's, and all new ink however broken (a
+    # stroke hidden mostly under the glyph still thickens it here).
+    y0, y1, x0, x1 = tt.box_crop
+    box_dark = dark[y0:y1, x0:x1]
+    inner = tt.inner[y0:y1, x0:x1]
+    smooth = cv2.blur(box_dark, (3, 3))
+    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / max(int(tt.fill_region.sum()), 1)
+    # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
+    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
+    soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+    inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2)
 
 

@@ -42,6 +42,9 @@ RING_SECTORS = 16
 # many pixels: after the snap the residue is under a pixel, and a wider guard
 # would leave no room to see a stroke across the digit.
 DIGIT_GUARD_PX = 1
+# The glyph's rim is left out of a shading's coverage by this many pixels more
+# than its own guard: the printed edge never cancels exactly.
+FILL_RIM_PX = 1
 # The digit's own box, grown by this much and minus its glyph, is measured too
 # (with the ring): the ink of a tick or a cross drawn over the digit lies there.
 DIGIT_INNER_GROW_MM = 0.4
@@ -93,6 +96,11 @@ class TargetTemplate:
     other_mm: np.ndarray | None = field(default=None, repr=False, compare=False)
     glyph: np.ndarray | None = field(default=None, repr=False, compare=False)
     zone: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The digit's grown box (plus a pixel for a 3x3 mean) as (y0, y1, x0, x1)
+    # in the patch, and within it `inner` less a rim round the glyph: where
+    # a shading's coverage is measured.
+    box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
+    fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -273,6 +281,11 @@ def _digit_template(
         other_mm = np.minimum(other_mm, _box_distance_mm(dx + cx - ox, dy + cy - oy, o.bbox_mm[2], o.bbox_mm[3]))
     glyph = own_box & tight
     zone = (r <= half) & (~printed_here | own_box) & ~glyph
+    ys_box, xs_box = np.nonzero(own_box)
+    crop = (max(int(ys_box.min()) - 1, 0), int(ys_box.max()) + 2, max(int(xs_box.min()) - 1, 0), int(xs_box.max()) + 2)
+    k = 2 * FILL_RIM_PX + 1
+    rim = cv2.dilate(glyph.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    fill_region = (inner & ~rim)[crop[0] : crop[1], crop[2] : crop[3]]
     return TargetTemplate(
         target, x0, y0,
         printed=crop_padded(darkness, x0, y0, side, side),
@@ -285,6 +298,8 @@ def _digit_template(
         other_mm=other_mm.astype(np.float32),
         glyph=glyph,
         zone=zone,
+        box_crop=crop,
+        fill_region=fill_region,
     )
 
 
