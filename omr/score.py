@@ -43,6 +43,7 @@ Per target, on the registered page:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 import cv2
@@ -220,6 +221,13 @@ def darkness_patch(
     return np.clip(dark, 0.0, 1.0)
 
 
+@lru_cache(maxsize=8)
+def _offset_penalty(radius: int) -> np.ndarray:
+    """The snap's slight preference for small offsets, per offset (made once per radius)."""
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return (0.02 * (xx**2 + yy**2) / max(radius, 1) ** 2).astype(np.float32)
+
+
 def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int, float]:
     """Offset (dx, dy) in px of the best match of the printed patch in
     `window` (which extends `radius` px around the patch), and its score."""
@@ -228,8 +236,7 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
         return 0, 0, float("nan")
     result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
     # A slight preference for small offsets breaks ties on flat maps.
-    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    result = result - 0.02 * (xx**2 + yy**2) / max(radius, 1) ** 2
+    result = result - _offset_penalty(radius)
     _, peak, _, loc = cv2.minMaxLoc(result)
     return loc[0] - radius, loc[1] - radius, float(peak)
 
