@@ -19,6 +19,7 @@ from omr.decode import decode_image, to_grey
 from omr.identify import identify
 from omr.read import read_page
 from omr.reading import (
+    DigitEvidence,
     PageFailure,
     PageQuality,
     PageReading,
@@ -37,6 +38,7 @@ __all__ = [
     "CANON_PX_PER_MM",
     "Catalog",
     "DEFAULT_THRESHOLDS",
+    "DigitEvidence",
     "FormTemplate",
     "PageFailure",
     "PageQuality",
