@@ -109,6 +109,10 @@ class Tally:
             self.c[f"intent_{t.intent}"] += 1
             if t.intent == "marginal":
                 self.c["marginal_ok" if flagged or state != "marked" else "marginal_counted"] += 1
+            elif t.intent == "cancelled":  # the printed correction rule: never counted
+                if not flagged and t.option in q.value:
+                    self.c["silent_target"] += 1
+                    self.examples.append(f"silent: {rp.truth.file} {t.question}/{t.option} {t.kind} counted")
             elif not flagged and (t.intent == "marked") != (state == "marked"):
                 self.c["silent_target"] += 1
                 self.examples.append(

@@ -31,7 +31,7 @@ QUANTILES = (0.0, 0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0)
 
 
 def collect(sheets: int, seed: int, dpi: int) -> list[tuple]:
-    """Rows (form, capture, shape, intent, kind, score, ring, centred) of every target."""
+    """Rows (form, capture, shape, intent, kind, score, digit evidence) of every target."""
     catalog = prepare_deck_templates()
     rows = []
     for form_id in FORMS:
@@ -44,8 +44,7 @@ def collect(sheets: int, seed: int, dpi: int) -> list[tuple]:
             page = template.pages[reading.identity.page]
             for m in score_targets(reading.image, page):
                 t = rp.sheet.target(m.question, m.option)
-                rows.append((form_id, rp.truth.capture, m.shape, t.intent, t.kind, m.score,
-                             m.ring, m.centred))
+                rows.append((form_id, rp.truth.capture, m.shape, t.intent, t.kind, m.score, m.digit))
     return rows
 
 
@@ -83,14 +82,15 @@ def report(rows: list[tuple]) -> None:
                 print(f"  share of clear marks below {np.quantile(marked, t):.3f}: {t:.0%}")
     digits = [r for r in rows if r[2] == "digit"]
     if digits:
-        print("\n== digit parts (ring coverage, centred ink) ==")
-        groups2: dict[tuple, list[tuple[float, float]]] = defaultdict(list)
+        print("\n== digit evidence (omr.reading.DigitEvidence) ==")
+        parts = ("ring", "through_mm", "beside_mm", "arc_mm", "between_mm", "fill", "solid", "inner_mm2")
+        groups2: dict[tuple, list[tuple[float, ...]]] = defaultdict(list)
         for r in digits:
-            groups2[(r[3], r[4])].append((r[6], r[7]))
+            groups2[(r[3], r[4])].append(tuple(getattr(r[6], n) for n in parts))
         for key in sorted(groups2):
             v = np.array(groups2[key])
-            print(f"  {key[0]:8s} {key[1]:9s} ring  {_fmt(v[:, 0])}")
-            print(f"  {'':8s} {'':9s} cent  {_fmt(v[:, 1])}")
+            for i, name in enumerate(parts):
+                print(f"  {key[0] if i == 0 else '':8s} {key[1] if i == 0 else '':9s} {name:10s} {_fmt(v[:, i])}")
 
 
 def main() -> None:

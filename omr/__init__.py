@@ -22,6 +22,7 @@ from omr.decode import decode_image, to_grey
 from omr.identify import identify
 from omr.read_page import locate_page, read_page
 from omr.reading import (
+    DigitEvidence,
     PageFailure,
     PageQuality,
     PageReading,
@@ -40,6 +41,7 @@ __all__ = [
     "CANON_PX_PER_MM",
     "Catalog",
     "DEFAULT_THRESHOLDS",
+    "DigitEvidence",
     "FormTemplate",
     "PageFailure",
     "PageQuality",

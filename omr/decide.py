@@ -3,26 +3,52 @@
 Pure and cheap, so a store can re-decide every kept score when thresholds
 change. Never a guess: a marginal target or two marks on a single-choice
 question make the question `flagged`, with reasons a person can act on.
+
+Counting needs positive evidence of a deliberate mark, and reading blank
+needs positive evidence of no new ink; everything between is `marginal`. A
+box is decided on its score. A digit on its `DigitEvidence`: marked by a
+circle round it, a stroke of `digit_stroke_mm` over it, a line or a tick of
+that length beside it (clearly its own, by geometry), a shading over its box,
+or its box blacked out; empty only with no stroke of ink of its own or of
+unclear owner near it, no inked sector round it and no shading.
+
+The printed correction rule ("fill the wrong one completely and mark the
+right one"): a target filled in solid beside exactly one other mark on a
+single-choice question is read as cancelled and the other one counted
+(`QuestionReading.corrected`); any other case with a solid fill beside other
+marks is flagged `correction`, never counted twice, never the filled one.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from omr.reading import QuestionReading, TargetScore, TargetState, TextReading
+from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
 from omr.text import looks_like_words
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
 OVERVOTE = "overvote"  # two or more marks on a single-choice question
+CORRECTION = "correction"  # a solid fill beside other marks, not clear by the printed rule
+BETWEEN = "between"  # a stroke between two targets: whose it is is not clear
 LOW_CONFIDENCE = "low_confidence"  # OCR not sure of a written comment
 NOT_TRANSCRIBED = "not_transcribed"  # written comment, OCR not run
 OFF_PAGE = "off_page"  # part of the question lies outside the captured image (omr.coverage)
 
+# The rule printed on the shipped forms, shown beside a correction for review.
+CORRECTION_RULE = (
+    "Nếu đánh nhầm, hãy tô kín ô sai (hoặc gạch chéo chữ số khoanh nhầm) rồi đánh dấu lựa chọn đúng / "
+    "If you marked by mistake, fill the wrong target completely (or cross out the wrongly circled "
+    "digit), then mark the right one"
+)
+
 REASON_TEXTS: dict[str, str] = {
     MARGINAL: "Dấu mờ hoặc không rõ / faint or unclear mark",
     OVERVOTE: "Đánh dấu nhiều hơn một ô cho câu chọn một / more than one mark on a single-choice question",
+    CORRECTION: "Có ô tô kín bên cạnh dấu khác: xem quy tắc sửa / a target filled in beside other marks: "
+                "see the correction rule",
+    BETWEEN: "Dấu nằm giữa hai lựa chọn / a mark between two options",
     LOW_CONFIDENCE: "Chữ viết khó đọc, cần người nhập lại / handwriting unclear, needs transcription",
     NOT_TRANSCRIBED: "Có ý kiến viết tay chưa được đọc / written comment not yet transcribed",
     OFF_PAGE: "Một phần câu hỏi nằm ngoài ảnh chụp / part of the question is outside the captured image",
@@ -36,7 +62,8 @@ class Measure(Protocol):
 
 
 def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
-    """marked (score >= T_mark), marginal (T_empty <= score < T_mark) or empty."""
+    """marked (score >= T_mark), marginal (T_empty <= score < T_mark) or empty:
+    a box's state, or a digit's when only its summary score is known."""
     t_empty, t_mark = thresholds.pair(shape)
     if score >= t_mark:
         return "marked"
@@ -45,17 +72,46 @@ def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRE
     return "empty"
 
 
+def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
+    """A digit's state from its evidence (see the module docstring)."""
+    t = thresholds
+    if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_beside_mm
+            or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
+        return "marked"
+    if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.arc_mm, ev.between_mm) > 0.0
+            or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2):
+        return "marginal"
+    return "empty"
+
+
+def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
+    """Whether a target is filled in solid (what the correction rule asks for):
+    enough of its box under dark ink."""
+    solid = float(getattr(m, "solid", 0.0))
+    return solid >= (thresholds.digit_solid if shape == "digit" else thresholds.box_solid)
+
+
 def _question(question: str, qtype: str, targets: list[TargetScore]) -> QuestionReading:
-    marked = tuple(t.option for t in targets if t.state == "marked")
+    marked = [t for t in targets if t.state == "marked"]
+    filled = tuple(t.option for t in marked if t.filled)
+    plain = tuple(t.option for t in marked if not t.filled)
     reasons: list[str] = []
-    if qtype == "single" and len(marked) > 1:
+    corrected: tuple[str, ...] = ()
+    value = tuple(t.option for t in marked)
+    if filled and plain:
+        corrected, value = filled, plain
+        if not (qtype == "single" and len(filled) == 1 and len(plain) == 1):
+            reasons.append(CORRECTION)
+    elif qtype == "single" and len(marked) > 1:
         reasons.append(OVERVOTE)
     if any(t.state == "marginal" for t in targets):
         reasons.append(MARGINAL)
+        if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm > 0 for t in targets):
+            reasons.append(BETWEEN)
     if reasons:
-        return QuestionReading(question, "flagged", (), tuple(reasons))
-    if marked:
-        return QuestionReading(question, "answered", marked)
+        return QuestionReading(question, "flagged", (), tuple(reasons), corrected)
+    if value:
+        return QuestionReading(question, "answered", value, (), corrected)
     return QuestionReading(question, "no_answer")
 
 
@@ -66,7 +122,8 @@ def decide(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> tuple[tuple[TargetScore, ...], tuple[QuestionReading, ...]]:
     """Apply `thresholds` to raw `measures` (anything with question, option,
-    score: fresh `TargetMeasure`s or stored `TargetScore`s).
+    score and, for digits, `digit` evidence: fresh `TargetMeasure`s or stored
+    `TargetScore`s; a digit without evidence is decided on its score).
 
     `question_types` maps question id -> "single" | "multi"; `shapes` maps
     (question, option) -> "box" | "digit" (see `FormTemplate`). Returns the
@@ -78,8 +135,11 @@ def decide(
     by_question: dict[str, list[TargetScore]] = {}
     for m in measures:
         shape = shapes.get((m.question, m.option), "box")
-        state = target_state(m.score, shape, thresholds)
-        ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)))
+        evidence = getattr(m, "digit", None) if shape == "digit" else None
+        state = digit_state(evidence, thresholds) if evidence is not None else target_state(m.score, shape, thresholds)
+        ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)),
+                         evidence, float(getattr(m, "solid", 0.0)),
+                         state == "marked" and is_filled(m, shape, thresholds))
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(

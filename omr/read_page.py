@@ -226,4 +226,4 @@ def flag_hidden(question: QuestionReading, reason: str) -> QuestionReading:
     """A question the picture does not show (`off_page`, `folded`): flagged
     with `reason`, its value dropped, never read as blank."""
     reasons = question.reasons if reason in question.reasons else question.reasons + (reason,)
-    return QuestionReading(question.question, "flagged", (), reasons)
+    return QuestionReading(question.question, "flagged", (), reasons, question.corrected)

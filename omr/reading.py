@@ -47,15 +47,57 @@ class PageQuality:
 
 
 @dataclass(frozen=True)
+class DigitEvidence:
+    """A printed digit's raw evidence of a mark (`omr.score` measures it):
+    lengths in mm of extent, the rest shares 0..1.
+
+    `ring`: share of the sectors round the digit inked (a circle: all).
+    `through_mm`: the longest stroke of this digit's over the digit itself.
+    `beside_mm`: the longest of its strokes off the digit that is a line or a
+    tick (an underline, a tick beside). `arc_mm`: the longest of its strokes
+    off the digit hugging it (an abandoned circle). `between_mm`: the longest
+    stroke whose owner, this digit or another target, is unclear. `fill`,
+    `solid`: the share of the digit's box (glyph excluded) under light ink (a
+    shading) or dark ink (blacked out). `inner_mm2`: all new ink over the
+    digit's box (mm2), however broken: a stroke mostly hidden by the glyph."""
+
+    ring: float = 0.0
+    through_mm: float = 0.0
+    beside_mm: float = 0.0
+    arc_mm: float = 0.0
+    between_mm: float = 0.0
+    fill: float = 0.0
+    solid: float = 0.0
+    inner_mm2: float = 0.0
+
+    def summary(self) -> float:
+        """One number 0..1 for people (overlays, stored score): the strongest
+        part, lengths counted full from 4 mm (a tick over a digit)."""
+        longest = max(self.through_mm, self.beside_mm, self.arc_mm, self.between_mm)
+        return float(min(1.0, max(self.ring, longest / 4.0, self.fill, self.solid)))
+
+    def rounded(self) -> DigitEvidence:
+        return DigitEvidence(*(round(v, 3) for v in (
+            self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
+            self.fill, self.solid, self.inner_mm2)))
+
+
+@dataclass(frozen=True)
 class TargetScore:
-    """One target's measurement. `score` is the fraction of the target's region
-    (box interior, or the ring around a digit) that is new ink, 0..1."""
+    """One target's measurement and state. `score` is, for a box, the fraction
+    of its interior newly inked; for a digit a summary of `digit` (0..1, for
+    people); `digit` keeps the evidence a digit's state is decided on.
+    `filled` (decided from the raw `solid`): the target is filled in solid, which the printed correction rule
+    says cancels it when another target of the question is marked."""
 
     question: str
     option: str
     score: float
     state: TargetState
     offset_mm: tuple[float, float] = (0.0, 0.0)  # snap found by the local search
+    digit: DigitEvidence | None = None
+    solid: float = 0.0  # share of the target's box under dark ink (raw)
+    filled: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,7 +107,12 @@ class QuestionReading:
     question: str
     status: QuestionStatus
     value: tuple[str, ...] = ()  # chosen option codes (empty for no answer / flagged)
-    reasons: tuple[str, ...] = ()  # "marginal", "overvote", "low_confidence", ...
+    reasons: tuple[str, ...] = ()  # "marginal", "overvote", "correction", "between", ...
+    # Options filled in solid beside another mark: cancelled by the printed
+    # correction rule (never counted). With status "answered" the rule was
+    # clear and `value` is the other mark; with "correction" among `reasons` a
+    # person decides, shown the rule (`omr.decide.CORRECTION_RULE`).
+    corrected: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,24 +20,37 @@ Per target, on the registered page:
    count; the stroke mask is closed first so a pencil's grain stays one
    stroke), and never on the blank's printed ink (grown by a guard).
 4. Box score: the new-ink fraction of the box interior, inset from the border
-   so a stroke grazing the border does not count. Digit score: the larger of
-   two parts, both 0..1. *Ring*: the share of `RING_SECTORS` angular sectors of
-   the ring around the digit holding at least `MIN_SECTOR_MM2` of new ink (a
-   circle covers them all, an arc beside the digit a few, a dot one).
-   *Centred*: the amount of new ink near the digit (up to `CENTRED_FULL_MM2`)
-   times how close its centre of mass is to the digit's centre (full within
-   `CENTRED_NEAR_MM`, none beyond `CENTRED_FAR_MM`): a tick or a cross drawn
-   over the digit, not a dot or an arc beside it.
+   so a stroke grazing the border does not count.
+5. Digit evidence (`DigitEvidence`), all raw, in millimetres of extent or
+   shares: every stroke of new ink within `DIGIT_ZONE_MM` of the digit is a
+   connected component, bridged across the digit's own printed glyph (a stroke
+   through a "2" is one stroke, not three specks the glyph cut apart). Each
+   stroke of at least `MIN_STROKE_MM2` of ink is measured: its length (the
+   long side of its minimum-area rectangle), its width, how far its distance
+   from the digit's centre ranges, and whose it is (`ownership`: clearly
+   nearer this digit than any other target, clearly another's, or between).
+   A digit's strokes give: *through* (the longest own stroke over the digit's
+   box), *beside* (the longest own stroke off the box that is a line or a
+   tick: straight, or not hugging the digit at a constant distance), *arc*
+   (the longest own stroke off the box that bends like an arc: a circle begun and
+   abandoned), *between* (the longest stroke whose owner is unclear), *ring*
+   (the share of `RING_SECTORS` sectors round the digit holding at least
+   `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
+   (the share of the digit's box, glyph excluded, covered by light or by dark
+   new ink: a pencil shading, a digit blacked out). `score` summarises them in
+   0..1 for people; `omr.decide` decides on the parts.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
+from omr.reading import DigitEvidence
 from omr.template import (
     CANON_PX_PER_MM,
     RING_SECTORS,
@@ -66,11 +79,35 @@ BOX_INK = InkLevels(lo=0.08, hi=0.30, core=0.15)
 DIGIT_INK = InkLevels(lo=0.15, hi=0.45, core=0.25)
 MIN_STROKE_MM2 = 0.30
 MIN_SECTOR_MM2 = 0.10
-# Ink centred on a digit (a tick or a cross drawn over it): full marks from
-# this much ink whose centre of mass is within CENTRED_NEAR_MM of the digit's
-# centre, none beyond CENTRED_FAR_MM (an arc or a dot beside the digit).
-CENTRED_FULL_MM2 = 1.0
-CENTRED_NEAR_MM, CENTRED_FAR_MM = 1.4, 2.0
+# Ownership of a stroke near a digit: it is this digit's when the nearest
+# other target's box is at least OWN_FACTOR times as far as this digit's box,
+# plus OWN_MARGIN_MM (a line under a digit, 1 mm below it, is 4.7 mm from the
+# digit of the next row); nearer another target it is that target's; between
+# the two it is nobody's for sure, and a person decides.
+OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
+# Shape of a stroke beside a digit, by its bend: how far it strays from its
+# chord (its minimum-area rectangle's width less its pen's width, the pen's
+# width being its ink area over its length) over its length. A line (an
+# underline, a dash beside) bends at most LINE_BEND. A bent stroke that hugs
+# the digit, its distance from the digit's centre ranging less than HUG_MM
+# (pen and wobble included), is an arc: a circle begun and abandoned (50-100
+# degrees at ~2.5 mm range ~1 mm), not counted; a bent stroke reaching away
+# from the digit (a tick beside it) is.
+LINE_BEND, HUG_MM = 0.08, 1.3
+# A stroke passes over a digit when its ink comes this close to the digit's
+# centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
+# through the glyph shows on either side of the glyph's strokes.
+OVER_MM = 1.1
+# A stroke bridged across the glyph passes over the digit also when its ink
+# lies on both sides of the centre, at least STRADDLE_MM each way along it,
+# and the line it follows passes within OVER_MM of the centre: the glyph may
+# hide all of it near the centre. Such a stroke counts from GLYPH_STROKE_MM2
+# of visible ink (a 3 mm stroke through a bold "5" shows little more).
+STRADDLE_MM = 0.5
+GLYPH_STROKE_MM2 = 0.1
+# Coverage of the digit's box (glyph excluded) by new ink at least this dark:
+# light (a pencil's shading) and solid (blacked out).
+FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 # Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
@@ -115,8 +152,8 @@ class TargetMeasure:
     score: float
     offset_mm: tuple[float, float]
     match: float  # correlation of the snap, -1..1 (nan: no structure to match)
-    ring: float = 0.0  # digits: share of the ring's sectors inked
-    centred: float = 0.0  # digits: ink centred on the digit (a tick, a cross over it)
+    digit: DigitEvidence | None = None  # digits: the parts the decision uses
+    solid: float = 0.0  # share of the box (or the digit's box) under dark ink: filled in solid
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -183,6 +220,13 @@ def darkness_patch(
     return np.clip(dark, 0.0, 1.0)
 
 
+@lru_cache(maxsize=8)
+def _offset_penalty(radius: int) -> np.ndarray:
+    """The snap's slight preference for small offsets, per offset (made once per radius)."""
+    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
+    return (0.02 * (xx**2 + yy**2) / max(radius, 1) ** 2).astype(np.float32)
+
+
 def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int, float]:
     """Offset (dx, dy) in px of the best match of the printed patch in
     `window` (which extends `radius` px around the patch), and its score."""
@@ -191,8 +235,7 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
         return 0, 0, float("nan")
     result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
     # A slight preference for small offsets breaks ties on flat maps.
-    yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1]
-    result = result - 0.02 * (xx**2 + yy**2) / max(radius, 1) ** 2
+    result = result - _offset_penalty(radius)
     _, peak, _, loc = cv2.minMaxLoc(result)
     return loc[0] - radius, loc[1] - radius, float(peak)
 
@@ -219,33 +262,140 @@ def new_ink(
     return soft * (keep & region)
 
 
-def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
-    """(ring, centred) of a digit target (see the module docstring)."""
-    ink = new_ink(dark, tt.region | tt.inner, DIGIT_INK)
-    mask = tt.sector >= 0
-    per_sector = np.bincount(tt.sector[mask], weights=ink[mask], minlength=RING_SECTORS)
-    ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
-    total = float(ink.sum())
-    if total <= 0.0:
-        return ring, 0.0
-    ys, xs = np.nonzero(ink)
-    weights = ink[ys, xs]
-    off_x = float((weights * xs).sum()) / total - tt.centre[0]
-    off_y = float((weights * ys).sum()) / total - tt.centre[1]
-    dist_mm = float(np.hypot(off_x, off_y)) / CANON_PX_PER_MM
-    area = min(1.0, total / CANON_PX_PER_MM**2 / CENTRED_FULL_MM2)
-    nearness = float(np.clip((CENTRED_FAR_MM - dist_mm) / (CENTRED_FAR_MM - CENTRED_NEAR_MM), 0.0, 1.0))
-    return ring, area * nearness
+@dataclass(frozen=True)
+class Stroke:
+    """One connected stroke of new ink near a digit (mm)."""
+
+    length: float
+    width: float
+    bend: float  # (width - pen width) / length: 0 for a line
+    radial: float  # how far its distance from the digit's centre ranges (mm)
+    over: bool  # it passes over the digit: within OVER_MM of its centre
+    owner: str  # "own", "between" or "other"
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float, float]:
-    """(score, ring, centred) of a target from its darkness patch; ring and
-    centred are the two parts of a digit's score (0 for boxes)."""
+def _ownership(own: float, other: float) -> str:
+    if other >= OWN_FACTOR * own + OWN_MARGIN_MM:
+        return "own"
+    return "other" if other < own else "between"
+
+
+def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> bool:
+    """Whether ink pixels lie on both sides of `centre` along their main
+    direction, on a line passing within OVER_MM of it (see STRADDLE_MM)."""
+    pts = np.stack([px, py], 1).astype(np.float64)
+    mean = pts.mean(axis=0)
+    if len(pts) < 3:
+        return False
+    _, vecs = np.linalg.eigh(np.cov((pts - mean).T))
+    u = vecs[:, -1]
+    rel = pts - np.asarray(centre)
+    along = rel @ u / CANON_PX_PER_MM
+    off = abs(float((mean - np.asarray(centre)) @ np.array([-u[1], u[0]]))) / CANON_PX_PER_MM
+    return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
+    """The strokes of new ink in a digit's zone, the label image of the
+    bridged components and, per label, whether it counts here (own or between)."""
+    assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
+    core = ((dark >= DIGIT_INK.core) & tt.zone).astype(np.uint8)
+    if not core.any():  # most digits: nothing to measure
+        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool)
+    # Closed first: a pencil's grain breaks a stroke into dots.
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
+    bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
+    n, labels, _, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    counts_here = np.zeros(n, bool)
+    ys, xs = np.nonzero(core)
+    if not len(ys):
+        return [], labels, counts_here
+    lab = labels[ys, xs]
+    sizes = np.bincount(lab, minlength=n)
+    on_glyph = np.zeros(n, bool)
+    on_glyph[labels[tt.glyph]] = True
+    min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
+    strokes = []
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(n + 1))
+    for label in np.nonzero(sizes >= min_px)[0]:
+        idx = order[bounds[label] : bounds[label + 1]]
+        px, py = xs[idx], ys[idx]
+        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre)
+        own = float(tt.own_mm[py, px].min())
+        other = float(tt.other_mm[py, px].min())
+        owner = _ownership(own, other)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
+        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
+        length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
+        pen = len(idx) / CANON_PX_PER_MM**2 / length
+        strokes.append(Stroke(
+            length=length,
+            width=width,
+            bend=max(0.0, width - pen) / length,
+            radial=float(r.max() - r.min()),
+            over=bool(r.min() <= OVER_MM or straddles),
+            owner=owner,
+        ))
+        counts_here[label] = owner != "other"
+    return strokes, labels, counts_here
+
+
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
+    """A digit target's `DigitEvidence` from its new darkness patch."""
+    strokes, labels, counts_here = digit_strokes(tt, dark)
+    through = beside = arc = between = 0.0
+    for s in strokes:
+        if s.owner == "between":
+            between = max(between, s.length)
+        elif s.owner == "own" and s.over:
+            through = max(through, s.length)
+        elif s.owner == "own" and (s.bend <= LINE_BEND or s.radial >= HUG_MM):
+            beside = max(beside, s.length)
+        elif s.owner == "own":
+            arc = max(arc, s.length)
+    ring = 0.0
+    if counts_here.any():
+        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
+        mask = tt.sector >= 0
+        per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
+        ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+    assert tt.inner is not None and tt.fill_region is not None
+    # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
+    # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
+    # and rim left out), a blackout's, and all new ink however broken (a
+    # stroke hidden mostly under the glyph still thickens it here).
+    y0, y1, x0, x1 = tt.box_crop
+    box_dark = dark[y0:y1, x0:x1]
+    inner = tt.inner[y0:y1, x0:x1]
+    smooth = cv2.blur(box_dark, (3, 3))
+    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / max(int(tt.fill_region.sum()), 1)
+    # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
+    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
+    soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+    inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2)
+
+
+def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, DigitEvidence | None]:
+    """(score, digit evidence) of a target from its new darkness patch (the
+    evidence is None for a box)."""
     if tt.target.shape != "digit":
         ink = new_ink(dark, tt.region, BOX_INK)
-        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), 0.0, 0.0
-    ring, centred = _digit_parts(tt, dark)
-    return max(ring, centred), ring, centred
+        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
+    evidence = _digit_parts(tt, dark)
+    return evidence.summary(), evidence.rounded()
+
+
+def _solid(tt: TargetTemplate, dark: np.ndarray, evidence: DigitEvidence | None) -> float:
+    """Share of a box's interior under dark new ink (a digit's is in its evidence)."""
+    if evidence is not None:
+        return evidence.solid
+    if not tt.region_px:
+        return 0.0
+    return float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
 
 
 def _trusted_offsets(
@@ -291,15 +441,16 @@ def score_targets(
     for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        score, ring, centred = _score(tt, np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0))
+        new = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
+        score, evidence = _score(tt, new)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
                 option=tt.target.option,
                 shape=tt.target.shape,
                 score=round(score, 4),
-                ring=round(ring, 4),
-                centred=round(centred, 4),
+                digit=evidence,
+                solid=round(_solid(tt, new, evidence), 4),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

@@ -42,9 +42,16 @@ RING_SECTORS = 16
 # many pixels: after the snap the residue is under a pixel, and a wider guard
 # would leave no room to see a stroke across the digit.
 DIGIT_GUARD_PX = 1
+# The glyph's rim is left out of a shading's coverage by this many pixels more
+# than its own guard: the printed edge never cancels exactly.
+FILL_RIM_PX = 1
 # The digit's own box, grown by this much and minus its glyph, is measured too
 # (with the ring): the ink of a tick or a cross drawn over the digit lies there.
 DIGIT_INNER_GROW_MM = 0.4
+# Around a digit every new stroke is looked at out to this far from its centre
+# (beyond the ring): a tick beside the digit or a line under it lies there, and
+# whose it is is decided by how near it is to this digit and to the others.
+DIGIT_ZONE_MM = 5.5
 # A comment box is not snapped like a target: its frame and ruling are kept
 # out of the measured region by a wider margin (a phone photo's page is not
 # quite flat, the ruling may lie half a millimetre off).
@@ -81,6 +88,19 @@ class TargetTemplate:
     # cross drawn over the digit leaves ink (None for a box).
     inner: np.ndarray | None = field(default=None, repr=False, compare=False)
     centre: tuple[float, float] = (0.0, 0.0)  # the target's centre in patch px
+    # Digits only, per patch pixel: the distance (mm) to this digit's box and
+    # to the nearest other target's box (whose a stroke is), this digit's
+    # printed glyph (strokes across it are bridged over it), and where new
+    # ink may count at all (the zone minus other printed ink).
+    own_mm: np.ndarray | None = field(default=None, repr=False, compare=False)
+    other_mm: np.ndarray | None = field(default=None, repr=False, compare=False)
+    glyph: np.ndarray | None = field(default=None, repr=False, compare=False)
+    zone: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The digit's grown box (plus a pixel for a 3x3 mean) as (y0, y1, x0, x1)
+    # in the patch, and within it `inner` less a rim round the glyph: where
+    # a shading's coverage is measured.
+    box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
+    fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -221,6 +241,12 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
     )
 
 
+def _box_distance_mm(dx: np.ndarray, dy: np.ndarray, w: float, h: float) -> np.ndarray:
+    """Distance (mm) from points (dx, dy), relative to a box's centre, to the
+    w x h box (0 inside)."""
+    return np.hypot(np.maximum(np.abs(dx) - w / 2, 0.0), np.maximum(np.abs(dy) - h / 2, 0.0))
+
+
 def _digit_template(
     target: Target, darkness: np.ndarray, printed: np.ndarray,
     printed_tight: np.ndarray, others: Sequence[Target],
@@ -228,20 +254,38 @@ def _digit_template(
     cx, cy = _centre(target.bbox_mm)
     r_in = RING_INNER_FACTOR * max(target.bbox_mm[2], target.bbox_mm[3])
     r_out = max(_ring_outer_mm(target, others), r_in + 1.0)
-    half = r_out + 0.3
+    half = max(r_out + 0.3, DIGIT_ZONE_MM)
     x0, y0 = mm_to_px(cx - half), mm_to_px(cy - half)
     side = mm_to_px(2 * half)
     ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
     dx = (xs + x0 + 0.5) / CANON_PX_PER_MM - cx
     dy = (ys + y0 + 0.5) / CANON_PX_PER_MM - cy
     r = np.hypot(dx, dy)
-    region = (r >= r_in) & (r <= r_out) & ~crop_padded(printed, x0, y0, side, side)
+    printed_here = crop_padded(printed, x0, y0, side, side)
+    region = (r >= r_in) & (r <= r_out) & ~printed_here
     angle = (np.arctan2(dy, dx) + np.pi) / (2 * np.pi)
     sector = np.minimum((angle * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
     sector[~region] = -1
     bw, bh = target.bbox_mm[2], target.bbox_mm[3]
     tight = crop_padded(printed_tight, x0, y0, side, side)
-    inner = (np.abs(dx) <= bw / 2 + DIGIT_INNER_GROW_MM) & (np.abs(dy) <= bh / 2 + DIGIT_INNER_GROW_MM) & ~tight
+    own_box = (np.abs(dx) <= bw / 2 + DIGIT_INNER_GROW_MM) & (np.abs(dy) <= bh / 2 + DIGIT_INNER_GROW_MM)
+    inner = own_box & ~tight
+    own_mm = _box_distance_mm(dx, dy, bw, bh)
+    other_mm = np.full((side, side), 99.0, np.float32)
+    for o in others:
+        if o is target:
+            continue
+        ox, oy = _centre(o.bbox_mm)
+        if abs(ox - cx) > half + 20 or abs(oy - cy) > half + 20:
+            continue
+        other_mm = np.minimum(other_mm, _box_distance_mm(dx + cx - ox, dy + cy - oy, o.bbox_mm[2], o.bbox_mm[3]))
+    glyph = own_box & tight
+    zone = (r <= half) & (~printed_here | own_box) & ~glyph
+    ys_box, xs_box = np.nonzero(own_box)
+    crop = (max(int(ys_box.min()) - 1, 0), int(ys_box.max()) + 2, max(int(xs_box.min()) - 1, 0), int(xs_box.max()) + 2)
+    k = 2 * FILL_RIM_PX + 1
+    rim = cv2.dilate(glyph.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    fill_region = (inner & ~rim)[crop[0] : crop[1], crop[2] : crop[3]]
     return TargetTemplate(
         target, x0, y0,
         printed=crop_padded(darkness, x0, y0, side, side),
@@ -250,6 +294,12 @@ def _digit_template(
         region_px=int(region.sum()),
         inner=inner,
         centre=(cx * CANON_PX_PER_MM - 0.5 - x0, cy * CANON_PX_PER_MM - 0.5 - y0),
+        own_mm=own_mm.astype(np.float32),
+        other_mm=other_mm.astype(np.float32),
+        glyph=glyph,
+        zone=zone,
+        box_crop=crop,
+        fill_region=fill_region,
     )
 
 
