@@ -91,7 +91,8 @@ def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLD
     return solid >= (thresholds.digit_solid if shape == "digit" else thresholds.box_solid)
 
 
-def _question(question: str, qtype: str, targets: list[TargetScore]) -> QuestionReading:
+def _question(question: str, qtype: str, targets: list[TargetScore],
+              unsure_fill: float = 0.5) -> QuestionReading:
     marked = [t for t in targets if t.state == "marked"]
     filled = tuple(t.option for t in marked if t.filled)
     plain = tuple(t.option for t in marked if not t.filled)
@@ -104,6 +105,10 @@ def _question(question: str, qtype: str, targets: list[TargetScore]) -> Question
             reasons.append(CORRECTION)
     elif qtype == "single" and len(marked) > 1:
         reasons.append(OVERVOTE)
+    elif len(marked) > 1 and any(t.solid >= unsure_fill for t in marked):
+        # A heavy fill short of solid beside another mark: the correction rule's fill
+        # (cancel it) or a second answer? Only a person can tell; never count both.
+        reasons.append(CORRECTION)
     if any(t.state == "marginal" for t in targets):
         reasons.append(MARGINAL)
         if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm > 0 for t in targets):
@@ -143,7 +148,8 @@ def decide(
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(
-        _question(q, question_types.get(q, "single"), ts) for q, ts in by_question.items()
+        _question(q, question_types.get(q, "single"), ts, thresholds.unsure_fill)
+        for q, ts in by_question.items()
     )
     return tuple(targets), questions
 

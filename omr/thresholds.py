@@ -30,6 +30,11 @@ class Thresholds:
     # ink): cancelled when another target of its question is marked (the
     # printed correction rule).
     box_solid: float = 1.0
+    # A marked target with at least this share of its box under dark ink beside another
+    # mark on a multiple-choice question may be the correction rule's fill short of solid
+    # (a dense scribble reaches 0.97): flagged `correction`, never counted with the other.
+    # Half the box blacked is the principle, not a fitted value.
+    unsure_fill: float = 0.5
     # Digits, on `omr.reading.DigitEvidence`: a stroke of this digit's at
     # least `digit_stroke_mm` long over it, or a line or tick beside it at
     # least `digit_beside_mm` long, is a mark; a

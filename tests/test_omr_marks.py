@@ -235,3 +235,23 @@ def test_evidence_between_states() -> None:
     assert got["b"].reasons == (MARGINAL, BETWEEN)
     assert got["c"].reasons == (MARGINAL,)
     assert got["d"].status == "no_answer"
+
+
+def test_a_heavy_fill_beside_another_mark_on_a_multiple_choice_is_never_counted_with_it():
+    """The correction rule's fill that falls short of solid (one corner left white) next
+    to a tick on a multiple-choice question: a correction or two answers? Flagged, never
+    both counted (a generated box had it read as two answers)."""
+    from types import SimpleNamespace
+
+    from omr.decide import CORRECTION, decide
+
+    def box(option: str, score: float, solid: float) -> SimpleNamespace:
+        return SimpleNamespace(question="kenh", option=option, score=score, solid=solid)
+
+    shapes = {("kenh", o): "box" for o in ("a", "b", "c")}
+    _, (heavy,) = decide([box("a", 1.0, 0.93), box("b", 0.69, 0.1), box("c", 0.0, 0.0)],
+                         {"kenh": "multi"}, shapes)
+    assert heavy.status == "flagged" and CORRECTION in heavy.reasons
+    _, (two,) = decide([box("a", 0.6, 0.2), box("b", 0.69, 0.1), box("c", 0.0, 0.0)],
+                       {"kenh": "multi"}, shapes)
+    assert two.status == "answered" and two.value == ("a", "b")  # two plain ticks: two answers
