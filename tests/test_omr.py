@@ -186,7 +186,9 @@ def test_circled_ticked_and_crossed_digits_read(sipas: Form, catalog: Catalog) -
     assert got["b11"] == ("answered", ("1",))
     assert got["b12"] == ("answered", ("5",))
     assert got["b13"] == ("answered", ("3",))
-    assert got["b14"] == ("no_answer", ())
+    # b14 is unmarked; the simulated scanner's stray specks may land on a digit, and a
+    # speck is at most marginal (issue 10): never an answer.
+    assert got["b14"] in (("no_answer", ()), ("flagged", ("marginal",)))
 
 
 # --- states and decisions ------------------------------------------------------------------
