@@ -138,8 +138,8 @@ def test_a_wrong_address_is_named_with_the_form_to_use(address):
 
 def test_a_file_another_station_was_storing_is_not_called_resumed():
     from pipeline.scan.driver import split_resumed
+    from pipeline.scan.inputs import PageTask
     from pipeline.scan.recorder import PageOutcome
-    from pipeline.scan.workers import PageTask
 
     ours, theirs = "/scans/hop-01.pdf", "/scans/hop-02.pdf"
     done = [(PageTask(1, ours, "pdf", 2, 200), PageOutcome("read")),

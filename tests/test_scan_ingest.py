@@ -135,7 +135,8 @@ def test_a_scanned_pdf_page_is_extracted_not_rendered(tmp_path):
 def test_a_reader_crash_or_a_vanished_file_is_a_failed_page_not_a_stopped_batch(tmp_path, monkeypatch):
     """Injected failures: the reader raising on one page, a file deleted after triage."""
     import omr
-    from pipeline.scan.workers import PageReader, PageTask
+    from pipeline.scan.inputs import PageTask
+    from pipeline.scan.workers import PageReader
 
     def crash(image, catalog):
         raise RuntimeError("boom")
@@ -149,3 +150,21 @@ def test_a_reader_crash_or_a_vanished_file_is_a_failed_page_not_a_stopped_batch(
     img.unlink()
     gone = PageReader(catalog=None).read(PageTask(1, str(img), "image", 1, 200))
     assert gone.problem.reason == "unreadable_file" and "page.png" in gone.problem.message
+
+
+def test_files_are_described_once_before_the_store_is_asked(tmp_path):
+    """Ingest's one pass: every file hashed, probed and its pages counted, in order; the
+    same bytes twice read once; a file with no page says why."""
+    from pipeline.scan.inputs import describe_files, page_tasks
+
+    a, b, empty = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "empty.pdf"
+    Image.fromarray(np.full((300, 200), 200, np.uint8)).save(a)
+    b.write_bytes(a.read_bytes())
+    empty.write_bytes(b"")
+    first, again, nothing = describe_files([a, b, empty])
+    assert first.pages == 1 and first.repeat_of is None
+    assert again.repeat_of == a and again.source.sha256 == first.source.sha256
+    assert not nothing.pages and nothing.pages.reason == "empty_file"
+    tasks = page_tasks(first, source_id=7, indexes=[1], dpi=200)
+    assert [(t.source_id, t.index, t.kind, t.dpi) for t in tasks] == [(7, 1, "image", 200)]
+    assert page_tasks(first, source_id=7, indexes=[], dpi=200) == ()

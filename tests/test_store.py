@@ -24,9 +24,9 @@ from omr.reading import (
     TextReading,
 )
 from pipeline.outputs import export
-from pipeline.scan.inputs import IngestProblem
+from pipeline.scan.inputs import IngestProblem, PageTask
 from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
-from pipeline.scan.workers import PageResult, PageTask
+from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
 

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from forms.errors import PhieuError
-from pipeline.scan.workers import PageReader, PageResult, PageTask
+from pipeline.scan.inputs import PageTask
+from pipeline.scan.workers import PageReader, PageResult
 
 # Pages in flight per worker thread: the same reasoning as `scan.IN_FLIGHT_PER_JOB`,
 # plus one for the network round trip.

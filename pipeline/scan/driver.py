@@ -35,12 +35,13 @@ from forms.durable import fault_point
 from forms.errors import PhieuError, SurveyError
 from pipeline.scan.guards import close_replaced_source, own_files_left_out, sweep_temporary_files
 from pipeline.scan.inputs import (
+    DescribedFile,
     IngestProblem,
+    PageTask,
     SourceFile,
-    count_pages,
+    describe_files,
     expand_paths,
-    probe,
-    scanned_pdf_pages,
+    page_tasks,
 )
 from pipeline.scan.recorder import (
     PageOutcome,
@@ -51,7 +52,7 @@ from pipeline.scan.recorder import (
     write_images,
 )
 from pipeline.scan.templates import PreparedForms, form_infos, prepare_templates
-from pipeline.scan.workers import PageResult, PageTask, init_worker, read_in_worker
+from pipeline.scan.workers import PageResult, init_worker, read_in_worker
 from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
 from pipeline.store.status import open_items_by_reason
@@ -197,22 +198,23 @@ class _Triage:
 
 
 def _triage(
-    store: Store, files: Sequence[Path], batch_id: int, dpi: int, emit: Callable[[ScanEvent], None],
-    images_dir: Path,
+    store: Store, files: Sequence[DescribedFile], batch_id: int, dpi: int,
+    emit: Callable[[ScanEvent], None], images_dir: Path,
 ) -> _Triage:
+    """The store's bookkeeping for files already described (`inputs.describe_files`):
+    skip what is stored, resume what is half stored, register what is new, and list the
+    pages still to read."""
     tasks: list[PageTask] = []
     skipped, resumed, failed = [], [], []
     remaining: dict[int, int] = {}
     batch_of: dict[int, int] = {}
-    seen: dict[str, Path] = {}
-    for path in files:
-        source = probe(path)
-        if source.sha256 in seen:  # the same content twice in one command: read it once
+    for described in files:
+        path, source = described.path, described.source
+        if described.repeat_of is not None:  # the same content twice in one command: read it once
             skipped.append(str(path))
             emit(ScanEvent("message", text=f"Bỏ qua, trùng nội dung với / skipped, same content "
-                                           f"as {seen[source.sha256]}: {path}"))
+                                           f"as {described.repeat_of}: {path}"))
             continue
-        seen[source.sha256] = path
         with store.engine.begin() as conn:
             known = _find_source(conn, source.sha256)
             if known is not None and source.problem is not None:  # still not readable
@@ -227,7 +229,7 @@ def _triage(
                 continue
             if known is None:
                 close_replaced_source(conn, source)
-                pages = count_pages(source)
+                pages = described.pages
                 source_id = _register_source(conn, source, batch_id, pages)
                 fault_point("scan.register.commit")
                 if isinstance(pages, IngestProblem):
@@ -250,9 +252,7 @@ def _triage(
             sweep_temporary_files(image_paths(images_dir, source_id, 1)[0].parent)
         remaining[source_id] = len(todo)
         batch_of[source_id] = known.batch_id if known is not None else batch_id
-        direct = scanned_pdf_pages(path, max(todo)) if source.kind == "pdf" else {}
-        tasks += [PageTask(source_id, str(path), source.kind, i, dpi, direct.get(i, 0.0))
-                  for i in todo]
+        tasks += page_tasks(described, source_id, todo, dpi)
     return _Triage(tuple(tasks), tuple(skipped), tuple(resumed), tuple(failed), remaining,
                    batch_of)
 
@@ -376,7 +376,8 @@ def scan(
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
-    triage = _triage(store, expanded.files, batch_id, survey.scan_dpi, emit, survey.images_dir)
+    described = describe_files(expanded.files)
+    triage = _triage(store, described, batch_id, survey.scan_dpi, emit, survey.images_dir)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
     # Rendering the blank forms costs about a second each: only when there is work.

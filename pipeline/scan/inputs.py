@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -86,6 +86,63 @@ class Expanded:
     files: tuple[Path, ...]
     skipped: tuple[Path, ...]
     unreadable: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """One page to read: which file, which page, at which resolution."""
+
+    source_id: int
+    path: str
+    kind: SourceKind
+    index: int  # 1-based within the file
+    dpi: int
+    embedded_ppi: float = 0.0  # > 0: a PDF page that is one full-page JPEG at this ppi
+
+
+@dataclass(frozen=True)
+class DescribedFile:
+    """One input file, described once before any store look-up: its identity (`source`:
+    SHA-256, size, kind), how many pages it has or why none can be read, and whether the
+    same bytes came earlier in the same command (`repeat_of`: read once)."""
+
+    source: SourceFile
+    pages: int | IngestProblem
+    repeat_of: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+
+def describe_files(files: Sequence[Path]) -> tuple[DescribedFile, ...]:
+    """Hash, probe and count the pages of every file in `files`, in order: the whole of
+    the scan's file triage, with no store involved (the driver then decides, from the
+    store, which of these pages are still to read). A file whose bytes came earlier in
+    the list is described as a repeat and not counted again."""
+    described: list[DescribedFile] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        source = probe(path)
+        if source.sha256 in seen:
+            described.append(DescribedFile(source, 0, repeat_of=seen[source.sha256]))
+            continue
+        seen[source.sha256] = path
+        described.append(DescribedFile(source, count_pages(source)))
+    return tuple(described)
+
+
+def page_tasks(described: DescribedFile, source_id: int, indexes: Sequence[int],
+               dpi: int) -> tuple[PageTask, ...]:
+    """The pages `indexes` (1-based) of `described` as tasks for the readers. A PDF page
+    that is one full-page JPEG carries its ppi, so a worker extracts it rather than
+    rendering the page again."""
+    if not indexes:
+        return ()
+    source = described.source
+    direct = scanned_pdf_pages(source.path, max(indexes)) if source.kind == "pdf" else {}
+    return tuple(PageTask(source_id, str(source.path), source.kind, i, dpi, direct.get(i, 0.0))
+                 for i in indexes)
 
 
 def natural_key(path: Path) -> tuple:

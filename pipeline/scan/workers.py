@@ -20,24 +20,12 @@ import cv2
 import numpy as np
 
 from omr.reading import PageReading, Reading
-from pipeline.scan.inputs import IngestProblem, SourceKind, load_page
+from pipeline.scan.inputs import IngestProblem, PageTask, load_page
 
 # Page images are kept for review at ~100 dpi: enough to see a tick and read a digit,
 # ~60-120 kB per page as grey JPEG.
 REVIEW_PX_PER_MM = 4.0
 REVIEW_JPEG_QUALITY = 80
-
-
-@dataclass(frozen=True)
-class PageTask:
-    """One page to read: which file, which page, at which resolution."""
-
-    source_id: int
-    path: str
-    kind: SourceKind
-    index: int  # 1-based within the file
-    dpi: int
-    embedded_ppi: float = 0.0  # > 0: a PDF page that is one full-page JPEG at this ppi
 
 
 @dataclass(frozen=True)
