@@ -82,7 +82,7 @@ def _detect(detector: cv2.aruco.ArucoDetector, image: np.ndarray, scale: float) 
         corner = _ID_TO_CORNER.get(int(marker_id))
         if corner is None:
             continue
-        pts = quad.reshape(4, 2) / scale
+        pts = np.asarray(quad.reshape(4, 2) / scale, dtype=np.float32)
         if corner not in found or cv2.contourArea(pts) > cv2.contourArea(found[corner]):
             found[corner] = pts
     return found

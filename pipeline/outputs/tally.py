@@ -29,7 +29,7 @@ from typing import Literal, cast
 import pandas as pd
 
 from forms.errors import BadInput, SurveyError
-from forms.model import Form, Question
+from forms.model import Form, Question, Scale
 from pipeline.store.vocabulary import Channel, SheetStatus
 
 Period = Literal["quarter", "month", "half", "year"]
@@ -782,7 +782,7 @@ class _Pool:
 
 
 def _pool(form: Form, question: Question, counts: _Counts) -> _Pool:
-    satisfied_codes = form.scales[question.scale].satisfied
+    satisfied_codes = scale_of(form, question).satisfied
     scored = [(counts.options[o.code], o.score) for o in question.options if o.score is not None]
     return _Pool(
         valid=counts.valid,
@@ -790,6 +790,13 @@ def _pool(form: Form, question: Question, counts: _Counts) -> _Pool:
         scored=sum(n for n, _ in scored),
         score_sum=sum(n * score for n, score in scored),
     )
+
+
+def scale_of(form: Form, question: Question) -> Scale:
+    """The scale a scale question is answered on (the definition checked it exists)."""
+    if question.scale is None:
+        raise ValueError(f"question {question.id} is not on a scale")
+    return form.scales[question.scale]
 
 
 def is_scale_question(form: Form, question: Question) -> bool:

@@ -499,7 +499,7 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
     app.before_request(_before)
     app.after_request(_headers)
     app.context_processor(_templating)
-    rules = [
+    rules: list[tuple[str, Any, list[str]]] = [
         ("/login", login, ["GET", "POST"]),
         ("/logout", logout, ["POST"]),
         ("/name", name_form, ["GET", "POST"]),

@@ -91,6 +91,7 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
                              "sheet": None}
     kind = entry.subject.split(":", 1)[0]
     if kind == "q":
+        assert entry.sheet_id is not None and entry.question is not None  # a question's subject
         state["person"] = _answer_row(conn, entry.sheet_id, entry.question, "person")
         state["machine"] = _answer_row(conn, entry.sheet_id, entry.question, "machine")
     elif kind == "page":
@@ -341,7 +342,7 @@ def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, acti
     stored `after_state` is what the decision meant to write (an undo reverts exactly
     that); `after_text` describes the store as it now is (sheet status recomputed)."""
     d = tables.decisions
-    row = {
+    row: dict[str, Any] = {
         "subject": entry.subject, "seq": based_on + 1, "flag_id": entry.flag_id,
         "sheet_id": entry.sheet_id, "page_id": entry.page_id, "question": entry.question,
         "reason": "|".join(entry.reasons), "action": action, "value": value,
@@ -352,7 +353,9 @@ def _insert_decision(conn: sa.Connection, entry: QueueEntry, based_on: int, acti
         "undoes": undoes, "reviewer": reviewer, "decided_at": utcnow(),
     }
     try:
-        new_id = conn.execute(sa.insert(d).values(**row)).inserted_primary_key[0]
+        inserted = conn.execute(sa.insert(d).values(**row)).inserted_primary_key
+        assert inserted is not None
+        new_id = int(inserted[0])
     except sa.exc.IntegrityError:
         # Another decision on the same version got in first (the race the version check
         # before could not see). The transaction is rolled back as a whole.

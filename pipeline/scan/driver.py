@@ -170,7 +170,9 @@ def _register_source(
         },
         ["sha256"],
     )
-    source_id = _find_source(conn, source.sha256).id
+    row = _find_source(conn, source.sha256)
+    assert row is not None  # inserted just above, or there already
+    source_id = int(row.id)
     if isinstance(pages, IngestProblem):
         inserted = insert_ignore(
             conn,
@@ -312,7 +314,8 @@ def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome
 def _survey_totals(store: Store) -> tuple[dict[str, int], dict[str, int]]:
     s = schema.sheets
     with store.engine.connect() as conn:
-        sheets = dict(conn.execute(sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
+        sheets: dict[str, int] = dict(
+            conn.execute(sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
         flags = open_items_by_reason(conn)  # items, as `phieu review list` and `status` count
     return sheets, flags
 

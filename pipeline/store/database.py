@@ -216,10 +216,10 @@ def insert_ignore(
     elif dialect == "postgresql":
         # PostgreSQL's driver reports no row count for an INSERT that returns rows (as
         # SQLAlchemy makes it, for the new id): a returned row is the answer.
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(
+        returning = postgresql.insert(table).values(**values).on_conflict_do_nothing(
             index_elements=conflict
         ).returning(sa.literal(1))
-        return conn.execute(stmt).first() is not None
+        return conn.execute(returning).first() is not None
     else:
         raise SurveyError(
             f"Cơ sở dữ liệu {dialect!r} chưa được hỗ trợ / database {dialect!r} is not supported",
@@ -313,7 +313,7 @@ def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
         return current
     page_ids = sa.select(p.c.id).where(p.c.sheet_id == sheet_id).scalar_subquery()
     about_sheet = sa.or_(f.c.sheet_id == sheet_id, f.c.page_id.in_(page_ids))
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             sa.select(f.c.status, sa.func.count()).where(about_sheet).group_by(f.c.status)
         ).all()

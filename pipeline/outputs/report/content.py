@@ -47,6 +47,7 @@ from pipeline.outputs.tally import (
     TallyResult,
     Units,
     is_scale_question,
+    scale_of,
     scan_day,
     tally,
 )
@@ -415,7 +416,7 @@ def _question_line(form: Form, result: TallyResult, question: Question) -> Quest
     index = result.index_row(ALL_GROUP, "question", question.id)
     return QuestionLine(
         id=question.id, text=question.text,
-        counts=tuple(counts[o.code] for o in form.scales[question.scale].options),
+        counts=tuple(counts[o.code] for o in scale_of(form, question).options),
         no_answer=counts[NO_ANSWER], to_review=counts[TO_REVIEW],
         valid=index.valid, satisfied=index.satisfied, rate=index.rate, mean=index.mean,
     )
@@ -434,9 +435,9 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
             continue
         label = form.groups.get(group_id, "Các tiêu chí khác")
         lines = tuple(_question_line(form, result, q) for q in members)
-        levels = tuple(o.label for o in form.scales[members[0].scale].options)
+        levels = tuple(o.label for o in scale_of(form, members[0]).options)
         total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
-                 else _pooled(lines, form.scales[members[0].scale].options))
+                 else _pooled(lines, scale_of(form, members[0]).options))
         chart = _charts().distribution_chart(
             [line.text for line in lines],
             [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
@@ -503,8 +504,8 @@ def _crop_png(path_text: object, base_dir: Path) -> bytes | None:
     path = Path(path_text)
     path = path if path.is_absolute() else base_dir / path
     try:
-        with Image.open(path) as image:
-            image = image.convert("L")
+        with Image.open(path) as opened:
+            image = opened.convert("L")
             if image.width > CROP_MAX_WIDTH:
                 height = round(image.height * CROP_MAX_WIDTH / image.width)
                 image = image.resize((CROP_MAX_WIDTH, height))
