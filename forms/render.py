@@ -146,10 +146,11 @@ def rasterize_pdf(pdf_path: str | Path, dpi: int) -> list[np.ndarray]:
         # pdftoppm pads page numbers to the page count's width; sorting by the
         # number keeps the order for any count.
         files = sorted(Path(tmp).glob("p-*.png"), key=lambda f: int(f.stem.split("-")[-1]))
-        return [_read_grey(f) for f in files]
+        return [read_grey_png(f) for f in files]
 
 
-def _read_grey(path: Path) -> np.ndarray:
+def read_grey_png(path: Path) -> np.ndarray:
+    """A grey image file pdftoppm wrote; `BadInput` when it cannot be read back."""
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise BadInput(f"pdftoppm wrote an unreadable page image {path.name}",

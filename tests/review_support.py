@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,18 @@ def copy_workspace(built: Path, target: Path) -> Path:
     """A private copy of a built workspace (its store and images)."""
     shutil.copytree(built, target)
     return target
+
+
+@contextmanager
+def review_server(survey):
+    """`phieu review` for `survey` on a free loopback port, in a thread: yields its URL."""
+    from pipeline.review import make_review_server
+
+    running = make_review_server(survey, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield running.url
+    finally:
+        running.shutdown()
+        thread.join(timeout=5)

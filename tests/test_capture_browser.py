@@ -3,7 +3,6 @@ headless): a good photo, a photo with the QR code cut off, and another photo of 
 already read; what the page says for each, and that the store holds the same."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,10 @@ import sqlalchemy as sa
 
 try:
     from tests.capture_support import make_photos
-    from tests.test_review_browser import CHROMIUM, CHROMIUM_ARGS
+    from tests.review_support import review_server
 except ImportError:
     from capture_support import make_photos
-    from test_review_browser import CHROMIUM, CHROMIUM_ARGS
+    from review_support import review_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,28 +28,13 @@ def photos(tmp_path_factory):
 
 @pytest.fixture
 def server(tmp_path):
-    from pipeline.review import make_review_server
     from pipeline.store.survey import init_survey
 
     survey = init_survey(tmp_path / "ws", ["mot-cua"])
-    running = make_review_server(survey, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield running.url, survey
-    running.shutdown()
-    thread.join(timeout=5)
+    with review_server(survey) as url:
+        yield url, survey
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _send(page, photo: Path, n: int):

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
 try:
-    from tests.review_support import build_box, copy_workspace
+    from tests.review_support import build_box, copy_workspace, review_server
 except ImportError:
-    from review_support import build_box, copy_workspace
+    from review_support import build_box, copy_workspace, review_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -30,28 +26,13 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture
 def server(built, tmp_path):
     """(base URL, survey) of a review server on a free port, serving a copy of the box."""
-    from pipeline.review import make_review_server
     from pipeline.store.survey import load_survey
 
     survey = load_survey(copy_workspace(built, tmp_path / "ws"))
-    running = make_review_server(survey, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield running.url, survey
-    running.shutdown()
-    thread.join(timeout=5)
+    with review_server(survey) as url:
+        yield url, survey
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _responses(run_phieu, survey, tmp_path) -> dict[str, dict[str, str]]:

@@ -13,16 +13,17 @@ import csv
 import re
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 try:
-    from tests.test_review_browser import CHROMIUM, CHROMIUM_ARGS, _sign_in
+    from tests.review_support import review_server
+    from tests.test_review_browser import _sign_in
 except ImportError:
-    from test_review_browser import CHROMIUM, CHROMIUM_ARGS, _sign_in
+    from review_support import review_server
+    from test_review_browser import _sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,29 +59,14 @@ def box(tmp_path_factory) -> tuple[Path, dict[int, str]]:
 def server(box, tmp_path):
     import shutil
 
-    from pipeline.review import make_review_server
     from pipeline.store.survey import load_survey
 
     shutil.copytree(box[0], tmp_path / "ws")
     survey = load_survey(tmp_path / "ws")
-    running = make_review_server(survey, host="127.0.0.1", port=0)
-    thread = threading.Thread(target=running.serve_forever, daemon=True)
-    thread.start()
-    yield running.url, survey
-    running.shutdown()
-    thread.join(timeout=5)
+    with review_server(survey) as url:
+        yield url, survey
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/bootstrap.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _telex_keys(text: str) -> int:
