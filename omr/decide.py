@@ -91,8 +91,15 @@ def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLD
     return solid >= (thresholds.digit_solid if shape == "digit" else thresholds.box_solid)
 
 
+def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:
+    """Inked like the correction rule's fill though not solid: half its box under dark ink,
+    or (a box) its interior almost wholly covered, as a ballpoint fill leaves it."""
+    covered = t.digit is None and t.score >= thresholds.box_covered
+    return t.solid >= thresholds.unsure_fill or covered
+
+
 def _question(question: str, qtype: str, targets: list[TargetScore],
-              unsure_fill: float = 0.5) -> QuestionReading:
+              thresholds: Thresholds = DEFAULT_THRESHOLDS) -> QuestionReading:
     marked = [t for t in targets if t.state == "marked"]
     filled = tuple(t.option for t in marked if t.filled)
     plain = tuple(t.option for t in marked if not t.filled)
@@ -105,7 +112,7 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
             reasons.append(CORRECTION)
     elif qtype == "single" and len(marked) > 1:
         reasons.append(OVERVOTE)
-    elif len(marked) > 1 and any(t.solid >= unsure_fill for t in marked):
+    elif len(marked) > 1 and any(_heavy(t, thresholds) for t in marked):
         # A heavy fill short of solid beside another mark: the correction rule's fill
         # (cancel it) or a second answer? Only a person can tell; never count both.
         reasons.append(CORRECTION)
@@ -148,7 +155,7 @@ def decide(
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(
-        _question(q, question_types.get(q, "single"), ts, thresholds.unsure_fill)
+        _question(q, question_types.get(q, "single"), ts, thresholds)
         for q, ts in by_question.items()
     )
     return tuple(targets), questions

@@ -33,8 +33,11 @@ class Thresholds:
     # A marked target with at least this share of its box under dark ink beside another
     # mark on a multiple-choice question may be the correction rule's fill short of solid
     # (a dense scribble reaches 0.97): flagged `correction`, never counted with the other.
-    # Half the box blacked is the principle, not a fitted value.
+    # Half the box blacked is the principle, not a fitted value. A box whose interior is
+    # covered at `box_covered` or more is as heavy (a ballpoint fill covers it all without
+    # reaching "dark": 0.47-0.55 of it was, on a generated box).
     unsure_fill: float = 0.5
+    box_covered: float = 0.9
     # Digits, on `omr.reading.DigitEvidence`: a stroke of this digit's at
     # least `digit_stroke_mm` long over it, or a line or tick beside it at
     # least `digit_beside_mm` long, is a mark; a

@@ -252,6 +252,10 @@ def test_a_heavy_fill_beside_another_mark_on_a_multiple_choice_is_never_counted_
     _, (heavy,) = decide([box("a", 1.0, 0.93), box("b", 0.69, 0.1), box("c", 0.0, 0.0)],
                          {"kenh": "multi"}, shapes)
     assert heavy.status == "flagged" and CORRECTION in heavy.reasons
+    # a ballpoint fill: the whole box covered, but only half of it dark
+    _, (covered,) = decide([box("a", 1.0, 0.47), box("b", 0.69, 0.2), box("c", 0.0, 0.0)],
+                           {"kenh": "multi"}, shapes)
+    assert covered.status == "flagged" and CORRECTION in covered.reasons
     _, (two,) = decide([box("a", 0.6, 0.2), box("b", 0.69, 0.1), box("c", 0.0, 0.0)],
                        {"kenh": "multi"}, shapes)
     assert two.status == "answered" and two.value == ("a", "b")  # two plain ticks: two answers
