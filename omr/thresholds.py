@@ -43,6 +43,12 @@ class Thresholds:
     digit_solid: float = 0.65
     # New ink over the digit's box (mm2) from which it is not blank.
     digit_inner_empty_mm2: float = 0.08
+    # The glyph darkened or thickened beyond its print (mm2, see
+    # `omr.score.thickening_mm2`) from which a digit is not blank.
+    digit_thick_empty_mm2: float = 0.5
+    # A faint line this long near the digit (`DigitEvidence.faint_mm`) is
+    # evidence of ink.
+    digit_faint_empty_mm: float = 99.0
 
     def pair(self, shape: str) -> tuple[float, float]:
         """(T_empty, T_mark) for a target shape ("box" or "digit")."""
