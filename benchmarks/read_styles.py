@@ -154,7 +154,6 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
         digit_thick_empty_mm2=round(MARGIN * _top(ev(r).thick_mm2 for r in clean(dig)), 3),
-        digit_faint_empty_mm=round(MARGIN * _top(ev(r).faint_mm for r in clean(dig)), 2),
     )
 
 
@@ -304,7 +303,7 @@ def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
             f"stroke over {t.digit_stroke_mm} / beside {t.digit_beside_mm} mm, "
             f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}, "
-            f"glyph darkened {t.digit_thick_empty_mm2} mm2, faint line {t.digit_faint_empty_mm} mm")
+            f"glyph darkened {t.digit_thick_empty_mm2} mm2")
 
 
 def loso(calib: list[Page], held: list[Page]) -> None:

@@ -118,13 +118,6 @@ FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
 # print a little darker than the blank's, the same on every digit (the
 # page's median over its digits is taken off).
 THICK_RIM_PX = 3
-# A faint line (a light pencil's underline or tick, too light to make a
-# stroke's core): new ink at least FAINT_LEVEL dark, FAINT_MIN_PX at least,
-# kept off the glyph's rim of FAINT_RIM_PX (where a blurred print's edge never
-# cancels exactly); its length is evidence of ink, never of a mark.
-FAINT_LEVEL = 0.10
-FAINT_MIN_PX = 6
-FAINT_RIM_PX = 2
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
@@ -360,31 +353,6 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     return strokes, labels, counts_here
 
 
-def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
-    """The longest line of faint new ink (at least `FAINT_LEVEL`, below a
-    stroke's `DIGIT_INK.core`) in the digit's zone, off its glyph and rim,
-    that is not clearly another target's (mm, the long side of its
-    minimum-area rectangle)."""
-    assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
-    mask = ((dark >= FAINT_LEVEL) & tt.zone).astype(np.uint8)
-    if not mask.any():
-        return 0.0
-    k = 2 * FAINT_RIM_PX + 1
-    rim = cv2.dilate(tt.glyph.astype(np.uint8), np.ones((k, k), np.uint8))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone.astype(np.uint8) & (1 - rim)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    longest = 0.0
-    for label in np.nonzero(stats[:, cv2.CC_STAT_AREA] >= FAINT_MIN_PX)[0]:
-        if label == 0:
-            continue
-        py, px = np.nonzero(labels == label)
-        if _ownership(float(tt.own_mm[py, px].min()), float(tt.other_mm[py, px].min())) == "other":
-            continue
-        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
-        longest = max(longest, (max(rw, rh) + 1.0) / CANON_PX_PER_MM)
-    return longest
-
-
 def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
     """The darkness the page (`page_dark`) adds over a digit's printed glyph
     and `THICK_RIM_PX` round it, within its own box, to the blank's print
@@ -412,9 +380,8 @@ def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: n
 
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
-    `glyph_darkening_mm2` less the page's usual)."""
+    `glyph_darkening_mm2`, less the page's median over its digits)."""
     strokes, labels, counts_here = digit_strokes(tt, dark)
-    faint = faint_stroke_mm(tt, dark)
     through = beside = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
@@ -446,7 +413,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -
     solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, faint)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2)
 
 
 def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> tuple[float, DigitEvidence | None]:
