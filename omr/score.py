@@ -37,8 +37,10 @@ Per target, on the registered page:
    (the share of `RING_SECTORS` sectors round the digit holding at least
    `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
    (the share of the digit's box, glyph excluded, covered by light or by dark
-   new ink: a pencil shading, a digit blacked out). `score` summarises them in
-   0..1 for people; `omr.decide` decides on the parts.
+   new ink: a pencil shading, a digit blacked out), *thick* (the glyph darkened
+   or thickened beyond its print: a stroke laid along it; evidence of ink, not
+   of a mark). `score` summarises them in 0..1 for people; `omr.decide`
+   decides on the parts.
 """
 from __future__ import annotations
 
