@@ -130,12 +130,16 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
     reading blank needs less than the strongest clean empty target's
     evidence x MARGIN. A stroke counts from STROKE_FLOOR_MM at least, a
     circle from RING_FLOOR of the ring.
+    The glyph's darkening (`thick_mm2`) reads blank below MARGIN x the
+    highest of the clean digits (no ink drawn near them): what a print,
+    a scanner and a camera add to a digit no hand touched.
     Evidence of any ink on a digit is not chosen: one inked sector of the
     ring, any stroke of its own, 0.08 mm2 over its box."""
     box = [r for r in rows if r.shape == "box"]
     dig = [r for r in rows if r.shape == "digit" and r.target.digit is not None]
     not_mark = lambda rs: [r for r in rs if r.intent in ("marginal", "empty")]  # noqa: E731
     empty = lambda rs: [r for r in rs if r.intent == "empty"]  # noqa: E731
+    clean = lambda rs: [r for r in rs if r.kind == "none" and r.intent == "empty"]  # noqa: E731
     plain = lambda rs: [r for r in rs if r.intent == "marked" and r.kind not in ("fill", "blackout")]  # noqa: E731
     ev = lambda r: r.target.digit  # noqa: E731
     return replace(
@@ -149,6 +153,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         digit_fill_mark=round(min(1.0, MARGIN * _top(ev(r).fill for r in not_mark(dig))), 3),
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
+        digit_thick_empty_mm2=round(MARGIN * _top(ev(r).thick_mm2 for r in clean(dig)), 3),
     )
 
 
@@ -297,7 +302,8 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
 def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
             f"stroke over {t.digit_stroke_mm} / beside {t.digit_beside_mm} mm, "
-            f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}")
+            f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}, "
+            f"glyph darkened {t.digit_thick_empty_mm2} mm2")
 
 
 def loso(calib: list[Page], held: list[Page]) -> None:

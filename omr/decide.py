@@ -10,7 +10,8 @@ box is decided on its score. A digit on its `DigitEvidence`: marked by a
 circle round it, a stroke of `digit_stroke_mm` over it, a line or a tick of
 that length beside it (clearly its own, by geometry), a shading over its box,
 or its box blacked out; empty only with no stroke of ink of its own or of
-unclear owner near it, no inked sector round it and no shading.
+unclear owner near it, no inked sector round it, no shading and its glyph
+neither darkened nor thickened beyond its print (a stroke laid along it).
 
 The printed correction rule ("fill the wrong one completely and mark the
 right one"): a target filled in solid beside exactly one other mark on a
@@ -79,7 +80,8 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
             or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
         return "marked"
     if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.arc_mm, ev.between_mm) > 0.0
-            or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2):
+            or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
+            or ev.thick_mm2 >= t.digit_thick_empty_mm2):
         return "marginal"
     return "empty"
 

@@ -59,7 +59,10 @@ class DigitEvidence:
     stroke whose owner, this digit or another target, is unclear. `fill`,
     `solid`: the share of the digit's box (glyph excluded) under light ink (a
     shading) or dark ink (blacked out). `inner_mm2`: all new ink over the
-    digit's box (mm2), however broken: a stroke mostly hidden by the glyph."""
+    digit's box (mm2), however broken: a stroke mostly hidden by the glyph.
+    `thick_mm2`: how much more of the digit's box (glyph included) is dark
+    than in the blank's print blurred as the page is (mm2, signed): the glyph
+    darkened or thickened by a stroke drawn along it."""
 
     ring: float = 0.0
     through_mm: float = 0.0
@@ -69,6 +72,7 @@ class DigitEvidence:
     fill: float = 0.0
     solid: float = 0.0
     inner_mm2: float = 0.0
+    thick_mm2: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
@@ -79,7 +83,7 @@ class DigitEvidence:
     def rounded(self) -> DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
-            self.fill, self.solid, self.inner_mm2)))
+            self.fill, self.solid, self.inner_mm2, self.thick_mm2)))
 
 
 @dataclass(frozen=True)

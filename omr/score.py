@@ -37,8 +37,10 @@ Per target, on the registered page:
    (the share of `RING_SECTORS` sectors round the digit holding at least
    `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
    (the share of the digit's box, glyph excluded, covered by light or by dark
-   new ink: a pencil shading, a digit blacked out). `score` summarises them in
-   0..1 for people; `omr.decide` decides on the parts.
+   new ink: a pencil shading, a digit blacked out), *thick* (the glyph darkened
+   or thickened beyond its print: a stroke laid along it; evidence of ink, not
+   of a mark). `score` summarises them in 0..1 for people; `omr.decide`
+   decides on the parts.
 """
 from __future__ import annotations
 
@@ -108,6 +110,17 @@ GLYPH_STROKE_MM2 = 0.1
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
+# The glyph darkened or thickened: the darkness the page adds over the
+# printed digit and THICK_RIM_PX round it, where a stroke laid along the
+# glyph leaves the print (a blur or a sub-pixel shift moves darkness about
+# but adds none). Two things add darkness there that no hand made: a
+# scanner's streak, a line down the feed through the digit, which darkens
+# the paper STREAK_GAP_MM-STREAK_BAND_MM beyond the digit's box on both sides
+# alike (each pixel column's, or row's, lesser side is taken off); and a
+# print a little darker than the blank's, the same on every digit (the
+# page's median over its digits is taken off).
+THICK_RIM_PX = 3
+STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 # Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
@@ -342,8 +355,34 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     return strokes, labels, counts_here
 
 
-def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
-    """A digit target's `DigitEvidence` from its new darkness patch."""
+def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
+    """The darkness the page (`page_dark`) adds over a digit's printed glyph
+    and `THICK_RIM_PX` round it, within its own box, to the blank's print
+    blurred as the page is (`blank_dark`), less a streak's (see
+    STREAK_GAP_MM), in mm2 of full ink, signed. `score_targets` takes the
+    page's median over its digits off."""
+    assert tt.inner is not None and tt.glyph is not None
+    y0, y1, x0, x1 = tt.box_crop
+    added = page_dark - blank_dark
+    gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
+    h, w = added.shape
+    # A streak down (across) the digit: the lesser of the added darkness
+    # above and below (left and right of) the box, per pixel column (row).
+    above = added[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1].mean(axis=0)
+    below = added[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1].mean(axis=0)
+    left = added[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)].mean(axis=1)
+    right = added[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(axis=1)
+    streak = np.maximum(np.maximum(np.minimum(above, below), 0.0)[None, :],
+                        np.maximum(np.minimum(left, right), 0.0)[:, None])
+    k = 2 * THICK_RIM_PX + 1
+    near = cv2.dilate(tt.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    near &= (tt.inner | tt.glyph)[y0:y1, x0:x1]
+    return float((added[y0:y1, x0:x1] - streak)[near].sum()) / CANON_PX_PER_MM**2
+
+
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> DigitEvidence:
+    """A digit target's `DigitEvidence` from its new darkness patch (and its
+    `glyph_darkening_mm2`, less the page's median over its digits)."""
     strokes, labels, counts_here = digit_strokes(tt, dark)
     through = beside = arc = between = 0.0
     for s in strokes:
@@ -376,16 +415,17 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray) -> DigitEvidence:
     solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2)
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, DigitEvidence | None]:
-    """(score, digit evidence) of a target from its new darkness patch (the
+def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> tuple[float, DigitEvidence | None]:
+    """(score, digit evidence) of a target from its new darkness patch `dark`
+    and, for a digit, its glyph's darkening beyond the page's usual (the
     evidence is None for a box)."""
     if tt.target.shape != "digit":
         ink = new_ink(dark, tt.region, BOX_INK)
         return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
-    evidence = _digit_parts(tt, dark)
+    evidence = _digit_parts(tt, dark, thick_mm2)
     return evidence.summary(), evidence.rounded()
 
 
@@ -437,12 +477,18 @@ def score_targets(
         windows.append(window)
         snaps.append(_snap(window, tt, radius))
     offsets = _trusted_offsets(template.targets, snaps) if template.targets else []
-    out = []
-    for tt, window, (dx, dy), (_, _, match) in zip(template.targets, windows, offsets, snaps):
+    news, darkening = [], []
+    for tt, window, (dx, dy) in zip(template.targets, windows, offsets):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        new = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
-        score, evidence = _score(tt, new)
+        blank_dark = ink.blank_darkness(tt.printed)
+        news.append(np.clip(dark - blank_dark, 0.0, 1.0))
+        darkening.append(glyph_darkening_mm2(tt, dark, blank_dark) if tt.target.shape == "digit" else 0.0)
+    digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
+    usual = float(np.median(digits)) if digits else 0.0
+    out = []
+    for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
+        score, evidence = _score(tt, new, thick - usual)
         out.append(
             TargetMeasure(
                 question=tt.target.question,

@@ -51,6 +51,9 @@ class Thresholds:
     digit_solid: float = 0.65
     # New ink over the digit's box (mm2) from which it is not blank.
     digit_inner_empty_mm2: float = 0.08
+    # The glyph darkened or thickened beyond its print (mm2, see
+    # `omr.score.glyph_darkening_mm2`) from which a digit is not blank.
+    digit_thick_empty_mm2: float = 0.181
 
     def pair(self, shape: str) -> tuple[float, float]:
         """(T_empty, T_mark) for a target shape ("box" or "digit")."""
@@ -86,6 +89,10 @@ class Thresholds:
 #          faint strokes cover up to 0.23 of the box -> digit_fill_mark
 #          0.288, clean empties 0.109 -> digit_fill_empty 0.136; solid share
 #          of plain marks up to 0.479 -> digit_solid 0.599.
+#   glyph darkened or thickened (`DigitEvidence.thick_mm2`, added 2026-11-30,
+#   issue 10, same decks re-read): clean digits (no ink drawn near them) up
+#   to 0.145 mm2 -> digit_thick_empty_mm2 0.181 (1.25 x, the rule for reading
+#   blank); strokes through the glyph from 0.086, the median 0.66.
 #   Not chosen (evidence of any ink, by principle): one inked ring sector
 #   (digit_empty 0.04), any stroke of the digit's own or of unclear owner,
 #   0.08 mm2 of new ink over its box (10 of 11,818 clean digits reach it,
@@ -114,4 +121,5 @@ DEFAULT_THRESHOLDS = Thresholds(
     digit_fill_mark=0.288,
     digit_solid=0.599,
     digit_inner_empty_mm2=0.08,
+    digit_thick_empty_mm2=0.181,
 )
