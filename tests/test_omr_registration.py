@@ -17,6 +17,7 @@ from fixtures.scanner import fold_corner, scan
 from forms.geometry import marker_bbox
 from omr import Catalog, read_page
 from omr.align import MIN_LINED_UP, check, varying_areas
+from omr.ink import page_ink_in_view
 from omr.read_page import locate_page
 
 
@@ -171,3 +172,24 @@ def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: C
     reading = read_page(image, catalog, ocr=False)
     _assert_reads_every_answer(reading, expected, "small fold")
     assert not any("folded" in q.reasons for q in reading.questions)
+
+
+@pytest.mark.parametrize("contrast", [1.0, 0.55])
+def test_a_page_without_markers_takes_its_black_from_the_qr_code(contrast: float, mot_cua: Form,
+                                                                  catalog: Catalog) -> None:
+    """New ink is measured against the page's own black. With no marker in the
+    picture the black is the QR code's, not the floor of a washed-out photo:
+    at full contrast the empty comment box's faint ruling is not "writing"; a
+    faded page keeps its faded black."""
+    page = mot_cua.blanks[0].copy()
+    for corner in ("tl", "tr", "br", "bl"):
+        _whiten(page, marker_bbox(corner))
+    faded = (255 - contrast * (255 - page.astype(np.float32))).astype(np.uint8)
+    located = locate_page(faded, catalog)
+    assert located
+    registration, _, _, page_template = located
+    assert not registration.markers
+    ink = page_ink_in_view(registration.image, page_template.blank, registration, page_template.geometry.qr_bbox_mm)
+    assert ink.ink_ref == pytest.approx(contrast, abs=0.08)
+    reading = read_page(faded, catalog, ocr=False)
+    assert reading and all(q.status == "no_answer" for q in reading.questions)
