@@ -16,7 +16,7 @@ import numpy as np
 
 from forms.identity import PageIdentity
 from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
-from omr.coverage import FOLDED, TARGET_REACH_MM, fold_cells, folded_questions, outside_capture
+from omr.coverage import FOLDED, TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
 from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import MESSAGES, failure
@@ -82,10 +82,10 @@ def read_page(
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
         registration.homography, grey.shape,
     )
-    cells = fold_cells(page, page_template.blank, registration.homography, grey.shape,
+    cells = judge_folds(page, page_template.blank, registration.homography, grey.shape,
                        varying_areas(page_template))
     under_fold = folded_questions(
-        cells,
+        fold_extent(cells),
         [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
     )
