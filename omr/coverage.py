@@ -161,6 +161,8 @@ class FoldCells:
 
     folded: np.ndarray
     print_shown: np.ndarray
+    # the cells where the paper is gone (the backing shows), reaching its edge
+    paper_gone: np.ndarray | None = None
 
 
 def judge_folds(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
@@ -204,8 +206,8 @@ def judge_folds(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, sha
         for i, j in zip(*np.nonzero(gone)):
             if _seen_shifted(page_soft, weight, float(light[i, j]), i, j, n, r) >= floor:
                 gone[i, j] = False
-    dark = has_paper & (brightness < DARK_BRIGHTNESS)
-    return FoldCells(gone | _reaching_edge(dark), shown)
+    dark = _reaching_edge(has_paper & (brightness < DARK_BRIGHTNESS))
+    return FoldCells(gone | dark, shown, dark)
 
 
 def _print_seen(page: np.ndarray, weight: np.ndarray, light: np.ndarray, n: int) -> np.ndarray:
@@ -291,7 +293,37 @@ def fold_extent(cells: FoldCells) -> np.ndarray:
     for _ in range(EDGE_SEARCH_CELLS):
         grown = cv2.dilate(reached.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         reached = reached | (grown & (unknown | partly))
-    return hull.astype(bool) | (reached & partly)
+    out = hull.astype(bool) | (reached & partly)
+    return out if cells.paper_gone is None else out | _flaps(cells.paper_gone)
+
+
+def _flaps(paper_gone: np.ndarray) -> np.ndarray:
+    """Where the flaps of folded corners lie, from where the paper left.
+
+    A corner folded over leaves a triangle with legs a and b along the
+    paper's two edges (the backing shows there, `paper_gone`); the flap is
+    that triangle reflected across the fold line, over the page. Over blank
+    paper, or a comment box's empty inside, the flap's back looks like the
+    page itself and no print tells it is there: the reflection does. The legs
+    are taken to the far side of the last cell (a cell is dark when most of it
+    is) and the flap grown by one cell."""
+    if not paper_gone.any():
+        return np.zeros_like(paper_gone)
+    ny, nx = paper_gone.shape
+    out = np.zeros((ny, nx), np.uint8)
+    count, labels = cv2.connectedComponents(paper_gone.astype(np.uint8), connectivity=8)
+    for k in range(1, count):
+        ys, xs = np.nonzero(labels == k)
+        # the corner nearest the region; distances in cells from it, to the cells' far sides
+        right, bottom = xs.mean() > nx / 2, ys.mean() > ny / 2
+        u = (nx - xs if right else xs + 1).max()
+        v = (ny - ys if bottom else ys + 1).max()
+        # the corner reflected across the fold line u/a + v/b = 1
+        r = 2.0 * u * v / (u * u + v * v)
+        kite = np.array([[0.0, 0.0], [u, 0.0], [r * v, r * u], [0.0, v]])
+        xy = np.stack([nx - kite[:, 0] if right else kite[:, 0], ny - kite[:, 1] if bottom else kite[:, 1]], axis=1)
+        cv2.fillConvexPoly(out, np.round(xy).astype(np.int32), 1)
+    return cv2.dilate(out, np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def folded_questions(cells: np.ndarray, areas: Iterable[tuple[str, BBox, float]]) -> frozenset[str]:

@@ -240,3 +240,17 @@ def test_a_page_without_markers_takes_its_black_from_the_qr_code(contrast: float
     assert ink.ink_ref == pytest.approx(contrast, abs=0.08)
     reading = read_page(faded, catalog, ocr=False)
     assert reading and all(q.status == "no_answer" for q in reading.questions)
+
+
+def test_a_folded_corners_flap_is_where_the_paper_left_reflected() -> None:
+    """Over blank paper the flap's back looks like the page: where it lies
+    follows from the triangle the paper left (the backing shows there),
+    reflected across the fold line."""
+    gone = np.zeros((20, 12), bool)
+    for i in range(5):  # the bottom-left corner folded, legs of 5 cells
+        gone[19 - i, : 5 - i] = True
+    cells = FoldCells(gone.copy(), np.full(gone.shape, np.nan), gone)
+    extent = fold_extent(cells)
+    assert extent[15, 4] and extent[16, 3]  # the flap: the square's other half
+    assert extent[14, 5]  # one cell of slack beyond it
+    assert not extent[12, 2] and not extent[19, 8] and not extent[0, 0]
