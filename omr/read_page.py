@@ -16,15 +16,16 @@ import numpy as np
 
 from forms.identity import PageIdentity
 from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
-from omr.coverage import FOLDED, TARGET_REACH_MM, fold_cells, folded_questions, outside_capture
+from omr.coverage import FOLDED, TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
 from omr.decide import OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import MESSAGES, failure
 from omr.identify import identify, locate_qr
+from omr.ink import page_ink_in_view
 from omr.reading import PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
 from omr.register import registration as make_registration
-from omr.score import page_ink, score_targets
+from omr.score import score_targets
 from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -71,7 +72,7 @@ def read_page(
         return located
     registration, identity, template, page_template = located
     quality, page = registration.quality, registration.image
-    ink = page_ink(page, page_template.blank)
+    ink = page_ink_in_view(page, page_template.blank, registration, page_template.geometry.qr_bbox_mm)
     measures = score_targets(page, page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
     texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)
@@ -81,10 +82,10 @@ def read_page(
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
         registration.homography, grey.shape,
     )
-    cells = fold_cells(page, page_template.blank, registration.homography, grey.shape,
+    cells = judge_folds(page, page_template.blank, registration.homography, grey.shape,
                        varying_areas(page_template))
     under_fold = folded_questions(
-        cells,
+        fold_extent(cells),
         [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
     )

@@ -17,7 +17,9 @@ from fixtures.scanner import fold_corner, scan
 from forms.geometry import marker_bbox
 from omr import Catalog, read_page
 from omr.align import MIN_LINED_UP, check, varying_areas
-from omr.read_page import locate_page
+from omr.coverage import FOLD_CELL_MM, FoldCells, fold_extent
+from omr.ink import page_ink_in_view
+from omr.read_page import FOLD_REACH_MM, locate_page
 
 
 def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
@@ -165,9 +167,90 @@ def test_a_fold_over_an_answer_is_flagged_never_read_as_blank(sipas: Form, catal
                 assert near, (under, k)
 
 
+
+def test_a_fold_whose_edge_cuts_a_row_of_digits_flags_it(sipas: Form, catalog: Catalog) -> None:
+    """The flap's edge runs through the middle of the lowest row of digits:
+    their lower halves are hidden (a mark there is gone), the upper halves and
+    most of the row's print still show. The question is flagged `folded`,
+    never read as no answer; a question a fold cell and more away is not."""
+    geometry = sipas.pages[0]
+    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
+    row = [t for t in geometry.targets if t.question == lowest.question]
+    x, y, w, h = max(row, key=lambda t: t.bbox_mm[0]).bbox_mm
+    leg = 297.0 - (y + h / 2)  # the flap's edge at the row's mid-height
+    assert 210.0 - x < leg  # ...and the row's last digit inside the folded square
+    reading = read_page(_fold_page(sipas, "br", leg, []), catalog, ocr=False)
+    assert reading
+    got = {q.question: q for q in reading.questions}
+    assert got[lowest.question].status == "flagged" and "folded" in got[lowest.question].reasons
+    clear = leg + FOLD_CELL_MM * 2 + FOLD_REACH_MM  # beyond the fold's cells and the one its edge may cut
+    for t in geometry.targets:
+        if 297.0 - (t.bbox_mm[1] + t.bbox_mm[3]) > clear or 210.0 - (t.bbox_mm[0] + t.bbox_mm[2]) > clear:
+            continue
+        others = [u for u in geometry.targets if u.question == t.question]
+        if all(297.0 - (u.bbox_mm[1] + u.bbox_mm[3]) > clear or 210.0 - (u.bbox_mm[0] + u.bbox_mm[2]) > clear
+               for u in others):
+            assert "folded" not in got[t.question].reasons, t.question
+
+
+def test_a_fold_extends_to_its_hull_and_the_cells_its_edge_cuts() -> None:
+    """A fold is convex: the cells inside its hull are under it even with no
+    print to show it; its edge may cut a cell beside it (up to half a cell's
+    print hidden is not judged gone), seen as part of that cell's print gone."""
+    folded = np.zeros((10, 10), bool)
+    folded[9, 3:] = folded[3:, 9] = True  # an L of print gone, the paper inside it unprinted
+    shown = np.full((10, 10), 1.0)
+    shown[4:9, 4:9] = np.nan
+    shown[2, 9] = shown[9, 2] = 0.6  # half its print hidden: the fold's edge cuts it
+    shown[2, 8] = np.nan  # nothing printed beside the fold...
+    shown[1, 7] = 0.7  # ...and past it, the next printed cell is cut
+    shown[3, 3] = 0.6  # as much hidden, but three cells from the fold
+    shown[0, 6] = 0.6  # ...and beyond the cut cell, not beside the fold
+    extent = fold_extent(FoldCells(folded, shown))
+    assert extent[7, 7] and extent[6, 8]  # inside the hull
+    assert extent[2, 9] and extent[9, 2] and extent[1, 7]  # cut by its edge
+    assert not extent[8, 2] and not extent[1, 9] and not extent[2, 8]  # beside it, all its print shown / none
+    assert not extent[3, 3] and not extent[0, 6] and not extent[0, 0]
+    assert not fold_extent(FoldCells(np.zeros((5, 5), bool), np.ones((5, 5)))).any()
+
 def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: Catalog) -> None:
     drawn, expected = mot_cua_answers(mot_cua)
     image = _fold_page(mot_cua, "bl", 20.0, drawn)
     reading = read_page(image, catalog, ocr=False)
     _assert_reads_every_answer(reading, expected, "small fold")
     assert not any("folded" in q.reasons for q in reading.questions)
+
+
+@pytest.mark.parametrize("contrast", [1.0, 0.55])
+def test_a_page_without_markers_takes_its_black_from_the_qr_code(contrast: float, mot_cua: Form,
+                                                                  catalog: Catalog) -> None:
+    """New ink is measured against the page's own black. With no marker in the
+    picture the black is the QR code's, not the floor of a washed-out photo:
+    at full contrast the empty comment box's faint ruling is not "writing"; a
+    faded page keeps its faded black."""
+    page = mot_cua.blanks[0].copy()
+    for corner in ("tl", "tr", "br", "bl"):
+        _whiten(page, marker_bbox(corner))
+    faded = (255 - contrast * (255 - page.astype(np.float32))).astype(np.uint8)
+    located = locate_page(faded, catalog)
+    assert located
+    registration, _, _, page_template = located
+    assert not registration.markers
+    ink = page_ink_in_view(registration.image, page_template.blank, registration, page_template.geometry.qr_bbox_mm)
+    assert ink.ink_ref == pytest.approx(contrast, abs=0.08)
+    reading = read_page(faded, catalog, ocr=False)
+    assert reading and all(q.status == "no_answer" for q in reading.questions)
+
+
+def test_a_folded_corners_flap_is_where_the_paper_left_reflected() -> None:
+    """Over blank paper the flap's back looks like the page: where it lies
+    follows from the triangle the paper left (the backing shows there),
+    reflected across the fold line."""
+    gone = np.zeros((20, 12), bool)
+    for i in range(5):  # the bottom-left corner folded, legs of 5 cells
+        gone[19 - i, : 5 - i] = True
+    cells = FoldCells(gone.copy(), np.full(gone.shape, np.nan), gone)
+    extent = fold_extent(cells)
+    assert extent[15, 4] and extent[16, 3]  # the flap: the square's other half
+    assert extent[14, 5]  # one cell of slack beyond it
+    assert not extent[12, 2] and not extent[19, 8] and not extent[0, 0]
