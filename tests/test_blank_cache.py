@@ -12,6 +12,8 @@ from forms.library import load_form
 from pipeline.scan import blank_cache
 from pipeline.scan.templates import BLANK_DPI, canonical_blanks, prepare_templates
 
+pytestmark = pytest.mark.slow  # fresh processes preparing forms
+
 
 @pytest.fixture(scope="module")
 def form():

@@ -15,6 +15,8 @@ from pipeline.scan.source_report import FlagNote, PageReport
 from pipeline.store.database import open_store
 from pipeline.store.survey import init_survey, load_survey_forms
 
+pytestmark = pytest.mark.slow  # photos scanned through the app
+
 
 @pytest.fixture
 def app(tmp_path):

@@ -3,12 +3,15 @@ reaches the store twice, which copy counts is decided per copy (its file), never
 page, so a sheet never holds page 1 of one citizen's ballot and page 2 of another's."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from test_store import QUALITY, put, store  # noqa: F401  (store is a fixture)
 
 from omr.reading import PageIdentity, PageReading, QuestionReading
 from pipeline.store import schema
 from pipeline.store.database import utcnow
+
+pytestmark = pytest.mark.slow  # real scans of duplicate copies
 
 
 def page(serial: int, number: int, value: str) -> PageReading:

@@ -31,6 +31,8 @@ from pipeline.scan.driver import scan
 from pipeline.store.database import head_revision, open_store
 from pipeline.store.survey import find_survey, init_survey
 
+pytestmark = pytest.mark.slow  # scans killed and run again
+
 
 def phieu(*args: object, cwd: Path, fault: str | None = None) -> subprocess.CompletedProcess:
     """`phieu ARGS` in its own process (to be killed for real at `fault`)."""

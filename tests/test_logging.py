@@ -8,6 +8,8 @@ import pytest
 from forms.library import load_form
 from forms.render import render_pdf
 
+pytestmark = pytest.mark.slow  # real scans
+
 
 @pytest.fixture
 def one_sheet(tmp_path: Path) -> Path:

@@ -21,6 +21,8 @@ from omr.coverage import FOLD_CELL_MM, FoldCells, fold_extent
 from omr.ink import page_ink_in_view
 from omr.read_page import FOLD_REACH_MM, locate_page
 
+pytestmark = pytest.mark.slow  # photos registered from their print
+
 
 def _whiten(image: np.ndarray, bbox_mm: tuple[float, float, float, float], pad_mm: float = 1.0) -> None:
     x, y, w, h = bbox_mm

@@ -26,6 +26,8 @@ try:
 except ImportError:
     from test_tally_support import frame, known_frame, mini_form
 
+pytestmark = pytest.mark.slow  # boxes scanned and imported
+
 
 # --- the index: SIPAS averaging and pooling, by hand ---------------------------------
 

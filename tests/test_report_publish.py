@@ -23,6 +23,8 @@ except ImportError:
     from test_report import pages_frame
     from test_tally_support import known_frame, mini_form
 
+pytestmark = pytest.mark.slow  # reports rendered to PDF and HTML
+
 TODAY = dt.date(2026, 11, 23)
 NO_COMMENTS = pd.DataFrame(columns=["serial", "question", "text", "confidence", "crop", "flagged"])
 DOCUMENT = Document(office="Sở Tư pháp", number="125/BC-STP", place="Ninh Bình",

@@ -21,6 +21,8 @@ try:
 except ImportError:  # tests/ itself on sys.path
     from review_support import build_box, copy_workspace
 
+pytestmark = pytest.mark.slow  # a review server and many logins
+
 PASSWORD = "mat-khau-dai"
 
 

@@ -23,6 +23,8 @@ from pipeline.store.database import open_store
 from pipeline.store.serials import reserve_serials, serial_ranges
 from pipeline.store.survey import init_survey
 
+pytestmark = pytest.mark.slow  # real scans of odd inputs
+
 
 @pytest.fixture(scope="module")
 def blank(tmp_path_factory) -> Path:

@@ -17,6 +17,8 @@ from pipeline.store import schema
 from pipeline.store.database import open_store
 from pipeline.store.survey import init_survey
 
+pytestmark = pytest.mark.slow  # a watched folder polled
+
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory) -> Path:
