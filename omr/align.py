@@ -156,7 +156,7 @@ def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
 def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
               shape: tuple[int, ...]) -> np.ndarray:
     """Which tiles (with `margin_mm` around) lie wholly inside the input image
-    (see `omr.coverage.area_in_image`, here for all tiles at once)."""
+    (as `omr.coverage.outside_capture` does for question areas)."""
     if not tiles:
         return np.zeros(0, bool)
     boxes = np.array(tiles, np.float64)
@@ -243,11 +243,6 @@ def match_tiles(
 
 def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), homography).reshape(-1, 2)
-
-
-def offsets_mm(matches: Matches) -> np.ndarray:
-    """Each matched tile's distance (mm) from where the homography put it."""
-    return np.linalg.norm(matches.seen_px - matches.page_px, axis=1) / CANON_PX_PER_MM
 
 
 def check(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],

@@ -10,7 +10,7 @@ image, so that `omr.read_page` flags them (`off_page`) instead of reading them.
 A fold lying over the page hides what is under it just as surely: where the
 paper folded away the scanner's backing or the desk shows (a dark triangle),
 and over it lies the paper's blank back. Either would read as "no mark".
-`fold_cells` finds both from what the blank form says should be printed
+`judge_folds` finds both from what the blank form says should be printed
 there: print gone from light paper (no pen erases print), or a dark region
 reaching the paper's edge (a fill mark never does); `fold_extent` adds the
 cells its edge may cut, and `folded_questions` names the questions they meet,
@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from forms.geometry import BBox
+from omr.decide import FOLDED  # noqa: F401  (the reason the folds found are flagged with)
 from omr.template import CANON_PX_PER_MM
 
 # Around a target, what its score can look at: the snap search and, for a digit,
@@ -39,29 +40,12 @@ def _corners_px(bbox: BBox, margin_mm: float) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) * CANON_PX_PER_MM - 0.5
 
 
-def area_in_image(bbox: BBox, margin_mm: float, homography: np.ndarray, shape: tuple[int, ...]) -> bool:
-    """Whether the page area `bbox` (mm, plus `margin_mm` around it) lies wholly
-    inside an input image of `shape`, given `homography` (input px -> canonical px).
-
-    The area's corners are mapped back into the input; the area is a convex
-    quadrilateral there, so it is inside the (convex) image when its corners are.
-    """
-    corners = _corners_px(bbox, margin_mm)
-    ones = np.ones((4, 1))
-    back = (np.linalg.inv(homography) @ np.hstack([corners, ones]).T).T
-    if np.any(back[:, 2] <= 0):  # behind the camera: nowhere in the image
-        return False
-    xy = back[:, :2] / back[:, 2:3]
-    h, w = shape[:2]
-    return bool(np.all((xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)))
-
-
 def outside_capture(
     areas: Iterable[tuple[str, BBox, float]], homography: np.ndarray, shape: tuple[int, ...]
 ) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with at
-    least one area not wholly inside the input image (`area_in_image`, for
-    all areas at once)."""
+    least one area not wholly inside the input image (its corners mapped back
+    into the input: a convex quadrilateral is inside when its corners are)."""
     listed = list(areas)
     if not listed:
         return frozenset()
@@ -77,9 +61,6 @@ def outside_capture(
 
 # --- folds -------------------------------------------------------------------------
 
-FOLDED = "folded"  # a fold (the paper gone, or its blank back) lies over the question
-FOLDED_TEXT = ("Một góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu "
-               "/ a folded corner covers the question: check the paper")
 
 # The page is judged in square cells of this side: larger than a pen stroke's
 # blob, smaller than the smallest fold that hides a marker (16 mm).
@@ -145,12 +126,6 @@ def _light(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
         fit = terms @ coef
         use = valid & (bright >= 0.85 * fit)
     return np.maximum(fit, 1.0)
-
-
-def fold_cells(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
-               skip: Iterable[BBox] = ()) -> np.ndarray:
-    """The cells a fold lies over (see `judge_folds`)."""
-    return judge_folds(page, blank, homography, shape, skip).folded
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.coverage import FOLDED, FOLDED_TEXT
 from omr.decide import REASON_TEXTS
 from omr.reading import PageReading, Reading
 from omr.template import CANON_PX_PER_MM, FormTemplate
@@ -90,7 +89,6 @@ def summary(reading: Reading) -> list[str]:
         value = "|".join(question.value)
         if question.question in texts and not texts[question.question].blank:
             value = repr(texts[question.question].text)
-        texts_of = {**REASON_TEXTS, FOLDED: FOLDED_TEXT}
-        reasons = f" ({', '.join(texts_of.get(r, r) for r in question.reasons)})" if question.reasons else ""
+        reasons = f" ({', '.join(REASON_TEXTS.get(r, r) for r in question.reasons)})" if question.reasons else ""
         lines.append(f"{question.question}: {question.status} {value}{reasons}".rstrip())
     return lines

@@ -36,6 +36,7 @@ BETWEEN = "between"  # a stroke between two targets: whose it is is not clear
 LOW_CONFIDENCE = "low_confidence"  # OCR not sure of a written comment
 NOT_TRANSCRIBED = "not_transcribed"  # written comment, OCR not run
 OFF_PAGE = "off_page"  # part of the question lies outside the captured image (omr.coverage)
+FOLDED = "folded"  # a fold (the paper gone, or its blank back) lies over the question (omr.coverage)
 
 # The rule printed on the shipped forms, shown beside a correction for review.
 CORRECTION_RULE = (
@@ -53,6 +54,7 @@ REASON_TEXTS: dict[str, str] = {
     LOW_CONFIDENCE: "Chữ viết khó đọc, cần người nhập lại / handwriting unclear, needs transcription",
     NOT_TRANSCRIBED: "Có ý kiến viết tay chưa được đọc / written comment not yet transcribed",
     OFF_PAGE: "Một phần câu hỏi nằm ngoài ảnh chụp / part of the question is outside the captured image",
+    FOLDED: "Một góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu / a folded corner covers the question: check the paper",
 }
 
 

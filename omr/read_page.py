@@ -16,8 +16,8 @@ import numpy as np
 
 from forms.identity import PageIdentity
 from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
-from omr.coverage import FOLDED, TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
-from omr.decide import OFF_PAGE, decide, decide_text
+from omr.coverage import TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
+from omr.decide import FOLDED, OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
 from omr.failures import MESSAGES, failure
 from omr.identify import identify, locate_qr
