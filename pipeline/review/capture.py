@@ -141,12 +141,13 @@ def too_dark(data: bytes) -> bool:
 
 def _save(survey: Survey, data: bytes, sha: str, suffix: str) -> Path:
     """The photo under `captures/<day>/`, named by time and content (kept as sent)."""
-    folder = survey.root / CAPTURE_FOLDER / datetime.now().strftime("%Y-%m-%d")
+    now = datetime.now()  # once: the file's time and its day folder agree, even at midnight
+    folder = survey.root / CAPTURE_FOLDER / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     same = next(folder.glob(f"*-{sha[:16]}{suffix}"), None)
     if same is not None:
         return same
-    path = folder / f"{datetime.now().strftime('%H%M%S')}-{sha[:16]}{suffix}"
+    path = folder / f"{now.strftime('%H%M%S')}-{sha[:16]}{suffix}"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)

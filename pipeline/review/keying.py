@@ -43,6 +43,7 @@ from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
 from pipeline.store import schema
 from pipeline.store.database import (
+    flag_key,
     insert_ignore,
     lock_sheet,
     open_flag,
@@ -262,7 +263,7 @@ def _reopen_flag(conn: sa.Connection, *, reason: str, detail: str, sheet_id: int
         return
     f = schema.flags
     conn.execute(sa.update(f).where(
-        f.c.key == f"{reason}|sheet={sheet_id}|page={page_id}|q=",
+        f.c.key == flag_key(reason, sheet_id, page_id, None),
         f.c.status == FlagStatus.RESOLVED, f.c.resolution.like("machine:%"),
     ).values(status=FlagStatus.OPEN, detail=detail, resolved_at=None, resolution=""))
 

@@ -10,7 +10,6 @@ file's SHA-256 kept in `imports` so that importing the same file again adds noth
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 
 from forms.errors import BadInput, SurveyError
 from forms.model import Form, Question
+from pipeline.scan.inputs import sha256_file
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, insert_ignore, open_store, utcnow
 from pipeline.store.vocabulary import AnswerSource, Channel, SheetStatus
@@ -184,14 +184,6 @@ def _value(question: Question, text: str, errors: list[str]) -> tuple[str, str]:
     return "|".join(ordered), "answered"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_answers(survey: Any, forms: Any, path: Path, channel: str,
                    form_id: str | None = None) -> ImportSummary:
     """Import the answers in `path` into `survey`'s store as sheets of `channel`.
@@ -210,7 +202,7 @@ def import_answers(survey: Any, forms: Any, path: Path, channel: str,
         raise BadInput(f"{path}: no such file", "check the path")
     form = pick_form(forms, form_id)
     rows, skipped = check_rows(form, read_rows(path), path)
-    sha = file_sha256(path)
+    sha, _ = sha256_file(path)
     store = open_store(survey.store_url, create=False)
     try:
         with store.engine.begin() as conn:

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -107,28 +108,33 @@ class DescribedFile:
     same bytes came earlier in the same command (`repeat_of`: read once)."""
 
     source: SourceFile
-    pages: int | IngestProblem
     repeat_of: Path | None = None
 
     @property
     def path(self) -> Path:
         return self.source.path
 
+    @cached_property
+    def pages(self) -> int | IngestProblem:
+        """How many pages it has, or why none can be read: counted when first asked
+        (`pdfinfo` for a PDF), so a file the store already holds is never counted."""
+        return count_pages(self.source)
+
 
 def describe_files(files: Sequence[Path]) -> tuple[DescribedFile, ...]:
-    """Hash, probe and count the pages of every file in `files`, in order: the whole of
-    the scan's file triage, with no store involved (the driver then decides, from the
-    store, which of these pages are still to read). A file whose bytes came earlier in
-    the list is described as a repeat and not counted again."""
+    """Hash and probe every file in `files`, in order: the scan's file triage, with no
+    store involved (the driver then decides, from the store, which pages are still to
+    read; a file's pages are counted when first asked). A file whose bytes came earlier
+    in the list is described as a repeat and read once."""
     described: list[DescribedFile] = []
     seen: dict[str, Path] = {}
     for path in files:
         source = probe(path)
         if source.sha256 in seen:
-            described.append(DescribedFile(source, 0, repeat_of=seen[source.sha256]))
+            described.append(DescribedFile(source, repeat_of=seen[source.sha256]))
             continue
         seen[source.sha256] = path
-        described.append(DescribedFile(source, count_pages(source)))
+        described.append(DescribedFile(source))
     return tuple(described)
 
 

@@ -236,6 +236,11 @@ def get_or_create_batch(conn: sa.Connection, name: str) -> int:
     ).scalar_one()
 
 
+def flag_key(reason: str, sheet_id: int | None, page_id: int | None, question: str | None) -> str:
+    """A flag's natural key: what it is about, so opening the same flag twice is a no-op."""
+    return f"{reason}|sheet={sheet_id}|page={page_id}|q={question or ''}"
+
+
 def open_flag(
     conn: sa.Connection,
     *,
@@ -249,10 +254,10 @@ def open_flag(
 
     The key is built from what the flag is about, so a re-run after a crash, or the end
     of scan check run twice, never doubles a flag. Returns True when a flag was created.
-    `reason` is one of `schema.FLAG_REASONS`; a reason the reader adds later is stored
+    `reason` is one of `vocabulary.FlagReason`; a reason the reader adds later is stored
     as it comes rather than lost.
     """
-    key = f"{reason}|sheet={sheet_id}|page={page_id}|q={question or ''}"
+    key = flag_key(reason, sheet_id, page_id, question)
     return insert_ignore(
         conn,
         schema.flags,

@@ -32,7 +32,6 @@ REASON_ORDER: tuple[str, ...] = (
 )
 TEXT_REASONS = frozenset({"low_confidence", "not_transcribed"})
 PAGE_REASONS = frozenset({"unreadable", "unknown_form"})
-SHEET_REASONS = frozenset({"missing_page", "blank_ballot"})
 
 
 def subject_of(*, reason: str, sheet_id: int | None, page_id: int | None,

@@ -27,24 +27,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pipeline.store.vocabulary import (
-    AnswerSource,
-    FlagReason,
-    FlagStatus,
-    PageStatus,
-    SheetStatus,
-    SourceStatus,
-)
+from pipeline.store.vocabulary import SheetStatus
 
 metadata = sa.MetaData()
 
-# Values of the status / reason columns, named once in `vocabulary`.
-SOURCE_STATUSES = tuple(SourceStatus)
-PAGE_STATUSES = tuple(PageStatus)
+# The values of the status and reason columns are named once, in `vocabulary`.
 SHEET_STATUSES = tuple(SheetStatus)
-ANSWER_SOURCES = tuple(AnswerSource)
-FLAG_REASONS = tuple(FlagReason)
-FLAG_STATUSES = tuple(FlagStatus)
 
 batches = sa.Table(
     "batches",
