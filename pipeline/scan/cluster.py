@@ -200,6 +200,8 @@ def _send_file(client: Any, path: str, pages: int) -> _FileOnCluster:
         # Gone since triage: the worker's reader turns the missing file into a failed
         # page with its reason, as a local run does.
         data = b""
+    # The hash names the bytes actually sent, not the ones triage hashed: a file changed
+    # since then must not share a worker's copy with its old content.
     sha256 = hashlib.sha256(data).hexdigest()
     future = client.scatter(data, hash=False) if data else None
     return _FileOnCluster(future, sha256, pages)
