@@ -386,23 +386,22 @@ def _answer_column(questions: list[Question], number: int, x0: float,
     candidates = sorted({
         fonts.text_width(q.text, fonts.REGULAR, QUESTION_PT) for q in choice
         if fonts.text_width(q.text, fonts.REGULAR, QUESTION_PT) <= x1 - x0 - INDENT_MM})
+    under = [_choice_piece(q, f"{number + i}.", x0, x1).height for i, q in enumerate(choice)]
     best: tuple[float, int, float, set[str]] = (0.0, 0, 0.0, set())
     for stop in candidates:
         answer_x = x0 + INDENT_MM + stop + ANSWER_GAP_MM + 0.01  # the text fits exactly
         chosen, saved, wrapped = set(), 0.0, 0
         for i, q in enumerate(choice):
-            label = f"{number + i}."
-            under = _choice_piece(q, label, x0, x1).height
-            there = _choice_piece(q, label, x0, x1, answer_x)
+            there = _choice_piece(q, f"{number + i}.", x0, x1, answer_x)
             rows = _option_grid(q.options, _mark_of(q), x1 - answer_x, packed=True).rows
             lines = len(fonts.wrap(q.text, fonts.REGULAR, QUESTION_PT, stop + 0.01))
             # A text beside its options wraps to no more lines than they have rows: a
             # line of text beside each row, never a narrow column of broken words.
             if lines > rows:
                 continue
-            if there.height < under - 1e-6 or (rows == 1 and there.height <= under + 1e-6):
+            if there.height < under[i] - 1e-6 or (rows == 1 and there.height <= under[i] + 1e-6):
                 chosen.add(q.id)
-                saved += max(under - there.height, 0.0)
+                saved += max(under[i] - there.height, 0.0)
                 wrapped += lines - 1
         # The most height saved; among equals, the fewest wrapped texts, then the
         # column nearest to the texts.
