@@ -367,6 +367,20 @@ def _choice_piece(q: Question, number: str, x0: float, x1: float,
     return _Piece(height, place, BLOCK_GAP_MM, owner=q)
 
 
+def _width_in_lines(text: str, lines: int) -> float:
+    """The width of `text`'s longest line when wrapped as narrow as `lines` lines allow."""
+    full = fonts.text_width(text, fonts.REGULAR, QUESTION_PT)
+    lo, hi = full / lines - 0.01, full + 0.01  # wrap(hi) has at most `lines` lines
+    while hi - lo > 0.1:
+        mid = (lo + hi) / 2
+        if len(fonts.wrap(text, fonts.REGULAR, QUESTION_PT, mid)) <= lines:
+            hi = mid
+        else:
+            lo = mid
+    return max(fonts.text_width(line, fonts.REGULAR, QUESTION_PT)
+               for line in fonts.wrap(text, fonts.REGULAR, QUESTION_PT, hi))
+
+
 def _answer_column(questions: list[Question], number: int, x0: float,
                    x1: float) -> tuple[float, set[str]]:
     """Where a section's options may start beside their questions' texts, and which
@@ -377,15 +391,14 @@ def _answer_column(questions: list[Question], number: int, x0: float,
     its text with the options under it, or, for options that fill one row, when it
     costs nothing: the text, wrapped to the room left of the column, is no taller than
     the options beside it, and wraps to no more lines than they have rows. The column
-    stands after the longest of the one-line texts it holds; of the places it may stand,
+    stands just after one of the texts, set on one, two or three lines; of those places,
     the one that saves the most height (among equals, the one that wraps the fewest
     texts, then the nearest to the texts); none when nothing is saved. `number` is the
     section's first question number.
     """
     choice = [q for q in questions if q.type != "text"]
-    candidates = sorted({
-        fonts.text_width(q.text, fonts.REGULAR, QUESTION_PT) for q in choice
-        if fonts.text_width(q.text, fonts.REGULAR, QUESTION_PT) <= x1 - x0 - INDENT_MM})
+    candidates = sorted({w for q in choice for k in (1, 2, 3)
+                         if (w := _width_in_lines(q.text, k)) <= x1 - x0 - INDENT_MM})
     under = [_choice_piece(q, f"{number + i}.", x0, x1).height for i, q in enumerate(choice)]
     best: tuple[float, int, float, set[str]] = (0.0, 0, 0.0, set())
     for stop in candidates:
