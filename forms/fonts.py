@@ -102,3 +102,20 @@ def wrap(text: str, font: str, size_pt: float, width_mm: float) -> list[str]:
             current = word
         lines.append(current)
     return lines
+
+
+def wrap_balanced(text: str, font: str, size_pt: float, width_mm: float) -> list[str]:
+    """`wrap`, with the lines made as even as the same number of lines allows: a short
+    label or statement that needs two lines breaks near its middle ("Không / hài
+    lòng", "... quy định / trong giải quyết công việc"), not before its last word."""
+    lines = wrap(text, font, size_pt, width_mm)
+    if len(lines) < 2:
+        return lines
+    lo, hi = 0.0, width_mm  # the narrowest width giving as many lines lies in (lo, hi]
+    while hi - lo > 0.1:
+        mid = (lo + hi) / 2
+        if len(wrap(text, font, size_pt, mid)) == len(lines):
+            hi = mid
+        else:
+            lo = mid
+    return wrap(text, font, size_pt, hi)

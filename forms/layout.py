@@ -80,9 +80,11 @@ HEADING_PT, QUESTION_PT, LABEL_PT, MATRIX_PT, SCALE_PT = 10.5, 9.5, 9.0, 8.5, 7.
 FOOTER_PT = 7.5
 LEADING = 1.25
 INDENT_MM = 7.0  # question text and options hang right of the question number
-BLOCK_GAP_MM = 3.5
+BLOCK_GAP_MM = 3.0
 ITEM_GAP_MM = 3.0  # between one option's label and the next option's mark zone
 LABEL_GAP_MM = 0.5  # between a mark zone and its label: a box keeps > 2 mm of white
+ANSWER_GAP_MM = 4.0  # between a question's text and options on the same line
+HEADER_PAD_MM = 0.3  # a matrix column header's label keeps this much of its column free
 
 
 @dataclass(frozen=True)
@@ -204,10 +206,12 @@ def _paragraph(lines: list[str], x: float, top: float, font: str, size_pt: float
             for i, line in enumerate(lines)]
 
 
-def _numbered_text(number: str, text: str, x0: float, x1: float, font: str,
-                   size_pt: float) -> tuple[list[str], Callable[[float], list[TextRun]]]:
-    """Wrap `text` with a hanging `number`; returns the lines and a drawer at top y."""
-    lines = fonts.wrap(text, font, size_pt, x1 - x0 - INDENT_MM)
+def _numbered_text(number: str, text: str, x0: float, x1: float, font: str, size_pt: float,
+                   balanced: bool = False) -> tuple[list[str], Callable[[float], list[TextRun]]]:
+    """Wrap `text` with a hanging `number` (`balanced`: lines as even as they can be);
+    returns the lines and a drawer at top y."""
+    wrap = fonts.wrap_balanced if balanced else fonts.wrap
+    lines = wrap(text, font, size_pt, x1 - x0 - INDENT_MM)
 
     def runs(top: float) -> list[TextRun]:
         out = [TextRun(x0, top + _baseline_offset(size_pt), number, fonts.BOLD, size_pt)]
@@ -256,26 +260,64 @@ def _target_at(page: _Page, qid: str, option: Option, mark: str, cx: float, cy: 
 @dataclass(frozen=True)
 class _OptionGrid:
     columns: int
-    col_width: float
+    col_widths: tuple[float, ...]
     labels: tuple[tuple[str, ...], ...]  # wrapped label lines per option
 
+    @property
+    def rows(self) -> int:
+        return -(-len(self.labels) // self.columns)
 
-def _option_grid(options: tuple[Option, ...], mark: str, width: float) -> _OptionGrid:
-    """Columns for the options: as many as fit on one line each; all in one row
-    when two-line labels make that possible; one column (wrapped) at worst."""
-    zone = _zone(mark)
-    natural = [zone + LABEL_GAP_MM + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
-               for o in options]
+    def x(self, column: int) -> float:
+        """Left edge of `column`, from the grid's left edge."""
+        return sum(self.col_widths[:column])
+
+
+def _natural_width(option: Option, mark: str) -> float:
+    """An option on one line: its mark zone, its label and the gap to the next option."""
+    return (_zone(mark) + LABEL_GAP_MM + fonts.text_width(option.label, fonts.REGULAR, LABEL_PT)
+            + ITEM_GAP_MM)
+
+
+def _column_widths(natural: list[float], columns: int) -> list[float]:
+    """Each column as wide as its widest option (options fill the grid row by row)."""
+    return [max(natural[c::columns]) for c in range(columns)]
+
+
+def _option_grid(options: tuple[Option, ...], mark: str, width: float,
+                 packed: bool = False) -> _OptionGrid:
+    """Columns for the options: as many as fit on one line each, a column as wide as
+    its widest option (so one long label does not widen every column); all in one row
+    when two-line labels make that possible; one column (wrapped) at worst. `packed`:
+    options that fill one row stand one mark zone apart from the left instead of spread
+    over the width (beside a question's text, "□ Nam  □ Nữ", not a box at each end)."""
+    natural = [_natural_width(o, mark) for o in options]
     n = len(options)
-    columns = next((c for c in range(n, 0, -1) if max(natural) <= width / c), 1)
+
+    def fits(c: int) -> bool:
+        return sum(_column_widths(natural, c)) <= width
+
+    columns = next((c for c in range(n, 0, -1) if fits(c)), 1)
     # Balance the rows (6 options in 3 + 3 rather than 4 + 2): same row count,
     # wider columns.
     rows = -(-n // columns)
-    columns = -(-n // rows)
-    col_w = width / columns
-    label_w = col_w - zone - LABEL_GAP_MM - ITEM_GAP_MM
-    labels = tuple(tuple(fonts.wrap(o.label, fonts.REGULAR, LABEL_PT, label_w)) for o in options)
-    return _OptionGrid(columns, col_w, labels)
+    balanced = -(-n // rows)
+    if fits(balanced):
+        columns = balanced
+    if packed and columns == n:
+        widths = [w + _zone(mark) for w in natural]
+    elif max(natural) * columns <= width:
+        # Equal columns when they fit: the options stand on a regular grid.
+        widths = [width / columns] * columns
+    else:
+        widths = _column_widths(natural, columns)
+        extra = max(width - sum(widths), 0.0) / columns
+        widths = [w + extra for w in widths]
+    zone = _zone(mark)
+    labels = tuple(
+        tuple(fonts.wrap(o.label, fonts.REGULAR, LABEL_PT,
+                         widths[i % columns] - zone - LABEL_GAP_MM - ITEM_GAP_MM))
+        for i, o in enumerate(options))
+    return _OptionGrid(columns, tuple(widths), labels)
 
 
 def _label_height(lines: tuple[str, ...], zone: float) -> float:
@@ -285,32 +327,101 @@ def _label_height(lines: tuple[str, ...], zone: float) -> float:
     return max(zone, zone / 2 + below_centre + 1.0)
 
 
-def _choice_piece(q: Question, number: str, x0: float, x1: float) -> _Piece:
+def _choice_piece(q: Question, number: str, x0: float, x1: float,
+                  answer_x: float | None = None) -> _Piece:
+    """A choice question: its options on its own line when they fit there (`_inline`),
+    else in a grid beside its text from `answer_x` (the section's answer column, see
+    `_answer_column`) when given, else in a grid under its text."""
     zone = _zone(_mark_of(q))
-    text_lines, text_runs = _numbered_text(number, q.text, x0, x1, fonts.REGULAR, QUESTION_PT)
+    beside = answer_x is not None
+    text_x1 = answer_x - ANSWER_GAP_MM if answer_x is not None else x1
+    text_lines, text_runs = _numbered_text(number, q.text, x0, text_x1, fonts.REGULAR,
+                                           QUESTION_PT, balanced=beside)
     text_h = len(text_lines) * _leading(QUESTION_PT)
-    inline = _inline_widths(q, text_lines, x0, x1)
+    inline = None if beside else _inline_widths(q, text_lines, x0, x1)
     if inline is not None:
         return _Piece(max(zone, text_h), _inline_place(q, text_lines, text_runs, inline, x0, x1),
                       BLOCK_GAP_MM, owner=q)
-    grid = _option_grid(q.options, _mark_of(q), x1 - x0 - INDENT_MM)
+    grid_x = answer_x if answer_x is not None else x0 + INDENT_MM
+    grid = _option_grid(q.options, _mark_of(q), x1 - grid_x, packed=beside)
     rows = [q.options[i:i + grid.columns] for i in range(0, len(q.options), grid.columns)]
     row_heights = [
         max(_label_height(grid.labels[r * grid.columns + c], zone) for c in range(len(row)))
         for r, row in enumerate(rows)
     ]
+    # Beside: the text starts on the first row's line, as on an inline question.
+    text_top = (zone - _leading(QUESTION_PT)) / 2 if beside else 0.0
+    grid_top = 0.0 if beside else text_h
+    height = max(text_top + text_h, grid_top + sum(row_heights))
 
     def place(page: _Page, top: float) -> None:
-        page.items.extend(text_runs(top))
-        y = top + text_h
+        page.items.extend(text_runs(top + text_top))
+        y = top + grid_top
         for r, row in enumerate(rows):
             for c, option in enumerate(row):
-                x = x0 + INDENT_MM + c * grid.col_width
-                _option_at(page, q, option, grid.labels[r * grid.columns + c], x, y, zone)
+                _option_at(page, q, option, grid.labels[r * grid.columns + c],
+                           grid_x + grid.x(c), y, zone)
             y += row_heights[r]
         page.questions.append(q.id)
 
-    return _Piece(text_h + sum(row_heights), place, BLOCK_GAP_MM, owner=q)
+    return _Piece(height, place, BLOCK_GAP_MM, owner=q)
+
+
+def _width_in_lines(text: str, lines: int) -> float:
+    """The width of `text`'s longest line when wrapped as narrow as `lines` lines allow."""
+    full = fonts.text_width(text, fonts.REGULAR, QUESTION_PT)
+    lo, hi = full / lines - 0.01, full + 0.01  # wrap(hi) has at most `lines` lines
+    while hi - lo > 0.1:
+        mid = (lo + hi) / 2
+        if len(fonts.wrap(text, fonts.REGULAR, QUESTION_PT, mid)) <= lines:
+            hi = mid
+        else:
+            lo = mid
+    return max(fonts.text_width(line, fonts.REGULAR, QUESTION_PT)
+               for line in fonts.wrap(text, fonts.REGULAR, QUESTION_PT, hi))
+
+
+def _answer_column(questions: list[Question], number: int, x0: float,
+                   x1: float) -> tuple[float, set[str]]:
+    """Where a section's options may start beside their questions' texts, and which
+    questions put them there.
+
+    Options go beside a question's text, in a column shared by the section (so the
+    options of several questions line up), when that makes the question shorter than
+    its text with the options under it, or, for options that fill one row, when it
+    costs nothing: the text, wrapped to the room left of the column, is no taller than
+    the options beside it, and wraps to no more lines than they have rows. The column
+    stands just after one of the texts, set on one, two or three lines; of those places,
+    the one that saves the most height (among equals, the one that wraps the fewest
+    texts, then the nearest to the texts); none when nothing is saved. `number` is the
+    section's first question number.
+    """
+    choice = [q for q in questions if q.type != "text"]
+    candidates = sorted({w for q in choice for k in (1, 2, 3)
+                         if (w := _width_in_lines(q.text, k)) <= x1 - x0 - INDENT_MM})
+    under = [_choice_piece(q, f"{number + i}.", x0, x1).height for i, q in enumerate(choice)]
+    best: tuple[float, int, float, set[str]] = (0.0, 0, 0.0, set())
+    for stop in candidates:
+        answer_x = x0 + INDENT_MM + stop + ANSWER_GAP_MM + 0.01  # the text fits exactly
+        chosen, saved, wrapped = set(), 0.0, 0
+        for i, q in enumerate(choice):
+            there = _choice_piece(q, f"{number + i}.", x0, x1, answer_x)
+            rows = _option_grid(q.options, _mark_of(q), x1 - answer_x, packed=True).rows
+            lines = len(fonts.wrap(q.text, fonts.REGULAR, QUESTION_PT, stop + 0.01))
+            # A text beside its options wraps to no more lines than they have rows: a
+            # line of text beside each row, never a narrow column of broken words.
+            if lines > rows:
+                continue
+            if there.height < under[i] - 1e-6 or (rows == 1 and there.height <= under[i] + 1e-6):
+                chosen.add(q.id)
+                saved += max(under[i] - there.height, 0.0)
+                wrapped += lines - 1
+        # The most height saved; among equals, the fewest wrapped texts, then the
+        # column nearest to the texts.
+        if saved > best[0] + 1e-6 or (abs(saved - best[0]) <= 1e-6 and saved > 0
+                                      and wrapped < best[1]):
+            best = (saved, wrapped, answer_x, chosen)
+    return best[2], best[3]
 
 
 def _option_at(page: _Page, q: Question, option: Option, lines: tuple[str, ...],
@@ -332,7 +443,7 @@ def _inline_widths(q: Question, text_lines: list[str], x0: float, x1: float) -> 
     widths = [zone + LABEL_GAP_MM + fonts.text_width(o.label, fonts.REGULAR, LABEL_PT) + ITEM_GAP_MM
               for o in q.options]
     text_end = x0 + INDENT_MM + fonts.text_width(text_lines[0], fonts.REGULAR, QUESTION_PT)
-    return widths if text_end + 4.0 + sum(widths) <= x1 else None
+    return widths if text_end + ANSWER_GAP_MM + sum(widths) <= x1 else None
 
 
 def _inline_place(q: Question, text_lines: list[str],
@@ -340,7 +451,7 @@ def _inline_place(q: Question, text_lines: list[str],
                   x0: float, x1: float) -> Place:
     zone = _zone(_mark_of(q))
     text_end = x0 + INDENT_MM + fonts.text_width(text_lines[0], fonts.REGULAR, QUESTION_PT)
-    free = x1 - (text_end + 4.0) - sum(widths)  # ≥ 0, checked by _inline_widths
+    free = x1 - (text_end + ANSWER_GAP_MM) - sum(widths)  # ≥ 0, checked by _inline_widths
     # Options sit right-aligned on the question's line, spread over the free room
     # up to one extra zone apart, so short questions do not leave a ragged gap.
     spacing = min(free / max(len(widths) - 1, 1), zone)
@@ -382,9 +493,28 @@ def _text_piece(q: Question, number: str, x0: float, x1: float) -> _Piece:
 # --- rating matrices --------------------------------------------------------------
 
 
-def _matrix_columns(n: int, x0: float, x1: float) -> tuple[float, float]:
-    """(x where the scale columns start, column width)."""
-    col_w = max(2 * DIGIT_CLEAR_MM + 1.0, min(15.0, 80.0 / n))
+def _header_labels(options: tuple[Option, ...], col_w: float) -> list[list[str]]:
+    return [fonts.wrap_balanced(o.label, fonts.BOLD, SCALE_PT, col_w - HEADER_PAD_MM)
+            for o in options]
+
+
+def _matrix_columns(options: tuple[Option, ...], x0: float, x1: float) -> tuple[float, float]:
+    """(x where the scale columns start, column width).
+
+    A column is 15 mm (narrower when many share 80 mm, never under a digit's clear
+    zone); it widens, up to its share of 80 mm, when that keeps the column header to
+    two lines ("Rất không / hài lòng", not "Rất / không / hài lòng"): a header line
+    is printed on every page the matrix reaches, the statements lose only a little
+    width.
+    """
+    n = len(options)
+    widest = max(2 * DIGIT_CLEAR_MM + 1.0, 80.0 / n)
+    col_w = max(2 * DIGIT_CLEAR_MM + 1.0, min(15.0, widest))
+    while (max(len(lines) for lines in _header_labels(options, col_w)) > 2
+           and col_w + 0.5 <= widest + 1e-6):
+        col_w += 0.5
+    if max(len(lines) for lines in _header_labels(options, col_w)) > 2:
+        col_w = max(2 * DIGIT_CLEAR_MM + 1.0, min(15.0, widest))  # no width helps
     return x1 - n * col_w, col_w
 
 
@@ -392,7 +522,7 @@ def _matrix_pieces(form: Form, mx: Matrix, first: int, x0: float, x1: float) -> 
     """The matrix's pieces; its rows are questions numbered on from `first` (one numbering
     for the whole form), its text an unnumbered lead-in."""
     options = form.scales[mx.scale].options
-    xs, col_w = _matrix_columns(len(options), x0, x1)
+    xs, col_w = _matrix_columns(options, x0, x1)
     zone = _zone(mx.mark)
     pieces: list[_Piece] = []
     if mx.text:
@@ -416,7 +546,7 @@ def _matrix_pieces(form: Form, mx: Matrix, first: int, x0: float, x1: float) -> 
 
 def _matrix_header(options: tuple[Option, ...], x0: float, x1: float, xs: float,
                    col_w: float, mx: Matrix) -> _Piece:
-    labels = [fonts.wrap(o.label, fonts.BOLD, SCALE_PT, col_w - 1.5) for o in options]
+    labels = _header_labels(options, col_w)
     lead = _leading(SCALE_PT)
     height = max(len(lines) for lines in labels) * lead + 2.5
 
@@ -447,7 +577,8 @@ def _group_piece(label: str, x0: float, x1: float, xs: float, header: _Piece,
 
 def _matrix_row(row: Question, number: str, options: tuple[Option, ...], x0: float,
                 x1: float, xs: float, col_w: float, zone: float, header: _Piece) -> _Piece:
-    lines, runs = _numbered_text(number, row.text, x0 + 1.0, xs - 2.0, fonts.REGULAR, MATRIX_PT)
+    lines, runs = _numbered_text(number, row.text, x0 + 1.0, xs - 2.0, fonts.REGULAR, MATRIX_PT,
+                                 balanced=True)
     text_h = len(lines) * _leading(MATRIX_PT)
     # The row rules must stay outside a box's 2 mm of white (half a rule's width
     # and antialiasing); a digit's zone already exceeds the reader's ring.
@@ -482,6 +613,9 @@ def _section_pieces(form: Form, x0: float, x1: float) -> list[_Piece]:
                 len(intro) * _leading(INTRO_PT),
                 _paragraph_place(intro, x0, fonts.OBLIQUE, INTRO_PT),
                 1.0, keep=True))
+        plain = [b for b in section.blocks if isinstance(b, Question)]
+        answer_x, beside = (_answer_column(plain, number + 1, x0, x1)
+                            if len(plain) == len(section.blocks) else (0.0, set()))
         for block in section.blocks:
             if isinstance(block, Matrix):
                 pieces.extend(_matrix_pieces(form, block, number + 1, x0, x1))
@@ -492,7 +626,8 @@ def _section_pieces(form: Form, x0: float, x1: float) -> list[_Piece]:
             if block.type == "text":
                 pieces.append(_text_piece(block, label, x0, x1))
             else:
-                pieces.append(_choice_piece(block, label, x0, x1))
+                pieces.append(_choice_piece(block, label, x0, x1,
+                                            answer_x if block.id in beside else None))
     return pieces
 
 

@@ -341,8 +341,11 @@ def test_a_stroke_along_a_printed_digit_is_never_blank(printed: dict[str, Printe
                     continue
                 shown += 1
                 assert ts.state != "empty", (form_id, ts.question, ts.option, ts.digit)
-    # Not vacuous: seeds 8 and 7 show 32 and 37 of 110 strokes this much.
-    assert shown >= 0.2 * (shown + hidden), (hidden, shown)
+    # Not vacuous. How many strokes show depends on where the digits fall on the 200 dpi
+    # pixel grid of the blank: seeds 8 and 7 showed 32 and 37 of 110 strokes this much on
+    # the layout of 2026-11-30 12:10, 19 and 38 once the SIPAS matrix's columns became 16 mm
+    # (seeds 9-11 with ballpoint: 27, 22, 21).
+    assert shown >= 0.15 * (shown + hidden), (hidden, shown)
 
 
 def _noisy(page: np.ndarray, seed: int) -> np.ndarray:

@@ -427,7 +427,7 @@ def item_image(flag_id: int) -> Any:
         if not row.image_registered or not (view.targets or view.text_bbox_mm):
             return _image(path.read_bytes(), "image/jpeg")
         return _image(item_crop(path, float(row.image_px_per_mm), view.targets,
-                                view.text_bbox_mm), "image/png")
+                                view.text_bbox_mm, view.neighbours), "image/png")
     except ReviewError:
         abort(404)
 

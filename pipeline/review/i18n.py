@@ -149,6 +149,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_save": "Lưu trang nhập tay (Enter)",
         "sheet_pages": "Các trang của phiếu",
         "no_sheet_page": "Chưa có trang nào của phiếu này được đọc.",
+        "printed_rule": "Quy tắc sửa in trên phiếu",
     },
     "en": {
         "app_title": "Ballot review",
@@ -229,6 +230,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_save": "Save the keyed page (Enter)",
         "sheet_pages": "The sheet's pages",
         "no_sheet_page": "No page of this sheet has been read yet.",
+        "printed_rule": "The correction rule printed on the form",
     },
 }
 

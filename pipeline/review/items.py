@@ -12,9 +12,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from forms.geometry import PageGeometry
+from forms.geometry import PageGeometry, Target
 from forms.layout import layout_form
 from forms.model import Form, Question
+from omr.decide import BETWEEN, CORRECTION, CORRECTION_RULE
+from omr.template import DIGIT_ZONE_MM
 from pipeline.review import tables
 from pipeline.review.errors import ReviewError
 from pipeline.review.suggest import suggestion
@@ -27,6 +29,11 @@ from pipeline.store.queue import (
     subject_flags_where,
     subject_of,
 )
+
+# A `between` item shows the targets of other questions this near one of its own (centre
+# to centre): the reader weighs a stroke within DIGIT_ZONE_MM of a digit, and the target
+# it may belong to instead lies within as much again of that stroke.
+NEIGHBOUR_REACH_MM = 2 * DIGIT_ZONE_MM
 
 # What a reviewer can decide, per kind of item (see `pipeline.review.decisions`).
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -108,6 +115,7 @@ class TargetView:
     state: str
     bbox_mm: tuple[float, float, float, float]
     offset_mm: tuple[float, float]
+    question: str = ""  # the question it belongs to (set on a neighbour of another question)
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,10 @@ class ItemView:
     suggestion: str = ""  # pre-filled in a comment's box (`pipeline.review.suggest`)
     # a sheet item (missing page, blank ballot): its pages with an image, (id, page, status)
     sheet_pages: tuple[tuple[int, int | None, str], ...] = ()
+    # a `between` item: other questions' targets next to this one's, shown in its crop
+    neighbours: tuple[TargetView, ...] = ()
+    # a `correction` item: the correction rule printed on the form, (Vietnamese, English)
+    rule: tuple[str, str] | None = None
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -164,29 +176,77 @@ def option_keys(question: Question) -> dict[str, str]:
     return {c: str(i) for i, c in enumerate(codes, start=1) if i <= 9}
 
 
+def _scores(conn: sa.Connection, page_id: int, questions: Iterable[str]) -> dict[tuple[str, str], Any]:
+    """(question, option) -> the reader's stored score row, on page `page_id`."""
+    t = schema.target_scores
+    return {(r.question, r.option): r for r in conn.execute(
+        sa.select(t.c.question, t.c.option, t.c.score, t.c.state, t.c.offset_x_mm, t.c.offset_y_mm)
+        .where(t.c.page_id == page_id, t.c.question.in_(list(questions)))
+    ).all()}
+
+
+def _view(option: str, label: str, key: str, placed: Target | None, s: Any,
+          question: str = "") -> TargetView:
+    return TargetView(
+        option=option, label=label, key=key,
+        shape=placed.shape if placed is not None else "box",
+        score=None if s is None else float(s.score),
+        state="" if s is None else s.state,
+        bbox_mm=placed.bbox_mm if placed is not None else (0.0, 0.0, 0.0, 0.0),
+        offset_mm=(0.0, 0.0) if s is None else (float(s.offset_x_mm), float(s.offset_y_mm)),
+        question=question,
+    )
+
+
 def _targets(conn: sa.Connection, entry: QueueEntry, question: Question | None,
              geometry: PageGeometry | None) -> tuple[TargetView, ...]:
     if question is None or not question.options or entry.page_id is None:
         return ()
-    t = schema.target_scores
-    scores = {r.option: r for r in conn.execute(
-        sa.select(t.c.option, t.c.score, t.c.state, t.c.offset_x_mm, t.c.offset_y_mm)
-        .where(t.c.page_id == entry.page_id, t.c.question == question.id)
-    ).all()}
+    scores = _scores(conn, entry.page_id, [question.id])
     placed = {g.option: g for g in (geometry.targets if geometry else ()) if g.question == question.id}
     keys = option_keys(question)
-    views = []
-    for opt in question.options:
-        s = scores.get(opt.code)
-        views.append(TargetView(
-            option=opt.code, label=opt.label, key=keys.get(opt.code, ""),
-            shape=placed[opt.code].shape if opt.code in placed else "box",
-            score=None if s is None else float(s.score),
-            state="" if s is None else s.state,
-            bbox_mm=placed[opt.code].bbox_mm if opt.code in placed else (0.0, 0.0, 0.0, 0.0),
-            offset_mm=(0.0, 0.0) if s is None else (float(s.offset_x_mm), float(s.offset_y_mm)),
-        ))
-    return tuple(views)
+    return tuple(_view(opt.code, opt.label, keys.get(opt.code, ""), placed.get(opt.code),
+                       scores.get((question.id, opt.code))) for opt in question.options)
+
+
+def _centre(bbox: tuple[float, float, float, float]) -> tuple[float, float]:
+    return bbox[0] + bbox[2] / 2, bbox[1] + bbox[3] / 2
+
+
+def neighbour_targets(geometry: PageGeometry, question: str,
+                      reach_mm: float = NEIGHBOUR_REACH_MM) -> tuple[Target, ...]:
+    """The targets of other questions whose centre lies within `reach_mm` of a target of
+    `question`: where a mark between two questions' targets may belong instead (in a
+    rating matrix, the digits of the rows above and below)."""
+    own = [_centre(t.bbox_mm) for t in geometry.targets if t.question == question]
+    out = []
+    for t in geometry.targets:
+        if t.question == question:
+            continue
+        cx, cy = _centre(t.bbox_mm)
+        if any((cx - x) ** 2 + (cy - y) ** 2 <= reach_mm ** 2 for x, y in own):
+            out.append(t)
+    return tuple(out)
+
+
+def _neighbours(conn: sa.Connection, entry: QueueEntry, question: Question | None,
+                geometry: PageGeometry | None) -> tuple[TargetView, ...]:
+    """For a `between` item: the nearby targets of other questions, with their scores."""
+    if BETWEEN not in entry.reasons or question is None or geometry is None or entry.page_id is None:
+        return ()
+    near = neighbour_targets(geometry, question.id)
+    scores = _scores(conn, entry.page_id, {t.question for t in near})
+    return tuple(_view(t.option, t.option, "", t, scores.get((t.question, t.option)), t.question)
+                 for t in near)
+
+
+def correction_rule(reasons: Iterable[str]) -> tuple[str, str] | None:
+    """(Vietnamese, English) of the correction rule printed on the forms, for an item
+    flagged `correction`; None for any other item."""
+    if CORRECTION not in reasons:
+        return None
+    vi, _, en = CORRECTION_RULE.partition(" / ")
+    return vi.strip(), en.strip()
 
 
 def _answer(conn: sa.Connection, sheet_id: int, question: str, source: str) -> sa.Row | None:
@@ -289,4 +349,6 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
                            if t.question == entry.question), None),
         suggestion=suggestion(ocr_text, ocr_conf) if kind == "text" else "",
         sheet_pages=sheet_pages(conn, entry.sheet_id) if entry.page_id is None else (),
+        neighbours=_neighbours(conn, entry, question, geometry),
+        rule=correction_rule(entry.reasons),
     )
