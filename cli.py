@@ -14,6 +14,9 @@ import click
 from forms.errors import PhieuError
 
 FORM_HELP = "Form id, or ID@VERSION (needed when the survey has several forms or versions)."
+# `vocabulary.Channel`'s words other than paper, spelt out: loading `pipeline` takes over a
+# second, too long for `phieu --help` (tests/test_vocabulary.py checks they are its members).
+IMPORT_CHANNELS = ("online", "kiosk")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -665,7 +668,7 @@ def report_command(survey_dir, form_id, quarter, period, date_from, date_to, com
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--channel", type=click.Choice(["online", "kiosk"]), required=True,
+@click.option("--channel", type=click.Choice(IMPORT_CHANNELS), required=True,
               help="How the answers were collected.")
 @click.option("--form", "form_id", default=None, help=FORM_HELP)
 @SURVEY_OPTION

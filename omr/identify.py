@@ -18,7 +18,7 @@ import zxingcpp
 
 from forms.geometry import BBox
 from forms.identity import PageIdentity, decode_payload
-from omr.failures import failure
+from omr.failures import FailureReason, failure
 from omr.reading import PageFailure
 from omr.register import Registration, warp_region
 from omr.template import CANON_PX_PER_MM
@@ -140,4 +140,4 @@ def identify(
         detail = "không thấy mã QR / no QR code found"
     image = registration.image if registration is not None else None
     quality = registration.quality if registration is not None else None
-    return failure("qr_unreadable", detail, quality=quality, image=image)
+    return failure(FailureReason.QR_UNREADABLE, detail, quality=quality, image=image)

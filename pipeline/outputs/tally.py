@@ -240,7 +240,7 @@ class _Sheet:
     def to_review(self, question_id: str) -> bool:
         if question_id in self.flagged or self.whole:
             return True
-        return self.status == "needs_review" and not self.flagged
+        return self.status == SheetStatus.NEEDS_REVIEW and not self.flagged
 
 
 # --- the public function -------------------------------------------------------------
@@ -321,7 +321,7 @@ def tally(
     whole = frozenset(_text(s) for s in whole_sheet_review)
     sheets = _sheets(form, responses, questions, whole)
     kept, undated_dropped = _date_filter(sheets, start, end)
-    counted = [s for s in kept if s.status != "rejected"]
+    counted = [s for s in kept if s.status != SheetStatus.REJECTED]
     keyed = [(ALL_GROUP, s) for s in counted]
     groups = [GroupInfo(ALL_GROUP, LABEL_ALL, len(counted))]
     if grouping.kind != "all":
@@ -342,7 +342,7 @@ def tally(
     all_counts = [r for r in rows if r.group == ALL_GROUP and r.option == TO_REVIEW]
     provisional = Provisional(
         answers_to_review=sum(r.count for r in all_counts),
-        sheets_to_review=sum(1 for s in counted if s.status == "needs_review"),
+        sheets_to_review=sum(1 for s in counted if s.status == SheetStatus.NEEDS_REVIEW),
     )
     return TallyResult(
         form_id=form.id,
@@ -563,7 +563,7 @@ def _sheets(
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
                    scan_day(record["scanned_at"]), answers,
-                   whole=(serial in whole or sheet_level) and status == "needs_review",
+                   whole=(serial in whole or sheet_level) and status == SheetStatus.NEEDS_REVIEW,
                    channel=channel)
         )
     return out

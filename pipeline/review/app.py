@@ -53,6 +53,7 @@ from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.queue import QueueEntry, all_items, open_items, queue_counts
 from pipeline.store.survey import Survey
+from pipeline.store.vocabulary import FlagReason
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,8 @@ def _templating() -> dict[str, Any]:
         "csrf": session.get("csrf", ""),
         "reviewer": session.get("reviewer", ""),
         "needs_login": _ctx().password is not None,
+        # templates compare with the store's words through these, never a spelt-out word
+        "FlagReason": FlagReason,
     }
 
 

@@ -28,6 +28,12 @@ from pipeline.review.items import ACTIONS, FormCatalog, current_version, entry_f
 from pipeline.store import schema
 from pipeline.store.database import refresh_sheet_status, utcnow
 from pipeline.store.queue import QueueEntry, subject_flags_where
+from pipeline.store.vocabulary import AnswerSource, FlagStatus, PageStatus, SheetStatus
+
+# The key of a key-in's part of a decision's state (`keying`). Stored in every key-in's
+# before/after state, so undoing an older key-in needs the same word; not `PageNote.KEYED`,
+# though spelt alike (allowed in tests/test_vocabulary.py).
+KEYED_STATE = "keyed"
 
 MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake
 MAX_REVIEWER = 100
@@ -87,13 +93,13 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
         for r in conn.execute(sa.select(f.c.id, f.c.status, f.c.resolution)
                               .where(subject_flags_where(entry.subject)).order_by(f.c.id))
     }
-    state: dict[str, Any] = {"flags": flags, "person": None, "machine": None, "page": None,
+    state: dict[str, Any] = {"flags": flags, AnswerSource.PERSON: None, AnswerSource.MACHINE: None, "page": None,
                              "sheet": None}
     kind = entry.subject.split(":", 1)[0]
     if kind == "q":
         assert entry.sheet_id is not None and entry.question is not None  # a question's subject
-        state["person"] = _answer_row(conn, entry.sheet_id, entry.question, "person")
-        state["machine"] = _answer_row(conn, entry.sheet_id, entry.question, "machine")
+        state[AnswerSource.PERSON] = _answer_row(conn, entry.sheet_id, entry.question, AnswerSource.PERSON)
+        state[AnswerSource.MACHINE] = _answer_row(conn, entry.sheet_id, entry.question, AnswerSource.MACHINE)
     elif kind == "page":
         p = schema.pages
         row = conn.execute(sa.select(p.c.status, p.c.sheet_id, p.c.serial)
@@ -109,12 +115,12 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
 def _write_person(conn: sa.Connection, entry: QueueEntry, person: dict | None,
                   page_id: int | None) -> None:
     a = schema.answers
-    where = (a.c.sheet_id == entry.sheet_id, a.c.question == entry.question, a.c.source == "person")
+    where = (a.c.sheet_id == entry.sheet_id, a.c.question == entry.question, a.c.source == AnswerSource.PERSON)
     conn.execute(sa.delete(a).where(*where))
     if person is not None:
         conn.execute(sa.insert(a).values(
             sheet_id=entry.sheet_id, page_id=person.get("page_id", page_id),
-            question=entry.question, source="person", value=person["value"],
+            question=entry.question, source=AnswerSource.PERSON, value=person["value"],
             status=person["status"], created_at=utcnow()))
 
 
@@ -134,10 +140,10 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
             continue
         conn.execute(sa.update(f).where(f.c.id == int(flag_id)).values(
             status=flag["status"], resolution=flag["resolution"],
-            resolved_at=now if flag["status"] == "resolved" else None))
+            resolved_at=now if flag["status"] == FlagStatus.RESOLVED else None))
     touched = {i for i in (entry.sheet_id,) if i is not None}
-    if entry.subject.startswith("q:") and new["person"] != old["person"]:
-        _write_person(conn, entry, new["person"], entry.page_id)
+    if entry.subject.startswith("q:") and new[AnswerSource.PERSON] != old[AnswerSource.PERSON]:
+        _write_person(conn, entry, new[AnswerSource.PERSON], entry.page_id)
     if new["page"] is not None and new["page"] != old["page"]:
         page = new["page"]
         previous = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()
@@ -151,7 +157,7 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
-    if "keyed" in new:  # a key-in being undone: its page, answers and comments too
+    if KEYED_STATE in new:  # a key-in being undone: its page, answers and comments too
         from pipeline.review.keying import apply_keyed  # keying builds on this module
 
         keyed, dropped = apply_keyed(conn, new, old)
@@ -182,14 +188,14 @@ def settle_rejection(conn: sa.Connection, sheet_id: int | None) -> None:
             effective[r.subject] = r
     rejected = any(
         (sheet := json.loads(r.after_state).get("sheet")) is not None
-        and sheet.get("id") == sheet_id and sheet.get("status") == "rejected"
+        and sheet.get("id") == sheet_id and sheet.get("status") == SheetStatus.REJECTED
         for r in effective.values()
     )
     current = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one()
-    if rejected and current != "rejected":
-        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="rejected"))
-    elif not rejected and current == "rejected":
-        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="needs_review"))
+    if rejected and current != SheetStatus.REJECTED:
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=SheetStatus.REJECTED))
+    elif not rejected and current == SheetStatus.REJECTED:
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=SheetStatus.NEEDS_REVIEW))
         refresh_sheet_status(conn, sheet_id)
 
 
@@ -222,17 +228,17 @@ def _answer_text(answer: dict | None) -> str:
 def describe_state(state: dict[str, Any]) -> str:
     """A one-line summary of a state for the audit log (Vietnamese / English)."""
     parts = []
-    if state["person"] is not None:
-        parts.append(f"người/person: {_answer_text(state['person'])}")
-    elif state["machine"] is not None:
-        parts.append(f"máy/machine: {_answer_text(state['machine'])}")
+    if state[AnswerSource.PERSON] is not None:
+        parts.append(f"người/person: {_answer_text(state[AnswerSource.PERSON])}")
+    elif state[AnswerSource.MACHINE] is not None:
+        parts.append(f"máy/machine: {_answer_text(state[AnswerSource.MACHINE])}")
     if state["page"] is not None:
         page = state["page"]
         serial = f", số/serial {page['serial']}" if page["serial"] is not None else ""
         parts.append(f"trang/page: {page['status']}{serial}")
     if state["sheet"] is not None:
         parts.append(f"phiếu/sheet: {state['sheet']['status']}")
-    open_flags = sum(1 for f in state["flags"].values() if f["status"] == "open")
+    open_flags = sum(1 for f in state["flags"].values() if f["status"] == FlagStatus.OPEN)
     parts.append(f"cờ mở/open flags: {open_flags}")
     return "; ".join(parts)
 
@@ -288,7 +294,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             f"Không áp dụng được / action {action!r} does not apply to this item ({kind})",
             f"use one of: {', '.join(ACTIONS[kind])}",
         )
-    if kind == "page" and before["page"] is not None and before["page"]["status"] == "read":
+    if kind == "page" and before["page"] is not None and before["page"]["status"] == PageStatus.READ:
         raise ReviewError("Trang này đã được nhập tay / this page was keyed in",
                           "undo the key-in first (u), then decide again")
     after = json.loads(json.dumps(before))
@@ -299,7 +305,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
                 raise ReviewError(f"Câu {entry.question} không có trong mẫu / question "
                                   f"{entry.question} is not in the form")
             recorded = _codes(question, value)
-            after["person"] = {"value": recorded, "status": "answered"}
+            after[AnswerSource.PERSON] = {"value": recorded, "status": "answered"}
         elif action == "text":
             recorded = clean_text(value or "").strip()  # a paste from Word may hold \v
             if not recorded:
@@ -307,10 +313,10 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
                                   "type the text, or choose 'no answer' (0)")
             if len(recorded) > MAX_TEXT:
                 raise ReviewError(f"Ý kiến quá dài / text longer than {MAX_TEXT} characters")
-            after["person"] = {"value": recorded, "status": "answered"}
+            after[AnswerSource.PERSON] = {"value": recorded, "status": "answered"}
         else:
-            after["person"] = {"value": "", "status": action}
-        after["person"]["page_id"] = entry.page_id
+            after[AnswerSource.PERSON] = {"value": "", "status": action}
+        after[AnswerSource.PERSON]["page_id"] = entry.page_id
     elif action == "assign":
         p = schema.pages
         page_form = conn.execute(sa.select(p.c.form).where(p.c.id == entry.page_id)).scalar()
@@ -321,17 +327,17 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
         after["page"] |= {"sheet_id": target["id"], "serial": target["serial"]}
         after["sheet"] = None
     elif action in ("reject_page", "keep_first"):
-        after["page"]["status"] = "rejected"
+        after["page"]["status"] = PageStatus.REJECTED
     elif action == "reject_sheet":
         if after["page"] is not None:
-            after["page"]["status"] = "rejected"
+            after["page"]["status"] = PageStatus.REJECTED
         if after["sheet"] is None:
             raise ReviewError("Trang này chưa thuộc phiếu nào / this page belongs to no sheet",
                               "reject the page instead")
-        after["sheet"]["status"] = "rejected"
+        after["sheet"]["status"] = SheetStatus.REJECTED
     resolution = f"person: {reviewer}: {action}" + (f" {recorded}" if recorded else "")
     for flag in after["flags"].values():
-        flag["status"], flag["resolution"] = "resolved", resolution[:500]
+        flag["status"], flag["resolution"] = FlagStatus.RESOLVED, resolution[:500]
     return after, recorded
 
 

@@ -31,6 +31,7 @@ from forms.model import Form, Question
 from pipeline.review import tables
 from pipeline.review.claims import claim, release
 from pipeline.review.decisions import (
+    KEYED_STATE,
     DecisionRecord,
     _check_holder,
     _insert_decision,
@@ -51,10 +52,9 @@ from pipeline.store.database import (
     utcnow,
 )
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageNote, PageStatus, SheetStatus
 
 KEY_IN = "key_in"  # the decision's action
-KEYED_REASON = "keyed"  # `pages.reason` of a page keyed in by a person (pages.csv)
 NO_ANSWER_WORDS = ("none", "-", "0")
 INVALID_WORDS = ("invalid", "x")
 MAX_TEXT = 4000
@@ -223,7 +223,7 @@ def _keyed_state(conn: sa.Connection, entry: QueueEntry, sheet_id: int | None,
             answers[r.question] = {"value": r.value, "status": r.status, "page_id": r.page_id}
     comments = {r.question: r.text for r in conn.execute(
         sa.select(c.c.question, c.c.text).where(c.c.page_id == entry.page_id))}
-    state["keyed"] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
+    state[KEYED_STATE] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
                       "page_count": page_count, "answers": answers, "comments": comments}
     return state
 
@@ -330,7 +330,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
     """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
     from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
     touched, the sheets deleted: created by the key-in, nothing of them left)."""
-    keyed_new, keyed_old = new.get("keyed"), old.get("keyed")
+    keyed_new, keyed_old = new.get(KEYED_STATE), old.get(KEYED_STATE)
     if keyed_new is None or keyed_old is None:
         return set(), set()
     page_id = old["page"]["id"]
@@ -387,7 +387,7 @@ def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> in
     origin = conn.execute(sa.select(src.c.batch_id, p.c.scanned_at)
                           .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
     insert_ignore(conn, s, {"form": form.id, "version": form.version, "serial": serial,
-                            "status": "counted", "batch_id": origin.batch_id,
+                            "status": SheetStatus.COUNTED, "batch_id": origin.batch_id,
                             "first_scanned_at": origin.scanned_at},
                   ["form", "version", "serial"])
     return conn.execute(sa.select(s.c.id).where(
@@ -442,30 +442,30 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     sheet_id = _sheet_for(conn, form, serial, entry.page_id)
     lock_sheet(conn, sheet_id)  # the same page may be scanned or keyed elsewhere right now
     before = _keyed_state(conn, entry, sheet_id, qids, page_count)
-    before["keyed"]["sheet_id"] = before["page"]["sheet_id"]
+    before[KEYED_STATE]["sheet_id"] = before["page"]["sheet_id"]
     if before["page"]["sheet_id"] != sheet_id:
-        before["keyed"]["answers"] = {q: None for q in qids}
+        before[KEYED_STATE]["answers"] = {q: None for q in qids}
     first = _counted_copy(conn, sheet_id, page)
     p = schema.pages
     identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
                 "sheet_id": sheet_id}
-    was = f"{before['keyed']['page']['reason']}: {before['keyed']['page']['message']}"[:300]
+    was = f"{before[KEYED_STATE]['page']['reason']}: {before[KEYED_STATE]['page']['message']}"[:300]
     if first is not None:
         message = (f"Nhập tay: phiếu số {serial} trang {page} đã có ở {first.path} trang "
                    f"{first.page_index} / keyed in by {reviewer}: serial {serial} page {page} "
                    f"already read from {first.path} page {first.page_index}")
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
-            status=PageStatus.DUPLICATE, reason="duplicate_serial", message=message, **identity))
+            status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message, **identity))
         _reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
                      page_id=entry.page_id)
     else:
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
-            status=PageStatus.READ, reason=KEYED_REASON,
+            status=PageStatus.READ, reason=PageNote.KEYED,
             message=f"Nhập tay bởi {reviewer} / keyed in by {reviewer} (was {was})",
             **identity))
         rows = {q: {"value": value, "status": status, "page_id": entry.page_id}
                 for q, (status, value) in answers.items()}
-        _write_answers(conn, sheet_id, rows, before["keyed"]["answers"])
+        _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
         _write_comments(conn, sheet_id, entry.page_id, texts)
         settle_pages(conn, sheet_id, page_count)

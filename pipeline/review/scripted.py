@@ -11,6 +11,7 @@ from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag
 from pipeline.store import schema
 from pipeline.store.queue import QueueEntry, open_items, subject_of
+from pipeline.store.vocabulary import AnswerSource, FlagReason
 
 NO_ANSWER_WORDS = ("none", "-")
 INVALID_WORDS = ("invalid",)
@@ -52,8 +53,8 @@ def _entry(conn: sa.Connection, sheet: sa.Row, question: str) -> QueueEntry:
         return entry_for_flag(conn, flag_id)
     a = schema.answers
     page_id = conn.execute(sa.select(a.c.page_id).where(
-        a.c.sheet_id == sheet.id, a.c.question == question, a.c.source == "machine")).scalar()
-    return QueueEntry(flag_id=None, subject=subject, reason="correction", reasons=("correction",),
+        a.c.sheet_id == sheet.id, a.c.question == question, a.c.source == AnswerSource.MACHINE)).scalar()
+    return QueueEntry(flag_id=None, subject=subject, reason=FlagReason.CORRECTION, reasons=(FlagReason.CORRECTION,),
                       sheet_id=sheet.id, page_id=page_id, question=question,
                       serial=None, form=sheet.form, detail="", open=False)
 

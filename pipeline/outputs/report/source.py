@@ -9,6 +9,7 @@ import pandas as pd
 
 from forms.model import Form
 from pipeline.outputs.settings import PublishSettings
+from pipeline.store.vocabulary import FlagStatus
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def whole_sheet_flags(store, form: Form) -> frozenset[str]:
         sa.select(s.c.serial)
         .where(s.c.form == form.id, s.c.version == form.version)
         .where(sa.exists().where(
-            f.c.status == "open", f.c.question.is_(None),
+            f.c.status == FlagStatus.OPEN, f.c.question.is_(None),
             sa.or_(f.c.sheet_id == s.c.id, on_page == s.c.id),
         ))
     )
