@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from omr.decide import REASON_TEXTS
-from omr.reading import PageReading, Reading
+from omr.reading import PageFailure, PageReading, Reading
 from omr.template import CANON_PX_PER_MM, FormTemplate
 
 # BGR colours per state / status.
@@ -76,7 +76,7 @@ def _frame_texts(out: np.ndarray, page, reading: PageReading) -> None:
 def summary(reading: Reading) -> list[str]:
     """Lines a person reads: the page's identity and quality, then each
     question's decision with its reasons (or why the page failed)."""
-    if not reading:
+    if isinstance(reading, PageFailure):
         return [f"không đọc được / unreadable: {reading.reason}: {reading.message}"]
     ident, q = reading.identity, reading.quality
     lines = [
