@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from forms.errors import PhieuError
+
+if TYPE_CHECKING:  # `pipeline` is imported by each command, not when `phieu` starts
+    from pipeline.outputs.tally import Method, Period
+    from pipeline.scan.driver import ScanEvent
+    from pipeline.scan.watch import WatchEvent
+
+_F = TypeVar("_F", bound=Callable[..., object])
 
 FORM_HELP = "Form id, or ID@VERSION (needed when the survey has several forms or versions)."
 # `vocabulary.Channel`'s words other than paper, spelt out: loading `pipeline` takes over a
@@ -265,7 +274,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
                         TimeRemainingColumn(), console=console, disable=not console.is_terminal)
     task = progress.add_task("pages", total=None)
 
-    def on_event(event) -> None:
+    def on_event(event: ScanEvent) -> None:
         if event.kind == "start":
             progress.update(task, total=event.total)
         elif event.kind == "page":
@@ -318,7 +327,7 @@ def watch_cmd(folders: tuple[Path, ...], batch: str | None, jobs: int | None, in
     click.echo(f"Đang theo dõi / watching {', '.join(str(f) for f in folders)} — "
                "Ctrl+C để dừng / to stop")
 
-    def on_event(event) -> None:
+    def on_event(event: WatchEvent) -> None:
         click.echo(event.text, err=event.kind == "problem")
 
     totals = watch(survey, folders, on_event=on_event, interval=interval, settle=settle,
@@ -364,7 +373,7 @@ def export_group() -> None:
     """Xuất dữ liệu / export responses, pages or comments as CSV (UTF-8 BOM) or .xlsx."""
 
 
-def _export_output(func):
+def _export_output(func: _F) -> _F:
     func = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                         help="FILE.csv or FILE.xlsx")(func)
     return SURVEY_OPTION(func)
@@ -548,7 +557,7 @@ export_group.add_command(export_audit_cmd)
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _tally_options(command):
+def _tally_options(command: _F) -> _F:
     """The options `phieu tally` and `phieu export tally` share."""
     for decorator in reversed([
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -570,8 +579,9 @@ def _tally_options(command):
     return command
 
 
-def _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-               output) -> None:
+def _run_tally(survey_dir: Path | None, form_id: str | None, by: str | None, period: Period | None,
+               method: Method | None, labels: bool, date_from: datetime | None, date_to: datetime | None,
+               output: Path | None) -> None:
     from rich.console import Console
 
     from pipeline.outputs.report.source import load_survey_data
@@ -604,8 +614,9 @@ def _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write FILE.csv (+ FILE-index.csv) or FILE.xlsx instead of the tables.")
-def tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-                  output) -> None:
+def tally_command(survey_dir: Path | None, form_id: str | None, by: str | None, period: Period | None,
+                  method: Method | None, labels: bool, date_from: datetime | None, date_to: datetime | None,
+                  output: Path | None) -> None:
     """Đếm phiếu và chỉ số hài lòng / count answers and the satisfaction index."""
     _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
@@ -614,8 +625,9 @@ def tally_command(survey_dir, form_id, by, period, method, labels, date_from, da
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="FILE.csv (+ FILE-index.csv beside it) or FILE.xlsx.")
-def export_tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-                         output) -> None:
+def export_tally_command(survey_dir: Path | None, form_id: str | None, by: str | None,
+                         period: Period | None, method: Method | None, labels: bool,
+                         date_from: datetime | None, date_to: datetime | None, output: Path) -> None:
     """tally.csv + index.csv (or one .xlsx): the same as `phieu tally -o FILE`."""
     _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
@@ -641,8 +653,9 @@ export_group.add_command(export_tally_command)
               help="Index method (default: survey.yaml `method:`, else pooled).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="report.html or report.pdf.")
-def report_command(survey_dir, form_id, quarter, period, date_from, date_to, compare, by,
-                   method, output) -> None:
+def report_command(survey_dir: Path | None, form_id: str | None, quarter: str | None,
+                   period: str | None, date_from: datetime | None, date_to: datetime | None,
+                   compare: str | None, by: str | None, method: Method | None, output: Path) -> None:
     """Báo cáo kết quả khảo sát (HTML/PDF) / the survey report to post."""
     from pipeline.outputs.report import build_report, write_report
     from pipeline.outputs.report.source import load_survey_data

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import math
 import re
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -383,7 +384,7 @@ def _channel_figures(in_range: pd.DataFrame, serials: frozenset[str]) -> list[Fi
             for k, n in channels.items() if str(k) != Channel.PAPER]
 
 
-def _charts():
+def _charts() -> types.ModuleType:
     # matplotlib takes a noticeable time to import; `import pipeline` (every command) should
     # not pay it, only a report that draws.
     from pipeline.outputs.report import charts
