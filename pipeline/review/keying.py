@@ -43,15 +43,9 @@ from pipeline.review.decisions import (
 from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
 from pipeline.store import schema
-from pipeline.store.database import (
-    flag_key,
-    insert_ignore,
-    lock_sheet,
-    open_flag,
-    refresh_sheet_status,
-    utcnow,
-)
+from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
+from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_complete
 from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageNote, PageStatus, SheetStatus
 
 KEY_IN = "key_in"  # the decision's action
@@ -255,74 +249,28 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
             confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text, crop_path=None))
 
 
-def _reopen_flag(conn: sa.Connection, *, reason: str, detail: str, sheet_id: int,
-                 page_id: int | None = None) -> None:
-    """Open a flag, or reopen it when the machine had closed it (one a person resolved
-    stays resolved: it is their decision)."""
-    if open_flag(conn, reason=reason, detail=detail, sheet_id=sheet_id, page_id=page_id):
-        return
-    f = schema.flags
-    conn.execute(sa.update(f).where(
-        f.c.key == flag_key(reason, sheet_id, page_id, None),
-        f.c.status == FlagStatus.RESOLVED, f.c.resolution.like("machine:%"),
-    ).values(status=FlagStatus.OPEN, detail=detail, resolved_at=None, resolution=""))
-
-
-def _close_flags(conn: sa.Connection, sheet_id: int, reason: str, why: str) -> None:
-    f = schema.flags
-    conn.execute(sa.update(f).where(
-        f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == FlagStatus.OPEN,
-        f.c.page_id.is_(None), f.c.question.is_(None),
-    ).values(status=FlagStatus.RESOLVED, resolved_at=utcnow(), resolution=f"machine: {why}"))
-
-
-def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
-    p = schema.pages
-    return set(conn.execute(sa.select(p.c.page_number).where(
-        p.c.sheet_id == sheet_id, p.c.status == PageStatus.READ)).scalars())
-
-
-def _is_blank(conn: sa.Connection, sheet_id: int) -> bool:
-    """Nothing answered (a person's answer over the machine's) and nothing written."""
-    a, c, p = schema.answers, schema.comments, schema.pages
-    effective: dict[str, str] = {}
-    for r in conn.execute(sa.select(a.c.question, a.c.source, a.c.status)
-                          .where(a.c.sheet_id == sheet_id)):
-        if r.source == AnswerSource.PERSON or r.question not in effective:
-            effective[r.question] = r.status
-    written = conn.execute(
-        sa.select(sa.func.count()).select_from(c).join(p, p.c.id == c.c.page_id)
-        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(),
-               p.c.status == PageStatus.READ)).scalar_one()
-    return set(effective.values()) <= {"no_answer"} and not written
-
-
 def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
     """After a page joined or left sheet `sheet_id`: open (or reopen) `missing_page`
     while a page is lacking, close it when none is, and check a complete sheet for a
-    blank ballot (as the recorder does after a scan)."""
-    present = _read_pages(conn, sheet_id)
+    blank ballot (`sheets.settle_complete`, as the recorder does after a scan)."""
+    present = read_pages(conn, sheet_id)
     if not present:
         # No page of it is left (a key-in undone): nothing of this sheet waits.
         for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
-            _close_flags(conn, sheet_id, reason,
-                         "không còn trang nào của phiếu / no page of this sheet is left")
+            close_flags(conn, sheet_id, reason,
+                        "không còn trang nào của phiếu / no page of this sheet is left")
         return
     missing = [n for n in range(1, page_count + 1) if n not in present]
     if missing:
         pages = ", ".join(map(str, missing))
-        _reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
-                     detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
-                            "not scanned")
-        _close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
-                     "phiếu lại thiếu trang / the sheet lacks a page again")
+        reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
+                    detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
+                           "not scanned")
+        close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
+                    "phiếu lại thiếu trang / the sheet lacks a page again")
         return
-    _close_flags(conn, sheet_id, FlagReason.MISSING_PAGE,
-                 "trang còn thiếu đã được nhập tay / the missing page was keyed in")
-    if _is_blank(conn, sheet_id):
-        _reopen_flag(conn, reason=FlagReason.BLANK_BALLOT, sheet_id=sheet_id,
-                     detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: "
-                            "nothing marked")
+    settle_complete(conn, sheet_id, page_count,
+                    "trang còn thiếu đã được nhập tay / the missing page was keyed in")
 
 
 def apply_keyed(conn: sa.Connection, new: dict[str, Any],
@@ -456,8 +404,8 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
                    f"already read from {first.path} page {first.page_index}")
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
             status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message, **identity))
-        _reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
-                     page_id=entry.page_id)
+        reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
+                    page_id=entry.page_id)
     else:
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
             status=PageStatus.READ, reason=PageNote.KEYED,

@@ -26,9 +26,9 @@ from pipeline.store.database import (
     lock_sheet,
     open_flag,
     refresh_sheet_status,
-    resolve_flags,
     utcnow,
 )
+from pipeline.store.sheets import read_pages, settle_complete
 from pipeline.store.vocabulary import AnswerSource, FlagReason, PageNote, PageStatus, SheetStatus
 
 UNKNOWN_FORM_REASONS = frozenset({FailureReason.UNKNOWN_FORM, FailureReason.UNKNOWN_PAGE})
@@ -363,35 +363,10 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
     return f"{labels.get(reason, reason)}: {scores}"
 
 
-def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
-    p = schema.pages
-    return set(
-        conn.execute(
-            sa.select(p.c.page_number).where(p.c.sheet_id == sheet_id, p.c.status == PageStatus.READ)
-        ).scalars()
-    )
-
-
 def _check_complete(conn: sa.Connection, sheet_id: int, info: FormInfo) -> list[str]:
     """When a sheet has all its pages: close a `missing_page` flag, check for a blank ballot."""
-    if len(_read_pages(conn, sheet_id)) < info.page_count:
-        return []
-    resolve_flags(conn, sheet_id=sheet_id, reason=FlagReason.MISSING_PAGE,
-                  resolution="machine: trang còn thiếu đã được quét / the missing page arrived")
-    a, c = schema.answers, schema.comments
-    statuses = set(conn.execute(
-        sa.select(a.c.status).where(a.c.sheet_id == sheet_id, a.c.source == AnswerSource.MACHINE)
-    ).scalars())
-    written = conn.execute(
-        sa.select(sa.func.count()).select_from(c)
-        .join(schema.pages, schema.pages.c.id == c.c.page_id)
-        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(), schema.pages.c.status == PageStatus.READ)
-    ).scalar_one()
-    if statuses <= {"no_answer"} and not written:
-        open_flag(conn, reason=FlagReason.BLANK_BALLOT, sheet_id=sheet_id,
-                  detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: nothing marked")
-        return [FlagReason.BLANK_BALLOT]
-    return []
+    return settle_complete(conn, sheet_id, info.page_count,
+                           "trang còn thiếu đã được quét / the missing page arrived")
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
@@ -412,7 +387,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
         if info is None or have >= info.page_count:
             continue
         lock_sheet(conn, sheet_id)  # the missing page may be being stored by another station
-        present = _read_pages(conn, sheet_id)
+        present = read_pages(conn, sheet_id)
         if len(present) >= info.page_count:
             continue
         missing = [n for n in range(1, info.page_count + 1) if n not in present]
