@@ -14,6 +14,7 @@ as the effects (nothing half-written).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,10 @@ from pipeline.store.vocabulary import AnswerSource, FlagStatus, PageStatus, Shee
 KEYED_STATE = "keyed"
 
 MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake
+# What a clerk types for no answer or an invalid answer (the review app's keys 0 and x,
+# `phieu review set` and `phieu review key`), unless an option has that code.
+NO_ANSWER_WORDS = ("none", "-", "0")
+INVALID_WORDS = ("invalid", "x")
 MAX_REVIEWER = 100
 
 
@@ -246,23 +251,49 @@ def describe_state(state: dict[str, Any]) -> str:
 # --- applying an action ---------------------------------------------------------------
 
 
-def _codes(question: Question, value: str) -> str:
-    given = [v.strip() for v in value.replace(",", "|").split("|") if v.strip()]
-    known = [o.code for o in question.options]
-    unknown = [v for v in given if v not in known]
-    if unknown or not given:
+def answer_word(text: str, typed: Iterable[str]) -> str | None:
+    """`no_answer` or `invalid` when `text` is one of their words (`NO_ANSWER_WORDS`,
+    `INVALID_WORDS`) and not what picks an option (`typed`: its codes or keys), else None."""
+    word = text.strip()
+    if word in set(typed):
+        return None
+    if word.lower() in NO_ANSWER_WORDS:
+        return "no_answer"
+    if word.lower() in INVALID_WORDS:
+        return "invalid"
+    return None
+
+
+def parse_codes(question: Question, text: str, keys: Mapping[str, str] | None = None) -> str:
+    """The option codes `text` picks, `|`-joined in form order: codes (or, with `keys`
+    mapping code -> key, the keys shown beside the options) separated by `|`, `,` or
+    spaces; with keys of one character each, `13` is keys 1 and 3. Raises `ReviewError`
+    for nothing given, an unknown code or key, or two answers to a single choice."""
+    codes = [o.code for o in question.options]
+    keys = dict(keys) if keys is not None else {c: c for c in codes}
+    by_typed = {k: c for c, k in keys.items()}
+    parts: list[str] = []
+    for part in (p.strip() for p in text.replace(",", "|").split("|")):
+        parts += [part] if part in by_typed or not part else part.split()
+    parts = [p for p in parts if p]
+    if len(parts) == 1 and parts[0] not in by_typed and all(ch in by_typed for ch in parts[0]):
+        parts = list(parts[0])  # keys of one character each: "13" is keys 1 and 3
+    shown = ", ".join(k if k == c else f"{k}={c}" for c, k in keys.items())
+    unknown = [p for p in parts if p not in by_typed]
+    if unknown or not parts:
         raise ReviewError(
             f"Câu {question.id}: phương án không có / question {question.id} has no option "
             f"{', '.join(map(repr, unknown)) or '(none given)'}",
-            f"choose among {', '.join(known)}",
+            f"choose among {shown}",
         )
-    if question.type == "single" and len(set(given)) > 1:
+    chosen = {by_typed[p] for p in parts}
+    if question.type == "single" and len(chosen) > 1:
         raise ReviewError(
             f"Câu {question.id} chỉ chọn một / question {question.id} takes one answer, "
-            f"got {'|'.join(given)}",
-            "choose one option, or mark the answer invalid",
+            f"got {text.strip()!r}",
+            "choose one option, or mark the answer invalid (x)",
         )
-    return "|".join(c for c in known if c in given)
+    return "|".join(c for c in codes if c in chosen)
 
 
 def _serial_sheet(conn: sa.Connection, serial_text: str, form: str | None) -> dict:
@@ -304,7 +335,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             if question is None:
                 raise ReviewError(f"Câu {entry.question} không có trong mẫu / question "
                                   f"{entry.question} is not in the form")
-            recorded = _codes(question, value)
+            recorded = parse_codes(question, value)
             after[AnswerSource.PERSON] = {"value": recorded, "status": "answered"}
         elif action == "text":
             recorded = clean_text(value or "").strip()  # a paste from Word may hold \v

@@ -32,11 +32,15 @@ from pipeline.review import tables
 from pipeline.review.claims import claim, release
 from pipeline.review.decisions import (
     KEYED_STATE,
+    MAX_TEXT,
+    NO_ANSWER_WORDS,
     DecisionRecord,
     _check_holder,
     _insert_decision,
     _stale,
+    answer_word,
     check_reviewer,
+    parse_codes,
     read_state,
     settle_rejection,
 )
@@ -49,9 +53,6 @@ from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_c
 from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageNote, PageStatus, SheetStatus
 
 KEY_IN = "key_in"  # the decision's action
-NO_ANSWER_WORDS = ("none", "-", "0")
-INVALID_WORDS = ("invalid", "x")
-MAX_TEXT = 4000
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
 
 
@@ -150,29 +151,14 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
             raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
                               f"{MAX_TEXT} characters")
         return "answered", text
-    codes = [o.code for o in question.options]
-    keys = option_keys(question) if by_key else {c: c for c in codes}
-    by_typed = {k: c for c, k in keys.items()}
+    keys = option_keys(question) if by_key else {o.code: o.code for o in question.options}
     if not text:
         raise ReviewError(f"Câu {question.id} chưa nhập / question {question.id} was not keyed",
                           "type its answer, 0 (none) for no answer or x (invalid)")
-    if text not in by_typed and text.lower() in NO_ANSWER_WORDS:
-        return "no_answer", ""
-    if text not in by_typed and text.lower() in INVALID_WORDS:
-        return "invalid", ""
-    parts = [p.strip() for p in text.replace(",", "|").replace(" ", "|").split("|") if p.strip()]
-    if by_key and len(parts) == 1 and parts[0] not in by_typed:
-        parts = list(parts[0])  # keys are one character each: "13" is keys 1 and 3
-    unknown = [p for p in parts if p not in by_typed]
-    if unknown:
-        shown = ", ".join(f"{k}={c}" for c, k in keys.items())
-        raise ReviewError(f"Câu {question.id}: không có phương án / question {question.id} has "
-                          f"no option {', '.join(map(repr, unknown))}", f"use one of {shown}")
-    chosen = {by_typed[p] for p in parts}
-    if question.type == "single" and len(chosen) > 1:
-        raise ReviewError(f"Câu {question.id} chỉ chọn một / question {question.id} takes one "
-                          f"answer, got {text!r}", "key one option, or x (invalid)")
-    return "answered", "|".join(c for c in codes if c in chosen)
+    word = answer_word(text, keys.values())
+    if word is not None:
+        return word, ""
+    return "answered", parse_codes(question, text, keys)
 
 
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,

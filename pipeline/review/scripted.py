@@ -6,15 +6,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from pipeline.review.claims import Claim, active_claim, claim, release
-from pipeline.review.decisions import DecisionRecord, check_reviewer, decide_entry
+from pipeline.review.decisions import DecisionRecord, answer_word, check_reviewer, decide_entry
 from pipeline.review.errors import ItemTaken, ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag
 from pipeline.store import schema
 from pipeline.store.queue import QueueEntry, open_items, subject_of
 from pipeline.store.vocabulary import AnswerSource, FlagReason
-
-NO_ANSWER_WORDS = ("none", "-")
-INVALID_WORDS = ("invalid",)
 
 
 def open_item_lines(engine: sa.Engine) -> list[str]:
@@ -60,11 +57,9 @@ def _entry(conn: sa.Connection, sheet: sa.Row, question: str) -> QueueEntry:
 
 
 def _action(question_type: str, codes: set[str], value: str) -> tuple[str, str]:
-    word = value.strip().lower()
-    if value.strip() not in codes and word in NO_ANSWER_WORDS:
-        return "no_answer", ""
-    if value.strip() not in codes and word in INVALID_WORDS:
-        return "invalid", ""
+    word = answer_word(value, codes)
+    if word is not None:
+        return word, ""
     return ("text" if question_type == "text" else "answer"), value
 
 
@@ -88,8 +83,9 @@ def set_answer(engine: sa.Engine, catalog: FormCatalog, serial: int, question: s
                *, reviewer: str, form_id: str | None = None,
                force: bool = False) -> DecisionRecord:
     """Record a person's answer to `question` of sheet `serial`, as the review app does:
-    VALUE is option code(s) (`1` or `a|c`), the text for a text question, `none` (or `-`)
-    for no answer, `invalid` for an invalid answer. Resolves the question's open flags;
+    VALUE is option code(s) (`1` or `a|c`), the text for a text question, `none` (or `-`,
+    `0`) for no answer, `invalid` (or `x`) for an invalid answer (`decisions.NO_ANSWER_WORDS`,
+    `INVALID_WORDS`: the same as the review app's keys and `phieu review key`). Resolves the question's open flags;
     works on an unflagged question too (a correction). Raises `ReviewError` for an unknown
     serial, question or option, `ItemTaken` (naming who, until when) while another clerk
     holds the question, unless `force`: then the decision is recorded anyway, and its audit
