@@ -522,7 +522,8 @@ def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], seri
     `phieu review list`; one QUESTION=VALUE per question of the page (VALUE as for
     `review set`: option code(s), text, `none`, `invalid`)."""
     from pipeline.review import build_form_catalog
-    from pipeline.review.keying import KeyIn, key_page, parse_assignments
+    from pipeline.review.keying import KeyIn, parse_assignments
+    from pipeline.review.scripted import key_page
     from pipeline.store.database import open_store
     from pipeline.store.survey import find_survey, load_survey_forms
 

@@ -23,6 +23,7 @@ from pipeline.review import (
     decide,
     undo,
 )
+from pipeline.review.claims import claim, release
 from pipeline.review.items import entry_for_flag, option_keys
 from pipeline.review.keying import KeyIn, key_in, page_questions
 from pipeline.store import schema
@@ -256,6 +257,14 @@ def test_phieu_review_key(ws, box, run_phieu, tmp_path):
     several = run_phieu("review", "key", flag, "--serial", "3", "--reviewer", "Hoa", *args,
                         "--survey", survey.root)
     assert several.code == 5 and "--form" in several.err  # two forms: say which
+    with store.engine.begin() as conn:  # a clerk has the item open in a browser
+        claim(conn, entry_for_flag(conn, flag).subject, "browser:lan", "Lan", seconds=300)
+    held = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
+                     "--reviewer", "Hoa", *args, "--survey", survey.root)
+    assert held.code == 7 and "Lan holds item" in held.err and "UTC" in held.err
+    assert "--force" not in held.err  # `review key` offers none
+    with store.engine.begin() as conn:
+        release(conn, "browser:lan")
     done = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
                      "--reviewer", "Hoa", *args, "--survey", survey.root)
     assert done.code == 0, done.err

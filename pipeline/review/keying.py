@@ -29,7 +29,6 @@ import sqlalchemy as sa
 
 from forms.model import Form, Question
 from pipeline.review import tables
-from pipeline.review.claims import claim, release
 from pipeline.review.decisions import (
     KEYED_STATE,
     MAX_TEXT,
@@ -44,7 +43,7 @@ from pipeline.review.decisions import (
     read_state,
     settle_rejection,
 )
-from pipeline.review.errors import ItemTaken, ReviewError
+from pipeline.review.errors import ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
@@ -425,23 +424,6 @@ def key_in(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, 
         entry = entry_for_flag(conn, flag_id)
         return key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer, based_on=based_on,
                             holder=holder)
-
-
-def key_page(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, *,
-             reviewer: str) -> DecisionRecord:
-    """`phieu review key`: key in the page of item `flag_id` (the first column of
-    `phieu review list`) from a script. Refused (`ItemTaken`) while a browser holds it."""
-    reviewer = check_reviewer(reviewer)
-    holder = f"cli:{reviewer}"
-    with engine.begin() as conn:
-        entry = entry_for_flag(conn, flag_id)
-        if not claim(conn, entry.subject, holder, reviewer, seconds=60):
-            raise ItemTaken(f"Mục {flag_id} đang được duyệt trong trình duyệt / item {flag_id} "
-                            "is open in a reviewer's browser", "wait a few minutes and try again")
-        record = key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer,
-                              based_on=current_version(conn, entry.subject))
-        release(conn, holder)
-        return record
 
 
 def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
