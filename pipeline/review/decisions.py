@@ -117,16 +117,19 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
     return state
 
 
-def _write_person(conn: sa.Connection, entry: QueueEntry, person: dict | None,
-                  page_id: int | None) -> None:
+def write_person_answer(conn: sa.Connection, sheet_id: int, question: str,
+                        answer: Mapping[str, Any] | None, page_id: int | None = None) -> None:
+    """Put `answer` (`value`, `status`, and the `page_id` it was given on, else `page_id`)
+    as the person's answer to `question` of sheet `sheet_id`, or remove the person's answer
+    (None). The machine's answer beside it is never touched."""
     a = schema.answers
-    where = (a.c.sheet_id == entry.sheet_id, a.c.question == entry.question, a.c.source == AnswerSource.PERSON)
-    conn.execute(sa.delete(a).where(*where))
-    if person is not None:
+    conn.execute(sa.delete(a).where(a.c.sheet_id == sheet_id, a.c.question == question,
+                                    a.c.source == AnswerSource.PERSON))
+    if answer is not None:
         conn.execute(sa.insert(a).values(
-            sheet_id=entry.sheet_id, page_id=person.get("page_id", page_id),
-            question=entry.question, source=AnswerSource.PERSON, value=person["value"],
-            status=person["status"], created_at=utcnow()))
+            sheet_id=sheet_id, page_id=answer.get("page_id", page_id), question=question,
+            source=AnswerSource.PERSON, value=answer["value"], status=answer["status"],
+            created_at=utcnow()))
 
 
 def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
@@ -148,7 +151,9 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
             resolved_at=now if flag["status"] == FlagStatus.RESOLVED else None))
     touched = {i for i in (entry.sheet_id,) if i is not None}
     if entry.subject.startswith("q:") and new[AnswerSource.PERSON] != old[AnswerSource.PERSON]:
-        _write_person(conn, entry, new[AnswerSource.PERSON], entry.page_id)
+        assert entry.sheet_id is not None and entry.question is not None  # a question's subject
+        write_person_answer(conn, entry.sheet_id, entry.question, new[AnswerSource.PERSON],
+                            entry.page_id)
     if new["page"] is not None and new["page"] != old["page"]:
         page = new["page"]
         previous = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()

@@ -42,6 +42,7 @@ from pipeline.review.decisions import (
     parse_codes,
     read_state,
     settle_rejection,
+    write_person_answer,
 )
 from pipeline.review.errors import ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
@@ -209,17 +210,10 @@ def _keyed_state(conn: sa.Connection, entry: QueueEntry, sheet_id: int | None,
 
 def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
                    old: Mapping[str, Any]) -> None:
-    a = schema.answers
-    for question, row in new.items():
-        if row == old.get(question):
-            continue
-        conn.execute(sa.delete(a).where(a.c.sheet_id == sheet_id, a.c.question == question,
-                                        a.c.source == AnswerSource.PERSON))
-        if row is not None:
-            conn.execute(sa.insert(a).values(
-                sheet_id=sheet_id, page_id=row["page_id"], question=question,
-                source=AnswerSource.PERSON, value=row["value"], status=row["status"],
-                created_at=utcnow()))
+    """The person's answers `new` (question -> answer or None), where they differ from `old`."""
+    for question, answer in new.items():
+        if answer != old.get(question):
+            write_person_answer(conn, sheet_id, question, answer)
 
 
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
