@@ -46,7 +46,7 @@ from pipeline.review.decisions import check_reviewer, decide, undo
 from pipeline.review.errorpages import ERROR_TEXT, register_error_pages
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
 from pipeline.review.items import FormCatalog, entry_for_flag, item_view
-from pipeline.review.keying import key_form, key_in, key_in_from_form
+from pipeline.review.keying import KeyBlock, key_blocks, key_form, key_in, key_in_from_form
 from pipeline.review.logins import LiveLogins
 from pipeline.review.throttle import LoginThrottle
 from pipeline.store import schema
@@ -73,6 +73,7 @@ class ReviewContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     logins: LiveLogins = field(default_factory=LiveLogins)
     trusted_hosts: frozenset[str] | None = None  # host names the Host header may carry
+    key_blocks: tuple[KeyBlock, ...] = ()  # the key-in form's pages (`keying.key_blocks`)
 
 
 def _ctx() -> ReviewContext:
@@ -316,11 +317,9 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         return to
     ctx = _ctx()
     reason = request.values.get("reason") or None
-    with ctx.store.engine.connect() as conn:
-        entry_for_flag_or_404(conn, flag_id)  # an unknown id is a 404, like an image's
     try:
         with ctx.store.engine.begin() as conn:
-            entry = entry_for_flag(conn, flag_id)
+            entry = entry_for_flag_or_404(conn, flag_id)  # an unknown id is a 404, like an image's
             mine = claim(conn, entry.subject, _holder(), session["reviewer"], ctx.claim_seconds)
             if mine:
                 release(conn, _holder(), keep=entry.subject)
@@ -331,7 +330,7 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         flash(str(err), "error")
         return redirect(url_for("queue"))
     return render_template("item.html", v=view, taken_by=taken_by.reviewer if taken_by else None,
-                           keying=None if taken_by else key_form(ctx.catalog, view),
+                           keying=None if taken_by else key_form(ctx.key_blocks, view),
                            prev_id=prev_id, next_id=next_id, reason=reason or "", error=error,
                            undoable=any(d.action != "undo" for d in view.history)), status
 
@@ -496,7 +495,8 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
     )
     app.extensions["phieu_review"] = ReviewContext(survey, store, catalog, password or None,
                                                    claim_seconds, throttle or LoginThrottle(),
-                                                   trusted_hosts=_trusted(trusted_hosts))
+                                                   trusted_hosts=_trusted(trusted_hosts),
+                                                   key_blocks=key_blocks(catalog))
     app.url_map.converters["id"] = DatabaseId
     register_error_pages(app)
     app.before_request(_before)

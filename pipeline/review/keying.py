@@ -470,11 +470,9 @@ class KeyForm:
     serial: str
 
 
-def key_form(catalog: FormCatalog, view: Any) -> KeyForm | None:
-    """The key-in form for an item view (`items.ItemView`), or None when the item is not
-    a failed page. What the QR code told (an unknown page of a known form) is preselected."""
-    if view.kind != "page" or view.page_status != PageStatus.FAILED:
-        return None
+def key_blocks(catalog: FormCatalog) -> tuple[KeyBlock, ...]:
+    """Every page of every form version as the key-in form shows it: fixed by the
+    survey's forms, so the review app builds it once (`app.ReviewContext`)."""
     blocks = []
     for (form_id, version), form in sorted(catalog.forms.items()):
         for geometry in catalog.pages[(form_id, version)]:
@@ -483,12 +481,21 @@ def key_form(catalog: FormCatalog, view: Any) -> KeyForm | None:
                     (option_keys(q).get(o.code, ""), o.code, o.label) for o in q.options))
                 for q in page_questions(catalog, form, geometry.page))
             blocks.append(KeyBlock(f"{form_id}@{version}", geometry.page, questions))
+    return tuple(blocks)
+
+
+def key_form(blocks: tuple[KeyBlock, ...], view: Any) -> KeyForm | None:
+    """The key-in form for an item view (`items.ItemView`) over `key_blocks`, or None when
+    the item is not a failed page. What the QR code told (an unknown page of a known form)
+    is preselected."""
+    if view.kind != "page" or view.page_status != PageStatus.FAILED:
+        return None
     forms = tuple(dict.fromkeys(b.form for b in blocks))
     known = view.form is not None and f"{view.form.id}@{view.form.version}" in forms
     return KeyForm(
         forms=forms,
         pages=max((b.page for b in blocks), default=1),
-        blocks=tuple(blocks),
+        blocks=blocks,
         form=f"{view.form.id}@{view.form.version}" if known else (forms[0] if forms else ""),
         page=view.page_number or 1,
         serial="" if view.entry.serial is None else str(view.entry.serial),
