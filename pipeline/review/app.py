@@ -43,7 +43,7 @@ from pipeline.review.capture import capture_blueprint
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
 from pipeline.review.decisions import check_reviewer, decide, undo
-from pipeline.review.errorpages import ERROR_TEXT, register_error_pages
+from pipeline.review.errorpages import error_page, register_error_pages
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
 from pipeline.review.items import FormCatalog, entry_for_flag, item_view
 from pipeline.review.keying import KeyBlock, key_blocks, key_form, key_in, key_in_from_form
@@ -106,7 +106,7 @@ def _too_many(ctx: ReviewContext, wait: int) -> Response:
         logger.warning("review: password attempts from %s refused for %d s (too many wrong "
                        "passwords; further refusals in the next %d s not logged)", _client(), wait,
                        int(ctx.throttle.window))
-    response = Response(render_template("error.html", code=429, wait=wait, **ERROR_TEXT[429]), 429)
+    response = error_page(429, wait)
     response.headers["Retry-After"] = str(wait)
     return response
 

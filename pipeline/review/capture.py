@@ -66,34 +66,6 @@ PROBLEMS: dict[str, str] = {
                     "/ The form has no such page: check the form version.",
 }
 
-TEXTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Chụp phiếu",
-        "intro": "Đặt phiếu lên mặt phẳng đủ sáng, chụp cả trang (cả bốn góc và mã QR). "
-                 "Mỗi ảnh được đọc ngay.",
-        "take": "Chụp phiếu",
-        "again": "Chụp lại",
-        "reading": "Đang đọc…",
-        "back": "Về hàng chờ duyệt",
-        "limits": "Ảnh JPEG, PNG hoặc WebP, tối đa",
-        "too_large": "Ảnh quá lớn / the photo is too large",
-        "lost": "Mất kết nối với máy chủ: gửi lại / lost the connection to the server: send it again",
-    },
-    "en": {
-        "title": "Photograph ballots",
-        "intro": "Lay the ballot flat in good light and get the whole page in (all four corners "
-                 "and the QR code). Each photo is read at once.",
-        "take": "Take a photo",
-        "again": "Take it again",
-        "reading": "Reading…",
-        "back": "Back to the review queue",
-        "limits": "JPEG, PNG or WebP photos, at most",
-        "too_large": "The photo is too large",
-        "lost": "Lost the connection to the server: send it again",
-    },
-}
-
-
 @dataclass
 class CaptureState:
     """The survey's forms prepared once (in the background when the page is opened)
@@ -119,11 +91,6 @@ class CaptureState:
 
 def _state() -> CaptureState:
     return current_app.extensions["phieu_capture"]
-
-
-def _text(key: str) -> str:
-    lang = g.get("lang", "vi")
-    return TEXTS.get(lang, TEXTS["vi"]).get(key) or TEXTS["vi"][key]
 
 
 def _photo_suffix(data: bytes) -> str | None:
@@ -191,7 +158,7 @@ def page_answer(page: PageReport, photo: bytes, lang: str) -> dict[str, Any]:
 
 def capture_page() -> Any:
     _state().warm()
-    return render_template("capture.html", ct=_text, max_mb=MAX_PHOTO_BYTES // (1024 * 1024))
+    return render_template("capture.html", max_mb=MAX_PHOTO_BYTES // (1024 * 1024))
 
 
 def _error(status: int, headline: str) -> Any:

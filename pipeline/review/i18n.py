@@ -151,6 +151,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_save": "Lưu trang nhập tay (Enter)",
         "sheet_pages": "Các trang của phiếu",
         "no_sheet_page": "Chưa có trang nào của phiếu này được đọc.",
+        "capture_title": "Chụp phiếu",
+        "capture_intro": "Đặt phiếu lên mặt phẳng đủ sáng, chụp cả trang (cả bốn góc và mã QR). "
+                         "Mỗi ảnh được đọc ngay.",
+        "capture_take": "Chụp phiếu",
+        "capture_again": "Chụp lại",
+        "capture_reading": "Đang đọc…",
+        "capture_back": "Về hàng chờ duyệt",
+        "capture_limits": "Ảnh JPEG, PNG hoặc WebP, tối đa",
+        "capture_too_large": "Ảnh quá lớn / the photo is too large",
+        "capture_lost": "Mất kết nối với máy chủ: gửi lại / lost the connection to the server: "
+                        "send it again",
     },
     "en": {
         "app_title": "Ballot review",
@@ -231,6 +242,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_save": "Save the keyed page (Enter)",
         "sheet_pages": "The sheet's pages",
         "no_sheet_page": "No page of this sheet has been read yet.",
+        "capture_title": "Photograph ballots",
+        "capture_intro": "Lay the ballot flat in good light and get the whole page in (all four "
+                         "corners and the QR code). Each photo is read at once.",
+        "capture_take": "Take a photo",
+        "capture_again": "Take it again",
+        "capture_reading": "Reading…",
+        "capture_back": "Back to the review queue",
+        "capture_limits": "JPEG, PNG or WebP photos, at most",
+        "capture_too_large": "The photo is too large",
+        "capture_lost": "Lost the connection to the server: send it again",
     },
 }
 
