@@ -37,32 +37,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if verbose:
-        ctx.call_on_close(_log_to_stderr(verbose))
+        # Without -v the log goes only to the workspace's file: what a clerk must see is
+        # printed by the command itself, once.
+        from pipeline.logs import stderr_log
 
-
-def _log_to_stderr(verbose: int) -> Callable[[], None]:
-    """With -v the steps (INFO), with -vv every page (DEBUG). Without -v the log goes only
-    to the workspace's file: what a clerk must see is printed by the command itself, once.
-    Returns what undoes it, so that a command run in-process (tests) leaves no handler
-    behind."""
-    import logging
-
-    from pipeline.logs import LOG_FORMAT
-
-    level = logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.setLevel(level)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(min(previous or logging.WARNING, level))
-
-    def undo() -> None:
-        root.removeHandler(handler)
-        root.setLevel(previous)
-
-    return undo
+        ctx.with_resource(stderr_log(verbose))
 
 
 # --- forms commands (issue 2) -------------------------------------------------
