@@ -331,6 +331,7 @@ def scan(
     workers: str | None = None,
     prepared: PreparedForms | None = None,
     store: Store | None = None,
+    probed: Mapping[Path, SourceFile] | None = None,
 ) -> ScanSummary:
     """Scan the files and folders in `paths` into `survey`'s store.
 
@@ -356,6 +357,9 @@ def scan(
     store:
         The survey's store already open (such a process keeps one: an engine keeps its
         compiled statements); default: open `survey.store_url` now.
+    probed:
+        Files of `paths` the caller has hashed and probed already (`inputs.probe`; `phieu
+        watch` does, to know a file before it scans it): not hashed a second time.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
@@ -380,7 +384,7 @@ def scan(
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
-    described = describe_files(expanded.files)
+    described = describe_files(expanded.files, probed)
     triage = _triage(store, described, batch_id, survey.scan_dpi, emit, survey.images_dir)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))

@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -111,15 +111,17 @@ class DescribedFile:
         return count_pages(self.source)
 
 
-def describe_files(files: Sequence[Path]) -> tuple[DescribedFile, ...]:
+def describe_files(files: Sequence[Path],
+                   probed: Mapping[Path, SourceFile] | None = None) -> tuple[DescribedFile, ...]:
     """Hash and probe every file in `files`, in order: the scan's file triage, with no
     store involved (the driver then decides, from the store, which pages are still to
     read; a file's pages are counted when first asked). A file whose bytes came earlier
-    in the list is described as a repeat and read once."""
+    in the list is described as a repeat and read once. `probed`: files the caller has
+    probed already (`phieu watch` hashes each new file to know it), not hashed again."""
     described: list[DescribedFile] = []
     seen: dict[str, Path] = {}
     for path in files:
-        source = probe(path)
+        source = (probed or {}).get(path) or probe(path)
         if source.sha256 in seen:
             described.append(DescribedFile(source, repeat_of=seen[source.sha256]))
             continue
