@@ -19,7 +19,7 @@ from forms.durable import atomic_output
 from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.store import schema
 from pipeline.store.database import Store
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, FlagStatus, PageStatus
 
 RESPONSES_META = ("serial", "status", "flagged", "sheet_flags")
 EXTRA_META = ("batch", "scanned_at", "channel")  # in responses_frame, not in responses.csv
@@ -47,7 +47,7 @@ def _answers(conn: sa.Connection, sheet_ids: sa.Select) -> dict[tuple[int, str],
         key = (sheet_id, question)
         if key in out:
             continue  # the person's row came first
-        out[key] = value if status in ("answered", "flagged") else ""
+        out[key] = value if status in (AnswerStatus.ANSWERED, AnswerStatus.FLAGGED) else ""
     return out
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from forms.errors import BadInput, SurveyError
 from forms.model import Form, Question, Scale
-from pipeline.store.vocabulary import Channel, SheetStatus
+from pipeline.store.vocabulary import AnswerStatus, Channel, SheetStatus
 
 Period = Literal["quarter", "month", "half", "year"]
 Scope = Literal["question", "criteria_group", "overall"]
@@ -43,7 +43,7 @@ SHEET_STATUSES: frozenset[str] = frozenset(SheetStatus)
 META_COLUMNS: tuple[str, ...] = ("serial", "status", "flagged", "batch", "scanned_at")
 CHANNEL_COLUMN = "channel"  # optional in the frame: a sheet without it came on paper
 ALL_GROUP = "all"
-NO_ANSWER = "no_answer"
+NO_ANSWER = AnswerStatus.NO_ANSWER
 TO_REVIEW = "to_review"
 UNDATED = "undated"
 ROUND_DIGITS = 2  # of `percent`, `rate` and `mean` in the exported frames

@@ -53,7 +53,7 @@ from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.queue import QueueEntry, all_items, open_items, queue_counts
 from pipeline.store.survey import Survey
-from pipeline.store.vocabulary import FlagReason
+from pipeline.store.vocabulary import AnswerStatus, FlagReason
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +198,7 @@ def _templating() -> dict[str, Any]:
         "needs_login": _ctx().password is not None,
         # templates compare with the store's words through these, never a spelt-out word
         "FlagReason": FlagReason,
+        "AnswerStatus": AnswerStatus,
     }
 
 

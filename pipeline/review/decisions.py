@@ -29,7 +29,7 @@ from pipeline.review.items import ACTIONS, FormCatalog, current_version, entry_f
 from pipeline.store import schema
 from pipeline.store.database import refresh_sheet_status, utcnow
 from pipeline.store.queue import QueueEntry, subject_flags_where
-from pipeline.store.vocabulary import AnswerSource, FlagStatus, PageStatus, SheetStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagStatus, PageStatus, SheetStatus
 
 # The key of a key-in's part of a decision's state (`keying`). Stored in every key-in's
 # before/after state, so undoing an older key-in needs the same word; not `PageNote.KEYED`,
@@ -226,11 +226,11 @@ def _answer_text(answer: dict | None) -> str:
     if answer is None:
         return ""
     status = answer["status"]
-    if status == "no_answer":
+    if status == AnswerStatus.NO_ANSWER:
         return _NO_ANSWER
-    if status == "invalid":
+    if status == AnswerStatus.INVALID:
         return _INVALID
-    if status == "flagged":
+    if status == AnswerStatus.FLAGGED:
         return _UNDECIDED
     return answer["value"]
 
@@ -263,9 +263,9 @@ def answer_word(text: str, typed: Iterable[str]) -> str | None:
     if word in set(typed):
         return None
     if word.lower() in NO_ANSWER_WORDS:
-        return "no_answer"
+        return AnswerStatus.NO_ANSWER
     if word.lower() in INVALID_WORDS:
-        return "invalid"
+        return AnswerStatus.INVALID
     return None
 
 
@@ -341,7 +341,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
                 raise ReviewError(f"Câu {entry.question} không có trong mẫu / question "
                                   f"{entry.question} is not in the form")
             recorded = parse_codes(question, value)
-            after[AnswerSource.PERSON] = {"value": recorded, "status": "answered"}
+            after[AnswerSource.PERSON] = {"value": recorded, "status": AnswerStatus.ANSWERED}
         elif action == "text":
             recorded = clean_text(value or "").strip()  # a paste from Word may hold \v
             if not recorded:
@@ -349,7 +349,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
                                   "type the text, or choose 'no answer' (0)")
             if len(recorded) > MAX_TEXT:
                 raise ReviewError(f"Ý kiến quá dài / text longer than {MAX_TEXT} characters")
-            after[AnswerSource.PERSON] = {"value": recorded, "status": "answered"}
+            after[AnswerSource.PERSON] = {"value": recorded, "status": AnswerStatus.ANSWERED}
         else:
             after[AnswerSource.PERSON] = {"value": "", "status": action}
         after[AnswerSource.PERSON]["page_id"] = entry.page_id

@@ -5,7 +5,7 @@ missing from both shows the key itself (a test checks both dicts have the same k
 """
 from __future__ import annotations
 
-from pipeline.store.vocabulary import FlagReason
+from pipeline.store.vocabulary import AnswerStatus, FlagReason
 
 LANGUAGES = ("vi", "en")
 
@@ -46,8 +46,8 @@ ACTIONS: dict[str, dict[str, str]] = {
     "vi": {
         "answer": "Chọn phương án",
         "text": "Lưu ý kiến",
-        "no_answer": "Không trả lời",
-        "invalid": "Không hợp lệ",
+        AnswerStatus.NO_ANSWER: "Không trả lời",
+        AnswerStatus.INVALID: "Không hợp lệ",
         "keep_first": "Giữ bản đã đếm, bỏ bản này",
         "reject_sheet": "Loại cả phiếu",
         "assign": "Gán cho phiếu số",
@@ -59,8 +59,8 @@ ACTIONS: dict[str, dict[str, str]] = {
     "en": {
         "answer": "Choose option(s)",
         "text": "Save the comment",
-        "no_answer": "No answer",
-        "invalid": "Invalid",
+        AnswerStatus.NO_ANSWER: "No answer",
+        AnswerStatus.INVALID: "Invalid",
         "keep_first": "Keep the counted copy, set this one aside",
         "reject_sheet": "Reject the whole sheet",
         "assign": "Assign to sheet serial",

@@ -27,12 +27,12 @@ from pipeline.store.queue import (
     subject_flags_where,
     subject_of,
 )
-from pipeline.store.vocabulary import AnswerSource, FlagReason, PageStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageStatus
 
 # What a reviewer can decide, per kind of item (see `pipeline.review.decisions`).
 ACTIONS: dict[str, tuple[str, ...]] = {
-    "choice": ("answer", "no_answer", "invalid"),
-    "text": ("text", "no_answer", "invalid"),
+    "choice": ("answer", AnswerStatus.NO_ANSWER, AnswerStatus.INVALID),
+    "text": ("text", AnswerStatus.NO_ANSWER, AnswerStatus.INVALID),
     "duplicate": ("keep_first", "reject_sheet"),
     "page": ("assign", "reject_page"),
     "sheet": ("accept", "reject_sheet"),

@@ -50,7 +50,15 @@ from pipeline.store import schema
 from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
 from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_complete
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageNote, PageStatus, SheetStatus
+from pipeline.store.vocabulary import (
+    AnswerSource,
+    AnswerStatus,
+    FlagReason,
+    FlagStatus,
+    PageNote,
+    PageStatus,
+    SheetStatus,
+)
 
 KEY_IN = "key_in"  # the decision's action
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
@@ -146,11 +154,11 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     text = (raw or "").strip()
     if question.type == "text":
         if not text or text.lower() in NO_ANSWER_WORDS:
-            return "no_answer", ""
+            return AnswerStatus.NO_ANSWER, ""
         if len(text) > MAX_TEXT:
             raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
                               f"{MAX_TEXT} characters")
-        return "answered", text
+        return AnswerStatus.ANSWERED, text
     keys = option_keys(question) if by_key else {o.code: o.code for o in question.options}
     if not text:
         raise ReviewError(f"Câu {question.id} chưa nhập / question {question.id} was not keyed",
@@ -158,7 +166,7 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     word = answer_word(text, keys.values())
     if word is not None:
         return word, ""
-    return "answered", parse_codes(question, text, keys)
+    return AnswerStatus.ANSWERED, parse_codes(question, text, keys)
 
 
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
@@ -331,7 +339,8 @@ def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | Non
 
 def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]]) -> str:
     """The decision's value: what was keyed, readable in the audit log."""
-    shown = {"no_answer": "(không trả lời / no answer)", "invalid": "(không hợp lệ / invalid)"}
+    shown: dict[str, str] = {AnswerStatus.NO_ANSWER: "(không trả lời / no answer)",
+                             AnswerStatus.INVALID: "(không hợp lệ / invalid)"}
     parts = "; ".join(f"{q}={shown.get(status, value)}" for q, (status, value) in answers.items())
     return f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
 

@@ -29,7 +29,7 @@ from pipeline.store.database import (
     utcnow,
 )
 from pipeline.store.sheets import read_pages, settle_complete
-from pipeline.store.vocabulary import AnswerSource, FlagReason, PageNote, PageStatus, SheetStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageNote, PageStatus, SheetStatus
 
 UNKNOWN_FORM_REASONS = frozenset({FailureReason.UNKNOWN_FORM, FailureReason.UNKNOWN_PAGE})
 
@@ -329,10 +329,11 @@ def _insert_answers(
                 continue
             q = decided[qid]
             value = "|".join(q.value)
+        status = AnswerStatus(q.status)  # the reader's word (omr.reading.QuestionStatus) as stored
         rows.append({"sheet_id": sheet_id, "page_id": page_id, "question": qid,
-                     "source": AnswerSource.MACHINE, "value": value, "status": q.status,
+                     "source": AnswerSource.MACHINE, "value": value, "status": status,
                      "created_at": now})
-        if q.status == "flagged":
+        if status is AnswerStatus.FLAGGED:
             for reason in q.reasons or (FlagReason.MARGINAL,):
                 open_flag(conn, reason=reason, detail=_flag_detail(reading, qid, reason),
                           sheet_id=sheet_id, page_id=page_id, question=qid)

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 
 from pipeline.store import schema
 from pipeline.store.database import flag_key, open_flag, resolve_flags
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, FlagStatus, PageStatus
 
 BLANK_DETAIL = "Phiếu trắng, không có ô nào được đánh dấu / blank ballot: nothing marked"
-NO_ANSWER = "no_answer"  # answers.status of a question left empty (omr.reading.QuestionStatus)
 
 
 def read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
@@ -38,7 +37,7 @@ def is_blank(conn: sa.Connection, sheet_id: int) -> bool:
         sa.select(sa.func.count()).select_from(c).join(p, p.c.id == c.c.page_id)
         .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(),
                p.c.status == PageStatus.READ)).scalar_one()
-    return set(effective.values()) <= {NO_ANSWER} and not written
+    return set(effective.values()) <= {AnswerStatus.NO_ANSWER} and not written
 
 
 def reopen_flag(conn: sa.Connection, *, reason: str, detail: str, sheet_id: int,

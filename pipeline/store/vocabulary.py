@@ -59,6 +59,18 @@ class SheetStatus(StrEnum):
     REJECTED = "rejected"  # set aside by a person: not counted
 
 
+class AnswerStatus(StrEnum):
+    """An answer in `answers.status`. The reader gives the first three (its own words are
+    `omr.reading.QuestionStatus`: it cannot import the store; a test checks they agree);
+    a person may also find the answer invalid. The review actions `no_answer` and
+    `invalid` are named by the status they record."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    FLAGGED = "flagged"  # unsure: waits for a person, counted as nothing meanwhile
+    INVALID = "invalid"
+
+
 class AnswerSource(StrEnum):
     """Who gave an answer: the reader, or a person in review (never overwritten)."""
 
