@@ -610,7 +610,8 @@ def scan_day(value: object) -> dt.date | None:
         return None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(OFFICE_TIMEZONE)
-    return stamp.date()
+    day: dt.date = stamp.date()
+    return day
 
 
 # --- filtering and grouping ----------------------------------------------------------

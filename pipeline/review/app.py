@@ -77,7 +77,9 @@ class ReviewContext:
 
 
 def _ctx() -> ReviewContext:
-    return current_app.extensions["phieu_review"]
+    ctx = current_app.extensions["phieu_review"]
+    assert isinstance(ctx, ReviewContext)  # set by `create_app`
+    return ctx
 
 
 def _lang() -> str:

@@ -90,7 +90,9 @@ class CaptureState:
 
 
 def _state() -> CaptureState:
-    return current_app.extensions["phieu_capture"]
+    state = current_app.extensions["phieu_capture"]
+    assert isinstance(state, CaptureState)  # set by `capture_blueprint`
+    return state
 
 
 def _photo_suffix(data: bytes) -> str | None:

@@ -232,7 +232,7 @@ def _answer_text(answer: dict | None) -> str:
         return _INVALID
     if status == AnswerStatus.FLAGGED:
         return _UNDECIDED
-    return answer["value"]
+    return str(answer["value"])
 
 
 def describe_state(state: dict[str, Any]) -> str:

@@ -325,8 +325,8 @@ def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> in
                             "status": SheetStatus.COUNTED, "batch_id": origin.batch_id,
                             "first_scanned_at": origin.scanned_at},
                   ["form", "version", "serial"])
-    return conn.execute(sa.select(s.c.id).where(
-        s.c.form == form.id, s.c.version == form.version, s.c.serial == serial)).scalar_one()
+    return int(conn.execute(sa.select(s.c.id).where(
+        s.c.form == form.id, s.c.version == form.version, s.c.serial == serial)).scalar_one())
 
 
 def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | None:

@@ -143,11 +143,11 @@ def _insert_page(conn: sa.Connection, row: dict) -> int | None:
     if not insert_ignore(conn, schema.pages, row, ["source_id", "page_index"]):
         return None
     p = schema.pages
-    return conn.execute(
+    return int(conn.execute(
         sa.select(p.c.id).where(
             p.c.source_id == row["source_id"], p.c.page_index == row["page_index"]
         )
-    ).scalar_one()
+    ).scalar_one())
 
 
 def _record_failure(
@@ -192,11 +192,11 @@ def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
         },
         ["form", "version", "serial"],
     )
-    return conn.execute(
+    return int(conn.execute(
         sa.select(s.c.id).where(
             s.c.form == ident.form_id, s.c.version == ident.version, s.c.serial == ident.serial
         )
-    ).scalar_one()
+    ).scalar_one())
 
 
 def _stored(conn: sa.Connection, source_id: int, page_index: int) -> bool:

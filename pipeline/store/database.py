@@ -232,9 +232,9 @@ def insert_ignore(
 def get_or_create_batch(conn: sa.Connection, name: str) -> int:
     """The id of the batch called `name`, created if new."""
     insert_ignore(conn, schema.batches, {"name": name, "created_at": utcnow()}, ["name"])
-    return conn.execute(
+    return int(conn.execute(
         sa.select(schema.batches.c.id).where(schema.batches.c.name == name)
-    ).scalar_one()
+    ).scalar_one())
 
 
 def flag_key(reason: str, sheet_id: int | None, page_id: int | None, question: str | None) -> str:
@@ -300,9 +300,9 @@ def lock_sheet(conn: sa.Connection, sheet_id: int) -> str:
     in and renders no FOR UPDATE.
     """
     s = schema.sheets
-    return conn.execute(
+    return str(conn.execute(
         sa.select(s.c.status).where(s.c.id == sheet_id).with_for_update()
-    ).scalar_one()
+    ).scalar_one())
 
 
 def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:

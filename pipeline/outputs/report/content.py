@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import math
 import re
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -384,14 +383,6 @@ def _channel_figures(in_range: pd.DataFrame, serials: frozenset[str]) -> list[Fi
             for k, n in channels.items() if str(k) != Channel.PAPER]
 
 
-def _charts() -> types.ModuleType:
-    # matplotlib takes a noticeable time to import; `import pipeline` (every command) should
-    # not pay it, only a report that draws.
-    from pipeline.outputs.report import charts
-
-    return charts
-
-
 def _pages_of(form: Form, pages: pd.DataFrame) -> pd.DataFrame:
     """The pages of this form, and the pages no form could be told for (unreadable ones
     cannot be attributed, so every report shows them)."""
@@ -440,7 +431,11 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
         levels = tuple(o.label for o in scale_of(form, members[0]).options)
         total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
                  else _pooled(lines, scale_of(form, members[0]).options))
-        chart = _charts().distribution_chart(
+        # matplotlib takes a noticeable time to import; `import pipeline` (every command)
+        # should not pay it, only a report that draws.
+        from pipeline.outputs.report.charts import distribution_chart
+
+        chart = distribution_chart(
             [line.text for line in lines],
             [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
              for line in lines],
@@ -468,7 +463,9 @@ def _overview_chart(groups: tuple[GroupSection, ...], overall: IndexRow | None) 
         return None
     labels = [g.label for g in groups] + ["Chỉ số hài lòng chung"]
     rates = [g.total.rate for g in groups] + [overall.rate]
-    return _charts().rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
+    from pipeline.outputs.report.charts import rate_chart  # matplotlib: see `_group_sections`
+
+    return rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
 
 
 def _other_tables(form: Form, result: TallyResult) -> tuple[OptionTable, ...]:
