@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from forms.errors import BadInput
+from omr.failures import FailureReason
 from pipeline.store.vocabulary import IngestReason
 
 SourceKind = Literal["pdf", "tiff", "image"]
@@ -44,7 +45,7 @@ PDFTOPPM_TIMEOUT_S = 120  # a single page; a hung poppler must not stall the bat
 class IngestProblem:
     """Why a file or one of its pages could not be loaded. Falsy."""
 
-    reason: IngestReason
+    reason: IngestReason | FailureReason  # not_an_image: the reader's word for the same fault
     message: str
     detail: str = ""  # the traceback of a `reader_error`, for the workspace's log
 
@@ -326,7 +327,7 @@ def _frames_until_damage(img: Image.Image) -> int:
 
 def _not_an_image(path: Path) -> IngestProblem:
     return IngestProblem(
-        IngestReason.NOT_AN_IMAGE,
+        FailureReason.NOT_AN_IMAGE,
         f"{path.name}: không phải ảnh hay PDF / not an image or a PDF — "
         "chỉ đưa vào tệp quét (PDF, TIFF, JPEG, PNG) / give only scans",
     )

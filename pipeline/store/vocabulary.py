@@ -31,12 +31,12 @@ class PageStatus(StrEnum):
 
 class IngestReason(StrEnum):
     """`pages.reason` of a page that failed before the reader saw it. The reader's own
-    failure words are `omr.failures.FailureReason` (the reader cannot import the store)."""
+    failure words are `omr.failures.FailureReason` (the reader cannot import the store); a
+    file no decoder opens is its `not_an_image` too."""
 
     EMPTY_FILE = "empty_file"
     CORRUPT_PDF = "corrupt_pdf"
     ENCRYPTED_PDF = "encrypted_pdf"
-    NOT_AN_IMAGE = "not_an_image"  # the same word as the reader's, for a file no decoder opens
     UNREADABLE_FRAME = "unreadable_frame"
     UNREADABLE_FILE = "unreadable_file"
     READER_ERROR = "reader_error"  # the reader raised on this page (a bug): kept as a failed page
