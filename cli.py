@@ -7,13 +7,25 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from forms.errors import PhieuError
 
+if TYPE_CHECKING:  # `pipeline` is imported by each command, not when `phieu` starts
+    from pipeline.outputs.tally import Method, Period
+    from pipeline.scan.driver import ScanEvent
+    from pipeline.scan.watch import WatchEvent
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
 FORM_HELP = "Form id, or ID@VERSION (needed when the survey has several forms or versions)."
+# `vocabulary.Channel`'s words other than paper, spelt out: loading `pipeline` takes over a
+# second, too long for `phieu --help` (tests/test_vocabulary.py checks they are its members).
+IMPORT_CHANNELS = ("online", "kiosk")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,32 +37,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if verbose:
-        ctx.call_on_close(_log_to_stderr(verbose))
+        # Without -v the log goes only to the workspace's file: what a clerk must see is
+        # printed by the command itself, once.
+        from pipeline.logs import stderr_log
 
-
-def _log_to_stderr(verbose: int) -> Callable[[], None]:
-    """With -v the steps (INFO), with -vv every page (DEBUG). Without -v the log goes only
-    to the workspace's file: what a clerk must see is printed by the command itself, once.
-    Returns what undoes it, so that a command run in-process (tests) leaves no handler
-    behind."""
-    import logging
-
-    from pipeline.logs import LOG_FORMAT
-
-    level = logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.setLevel(level)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(min(previous or logging.WARNING, level))
-
-    def undo() -> None:
-        root.removeHandler(handler)
-        root.setLevel(previous)
-
-    return undo
+        ctx.with_resource(stderr_log(verbose))
 
 
 # --- forms commands (issue 2) -------------------------------------------------
@@ -262,7 +253,7 @@ def scan_cmd(paths: tuple[Path, ...], batch: str | None, jobs: int | None, worke
                         TimeRemainingColumn(), console=console, disable=not console.is_terminal)
     task = progress.add_task("pages", total=None)
 
-    def on_event(event) -> None:
+    def on_event(event: ScanEvent) -> None:
         if event.kind == "start":
             progress.update(task, total=event.total)
         elif event.kind == "page":
@@ -315,7 +306,7 @@ def watch_cmd(folders: tuple[Path, ...], batch: str | None, jobs: int | None, in
     click.echo(f"Đang theo dõi / watching {', '.join(str(f) for f in folders)} — "
                "Ctrl+C để dừng / to stop")
 
-    def on_event(event) -> None:
+    def on_event(event: WatchEvent) -> None:
         click.echo(event.text, err=event.kind == "problem")
 
     totals = watch(survey, folders, on_event=on_event, interval=interval, settle=settle,
@@ -361,7 +352,7 @@ def export_group() -> None:
     """Xuất dữ liệu / export responses, pages or comments as CSV (UTF-8 BOM) or .xlsx."""
 
 
-def _export_output(func):
+def _export_output(func: _F) -> _F:
     func = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                         help="FILE.csv or FILE.xlsx")(func)
     return SURVEY_OPTION(func)
@@ -510,7 +501,8 @@ def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], seri
     `phieu review list`; one QUESTION=VALUE per question of the page (VALUE as for
     `review set`: option code(s), text, `none`, `invalid`)."""
     from pipeline.review import build_form_catalog
-    from pipeline.review.keying import KeyIn, key_page, parse_assignments
+    from pipeline.review.keying import KeyIn, parse_assignments
+    from pipeline.review.scripted import key_page
     from pipeline.store.database import open_store
     from pipeline.store.survey import find_survey, load_survey_forms
 
@@ -545,7 +537,7 @@ export_group.add_command(export_audit_cmd)
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _tally_options(command):
+def _tally_options(command: _F) -> _F:
     """The options `phieu tally` and `phieu export tally` share."""
     for decorator in reversed([
         click.option("--survey", "survey_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -567,8 +559,9 @@ def _tally_options(command):
     return command
 
 
-def _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-               output) -> None:
+def _run_tally(survey_dir: Path | None, form_id: str | None, by: str | None, period: Period | None,
+               method: Method | None, labels: bool, date_from: datetime | None, date_to: datetime | None,
+               output: Path | None) -> None:
     from rich.console import Console
 
     from pipeline.outputs.report.source import load_survey_data
@@ -601,8 +594,9 @@ def _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write FILE.csv (+ FILE-index.csv) or FILE.xlsx instead of the tables.")
-def tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-                  output) -> None:
+def tally_command(survey_dir: Path | None, form_id: str | None, by: str | None, period: Period | None,
+                  method: Method | None, labels: bool, date_from: datetime | None, date_to: datetime | None,
+                  output: Path | None) -> None:
     """Đếm phiếu và chỉ số hài lòng / count answers and the satisfaction index."""
     _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
@@ -611,8 +605,9 @@ def tally_command(survey_dir, form_id, by, period, method, labels, date_from, da
 @_tally_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="FILE.csv (+ FILE-index.csv beside it) or FILE.xlsx.")
-def export_tally_command(survey_dir, form_id, by, period, method, labels, date_from, date_to,
-                         output) -> None:
+def export_tally_command(survey_dir: Path | None, form_id: str | None, by: str | None,
+                         period: Period | None, method: Method | None, labels: bool,
+                         date_from: datetime | None, date_to: datetime | None, output: Path) -> None:
     """tally.csv + index.csv (or one .xlsx): the same as `phieu tally -o FILE`."""
     _run_tally(survey_dir, form_id, by, period, method, labels, date_from, date_to, output)
 
@@ -638,8 +633,9 @@ export_group.add_command(export_tally_command)
               help="Index method (default: survey.yaml `method:`, else pooled).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="report.html or report.pdf.")
-def report_command(survey_dir, form_id, quarter, period, date_from, date_to, compare, by,
-                   method, output) -> None:
+def report_command(survey_dir: Path | None, form_id: str | None, quarter: str | None,
+                   period: str | None, date_from: datetime | None, date_to: datetime | None,
+                   compare: str | None, by: str | None, method: Method | None, output: Path) -> None:
     """Báo cáo kết quả khảo sát (HTML/PDF) / the survey report to post."""
     from pipeline.outputs.report import build_report, write_report
     from pipeline.outputs.report.source import load_survey_data
@@ -665,7 +661,7 @@ def report_command(survey_dir, form_id, quarter, period, date_from, date_to, com
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--channel", type=click.Choice(["online", "kiosk"]), required=True,
+@click.option("--channel", type=click.Choice(IMPORT_CHANNELS), required=True,
               help="How the answers were collected.")
 @click.option("--form", "form_id", default=None, help=FORM_HELP)
 @SURVEY_OPTION

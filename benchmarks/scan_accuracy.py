@@ -64,12 +64,13 @@ from truth_compare import edit_distance, normalise, share  # noqa: E402
 from fixtures.truth import BoxTruth, QuestionTruth, SheetTruth, load_truth  # noqa: E402
 from forms.layout import layout_form  # noqa: E402
 from forms.library import load_form  # noqa: E402
+from pipeline.store.vocabulary import FlagReason, PageStatus, SheetStatus  # noqa: E402
 
 PHIEU = Path(sys.executable).parent / "phieu"
 FORMS = {"mot-cua": 1, "sipas": 100001}  # form -> first serial (disjoint ranges)
 HARD_MIX = "scan=0.4,upside_down=0.15,sideways=0.15,phone=0.2,folded=0.1"
-WHOLE_SHEET = frozenset({"duplicate", "missing_page", "blank_ballot", "unreadable"})
-FLAGGED_STATUSES = frozenset({"needs_review", "rejected"})
+WHOLE_SHEET = frozenset({FlagReason.DUPLICATE, FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT, FlagReason.UNREADABLE})
+FLAGGED_STATUSES = frozenset({SheetStatus.NEEDS_REVIEW, SheetStatus.REJECTED})
 
 
 def phieu(*args: object, cwd: Path | None = None) -> str:
@@ -183,17 +184,17 @@ class Comparison:
                 read[(p.serial, p.page)] = False
                 continue
             c["pages_in_csv"] += 1
-            if row.status != "read":
+            if row.status != PageStatus.READ:
                 self.failures[p.capture][f"{row.status}:{row.reason or '-'}"] += 1
                 c["pages_not_read"] += 1
-                c["pages_duplicate"] += row.status == "duplicate"
+                c["pages_duplicate"] += row.status == PageStatus.DUPLICATE
             # A page not read is flagged whole whatever identity it was given.
-            if row.status in ("read", "duplicate"):
+            if row.status in (PageStatus.READ, PageStatus.DUPLICATE):
                 if (row.form, row.serial) != (truth.form, str(p.serial)):
                     self.silent(p.capture, "wrong_identity",
                                 f"{p.file} page {p.index}: shows {truth.form} {p.serial}, "
                                 f"read as {row.form} {row.serial}")
-            read[(p.serial, p.page)] = row.status == "read"
+            read[(p.serial, p.page)] = row.status == PageStatus.READ
         return read
 
     # --- sheets and questions ----------------------------------------------------------
@@ -245,13 +246,13 @@ class Comparison:
         c["questions_under_sheet_flag"] += whole and not flagged_q
         where = f"{form} {sheet.serial} {q.question} ({kind}): truth {sorted(expected)} " \
                 f"flags {list(q.flags)}, exported {sorted(value)!r}"
-        if "overvote" in q.flags:
+        if FlagReason.OVERVOTE in q.flags:
             c["overvotes"] += 1
             c["overvotes_flagged"] += flagged
             if not flagged:
                 self.silent(kind, "overvote_not_flagged", where)
             return
-        if "marginal" in q.flags:
+        if FlagReason.MARGINAL in q.flags:
             for t in sheet.targets:
                 if t.question == q.question and t.intent == "marginal":
                     c["marginal_marks"] += 1

@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from forms.errors import BadInput, FormDefinitionError
-from forms.model import CommentTopic, Form, MarkStyle, Matrix, Option, Question, Scale, Section
+from forms.model import Block, CommentTopic, Form, MarkStyle, Matrix, Option, Question, Scale, Section
 from forms.yamlnodes import LineDict, LineList, load_with_lines
 
 # key -> required?
@@ -545,7 +545,7 @@ def _section(p: _Problems, ctx: _Context, raw: Any, line: int, number: int) -> S
     return Section(heading=heading, blocks=tuple(blocks), intro=intro)
 
 
-def _block(p: _Problems, ctx: _Context, raw: Any, line: int, where: str):
+def _block(p: _Problems, ctx: _Context, raw: Any, line: int, where: str) -> Block | None:
     m = _mapping(p, raw, line, where)
     if m is None:
         return None

@@ -123,16 +123,16 @@ def atomic_output(path: Path) -> Iterator[Path]:
         yield temp
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes, *, point: str = "image.write") -> None:
     """Write `data` to `path` through a temporary file (see `atomic_outputs`); the
     folder is created when missing. Raises `OSError` as it comes (the caller knows what
-    the file is for)."""
+    the file is for). `point`: the fault point reached before the rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f"{path.name}.{socket.gethostname()}.{os.getpid()}.tmp")
     try:
         with open(temp, "wb") as fh:
             fh.write(data)
-            fault_point("image.write")
+            fault_point(point)
         os.replace(temp, path)
     except BaseException:
         _remove(temp)

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 
 from omr.decide import REASON_TEXTS
-from omr.reading import PageReading, Reading
-from omr.template import CANON_PX_PER_MM, FormTemplate
+from omr.reading import PageFailure, PageReading, Reading
+from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate
 
 # BGR colours per state / status.
 STATE_COLOURS = {"marked": (0, 160, 0), "marginal": (0, 140, 255), "empty": (170, 170, 170)}
@@ -48,7 +48,7 @@ def overlay(image_registered: np.ndarray, reading: PageReading, template: FormTe
     return out
 
 
-def _label_flags(out: np.ndarray, page, flagged: dict[str, tuple[str, ...]]) -> None:
+def _label_flags(out: np.ndarray, page: PageTemplate, flagged: dict[str, tuple[str, ...]]) -> None:
     done: set[str] = set()
     for tt in page.targets:
         q = tt.target.question
@@ -60,7 +60,7 @@ def _label_flags(out: np.ndarray, page, flagged: dict[str, tuple[str, ...]]) -> 
             )
 
 
-def _frame_texts(out: np.ndarray, page, reading: PageReading) -> None:
+def _frame_texts(out: np.ndarray, page: PageTemplate, reading: PageReading) -> None:
     texts = {t.question: t for t in reading.texts}
     for tt in page.texts:
         tr = texts.get(tt.field.question)
@@ -76,7 +76,7 @@ def _frame_texts(out: np.ndarray, page, reading: PageReading) -> None:
 def summary(reading: Reading) -> list[str]:
     """Lines a person reads: the page's identity and quality, then each
     question's decision with its reasons (or why the page failed)."""
-    if not reading:
+    if isinstance(reading, PageFailure):
         return [f"không đọc được / unreadable: {reading.reason}: {reading.message}"]
     ident, q = reading.identity, reading.quality
     lines = [

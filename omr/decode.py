@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from omr.failures import failure
+from omr.failures import FailureReason, failure
 from omr.reading import PageFailure
 
 
@@ -16,11 +16,11 @@ def decode_image(data: bytes) -> np.ndarray | PageFailure:
     conversion), which matters: decoding is the floor of the reading speed.
     """
     if not data:
-        return failure("not_an_image", "0 bytes")
+        return failure(FailureReason.NOT_AN_IMAGE, "0 bytes")
     buf = np.frombuffer(data, np.uint8)
     image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     if image is None or image.size == 0:
-        return failure("not_an_image", f"{len(data)} bytes not decodable")
+        return failure(FailureReason.NOT_AN_IMAGE, f"{len(data)} bytes not decodable")
     return image
 
 

@@ -18,7 +18,7 @@ import zxingcpp
 
 from forms.geometry import BBox
 from forms.identity import PageIdentity, decode_payload
-from omr.failures import failure
+from omr.failures import FailureReason, failure
 from omr.reading import PageFailure
 from omr.register import Registration, warp_region
 from omr.template import CANON_PX_PER_MM
@@ -31,6 +31,7 @@ QR_MARGIN_MM = 4.0
 QR_CROP_PX_PER_MM = 8.0
 # The whole-image fallback searches a copy at most this large.
 FALLBACK_LONG_SIDE_PX = 2400
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
 
 def _decode(image: np.ndarray, *, fast: bool) -> tuple[PageIdentity | None, list[str]]:
@@ -38,7 +39,7 @@ def _decode(image: np.ndarray, *, fast: bool) -> tuple[PageIdentity | None, list
     QR text seen (for the failure message)."""
     results = zxingcpp.read_barcodes(
         image,
-        formats=zxingcpp.BarcodeFormat.QRCode,
+        formats=QR_ONLY,
         try_rotate=not fast,
         try_downscale=True,
         try_invert=not fast,
@@ -72,7 +73,7 @@ def locate_qr(grey: np.ndarray) -> QrFound | None:
     # a shaken photo's code may need the unsharp-masked copy (see `_sharpened`)
     for image in (whole, cv2.addWeighted(whole, 2.0, soft, -1.0, 0)):
         results = zxingcpp.read_barcodes(
-            image, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=True, try_downscale=True, try_invert=True,
+            image, formats=QR_ONLY, try_rotate=True, try_downscale=True, try_invert=True,
         )
         for r in results:
             identity = decode_payload(r.text)
@@ -140,4 +141,4 @@ def identify(
         detail = "không thấy mã QR / no QR code found"
     image = registration.image if registration is not None else None
     quality = registration.quality if registration is not None else None
-    return failure("qr_unreadable", detail, quality=quality, image=image)
+    return failure(FailureReason.QR_UNREADABLE, detail, quality=quality, image=image)

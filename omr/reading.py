@@ -7,25 +7,17 @@ thresholds (`omr.decide`), so a store can re-decide without rescanning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from forms.identity import PageIdentity
 
+if TYPE_CHECKING:  # `omr.failures` builds `PageFailure`s: it imports this module
+    from omr.failures import FailureReason
+
 TargetState = Literal["marked", "marginal", "empty"]
 QuestionStatus = Literal["answered", "no_answer", "flagged"]
-
-# Why a page could not be read. Each is a value a batch records and goes on.
-FailureReason = Literal[
-    "not_an_image",  # the bytes do not decode to an image
-    "no_markers",  # no fiducial found: not a phieu page, or far too degraded
-    "too_few_markers",  # fewer than three corners found: cannot register
-    "bad_geometry",  # markers found but they do not form a plausible page
-    "qr_unreadable",  # registered, but the QR code could not be decoded
-    "unknown_form",  # QR decoded, but the survey does not know this form/version
-    "unknown_page",  # the form has no such page number
-]
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,7 @@ class PageReading:
 class PageFailure:
     """A page that could not be read, and why. Falsy, like a failed estimate."""
 
-    reason: FailureReason
+    reason: FailureReason  # why, `omr.failures.failure` makes one with its message
     message: str  # one sentence a clerk can act on (Vietnamese first, English second)
     identity: PageIdentity | None = None  # known when the QR was read but the form is not
     quality: PageQuality | None = None

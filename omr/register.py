@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from forms.geometry import ARUCO_DICTIONARY, MARKER_IDS, PAGE_SIZE_MM, Corner, marker_bbox
-from omr.failures import failure
+from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
 from omr.template import CANON_PX_PER_MM, mm_to_px
 
@@ -255,10 +255,10 @@ def register(
     levels = levels or pyramid(grey)
     found = detect_markers(grey, levels) if found is None else found
     if not found:
-        return failure("no_markers", f"ảnh {grey.shape[1]}x{grey.shape[0]} px")
+        return failure(FailureReason.NO_MARKERS, f"ảnh {grey.shape[1]}x{grey.shape[0]} px")
     if len(found) < 3:
         names = ", ".join(sorted(found))
-        return failure("too_few_markers", f"{len(found)} marker(s) found: {names}")
+        return failure(FailureReason.TOO_FEW_MARKERS, f"{len(found)} marker(s) found: {names}")
     homography, error, used = _best_fit(found)
     sides = [np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1).mean() for p in used.values()]
     px_per_mm = float(np.mean(sides)) / float(marker_bbox("tl")[2])
@@ -268,7 +268,7 @@ def register(
         or not MIN_PX_PER_MM <= px_per_mm <= MAX_PX_PER_MM
     ):
         return failure(
-            "bad_geometry",
+            FailureReason.BAD_GEOMETRY,
             f"{len(used)} markers, error {error:.2f} mm, scale {px_per_mm:.1f} px/mm",
         )
     return registration(levels, homography, used, error, px_per_mm, "markers")

@@ -69,7 +69,8 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     paper = _paper_under(ink.paper, tt.x0, tt.y0, w, h)
     crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
-    dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
+    if tt.printed is not None:  # a template built without its blank has nothing to subtract
+        dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
     dark[~tt.region] = 0.0
     smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
     blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
@@ -125,7 +126,7 @@ def _deslant(crop: np.ndarray) -> np.ndarray:
     h, w = crop.shape
 
     def shear(image: np.ndarray, slant: float, fill: float) -> np.ndarray:
-        m = np.float32([[1, slant, -slant * h / 2], [0, 1, 0]])
+        m = np.array([[1, slant, -slant * h / 2], [0, 1, 0]], dtype=np.float32)
         return cv2.warpAffine(image, m, (w, h), borderValue=fill)
 
     best = max(SLANTS, key=lambda s: float((shear(ink, s, 0.0).sum(axis=0) ** 2).sum()))

@@ -8,25 +8,19 @@ is kept beside the survey rather than lost.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
 @contextmanager
-def workspace_log(path: Path, *, level: int = logging.INFO) -> Iterator[logging.Handler | None]:
-    """Append log records of `level` and above to `path` while the block runs.
-
-    Yields the handler, or None when the file cannot be opened (a read-only workspace):
-    the command still runs, only without its log file.
-    """
-    try:
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8", delay=False)
-    except OSError:
-        yield None
-        return
+def log_to(handler: logging.Handler, level: int) -> Iterator[logging.Handler]:
+    """Send log records of `level` and above to `handler` (in `LOG_FORMAT`) while the
+    block runs, lowering the root logger's level as far as needed, and undo both after,
+    so that a command run in-process (tests) leaves no handler behind."""
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
@@ -38,4 +32,26 @@ def workspace_log(path: Path, *, level: int = logging.INFO) -> Iterator[logging.
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
-        handler.close()
+        handler.close()  # a file's handle; a stream handler leaves its stream open
+
+
+@contextmanager
+def workspace_log(path: Path, *, level: int = logging.INFO) -> Iterator[logging.Handler | None]:
+    """Append log records of `level` and above to `path` while the block runs.
+
+    Yields the handler, or None when the file cannot be opened (a read-only workspace):
+    the command still runs, only without its log file.
+    """
+    try:
+        handler = logging.FileHandler(path, encoding="utf-8", delay=False)
+    except OSError:
+        yield None
+        return
+    with log_to(handler, level):
+        yield handler
+
+
+def stderr_log(verbose: int) -> AbstractContextManager[logging.Handler]:
+    """`--verbose` on stderr while the command runs: with -v the steps (INFO), with -vv
+    every page (DEBUG)."""
+    return log_to(logging.StreamHandler(sys.stderr), logging.INFO if verbose == 1 else logging.DEBUG)

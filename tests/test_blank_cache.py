@@ -73,6 +73,22 @@ def test_an_unwritable_cache_only_costs_time(form, tmp_path):
     assert len(blanks) == len(layout_form(form).pages)
 
 
+def test_an_entry_interrupted_while_written_is_never_under_its_name(tmp_path, monkeypatch):
+    from collections import Counter
+
+    from forms import durable
+
+    monkeypatch.setattr(durable, "_REACHED", Counter())
+    monkeypatch.setenv(durable.FAULT_ENV, "cache.write@1:raise")
+    entry = tmp_path / "blanks" / "f-v1-key.npz"
+    with pytest.raises(durable.FaultInjected):
+        blank_cache.save_blanks(entry, "key", [np.zeros((4, 3), np.uint8)])
+    assert list(entry.parent.iterdir()) == []  # neither the entry nor a temporary file
+    monkeypatch.delenv(durable.FAULT_ENV)
+    assert blank_cache.save_blanks(entry, "key", [np.zeros((4, 3), np.uint8)])
+    assert blank_cache.load_blanks(entry, "key", 1, (4, 3)) is not None
+
+
 def test_the_key_is_the_same_in_every_process():
     """A form holds sets (a scale's satisfied codes), whose order Python randomises per
     process: the key must not follow it, or no run would ever find the last one's blank."""

@@ -60,6 +60,17 @@ def test_the_capture_page_needs_the_login_and_the_csrf_token(app):
     assert _post(client, _jpeg(), "wrong").status_code == 403
 
 
+def test_the_capture_page_speaks_the_language_of_the_review_app(app):
+    client = app.test_client()
+    _login(client)
+    assert "Chụp phiếu" in client.get("/capture").get_data(as_text=True)
+    with client.session_transaction() as s:
+        s["lang"] = "en"
+    english = client.get("/capture").get_data(as_text=True)
+    assert "Photograph ballots" in english and "Back to the review queue" in english
+    assert "capture_" not in english  # every key has its text
+
+
 def test_uploads_are_limited_by_type_and_size(app):
     client = app.test_client()
     token = _login(client)

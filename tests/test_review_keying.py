@@ -21,8 +21,10 @@ from pipeline.review import (
     build_form_catalog,
     create_app,
     decide,
+    keying,
     undo,
 )
+from pipeline.review.claims import claim, release
 from pipeline.review.items import entry_for_flag, option_keys
 from pipeline.review.keying import KeyIn, key_in, page_questions
 from pipeline.store import schema
@@ -256,6 +258,14 @@ def test_phieu_review_key(ws, box, run_phieu, tmp_path):
     several = run_phieu("review", "key", flag, "--serial", "3", "--reviewer", "Hoa", *args,
                         "--survey", survey.root)
     assert several.code == 5 and "--form" in several.err  # two forms: say which
+    with store.engine.begin() as conn:  # a clerk has the item open in a browser
+        claim(conn, entry_for_flag(conn, flag).subject, "browser:lan", "Lan", seconds=300)
+    held = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
+                     "--reviewer", "Hoa", *args, "--survey", survey.root)
+    assert held.code == 7 and "Lan holds item" in held.err and "UTC" in held.err
+    assert "--force" not in held.err  # `review key` offers none
+    with store.engine.begin() as conn:
+        release(conn, "browser:lan")
     done = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
                      "--reviewer", "Hoa", *args, "--survey", survey.root)
     assert done.code == 0, done.err
@@ -294,12 +304,18 @@ def test_a_sheet_item_shows_the_sheets_pages(ws):
     assert client.get(f"/image/page/{sheet_page}.jpg").mimetype == "image/jpeg"
 
 
-def test_the_web_app_keys_in_a_page_and_keeps_what_was_typed_on_an_error(ws, box):
+def test_the_web_app_keys_in_a_page_and_keeps_what_was_typed_on_an_error(ws, box, monkeypatch):
     _, store, catalog, forms = ws
     form = forms["mot-cua"]
     flag = _flag_of(store, box.files["new"])
     client, token = _client(ws)
-    page = client.get(f"/item/{flag}").get_data(as_text=True)
+
+    def laid_out_again(*args: object) -> None:
+        raise AssertionError("the key-in form is built once, when the app starts")
+
+    with monkeypatch.context() as m:
+        m.setattr(keying, "page_questions", laid_out_again)
+        page = client.get(f"/item/{flag}").get_data(as_text=True)
     assert 'id="keyin"' in page and 'id="key-serial"' in page and "/image/page/" in page
     typed = _keyed(box, form, catalog, 3, 1, by_key=True)
     data = {"csrf": token, "version": "0", "form": "mot-cua@1", "page": "1", "serial": "3",

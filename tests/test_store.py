@@ -29,6 +29,7 @@ from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
+from pipeline.store.sheets import close_flags, settle_complete
 
 OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
 FORM = Form(
@@ -224,6 +225,43 @@ def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(schema.sheets.c.status)).scalar_one() == "counted"
         assert conn.execute(sa.select(schema.flags.c.status)).scalar_one() == "resolved"
+
+
+def blank_page(serial: int, page: int) -> PageReading:
+    question = QuestionReading("a" if page == 1 else "b", "no_answer")
+    return PageReading(PageIdentity("toy2", 1, page, serial), QUALITY, (), (question,), ())
+
+
+def blank_flag(store) -> tuple[str, str]:
+    f = schema.flags
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(f.c.status, f.c.resolution)
+                                .where(f.c.reason == "blank_ballot")).one())
+
+
+def test_a_blank_ballot_the_machine_closed_is_flagged_again_one_a_person_resolved_is_not(store):
+    put(store, 1, 1, blank_page(400, 1))
+    assert put(store, 1, 2, blank_page(400, 2)).flags == ("blank_ballot",)
+    with store.engine.begin() as conn:  # as a key-in undone closes it (the sheet lacked a page)
+        close_flags(conn, 1, "blank_ballot", "the sheet lacks a page again")
+    assert blank_flag(store) == ("resolved", "machine: the sheet lacks a page again")
+    with store.engine.begin() as conn:
+        assert settle_complete(conn, 1, 2, "the page is back") == ["blank_ballot"]
+    assert blank_flag(store) == ("open", "")
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(schema.flags).values(status="resolved", resolution="person: an: accept"))
+        assert settle_complete(conn, 1, 2, "the page is back") == []
+    assert blank_flag(store) == ("resolved", "person: an: accept")
+
+
+def test_a_sheet_is_blank_only_when_no_answer_a_person_gave_says_otherwise(store):
+    put(store, 1, 1, blank_page(401, 1))
+    with store.engine.begin() as conn:  # page 1 keyed or decided by a person: answered
+        conn.execute(sa.insert(schema.answers).values(
+            sheet_id=1, page_id=1, question="a", source="person", value="1", status="answered",
+            created_at=utcnow()))
+    assert put(store, 1, 2, blank_page(401, 2)).flags == ()
+    assert count(store, schema.flags, schema.flags.c.reason == "blank_ballot") == 0
 
 
 def test_csv_export_has_bom_and_reads_back(store, tmp_path):

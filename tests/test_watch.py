@@ -110,6 +110,28 @@ def test_a_file_renamed_into_place_is_read_after_one_settle(survey, inbox, print
     assert _pages(survey) == [("scan.png", 1, "read", 12)]
 
 
+def test_each_new_file_is_hashed_once(survey, inbox, printed, prepared, monkeypatch):
+    from pipeline.scan import inputs
+    from pipeline.scan import watch as watch_module
+
+    hashed: list[str] = []
+    real = inputs.sha256_file
+
+    def counted(path):
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(inputs, "sha256_file", counted)
+    monkeypatch.setattr(watch_module, "sha256_file", counted, raising=False)  # wherever it is named
+    clock = Clock()
+    watcher = Watcher(survey, [inbox], prepared=prepared, settle=1.0, jobs=1, clock=clock)
+    (inbox / "one.png").write_bytes((printed / "sheet12.png").read_bytes())
+    assert watcher.poll() == []
+    clock.sleep(1.0)
+    assert [e.kind for e in watcher.poll()] == ["stored"]
+    assert hashed == ["one.png"]  # known by its hash, then scanned without hashing it again
+
+
 def test_a_duplicate_is_skipped_by_content_and_nothing_moves_unasked(survey, inbox, printed, prepared):
     clock = Clock()
     (inbox / "a.png").write_bytes((printed / "sheet11.png").read_bytes())

@@ -25,6 +25,7 @@ from forms.model import CommentTopic
 from omr.decide import ocr_sure
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 from pipeline.outputs.cells import clean_text, strings_not_formulas
+from pipeline.store.vocabulary import AnswerStatus
 
 
 class ShownAs(StrEnum):
@@ -52,11 +53,11 @@ def shown_as(person_status: str | None, text: str | None, confidence: float | No
     """How a comment is published, from a person's decision if any (`answered`,
     `no_answer`, `invalid` = illegible), else from the machine's reading: an open flag
     or OCR that is not sure means the image."""
-    if person_status == "answered":
+    if person_status == AnswerStatus.ANSWERED:
         return ShownAs.PERSON
-    if person_status == "no_answer":
+    if person_status == AnswerStatus.NO_ANSWER:
         return ShownAs.NONE
-    if person_status == "invalid" or flagged:
+    if person_status == AnswerStatus.INVALID or flagged:
         return ShownAs.IMAGE
     return ShownAs.OCR if ocr_sure(text, confidence, thresholds) else ShownAs.IMAGE
 

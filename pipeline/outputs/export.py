@@ -19,7 +19,7 @@ from forms.durable import atomic_output
 from pipeline.outputs.cells import write_csv, write_xlsx
 from pipeline.store import schema
 from pipeline.store.database import Store
-from pipeline.store.vocabulary import FlagReason, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, FlagStatus, PageStatus
 
 RESPONSES_META = ("serial", "status", "flagged", "sheet_flags")
 EXTRA_META = ("batch", "scanned_at", "channel")  # in responses_frame, not in responses.csv
@@ -43,11 +43,11 @@ def _answers(conn: sa.Connection, sheet_ids: sa.Select) -> dict[tuple[int, str],
         .where(a.c.sheet_id.in_(sheet_ids))
     ).all()
     out: dict[tuple[int, str], str] = {}
-    for sheet_id, question, _source, value, status in sorted(rows, key=lambda r: r.source != "person"):
+    for sheet_id, question, _source, value, status in sorted(rows, key=lambda r: r.source != AnswerSource.PERSON):
         key = (sheet_id, question)
         if key in out:
             continue  # the person's row came first
-        out[key] = value if status in ("answered", "flagged") else ""
+        out[key] = value if status in (AnswerStatus.ANSWERED, AnswerStatus.FLAGGED) else ""
     return out
 
 
@@ -55,7 +55,7 @@ def _open_question_flags(conn: sa.Connection, sheet_ids: sa.Select) -> dict[int,
     f = schema.flags
     rows = conn.execute(
         sa.select(f.c.sheet_id, f.c.question).where(
-            f.c.sheet_id.in_(sheet_ids), f.c.status == "open", f.c.question.is_not(None)
+            f.c.sheet_id.in_(sheet_ids), f.c.status == FlagStatus.OPEN, f.c.question.is_not(None)
         )
     ).all()
     out: dict[int, set[str]] = {}
@@ -201,18 +201,18 @@ def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
     c, p, s, a, f = schema.comments, schema.pages, schema.sheets, schema.answers, schema.flags
     person = (
         sa.select(a.c.value)
-        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == "person")
+        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == AnswerSource.PERSON)
         .scalar_subquery()
     )
     person_status = (
         sa.select(a.c.status)
-        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == "person")
+        .where(a.c.sheet_id == c.c.sheet_id, a.c.question == c.c.question, a.c.source == AnswerSource.PERSON)
         .scalar_subquery()
     )
     open_flag = (
         sa.select(sa.func.count())
         .select_from(f)
-        .where(f.c.sheet_id == c.c.sheet_id, f.c.question == c.c.question, f.c.status == "open")
+        .where(f.c.sheet_id == c.c.sheet_id, f.c.question == c.c.question, f.c.status == FlagStatus.OPEN)
         .scalar_subquery()
     )
     with store.engine.connect() as conn:
@@ -222,7 +222,7 @@ def comments_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
                       person_status)
             .join(p, p.c.id == c.c.page_id)
             .join(s, s.c.id == c.c.sheet_id)
-            .where(p.c.status == "read", c.c.blank == sa.false())
+            .where(p.c.status == PageStatus.READ, c.c.blank == sa.false())
             .order_by(s.c.form, s.c.serial, c.c.question)
         ).all()
     records = []

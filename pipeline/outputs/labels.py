@@ -11,14 +11,15 @@ import pandas as pd
 
 from forms.model import Form
 from pipeline.outputs.tally import TallyResult
+from pipeline.store.vocabulary import Channel, SheetStatus
 
-STATUS_LABELS = {
-    "counted": "Đã tính",
-    "needs_review": "Chờ xem lại",
-    "reviewed": "Đã xem lại",
-    "rejected": "Bị loại",
+STATUS_LABELS: dict[str, str] = {
+    SheetStatus.COUNTED: "Đã tính",
+    SheetStatus.NEEDS_REVIEW: "Chờ xem lại",
+    SheetStatus.REVIEWED: "Đã xem lại",
+    SheetStatus.REJECTED: "Bị loại",
 }
-CHANNEL_LABELS = {"paper": "Phiếu giấy", "online": "Trực tuyến", "kiosk": "Ki-ốt"}
+CHANNEL_LABELS: dict[str, str] = {Channel.PAPER: "Phiếu giấy", Channel.ONLINE: "Trực tuyến", Channel.KIOSK: "Ki-ốt"}
 META_LABELS = {
     "serial": "Số phiếu",
     "status": "Trạng thái",

@@ -30,7 +30,7 @@ import pandas as pd
 
 from forms.errors import BadInput, SurveyError
 from forms.model import Form, Question, Scale
-from pipeline.store.vocabulary import Channel, SheetStatus
+from pipeline.store.vocabulary import AnswerStatus, Channel, SheetStatus
 
 Period = Literal["quarter", "month", "half", "year"]
 Scope = Literal["question", "criteria_group", "overall"]
@@ -43,7 +43,7 @@ SHEET_STATUSES: frozenset[str] = frozenset(SheetStatus)
 META_COLUMNS: tuple[str, ...] = ("serial", "status", "flagged", "batch", "scanned_at")
 CHANNEL_COLUMN = "channel"  # optional in the frame: a sheet without it came on paper
 ALL_GROUP = "all"
-NO_ANSWER = "no_answer"
+NO_ANSWER = AnswerStatus.NO_ANSWER
 TO_REVIEW = "to_review"
 UNDATED = "undated"
 ROUND_DIGITS = 2  # of `percent`, `rate` and `mean` in the exported frames
@@ -240,7 +240,7 @@ class _Sheet:
     def to_review(self, question_id: str) -> bool:
         if question_id in self.flagged or self.whole:
             return True
-        return self.status == "needs_review" and not self.flagged
+        return self.status == SheetStatus.NEEDS_REVIEW and not self.flagged
 
 
 # --- the public function -------------------------------------------------------------
@@ -321,7 +321,7 @@ def tally(
     whole = frozenset(_text(s) for s in whole_sheet_review)
     sheets = _sheets(form, responses, questions, whole)
     kept, undated_dropped = _date_filter(sheets, start, end)
-    counted = [s for s in kept if s.status != "rejected"]
+    counted = [s for s in kept if s.status != SheetStatus.REJECTED]
     keyed = [(ALL_GROUP, s) for s in counted]
     groups = [GroupInfo(ALL_GROUP, LABEL_ALL, len(counted))]
     if grouping.kind != "all":
@@ -342,7 +342,7 @@ def tally(
     all_counts = [r for r in rows if r.group == ALL_GROUP and r.option == TO_REVIEW]
     provisional = Provisional(
         answers_to_review=sum(r.count for r in all_counts),
-        sheets_to_review=sum(1 for s in counted if s.status == "needs_review"),
+        sheets_to_review=sum(1 for s in counted if s.status == SheetStatus.NEEDS_REVIEW),
     )
     return TallyResult(
         form_id=form.id,
@@ -563,7 +563,7 @@ def _sheets(
         out.append(
             _Sheet(serial, status, flagged, _text(record["batch"]),
                    scan_day(record["scanned_at"]), answers,
-                   whole=(serial in whole or sheet_level) and status == "needs_review",
+                   whole=(serial in whole or sheet_level) and status == SheetStatus.NEEDS_REVIEW,
                    channel=channel)
         )
     return out
@@ -610,7 +610,8 @@ def scan_day(value: object) -> dt.date | None:
         return None
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert(OFFICE_TIMEZONE)
-    return stamp.date()
+    day: dt.date = stamp.date()
+    return day
 
 
 # --- filtering and grouping ----------------------------------------------------------

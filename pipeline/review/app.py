@@ -43,16 +43,17 @@ from pipeline.review.capture import capture_blueprint
 from pipeline.review.claims import CLAIM_SECONDS, active_claim, claim, claim_next, release
 from pipeline.review.crops import item_crop, safe_image_path
 from pipeline.review.decisions import check_reviewer, decide, undo
-from pipeline.review.errorpages import ERROR_TEXT, register_error_pages
+from pipeline.review.errorpages import error_page, register_error_pages
 from pipeline.review.errors import ItemTaken, ReviewError, StaleDecision
 from pipeline.review.items import FormCatalog, entry_for_flag, item_view
-from pipeline.review.keying import key_form, key_in, key_in_from_form
+from pipeline.review.keying import KeyBlock, key_blocks, key_form, key_in, key_in_from_form
 from pipeline.review.logins import LiveLogins
 from pipeline.review.throttle import LoginThrottle
 from pipeline.store import schema
 from pipeline.store.database import Store
 from pipeline.store.queue import QueueEntry, all_items, open_items, queue_counts
 from pipeline.store.survey import Survey
+from pipeline.store.vocabulary import AnswerStatus, FlagReason
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,13 @@ class ReviewContext:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     logins: LiveLogins = field(default_factory=LiveLogins)
     trusted_hosts: frozenset[str] | None = None  # host names the Host header may carry
+    key_blocks: tuple[KeyBlock, ...] = ()  # the key-in form's pages (`keying.key_blocks`)
 
 
 def _ctx() -> ReviewContext:
-    return current_app.extensions["phieu_review"]
+    ctx = current_app.extensions["phieu_review"]
+    assert isinstance(ctx, ReviewContext)  # set by `create_app`
+    return ctx
 
 
 def _lang() -> str:
@@ -104,7 +108,7 @@ def _too_many(ctx: ReviewContext, wait: int) -> Response:
         logger.warning("review: password attempts from %s refused for %d s (too many wrong "
                        "passwords; further refusals in the next %d s not logged)", _client(), wait,
                        int(ctx.throttle.window))
-    response = Response(render_template("error.html", code=429, wait=wait, **ERROR_TEXT[429]), 429)
+    response = error_page(429, wait)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -194,6 +198,9 @@ def _templating() -> dict[str, Any]:
         "csrf": session.get("csrf", ""),
         "reviewer": session.get("reviewer", ""),
         "needs_login": _ctx().password is not None,
+        # templates compare with the store's words through these, never a spelt-out word
+        "FlagReason": FlagReason,
+        "AnswerStatus": AnswerStatus,
     }
 
 
@@ -313,11 +320,9 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         return to
     ctx = _ctx()
     reason = request.values.get("reason") or None
-    with ctx.store.engine.connect() as conn:
-        entry_for_flag_or_404(conn, flag_id)  # an unknown id is a 404, like an image's
     try:
         with ctx.store.engine.begin() as conn:
-            entry = entry_for_flag(conn, flag_id)
+            entry = entry_for_flag_or_404(conn, flag_id)  # an unknown id is a 404, like an image's
             mine = claim(conn, entry.subject, _holder(), session["reviewer"], ctx.claim_seconds)
             if mine:
                 release(conn, _holder(), keep=entry.subject)
@@ -328,7 +333,7 @@ def item(flag_id: int, error: str = "", status: int = 200) -> Any:
         flash(str(err), "error")
         return redirect(url_for("queue"))
     return render_template("item.html", v=view, taken_by=taken_by.reviewer if taken_by else None,
-                           keying=None if taken_by else key_form(ctx.catalog, view),
+                           keying=None if taken_by else key_form(ctx.key_blocks, view),
                            prev_id=prev_id, next_id=next_id, reason=reason or "", error=error,
                            undoable=any(d.action != "undo" for d in view.history)), status
 
@@ -493,7 +498,8 @@ def create_app(survey: Survey, store: Store, catalog: FormCatalog, *, password: 
     )
     app.extensions["phieu_review"] = ReviewContext(survey, store, catalog, password or None,
                                                    claim_seconds, throttle or LoginThrottle(),
-                                                   trusted_hosts=_trusted(trusted_hosts))
+                                                   trusted_hosts=_trusted(trusted_hosts),
+                                                   key_blocks=key_blocks(catalog))
     app.url_map.converters["id"] = DatabaseId
     register_error_pages(app)
     app.before_request(_before)

@@ -27,13 +27,14 @@ import cv2
 import numpy as np
 from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 
+from omr.failures import FailureReason
 from pipeline.review import i18n
 from pipeline.scan.driver import default_batch_name, scan
 from pipeline.scan.source_report import PageReport, SourceReport, source_report
 from pipeline.scan.templates import PreparedForms, prepare_forms
 from pipeline.store.database import Store
 from pipeline.store.survey import Survey, load_survey_forms
-from pipeline.store.vocabulary import PageStatus
+from pipeline.store.vocabulary import PageStatus, SourceStatus
 
 # A 12-megapixel phone JPEG is 3-8 MB; chat apps send less. Twice the largest is room
 # enough, and bounds what one request may make the server hold.
@@ -50,48 +51,20 @@ DARK_P90 = 90
 PROBLEMS: dict[str, str] = {
     "too_dark": "Ảnh quá tối: chụp ở chỗ sáng hơn, không để bóng che phiếu "
                 "/ Too dark: take the photo in better light, without shadow on the page.",
-    "qr_unreadable": "Không thấy mã QR trong ảnh: chụp cả trang, kể cả góc trên bên phải "
+    FailureReason.QR_UNREADABLE: "Không thấy mã QR trong ảnh: chụp cả trang, kể cả góc trên bên phải "
                      "/ The QR code is not in the picture: get the whole page in, top right corner included.",
-    "too_few_markers": "Góc phiếu bị gấp, bị che hoặc nằm ngoài ảnh: vuốt phẳng góc và chụp cả trang "
+    FailureReason.TOO_FEW_MARKERS: "Góc phiếu bị gấp, bị che hoặc nằm ngoài ảnh: vuốt phẳng góc và chụp cả trang "
                        "/ A corner is folded, covered or outside the picture: flatten it and get the whole page in.",
-    "bad_geometry": "Phiếu bị cong hoặc chụp quá nghiêng: đặt phiếu phẳng, cầm máy thẳng phía trên "
+    FailureReason.BAD_GEOMETRY: "Phiếu bị cong hoặc chụp quá nghiêng: đặt phiếu phẳng, cầm máy thẳng phía trên "
                     "/ The page is bent or the photo too oblique: lay it flat, hold the phone straight above it.",
-    "no_markers": "Không thấy phiếu khảo sát trong ảnh (hoặc ảnh quá mờ): chụp cả trang phiếu, giữ máy yên "
+    FailureReason.NO_MARKERS: "Không thấy phiếu khảo sát trong ảnh (hoặc ảnh quá mờ): chụp cả trang phiếu, giữ máy yên "
                   "/ No survey page in the picture (or far too blurred): get the whole page in, hold still.",
-    "not_an_image": "Tệp không phải ảnh đọc được: chụp lại / Not a readable picture: take it again.",
-    "unknown_form": "Phiếu thuộc mẫu không có trong đợt khảo sát này: để riêng và báo người phụ trách "
+    FailureReason.NOT_AN_IMAGE: "Tệp không phải ảnh đọc được: chụp lại / Not a readable picture: take it again.",
+    FailureReason.UNKNOWN_FORM: "Phiếu thuộc mẫu không có trong đợt khảo sát này: để riêng và báo người phụ trách "
                     "/ This form is not part of the survey: set it aside and tell the person in charge.",
-    "unknown_page": "Mẫu phiếu không có trang này: kiểm tra phiên bản phiếu "
+    FailureReason.UNKNOWN_PAGE: "Mẫu phiếu không có trang này: kiểm tra phiên bản phiếu "
                     "/ The form has no such page: check the form version.",
 }
-
-TEXTS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Chụp phiếu",
-        "intro": "Đặt phiếu lên mặt phẳng đủ sáng, chụp cả trang (cả bốn góc và mã QR). "
-                 "Mỗi ảnh được đọc ngay.",
-        "take": "Chụp phiếu",
-        "again": "Chụp lại",
-        "reading": "Đang đọc…",
-        "back": "Về hàng chờ duyệt",
-        "limits": "Ảnh JPEG, PNG hoặc WebP, tối đa",
-        "too_large": "Ảnh quá lớn / the photo is too large",
-        "lost": "Mất kết nối với máy chủ: gửi lại / lost the connection to the server: send it again",
-    },
-    "en": {
-        "title": "Photograph ballots",
-        "intro": "Lay the ballot flat in good light and get the whole page in (all four corners "
-                 "and the QR code). Each photo is read at once.",
-        "take": "Take a photo",
-        "again": "Take it again",
-        "reading": "Reading…",
-        "back": "Back to the review queue",
-        "limits": "JPEG, PNG or WebP photos, at most",
-        "too_large": "The photo is too large",
-        "lost": "Lost the connection to the server: send it again",
-    },
-}
-
 
 @dataclass
 class CaptureState:
@@ -117,12 +90,9 @@ class CaptureState:
 
 
 def _state() -> CaptureState:
-    return current_app.extensions["phieu_capture"]
-
-
-def _text(key: str) -> str:
-    lang = g.get("lang", "vi")
-    return TEXTS.get(lang, TEXTS["vi"]).get(key) or TEXTS["vi"][key]
+    state = current_app.extensions["phieu_capture"]
+    assert isinstance(state, CaptureState)  # set by `capture_blueprint`
+    return state
 
 
 def _photo_suffix(data: bytes) -> str | None:
@@ -190,7 +160,7 @@ def page_answer(page: PageReport, photo: bytes, lang: str) -> dict[str, Any]:
 
 def capture_page() -> Any:
     _state().warm()
-    return render_template("capture.html", ct=_text, max_mb=MAX_PHOTO_BYTES // (1024 * 1024))
+    return render_template("capture.html", max_mb=MAX_PHOTO_BYTES // (1024 * 1024))
 
 
 def _error(status: int, headline: str) -> Any:
@@ -215,7 +185,7 @@ def capture_photo() -> Any:
     with state.reading:
         with state.store.engine.connect() as conn:
             before = source_report(conn, sha)
-        sent_before = before is not None and before.status == "complete"
+        sent_before = before is not None and before.status == SourceStatus.COMPLETE
         if not sent_before:
             path = _save(survey, data, sha, suffix)
             scan(survey, [path], batch=f"{default_batch_name()}-phone", jobs=1, prepared=prepared,
@@ -228,7 +198,8 @@ def capture_photo() -> Any:
 def _answer(report: SourceReport | None, data: bytes, sent_before: bool, seconds: float) -> dict[str, Any]:
     lang = g.get("lang", "vi")
     if report is None or not report.pages:
-        return {"ok": False, "status": "failed", "headline": PROBLEMS["not_an_image"], "seconds": seconds}
+        return {"ok": False, "status": PageStatus.FAILED, "headline": PROBLEMS[FailureReason.NOT_AN_IMAGE],
+                "seconds": seconds}
     answer = page_answer(report.pages[0], data, lang)
     if sent_before:
         answer["ok"] = False

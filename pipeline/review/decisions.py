@@ -14,6 +14,7 @@ as the effects (nothing half-written).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +29,18 @@ from pipeline.review.items import ACTIONS, FormCatalog, current_version, entry_f
 from pipeline.store import schema
 from pipeline.store.database import refresh_sheet_status, utcnow
 from pipeline.store.queue import QueueEntry, subject_flags_where
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagStatus, PageStatus, SheetStatus
+
+# The key of a key-in's part of a decision's state (`keying`). Stored in every key-in's
+# before/after state, so undoing an older key-in needs the same word; not `PageNote.KEYED`,
+# though spelt alike (allowed in tests/test_vocabulary.py).
+KEYED_STATE = "keyed"
 
 MAX_TEXT = 4000  # a comment box holds a few lines; a longer paste is a mistake
+# What a clerk types for no answer or an invalid answer (the review app's keys 0 and x,
+# `phieu review set` and `phieu review key`), unless an option has that code.
+NO_ANSWER_WORDS = ("none", "-", "0")
+INVALID_WORDS = ("invalid", "x")
 MAX_REVIEWER = 100
 
 
@@ -87,13 +98,13 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
         for r in conn.execute(sa.select(f.c.id, f.c.status, f.c.resolution)
                               .where(subject_flags_where(entry.subject)).order_by(f.c.id))
     }
-    state: dict[str, Any] = {"flags": flags, "person": None, "machine": None, "page": None,
+    state: dict[str, Any] = {"flags": flags, AnswerSource.PERSON: None, AnswerSource.MACHINE: None, "page": None,
                              "sheet": None}
     kind = entry.subject.split(":", 1)[0]
     if kind == "q":
         assert entry.sheet_id is not None and entry.question is not None  # a question's subject
-        state["person"] = _answer_row(conn, entry.sheet_id, entry.question, "person")
-        state["machine"] = _answer_row(conn, entry.sheet_id, entry.question, "machine")
+        state[AnswerSource.PERSON] = _answer_row(conn, entry.sheet_id, entry.question, AnswerSource.PERSON)
+        state[AnswerSource.MACHINE] = _answer_row(conn, entry.sheet_id, entry.question, AnswerSource.MACHINE)
     elif kind == "page":
         p = schema.pages
         row = conn.execute(sa.select(p.c.status, p.c.sheet_id, p.c.serial)
@@ -106,16 +117,19 @@ def read_state(conn: sa.Connection, entry: QueueEntry) -> dict[str, Any]:
     return state
 
 
-def _write_person(conn: sa.Connection, entry: QueueEntry, person: dict | None,
-                  page_id: int | None) -> None:
+def write_person_answer(conn: sa.Connection, sheet_id: int, question: str,
+                        answer: Mapping[str, Any] | None, page_id: int | None = None) -> None:
+    """Put `answer` (`value`, `status`, and the `page_id` it was given on, else `page_id`)
+    as the person's answer to `question` of sheet `sheet_id`, or remove the person's answer
+    (None). The machine's answer beside it is never touched."""
     a = schema.answers
-    where = (a.c.sheet_id == entry.sheet_id, a.c.question == entry.question, a.c.source == "person")
-    conn.execute(sa.delete(a).where(*where))
-    if person is not None:
+    conn.execute(sa.delete(a).where(a.c.sheet_id == sheet_id, a.c.question == question,
+                                    a.c.source == AnswerSource.PERSON))
+    if answer is not None:
         conn.execute(sa.insert(a).values(
-            sheet_id=entry.sheet_id, page_id=person.get("page_id", page_id),
-            question=entry.question, source="person", value=person["value"],
-            status=person["status"], created_at=utcnow()))
+            sheet_id=sheet_id, page_id=answer.get("page_id", page_id), question=question,
+            source=AnswerSource.PERSON, value=answer["value"], status=answer["status"],
+            created_at=utcnow()))
 
 
 def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
@@ -134,10 +148,12 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
             continue
         conn.execute(sa.update(f).where(f.c.id == int(flag_id)).values(
             status=flag["status"], resolution=flag["resolution"],
-            resolved_at=now if flag["status"] == "resolved" else None))
+            resolved_at=now if flag["status"] == FlagStatus.RESOLVED else None))
     touched = {i for i in (entry.sheet_id,) if i is not None}
-    if entry.subject.startswith("q:") and new["person"] != old["person"]:
-        _write_person(conn, entry, new["person"], entry.page_id)
+    if entry.subject.startswith("q:") and new[AnswerSource.PERSON] != old[AnswerSource.PERSON]:
+        assert entry.sheet_id is not None and entry.question is not None  # a question's subject
+        write_person_answer(conn, entry.sheet_id, entry.question, new[AnswerSource.PERSON],
+                            entry.page_id)
     if new["page"] is not None and new["page"] != old["page"]:
         page = new["page"]
         previous = conn.execute(sa.select(p.c.sheet_id).where(p.c.id == page["id"])).scalar_one()
@@ -151,7 +167,7 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
-    if "keyed" in new:  # a key-in being undone: its page, answers and comments too
+    if KEYED_STATE in new:  # a key-in being undone: its page, answers and comments too
         from pipeline.review.keying import apply_keyed  # keying builds on this module
 
         keyed, dropped = apply_keyed(conn, new, old)
@@ -182,14 +198,14 @@ def settle_rejection(conn: sa.Connection, sheet_id: int | None) -> None:
             effective[r.subject] = r
     rejected = any(
         (sheet := json.loads(r.after_state).get("sheet")) is not None
-        and sheet.get("id") == sheet_id and sheet.get("status") == "rejected"
+        and sheet.get("id") == sheet_id and sheet.get("status") == SheetStatus.REJECTED
         for r in effective.values()
     )
     current = conn.execute(sa.select(s.c.status).where(s.c.id == sheet_id)).scalar_one()
-    if rejected and current != "rejected":
-        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="rejected"))
-    elif not rejected and current == "rejected":
-        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status="needs_review"))
+    if rejected and current != SheetStatus.REJECTED:
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=SheetStatus.REJECTED))
+    elif not rejected and current == SheetStatus.REJECTED:
+        conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=SheetStatus.NEEDS_REVIEW))
         refresh_sheet_status(conn, sheet_id)
 
 
@@ -210,29 +226,29 @@ def _answer_text(answer: dict | None) -> str:
     if answer is None:
         return ""
     status = answer["status"]
-    if status == "no_answer":
+    if status == AnswerStatus.NO_ANSWER:
         return _NO_ANSWER
-    if status == "invalid":
+    if status == AnswerStatus.INVALID:
         return _INVALID
-    if status == "flagged":
+    if status == AnswerStatus.FLAGGED:
         return _UNDECIDED
-    return answer["value"]
+    return str(answer["value"])
 
 
 def describe_state(state: dict[str, Any]) -> str:
     """A one-line summary of a state for the audit log (Vietnamese / English)."""
     parts = []
-    if state["person"] is not None:
-        parts.append(f"người/person: {_answer_text(state['person'])}")
-    elif state["machine"] is not None:
-        parts.append(f"máy/machine: {_answer_text(state['machine'])}")
+    if state[AnswerSource.PERSON] is not None:
+        parts.append(f"người/person: {_answer_text(state[AnswerSource.PERSON])}")
+    elif state[AnswerSource.MACHINE] is not None:
+        parts.append(f"máy/machine: {_answer_text(state[AnswerSource.MACHINE])}")
     if state["page"] is not None:
         page = state["page"]
         serial = f", số/serial {page['serial']}" if page["serial"] is not None else ""
         parts.append(f"trang/page: {page['status']}{serial}")
     if state["sheet"] is not None:
         parts.append(f"phiếu/sheet: {state['sheet']['status']}")
-    open_flags = sum(1 for f in state["flags"].values() if f["status"] == "open")
+    open_flags = sum(1 for f in state["flags"].values() if f["status"] == FlagStatus.OPEN)
     parts.append(f"cờ mở/open flags: {open_flags}")
     return "; ".join(parts)
 
@@ -240,23 +256,49 @@ def describe_state(state: dict[str, Any]) -> str:
 # --- applying an action ---------------------------------------------------------------
 
 
-def _codes(question: Question, value: str) -> str:
-    given = [v.strip() for v in value.replace(",", "|").split("|") if v.strip()]
-    known = [o.code for o in question.options]
-    unknown = [v for v in given if v not in known]
-    if unknown or not given:
+def answer_word(text: str, typed: Iterable[str]) -> str | None:
+    """`no_answer` or `invalid` when `text` is one of their words (`NO_ANSWER_WORDS`,
+    `INVALID_WORDS`) and not what picks an option (`typed`: its codes or keys), else None."""
+    word = text.strip()
+    if word in set(typed):
+        return None
+    if word.lower() in NO_ANSWER_WORDS:
+        return AnswerStatus.NO_ANSWER
+    if word.lower() in INVALID_WORDS:
+        return AnswerStatus.INVALID
+    return None
+
+
+def parse_codes(question: Question, text: str, keys: Mapping[str, str] | None = None) -> str:
+    """The option codes `text` picks, `|`-joined in form order: codes (or, with `keys`
+    mapping code -> key, the keys shown beside the options) separated by `|`, `,` or
+    spaces; with keys of one character each, `13` is keys 1 and 3. Raises `ReviewError`
+    for nothing given, an unknown code or key, or two answers to a single choice."""
+    codes = [o.code for o in question.options]
+    keys = dict(keys) if keys is not None else {c: c for c in codes}
+    by_typed = {k: c for c, k in keys.items()}
+    parts: list[str] = []
+    for part in (p.strip() for p in text.replace(",", "|").split("|")):
+        parts += [part] if part in by_typed or not part else part.split()
+    parts = [p for p in parts if p]
+    if len(parts) == 1 and parts[0] not in by_typed and all(ch in by_typed for ch in parts[0]):
+        parts = list(parts[0])  # keys of one character each: "13" is keys 1 and 3
+    shown = ", ".join(k if k == c else f"{k}={c}" for c, k in keys.items())
+    unknown = [p for p in parts if p not in by_typed]
+    if unknown or not parts:
         raise ReviewError(
             f"Câu {question.id}: phương án không có / question {question.id} has no option "
             f"{', '.join(map(repr, unknown)) or '(none given)'}",
-            f"choose among {', '.join(known)}",
+            f"choose among {shown}",
         )
-    if question.type == "single" and len(set(given)) > 1:
+    chosen = {by_typed[p] for p in parts}
+    if question.type == "single" and len(chosen) > 1:
         raise ReviewError(
             f"Câu {question.id} chỉ chọn một / question {question.id} takes one answer, "
-            f"got {'|'.join(given)}",
-            "choose one option, or mark the answer invalid",
+            f"got {text.strip()!r}",
+            "choose one option, or mark the answer invalid (x)",
         )
-    return "|".join(c for c in known if c in given)
+    return "|".join(c for c in codes if c in chosen)
 
 
 def _serial_sheet(conn: sa.Connection, serial_text: str, form: str | None) -> dict:
@@ -288,7 +330,7 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             f"Không áp dụng được / action {action!r} does not apply to this item ({kind})",
             f"use one of: {', '.join(ACTIONS[kind])}",
         )
-    if kind == "page" and before["page"] is not None and before["page"]["status"] == "read":
+    if kind == "page" and before["page"] is not None and before["page"]["status"] == PageStatus.READ:
         raise ReviewError("Trang này đã được nhập tay / this page was keyed in",
                           "undo the key-in first (u), then decide again")
     after = json.loads(json.dumps(before))
@@ -298,8 +340,8 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
             if question is None:
                 raise ReviewError(f"Câu {entry.question} không có trong mẫu / question "
                                   f"{entry.question} is not in the form")
-            recorded = _codes(question, value)
-            after["person"] = {"value": recorded, "status": "answered"}
+            recorded = parse_codes(question, value)
+            after[AnswerSource.PERSON] = {"value": recorded, "status": AnswerStatus.ANSWERED}
         elif action == "text":
             recorded = clean_text(value or "").strip()  # a paste from Word may hold \v
             if not recorded:
@@ -307,10 +349,10 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
                                   "type the text, or choose 'no answer' (0)")
             if len(recorded) > MAX_TEXT:
                 raise ReviewError(f"Ý kiến quá dài / text longer than {MAX_TEXT} characters")
-            after["person"] = {"value": recorded, "status": "answered"}
+            after[AnswerSource.PERSON] = {"value": recorded, "status": AnswerStatus.ANSWERED}
         else:
-            after["person"] = {"value": "", "status": action}
-        after["person"]["page_id"] = entry.page_id
+            after[AnswerSource.PERSON] = {"value": "", "status": action}
+        after[AnswerSource.PERSON]["page_id"] = entry.page_id
     elif action == "assign":
         p = schema.pages
         page_form = conn.execute(sa.select(p.c.form).where(p.c.id == entry.page_id)).scalar()
@@ -321,17 +363,17 @@ def _after(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, kind: s
         after["page"] |= {"sheet_id": target["id"], "serial": target["serial"]}
         after["sheet"] = None
     elif action in ("reject_page", "keep_first"):
-        after["page"]["status"] = "rejected"
+        after["page"]["status"] = PageStatus.REJECTED
     elif action == "reject_sheet":
         if after["page"] is not None:
-            after["page"]["status"] = "rejected"
+            after["page"]["status"] = PageStatus.REJECTED
         if after["sheet"] is None:
             raise ReviewError("Trang này chưa thuộc phiếu nào / this page belongs to no sheet",
                               "reject the page instead")
-        after["sheet"]["status"] = "rejected"
+        after["sheet"]["status"] = SheetStatus.REJECTED
     resolution = f"person: {reviewer}: {action}" + (f" {recorded}" if recorded else "")
     for flag in after["flags"].values():
-        flag["status"], flag["resolution"] = "resolved", resolution[:500]
+        flag["status"], flag["resolution"] = FlagStatus.RESOLVED, resolution[:500]
     return after, recorded
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 # status -> title and message (Vietnamese, English). 403 is almost always the CSRF check:
@@ -48,10 +48,11 @@ ERROR_TEXT: dict[int, dict[str, str]] = {
 }
 
 
-def _page(error: HTTPException) -> tuple[str, int]:
-    code = error.code or 500
+def error_page(code: int, wait: int = 0) -> Response:
+    """`error.html` for HTTP status `code` (a status without its own text gets the general
+    one of its kind); `wait`: seconds before trying again, said on the page when given."""
     text = ERROR_TEXT.get(code) or ERROR_TEXT[500 if code >= 500 else 400]
-    return render_template("error.html", code=code, wait=0, **text), code
+    return Response(render_template("error.html", code=code, wait=wait, **text), code)
 
 
 def register_error_pages(app: Flask) -> None:
@@ -60,7 +61,7 @@ def register_error_pages(app: Flask) -> None:
     def handle(error: Any) -> Any:
         if not isinstance(error, HTTPException):
             error = InternalServerError()  # Flask has logged the traceback already
-        return _page(error)
+        return error_page(error.code or 500)
 
     app.register_error_handler(HTTPException, handle)
     app.register_error_handler(Exception, handle)

@@ -29,6 +29,7 @@ from pipeline.store.queue import (
     subject_flags_where,
     subject_of,
 )
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageStatus
 
 # A `between` item shows the targets of other questions this near one of its own (centre
 # to centre): the reader weighs a stroke within DIGIT_ZONE_MM of a digit, and the target
@@ -37,8 +38,8 @@ NEIGHBOUR_REACH_MM = 2 * DIGIT_ZONE_MM
 
 # What a reviewer can decide, per kind of item (see `pipeline.review.decisions`).
 ACTIONS: dict[str, tuple[str, ...]] = {
-    "choice": ("answer", "no_answer", "invalid"),
-    "text": ("text", "no_answer", "invalid"),
+    "choice": ("answer", AnswerStatus.NO_ANSWER, AnswerStatus.INVALID),
+    "text": ("text", AnswerStatus.NO_ANSWER, AnswerStatus.INVALID),
     "duplicate": ("keep_first", "reject_sheet"),
     "page": ("assign", "reject_page"),
     "sheet": ("accept", "reject_sheet"),
@@ -90,7 +91,7 @@ def item_kind(entry: QueueEntry, question: Question | None) -> str:
             return "text"
         return "choice"
     if entry.subject.startswith("page:"):
-        return "duplicate" if "duplicate" in entry.reasons else "page"
+        return "duplicate" if FlagReason.DUPLICATE in entry.reasons else "page"
     return "sheet"
 
 
@@ -271,7 +272,7 @@ def _counted_copy(conn: sa.Connection, sheet_id: int | None, page_number: int | 
     """The page that counts for (sheet, form page), other than `page_id`."""
     p = schema.pages
     return conn.execute(sa.select(p.c.id).where(
-        p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == "read",
+        p.c.sheet_id == sheet_id, p.c.page_number == page_number, p.c.status == PageStatus.READ,
         p.c.id != page_id)).scalar()
 
 
@@ -283,7 +284,7 @@ def sheet_pages(conn: sa.Connection, sheet_id: int | None) -> tuple[tuple[int, i
     p = schema.pages
     rows = conn.execute(sa.select(p.c.id, p.c.page_number, p.c.status).where(
         p.c.sheet_id == sheet_id, p.c.image_path.is_not(None))
-        .order_by(p.c.status != "read", p.c.page_number, p.c.id)).all()
+        .order_by(p.c.status != PageStatus.READ, p.c.page_number, p.c.id)).all()
     return tuple((r.id, r.page_number, r.status) for r in rows)
 
 
@@ -317,8 +318,8 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
     machine = person = None
     ocr_text, ocr_conf = "", None
     if entry.question and entry.sheet_id is not None:
-        machine = _answer(conn, entry.sheet_id, entry.question, "machine")
-        person = _answer(conn, entry.sheet_id, entry.question, "person")
+        machine = _answer(conn, entry.sheet_id, entry.question, AnswerSource.MACHINE)
+        person = _answer(conn, entry.sheet_id, entry.question, AnswerSource.PERSON)
         comment = conn.execute(sa.select(c.c.text, c.c.confidence).where(
             c.c.sheet_id == entry.sheet_id, c.c.question == entry.question)).first()
         if comment is not None:

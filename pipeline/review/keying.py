@@ -29,35 +29,38 @@ import sqlalchemy as sa
 
 from forms.model import Form, Question
 from pipeline.review import tables
-from pipeline.review.claims import claim, release
 from pipeline.review.decisions import (
+    KEYED_STATE,
+    MAX_TEXT,
+    NO_ANSWER_WORDS,
     DecisionRecord,
     _check_holder,
     _insert_decision,
     _stale,
+    answer_word,
     check_reviewer,
+    parse_codes,
     read_state,
     settle_rejection,
+    write_person_answer,
 )
-from pipeline.review.errors import ItemTaken, ReviewError
+from pipeline.review.errors import ReviewError
 from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
 from pipeline.store import schema
-from pipeline.store.database import (
-    flag_key,
-    insert_ignore,
-    lock_sheet,
-    open_flag,
-    refresh_sheet_status,
-    utcnow,
-)
+from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_complete
+from pipeline.store.vocabulary import (
+    AnswerSource,
+    AnswerStatus,
+    FlagReason,
+    FlagStatus,
+    PageNote,
+    PageStatus,
+    SheetStatus,
+)
 
 KEY_IN = "key_in"  # the decision's action
-KEYED_REASON = "keyed"  # `pages.reason` of a page keyed in by a person (pages.csv)
-NO_ANSWER_WORDS = ("none", "-", "0")
-INVALID_WORDS = ("invalid", "x")
-MAX_TEXT = 4000
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
 
 
@@ -151,34 +154,19 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     text = (raw or "").strip()
     if question.type == "text":
         if not text or text.lower() in NO_ANSWER_WORDS:
-            return "no_answer", ""
+            return AnswerStatus.NO_ANSWER, ""
         if len(text) > MAX_TEXT:
             raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
                               f"{MAX_TEXT} characters")
-        return "answered", text
-    codes = [o.code for o in question.options]
-    keys = option_keys(question) if by_key else {c: c for c in codes}
-    by_typed = {k: c for c, k in keys.items()}
+        return AnswerStatus.ANSWERED, text
+    keys = option_keys(question) if by_key else {o.code: o.code for o in question.options}
     if not text:
         raise ReviewError(f"Câu {question.id} chưa nhập / question {question.id} was not keyed",
                           "type its answer, 0 (none) for no answer or x (invalid)")
-    if text not in by_typed and text.lower() in NO_ANSWER_WORDS:
-        return "no_answer", ""
-    if text not in by_typed and text.lower() in INVALID_WORDS:
-        return "invalid", ""
-    parts = [p.strip() for p in text.replace(",", "|").replace(" ", "|").split("|") if p.strip()]
-    if by_key and len(parts) == 1 and parts[0] not in by_typed:
-        parts = list(parts[0])  # keys are one character each: "13" is keys 1 and 3
-    unknown = [p for p in parts if p not in by_typed]
-    if unknown:
-        shown = ", ".join(f"{k}={c}" for c, k in keys.items())
-        raise ReviewError(f"Câu {question.id}: không có phương án / question {question.id} has "
-                          f"no option {', '.join(map(repr, unknown))}", f"use one of {shown}")
-    chosen = {by_typed[p] for p in parts}
-    if question.type == "single" and len(chosen) > 1:
-        raise ReviewError(f"Câu {question.id} chỉ chọn một / question {question.id} takes one "
-                          f"answer, got {text!r}", "key one option, or x (invalid)")
-    return "answered", "|".join(c for c in codes if c in chosen)
+    word = answer_word(text, keys.values())
+    if word is not None:
+        return word, ""
+    return AnswerStatus.ANSWERED, parse_codes(question, text, keys)
 
 
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
@@ -223,24 +211,17 @@ def _keyed_state(conn: sa.Connection, entry: QueueEntry, sheet_id: int | None,
             answers[r.question] = {"value": r.value, "status": r.status, "page_id": r.page_id}
     comments = {r.question: r.text for r in conn.execute(
         sa.select(c.c.question, c.c.text).where(c.c.page_id == entry.page_id))}
-    state["keyed"] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
+    state[KEYED_STATE] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
                       "page_count": page_count, "answers": answers, "comments": comments}
     return state
 
 
 def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
                    old: Mapping[str, Any]) -> None:
-    a = schema.answers
-    for question, row in new.items():
-        if row == old.get(question):
-            continue
-        conn.execute(sa.delete(a).where(a.c.sheet_id == sheet_id, a.c.question == question,
-                                        a.c.source == AnswerSource.PERSON))
-        if row is not None:
-            conn.execute(sa.insert(a).values(
-                sheet_id=sheet_id, page_id=row["page_id"], question=question,
-                source=AnswerSource.PERSON, value=row["value"], status=row["status"],
-                created_at=utcnow()))
+    """The person's answers `new` (question -> answer or None), where they differ from `old`."""
+    for question, answer in new.items():
+        if answer != old.get(question):
+            write_person_answer(conn, sheet_id, question, answer)
 
 
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
@@ -255,74 +236,28 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
             confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text, crop_path=None))
 
 
-def _reopen_flag(conn: sa.Connection, *, reason: str, detail: str, sheet_id: int,
-                 page_id: int | None = None) -> None:
-    """Open a flag, or reopen it when the machine had closed it (one a person resolved
-    stays resolved: it is their decision)."""
-    if open_flag(conn, reason=reason, detail=detail, sheet_id=sheet_id, page_id=page_id):
-        return
-    f = schema.flags
-    conn.execute(sa.update(f).where(
-        f.c.key == flag_key(reason, sheet_id, page_id, None),
-        f.c.status == FlagStatus.RESOLVED, f.c.resolution.like("machine:%"),
-    ).values(status=FlagStatus.OPEN, detail=detail, resolved_at=None, resolution=""))
-
-
-def _close_flags(conn: sa.Connection, sheet_id: int, reason: str, why: str) -> None:
-    f = schema.flags
-    conn.execute(sa.update(f).where(
-        f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == FlagStatus.OPEN,
-        f.c.page_id.is_(None), f.c.question.is_(None),
-    ).values(status=FlagStatus.RESOLVED, resolved_at=utcnow(), resolution=f"machine: {why}"))
-
-
-def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
-    p = schema.pages
-    return set(conn.execute(sa.select(p.c.page_number).where(
-        p.c.sheet_id == sheet_id, p.c.status == PageStatus.READ)).scalars())
-
-
-def _is_blank(conn: sa.Connection, sheet_id: int) -> bool:
-    """Nothing answered (a person's answer over the machine's) and nothing written."""
-    a, c, p = schema.answers, schema.comments, schema.pages
-    effective: dict[str, str] = {}
-    for r in conn.execute(sa.select(a.c.question, a.c.source, a.c.status)
-                          .where(a.c.sheet_id == sheet_id)):
-        if r.source == AnswerSource.PERSON or r.question not in effective:
-            effective[r.question] = r.status
-    written = conn.execute(
-        sa.select(sa.func.count()).select_from(c).join(p, p.c.id == c.c.page_id)
-        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(),
-               p.c.status == PageStatus.READ)).scalar_one()
-    return set(effective.values()) <= {"no_answer"} and not written
-
-
 def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
     """After a page joined or left sheet `sheet_id`: open (or reopen) `missing_page`
     while a page is lacking, close it when none is, and check a complete sheet for a
-    blank ballot (as the recorder does after a scan)."""
-    present = _read_pages(conn, sheet_id)
+    blank ballot (`sheets.settle_complete`, as the recorder does after a scan)."""
+    present = read_pages(conn, sheet_id)
     if not present:
         # No page of it is left (a key-in undone): nothing of this sheet waits.
         for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
-            _close_flags(conn, sheet_id, reason,
-                         "không còn trang nào của phiếu / no page of this sheet is left")
+            close_flags(conn, sheet_id, reason,
+                        "không còn trang nào của phiếu / no page of this sheet is left")
         return
     missing = [n for n in range(1, page_count + 1) if n not in present]
     if missing:
         pages = ", ".join(map(str, missing))
-        _reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
-                     detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
-                            "not scanned")
-        _close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
-                     "phiếu lại thiếu trang / the sheet lacks a page again")
+        reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
+                    detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
+                           "not scanned")
+        close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
+                    "phiếu lại thiếu trang / the sheet lacks a page again")
         return
-    _close_flags(conn, sheet_id, FlagReason.MISSING_PAGE,
-                 "trang còn thiếu đã được nhập tay / the missing page was keyed in")
-    if _is_blank(conn, sheet_id):
-        _reopen_flag(conn, reason=FlagReason.BLANK_BALLOT, sheet_id=sheet_id,
-                     detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: "
-                            "nothing marked")
+    settle_complete(conn, sheet_id, page_count,
+                    "trang còn thiếu đã được nhập tay / the missing page was keyed in")
 
 
 def apply_keyed(conn: sa.Connection, new: dict[str, Any],
@@ -330,7 +265,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
     """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
     from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
     touched, the sheets deleted: created by the key-in, nothing of them left)."""
-    keyed_new, keyed_old = new.get("keyed"), old.get("keyed")
+    keyed_new, keyed_old = new.get(KEYED_STATE), old.get(KEYED_STATE)
     if keyed_new is None or keyed_old is None:
         return set(), set()
     page_id = old["page"]["id"]
@@ -387,11 +322,11 @@ def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> in
     origin = conn.execute(sa.select(src.c.batch_id, p.c.scanned_at)
                           .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
     insert_ignore(conn, s, {"form": form.id, "version": form.version, "serial": serial,
-                            "status": "counted", "batch_id": origin.batch_id,
+                            "status": SheetStatus.COUNTED, "batch_id": origin.batch_id,
                             "first_scanned_at": origin.scanned_at},
                   ["form", "version", "serial"])
-    return conn.execute(sa.select(s.c.id).where(
-        s.c.form == form.id, s.c.version == form.version, s.c.serial == serial)).scalar_one()
+    return int(conn.execute(sa.select(s.c.id).where(
+        s.c.form == form.id, s.c.version == form.version, s.c.serial == serial)).scalar_one())
 
 
 def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | None:
@@ -404,7 +339,8 @@ def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | Non
 
 def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]]) -> str:
     """The decision's value: what was keyed, readable in the audit log."""
-    shown = {"no_answer": "(không trả lời / no answer)", "invalid": "(không hợp lệ / invalid)"}
+    shown: dict[str, str] = {AnswerStatus.NO_ANSWER: "(không trả lời / no answer)",
+                             AnswerStatus.INVALID: "(không hợp lệ / invalid)"}
     parts = "; ".join(f"{q}={shown.get(status, value)}" for q, (status, value) in answers.items())
     return f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
 
@@ -442,30 +378,30 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     sheet_id = _sheet_for(conn, form, serial, entry.page_id)
     lock_sheet(conn, sheet_id)  # the same page may be scanned or keyed elsewhere right now
     before = _keyed_state(conn, entry, sheet_id, qids, page_count)
-    before["keyed"]["sheet_id"] = before["page"]["sheet_id"]
+    before[KEYED_STATE]["sheet_id"] = before["page"]["sheet_id"]
     if before["page"]["sheet_id"] != sheet_id:
-        before["keyed"]["answers"] = {q: None for q in qids}
+        before[KEYED_STATE]["answers"] = {q: None for q in qids}
     first = _counted_copy(conn, sheet_id, page)
     p = schema.pages
     identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
                 "sheet_id": sheet_id}
-    was = f"{before['keyed']['page']['reason']}: {before['keyed']['page']['message']}"[:300]
+    was = f"{before[KEYED_STATE]['page']['reason']}: {before[KEYED_STATE]['page']['message']}"[:300]
     if first is not None:
         message = (f"Nhập tay: phiếu số {serial} trang {page} đã có ở {first.path} trang "
                    f"{first.page_index} / keyed in by {reviewer}: serial {serial} page {page} "
                    f"already read from {first.path} page {first.page_index}")
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
-            status=PageStatus.DUPLICATE, reason="duplicate_serial", message=message, **identity))
-        _reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
-                     page_id=entry.page_id)
+            status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message, **identity))
+        reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,
+                    page_id=entry.page_id)
     else:
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
-            status=PageStatus.READ, reason=KEYED_REASON,
+            status=PageStatus.READ, reason=PageNote.KEYED,
             message=f"Nhập tay bởi {reviewer} / keyed in by {reviewer} (was {was})",
             **identity))
         rows = {q: {"value": value, "status": status, "page_id": entry.page_id}
                 for q, (status, value) in answers.items()}
-        _write_answers(conn, sheet_id, rows, before["keyed"]["answers"])
+        _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
         _write_comments(conn, sheet_id, entry.page_id, texts)
         settle_pages(conn, sheet_id, page_count)
@@ -491,23 +427,6 @@ def key_in(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, 
         entry = entry_for_flag(conn, flag_id)
         return key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer, based_on=based_on,
                             holder=holder)
-
-
-def key_page(engine: sa.Engine, catalog: FormCatalog, flag_id: int, keyed: KeyIn, *,
-             reviewer: str) -> DecisionRecord:
-    """`phieu review key`: key in the page of item `flag_id` (the first column of
-    `phieu review list`) from a script. Refused (`ItemTaken`) while a browser holds it."""
-    reviewer = check_reviewer(reviewer)
-    holder = f"cli:{reviewer}"
-    with engine.begin() as conn:
-        entry = entry_for_flag(conn, flag_id)
-        if not claim(conn, entry.subject, holder, reviewer, seconds=60):
-            raise ItemTaken(f"Mục {flag_id} đang được duyệt trong trình duyệt / item {flag_id} "
-                            "is open in a reviewer's browser", "wait a few minutes and try again")
-        record = key_in_entry(conn, catalog, entry, keyed, reviewer=reviewer,
-                              based_on=current_version(conn, entry.subject))
-        release(conn, holder)
-        return record
 
 
 def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -560,11 +479,9 @@ class KeyForm:
     serial: str
 
 
-def key_form(catalog: FormCatalog, view: Any) -> KeyForm | None:
-    """The key-in form for an item view (`items.ItemView`), or None when the item is not
-    a failed page. What the QR code told (an unknown page of a known form) is preselected."""
-    if view.kind != "page" or view.page_status != PageStatus.FAILED:
-        return None
+def key_blocks(catalog: FormCatalog) -> tuple[KeyBlock, ...]:
+    """Every page of every form version as the key-in form shows it: fixed by the
+    survey's forms, so the review app builds it once (`app.ReviewContext`)."""
     blocks = []
     for (form_id, version), form in sorted(catalog.forms.items()):
         for geometry in catalog.pages[(form_id, version)]:
@@ -573,12 +490,21 @@ def key_form(catalog: FormCatalog, view: Any) -> KeyForm | None:
                     (option_keys(q).get(o.code, ""), o.code, o.label) for o in q.options))
                 for q in page_questions(catalog, form, geometry.page))
             blocks.append(KeyBlock(f"{form_id}@{version}", geometry.page, questions))
+    return tuple(blocks)
+
+
+def key_form(blocks: tuple[KeyBlock, ...], view: Any) -> KeyForm | None:
+    """The key-in form for an item view (`items.ItemView`) over `key_blocks`, or None when
+    the item is not a failed page. What the QR code told (an unknown page of a known form)
+    is preselected."""
+    if view.kind != "page" or view.page_status != PageStatus.FAILED:
+        return None
     forms = tuple(dict.fromkeys(b.form for b in blocks))
     known = view.form is not None and f"{view.form.id}@{view.form.version}" in forms
     return KeyForm(
         forms=forms,
         pages=max((b.page for b in blocks), default=1),
-        blocks=tuple(blocks),
+        blocks=blocks,
         form=f"{view.form.id}@{view.form.version}" if known else (forms[0] if forms else ""),
         page=view.page_number or 1,
         serial="" if view.entry.serial is None else str(view.entry.serial),

@@ -9,14 +9,15 @@ resampled to omr's canonical scale (1260x1782 grey, what `prepare_page` starts f
 
 The cache lives in `$PHIEU_CACHE_DIR`, else `$XDG_CACHE_HOME/phieu`, else
 `~/.cache/phieu` (a user's own folder: never the survey's shared folder). Each entry
-is one `.npz` written to a temporary file and renamed, read without pickle; a file
-that does not load, fails its zip checksum, or holds the wrong key, count or shape is
-ignored and rewritten. A cache that cannot be written costs only the time.
+is one `.npz` written to a temporary file and renamed (`forms.durable.write_bytes_atomic`),
+read without pickle; a file that does not load, fails its zip checksum, or holds the wrong
+key, count or shape is ignored and rewritten. A cache that cannot be written costs only the time.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from forms.durable import write_bytes_atomic
 
 # The modules whose code decides the blank's pixels (relative to the repository root).
 DRAWING_SOURCES = ("forms/render.py", "forms/layout.py", "forms/geometry.py", "forms/fonts.py",
@@ -120,15 +123,13 @@ def load_blanks(path: Path, key: str, pages: int, shape: tuple[int, int]) -> lis
 
 
 def save_blanks(path: Path, key: str, blanks: Sequence[np.ndarray]) -> bool:
-    """Write the entry atomically (own temporary file, then rename); False when the
-    cache folder cannot be written (the caller just goes on without it)."""
+    """Write the entry atomically (`write_bytes_atomic`: a temporary file, then a rename);
+    False when the cache folder cannot be written (the caller just goes on without it)."""
+    arrays: dict[str, Any] = {f"page_{i}": b for i, b in enumerate(blanks, start=1)}
+    entry = io.BytesIO()
+    np.savez_compressed(entry, key=np.array(key), **arrays)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        arrays: dict[str, Any] = {f"page_{i}": b for i, b in enumerate(blanks, start=1)}
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, key=np.array(key), **arrays)
-        os.replace(tmp, path)
+        write_bytes_atomic(path, entry.getvalue(), point="cache.write")
     except OSError:
         return False
     return True

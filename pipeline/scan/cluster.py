@@ -167,7 +167,8 @@ def _result(future: Any, task: PageTask, resubmit: Any) -> PageResult:
 
     for attempt in range(RESEND_LIMIT + 1):
         try:
-            return future.result()
+            result: PageResult = future.result()
+            return result
         except CancelledError as err:
             if attempt == RESEND_LIMIT:
                 raise _lost(task, err) from err

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from pipeline.store import schema
 from pipeline.store.database import open_flag, utcnow
-from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, FlagReason, FlagStatus, PageNote, PageStatus
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def _set_back(conn: sa.Connection, sheet_id: int, serial: int, row: sa.Row, kept
     message = (_message(serial, row.page_number, kept)
                + " — trang này thuộc bản khác, không được tính / this page is of the other copy, not counted")
     conn.execute(sa.update(p).where(p.c.id == row.id).values(
-        status=PageStatus.DUPLICATE, reason="duplicate_serial", message=message))
+        status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message))
     conn.execute(sa.delete(a).where(a.c.page_id == row.id, a.c.source == AnswerSource.MACHINE))
     conn.execute(sa.update(f).where(f.c.page_id == row.id, f.c.status == FlagStatus.OPEN,
                                     f.c.reason != FlagReason.DUPLICATE).values(

@@ -57,6 +57,7 @@ from pipeline.store import schema
 from pipeline.store.database import Store, insert_ignore, open_flag, open_store, utcnow
 from pipeline.store.status import open_items_by_reason
 from pipeline.store.survey import Survey, load_survey_forms
+from pipeline.store.vocabulary import FlagReason, PageStatus, SourceStatus
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def _register_source(
             "size": source.size,
             "kind": source.kind,
             "page_count": count,
-            "status": "partial" if count else "complete",
+            "status": SourceStatus.PARTIAL if count else SourceStatus.COMPLETE,
             "added_at": utcnow(),
         },
         ["sha256"],
@@ -177,7 +178,7 @@ def _register_source(
         inserted = insert_ignore(
             conn,
             schema.pages,
-            {"source_id": source_id, "page_index": 1, "status": "failed",
+            {"source_id": source_id, "page_index": 1, "status": PageStatus.FAILED,
              "reason": pages.reason, "message": pages.message, "scanned_at": utcnow()},
             ["source_id", "page_index"],
         )
@@ -185,7 +186,7 @@ def _register_source(
             page_id = conn.execute(
                 sa.select(schema.pages.c.id).where(schema.pages.c.source_id == source_id)
             ).scalar_one()
-            open_flag(conn, reason="unreadable", detail=pages.message, page_id=page_id)
+            open_flag(conn, reason=FlagReason.UNREADABLE, detail=pages.message, page_id=page_id)
     return source_id
 
 
@@ -224,7 +225,7 @@ def _triage(
                 emit(ScanEvent("message", text=f"Vẫn không đọc được / still not read "
                                                f"({source.problem.reason}): {source.problem.message}"))
                 continue
-            if known is not None and known.status == "complete":
+            if known is not None and known.status == SourceStatus.COMPLETE:
                 skipped.append(str(path))
                 same = "" if Path(known.path) == path else f" (= {known.path})"
                 emit(ScanEvent("message", text=f"Bỏ qua, đã quét / skipped, already scanned: {path}{same}"))
@@ -261,7 +262,7 @@ def _triage(
 
 def _mark_complete(conn: sa.Connection, source_id: int) -> None:
     src = schema.sources
-    conn.execute(sa.update(src).where(src.c.id == source_id).values(status="complete"))
+    conn.execute(sa.update(src).where(src.c.id == source_id).values(status=SourceStatus.COMPLETE))
 
 
 def _results(tasks: Sequence[PageTask], catalog: object, jobs: int) -> Iterator[PageResult]:
@@ -296,7 +297,7 @@ def _sheets_touched(store: Store, outcomes: Sequence[tuple[PageTask, PageOutcome
     """Status -> number of the sheets a page of which was read in this run."""
     by_form: dict[tuple[str, int | None], set[int]] = {}
     for _, o in outcomes:
-        if o.status == "read" and o.form is not None and o.serial is not None:
+        if o.status == PageStatus.READ and o.form is not None and o.serial is not None:
             by_form.setdefault((o.form, o.version), set()).add(o.serial)
     s = schema.sheets
     counts: Counter[str] = Counter()
@@ -330,6 +331,7 @@ def scan(
     workers: str | None = None,
     prepared: PreparedForms | None = None,
     store: Store | None = None,
+    probed: Mapping[Path, SourceFile] | None = None,
 ) -> ScanSummary:
     """Scan the files and folders in `paths` into `survey`'s store.
 
@@ -355,6 +357,9 @@ def scan(
     store:
         The survey's store already open (such a process keeps one: an engine keeps its
         compiled statements); default: open `survey.store_url` now.
+    probed:
+        Files of `paths` the caller has hashed and probed already (`inputs.probe`; `phieu
+        watch` does, to know a file before it scans it): not hashed a second time.
 
     Returns the `ScanSummary`. Raises `BadInput` when `paths` hold no file, `SurveyError`
     when the store or the forms cannot be opened, `ScanInterrupted` when a worker dies,
@@ -379,7 +384,7 @@ def scan(
     batch_name = batch or default_batch_name()
     with store.engine.begin() as conn:
         batch_id = ensure_batch(conn, batch_name)
-    described = describe_files(expanded.files)
+    described = describe_files(expanded.files, probed)
     triage = _triage(store, described, batch_id, survey.scan_dpi, emit, survey.images_dir)
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(1, len(triage.tasks))))
@@ -416,7 +421,7 @@ def scan(
         remaining[result.task.source_id] -= 1
         outcomes.append((result.task, outcome))
         _log_page(result, outcome)
-        if outcome.status in ("failed", "duplicate"):
+        if outcome.status in (PageStatus.FAILED, PageStatus.DUPLICATE):
             emit(ScanEvent("message", text=_page_line(result.task, outcome)))
         emit(ScanEvent("page", total=len(triage.tasks), done=done, outcome=outcome))
 
@@ -443,7 +448,7 @@ def _log_page(result: PageResult, outcome: PageOutcome) -> None:
     if result.problem is not None and result.problem.detail:
         log.error("%s page %d: %s\n%s", task.path, task.index, result.problem.message,
                   result.problem.detail.rstrip())
-    elif outcome.status == "failed":
+    elif outcome.status == PageStatus.FAILED:
         log.warning("%s page %d: %s (%s)", task.path, task.index, outcome.message, outcome.reason)
 
 
@@ -451,7 +456,7 @@ def _page_line(task: PageTask, outcome: PageOutcome) -> str:
     """One line for a page not counted: where it is, why, and what to do."""
     name = Path(task.path).name
     where = "" if name in outcome.message else f"{name} trang/page {task.index}: "
-    head = "Trùng số phiếu / duplicate" if outcome.status == "duplicate" else "Không đọc được / not read"
+    head = "Trùng số phiếu / duplicate" if outcome.status == PageStatus.DUPLICATE else "Không đọc được / not read"
     return f"{head} ({outcome.reason}): {where}{outcome.message}"
 
 
@@ -465,11 +470,11 @@ def _summary(
     seconds: float,
 ) -> ScanSummary:
     flags = Counter(reason for _, o in outcomes for reason in o.flags)
-    flags.update({"unreadable": len(triage.failed)} if triage.failed else {})
+    flags.update({FlagReason.UNREADABLE: len(triage.failed)} if triage.failed else {})
     if missing_flags:
-        flags["missing_page"] += missing_flags
+        flags[FlagReason.MISSING_PAGE] += missing_flags
     failed = list(triage.failed) + [
-        PageProblem(t.path, t.index, o.reason, o.message) for t, o in outcomes if o.status == "failed"
+        PageProblem(t.path, t.index, o.reason, o.message) for t, o in outcomes if o.status == PageStatus.FAILED
     ]
     sheets, open_flags = _survey_totals(store)
     resumed, shared = split_resumed(triage.resumed, outcomes)
@@ -479,8 +484,8 @@ def _summary(
         files_skipped=triage.skipped,
         files_resumed=resumed,
         files_shared=shared,
-        pages_read=sum(1 for _, o in outcomes if o.status == "read"),
-        pages_duplicate=sum(1 for _, o in outcomes if o.status == "duplicate"),
+        pages_read=sum(1 for _, o in outcomes if o.status == PageStatus.READ),
+        pages_duplicate=sum(1 for _, o in outcomes if o.status == PageStatus.DUPLICATE),
         pages_failed=tuple(failed),
         flags_opened=dict(flags),
         sheets_this_run=_sheets_touched(store, outcomes),

@@ -20,13 +20,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from forms.errors import BadInput
-from pipeline.scan.inputs import Expanded, SourceFile, path_key
+from pipeline.scan.inputs import CONTENTLESS_KEYS, Expanded, SourceFile, path_key
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, open_flag, utcnow
 from pipeline.store.survey import Survey
-from pipeline.store.vocabulary import FlagReason, FlagStatus, PageStatus, SourceStatus
-
-FILE_REPLACED = "file_replaced"
+from pipeline.store.vocabulary import FlagReason, FlagStatus, IngestReason, PageStatus, SourceStatus
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -75,7 +73,7 @@ def close_replaced_source(conn: sa.Connection, source: SourceFile) -> int:
         first_id = None
         for index in unread:
             insert_ignore(conn, p, {"source_id": source_id, "page_index": index,
-                                    "status": PageStatus.FAILED, "reason": FILE_REPLACED,
+                                    "status": PageStatus.FAILED, "reason": IngestReason.FILE_REPLACED,
                                     "message": message, "scanned_at": utcnow()},
                           ["source_id", "page_index"])
             if first_id is None:
@@ -130,7 +128,7 @@ def _settle_contentless(conn: sa.Connection, source: SourceFile) -> None:
     if source.problem is not None or source.size == 0:
         return
     src, p, f = schema.sources, schema.pages, schema.flags
-    keys = [path_key(source.path, why) for why in ("empty", "unreadable")]
+    keys = [path_key(source.path, why) for why in CONTENTLESS_KEYS]
     pages = sa.select(p.c.id).join(src, src.c.id == p.c.source_id).where(src.c.sha256.in_(keys))
     conn.execute(sa.update(f).where(f.c.page_id.in_(pages), f.c.status == FlagStatus.OPEN).values(
         status=FlagStatus.RESOLVED, resolved_at=utcnow(),

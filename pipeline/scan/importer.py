@@ -24,7 +24,7 @@ from forms.model import Form, Question
 from pipeline.scan.inputs import sha256_file
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, insert_ignore, open_store, utcnow
-from pipeline.store.vocabulary import AnswerSource, Channel, SheetStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, Channel, SheetStatus
 
 IMPORT_CHANNELS: tuple[str, ...] = (Channel.ONLINE.value, Channel.KIOSK.value)
 OPTIONAL_COLUMNS = ("serial", "status", "flagged", "sheet_flags", "batch", "scanned_at", "channel")
@@ -165,9 +165,9 @@ def _when(text: str, errors: list[str]) -> datetime | None:
 
 def _value(question: Question, text: str, errors: list[str]) -> tuple[str, str]:
     if not text:
-        return "", "no_answer"
+        return "", AnswerStatus.NO_ANSWER
     if question.type == "text":
-        return text, "answered"
+        return text, AnswerStatus.ANSWERED
     known = [o.code for o in question.options]
     codes = [c.strip() for c in text.split("|") if c.strip()]
     bad = [c for c in codes if c not in known]
@@ -181,7 +181,7 @@ def _value(question: Question, text: str, errors: list[str]) -> tuple[str, str]:
         errors.append(f"{question.id}: {text!r} repeats an option")
         return "", ""
     ordered = [c for c in known if c in codes]  # the store keeps codes in form order
-    return "|".join(ordered), "answered"
+    return "|".join(ordered), AnswerStatus.ANSWERED
 
 
 def import_answers(survey: Any, forms: Any, path: Path, channel: str,

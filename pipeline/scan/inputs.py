@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +26,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from forms.errors import BadInput
+from omr.failures import FailureReason
+from pipeline.store.vocabulary import IngestReason
 
 SourceKind = Literal["pdf", "tiff", "image"]
 
@@ -36,17 +38,6 @@ SCAN_EXTENSIONS = frozenset(
     {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png", ".bmp", ".webp", ".jp2"}
 )
 
-# Reasons a page could not be loaded (before any reading), as stored in pages.reason.
-IngestReason = Literal[
-    "empty_file",
-    "corrupt_pdf",
-    "encrypted_pdf",
-    "not_an_image",
-    "unreadable_frame",
-    "unreadable_file",
-    "reader_error",  # the reader raised on this page (a bug): kept as a failed page
-]
-
 PDFTOPPM_TIMEOUT_S = 120  # a single page; a hung poppler must not stall the batch
 
 
@@ -54,7 +45,7 @@ PDFTOPPM_TIMEOUT_S = 120  # a single page; a hung poppler must not stall the bat
 class IngestProblem:
     """Why a file or one of its pages could not be loaded. Falsy."""
 
-    reason: IngestReason
+    reason: IngestReason | FailureReason  # not_an_image: the reader's word for the same fault
     message: str
     detail: str = ""  # the traceback of a `reader_error`, for the workspace's log
 
@@ -121,15 +112,17 @@ class DescribedFile:
         return count_pages(self.source)
 
 
-def describe_files(files: Sequence[Path]) -> tuple[DescribedFile, ...]:
+def describe_files(files: Sequence[Path],
+                   probed: Mapping[Path, SourceFile] | None = None) -> tuple[DescribedFile, ...]:
     """Hash and probe every file in `files`, in order: the scan's file triage, with no
     store involved (the driver then decides, from the store, which pages are still to
     read; a file's pages are counted when first asked). A file whose bytes came earlier
-    in the list is described as a repeat and read once."""
+    in the list is described as a repeat and read once. `probed`: files the caller has
+    probed already (`phieu watch` hashes each new file to know it), not hashed again."""
     described: list[DescribedFile] = []
     seen: dict[str, Path] = {}
     for path in files:
-        source = probe(path)
+        source = (probed or {}).get(path) or probe(path)
         if source.sha256 in seen:
             described.append(DescribedFile(source, repeat_of=seen[source.sha256]))
             continue
@@ -233,6 +226,13 @@ def _kind_from_head(head: bytes) -> SourceKind:
     return "image"
 
 
+# The `why` of a file's `path_key`: hashed into the key, so a new word would give every
+# known empty or unopenable file a new row on the next scan. Not a flag reason, though
+# the second is spelt like one (allowed in tests/test_vocabulary.py).
+EMPTY_KEY, UNOPENED_KEY = "empty", "unreadable"
+CONTENTLESS_KEYS = (EMPTY_KEY, UNOPENED_KEY)
+
+
 def path_key(path: Path, why: str) -> str:
     """A 64-hex key for a file that has no content to be known by, from its absolute
     path and why (`empty`, `unreadable`): stable across runs (a re-run finds the row),
@@ -249,27 +249,27 @@ def probe(path: Path) -> SourceFile:
             head = fh.read(1024)
     except OSError as err:
         problem = IngestProblem(
-            "unreadable_file",
+            IngestReason.UNREADABLE_FILE,
             f"{path.name}: không mở được tệp / cannot open the file ({err.strerror or err}) — "
             "cho phép đọc tệp rồi quét lại / give phieu permission to read it, then scan again",
         )
-        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "unreadable"),
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, UNOPENED_KEY),
                           size=0, problem=problem)
     if size == 0:
-        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, "empty"), size=0)
+        return SourceFile(path=Path(path), kind="image", sha256=path_key(path, EMPTY_KEY), size=0)
     return SourceFile(path=Path(path), kind=_kind_from_head(head), sha256=sha, size=size)
 
 
 def _pdf_problem(path: Path, stderr: str) -> IngestProblem:
     if "password" in stderr.lower() or "encrypt" in stderr.lower():
         return IngestProblem(
-            "encrypted_pdf",
+            IngestReason.ENCRYPTED_PDF,
             f"{path.name}: PDF có mật khẩu / the PDF is password-protected — "
             "xuất lại từ máy quét không đặt mật khẩu / export it again without a password",
         )
     first = next((line for line in stderr.splitlines() if line.strip()), "no detail")
     return IngestProblem(
-        "corrupt_pdf",
+        IngestReason.CORRUPT_PDF,
         f"{path.name}: PDF hỏng / the PDF is damaged ({first.strip()}) — "
         "quét lại hoặc sao chép lại tệp / scan or copy the file again",
     )
@@ -282,7 +282,7 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
         return source.problem
     if source.size == 0:
         return IngestProblem(
-            "empty_file",
+            IngestReason.EMPTY_FILE,
             f"{path.name}: tệp rỗng (0 byte) / the file is empty — "
             "sao chép lại từ máy quét / copy it from the scanner again",
         )
@@ -304,7 +304,7 @@ def count_pages(source: SourceFile) -> int | IngestProblem:
         return _not_an_image(path)
     except Exception as err:  # a damaged header: Pillow raises OSError, TypeError, SyntaxError...
         return IngestProblem(
-            "unreadable_file",
+            IngestReason.UNREADABLE_FILE,
             f"{path.name}: tệp ảnh hỏng / the image file is damaged ({err}) — "
             "quét lại / scan it again",
         )
@@ -327,7 +327,7 @@ def _frames_until_damage(img: Image.Image) -> int:
 
 def _not_an_image(path: Path) -> IngestProblem:
     return IngestProblem(
-        "not_an_image",
+        FailureReason.NOT_AN_IMAGE,
         f"{path.name}: không phải ảnh hay PDF / not an image or a PDF — "
         "chỉ đưa vào tệp quét (PDF, TIFF, JPEG, PNG) / give only scans",
     )
@@ -483,7 +483,7 @@ def _load_pdf_page(path: Path, index: int, dpi: int) -> np.ndarray | IngestProbl
         proc = subprocess.run(cmd, capture_output=True, timeout=PDFTOPPM_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return IngestProblem(
-            "corrupt_pdf",
+            IngestReason.CORRUPT_PDF,
             f"{path.name} trang/page {index}: không dựng được ảnh trong {PDFTOPPM_TIMEOUT_S} s "
             "/ rasterising timed out — quét lại trang này / scan this page again",
         )
@@ -503,7 +503,7 @@ def _load_tiff_frame(path: Path, index: int) -> np.ndarray | IngestProblem:
             return np.asarray(img.convert("L"))
     except Exception as err:  # Pillow raises many types (TypeError, SyntaxError...) on damaged TIFFs
         return IngestProblem(
-            "unreadable_frame",
+            IngestReason.UNREADABLE_FRAME,
             f"{path.name} trang/page {index}: khung TIFF hỏng / TIFF frame unreadable ({err}) — "
             "quét lại trang này / scan this page again",
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from forms.durable import disk_error, write_bytes_atomic
+from omr.failures import FailureReason
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
 from pipeline.scan.copies import decide_copy
 from pipeline.scan.workers import PageResult
@@ -25,11 +26,12 @@ from pipeline.store.database import (
     lock_sheet,
     open_flag,
     refresh_sheet_status,
-    resolve_flags,
     utcnow,
 )
+from pipeline.store.sheets import read_pages, settle_complete
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageNote, PageStatus, SheetStatus
 
-UNKNOWN_FORM_REASONS = frozenset({"unknown_form", "unknown_page"})
+UNKNOWN_FORM_REASONS = frozenset({FailureReason.UNKNOWN_FORM, FailureReason.UNKNOWN_PAGE})
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,11 @@ def _insert_page(conn: sa.Connection, row: dict) -> int | None:
     if not insert_ignore(conn, schema.pages, row, ["source_id", "page_index"]):
         return None
     p = schema.pages
-    return conn.execute(
+    return int(conn.execute(
         sa.select(p.c.id).where(
             p.c.source_id == row["source_id"], p.c.page_index == row["page_index"]
         )
-    ).scalar_one()
+    ).scalar_one())
 
 
 def _record_failure(
@@ -159,13 +161,13 @@ def _record_failure(
             "page_number": identity.page,
             "serial": identity.serial,
         }
-    page_id = _insert_page(conn, row | {"status": "failed", "reason": reason, "message": message})
+    page_id = _insert_page(conn, row | {"status": PageStatus.FAILED, "reason": reason, "message": message})
     if page_id is None:
         return PageOutcome("already")
-    flag = "unknown_form" if reason in UNKNOWN_FORM_REASONS else "unreadable"
+    flag = FlagReason.UNKNOWN_FORM if reason in UNKNOWN_FORM_REASONS else FlagReason.UNREADABLE
     open_flag(conn, reason=flag, detail=message, page_id=page_id)
     return PageOutcome(
-        "failed",
+        PageStatus.FAILED,
         reason=reason,
         message=message,
         serial=identity.serial if identity else None,
@@ -184,17 +186,17 @@ def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
             "form": ident.form_id,
             "version": ident.version,
             "serial": ident.serial,
-            "status": "counted",
+            "status": SheetStatus.COUNTED,
             "batch_id": batch_id,
             "first_scanned_at": utcnow(),
         },
         ["form", "version", "serial"],
     )
-    return conn.execute(
+    return int(conn.execute(
         sa.select(s.c.id).where(
             s.c.form == ident.form_id, s.c.version == ident.version, s.c.serial == ident.serial
         )
-    ).scalar_one()
+    ).scalar_one())
 
 
 def _stored(conn: sa.Connection, source_id: int, page_index: int) -> bool:
@@ -226,10 +228,10 @@ def _record_reading(
     # by page: a copy's pages are not mixed with another's.
     decision = decide_copy(conn, sheet_id, ident.serial, ident.page, row["source_id"])
     duplicate = not decision.counts
-    status = "duplicate" if duplicate else "read"
+    status = PageStatus.DUPLICATE if duplicate else PageStatus.READ
     row |= {
         "status": status,
-        "reason": "duplicate_serial" if duplicate else "",
+        "reason": PageNote.DUPLICATE_SERIAL if duplicate else "",
         "form": ident.form_id,
         "version": ident.version,
         "page_number": ident.page,
@@ -245,9 +247,9 @@ def _record_reading(
     _insert_comments(conn, sheet_id, page_id, reading.texts, relative, crop_paths)
     opened: list[str] = []
     if duplicate:
-        open_flag(conn, reason="duplicate", detail=row["message"], sheet_id=sheet_id,
+        open_flag(conn, reason=FlagReason.DUPLICATE, detail=row["message"], sheet_id=sheet_id,
                   page_id=page_id)
-        opened.append("duplicate")
+        opened.append(FlagReason.DUPLICATE)
     else:
         opened += _insert_answers(conn, sheet_id, page_id, reading, info)
         opened += _check_complete(conn, sheet_id, info)
@@ -327,11 +329,12 @@ def _insert_answers(
                 continue
             q = decided[qid]
             value = "|".join(q.value)
+        status = AnswerStatus(q.status)  # the reader's word (omr.reading.QuestionStatus) as stored
         rows.append({"sheet_id": sheet_id, "page_id": page_id, "question": qid,
-                     "source": "machine", "value": value, "status": q.status,
+                     "source": AnswerSource.MACHINE, "value": value, "status": status,
                      "created_at": now})
-        if q.status == "flagged":
-            for reason in q.reasons or ("marginal",):
+        if status is AnswerStatus.FLAGGED:
+            for reason in q.reasons or (FlagReason.MARGINAL,):
                 open_flag(conn, reason=reason, detail=_flag_detail(reading, qid, reason),
                           sheet_id=sheet_id, page_id=page_id, question=qid)
                 opened.append(reason)
@@ -344,52 +347,27 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
     scores = ", ".join(
         f"{t.option}={t.score:.2f}({t.state})" for t in reading.targets if t.question == question
     )
-    if reason == "low_confidence":
+    if reason == FlagReason.LOW_CONFIDENCE:
         text = next((t for t in reading.texts if t.question == question), None)
         conf = f"{text.confidence:.0f}" if text else "?"
         return f"Độ tin cậy OCR thấp / low OCR confidence ({conf}/100)"
-    labels = {
-        "marginal": "Dấu mờ, chưa chắc / marginal mark",
-        "overvote": "Chọn nhiều hơn một / more than one answer on a single choice",
-        "off_page": "Một phần câu hỏi nằm ngoài ảnh chụp, cần xem tờ phiếu / part of the "
+    labels: dict[str, str] = {
+        FlagReason.MARGINAL: "Dấu mờ, chưa chắc / marginal mark",
+        FlagReason.OVERVOTE: "Chọn nhiều hơn một / more than one answer on a single choice",
+        FlagReason.OFF_PAGE: "Một phần câu hỏi nằm ngoài ảnh chụp, cần xem tờ phiếu / part of the "
                     "question is outside the photo: check the paper",
-        "folded": "Góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu / a folded corner covers the "
+        FlagReason.FOLDED: "Góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu / a folded corner covers the "
                   "question: check the paper",
-        "between": "Dấu nằm giữa hai lựa chọn / a mark between two options",
-        "correction": "Có ô tô kín để sửa, cần xem lại / a filled box corrects another answer: check it",
+        FlagReason.BETWEEN: "Dấu nằm giữa hai lựa chọn / a mark between two options",
+        FlagReason.CORRECTION: "Có ô tô kín để sửa, cần xem lại / a filled box corrects another answer: check it",
     }
     return f"{labels.get(reason, reason)}: {scores}"
 
 
-def _read_pages(conn: sa.Connection, sheet_id: int) -> set[int]:
-    p = schema.pages
-    return set(
-        conn.execute(
-            sa.select(p.c.page_number).where(p.c.sheet_id == sheet_id, p.c.status == "read")
-        ).scalars()
-    )
-
-
 def _check_complete(conn: sa.Connection, sheet_id: int, info: FormInfo) -> list[str]:
     """When a sheet has all its pages: close a `missing_page` flag, check for a blank ballot."""
-    if len(_read_pages(conn, sheet_id)) < info.page_count:
-        return []
-    resolve_flags(conn, sheet_id=sheet_id, reason="missing_page",
-                  resolution="machine: trang còn thiếu đã được quét / the missing page arrived")
-    a, c = schema.answers, schema.comments
-    statuses = set(conn.execute(
-        sa.select(a.c.status).where(a.c.sheet_id == sheet_id, a.c.source == "machine")
-    ).scalars())
-    written = conn.execute(
-        sa.select(sa.func.count()).select_from(c)
-        .join(schema.pages, schema.pages.c.id == c.c.page_id)
-        .where(c.c.sheet_id == sheet_id, c.c.blank == sa.false(), schema.pages.c.status == "read")
-    ).scalar_one()
-    if statuses <= {"no_answer"} and not written:
-        open_flag(conn, reason="blank_ballot", sheet_id=sheet_id,
-                  detail="Phiếu trắng, không có ô nào được đánh dấu / blank ballot: nothing marked")
-        return ["blank_ballot"]
-    return []
+    return settle_complete(conn, sheet_id, info.page_count,
+                           "trang còn thiếu đã được quét / the missing page arrived")
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
@@ -400,7 +378,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
     s, p = schema.sheets, schema.pages
     counts = conn.execute(
         sa.select(s.c.id, s.c.form, s.c.version, sa.func.count(sa.distinct(p.c.page_number)))
-        .join(p, sa.and_(p.c.sheet_id == s.c.id, p.c.status == "read"), isouter=True)
+        .join(p, sa.and_(p.c.sheet_id == s.c.id, p.c.status == PageStatus.READ), isouter=True)
         .group_by(s.c.id, s.c.form, s.c.version)
         .order_by(s.c.id)  # locks below taken in one order: two stations cannot deadlock
     ).all()
@@ -410,7 +388,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
         if info is None or have >= info.page_count:
             continue
         lock_sheet(conn, sheet_id)  # the missing page may be being stored by another station
-        present = _read_pages(conn, sheet_id)
+        present = read_pages(conn, sheet_id)
         if len(present) >= info.page_count:
             continue
         missing = [n for n in range(1, info.page_count + 1) if n not in present]
@@ -418,7 +396,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
             f"Thiếu trang {', '.join(map(str, missing))} của phiếu / "
             f"page(s) {', '.join(map(str, missing))} of this sheet not scanned"
         )
-        if open_flag(conn, reason="missing_page", detail=detail, sheet_id=sheet_id):
+        if open_flag(conn, reason=FlagReason.MISSING_PAGE, detail=detail, sheet_id=sheet_id):
             opened += 1
         refresh_sheet_status(conn, sheet_id)
     return opened

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from pipeline.store import schema
-from pipeline.store.vocabulary import AnswerSource, FlagStatus, PageStatus
+from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagStatus, PageStatus
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _page_report(conn: sa.Connection, row: sa.Row) -> PageReport:
             sa.select(a.c.status, sa.func.count())
             .where(a.c.page_id == row.id, a.c.source == AnswerSource.MACHINE)
             .group_by(a.c.status)).all())
-        answered, questions = by_status.get("answered", 0), sum(by_status.values())
+        answered, questions = by_status.get(AnswerStatus.ANSWERED, 0), sum(by_status.values())
     on_page = f.c.page_id == row.id
     # Whole-sheet flags (a page still missing, a blank ballot) concern this page's sheet too.
     on_sheet = sa.and_(f.c.sheet_id == row.sheet_id, f.c.page_id.is_(None)) if row.sheet_id else sa.false()

@@ -34,12 +34,12 @@ from typing import Literal
 
 from forms.errors import BadInput
 from pipeline.scan.driver import ScanEvent, ScanInterrupted, scan
-from pipeline.scan.inputs import SCAN_EXTENSIONS, natural_key, sha256_file
+from pipeline.scan.inputs import SCAN_EXTENSIONS, SourceFile, natural_key, probe
 from pipeline.scan.source_report import SourceReport, file_line, source_report
 from pipeline.scan.templates import PreparedForms, prepare_forms
 from pipeline.store.database import open_store
 from pipeline.store.survey import Survey, load_survey_forms
-from pipeline.store.vocabulary import SourceStatus
+from pipeline.store.vocabulary import IngestReason, SourceStatus
 
 INTERVAL_S = 1.0
 # Long enough for a copier's or a network copy's pauses between writes (they last well
@@ -183,15 +183,16 @@ class Watcher:
             return []
         events: list[WatchEvent] = []
         hashes: dict[Path, str] = {}
+        probed: dict[Path, SourceFile] = {}  # handed to the scan: each file hashed once
         new: list[Path] = []
         known: list[WatchEvent] = []
         with self.store.engine.connect() as conn:
             for _, path in ready:
-                try:
-                    hashes[path] = sha256_file(path)[0]
-                except OSError as err:
-                    events.append(WatchEvent("problem", path, f"{path.name}: {err.strerror or err}"))
-                    continue
+                source = probe(path)
+                if source.problem is not None and source.problem.reason == IngestReason.UNREADABLE_FILE:
+                    events.append(WatchEvent("problem", path, source.problem.message))
+                    continue  # tried again at the next look
+                probed[path], hashes[path] = source, source.sha256
                 found = source_report(conn, hashes[path])
                 twin = next((p for p in new if hashes[p] == hashes[path]), None)
                 if found is not None and found.status == SourceStatus.COMPLETE:
@@ -208,7 +209,7 @@ class Watcher:
         if new:
             try:
                 scan(self.survey, new, batch=self.batch, jobs=self.jobs, prepared=self.prepared,
-                     store=self.store, progress=lambda e: _forward(e, events))
+                     store=self.store, progress=lambda e: _forward(e, events), probed=probed)
             except (ScanInterrupted, BadInput) as err:
                 # The store is consistent: the files are tried again at the next poll.
                 events.append(WatchEvent("problem", None, str(err)))

@@ -21,6 +21,7 @@ import numpy as np
 
 from omr.reading import PageReading, Reading
 from pipeline.scan.inputs import IngestProblem, PageTask, load_page
+from pipeline.store.vocabulary import IngestReason
 
 # Page images are kept for review at ~100 dpi: enough to see a tick and read a digit,
 # ~60-120 kB per page as grey JPEG.
@@ -107,7 +108,7 @@ class PageReader:
             loaded = load_page(Path(task.path), task.kind, task.index, task.dpi, task.embedded_ppi)
         except OSError as err:  # the file moved, vanished or became unreadable since triage
             loaded = IngestProblem(
-                "unreadable_file",
+                IngestReason.UNREADABLE_FILE,
                 f"{name} trang/page {task.index}: không đọc được tệp / cannot read the file "
                 f"({err.strerror or err}) — kiểm tra tệp rồi quét lại / check it and scan again",
             )
@@ -117,7 +118,7 @@ class PageReader:
             reading = read_page(loaded, self.catalog)
         except Exception as err:  # a reader bug on one odd page must not stop the box
             problem = IngestProblem(
-                "reader_error",
+                IngestReason.READER_ERROR,
                 f"{name} trang/page {task.index}: lỗi khi đọc / reader error "
                 f"({type(err).__name__}: {err}) — báo lỗi cho nhóm phát triển / report it",
                 detail=traceback.format_exc(),

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from forms.durable import fault_point
 from forms.errors import SurveyError
 from pipeline.store import schema
+from pipeline.store.vocabulary import FlagStatus, SheetStatus
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -231,9 +232,9 @@ def insert_ignore(
 def get_or_create_batch(conn: sa.Connection, name: str) -> int:
     """The id of the batch called `name`, created if new."""
     insert_ignore(conn, schema.batches, {"name": name, "created_at": utcnow()}, ["name"])
-    return conn.execute(
+    return int(conn.execute(
         sa.select(schema.batches.c.id).where(schema.batches.c.name == name)
-    ).scalar_one()
+    ).scalar_one())
 
 
 def flag_key(reason: str, sheet_id: int | None, page_id: int | None, question: str | None) -> str:
@@ -268,7 +269,7 @@ def open_flag(
             "question": question,
             "reason": reason,
             "detail": detail,
-            "status": "open",
+            "status": FlagStatus.OPEN,
             "created_at": utcnow(),
         },
         ["key"],
@@ -282,8 +283,8 @@ def resolve_flags(
     f = schema.flags
     result = conn.execute(
         sa.update(f)
-        .where(f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == "open")
-        .values(status="resolved", resolved_at=utcnow(), resolution=resolution)
+        .where(f.c.sheet_id == sheet_id, f.c.reason == reason, f.c.status == FlagStatus.OPEN)
+        .values(status=FlagStatus.RESOLVED, resolved_at=utcnow(), resolution=resolution)
     )
     return result.rowcount
 
@@ -299,9 +300,9 @@ def lock_sheet(conn: sa.Connection, sheet_id: int) -> str:
     in and renders no FOR UPDATE.
     """
     s = schema.sheets
-    return conn.execute(
+    return str(conn.execute(
         sa.select(s.c.status).where(s.c.id == sheet_id).with_for_update()
-    ).scalar_one()
+    ).scalar_one())
 
 
 def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
@@ -314,7 +315,7 @@ def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
     """
     s, f, p = schema.sheets, schema.flags, schema.pages
     current = lock_sheet(conn, sheet_id)
-    if current == "rejected":
+    if current == SheetStatus.REJECTED:
         return current
     page_ids = sa.select(p.c.id).where(p.c.sheet_id == sheet_id).scalar_subquery()
     about_sheet = sa.or_(f.c.sheet_id == sheet_id, f.c.page_id.in_(page_ids))
@@ -326,14 +327,14 @@ def refresh_sheet_status(conn: sa.Connection, sheet_id: int) -> str:
     resolved_by_person = conn.execute(
         sa.select(sa.func.count())
         .select_from(f)
-        .where(about_sheet, f.c.status == "resolved", ~f.c.resolution.like("machine:%"))
+        .where(about_sheet, f.c.status == FlagStatus.RESOLVED, ~f.c.resolution.like("machine:%"))
     ).scalar_one()
-    if counts.get("open", 0):
-        status = "needs_review"
+    if counts.get(FlagStatus.OPEN, 0):
+        status = SheetStatus.NEEDS_REVIEW
     elif resolved_by_person:
-        status = "reviewed"
+        status = SheetStatus.REVIEWED
     else:
-        status = "counted"
+        status = SheetStatus.COUNTED
     if status != current:
         conn.execute(sa.update(s).where(s.c.id == sheet_id).values(status=status))
     return status

@@ -12,26 +12,27 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.store import schema
+from pipeline.store.vocabulary import FlagReason, FlagStatus
 
 # Queue order: the order of the issue's list of reasons; a reason the reader adds later
 # comes last rather than disappearing.
 REASON_ORDER: tuple[str, ...] = (
-    "marginal",
-    "overvote",
-    "off_page",
-    "folded",
-    "between",
-    "correction",
-    "low_confidence",
-    "not_transcribed",
-    "unreadable",
-    "unknown_form",
-    "duplicate",
-    "missing_page",
-    "blank_ballot",
+    FlagReason.MARGINAL,
+    FlagReason.OVERVOTE,
+    FlagReason.OFF_PAGE,
+    FlagReason.FOLDED,
+    FlagReason.BETWEEN,
+    FlagReason.CORRECTION,
+    FlagReason.LOW_CONFIDENCE,
+    FlagReason.NOT_TRANSCRIBED,
+    FlagReason.UNREADABLE,
+    FlagReason.UNKNOWN_FORM,
+    FlagReason.DUPLICATE,
+    FlagReason.MISSING_PAGE,
+    FlagReason.BLANK_BALLOT,
 )
-TEXT_REASONS = frozenset({"low_confidence", "not_transcribed"})
-PAGE_REASONS = frozenset({"unreadable", "unknown_form"})
+TEXT_REASONS = frozenset({FlagReason.LOW_CONFIDENCE, FlagReason.NOT_TRANSCRIBED})
+PAGE_REASONS = frozenset({FlagReason.UNREADABLE, FlagReason.UNKNOWN_FORM})
 
 
 def subject_of(*, reason: str, sheet_id: int | None, page_id: int | None,
@@ -103,7 +104,7 @@ def entries_of(rows: list[sa.Row]) -> list[QueueEntry]:
         grouped.setdefault(key, []).append(row)
     entries = []
     for subject, flags in grouped.items():
-        open_flags = [r for r in flags if r.status == "open"]
+        open_flags = [r for r in flags if r.status == FlagStatus.OPEN]
         lead = (open_flags or flags)[0]
         entries.append(QueueEntry(
             flag_id=flags[0].id,
@@ -131,7 +132,7 @@ def open_items(conn: sa.Connection, reason: str | None = None) -> list[QueueEntr
     """The items with at least one open flag, in queue order (reason, serial, flag),
     optionally only those whose leading reason is `reason`."""
     f = schema.flags
-    open_subject_rows = flag_rows(conn, f.c.status == "open")
+    open_subject_rows = flag_rows(conn, f.c.status == FlagStatus.OPEN)
     entries = entries_of(open_subject_rows)
     return [e for e in entries if reason is None or e.reason == reason]
 

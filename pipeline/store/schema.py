@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pipeline.store.vocabulary import SheetStatus
+from pipeline.store.vocabulary import Channel, PageStatus, SheetStatus
 
 metadata = sa.MetaData()
 
@@ -81,7 +81,7 @@ sheets = sa.Table(
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
     sa.Column("first_scanned_at", sa.DateTime(timezone=True), nullable=False),
     # how the ballot came (vocabulary.Channel) and, when imported, from which file (0006)
-    sa.Column("channel", sa.String(16), nullable=False, server_default="paper"),
+    sa.Column("channel", sa.String(16), nullable=False, server_default=Channel.PAPER.value),
     sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id", name="fk_sheets_import")),
     # one printed ballot of one form version (migration 0004)
     sa.UniqueConstraint("form", "version", "serial", name="uq_sheets_form_version_serial"),
@@ -196,4 +196,5 @@ sa.Index("ix_flags_status", flags.c.status)
 sa.Index("ix_target_scores_page", target_scores.c.page_id)
 # At most one counted (`read`) page per sheet and form page (migration 0003).
 sa.Index("uq_pages_one_counted", pages.c.sheet_id, pages.c.page_number, unique=True,
-         sqlite_where=pages.c.status == "read", postgresql_where=pages.c.status == "read")
+         sqlite_where=pages.c.status == PageStatus.READ.value,
+         postgresql_where=pages.c.status == PageStatus.READ.value)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from pipeline.store import schema
 from pipeline.store.database import Store
+from pipeline.store.vocabulary import FlagStatus, SourceStatus
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,10 @@ def survey_status(store: Store) -> SurveyStatus:
         by_status: dict[str, int] = dict(conn.execute(
             sa.select(s.c.status, sa.func.count()).group_by(s.c.status)).all())
         flags: dict[str, int] = dict(conn.execute(
-            sa.select(f.c.reason, sa.func.count()).where(f.c.status == "open")
+            sa.select(f.c.reason, sa.func.count()).where(f.c.status == FlagStatus.OPEN)
             .group_by(f.c.reason)).all())
         partial = tuple(conn.execute(
-            sa.select(src.c.path).where(src.c.status == "partial").order_by(src.c.id)).scalars())
+            sa.select(src.c.path).where(src.c.status == SourceStatus.PARTIAL).order_by(src.c.id)).scalars())
         items = open_items_by_reason(conn)
     return SurveyStatus(batches, by_status, flags, partial, items)
 

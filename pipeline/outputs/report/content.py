@@ -51,13 +51,14 @@ from pipeline.outputs.tally import (
     scan_day,
     tally,
 )
+from pipeline.store.vocabulary import Channel, PageStatus, SheetStatus
 
 # How each published comment came to be, as the report says it (no word of doubt on text a
 # person typed or confirmed).
-COMMENT_SOURCE = {
-    "person": "cán bộ chép lại",
-    "ocr": "máy đọc",
-    "image": "ảnh chữ viết tay (chưa chép thành chữ)",
+COMMENT_SOURCE: dict[str, str] = {
+    ShownAs.PERSON: "cán bộ chép lại",
+    ShownAs.OCR: "máy đọc",
+    ShownAs.IMAGE: "ảnh chữ viết tay (chưa chép thành chữ)",
 }
 COMMENTS_NOTE = ("Ý kiến được in thành chữ khi cán bộ đã chép lại hoặc máy đọc chắc chắn "
                  "(cùng ngưỡng dùng để đưa ý kiến ra xem lại); các ý kiến khác được in bằng "
@@ -65,11 +66,11 @@ COMMENTS_NOTE = ("Ý kiến được in thành chữ khi cán bộ đã chép l�
 CROP_MAX_WIDTH = 1000  # px: crops are downscaled so the report stays small
 OTHER_GROUP = ""  # scale questions without a criteria group are shown under this id
 
-PAGE_STATUS_LABELS = {
-    "read": "Trang đọc được",
-    "failed": "Trang không đọc được",
-    "duplicate": "Trang quét trùng (không tính lại)",
-    "rejected": "Trang bị loại",
+PAGE_STATUS_LABELS: dict[str, str] = {
+    PageStatus.READ: "Trang đọc được",
+    PageStatus.FAILED: "Trang không đọc được",
+    PageStatus.DUPLICATE: "Trang quét trùng (không tính lại)",
+    PageStatus.REJECTED: "Trang bị loại",
 }
 
 
@@ -339,7 +340,7 @@ def _in_range(responses: pd.DataFrame, result: TallyResult) -> pd.Series:
 
 
 def _tallied_serials(responses: pd.DataFrame, result: TallyResult) -> frozenset[str]:
-    rows = responses[_in_range(responses, result) & responses["status"].ne("rejected")]
+    rows = responses[_in_range(responses, result) & responses["status"].ne(SheetStatus.REJECTED)]
     return frozenset(_serial_text(s) for s in rows["serial"])
 
 
@@ -356,16 +357,16 @@ def _ballots(
     figures = [
         Figure("Số phiếu nhận được (đã nhận dạng)", len(in_range)),
         Figure("Số phiếu được tính", len(serials)),
-        Figure("— trong đó đã được cán bộ xem lại", int(status.get("reviewed", 0))),
-        Figure("— trong đó còn chờ xem lại", int(status.get("needs_review", 0)),
-               "số liệu tạm tính" if status.get("needs_review", 0) else ""),
+        Figure("— trong đó đã được cán bộ xem lại", int(status.get(SheetStatus.REVIEWED, 0))),
+        Figure("— trong đó còn chờ xem lại", int(status.get(SheetStatus.NEEDS_REVIEW, 0)),
+               "số liệu tạm tính" if status.get(SheetStatus.NEEDS_REVIEW, 0) else ""),
         *_channel_figures(in_range, serials),
-        Figure("Số phiếu bị loại", int(status.get("rejected", 0))),
+        Figure("Số phiếu bị loại", int(status.get(SheetStatus.REJECTED, 0))),
         Figure("Số trang đã quét", len(pages), page_note),
     ]
     page_status = pages["status"].value_counts() if "status" in pages else pd.Series(dtype=int)
     for code, count in page_status.items():
-        if code != "read":
+        if code != PageStatus.READ:
             label = PAGE_STATUS_LABELS.get(str(code), f"Trang có trạng thái {code}")
             figures.append(Figure(f"— {label.lower()}", int(count), page_note))
     return tuple(figures)
@@ -376,18 +377,10 @@ def _channel_figures(in_range: pd.DataFrame, serials: frozenset[str]) -> list[Fi
     if "channel" not in in_range:
         return []
     counted = in_range[in_range["serial"].map(_serial_text).isin(serials)]
-    channels = counted["channel"].fillna("paper").value_counts()
-    names = {"online": "trả lời trực tuyến", "kiosk": "trả lời tại ki-ốt"}
+    channels = counted["channel"].fillna(Channel.PAPER).value_counts()
+    names: dict[str, str] = {Channel.ONLINE: "trả lời trực tuyến", Channel.KIOSK: "trả lời tại ki-ốt"}
     return [Figure(f"— trong đó {names.get(str(k), str(k))}", int(n))
-            for k, n in channels.items() if str(k) != "paper"]
-
-
-def _charts():
-    # matplotlib takes a noticeable time to import; `import pipeline` (every command) should
-    # not pay it, only a report that draws.
-    from pipeline.outputs.report import charts
-
-    return charts
+            for k, n in channels.items() if str(k) != Channel.PAPER]
 
 
 def _pages_of(form: Form, pages: pd.DataFrame) -> pd.DataFrame:
@@ -438,7 +431,11 @@ def _group_sections(form: Form, result: TallyResult) -> tuple[GroupSection, ...]
         levels = tuple(o.label for o in scale_of(form, members[0]).options)
         total = (result.index_row(ALL_GROUP, "criteria_group", group_id) if group_id
                  else _pooled(lines, scale_of(form, members[0]).options))
-        chart = _charts().distribution_chart(
+        # matplotlib takes a noticeable time to import; `import pipeline` (every command)
+        # should not pay it, only a report that draws.
+        from pipeline.outputs.report.charts import distribution_chart
+
+        chart = distribution_chart(
             [line.text for line in lines],
             [[100.0 * c / line.valid if line.valid else 0.0 for c in line.counts]
              for line in lines],
@@ -466,7 +463,9 @@ def _overview_chart(groups: tuple[GroupSection, ...], overall: IndexRow | None) 
         return None
     labels = [g.label for g in groups] + ["Chỉ số hài lòng chung"]
     rates = [g.total.rate for g in groups] + [overall.rate]
-    return _charts().rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
+    from pipeline.outputs.report.charts import rate_chart  # matplotlib: see `_group_sections`
+
+    return rate_chart(labels, rates, "Tỷ lệ hài lòng theo nhóm tiêu chí")
 
 
 def _other_tables(form: Form, result: TallyResult) -> tuple[OptionTable, ...]:
@@ -560,7 +559,7 @@ def _comments(
 
 def _method(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str]) -> tuple[str, ...]:
     chosen = responses[responses["serial"].map(_serial_text).isin(serials)]
-    reviewed = int(chosen["status"].eq("reviewed").sum())
+    reviewed = int(chosen["status"].eq(SheetStatus.REVIEWED).sum())
     paragraphs = [
         "Phiếu khảo sát được quét bằng máy quét hoặc chụp bằng điện thoại. Phần mềm nhận dạng "
         "từng trang qua mã QR và bốn dấu định vị ở góc phiếu, rồi đo lượng mực mới trong "
@@ -572,7 +571,7 @@ def _method(result: TallyResult, responses: pd.DataFrame, serials: frozenset[str
         METHOD_NOTES[result.method],
     ]
     channels = chosen["channel"].value_counts() if "channel" in chosen else pd.Series(dtype=int)
-    elsewhere = int(channels.drop(labels=["paper"], errors="ignore").sum())
+    elsewhere = int(channels.drop(labels=[Channel.PAPER], errors="ignore").sum())
     if elsewhere:
         paragraphs.append(
             f"Ngoài phiếu giấy, {elsewhere} phiếu được trả lời trực tuyến hoặc tại ki-ốt và "

@@ -5,6 +5,7 @@ at its foot, each unit's index ranked, and the comparison cells. Laid out as Ngh
 heading on the right, both centred in their column."""
 from __future__ import annotations
 
+import datetime as dt
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -25,7 +26,7 @@ FONT, FONT_BOLD, FONT_ITALIC = "DejaVuSans", "DejaVuSans-Bold", "DejaVuSans-Obli
 FONT_BOLD_ITALIC = "DejaVuSans-BoldOblique"
 
 
-def dated(place: str, day) -> str:
+def dated(place: str, day: dt.date) -> str:
     """`Ninh Bình, ngày 05 tháng 10 năm 2026` (days and months below 10 with a zero, as
     Nghị định 30/2020 writes them for 1-2)."""
     return f"{place}, ngày {day:%d} tháng {day:%m} năm {day:%Y}"
@@ -56,8 +57,8 @@ def _styles(s: dict) -> dict[str, ParagraphStyle]:
 
 def pdf_heading(content: ReportContent, s: dict, width: float) -> list[Flowable]:
     """The two-column heading and the document kind ("BÁO CÁO")."""
-    doc = content.document
-    assert doc is not None
+    doc, day = content.document, content.document_date
+    assert doc is not None and day is not None  # build_report dates every document
     o = _styles(s)
     left: list[Flowable] = []
     if doc.authority:
@@ -71,7 +72,7 @@ def pdf_heading(content: ReportContent, s: dict, width: float) -> list[Flowable]
         Paragraph(MOTTO, o["bold"]),
         HRFlowable(width="52%", thickness=0.6, color=colors.black, spaceBefore=1, spaceAfter=5,
                    hAlign="CENTER"),
-        Paragraph(escape(dated(doc.place, content.document_date)), o["italic"]),
+        Paragraph(escape(dated(doc.place, day)), o["italic"]),
     ]
     table = Table([[left, right]], colWidths=[width * 0.42, width * 0.58])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -83,8 +84,8 @@ def pdf_heading(content: ReportContent, s: dict, width: float) -> list[Flowable]
 
 def pdf_signature(content: ReportContent, s: dict, width: float) -> list[Flowable]:
     """Nơi nhận on the left, the signer on the right, kept together on one page."""
-    doc = content.document
-    assert doc is not None
+    doc, day = content.document, content.document_date
+    assert doc is not None and day is not None  # build_report dates every document
     o = _styles(s)
     recipients: list[Flowable] = [Paragraph("Nơi nhận:", o["label"])]
     last = len(doc.recipients) - 1

@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -281,7 +282,7 @@ def _method(content: ReportContent, s: dict) -> list[Flowable]:
     return story
 
 
-def _page_number(canvas, doc) -> None:
+def _page_number(canvas: Canvas, doc: SimpleDocTemplate) -> None:
     canvas.saveState()
     canvas.setFont(FONT, 7.5)
     canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Trang {doc.page}")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from forms.model import Form
 from pipeline.outputs.settings import PublishSettings
+from pipeline.store.vocabulary import FlagStatus
+
+if TYPE_CHECKING:
+    from pipeline.store.database import Store
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ def load_survey_data(survey_dir: Path | None, form_id: str | None) -> SurveyData
         store.engine.dispose()
 
 
-def whole_sheet_flags(store, form: Form) -> frozenset[str]:
+def whole_sheet_flags(store: Store, form: Form) -> frozenset[str]:
     """Serials of `form`'s sheets with an open flag that names no question (about the sheet
     or one of its pages: a missing page, a duplicate serial, a blank ballot).
 
@@ -72,7 +77,7 @@ def whole_sheet_flags(store, form: Form) -> frozenset[str]:
         sa.select(s.c.serial)
         .where(s.c.form == form.id, s.c.version == form.version)
         .where(sa.exists().where(
-            f.c.status == "open", f.c.question.is_(None),
+            f.c.status == FlagStatus.OPEN, f.c.question.is_(None),
             sa.or_(f.c.sheet_id == s.c.id, on_page == s.c.id),
         ))
     )
