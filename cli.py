@@ -26,6 +26,8 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.obj["verbose"] = verbose
     if verbose:
         ctx.call_on_close(_log_to_stderr(verbose))
+    else:
+        ctx.call_on_close(_survey_notices_to_stderr())
 
 
 def _log_to_stderr(verbose: int) -> Callable[[], None]:
@@ -51,6 +53,19 @@ def _log_to_stderr(verbose: int) -> Callable[[], None]:
         root.setLevel(previous)
 
     return undo
+
+
+def _survey_notices_to_stderr() -> Callable[[], None]:
+    """The workspace's warnings (a form's layout frozen on first use) are for the clerk:
+    on stderr even without -v (with -v the stderr log shows them). Returns the undo."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("⚠ %(message)s"))
+    handler.setLevel(logging.WARNING)
+    notices = logging.getLogger("pipeline.store.survey")
+    notices.addHandler(handler)
+    return lambda: notices.removeHandler(handler)
 
 
 # --- forms commands (issue 2) -------------------------------------------------
@@ -229,12 +244,14 @@ SURVEY_OPTION = click.option(
 def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str,
              store: str) -> None:
     """Tạo thư mục khảo sát / make a survey workspace in DIRECTORY."""
+    from forms.frozen import frozen_path_for
     from pipeline.store.survey import init_survey
 
     survey = init_survey(directory, forms, name=name, office=office, store=store)
     click.echo(f"Đã tạo / created {survey.settings_path}")
     for path in survey.form_files:
-        click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)}")
+        click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)} — bố cục cố định / "
+                   f"layout frozen: {frozen_path_for(path).relative_to(survey.root)}")
     click.echo(f"Tiếp theo / next: cd {directory} && phieu scan FILES...")
 
 

@@ -743,7 +743,12 @@ def _flow(form: Form, pieces: list[_Piece]) -> list[_Page]:
 
 
 def layout_form(form: Form) -> Layout:
-    """Lay `form` out on A4 pages (see the module docstring for the page plan)."""
+    """Lay `form` out on A4 pages (see the module docstring for the page plan); a survey's
+    form carries the layout it was printed from (`Form.frozen`, see `forms.frozen`), and
+    that is returned as it is: paper already printed stays readable whatever this engine
+    does later."""
+    if form.frozen is not None:
+        return form.frozen.layout
     pieces = _section_pieces(form, CONTENT_LEFT, CONTENT_RIGHT)
     pages = _flow(form, pieces)
     out: list[PageLayout] = []
