@@ -171,9 +171,9 @@ def test_paper_printed_for_a_survey_reads_after_the_layout_engine_changed(tmp_pa
     truth = make_ballot_box(printed_form, 4, tmp_path / "box", seed=5, formats=("images",),
                             mix={"scan": 1.0}, comment_rate=0.0)
 
+    printed_layout = layout_form(printed_form)
     _changed_engine(monkeypatch)
-    fresh = layout_form(load_form("mot-cua"))
-    assert fresh != layout_form(printed_form)  # the change moves what was printed
+    assert layout_form(load_form("mot-cua")) != printed_layout  # the change moves the print
 
     # Without the freeze (the shipped form, laid out by today's engine) the paper is lost.
     page = next(p for p in sorted((tmp_path / "box").iterdir()) if p.suffix in (".jpg", ".png"))
@@ -201,7 +201,6 @@ def test_paper_printed_for_a_survey_reads_after_the_layout_engine_changed(tmp_pa
             if q.question not in flagged:
                 assert row[q.question] == "|".join(q.answer), (sheet.serial, q.question)
                 compared += 1
-    print(f"compared {compared} of {answered} answers")
     assert compared >= 0.8 * answered > 0
 
     # Printing more for the survey after the change prints the frozen layout, not the new one.
@@ -209,5 +208,15 @@ def test_paper_printed_for_a_survey_reads_after_the_layout_engine_changed(tmp_pa
                      "--out", tmp_path / "more.pdf").code == 0
     printed = json.loads((tmp_path / "more.layout.json").read_text(encoding="utf-8"))
     frozen_targets = [[round(v, 3) for v in t.bbox_mm]
-                      for t in layout_form(printed_form).pages[0].geometry.targets]
+                      for t in printed_layout.pages[0].geometry.targets]
     assert [t["bbox_mm"] for t in printed["pages"][0]["targets"]] == frozen_targets
+
+
+def test_init_refuses_a_frozen_layout_left_without_its_form(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "forms").mkdir(parents=True)
+    stray = ws / "forms" / "mot-cua-v1.frozen-layout.json"
+    stray.write_text("{}", encoding="utf-8")
+    with pytest.raises(SurveyError, match="without its form"):
+        init_survey(ws, ["mot-cua"])
+    assert stray.read_text(encoding="utf-8") == "{}" and not (ws / "survey.yaml").exists()

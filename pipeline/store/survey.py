@@ -175,13 +175,23 @@ def _cannot_write(root: Path, err: OSError) -> SurveyError:
 
 
 def _refuse_other_forms(root: Path, forms: Iterable[Any]) -> None:
-    """A form file already in DIR/forms/ with other content is somebody's work: refuse
-    rather than overwrite it (the same content is fine: an init run again)."""
+    """A form file already in DIR/forms/ with other content, or a frozen layout without
+    its form, is somebody's work: refuse rather than overwrite it (the same content is
+    fine: an init run again, which keeps the frozen layout there)."""
+    from forms.frozen import frozen_path_for
+
     for form in forms:
         target = root / "forms" / f"{form.id}-v{form.version}.yaml"
         if target.exists() and target.read_bytes() != Path(form.source).read_bytes():
             raise SurveyError(
                 f"{target} đã có và khác mẫu phiếu / already exists with other content",
+                "move it away first (or init another folder); phieu does not overwrite it",
+            )
+        frozen = frozen_path_for(target)
+        if frozen.exists() and not target.exists():
+            raise SurveyError(
+                f"{frozen} đã có mà không có mẫu phiếu / already exists without its form "
+                f"{target.name} (the layout of paper printed before?)",
                 "move it away first (or init another folder); phieu does not overwrite it",
             )
 
