@@ -219,3 +219,14 @@ def test_init_refuses_a_frozen_layout_left_without_its_form(tmp_path):
     with pytest.raises(SurveyError, match="without its form"):
         init_survey(ws, ["mot-cua"])
     assert stray.read_text(encoding="utf-8") == "{}" and not (ws / "survey.yaml").exists()
+
+
+def test_an_engine_that_no_longer_fits_the_form_still_reads_the_surveys_copy(survey, monkeypatch):
+    from forms.errors import FormDefinitionError
+
+    before = {f.id: layout_form(f) for f in load_survey_forms(survey)}
+    # A later engine whose comment lines are so tall the comment box fills a page.
+    monkeypatch.setattr(layout_module, "TEXT_LINE_MM", 120.0)
+    with pytest.raises(FormDefinitionError, match="y_kien"):
+        load_form("mot-cua")
+    assert {f.id: layout_form(f) for f in load_survey_forms(survey)} == before

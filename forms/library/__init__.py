@@ -38,11 +38,13 @@ def load_form(id_or_path: str | Path) -> Form:
     the YAML has problems; `FrozenFormChanged` when a survey's copy was edited after
     its layout was frozen.
     """
-    from forms.frozen import attach_frozen
+    from forms.frozen import attach_frozen, frozen_path_for
 
     path = Path(id_or_path)
     if path.is_file():
-        return attach_frozen(load_definition(path), path)
+        # A frozen copy is not measured again by this engine: its layout is made.
+        frozen = frozen_path_for(path).is_file()
+        return attach_frozen(load_definition(path, check_layout=not frozen), path)
     shipped = library_path(str(id_or_path))
     if shipped is not None:
         return load_definition(shipped)
