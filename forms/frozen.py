@@ -145,7 +145,9 @@ def layout_to_json(layout: Layout) -> dict[str, Any]:
             "items": [_item_to_json(item) for item in page.items],
         })
     return {"form": layout.form_id, "version": layout.version,
-            "question_pages": dict(layout.question_pages), "pages": pages}
+            "question_pages": dict(layout.question_pages),
+            "box_border_mm": layout.box_border_mm, "serial_pt": layout.serial_pt,
+            "pages": pages}
 
 
 def _target(data: dict[str, Any]) -> Target:
@@ -177,7 +179,8 @@ def layout_from_json(data: dict[str, Any]) -> Layout:
         )
         pages.append(PageLayout(geometry, tuple(_item_from_json(i) for i in page["items"])))
     question_pages = {str(q): int(p) for q, p in data["question_pages"].items()}
-    return Layout(str(data["form"]), int(data["version"]), tuple(pages), question_pages)
+    return Layout(str(data["form"]), int(data["version"]), tuple(pages), question_pages,
+                  float(data["box_border_mm"]), float(data["serial_pt"]))
 
 
 # --- files --------------------------------------------------------------------------

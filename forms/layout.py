@@ -149,6 +149,11 @@ class Layout:
     version: int
     pages: tuple[PageLayout, ...]
     question_pages: dict[str, int]  # question id -> page it is printed on
+    # How the renderer draws what the geometry holds: the boxes' border (the reader's blank
+    # must have the paper's border, or a thicker printed border reads as new ink) and the
+    # serial's type size. Kept here so a frozen layout keeps them too.
+    box_border_mm: float = BOX_BORDER_MM
+    serial_pt: float = SERIAL_PT
 
     def page(self, number: int) -> PageLayout:
         """The page with 1-based `number`."""
@@ -760,7 +765,7 @@ def layout_form(form: Form) -> Layout:
         out.append(PageLayout(geometry, tuple(page.items)))
         for qid in page.questions:
             question_pages[qid] = page.number
-    return Layout(form.id, form.version, tuple(out), question_pages)
+    return Layout(form.id, form.version, tuple(out), question_pages, BOX_BORDER_MM, SERIAL_PT)
 
 
 def header_overflow(form: Form) -> tuple[float, float] | None:

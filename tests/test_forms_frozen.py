@@ -148,13 +148,17 @@ def test_a_new_survey_from_another_surveys_copy_keeps_its_frozen_layout(survey, 
     other = init_survey(tmp_path / "other", [str(copy)])
     (form,) = load_survey_forms(other)
     assert layout_form(form) == layout_form(load_form(copy))
-    assert layout_form(form) != layout_form(load_form("mot-cua"))  # the engine did change
+    fresh = layout_form(load_form("mot-cua"))
+    assert layout_form(form) != fresh  # the engine did change
+    assert layout_form(form).box_border_mm != fresh.box_border_mm
 
 
 def _changed_engine(monkeypatch):
-    """The layout engine of a later phieu: more room between blocks and between options."""
+    """The layout engine of a later phieu: more room between blocks and between options,
+    boxes with a thicker border."""
     monkeypatch.setattr(layout_module, "BLOCK_GAP_MM", layout_module.BLOCK_GAP_MM + 1.0)
     monkeypatch.setattr(layout_module, "ITEM_GAP_MM", layout_module.ITEM_GAP_MM + 1.0)
+    monkeypatch.setattr(layout_module, "BOX_BORDER_MM", layout_module.BOX_BORDER_MM + 0.25)
 
 
 @pytest.mark.slow
