@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +62,7 @@ class FrozenLayout:
     fingerprint: str
     frozen_by: str
     frozen_at: str
-    path: str = ""
+    path: str = field(default="", compare=False)  # where it was read from, for messages
 
 
 def frozen_path_for(yaml_path: str | Path) -> Path:

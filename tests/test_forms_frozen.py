@@ -234,3 +234,20 @@ def test_an_engine_that_no_longer_fits_the_form_still_reads_the_surveys_copy(sur
     with pytest.raises(FormDefinitionError, match="y_kien"):
         load_form("mot-cua")
     assert {f.id: layout_form(f) for f in load_survey_forms(survey)} == before
+
+
+def test_a_read_only_old_workspace_still_works_laid_out_in_memory(survey, monkeypatch, caplog):
+    import forms.frozen
+    from forms.errors import BadInput
+
+    def cannot_write(*args, **kwargs):
+        raise BadInput("Không ghi được / cannot write: read-only file system")
+
+    frozen_path_for(survey.form_files[0]).unlink()
+    monkeypatch.setattr(forms.frozen, "write_frozen", cannot_write)
+    with caplog.at_level(logging.WARNING, logger="pipeline.store.survey"):
+        forms_ = load_survey_forms(survey)
+    assert all(f.frozen is not None for f in forms_)
+    assert layout_form(forms_[0]) == layout_form(load_form(forms_[0].id))
+    assert any("cannot be written" in r.getMessage() for r in caplog.records)
+    assert not frozen_path_for(survey.form_files[0]).exists()
