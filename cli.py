@@ -37,11 +37,15 @@ def cli(ctx: click.Context, verbose: int) -> None:
     ctx.ensure_object(dict)
     ctx.obj["verbose"] = verbose
     if verbose:
-        # Without -v the log goes only to the workspace's file: what a clerk must see is
-        # printed by the command itself, once.
+        # Without -v the log goes only to the workspace's file (what a clerk must see is
+        # printed by the command itself, once), but for the workspace's own notices.
         from pipeline.logs import stderr_log
 
         ctx.with_resource(stderr_log(verbose))
+    else:
+        from pipeline.logs import survey_notices
+
+        ctx.with_resource(survey_notices())
 
 
 # --- forms commands (issue 2) -------------------------------------------------
@@ -220,12 +224,14 @@ SURVEY_OPTION = click.option(
 def init_cmd(directory: Path, forms: tuple[str, ...], name: str | None, office: str,
              store: str) -> None:
     """Tạo thư mục khảo sát / make a survey workspace in DIRECTORY."""
+    from forms.frozen import frozen_path_for
     from pipeline.store.survey import init_survey
 
     survey = init_survey(directory, forms, name=name, office=office, store=store)
     click.echo(f"Đã tạo / created {survey.settings_path}")
     for path in survey.form_files:
-        click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)}")
+        click.echo(f"  mẫu phiếu / form: {path.relative_to(survey.root)} — bố cục cố định / "
+                   f"layout frozen: {frozen_path_for(path).relative_to(survey.root)}")
     click.echo(f"Tiếp theo / next: cd {directory} && phieu scan FILES...")
 
 

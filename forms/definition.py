@@ -119,8 +119,9 @@ class _Context:
     broken_scales: frozenset[str] = frozenset()  # defined, but with problems (reported)
 
 
-def load_definition(path: str | Path) -> Form:
-    """Load and validate the questionnaire YAML at `path`.
+def load_definition(path: str | Path, *, check_layout: bool = True) -> Form:
+    """Load and validate the questionnaire YAML at `path` (`check_layout`: see
+    `parse_definition`).
 
     Raises `BadInput` when the file cannot be read and `FormDefinitionError`
     (listing every problem with its line) when its content is not a valid form.
@@ -140,11 +141,16 @@ def load_definition(path: str | Path) -> Form:
         ) from None
     except OSError as err:
         raise BadInput(f"Không đọc được tệp / cannot read {path}: {err.strerror}") from None
-    return parse_definition(text, source=str(path))
+    return parse_definition(text, source=str(path), check_layout=check_layout)
 
 
-def parse_definition(text: str, source: str = "<text>") -> Form:
-    """Validate questionnaire YAML `text` (named `source` in messages) into a Form."""
+def parse_definition(text: str, source: str = "<text>", *, check_layout: bool = True) -> Form:
+    """Validate questionnaire YAML `text` (named `source` in messages) into a Form.
+
+    Without `check_layout` the checks that measure with the layout engine (a block too
+    tall for a page, a header over the markers) are left out: a survey's copy with a frozen
+    layout (`forms.frozen`) was checked when it was frozen, and a later engine that would
+    lay it out taller must not make the survey's own paper unreadable."""
     problems = _Problems(source)
     try:
         doc = load_with_lines(text)
@@ -164,9 +170,9 @@ def parse_definition(text: str, source: str = "<text>") -> Form:
         )
         raise FormDefinitionError(source, problems.items) from None
     form = _form(problems, doc, source)
-    if form is not None and form.sections:
+    if check_layout and form is not None and form.sections:
         _check_fits(problems, form)
-    if form is not None:
+    if check_layout and form is not None:
         _check_header(problems, form, doc)
     if problems.found or form is None:
         raise FormDefinitionError(source, problems.items)

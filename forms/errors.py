@@ -43,3 +43,9 @@ class SurveyError(PhieuError):
     """The survey workspace or its store is missing or unusable."""
 
     exit_code = 4
+
+
+class FrozenFormChanged(SurveyError):
+    """A survey's form YAML was edited after its layout was frozen (`forms.frozen`): the
+    paper already printed follows the frozen layout, so phieu refuses rather than lay the
+    edited form out again."""

@@ -149,6 +149,11 @@ class Layout:
     version: int
     pages: tuple[PageLayout, ...]
     question_pages: dict[str, int]  # question id -> page it is printed on
+    # How the renderer draws what the geometry holds: the boxes' border (the reader's blank
+    # must have the paper's border, or a thicker printed border reads as new ink) and the
+    # serial's type size. Kept here so a frozen layout keeps them too.
+    box_border_mm: float = BOX_BORDER_MM
+    serial_pt: float = SERIAL_PT
 
     def page(self, number: int) -> PageLayout:
         """The page with 1-based `number`."""
@@ -743,7 +748,12 @@ def _flow(form: Form, pieces: list[_Piece]) -> list[_Page]:
 
 
 def layout_form(form: Form) -> Layout:
-    """Lay `form` out on A4 pages (see the module docstring for the page plan)."""
+    """Lay `form` out on A4 pages (see the module docstring for the page plan); a survey's
+    form carries the layout it was printed from (`Form.frozen`, see `forms.frozen`), and
+    that is returned as it is: paper already printed stays readable whatever this engine
+    does later."""
+    if form.frozen is not None:
+        return form.frozen.layout
     pieces = _section_pieces(form, CONTENT_LEFT, CONTENT_RIGHT)
     pages = _flow(form, pieces)
     out: list[PageLayout] = []
@@ -755,7 +765,7 @@ def layout_form(form: Form) -> Layout:
         out.append(PageLayout(geometry, tuple(page.items)))
         for qid in page.questions:
             question_pages[qid] = page.number
-    return Layout(form.id, form.version, tuple(out), question_pages)
+    return Layout(form.id, form.version, tuple(out), question_pages, BOX_BORDER_MM, SERIAL_PT)
 
 
 def header_overflow(form: Form) -> tuple[float, float] | None:

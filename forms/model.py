@@ -10,7 +10,10 @@ that is what the reader reads, the store keeps and the exports have as a column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from forms.frozen import FrozenLayout
 
 QuestionType = Literal["single", "multi", "text"]
 MarkStyle = Literal["box", "digit"]
@@ -108,6 +111,9 @@ class Form:
     groups: dict[str, str] = field(default_factory=dict)  # criteria group id -> label
     source: str = ""  # path of the YAML it came from
     comment_topics: tuple[CommentTopic, ...] = ()  # in file order
+    # The layout a survey printed this form from (`forms.frozen`), when the form is a
+    # survey's copy: `layout_form` returns it instead of laying the form out again.
+    frozen: FrozenLayout | None = field(default=None, repr=False)
 
     def questions(self) -> tuple[Question, ...]:
         """Every answerable question in form order (matrix rows expanded)."""

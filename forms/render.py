@@ -33,8 +33,6 @@ from forms.geometry import (
 )
 from forms.identity import PageIdentity, encode_payload, format_serial
 from forms.layout import (
-    BOX_BORDER_MM,
-    SERIAL_PT,
     Frame,
     Layout,
     PageLayout,
@@ -81,7 +79,7 @@ def render_pdf(form: Form, out_path: str | Path, copies: int = 1, first_serial: 
         for sheet in range(copies):
             serial = first_serial + sheet
             for page in layout.pages:
-                _draw_page(canvas, form, page, serial)
+                _draw_page(canvas, form, layout, page, serial)
                 canvas.showPage()
         canvas.save()
         json_tmp.write_text(
@@ -161,7 +159,7 @@ def read_grey_png(path: Path) -> np.ndarray:
 # --- drawing ----------------------------------------------------------------------
 
 
-def _draw_page(canvas: Canvas, form: Form, page: PageLayout, serial: int) -> None:
+def _draw_page(canvas: Canvas, form: Form, layout: Layout, page: PageLayout, serial: int) -> None:
     for item in page.items:
         if isinstance(item, TextRun):
             _draw_text(canvas, item)
@@ -172,12 +170,12 @@ def _draw_page(canvas: Canvas, form: Form, page: PageLayout, serial: int) -> Non
     geometry = page.geometry
     for target in geometry.targets:
         if target.shape == "box":
-            _draw_frame(canvas, target.bbox_mm, BOX_BORDER_MM, 0.0)
+            _draw_frame(canvas, target.bbox_mm, layout.box_border_mm, 0.0)
     for corner, bbox in geometry.markers.items():
         _draw_marker(canvas, MARKER_IDS[corner], bbox)
     identity = PageIdentity(form.id, form.version, geometry.page, serial)
     _draw_qr(canvas, encode_payload(identity), geometry.qr_bbox_mm)
-    _draw_serial(canvas, serial, geometry)
+    _draw_serial(canvas, serial, geometry, layout.serial_pt)
 
 
 def _y(y_mm: float) -> float:
@@ -244,8 +242,8 @@ def _draw_qr(canvas: Canvas, payload: str, bbox: BBox) -> None:
     renderPDF.draw(drawing, canvas, x * mm, _y(y + size))
 
 
-def _draw_serial(canvas: Canvas, serial: int, geometry: PageGeometry) -> None:
+def _draw_serial(canvas: Canvas, serial: int, geometry: PageGeometry, size_pt: float) -> None:
     x, y, w, h = geometry.serial_bbox_mm
     canvas.setFillGray(0.0)
-    canvas.setFont(fonts.BOLD, SERIAL_PT)
+    canvas.setFont(fonts.BOLD, size_pt)
     canvas.drawCentredString((x + w / 2) * mm, _y(y + h - 0.9), f"Số {format_serial(serial)}")

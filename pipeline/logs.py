@@ -55,3 +55,14 @@ def stderr_log(verbose: int) -> AbstractContextManager[logging.Handler]:
     """`--verbose` on stderr while the command runs: with -v the steps (INFO), with -vv
     every page (DEBUG)."""
     return log_to(logging.StreamHandler(sys.stderr), logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+@contextmanager
+def survey_notices() -> Iterator[logging.Handler]:
+    """The workspace's warnings (a form's layout frozen on first use) on stderr even
+    without -v: they are for the clerk. With -v, `stderr_log` shows them already."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(logging.Filter("pipeline.store.survey"))
+    with log_to(handler, logging.WARNING):
+        handler.setFormatter(logging.Formatter("⚠ %(message)s"))
+        yield handler

@@ -32,13 +32,19 @@ def list_forms() -> list[Form]:
 def load_form(id_or_path: str | Path) -> Form:
     """Load a form by shipped id or by path to a YAML file.
 
-    A path that exists wins over an id of the same name. Raises `BadInput`
+    A path that exists wins over an id of the same name. A YAML with a frozen layout
+    beside it (a survey's copy, `forms.frozen`) comes with that layout. Raises `BadInput`
     (naming the shipped ids) when it is neither, and `FormDefinitionError` when
-    the YAML has problems.
+    the YAML has problems; `FrozenFormChanged` when a survey's copy was edited after
+    its layout was frozen.
     """
+    from forms.frozen import attach_frozen, frozen_path_for
+
     path = Path(id_or_path)
     if path.is_file():
-        return load_definition(path)
+        # A frozen copy is not measured again by this engine: its layout is made.
+        frozen = frozen_path_for(path).is_file()
+        return attach_frozen(load_definition(path, check_layout=not frozen), path)
     shipped = library_path(str(id_or_path))
     if shipped is not None:
         return load_definition(shipped)

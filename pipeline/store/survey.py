@@ -3,6 +3,9 @@
 ```
 DIR/survey.yaml      settings (name, office, forms, store URL, image folder, scan dpi)
 DIR/forms/*.yaml     copies of the questionnaires this survey reads (frozen with the survey)
+DIR/forms/*.frozen-layout.json   the layout each was printed from (`forms.frozen`): every
+                     command reads and prints the survey's forms from these, never from a
+                     layout computed again by a later engine
 DIR/survey.sqlite    the store (default; `store:` may name any SQLAlchemy URL)
 DIR/images/          page images and comment crops kept for review
 ```
@@ -12,6 +15,7 @@ given `--survey DIR`.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +26,8 @@ import yaml
 
 from forms.durable import atomic_output
 from forms.errors import BadInput, SurveyError
+
+log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "survey.yaml"
 DEFAULT_STORE = "survey.sqlite"
@@ -83,7 +89,9 @@ def init_survey(
     """Create a survey workspace in `directory` and return it.
 
     `forms` are shipped form ids or paths of form YAML files; each is loaded (and so
-    validated) and copied into `DIR/forms/`. Without any, every shipped form is used.
+    validated) and copied into `DIR/forms/`, and its layout frozen beside the copy
+    (`forms.frozen`: a form that is itself a survey's copy keeps its frozen layout). Without
+    any, every shipped form is used.
     `store` is a file name (a SQLite file in the workspace, the default) or a database
     URL (`postgresql://user@host/db`): a database is opened, and its tables made, before
     anything is written, so a wrong URL fails here rather than at the first scan.
@@ -129,6 +137,7 @@ def init_survey(
             target = root / "forms" / f"{form.id}-v{form.version}.yaml"
             with atomic_output(target) as temp:
                 shutil.copyfile(form.source, temp)
+            _freeze_at_init(target, form)
             copied.append(f"forms/{target.name}")
     except OSError as err:
         raise _cannot_write(root, err) from err
@@ -146,6 +155,17 @@ def init_survey(
     return load_survey(root)
 
 
+def _freeze_at_init(target: Path, form: Any) -> None:
+    """Freeze `form`'s layout beside its copy `target`. A frozen layout already there (an
+    init run again over the same forms) is the record of what was printed: it is kept, and
+    checked against the copy when the survey's forms are loaded."""
+    from forms.frozen import frozen_path_for, write_frozen
+    from forms.layout import layout_form
+
+    if not frozen_path_for(target).exists():
+        write_frozen(target, layout_form(form), "init")
+
+
 def _cannot_write(root: Path, err: OSError) -> SurveyError:
     return SurveyError(
         f"Không tạo được thư mục khảo sát / cannot create the survey in {root}: "
@@ -155,13 +175,23 @@ def _cannot_write(root: Path, err: OSError) -> SurveyError:
 
 
 def _refuse_other_forms(root: Path, forms: Iterable[Any]) -> None:
-    """A form file already in DIR/forms/ with other content is somebody's work: refuse
-    rather than overwrite it (the same content is fine: an init run again)."""
+    """A form file already in DIR/forms/ with other content, or a frozen layout without
+    its form, is somebody's work: refuse rather than overwrite it (the same content is
+    fine: an init run again, which keeps the frozen layout there)."""
+    from forms.frozen import frozen_path_for
+
     for form in forms:
         target = root / "forms" / f"{form.id}-v{form.version}.yaml"
         if target.exists() and target.read_bytes() != Path(form.source).read_bytes():
             raise SurveyError(
                 f"{target} đã có và khác mẫu phiếu / already exists with other content",
+                "move it away first (or init another folder); phieu does not overwrite it",
+            )
+        frozen = frozen_path_for(target)
+        if frozen.exists() and not target.exists():
+            raise SurveyError(
+                f"{frozen} đã có mà không có mẫu phiếu / already exists without its form "
+                f"{target.name} (the layout of paper printed before?)",
                 "move it away first (or init another folder); phieu does not overwrite it",
             )
 
@@ -240,7 +270,14 @@ def find_survey(explicit: Path | None = None, start: Path | None = None) -> Surv
 
 
 def load_survey_forms(survey: Survey) -> tuple[Any, ...]:
-    """The survey's forms (`forms.model.Form`), loaded from its own copies."""
+    """The survey's forms (`forms.model.Form`), loaded from its own copies, each with the
+    layout frozen beside it (`Form.frozen`, which `layout_form` returns).
+
+    A copy edited since its layout was frozen raises `FrozenFormChanged`. A form without a
+    frozen layout (a workspace made before layouts were frozen, or a form added to
+    `forms:` by hand) is frozen now with this phieu's layout engine — what every command
+    did before — and a warning says so, once: the next command finds the file.
+    """
     from forms.library import load_form
 
     missing = [p for p in survey.form_files if not p.is_file()]
@@ -249,7 +286,45 @@ def load_survey_forms(survey: Survey) -> tuple[Any, ...]:
             f"Thiếu tệp mẫu phiếu / form file missing: {missing[0]}",
             f"restore it or fix `forms:` in {survey.settings_path}",
         )
-    return tuple(load_form(str(p)) for p in survey.form_files)
+    forms = []
+    for path in survey.form_files:
+        form = load_form(str(path))
+        forms.append(form if form.frozen is not None else _freeze_on_first_use(path, form))
+    return tuple(forms)
+
+
+def _freeze_on_first_use(path: Path, form: Any) -> Any:
+    """Freeze `form` (the copy at `path`, without a frozen layout) with this phieu's engine.
+
+    The paper of such a form may have been printed by an older phieu, whose layout cannot
+    be recomputed; laying it out with today's engine is what phieu did on every command
+    before, so freezing it is no regression, and from now on a later engine change cannot
+    move it again. Said once, as a warning (the file then exists). A workspace that cannot
+    be written (read-only) keeps working as before, the layout frozen in memory only.
+    """
+    import dataclasses
+
+    from forms.frozen import FrozenLayout, attach_frozen, frozen_path_for, write_frozen
+    from forms.layout import layout_form
+
+    layout = layout_form(form)
+    frozen_file = frozen_path_for(path)
+    try:
+        write_frozen(path, layout, "first_use")
+    except (OSError, BadInput) as err:
+        log.warning(
+            "%s: bố cục chưa được cố định và không ghi được / no frozen layout, and it cannot "
+            "be written (%s): this command lays the form out with this phieu's engine; make "
+            "the survey folder writable so it is frozen", path, err)
+        return dataclasses.replace(form, frozen=FrozenLayout(layout, "", "first_use", "", ""))
+    log.warning(
+        "%s: bố cục được cố định lần đầu / no frozen layout yet (survey made before phieu froze "
+        "layouts, or form added by hand): laid out now with this phieu's layout engine and "
+        "frozen in %s. Paper of this form printed by an older phieu may not read "
+        "(bad_geometry): then print it again with `phieu forms render ID --survey DIR`",
+        path, frozen_file.name)
+    # Read back what is on disk: a station that froze it at the same moment wrote the same.
+    return attach_frozen(form, path)
 
 
 def pick_form(forms: Any, form_id: str | None) -> Any:
