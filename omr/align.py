@@ -17,18 +17,18 @@ with the figures.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
-from forms.geometry import PAGE_SIZE_MM, BBox, Corner, marker_bbox
+from forms.geometry import PAGE_SIZE_MM, BBox, Corner, PageGeometry, marker_bbox
 from forms.identity import PageIdentity
 from omr.failures import failure
 from omr.reading import PageFailure, PageQuality
-from omr.register import Registration, plausible, registration
+from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
 
 
@@ -57,7 +57,7 @@ FINE_STAGE = Stage(CANON_PX_PER_MM, 10.0, 10.0, 1.2, 0.5)
 # The validation pass on every page: a sparser grid at half the canonical
 # scale (a parabola through the correlation peak still places a tile to
 # ~0.1 mm, ten times finer than `LINED_UP_MM`).
-CHECK_STAGE = Stage(CANON_PX_PER_MM / 2, 12.0, 30.0, 1.5, 0.5)
+CHECK_STAGE = Stage(HALF_PX_PER_MM, 12.0, 30.0, 1.5, 0.5)
 
 # A tile is a landmark when its printed darkness varies this much (standard
 # deviation, 0..1): text, a box, a rule; not blank paper.
@@ -77,6 +77,15 @@ MAX_RESIDUAL_MM = 0.5
 LINED_UP_MM = 1.0
 # Never fewer tiles than this behind a fit.
 MIN_TILES = 8
+# A page registered on all four markers fitting within this (a scan ~0.1 mm,
+# a phone photo ~0.3 mm) has its print checked on a spread sample of
+# `SAMPLE_TILES` tiles first (`quick_check`); it passes when at least
+# `SAMPLE_LINED_UP` of the sample (14 of 16) lines up, of at least
+# `SAMPLE_MIN_TRIED` tried. Otherwise the whole grid decides, as for any page.
+SAMPLE_FIT_MM = 0.3
+SAMPLE_TILES = 16
+SAMPLE_LINED_UP = 0.85
+SAMPLE_MIN_TRIED = 12
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,75 @@ def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
     return tiles
 
 
+@dataclass(frozen=True)
+class Tiles:
+    """The printed tiles of one stage's grid, cut from a page's blank once per
+    form: each tile's box (mm), its top-left (px at the stage's scale) and its
+    pixels. Tiles of blank paper (under `MIN_TILE_STD`) are left out: they
+    match anywhere."""
+
+    stage: Stage
+    boxes: tuple[BBox, ...]
+    origins: tuple[tuple[int, int], ...]
+    pixels: tuple[np.ndarray, ...] = field(repr=False, compare=False)
+
+    def subset(self, keep: Sequence[int]) -> Tiles:
+        return Tiles(self.stage, tuple(self.boxes[i] for i in keep), tuple(self.origins[i] for i in keep),
+                     tuple(self.pixels[i] for i in keep))
+
+
+def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox]) -> Tiles:
+    """The blank's printed tiles on `stage`'s grid (`blank` at the canonical scale)."""
+    s = stage.px_per_mm
+    blank_s = _blank_at(blank, s)
+    n = int(round(stage.tile_mm * s))
+    boxes, origins, pixels = [], [], []
+    for box in tile_grid(stage, tuple(skip)):
+        x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
+        template = blank_s[y0:y0 + n, x0:x0 + n]
+        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
+            continue
+        boxes.append(box)
+        origins.append((x0, y0))
+        pixels.append(np.ascontiguousarray(template))
+    return Tiles(stage, tuple(boxes), tuple(origins), tuple(pixels))
+
+
+def spread_sample(tiles: Tiles, count: int) -> Tiles:
+    """`count` of `tiles` spread over the page (farthest-point order from the
+    tile nearest the page's top-left): a misfit of the whole print moves them
+    as it moves all."""
+    if len(tiles.boxes) <= count:
+        return tiles
+    centres = np.array([(x + w / 2, y + h / 2) for x, y, w, h in tiles.boxes])
+    chosen = [int(np.argmin(centres.sum(axis=1)))]
+    nearest = np.linalg.norm(centres - centres[chosen[0]], axis=1)
+    while len(chosen) < count:
+        nxt = int(np.argmax(nearest))
+        chosen.append(nxt)
+        nearest = np.minimum(nearest, np.linalg.norm(centres - centres[nxt], axis=1))
+    return tiles.subset(sorted(chosen))
+
+
+@dataclass(frozen=True)
+class PrintTiles:
+    """A page's printed tiles for every stage, and the check's spread sample:
+    cut once per form (`prepare_print_tiles`), used on every page."""
+
+    stages: Mapping[Stage, Tiles] = field(repr=False)
+    sample: Tiles = field(repr=False)
+
+    def at(self, stage: Stage) -> Tiles:
+        return self.stages[stage]
+
+
+def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
+    """Every stage's printed tiles of a page's canonical `blank`, `skip` (the
+    page's `varying_areas`) left out."""
+    stages = {stage: cut_tiles(blank, stage, skip) for stage in (*COARSE_STAGES, FINE_STAGE, CHECK_STAGE)}
+    return PrintTiles(stages, spread_sample(stages[CHECK_STAGE], SAMPLE_TILES))
+
+
 def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
               shape: tuple[int, ...]) -> np.ndarray:
     """Which tiles (with `margin_mm` around) lie wholly inside the input image
@@ -200,27 +278,20 @@ class Matches:
     tried: int
 
 
-def match_tiles(
-    page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
-    stage: Stage, skip: Sequence[BBox],
-) -> Matches:
-    """Match the blank's printed tiles in `page` (the input warped at the
-    stage's scale by `homography`). Tiles not wholly in the input image (with
-    their search margin) are not tried: what is not in the picture cannot line up."""
+def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Matches:
+    """Match the printed `tiles` in `page` (the input warped at their stage's
+    scale by `homography`). Tiles not wholly in the input image (with their
+    search margin) are not tried: what is not in the picture cannot line up."""
+    stage = tiles.stage
     s = stage.px_per_mm
-    blank_s = _blank_at(blank, s)
     r = int(round(stage.search_mm * s))
     page_px, seen_px, scores = [], [], []
     tried = 0
-    tiles = tile_grid(stage, tuple(skip))
-    visible = _in_image(tiles, stage.search_mm, homography, shape)
+    visible = _in_image(tiles.boxes, stage.search_mm, homography, shape)
     n = int(round(stage.tile_mm * s))
-    for box, seen in zip(tiles, visible):
+    k = CANON_PX_PER_MM / s
+    for (x0, y0), template, seen in zip(tiles.origins, tiles.pixels, visible):
         if not seen:
-            continue
-        x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
-        template = blank_s[y0:y0 + n, x0:x0 + n]
-        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
             continue
         wy0, wx0 = y0 - r, x0 - r
         window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]
@@ -233,7 +304,6 @@ def match_tiles(
             continue
         centre = np.array([x0 + n / 2 - 0.5, y0 + n / 2 - 0.5])
         found = np.array([max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5])
-        k = CANON_PX_PER_MM / s
         page_px.append((centre + 0.5) * k - 0.5)
         seen_px.append((found + 0.5) * k - 0.5)
         scores.append(score)
@@ -248,11 +318,37 @@ def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
 def check(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
           skip: Sequence[BBox], stage: Stage = CHECK_STAGE) -> Fit:
     """How well the printed content of `page` (registered by `homography`,
-    canonical scale) lines up with the blank: no new fit, only the measure."""
-    if stage.px_per_mm != CANON_PX_PER_MM:
-        page = _blank_at(page, stage.px_per_mm)
-    matches = match_tiles(page, blank, homography, shape, stage, skip)
-    return _measure(homography, matches, np.eye(3))
+    canonical scale) lines up with the blank: no new fit, only the measure.
+    (The reader uses `measure` with the tiles its template cut once.)"""
+    return measure(_blank_at(page, stage.px_per_mm), cut_tiles(blank, stage, skip), homography, shape)
+
+
+def measure(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Fit:
+    """How well `tiles` line up in `page` (registered by `homography`, at the
+    tiles' scale): no new fit, only the measure."""
+    return _measure(homography, match_tiles(page, tiles, homography, shape), np.eye(3))
+
+
+def quick_check(registration: Registration, tiles: PrintTiles, shape: tuple[int, ...]) -> Fit | None:
+    """The print check of a page registered on all four markers fitting within
+    `SAMPLE_FIT_MM`, on the spread sample of its tiles: the `Fit` when nearly
+    all of them line up (`SAMPLE_LINED_UP`), else None (the whole grid must
+    decide).
+
+    Four markers at the page's corners pin the homography over the whole page
+    in between; what is left to check is that the print agrees with them. A
+    disagreement (the print shifted or scaled against its markers, another
+    sheet under them) moves every tile alike, so a sample spread over the page
+    shows it. A page whose true share of tiles lining up is at the full
+    check's bar (`MIN_LINED_UP`) passes the sample's bar by chance less than
+    2 % of the time, and then only the full check's own bar was at stake."""
+    q = registration.quality
+    if q.markers_found < 4 or not q.reprojection_error_mm <= SAMPLE_FIT_MM:
+        return None
+    fit = measure(registration.half, tiles.sample, registration.homography, shape)
+    if fit.tiles < SAMPLE_MIN_TRIED or fit.lined_up < SAMPLE_LINED_UP or not fit.residual_mm <= MAX_RESIDUAL_MM:
+        return None
+    return fit
 
 
 def _measure(homography: np.ndarray, matches: Matches, correction: np.ndarray) -> Fit:
@@ -283,8 +379,7 @@ def _refit(homography: np.ndarray, matches: Matches, stage: Stage) -> np.ndarray
     return correction
 
 
-def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarray,
-           skip: Sequence[BBox], *, coarse: bool = True) -> Fit:
+def refine(levels: Sequence[np.ndarray], tiles: PrintTiles, homography: np.ndarray, *, coarse: bool = True) -> Fit:
     """Refit `homography` on the printed page, coarse to fine (`coarse`:
     start wide, for a guess from a small area such as the QR code), and judge
     the result on the canonical scale. The input is `levels` (its pyramid)."""
@@ -293,14 +388,14 @@ def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarr
     current = homography
     for stage in stages:
         page = warp_at(levels, current, stage.px_per_mm)
-        matches = match_tiles(page, blank, current, shape, stage, skip)
+        matches = match_tiles(page, tiles.at(stage), current, shape)
         correction = _refit(current, matches, stage)
         if correction is None:
             return _measure(current, matches, np.eye(3))
         current = correction @ current
     # judge the final homography on fresh matches at the canonical scale
     page = warp_at(levels, current, CANON_PX_PER_MM)
-    return check(page, blank, current, shape, skip, FINE_STAGE)
+    return measure(page, tiles.at(FINE_STAGE), current, shape)
 
 
 # Markers found beside the QR code are used when their corners lie within
@@ -310,10 +405,9 @@ def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarr
 MARKER_AGREEMENT_MM = 15.0
 
 
-def varying_areas(page_template: PageTemplate) -> tuple[BBox, ...]:
+def varying_areas(g: PageGeometry) -> tuple[BBox, ...]:
     """What differs from sheet to sheet on a printed page (the QR code and the
     serial), with 1 mm around: never a landmark."""
-    g = page_template.geometry
     return tuple((x - 1, y - 1, w + 2, h + 2) for x, y, w, h in (g.qr_bbox_mm, g.serial_bbox_mm))
 
 
@@ -379,8 +473,7 @@ def register_by_content(
         return failure("bad_geometry", "mã QR không nằm phẳng / the QR code's corners do not make a page",
                        identity=identity)
     seed, kept = seeded
-    skip = varying_areas(page_template)
-    fit = refine(levels, page_template.blank, seed, skip, coarse=True)
+    fit = refine(levels, page_template.print_tiles, seed, coarse=True)
     px_per_mm = input_px_per_mm(fit.homography)
     if not fit.good or not plausible(fit.homography, px_per_mm):
         return not_lined_up(fit, None, None, identity)

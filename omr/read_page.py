@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from forms.identity import PageIdentity
-from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
+from omr.align import CHECK_STAGE, input_px_per_mm, measure, not_lined_up, quick_check, refine, register_by_content
 from omr.coverage import TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
 from omr.decide import FOLDED, OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
@@ -82,8 +82,7 @@ def read_page(
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
         registration.homography, grey.shape,
     )
-    cells = judge_folds(page, page_template.blank, registration.homography, grey.shape,
-                       varying_areas(page_template))
+    cells = judge_folds(registration.half, page_template.folds, registration.homography, grey.shape)
     under_fold = folded_questions(
         fold_extent(cells),
         [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
@@ -192,13 +191,16 @@ def _validated(
     template: FormTemplate, page_template: PageTemplate,
 ) -> Located | PageFailure:
     """The markers' registration checked against the printed content; refitted
-    on the content (seeded by the markers) when the print does not line up."""
-    skip = varying_areas(page_template)
-    fit = check(by_markers.image, page_template.blank, by_markers.homography, grey.shape, skip)
+    on the content (seeded by the markers) when the print does not line up.
+    Four markers that fit well are checked on a sample of the print first
+    (`omr.align.quick_check`), the whole grid when it does not vouch for them."""
+    tiles = page_template.print_tiles
+    fit = quick_check(by_markers, tiles, grey.shape) or measure(
+        by_markers.half, tiles.at(CHECK_STAGE), by_markers.homography, grey.shape)
     if fit.good:
         quality = replace(by_markers.quality, content_residual_mm=round(fit.residual_mm, 4))
         return Located(replace(by_markers, quality=quality), identity, template, page_template)
-    refined = refine(levels, page_template.blank, by_markers.homography, skip, coarse=False)
+    refined = refine(levels, tiles, by_markers.homography, coarse=False)
     if not refined.good:
         return not_lined_up(refined, by_markers.quality, by_markers.image, identity)
     px_per_mm = input_px_per_mm(refined.homography)

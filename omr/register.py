@@ -32,9 +32,20 @@ DETECT_LONG_SIDE_PX = 1000
 MAX_REPROJECTION_MM = 1.2
 # Plausible input scales: 50..1200 dpi.
 MIN_PX_PER_MM, MAX_PX_PER_MM = 2.0, 48.0
+# The print check and the fold test work on one copy of the registered page
+# at half the canonical scale (3 px/mm: a print line still shows, a 4 mm cell
+# is 12 px), made once per page.
+HALF_PX_PER_MM = CANON_PX_PER_MM / 2
 # The page is warped from a halved copy of the input as long as that copy is
 # at least this fine relative to the canonical scale.
 PREREDUCE_MIN = 0.95
+
+# The quick detector's one adaptive-threshold window (px on the level searched,
+# where a marker is 25-60 px and one of its cells 4-10 px): about two cells,
+# enough to see a cell's black against its white neighbours. ArUco's default
+# tries 3, 13 and 23 px, which costs twice the time on every page; the others
+# are tried when the quick pass misses a corner.
+QUICK_WINDOW_PX = 13
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
@@ -48,6 +59,8 @@ class Registration:
     quality: PageQuality
     image: np.ndarray = field(repr=False, compare=False)
     markers: dict[Corner, np.ndarray] = field(repr=False, compare=False, default_factory=dict)
+    # `image` at `HALF_PX_PER_MM` (`half_scale`)
+    half: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros((0, 0), np.uint8))
 
     def __bool__(self) -> bool:
         return True
@@ -59,8 +72,12 @@ def _marker_points_mm(corner: Corner) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def _detector() -> cv2.aruco.ArucoDetector:
+def _detector(*, quick: bool = False) -> cv2.aruco.ArucoDetector:
+    """ArUco's detector; `quick`: thresholded at one window size
+    (`QUICK_WINDOW_PX`) instead of three."""
     params = cv2.aruco.DetectorParameters()
+    if quick:
+        params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = QUICK_WINDOW_PX
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
     # A marker's perimeter is at least 6% of the image's long side on any
     # capture of a page (a full scan: ~19%; a phone photo of a page filling
@@ -102,15 +119,19 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
     ArUco order), refined to sub-pixel on the full-resolution image.
 
     Searched on the coarsest level of the `pyramid` first (a marker is still
-    ~45 px there on a full-page scan); when a corner is missing (a small page
-    in a big photo, heavy blur) the finer levels are searched too.
+    ~45 px there on a full-page scan), by the quick detector and, when a
+    corner is still missing, the full one; then (a small page in a big photo,
+    heavy blur) the finer levels are searched too.
     """
-    detector = _detector()
+    detectors = (_detector(quick=True), _detector())
     levels = levels or pyramid(grey)
     found: dict[Corner, np.ndarray] = {}
     for level in range(len(levels) - 1, -1, -1):
-        for corner, pts in _detect(detector, levels[level], 0.5**level).items():
-            found.setdefault(corner, pts)
+        for detector in detectors:
+            for corner, pts in _detect(detector, levels[level], 0.5**level).items():
+                found.setdefault(corner, pts)
+            if len(found) == 4:
+                break
         if len(found) == 4:
             break
     return {c: _refine(grey, pts) for c, pts in found.items()}
@@ -214,6 +235,11 @@ def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_m
     )
 
 
+def half_scale(page: np.ndarray) -> np.ndarray:
+    """The canonical `page` at `HALF_PX_PER_MM`: means of 2x2 pixels."""
+    return cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
 def warp_region(
     grey: np.ndarray, homography: np.ndarray, bbox_mm: tuple[float, float, float, float],
     px_per_mm: float, margin_mm: float = 0.0,
@@ -298,4 +324,4 @@ def registration(
         registered_by=registered_by,
         content_residual_mm=round(content_residual_mm, 4),
     )
-    return Registration(homography, quality, page, markers)
+    return Registration(homography, quality, page, markers, half_scale(page))

@@ -105,7 +105,7 @@ def test_registration_is_checked_against_the_print(mot_cua: Form, catalog: Catal
     shifted = np.array([[1, 0, 3 * 6.0], [0, 1, 0], [0, 0, 1]]) @ reg.homography  # 3 mm right
     page = cv2.warpPerspective(grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY),
                                shifted, reg.image.shape[::-1], borderValue=255)
-    off = check(page, page_template.blank, shifted, grey.shape, varying_areas(page_template))
+    off = check(page, page_template.blank, shifted, grey.shape, varying_areas(page_template.geometry))
     # only tiles of a lone horizontal rule (they match anywhere along it) still line up
     assert not off.good and off.lined_up < MIN_LINED_UP
 
