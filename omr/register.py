@@ -45,7 +45,7 @@ PREREDUCE_MIN = 0.95
 # enough to see a cell's black against its white neighbours. ArUco's default
 # tries 3, 13 and 23 px, which costs twice the time on every page; the others
 # are tried when the quick pass misses a corner.
-QUICK_WINDOW_PX = 13
+QUICK_WINDOW_PX = 23
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
