@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from forms.identity import PageIdentity
-from omr.reading import FailureReason, PageFailure, PageQuality
+from omr.reading import FailureReason, PageFailure, PageQuality, PageReading
 
 MESSAGES: dict[str, str] = {
     "not_an_image": (
@@ -57,9 +57,10 @@ def failure(
     identity: PageIdentity | None = None,
     quality: PageQuality | None = None,
     image: np.ndarray | None = None,
+    reading: PageReading | None = None,
 ) -> PageFailure:
     """A `PageFailure` for `reason`, its message followed by `detail` if any."""
     message = MESSAGES[reason]
     if detail:
         message = f"{message} ({detail})"
-    return PageFailure(reason, message, identity=identity, quality=quality, image=image)
+    return PageFailure(reason, message, identity=identity, quality=quality, image=image, reading=reading)

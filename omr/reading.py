@@ -148,15 +148,27 @@ class PageReading:
         return True
 
 
+# The serial of a page identified by its print alone (its QR code unread): the
+# serial is printed only in the QR code, and no sheet carries a negative one
+# (`forms.render.render_pdf` starts at 0 or more).
+UNKNOWN_SERIAL = -1
+
+
 @dataclass(frozen=True)
 class PageFailure:
-    """A page that could not be read, and why. Falsy, like a failed estimate."""
+    """A page that could not be read, and why. Falsy, like a failed estimate.
+
+    `reading`: what was read all the same of a `qr_unreadable` page that its
+    print registered and identified (`omr.read_page`): every answer, under an
+    identity whose serial is `UNKNOWN_SERIAL`. It counts for nothing until a
+    person says whose sheet it is."""
 
     reason: FailureReason
     message: str  # one sentence a clerk can act on (Vietnamese first, English second)
     identity: PageIdentity | None = None  # known when the QR was read but the form is not
     quality: PageQuality | None = None
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    reading: PageReading | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return False
