@@ -520,3 +520,56 @@ def print_registration(levels: list[np.ndarray], fit: Fit, markers: dict[Corner,
     """The `Registration` of a page under a `Fit` on its print."""
     px_per_mm = input_px_per_mm(fit.homography)
     return registration(levels, fit.homography, markers, fit.residual_mm, px_per_mm, registered_by, fit.residual_mm)
+
+
+# A picture with neither a marker nor a QR code in it may still be a page
+# framed tightly: a phone photo cut through the markers' margin, 12-15 mm in
+# from the paper's edge on one or two sides (`fixtures.photo.tight`), the desk
+# showing beyond the others. The paper (the largest bright region) is taken
+# for the page, a side that runs into the picture's edge as cut this far in:
+# a guess within the first stage's search (`COARSE_STAGES`, 14 mm).
+FRAME_CUT_MM = 13.5
+# A side of the paper within this share of the picture's size from its edge
+# runs into it.
+FRAME_TOUCH = 0.01
+
+
+def _paper_box(small: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the largest bright region of `small` (Otsu), in
+    its pixels; the whole picture when none stands out."""
+    h, w = small.shape
+    _, bright = cv2.threshold(cv2.GaussianBlur(small, (5, 5), 0), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    if count <= 1:
+        return 0, 0, w - 1, h - 1
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh = (int(v) for v in stats[k, :4])
+    if bw * bh < 0.25 * w * h:
+        return 0, 0, w - 1, h - 1
+    return x, y, x + bw - 1, y + bh - 1
+
+
+def frame_seeds(levels: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """First homographies for a picture that shows nothing but print: the
+    paper in it (`_paper_box`, on the coarsest pyramid level) taken for the
+    page, a side running into the picture's edge as cut `FRAME_CUT_MM` in,
+    its long side along the page's, both ways up."""
+    small = levels[-1]
+    scale = 2.0 ** (len(levels) - 1)
+    h, w = small.shape
+    x0, y0, x1, y1 = _paper_box(small)
+    touch = (y0 <= FRAME_TOUCH * h, x1 >= (1 - FRAME_TOUCH) * w - 1,
+             y1 >= (1 - FRAME_TOUCH) * h - 1, x0 <= FRAME_TOUCH * w)  # top, right, bottom, left
+    corners = np.array([[x0, y0], [x1 + 1, y0], [x1 + 1, y1 + 1], [x0, y1 + 1]], np.float64) * scale - 0.5
+    seeds = []
+    for turn in ((0, 2) if y1 - y0 >= x1 - x0 else (1, 3)):
+        # page side j lies along the paper's side (j + turn) % 4
+        inset = [FRAME_CUT_MM if touch[(j + turn) % 4] else 0.0 for j in range(4)]
+        px0, py0 = inset[3], inset[0]
+        px1, py1 = PAGE_SIZE_MM[0] - inset[1], PAGE_SIZE_MM[1] - inset[2]
+        page = _to_canon(np.array([[px0, py0], [px1, py0], [px1, py1], [px0, py1]], np.float64))
+        src = np.roll(corners, -turn, axis=0)
+        seed = cv2.getPerspectiveTransform(src.astype(np.float32), page.astype(np.float32))
+        if plausible(seed, input_px_per_mm(seed)):
+            seeds.append(seed)
+    return seeds

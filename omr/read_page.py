@@ -19,6 +19,7 @@ from forms.identity import PageIdentity
 from omr.align import (
     CHECK_STAGE,
     fit_print,
+    frame_seeds,
     marker_seeds,
     measure,
     not_lined_up,
@@ -243,8 +244,9 @@ def _by_print(
 ) -> Located | PageFailure:
     """A page whose QR code cannot be read, registered and identified by its
     print: the registration of its markers (three or four), else a first fit
-    from the markers found (`omr.align.marker_seeds`: one or two), refined on
-    the print of every page the catalog knows. The page whose print lines up,
+    from the markers found (`omr.align.marker_seeds`: one or two), or with
+    none from the picture's frame (`omr.align.frame_seeds`: a tightly framed
+    photo), refined on the print of every page the catalog knows. The page whose print lines up,
     if it is the only one, is the page; its serial, printed only in the QR
     code, stays unknown (`UNKNOWN_SERIAL`) for a person to enter. `failed`
     (why the page could not be located otherwise) is returned when no known
@@ -258,16 +260,16 @@ def _by_print(
             if registration:
                 fits.append((template, page_template, registration))
     else:
-        for seed, group in marker_seeds(markers):
+        seeds = marker_seeds(markers) if markers else [(seed, {}) for seed in frame_seeds(levels)]
+        for seed, group in seeds:
             for template, page_template in pages:
                 fit = fit_print(levels, seed, page_template.print_tiles)
                 if fit is not None:
-                    fits.append((template, page_template, print_registration(levels, fit, group, "content+markers")))
+                    by = "content+markers" if group else "content+frame"
+                    fits.append((template, page_template, print_registration(levels, fit, group, by)))
             if fits:
                 break
     if not fits:
-        if not markers:
-            return failed
         return failure(failed.reason, _detail(failed) + "; nội dung in không khớp trang nào đã biết / the print "
                        "lines up with no known page", quality=failed.quality, image=failed.image)
     if len(fits) > 1:

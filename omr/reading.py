@@ -39,7 +39,8 @@ class PageQuality:
     scale_px_per_mm: float  # of the input image
     sharpness: float  # variance of the Laplacian on the registered page (blur gauge)
     # What the homography was fitted on: "markers" (three or four corner markers),
-    # or "content" with what seeded it ("qr", "markers"): see `omr.align`.
+    # or "content" with what seeded it ("qr", "markers", or "frame": the picture's
+    # frame, when neither was read): see `omr.align`.
     registered_by: str = "markers"
     # Mean distance (mm) of the printed content from where the homography puts it
     # (`omr.align.check`); nan when not measured.

@@ -397,3 +397,34 @@ def test_markers_that_fit_over_a_print_that_does_not_are_caught(mot_cua: Form, c
     failed = read_page(off, catalog, ocr=False)
     assert not failed and failed.reason == "bad_geometry" and "lined up" in failed.message
     assert failed.identity is not None and failed.identity.serial == SERIAL
+
+
+def test_a_tight_photo_with_no_marker_and_no_qr_code_is_read_by_its_print(
+    mot_cua: Form, catalog: Catalog
+) -> None:
+    """Nothing but print in the picture (a tight photo, its markers cut away,
+    the QR code scribbled over), held any way up: the frame, taken for the
+    page, seeds the fit on the print; mot-cua's lines up and is read."""
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = fill(mot_cua.blanks[0], drawn, seed=1)
+    for corner in ("tl", "tr", "br", "bl"):
+        _whiten(page, marker_bbox(corner))
+    _scribble(page, mot_cua.pages[0].qr_bbox_mm)
+    turns: set[int] = set()
+    for seed in range(60):
+        cap = capture("tight", page, PPM, seed, geometry=mot_cua.pages[0])
+        if cap.params["rotation"] in turns:
+            continue
+        turns.add(cap.params["rotation"])
+        failed = read_page(as_decoded(cap), catalog, ocr=False)
+        assert not failed and failed.reason == "qr_unreadable" and failed.reading is not None, failed.message
+        reading = failed.reading
+        assert reading.identity == PageIdentity("mot-cua", 1, 1, UNKNOWN_SERIAL)
+        assert reading.quality.registered_by == "content+frame" and reading.quality.markers_found == 0
+        assert reading.quality.rotation == cap.params["rotation"]
+        got = answers(reading)
+        for qid, value in expected.items():
+            assert got[qid] == ("answered", value), (cap.params["rotation"], qid, got[qid])
+        if len(turns) == 4:
+            break
+    assert turns == {0, 90, 180, 270}
