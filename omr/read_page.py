@@ -118,9 +118,9 @@ def read_page(
         # until the serial is entered
         return failure(
             "qr_unreadable",
-            f"nhận ra từ nội dung in: {identity.form_id} v{identity.version} trang {identity.page}, đã đọc "
-            f"câu trả lời; cần nhập số phiếu / recognised from its print: {identity.form_id} "
-            f"v{identity.version} page {identity.page}, answers read; the serial must be entered",
+            f"nhận ra từ nội dung in: {identity.form_id} v{identity.version} trang {identity.page}; cần nhập "
+            f"số phiếu / recognised from its print: {identity.form_id} v{identity.version} page "
+            f"{identity.page}; the serial must be entered",
             quality=quality, image=page, reading=reading,
         )
     return reading
