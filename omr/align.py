@@ -170,27 +170,35 @@ def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
 
 @dataclass(frozen=True)
 class Tiles:
-    """The printed tiles of one stage's grid, cut from a page's blank once per
-    form: each tile's box (mm), its top-left (px at the stage's scale) and its
-    pixels. Tiles of blank paper (under `MIN_TILE_STD`) are left out: they
-    match anywhere."""
+    """The printed tiles of one stage's grid, chosen on a page's blank once
+    per form: each tile's box (mm) and top-left (px at the stage's scale), and
+    the blank at that scale they are cut from (`blank`: the canonical blank
+    itself at the canonical scale). Tiles of blank paper (under
+    `MIN_TILE_STD`) are left out: they match anywhere."""
 
     stage: Stage
     boxes: tuple[BBox, ...]
     origins: tuple[tuple[int, int], ...]
-    pixels: tuple[np.ndarray, ...] = field(repr=False, compare=False)
+    blank: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def side(self) -> int:
+        """A tile's side in px at the stage's scale."""
+        return int(round(self.stage.tile_mm * self.stage.px_per_mm))
 
     def subset(self, keep: Sequence[int]) -> Tiles:
+        """The tiles numbered `keep`."""
         return Tiles(self.stage, tuple(self.boxes[i] for i in keep), tuple(self.origins[i] for i in keep),
-                     tuple(self.pixels[i] for i in keep))
+                     self.blank)
 
 
-def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox]) -> Tiles:
-    """The blank's printed tiles on `stage`'s grid (`blank` at the canonical scale)."""
+def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox], blank_s: np.ndarray | None = None) -> Tiles:
+    """The blank's printed tiles on `stage`'s grid (`blank` at the canonical
+    scale; `blank_s`, when given, the same at the stage's scale)."""
     s = stage.px_per_mm
-    blank_s = _blank_at(blank, s)
+    blank_s = _blank_at(blank, s) if blank_s is None else blank_s
     n = int(round(stage.tile_mm * s))
-    boxes, origins, pixels = [], [], []
+    boxes, origins = [], []
     for box in tile_grid(stage, tuple(skip)):
         x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
         template = blank_s[y0:y0 + n, x0:x0 + n]
@@ -198,8 +206,7 @@ def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox]) -> Tiles:
             continue
         boxes.append(box)
         origins.append((x0, y0))
-        pixels.append(np.ascontiguousarray(template))
-    return Tiles(stage, tuple(boxes), tuple(origins), tuple(pixels))
+    return Tiles(stage, tuple(boxes), tuple(origins), blank_s)
 
 
 def spread_sample(tiles: Tiles, count: int) -> Tiles:
@@ -233,7 +240,10 @@ class PrintTiles:
 def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
     """Every stage's printed tiles of a page's canonical `blank`, `skip` (the
     page's `varying_areas`) left out."""
-    stages = {stage: cut_tiles(blank, stage, skip) for stage in (*COARSE_STAGES, FINE_STAGE, CHECK_STAGE)}
+    all_stages = (*COARSE_STAGES, FINE_STAGE, CHECK_STAGE)
+    # one copy of the blank per scale (two stages work at 3 px/mm)
+    scaled = {stage.px_per_mm: _blank_at(blank, stage.px_per_mm) for stage in all_stages}
+    stages = {stage: cut_tiles(blank, stage, skip, scaled[stage.px_per_mm]) for stage in all_stages}
     return PrintTiles(stages, spread_sample(stages[CHECK_STAGE], SAMPLE_TILES))
 
 
@@ -294,11 +304,12 @@ def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: t
     page_px, seen_px, scores = [], [], []
     tried = 0
     visible = _in_image(tiles.boxes, stage.search_mm, homography, shape)
-    n = int(round(stage.tile_mm * s))
+    n = tiles.side
     k = CANON_PX_PER_MM / s
-    for (x0, y0), template, seen in zip(tiles.origins, tiles.pixels, visible):
+    for (x0, y0), seen in zip(tiles.origins, visible):
         if not seen:
             continue
+        template = tiles.blank[y0:y0 + n, x0:x0 + n]
         wy0, wx0 = y0 - r, x0 - r
         window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]
         if window.shape[0] < n + 2 or window.shape[1] < n + 2:

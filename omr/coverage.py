@@ -166,9 +166,9 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
     varying areas) is never judged."""
     small = half_scale(blank)
     n = _cell_px()
-    paper = (small >= 255 * 0.75).astype(np.float32)  # blank paper, no print
+    paper = (small >= 255 * 0.75).astype(np.uint8)  # blank paper, no print (0/1)
     weight = 1.0 - cv2.GaussianBlur(small.astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM) / 255.0
-    paper_cells = _cells(paper, n)
+    paper_cells = _cells(paper.astype(np.float32), n)
     return FoldReference(
         paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
         expected=_cells(weight * weight, n), skipped=_skipped(paper_cells.shape[0], paper_cells.shape[1], skip),
