@@ -428,3 +428,32 @@ def test_a_tight_photo_with_no_marker_and_no_qr_code_is_read_by_its_print(
         if len(turns) == 4:
             break
     assert turns == {0, 90, 180, 270}
+
+
+@pytest.mark.parametrize("contrast", [1.0, 0.55])
+def test_a_page_whose_qr_code_was_not_read_takes_its_black_from_its_print(
+    contrast: float, mot_cua: Form, catalog: Catalog
+) -> None:
+    """No marker, and a QR code scribbled over: the scribbled area is no black
+    to measure ink against (pen strokes over paper); the form's solid print
+    is. The black is the page's, full or faded, and the blank page reads
+    blank."""
+    page = mot_cua.blanks[0].copy()
+    for corner in ("tl", "tr", "br", "bl"):
+        _whiten(page, marker_bbox(corner))
+    _whiten(page, mot_cua.pages[0].qr_bbox_mm)
+    x, y, w, h = mot_cua.pages[0].qr_bbox_mm
+    cv2.line(page, (int(x * PPM), int(y * PPM)), (int((x + w) * PPM), int((y + h) * PPM)), 0, 4)
+    faded = (255 - contrast * (255 - page.astype(np.float32))).astype(np.uint8)
+    located = locate_page(faded, catalog)
+    assert located and not located.serial_known and not located.registration.markers
+    registration, _, _, page_template = located
+    qr = page_template.geometry.qr_bbox_mm
+    by_print = page_ink_in_view(registration.image, page_template.blank, registration, qr, qr_read=False,
+                                shape=faded.shape)
+    assert by_print.ink_ref == pytest.approx(contrast, abs=0.08)
+    by_scribble = page_ink_in_view(registration.image, page_template.blank, registration, qr)
+    assert by_scribble.ink_ref < contrast - 0.1  # what the scribbled area would have given
+    failed = read_page(faded, catalog, ocr=False)
+    assert not failed and failed.reading is not None
+    assert all(q.status == "no_answer" for q in failed.reading.questions)
