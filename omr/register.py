@@ -40,12 +40,12 @@ HALF_PX_PER_MM = CANON_PX_PER_MM / 2
 # at least this fine relative to the canonical scale.
 PREREDUCE_MIN = 0.95
 
-# The quick detector's one adaptive-threshold window (px on the level searched,
-# where a marker is 25-60 px and one of its cells 4-10 px): about two cells,
-# enough to see a cell's black against its white neighbours. ArUco's default
-# tries 3, 13 and 23 px, which costs twice the time on every page; the others
-# are tried when the quick pass misses a corner.
-QUICK_WINDOW_PX = 23
+# ArUco thresholds the image at three window sizes (3, 13, 23 px), which is
+# half its time. Thresholding at 23 px alone first was tried (issue 11): it
+# found every marker, but 8 of 235 markers' corners came out up to a pixel of
+# the searched level apart, and those sub-pixel moves changed which answers
+# were flagged `marginal` (seed 21: 15 -> 6 of 634 clear answers; seed 7:
+# 14 -> 15 of 1,245): noise, not a gain, so the three windows stay.
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
@@ -72,12 +72,8 @@ def _marker_points_mm(corner: Corner) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def _detector(*, quick: bool = False) -> cv2.aruco.ArucoDetector:
-    """ArUco's detector; `quick`: thresholded at one window size
-    (`QUICK_WINDOW_PX`) instead of three."""
+def _detector() -> cv2.aruco.ArucoDetector:
     params = cv2.aruco.DetectorParameters()
-    if quick:
-        params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = QUICK_WINDOW_PX
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
     # A marker's perimeter is at least 6% of the image's long side on any
     # capture of a page (a full scan: ~19%; a phone photo of a page filling
@@ -119,19 +115,15 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
     ArUco order), refined to sub-pixel on the full-resolution image.
 
     Searched on the coarsest level of the `pyramid` first (a marker is still
-    ~45 px there on a full-page scan), by the quick detector and, when a
-    corner is still missing, the full one; then (a small page in a big photo,
-    heavy blur) the finer levels are searched too.
+    ~45 px there on a full-page scan); when a corner is missing (a small page
+    in a big photo, heavy blur) the finer levels are searched too.
     """
-    detectors = (_detector(quick=True), _detector())
+    detector = _detector()
     levels = levels or pyramid(grey)
     found: dict[Corner, np.ndarray] = {}
     for level in range(len(levels) - 1, -1, -1):
-        for detector in detectors:
-            for corner, pts in _detect(detector, levels[level], 0.5**level).items():
-                found.setdefault(corner, pts)
-            if len(found) == 4:
-                break
+        for corner, pts in _detect(detector, levels[level], 0.5**level).items():
+            found.setdefault(corner, pts)
         if len(found) == 4:
             break
     return {c: _refine(grey, pts) for c, pts in found.items()}
