@@ -41,11 +41,13 @@ HALF_PX_PER_MM = CANON_PX_PER_MM / 2
 PREREDUCE_MIN = 0.95
 
 # ArUco thresholds the image at three window sizes (3, 13, 23 px), which is
-# half its time. Thresholding at 23 px alone first was tried (issue 11): it
-# found every marker, but 8 of 235 markers' corners came out up to a pixel of
-# the searched level apart, and those sub-pixel moves changed which answers
-# were flagged `marginal` (seed 21: 15 -> 6 of 634 clear answers; seed 7:
-# 14 -> 15 of 1,245): noise, not a gain, so the three windows stay.
+# half its time. A quick pass at this one window finds where the markers are;
+# the full detector then looks only around each (`_detect_level`). Taking the
+# quick pass's corners instead was tried (issue 11): 8 of 235 markers' corners
+# came out up to a pixel of the searched level apart, and those sub-pixel
+# moves changed which answers were flagged `marginal` (seed 21: 15 -> 6 of 634
+# clear answers; seed 7: 14 -> 15 of 1,245): noise, not a gain.
+QUICK_WINDOW_PX = 23
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
@@ -72,14 +74,21 @@ def _marker_points_mm(corner: Corner) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def _detector() -> cv2.aruco.ArucoDetector:
+def _detector(
+    *, quick: bool = False, long_side: int | None = None, image_long_side: int = 1
+) -> cv2.aruco.ArucoDetector:
+    """ArUco's detector (`quick`: thresholded at `QUICK_WINDOW_PX` alone). Run
+    on a crop, `long_side` is the long side of the image it was cut from,
+    `image_long_side` the crop's: the smallest marker is sized on the image."""
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+    if quick:
+        params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = QUICK_WINDOW_PX
     # A marker's perimeter is at least 6% of the image's long side on any
     # capture of a page (a full scan: ~19%; a phone photo of a page filling
     # 40% of the frame: ~8%); skipping smaller candidates (letters, boxes)
     # makes detection several times faster.
-    params.minMarkerPerimeterRate = 0.06
+    params.minMarkerPerimeterRate = 0.06 * (long_side / image_long_side if long_side else 1.0)
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
     return cv2.aruco.ArucoDetector(dictionary, params)
 
@@ -101,6 +110,33 @@ def _detect(detector: cv2.aruco.ArucoDetector, image: np.ndarray, scale: float) 
     return found
 
 
+def _detect_level(image: np.ndarray, scale: float) -> dict[Corner, np.ndarray]:
+    """`_detect` on one pyramid level, at about half the cost when the page
+    is whole: a quick pass finds where the markers are, and when it finds
+    each of the four once, the full detector looks again around each only
+    (the marker and a margin its side wide): adaptive thresholds and contours
+    are local, so the corners are the ones the whole level gives (all 640
+    markers of three decks identical). Otherwise the whole level is searched."""
+    corners, ids, _ = _detector(quick=True).detectMarkers(image)
+    named = [] if ids is None else [_ID_TO_CORNER.get(int(i)) for i in ids.ravel()]
+    if sorted(str(c) for c in named) != sorted(MARKER_IDS):
+        return _detect(_detector(), image, scale)
+    h, w = image.shape
+    found: dict[Corner, np.ndarray] = {}
+    for quad, corner in zip(corners, named):
+        assert corner is not None
+        q = quad.reshape(4, 2)
+        margin = int(np.linalg.norm(q[0] - q[2]) / np.sqrt(2)) + 30
+        x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
+        x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
+        crop = image[y0:y1, x0:x1]
+        around = _detect(_detector(long_side=max(h, w), image_long_side=max(crop.shape)), crop, 1.0)
+        if set(around) != {corner}:
+            return _detect(_detector(), image, scale)
+        found[corner] = ((around[corner] + np.array([x0, y0], np.float32)) / scale).astype(np.float32)
+    return found
+
+
 def pyramid(grey: np.ndarray) -> list[np.ndarray]:
     """`grey` halved (Gaussian pyramid) until its long side is at most
     `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor 2**L."""
@@ -118,11 +154,10 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
     ~45 px there on a full-page scan); when a corner is missing (a small page
     in a big photo, heavy blur) the finer levels are searched too.
     """
-    detector = _detector()
     levels = levels or pyramid(grey)
     found: dict[Corner, np.ndarray] = {}
     for level in range(len(levels) - 1, -1, -1):
-        for corner, pts in _detect(detector, levels[level], 0.5**level).items():
+        for corner, pts in _detect_level(levels[level], 0.5**level).items():
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
