@@ -72,7 +72,10 @@ def read_page(
     -------
     A truthy `PageReading` (identity, quality, every target's score and state,
     one decision per question, text fields, the registered page), or a falsy
-    `PageFailure` with its reason.
+    `PageFailure` with its reason. A page whose QR code could not be read but
+    whose print identified its form and page is read all the same and comes
+    back as `PageFailure("qr_unreadable")` with that `reading` (its serial
+    `UNKNOWN_SERIAL`): only a person can say whose sheet it is.
     """
     try:
         grey = to_grey(image)
@@ -246,10 +249,10 @@ def _by_print(
     """A page whose QR code cannot be read, registered and identified by its
     print: the registration of its markers (three or four), else a first fit
     from the markers found (`omr.align.marker_seeds`: one or two), or with
-    none from the picture's frame (`omr.align.frame_seeds`: a tightly framed
-    photo), refined on the print of every page the catalog knows. The page whose print lines up,
-    if it is the only one, is the page; its serial, printed only in the QR
-    code, stays unknown (`UNKNOWN_SERIAL`) for a person to enter. `failed`
+    none from the paper in the picture (`omr.align.frame_seeds`: a tightly
+    framed photo), refined on the print of every page the catalog knows. The
+    page whose print lines up, if it is the only one, is the page; its serial,
+    printed only in the QR code, stays unknown (`UNKNOWN_SERIAL`) for a person to enter. `failed`
     (why the page could not be located otherwise) is returned when no known
     page lines up; a page whose print lines up with more than one known page
     fails `qr_unreadable`, naming them, never given to one of them."""
