@@ -17,18 +17,18 @@ with the figures.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
-from forms.geometry import PAGE_SIZE_MM, BBox, Corner, marker_bbox
+from forms.geometry import PAGE_SIZE_MM, BBox, Corner, PageGeometry, marker_bbox
 from forms.identity import PageIdentity
-from omr.failures import failure
+from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
-from omr.register import Registration, plausible, registration
+from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
 
 
@@ -57,7 +57,7 @@ FINE_STAGE = Stage(CANON_PX_PER_MM, 10.0, 10.0, 1.2, 0.5)
 # The validation pass on every page: a sparser grid at half the canonical
 # scale (a parabola through the correlation peak still places a tile to
 # ~0.1 mm, ten times finer than `LINED_UP_MM`).
-CHECK_STAGE = Stage(CANON_PX_PER_MM / 2, 12.0, 30.0, 1.5, 0.5)
+CHECK_STAGE = Stage(HALF_PX_PER_MM, 12.0, 30.0, 1.5, 0.5)
 
 # A tile is a landmark when its printed darkness varies this much (standard
 # deviation, 0..1): text, a box, a rule; not blank paper.
@@ -77,6 +77,21 @@ MAX_RESIDUAL_MM = 0.5
 LINED_UP_MM = 1.0
 # Never fewer tiles than this behind a fit.
 MIN_TILES = 8
+# A page registered on all four markers fitting within this (a scan ~0.1 mm,
+# a phone photo ~0.3 mm) has its print checked on a spread sample of
+# `SAMPLE_TILES` tiles first (`quick_check`); it passes when at least
+# `SAMPLE_LINED_UP` of the sample (14 of 16) lines up, of at least
+# `SAMPLE_MIN_TRIED` tried, with a mean offset of at most
+# `SAMPLE_RESIDUAL_MM`. Otherwise the whole grid decides, as for any page.
+# The sample's mean offset is an estimate: on phone photos whose whole grid
+# lay at 0.50-0.58 mm (just over `MAX_RESIDUAL_MM`) the sample's was
+# 0.42-0.48, so the sample decides only well inside the bar (a feeder scan's
+# residual is 0.02-0.1 mm).
+SAMPLE_FIT_MM = 0.3
+SAMPLE_TILES = 16
+SAMPLE_LINED_UP = 0.85
+SAMPLE_MIN_TRIED = 12
+SAMPLE_RESIDUAL_MM = 0.3
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,85 @@ def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
     return tiles
 
 
+@dataclass(frozen=True)
+class Tiles:
+    """The printed tiles of one stage's grid, chosen on a page's blank once
+    per form: each tile's box (mm) and top-left (px at the stage's scale), and
+    the blank at that scale they are cut from (`blank`: the canonical blank
+    itself at the canonical scale). Tiles of blank paper (under
+    `MIN_TILE_STD`) are left out: they match anywhere."""
+
+    stage: Stage
+    boxes: tuple[BBox, ...]
+    origins: tuple[tuple[int, int], ...]
+    blank: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def side(self) -> int:
+        """A tile's side in px at the stage's scale."""
+        return int(round(self.stage.tile_mm * self.stage.px_per_mm))
+
+    def subset(self, keep: Sequence[int]) -> Tiles:
+        """The tiles numbered `keep`."""
+        return Tiles(self.stage, tuple(self.boxes[i] for i in keep), tuple(self.origins[i] for i in keep),
+                     self.blank)
+
+
+def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox], blank_s: np.ndarray | None = None) -> Tiles:
+    """The blank's printed tiles on `stage`'s grid (`blank` at the canonical
+    scale; `blank_s`, when given, the same at the stage's scale)."""
+    s = stage.px_per_mm
+    blank_s = _blank_at(blank, s) if blank_s is None else blank_s
+    n = int(round(stage.tile_mm * s))
+    boxes, origins = [], []
+    for box in tile_grid(stage, tuple(skip)):
+        x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
+        template = blank_s[y0:y0 + n, x0:x0 + n]
+        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
+            continue
+        boxes.append(box)
+        origins.append((x0, y0))
+    return Tiles(stage, tuple(boxes), tuple(origins), blank_s)
+
+
+def spread_sample(tiles: Tiles, count: int) -> Tiles:
+    """`count` of `tiles` spread over the page (farthest-point order from the
+    tile nearest the page's top-left): a misfit of the whole print moves them
+    as it moves all."""
+    if len(tiles.boxes) <= count:
+        return tiles
+    centres = np.array([(x + w / 2, y + h / 2) for x, y, w, h in tiles.boxes])
+    chosen = [int(np.argmin(centres.sum(axis=1)))]
+    nearest = np.linalg.norm(centres - centres[chosen[0]], axis=1)
+    while len(chosen) < count:
+        nxt = int(np.argmax(nearest))
+        chosen.append(nxt)
+        nearest = np.minimum(nearest, np.linalg.norm(centres - centres[nxt], axis=1))
+    return tiles.subset(sorted(chosen))
+
+
+@dataclass(frozen=True)
+class PrintTiles:
+    """A page's printed tiles for every stage, and the check's spread sample:
+    cut once per form (`prepare_print_tiles`), used on every page."""
+
+    stages: Mapping[Stage, Tiles] = field(repr=False)
+    sample: Tiles = field(repr=False)
+
+    def at(self, stage: Stage) -> Tiles:
+        return self.stages[stage]
+
+
+def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
+    """Every stage's printed tiles of a page's canonical `blank`, `skip` (the
+    page's `varying_areas`) left out."""
+    all_stages = (*COARSE_STAGES, FINE_STAGE, CHECK_STAGE)
+    # one copy of the blank per scale (two stages work at 3 px/mm)
+    scaled = {stage.px_per_mm: _blank_at(blank, stage.px_per_mm) for stage in all_stages}
+    stages = {stage: cut_tiles(blank, stage, skip, scaled[stage.px_per_mm]) for stage in all_stages}
+    return PrintTiles(stages, spread_sample(stages[CHECK_STAGE], SAMPLE_TILES))
+
+
 def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
               shape: tuple[int, ...]) -> np.ndarray:
     """Which tiles (with `margin_mm` around) lie wholly inside the input image
@@ -200,28 +294,22 @@ class Matches:
     tried: int
 
 
-def match_tiles(
-    page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
-    stage: Stage, skip: Sequence[BBox],
-) -> Matches:
-    """Match the blank's printed tiles in `page` (the input warped at the
-    stage's scale by `homography`). Tiles not wholly in the input image (with
-    their search margin) are not tried: what is not in the picture cannot line up."""
+def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Matches:
+    """Match the printed `tiles` in `page` (the input warped at their stage's
+    scale by `homography`). Tiles not wholly in the input image (with their
+    search margin) are not tried: what is not in the picture cannot line up."""
+    stage = tiles.stage
     s = stage.px_per_mm
-    blank_s = _blank_at(blank, s)
     r = int(round(stage.search_mm * s))
     page_px, seen_px, scores = [], [], []
     tried = 0
-    tiles = tile_grid(stage, tuple(skip))
-    visible = _in_image(tiles, stage.search_mm, homography, shape)
-    n = int(round(stage.tile_mm * s))
-    for box, seen in zip(tiles, visible):
+    visible = _in_image(tiles.boxes, stage.search_mm, homography, shape)
+    n = tiles.side
+    k = CANON_PX_PER_MM / s
+    for (x0, y0), seen in zip(tiles.origins, visible):
         if not seen:
             continue
-        x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
-        template = blank_s[y0:y0 + n, x0:x0 + n]
-        if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
-            continue
+        template = tiles.blank[y0:y0 + n, x0:x0 + n]
         wy0, wx0 = y0 - r, x0 - r
         window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]
         if window.shape[0] < n + 2 or window.shape[1] < n + 2:
@@ -233,7 +321,6 @@ def match_tiles(
             continue
         centre = np.array([x0 + n / 2 - 0.5, y0 + n / 2 - 0.5])
         found = np.array([max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5])
-        k = CANON_PX_PER_MM / s
         page_px.append((centre + 0.5) * k - 0.5)
         seen_px.append((found + 0.5) * k - 0.5)
         scores.append(score)
@@ -248,11 +335,38 @@ def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
 def check(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
           skip: Sequence[BBox], stage: Stage = CHECK_STAGE) -> Fit:
     """How well the printed content of `page` (registered by `homography`,
-    canonical scale) lines up with the blank: no new fit, only the measure."""
-    if stage.px_per_mm != CANON_PX_PER_MM:
-        page = _blank_at(page, stage.px_per_mm)
-    matches = match_tiles(page, blank, homography, shape, stage, skip)
-    return _measure(homography, matches, np.eye(3))
+    canonical scale) lines up with the blank: no new fit, only the measure.
+    (The reader uses `measure` with the tiles its template cut once.)"""
+    return measure(_blank_at(page, stage.px_per_mm), cut_tiles(blank, stage, skip), homography, shape)
+
+
+def measure(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Fit:
+    """How well `tiles` line up in `page` (registered by `homography`, at the
+    tiles' scale): no new fit, only the measure."""
+    return _measure(homography, match_tiles(page, tiles, homography, shape), np.eye(3))
+
+
+def quick_check(registration: Registration, tiles: PrintTiles, shape: tuple[int, ...]) -> Fit | None:
+    """The print check of a page registered on all four markers fitting within
+    `SAMPLE_FIT_MM`, on the spread sample of its tiles: the `Fit` when nearly
+    all of them line up (`SAMPLE_LINED_UP`) well inside the offset allowed
+    (`SAMPLE_RESIDUAL_MM`), else None (the whole grid must decide).
+
+    Four markers at the page's corners pin the homography over the whole page
+    in between; what is left to check is that the print agrees with them. A
+    disagreement (the print shifted or scaled against its markers, another
+    sheet under them) moves every tile alike, so a sample spread over the page
+    shows it. A page whose true share of tiles lining up is at the full
+    check's bar (`MIN_LINED_UP`) passes the sample's bar by chance less than
+    2 % of the time (binomial, 14 of 16 at 0.6), and then only the full
+    check's own bar was at stake."""
+    q = registration.quality
+    if q.markers_found < 4 or not q.reprojection_error_mm <= SAMPLE_FIT_MM:
+        return None
+    fit = measure(registration.half, tiles.sample, registration.homography, shape)
+    if fit.tiles < SAMPLE_MIN_TRIED or fit.lined_up < SAMPLE_LINED_UP or not fit.residual_mm <= SAMPLE_RESIDUAL_MM:
+        return None
+    return fit
 
 
 def _measure(homography: np.ndarray, matches: Matches, correction: np.ndarray) -> Fit:
@@ -283,8 +397,7 @@ def _refit(homography: np.ndarray, matches: Matches, stage: Stage) -> np.ndarray
     return correction
 
 
-def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarray,
-           skip: Sequence[BBox], *, coarse: bool = True) -> Fit:
+def refine(levels: Sequence[np.ndarray], tiles: PrintTiles, homography: np.ndarray, *, coarse: bool = True) -> Fit:
     """Refit `homography` on the printed page, coarse to fine (`coarse`:
     start wide, for a guess from a small area such as the QR code), and judge
     the result on the canonical scale. The input is `levels` (its pyramid)."""
@@ -293,14 +406,14 @@ def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarr
     current = homography
     for stage in stages:
         page = warp_at(levels, current, stage.px_per_mm)
-        matches = match_tiles(page, blank, current, shape, stage, skip)
+        matches = match_tiles(page, tiles.at(stage), current, shape)
         correction = _refit(current, matches, stage)
         if correction is None:
             return _measure(current, matches, np.eye(3))
         current = correction @ current
     # judge the final homography on fresh matches at the canonical scale
     page = warp_at(levels, current, CANON_PX_PER_MM)
-    return check(page, blank, current, shape, skip, FINE_STAGE)
+    return measure(page, tiles.at(FINE_STAGE), current, shape)
 
 
 # Markers found beside the QR code are used when their corners lie within
@@ -310,10 +423,9 @@ def refine(levels: Sequence[np.ndarray], blank: np.ndarray, homography: np.ndarr
 MARKER_AGREEMENT_MM = 15.0
 
 
-def varying_areas(page_template: PageTemplate) -> tuple[BBox, ...]:
+def varying_areas(g: PageGeometry) -> tuple[BBox, ...]:
     """What differs from sheet to sheet on a printed page (the QR code and the
     serial), with 1 mm around: never a landmark."""
-    g = page_template.geometry
     return tuple((x - 1, y - 1, w + 2, h + 2) for x, y, w, h in (g.qr_bbox_mm, g.serial_bbox_mm))
 
 
@@ -360,7 +472,7 @@ def not_lined_up(fit: Fit, quality: PageQuality | None, image: np.ndarray | None
     """The failure of a page whose printed content does not line up, with the figures."""
     residual = f"{fit.residual_mm:.2f} mm" if np.isfinite(fit.residual_mm) else "-"
     return failure(
-        "bad_geometry",
+        FailureReason.BAD_GEOMETRY,
         f"nội dung in khớp / print lined up: {100 * fit.lined_up:.0f}% of {fit.tiles} printed tiles, "
         f"residual {residual}",
         identity=identity, quality=quality, image=image,
@@ -376,13 +488,99 @@ def register_by_content(
     fine; a `PageFailure("bad_geometry")` when the print does not line up."""
     seeded = seed_homography(qr_corners, page_template.geometry.qr_bbox_mm, markers)
     if seeded is None:
-        return failure("bad_geometry", "mã QR không nằm phẳng / the QR code's corners do not make a page",
+        return failure(FailureReason.BAD_GEOMETRY, "mã QR không nằm phẳng / the QR code's corners do not make a page",
                        identity=identity)
     seed, kept = seeded
-    skip = varying_areas(page_template)
-    fit = refine(levels, page_template.blank, seed, skip, coarse=True)
-    px_per_mm = input_px_per_mm(fit.homography)
-    if not fit.good or not plausible(fit.homography, px_per_mm):
+    fit = refine(levels, page_template.print_tiles, seed, coarse=True)
+    if not fit.good or not plausible(fit.homography, input_px_per_mm(fit.homography)):
         return not_lined_up(fit, None, None, identity)
-    by = "content+qr+markers" if kept else "content+qr"
-    return registration(levels, fit.homography, kept, fit.residual_mm, px_per_mm, by, fit.residual_mm)
+    return print_registration(levels, fit, kept, "content+qr+markers" if kept else "content+qr")
+
+
+def marker_seeds(markers: dict[Corner, np.ndarray]) -> list[tuple[np.ndarray, dict[Corner, np.ndarray]]]:
+    """First homographies from the markers found when no QR code was read:
+    an affine map fitted to all their corners (a marker's place is the same
+    on every form), then, with more than one, each marker's alone (a stray
+    marker, from another sheet in the picture, spoils the joint fit). Each
+    with the markers it was fitted on; implausible maps are left out."""
+    if not markers:
+        return []
+    groups = [markers] + ([{c: p} for c, p in markers.items()] if len(markers) > 1 else [])
+    seeds = []
+    for group in groups:
+        src = np.concatenate([group[c] for c in group]).astype(np.float64)
+        dst = np.concatenate([_to_canon(_corners_mm(marker_bbox(c))) for c in group])
+        # affine, as `seed_homography`: the print supplies the perspective
+        design = np.hstack([src, np.ones((len(src), 1))])
+        affine, *_ = np.linalg.lstsq(design, dst, rcond=None)
+        seed = np.vstack([affine.T, [0.0, 0.0, 1.0]])
+        if plausible(seed, input_px_per_mm(seed)):
+            seeds.append((seed, group))
+    return seeds
+
+
+def fit_print(levels: list[np.ndarray], seed: np.ndarray, tiles: PrintTiles, *, coarse: bool = True) -> Fit | None:
+    """`refine` from `seed` on a page's printed `tiles`: the `Fit` when the
+    print lines up (`Fit.good`) at a plausible scale, else None."""
+    fit = refine(levels, tiles, seed, coarse=coarse)
+    return fit if fit.good and plausible(fit.homography, input_px_per_mm(fit.homography)) else None
+
+
+def print_registration(levels: list[np.ndarray], fit: Fit, markers: dict[Corner, np.ndarray],
+                       registered_by: str) -> Registration:
+    """The `Registration` of a page under a `Fit` on its print."""
+    px_per_mm = input_px_per_mm(fit.homography)
+    return registration(levels, fit.homography, markers, fit.residual_mm, px_per_mm, registered_by, fit.residual_mm)
+
+
+# A picture with neither a marker nor a QR code in it may still be a page
+# framed tightly: a phone photo cut through the markers' margin, 12-15 mm in
+# from the paper's edge on one or two sides (`fixtures.photo.tight`), the desk
+# showing beyond the others. The paper (the largest bright region) is taken
+# for the page, a side that runs into the picture's edge as cut this far in:
+# a guess within the first stage's search (`COARSE_STAGES`, 14 mm).
+FRAME_CUT_MM = 13.5
+# A side of the paper within this share of the picture's size from its edge
+# runs into it.
+FRAME_TOUCH = 0.01
+
+
+def _paper_box(small: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the largest bright region of `small` (Otsu), in
+    its pixels; the whole picture when none stands out."""
+    h, w = small.shape
+    _, bright = cv2.threshold(cv2.GaussianBlur(small, (5, 5), 0), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    if count <= 1:
+        return 0, 0, w - 1, h - 1
+    k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, bw, bh = (int(v) for v in stats[k, :4])
+    if bw * bh < 0.25 * w * h:
+        return 0, 0, w - 1, h - 1
+    return x, y, x + bw - 1, y + bh - 1
+
+
+def frame_seeds(levels: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """First homographies for a picture that shows nothing but print: the
+    paper in it (`_paper_box`, on the coarsest pyramid level) taken for the
+    page, a side running into the picture's edge as cut `FRAME_CUT_MM` in,
+    its long side along the page's, both ways up."""
+    small = levels[-1]
+    scale = 2.0 ** (len(levels) - 1)
+    h, w = small.shape
+    x0, y0, x1, y1 = _paper_box(small)
+    touch = (y0 <= FRAME_TOUCH * h, x1 >= (1 - FRAME_TOUCH) * w - 1,
+             y1 >= (1 - FRAME_TOUCH) * h - 1, x0 <= FRAME_TOUCH * w)  # top, right, bottom, left
+    corners = np.array([[x0, y0], [x1 + 1, y0], [x1 + 1, y1 + 1], [x0, y1 + 1]], np.float64) * scale - 0.5
+    seeds = []
+    for turn in ((0, 2) if y1 - y0 >= x1 - x0 else (1, 3)):
+        # page side j lies along the paper's side (j + turn) % 4
+        inset = [FRAME_CUT_MM if touch[(j + turn) % 4] else 0.0 for j in range(4)]
+        px0, py0 = inset[3], inset[0]
+        px1, py1 = PAGE_SIZE_MM[0] - inset[1], PAGE_SIZE_MM[1] - inset[2]
+        page = _to_canon(np.array([[px0, py0], [px1, py0], [px1, py1], [px0, py1]], np.float64))
+        src = np.roll(corners, -turn, axis=0)
+        seed = cv2.getPerspectiveTransform(src.astype(np.float32), page.astype(np.float32))
+        if plausible(seed, input_px_per_mm(seed)):
+            seeds.append(seed)
+    return seeds

@@ -19,13 +19,14 @@ flagged `folded`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from forms.geometry import BBox
 from omr.decide import FOLDED  # noqa: F401  (the reason the folds found are flagged with)
+from omr.register import HALF_PX_PER_MM, half_scale
 from omr.template import CANON_PX_PER_MM
 
 # Around a target, what its score can look at: the snap search and, for a digit,
@@ -140,33 +141,62 @@ class FoldCells:
     paper_gone: np.ndarray | None = None
 
 
-def judge_folds(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
-                skip: Iterable[BBox] = ()) -> FoldCells:
+@dataclass(frozen=True)
+class FoldReference:
+    """What the fold test needs of a page's blank, computed once per form
+    (`prepare_fold_reference`), at `HALF_PX_PER_MM`: where the blank is bare
+    paper (`paper`, 0/1) and its share per cell, the print's darkness
+    blurred (`weight`) with its per-cell sums, and the cells never judged
+    (the QR code and the serial, which differ from the blank)."""
+
+    paper: np.ndarray = field(repr=False, compare=False)
+    paper_cells: np.ndarray = field(repr=False, compare=False)
+    weight: np.ndarray = field(repr=False, compare=False)
+    weight_cells: np.ndarray = field(repr=False, compare=False)
+    expected: np.ndarray = field(repr=False, compare=False)
+    skipped: np.ndarray = field(repr=False, compare=False)
+
+
+def _cell_px() -> int:
+    return int(round(FOLD_CELL_MM * HALF_PX_PER_MM))
+
+
+def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> FoldReference:
+    """The `FoldReference` of a page's canonical `blank`; `skip` (the page's
+    varying areas) is never judged."""
+    small = half_scale(blank)
+    n = _cell_px()
+    paper = (small >= 255 * 0.75).astype(np.uint8)  # blank paper, no print (0/1)
+    weight = 1.0 - cv2.GaussianBlur(small.astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM) / 255.0
+    paper_cells = _cells(paper.astype(np.float32), n)
+    return FoldReference(
+        paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
+        expected=_cells(weight * weight, n), skipped=_skipped(paper_cells.shape[0], paper_cells.shape[1], skip),
+    )
+
+
+def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarray,
+                shape: tuple[int, ...]) -> FoldCells:
     """The cells (`FOLD_CELL_MM` squares from the page's top-left) of the
-    registered `page` a fold lies over, and how much of each cell's print shows: cells whose printed ink is gone from
-    light paper, and dark regions reaching the paper's edge. Only cells wholly
-    in the input image are judged (the rest is `off_page`'s); `skip` areas
-    (the QR code and serial, which differ from the blank) never count."""
-    # judged at a third of the canonical scale (2 px/mm): cells are 4 mm,
-    # print lines survive as a darker pixel, and the page is cheap to judge
-    third = (page.shape[1] // 3, page.shape[0] // 3)
-    small_page = cv2.resize(page, third, interpolation=cv2.INTER_AREA)
-    small_blank = cv2.resize(blank, third, interpolation=cv2.INTER_AREA)
-    scale = CANON_PX_PER_MM / 3
-    n = int(round(FOLD_CELL_MM * scale))
-    q = (small_blank >= 255 * 0.75).astype(np.float32)  # blank paper, no print
-    page_f, blank_f = small_page.astype(np.float32), small_blank.astype(np.float32)
-    n_paper = _cells(q, n)
+    registered page (`half`: at `HALF_PX_PER_MM`, `omr.register.half_scale`)
+    a fold lies over, and how much of each cell's print shows: cells whose
+    printed ink is gone from light paper, and dark regions reaching the
+    paper's edge. Only cells wholly in the input image are judged (the rest
+    is `off_page`'s); the reference's skipped areas never count."""
+    scale = HALF_PX_PER_MM
+    n = _cell_px()
+    page_f = half.astype(np.float32)
+    n_paper = reference.paper_cells
     with np.errstate(invalid="ignore", divide="ignore"):
-        paper = _cells(page_f * q, n) / n_paper
+        paper = _cells(page_f * reference.paper, n) / n_paper
     ny, nx = paper.shape
-    inside = _cells_in_image(ny, nx, homography, shape) & ~_skipped(ny, nx, skip)
+    inside = _cells_in_image(ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
     light = _light(np.nan_to_num(paper), has_paper)
     brightness = paper / light
     page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
-    weight = 1.0 - cv2.GaussianBlur(blank_f, (0, 0), PRINT_BLUR_MM * scale) / 255.0
-    seen = _print_seen(page_soft, weight, light, n)
+    weight = reference.weight
+    seen = _print_seen(page_soft, reference, light, n)
     judged = has_paper & np.isfinite(seen)
     gone = np.zeros_like(judged)
     shown = np.full(judged.shape, np.nan)
@@ -185,7 +215,7 @@ def judge_folds(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, sha
     return FoldCells(gone | dark, shown, dark)
 
 
-def _print_seen(page: np.ndarray, weight: np.ndarray, light: np.ndarray, n: int) -> np.ndarray:
+def _print_seen(page: np.ndarray, reference: FoldReference, light: np.ndarray, n: int) -> np.ndarray:
     """Per cell, how dark the page is where the blank prints, relative to the
     print's own darkness: sum(w * page darkness) / sum(w * w), w the blank's
     darkness (both blurred, so a phone's blur or a registration residue of a
@@ -194,8 +224,8 @@ def _print_seen(page: np.ndarray, weight: np.ndarray, light: np.ndarray, n: int)
     print does. nan where the blank has too little print to judge."""
     # sum(w * (1 - page / L)) with the light L constant over a cell: no
     # per-pixel division
-    expected = _cells(weight * weight, n)
-    seen = (_cells(weight, n) - _cells(weight * page, n) / light) / np.maximum(expected, 1e-9)
+    expected = reference.expected
+    seen = (reference.weight_cells - _cells(reference.weight * page, n) / light) / np.maximum(expected, 1e-9)
     return np.where(expected >= MIN_PRINT, seen, np.nan)
 
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 import numpy as np
 
 from forms.identity import PageIdentity
-from omr.reading import PageFailure, PageQuality
+from omr.reading import PageFailure, PageQuality, PageReading
 
 
 class FailureReason(StrEnum):
@@ -71,6 +71,7 @@ def failure(
     identity: PageIdentity | None = None,
     quality: PageQuality | None = None,
     image: np.ndarray | None = None,
+    reading: PageReading | None = None,
 ) -> PageFailure:
     """A `PageFailure` for `reason`, its message followed by `detail` if any.
 
@@ -80,4 +81,4 @@ def failure(
     message = MESSAGES[reason]
     if detail:
         message = f"{message} ({detail})"
-    return PageFailure(reason, message, identity=identity, quality=quality, image=image)
+    return PageFailure(reason, message, identity=identity, quality=quality, image=image, reading=reading)

@@ -14,17 +14,28 @@ from typing import Any
 
 import numpy as np
 
+from forms.geometry import Corner
 from forms.identity import PageIdentity
-from omr.align import check, input_px_per_mm, not_lined_up, refine, register_by_content, varying_areas
+from omr.align import (
+    CHECK_STAGE,
+    fit_print,
+    frame_seeds,
+    marker_seeds,
+    measure,
+    not_lined_up,
+    print_registration,
+    quick_check,
+    refine,
+    register_by_content,
+)
 from omr.coverage import TARGET_REACH_MM, fold_extent, folded_questions, judge_folds, outside_capture
 from omr.decide import FOLDED, OFF_PAGE, decide, decide_text
 from omr.decode import to_grey
-from omr.failures import MESSAGES, failure
+from omr.failures import MESSAGES, FailureReason, failure
 from omr.identify import identify, locate_qr
 from omr.ink import page_ink_in_view
-from omr.reading import PageFailure, PageReading, QuestionReading, Reading
+from omr.reading import UNKNOWN_SERIAL, PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
-from omr.register import registration as make_registration
 from omr.score import score_targets
 from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
@@ -61,18 +72,22 @@ def read_page(
     -------
     A truthy `PageReading` (identity, quality, every target's score and state,
     one decision per question, text fields, the registered page), or a falsy
-    `PageFailure` with its reason.
+    `PageFailure` with its reason. A page whose QR code could not be read but
+    whose print identified its form and page is read all the same and comes
+    back as `PageFailure("qr_unreadable")` with that `reading` (its serial
+    `UNKNOWN_SERIAL`): only a person can say whose sheet it is.
     """
     try:
         grey = to_grey(image)
     except ValueError as err:
-        return failure("not_an_image", str(err))
+        return failure(FailureReason.NOT_AN_IMAGE, str(err))
     located = locate_page(grey, catalog)
     if not located:
         return located
     registration, identity, template, page_template = located
     quality, page = registration.quality, registration.image
-    ink = page_ink_in_view(page, page_template.blank, registration, page_template.geometry.qr_bbox_mm)
+    ink = page_ink_in_view(page, page_template.blank, registration, page_template.geometry.qr_bbox_mm,
+                           qr_read=located.serial_known, shape=grey.shape)
     measures = score_targets(page, page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
     texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)
@@ -82,8 +97,7 @@ def read_page(
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
         registration.homography, grey.shape,
     )
-    cells = judge_folds(page, page_template.blank, registration.homography, grey.shape,
-                       varying_areas(page_template))
+    cells = judge_folds(registration.half, page_template.folds, registration.homography, grey.shape)
     under_fold = folded_questions(
         fold_extent(cells),
         [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
@@ -94,7 +108,7 @@ def read_page(
         (_flag(q, hidden, under_fold) for q in questions + text_questions),
         key=lambda q: order.get(q.question, len(order)),
     )
-    return PageReading(
+    reading = PageReading(
         identity=identity,
         quality=quality,
         targets=targets,
@@ -103,16 +117,30 @@ def read_page(
         image=page,
         px_per_mm=CANON_PX_PER_MM,
     )
+    if not located.serial_known:
+        # read, but whose sheet it is only a person can say: never counted
+        # until the serial is entered
+        return failure(
+            FailureReason.QR_UNREADABLE,
+            f"nhận ra từ nội dung in: {identity.form_id} v{identity.version} trang {identity.page}; cần nhập "
+            f"số phiếu / recognised from its print: {identity.form_id} v{identity.version} page "
+            f"{identity.page}; the serial must be entered",
+            quality=quality, image=page, reading=reading,
+        )
+    return reading
 
 
 @dataclass(frozen=True)
 class Located:
-    """A page registered and identified, with its form and page templates."""
+    """A page registered and identified, with its form and page templates.
+    `serial_known` is False for a page identified by its print alone (its QR
+    code unread): `identity.serial` is then `UNKNOWN_SERIAL`."""
 
     registration: Registration
     identity: PageIdentity
     template: FormTemplate
     page_template: PageTemplate
+    serial_known: bool = True
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.registration, self.identity, self.template, self.page_template))
@@ -126,13 +154,15 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
 
     Three or four corner markers give the homography directly (the fast
     path); the QR code is then read where the layout prints it, and the
-    printed content validates the fit (`omr.align.check`), refining it when it
-    does not line up. With fewer markers (a photo framed tightly, corners out
-    of the frame or folded) the QR code found anywhere in the picture gives
-    the identity and, with the markers found, a first homography that the
-    printed page refines (`omr.align.refine`). A page fails only when no QR
-    code is found with too few markers, or when the printed content does not
-    line up.
+    printed content validates the fit (`omr.align.quick_check`,
+    `omr.align.measure`), refining it when it does not line up. With fewer
+    markers (a photo framed tightly, corners out of the frame or folded) the
+    QR code found anywhere in the picture gives the identity and, with the
+    markers found, a first homography that the printed page refines
+    (`omr.align.refine`). When no QR code can be read, the page is registered
+    and identified by its print (`_by_print`): read, but its serial unknown.
+    A page fails only when nothing lines up, or its print lines up with more
+    than one known page.
     """
     levels = pyramid(grey)
     markers = detect_markers(grey, levels)
@@ -140,14 +170,19 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
     if by_markers:
         identity = identify(grey, by_markers, catalog.qr_boxes())
         if not identity:
-            return identity
+            return _by_print(levels, markers, by_markers, catalog, identity)
         found = _templates(catalog, identity, by_markers)
         if not found:
             return found
-        return _validated(grey, levels, by_markers, identity, *found)
+        template, page_template = found
+        registration = _validated(levels, by_markers, page_template)
+        if not registration:
+            return replace(registration, identity=identity)
+        return Located(registration, identity, template, page_template)
     qr = locate_qr(grey)
     if qr is None:
-        return failure(by_markers.reason, _detail(by_markers) + "; không thấy mã QR / no QR code found")
+        failed = failure(by_markers.reason, _detail(by_markers) + "; không thấy mã QR / no QR code found")
+        return _by_print(levels, markers, None, catalog, failed)
     found = _templates(catalog, qr.identity, None)
     if not found:
         return found
@@ -172,14 +207,14 @@ def _templates(
     template = catalog.get(identity.form_id, identity.version)
     if template is None:
         return failure(
-            "unknown_form",
+            FailureReason.UNKNOWN_FORM,
             f"{identity.form_id} v{identity.version}; known: {catalog.describe()}",
             identity=identity, quality=quality, image=page,
         )
     page_template = template.pages.get(identity.page)
     if page_template is None:
         return failure(
-            "unknown_page",
+            FailureReason.UNKNOWN_PAGE,
             f"{identity.form_id} v{identity.version} page {identity.page}; "
             f"pages: {sorted(template.pages)}",
             identity=identity, quality=quality, image=page,
@@ -188,25 +223,67 @@ def _templates(
 
 
 def _validated(
-    grey: np.ndarray, levels: list[np.ndarray], by_markers: Registration, identity: PageIdentity,
-    template: FormTemplate, page_template: PageTemplate,
-) -> Located | PageFailure:
+    levels: list[np.ndarray], by_markers: Registration, page_template: PageTemplate
+) -> Registration | PageFailure:
     """The markers' registration checked against the printed content; refitted
-    on the content (seeded by the markers) when the print does not line up."""
-    skip = varying_areas(page_template)
-    fit = check(by_markers.image, page_template.blank, by_markers.homography, grey.shape, skip)
+    on the content (seeded by the markers) when the print does not line up.
+    Four markers that fit well are checked on a sample of the print first
+    (`omr.align.quick_check`), the whole grid when it does not vouch for them."""
+    tiles = page_template.print_tiles
+    shape = levels[0].shape
+    fit = quick_check(by_markers, tiles, shape) or measure(by_markers.half, tiles.at(CHECK_STAGE),
+                                                          by_markers.homography, shape)
     if fit.good:
         quality = replace(by_markers.quality, content_residual_mm=round(fit.residual_mm, 4))
-        return Located(replace(by_markers, quality=quality), identity, template, page_template)
-    refined = refine(levels, page_template.blank, by_markers.homography, skip, coarse=False)
+        return replace(by_markers, quality=quality)
+    refined = refine(levels, tiles, by_markers.homography, coarse=False)
     if not refined.good:
-        return not_lined_up(refined, by_markers.quality, by_markers.image, identity)
-    px_per_mm = input_px_per_mm(refined.homography)
-    registration = make_registration(
-        levels, refined.homography, by_markers.markers, refined.residual_mm, px_per_mm,
-        "content+markers", refined.residual_mm,
-    )
-    return Located(registration, identity, template, page_template)
+        return not_lined_up(refined, by_markers.quality, by_markers.image, None)
+    return print_registration(levels, refined, by_markers.markers, "content+markers")
+
+
+def _by_print(
+    levels: list[np.ndarray], markers: dict[Corner, np.ndarray], by_markers: Registration | None,
+    catalog: Catalog, failed: PageFailure,
+) -> Located | PageFailure:
+    """A page whose QR code cannot be read, registered and identified by its
+    print: the registration of its markers (three or four), else a first fit
+    from the markers found (`omr.align.marker_seeds`: one or two), or with
+    none from the paper in the picture (`omr.align.frame_seeds`: a tightly
+    framed photo), refined on the print of every page the catalog knows. The
+    page whose print lines up, if it is the only one, is the page; its serial,
+    printed only in the QR code, stays unknown (`UNKNOWN_SERIAL`) for a person to enter. `failed`
+    (why the page could not be located otherwise) is returned when no known
+    page lines up; a page whose print lines up with more than one known page
+    fails `qr_unreadable`, naming them, never given to one of them."""
+    pages = [(t, p) for t in catalog.templates.values() for p in t.pages.values()]
+    fits: list[tuple[FormTemplate, PageTemplate, Registration]] = []
+    if by_markers is not None:
+        for template, page_template in pages:
+            registration = _validated(levels, by_markers, page_template)
+            if registration:
+                fits.append((template, page_template, registration))
+    else:
+        seeds = marker_seeds(markers) if markers else [(seed, {}) for seed in frame_seeds(levels)]
+        for seed, group in seeds:
+            for template, page_template in pages:
+                fit = fit_print(levels, seed, page_template.print_tiles)
+                if fit is not None:
+                    by = "content+markers" if group else "content+frame"
+                    fits.append((template, page_template, print_registration(levels, fit, group, by)))
+            if fits:
+                break
+    if not fits:
+        return failure(failed.reason, _detail(failed) + "; nội dung in không khớp trang nào đã biết / the print "
+                       "lines up with no known page", quality=failed.quality, image=failed.image)
+    if len(fits) > 1:
+        names = ", ".join(f"{t.form.id} v{t.form.version} p{p.geometry.page}" for t, p, _ in fits)
+        return failure(FailureReason.QR_UNREADABLE,
+                       f"nội dung in khớp với nhiều trang / the print lines up with more than one page: "
+                       f"{names}; chọn mẫu phiếu và trang khi duyệt / choose the form and page in review")
+    template, page_template, registration = fits[0]
+    identity = PageIdentity(template.form.id, template.form.version, page_template.geometry.page, UNKNOWN_SERIAL)
+    return Located(registration, identity, template, page_template, serial_known=False)
 
 
 def _flag(question: QuestionReading, hidden: frozenset[str], under_fold: frozenset[str]) -> QuestionReading:

@@ -31,7 +31,8 @@ class PageQuality:
     scale_px_per_mm: float  # of the input image
     sharpness: float  # variance of the Laplacian on the registered page (blur gauge)
     # What the homography was fitted on: "markers" (three or four corner markers),
-    # or "content" with what seeded it ("qr", "markers"): see `omr.align`.
+    # or "content" with what seeded it ("qr", "markers", or "frame": the picture's
+    # frame, when neither was read): see `omr.align`.
     registered_by: str = "markers"
     # Mean distance (mm) of the printed content from where the homography puts it
     # (`omr.align.check`); nan when not measured.
@@ -140,15 +141,27 @@ class PageReading:
         return True
 
 
+# The serial of a page identified by its print alone (its QR code unread): the
+# serial is printed only in the QR code, and no sheet carries a negative one
+# (`forms.render.render_pdf` starts at 0 or more).
+UNKNOWN_SERIAL = -1
+
+
 @dataclass(frozen=True)
 class PageFailure:
-    """A page that could not be read, and why. Falsy, like a failed estimate."""
+    """A page that could not be read, and why. Falsy, like a failed estimate.
+
+    `reading`: what was read all the same of a `qr_unreadable` page that its
+    print registered and identified (`omr.read_page`): every answer, under an
+    identity whose serial is `UNKNOWN_SERIAL`. It counts for nothing until a
+    person says whose sheet it is."""
 
     reason: FailureReason  # why, `omr.failures.failure` makes one with its message
     message: str  # one sentence a clerk can act on (Vietnamese first, English second)
     identity: PageIdentity | None = None  # known when the QR was read but the form is not
     quality: PageQuality | None = None
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
+    reading: PageReading | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return False

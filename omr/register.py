@@ -32,9 +32,22 @@ DETECT_LONG_SIDE_PX = 1000
 MAX_REPROJECTION_MM = 1.2
 # Plausible input scales: 50..1200 dpi.
 MIN_PX_PER_MM, MAX_PX_PER_MM = 2.0, 48.0
+# The print check and the fold test work on one copy of the registered page
+# at half the canonical scale (3 px/mm: a print line still shows, a 4 mm cell
+# is 12 px), made once per page.
+HALF_PX_PER_MM = CANON_PX_PER_MM / 2
 # The page is warped from a halved copy of the input as long as that copy is
 # at least this fine relative to the canonical scale.
 PREREDUCE_MIN = 0.95
+
+# ArUco thresholds the image at three window sizes (3, 13, 23 px), which is
+# half its time. A quick pass at this one window finds where the markers are;
+# the full detector then looks only around each (`_detect_level`). Taking the
+# quick pass's corners instead was tried (issue 11): 8 of 235 markers' corners
+# came out up to a pixel of the searched level apart, and those sub-pixel
+# moves changed which answers were flagged `marginal` (seed 21: 15 -> 6 of 634
+# clear answers; seed 7: 14 -> 15 of 1,245): noise, not a gain.
+QUICK_WINDOW_PX = 23
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
@@ -48,6 +61,8 @@ class Registration:
     quality: PageQuality
     image: np.ndarray = field(repr=False, compare=False)
     markers: dict[Corner, np.ndarray] = field(repr=False, compare=False, default_factory=dict)
+    # `image` at `HALF_PX_PER_MM` (`half_scale`)
+    half: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros((0, 0), np.uint8))
 
     def __bool__(self) -> bool:
         return True
@@ -59,14 +74,21 @@ def _marker_points_mm(corner: Corner) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def _detector() -> cv2.aruco.ArucoDetector:
+def _detector(
+    *, quick: bool = False, long_side: int | None = None, image_long_side: int = 1
+) -> cv2.aruco.ArucoDetector:
+    """ArUco's detector (`quick`: thresholded at `QUICK_WINDOW_PX` alone). Run
+    on a crop, `long_side` is the long side of the image it was cut from,
+    `image_long_side` the crop's: the smallest marker is sized on the image."""
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
+    if quick:
+        params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = QUICK_WINDOW_PX
     # A marker's perimeter is at least 6% of the image's long side on any
     # capture of a page (a full scan: ~19%; a phone photo of a page filling
     # 40% of the frame: ~8%); skipping smaller candidates (letters, boxes)
     # makes detection several times faster.
-    params.minMarkerPerimeterRate = 0.06
+    params.minMarkerPerimeterRate = 0.06 * (long_side / image_long_side if long_side else 1.0)
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
     return cv2.aruco.ArucoDetector(dictionary, params)
 
@@ -88,6 +110,33 @@ def _detect(detector: cv2.aruco.ArucoDetector, image: np.ndarray, scale: float) 
     return found
 
 
+def _detect_level(image: np.ndarray, scale: float) -> dict[Corner, np.ndarray]:
+    """`_detect` on one pyramid level, at about half the cost when the page
+    is whole: a quick pass finds where the markers are, and when it finds
+    each of the four once, the full detector looks again around each only
+    (the marker and a margin its side wide): adaptive thresholds and contours
+    are local, so the corners are the ones the whole level gives (all 640
+    markers of three decks identical). Otherwise the whole level is searched."""
+    corners, ids, _ = _detector(quick=True).detectMarkers(image)
+    named = [] if ids is None else [_ID_TO_CORNER.get(int(i)) for i in ids.ravel()]
+    if sorted(str(c) for c in named) != sorted(MARKER_IDS):
+        return _detect(_detector(), image, scale)
+    h, w = image.shape
+    found: dict[Corner, np.ndarray] = {}
+    for quad, corner in zip(corners, named):
+        assert corner is not None
+        q = quad.reshape(4, 2)
+        margin = int(np.linalg.norm(q[0] - q[2]) / np.sqrt(2)) + 30
+        x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
+        x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
+        crop = image[y0:y1, x0:x1]
+        around = _detect(_detector(long_side=max(h, w), image_long_side=max(crop.shape)), crop, 1.0)
+        if set(around) != {corner}:
+            return _detect(_detector(), image, scale)
+        found[corner] = ((around[corner] + np.array([x0, y0], np.float32)) / scale).astype(np.float32)
+    return found
+
+
 def pyramid(grey: np.ndarray) -> list[np.ndarray]:
     """`grey` halved (Gaussian pyramid) until its long side is at most
     `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor 2**L."""
@@ -105,11 +154,10 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
     ~45 px there on a full-page scan); when a corner is missing (a small page
     in a big photo, heavy blur) the finer levels are searched too.
     """
-    detector = _detector()
     levels = levels or pyramid(grey)
     found: dict[Corner, np.ndarray] = {}
     for level in range(len(levels) - 1, -1, -1):
-        for corner, pts in _detect(detector, levels[level], 0.5**level).items():
+        for corner, pts in _detect_level(levels[level], 0.5**level).items():
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
@@ -214,6 +262,11 @@ def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_m
     )
 
 
+def half_scale(page: np.ndarray) -> np.ndarray:
+    """The canonical `page` at `HALF_PX_PER_MM`: means of 2x2 pixels."""
+    return cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
 def warp_region(
     grey: np.ndarray, homography: np.ndarray, bbox_mm: tuple[float, float, float, float],
     px_per_mm: float, margin_mm: float = 0.0,
@@ -298,4 +351,4 @@ def registration(
         registered_by=registered_by,
         content_residual_mm=round(content_residual_mm, 4),
     )
-    return Registration(homography, quality, page, markers)
+    return Registration(homography, quality, page, markers, half_scale(page))

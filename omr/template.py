@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from forms.geometry import PAGE_SIZE_MM, BBox, PageGeometry, Target, TextField
 from forms.model import Form
+
+if TYPE_CHECKING:  # built by omr.align and omr.coverage, which read this module's scale
+    from omr.align import PrintTiles
+    from omr.coverage import FoldReference
 
 # 6 px/mm (152 dpi): a 0.3 mm pencil stroke is ~2 px wide, a 5 mm box 30 px,
 # and the whole A4 page 1260x1782 px, cheap to warp and to score.
@@ -122,12 +127,16 @@ class TextTemplate:
 
 @dataclass(frozen=True)
 class PageTemplate:
-    """One printed page of a form, ready for reading."""
+    """One printed page of a form, ready for reading: its targets and text
+    fields, the blank page, and what the print check (`print_tiles`) and the
+    fold test (`folds`) compare every page with, cut from the blank once."""
 
     geometry: PageGeometry
     targets: tuple[TargetTemplate, ...]
     texts: tuple[TextTemplate, ...]
     blank: np.ndarray = field(repr=False, compare=False)  # canonical grey blank page
+    print_tiles: PrintTiles = field(repr=False, compare=False)
+    folds: FoldReference = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -320,6 +329,10 @@ def _text_template(
 
 def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTemplate:
     """Precompute one page from its geometry and its blank raster (any dpi)."""
+    # imported here: both modules build on this one's scale and templates
+    from omr.align import prepare_print_tiles, varying_areas
+    from omr.coverage import prepare_fold_reference
+
     blank = canonical_blank(blank_raster)
     darkness = 1.0 - blank.astype(np.float32) / 255.0
     printed = _printed_mask(blank, mm_to_px(PRINT_GUARD_MM))
@@ -332,7 +345,9 @@ def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTempla
     )
     printed_wide = _printed_mask(blank, mm_to_px(TEXT_GUARD_MM))
     texts = tuple(_text_template(tf, printed, printed_wide, darkness) for tf in geometry.text_fields)
-    return PageTemplate(geometry, targets, texts, blank)
+    skip = varying_areas(geometry)
+    return PageTemplate(geometry, targets, texts, blank, prepare_print_tiles(blank, skip),
+                        prepare_fold_reference(blank, skip))
 
 
 def prepare_template(

@@ -296,19 +296,29 @@ def test_failure_no_markers_on_a_blank_sheet_and_on_a_photo(catalog: Catalog) ->
         assert "Không tìm thấy dấu định vị" in reading.message
 
 
-def test_failure_too_few_markers_when_two_corners_are_cut_and_no_qr_code(mot_cua: Form, catalog: Catalog) -> None:
-    """Two markers and no QR code: nothing says which page this is. (With the
-    QR code the page is read: tests/test_omr_registration.py.)"""
-    page = mot_cua.blanks[0].copy()
-    _whiten(page, marker_bbox("tl"))
-    _whiten(page, marker_bbox("br"))
-    _whiten(page, mot_cua.pages[0].qr_bbox_mm)
-    reading = read_page(page, catalog)
+def test_failure_too_few_markers_when_two_corners_are_cut_no_qr_code_and_no_known_print(
+    mot_cua: Form, catalog: Catalog
+) -> None:
+    """Two markers, no QR code, and a print that lines up with no known page
+    (two of our markers on another document): nothing says which page this
+    is. (With the QR code, or with a form's print, the page is read:
+    tests/test_omr_registration.py.)"""
+    other = np.full(mot_cua.blanks[0].shape, 245, np.uint8)
+    for row in range(300, 2200, 60):  # lines of "text" of another document
+        cv2.line(other, (150, row), (1500, row), 40, 3)
+    for corner in ("tr", "bl"):
+        x, y, w, h = marker_bbox(corner)
+        ys, xs = slice(int((y - 1) * PPM), int((y + h + 1) * PPM)), slice(int((x - 1) * PPM), int((x + w + 1) * PPM))
+        other[ys, xs] = mot_cua.blanks[0][ys, xs]
+    reading = read_page(other, catalog)
     assert not reading and reading.reason == "too_few_markers"
     assert "2 marker(s)" in reading.message and "no QR code found" in reading.message
+    assert "lines up with no known page" in reading.message and reading.reading is None
 
 
-def test_lost_corner_reads_stray_marker_dropped_impossible_markers_fail(mot_cua: Form, catalog: Catalog) -> None:
+def test_lost_corner_reads_stray_marker_dropped_impossible_markers_left_to_the_print(
+    mot_cua: Form, catalog: Catalog
+) -> None:
     page = mot_cua.blanks[0].copy()
     _whiten(page, marker_bbox("bl"))
     reading = read_page(page, catalog, ocr=False)
@@ -329,11 +339,15 @@ def test_lost_corner_reads_stray_marker_dropped_impossible_markers_fail(mot_cua:
     reading = read_page(moved, catalog, ocr=False)
     assert reading and reading.quality.registered_by.startswith("content")
     assert reading.quality.markers_found == 2
-    # and without the QR code nothing vouches for any of them
+    # and without the QR code the print vouches for the page, whose serial a
+    # person must enter
     _whiten(moved, mot_cua.pages[0].qr_bbox_mm)
     reading = read_page(moved, catalog, ocr=False)
-    assert not reading and reading.reason == "bad_geometry", getattr(reading, "reason", None)
-    assert "error" in reading.message
+    assert not reading and reading.reason == "qr_unreadable", getattr(reading, "reason", None)
+    assert reading.reading is not None and reading.reading.identity.form_id == "mot-cua"
+    assert reading.reading.quality.registered_by == "content+markers"
+    # a blank page (the stray marker lies over its comment box): nothing answered
+    assert not any(q.status == "answered" for q in reading.reading.questions)
 
 
 def test_failure_qr_unreadable_when_scribbled_over(mot_cua: Form, catalog: Catalog) -> None:
