@@ -40,6 +40,7 @@ from style_deck import ensure_style_deck  # noqa: E402
 
 from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
+from omr.decide import FOLDED, OFF_PAGE  # noqa: E402
 from omr.reading import TargetScore  # noqa: E402
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds  # noqa: E402
 
@@ -52,6 +53,7 @@ class Row:
     kind: str
     intent: str
     target: TargetScore
+    covered: bool = False  # its question flagged as not shown by the capture (see `Page.covered`)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class Page:
     targets: tuple[TargetScore, ...]
     sheet: SheetTruth
     rows: tuple[Row, ...]
+    # Questions the reader flagged because the capture does not show them
+    # (a fold over them, or outside the photo): flagged whatever their
+    # marks, and no evidence for choosing thresholds (a fold's edge is a
+    # straight line beside a digit that no hand drew).
+    covered: frozenset[str] = frozenset()
 
 
 def _code_key() -> str:
@@ -101,7 +108,9 @@ def _collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[P
             for t in r.targets:
                 tt = rp.sheet.target(t.question, t.option)
                 rows.append(Row(shapes[(t.question, t.option)], tt.kind, tt.intent, t))
-            pages.append(Page(form_id, template.question_types(), shapes, r.targets, rp.sheet, tuple(rows)))
+            covered = frozenset(q.question for q in r.questions if {FOLDED, OFF_PAGE} & set(q.reasons))
+            rows = [replace(row, covered=row.target.question in covered) for row in rows]
+            pages.append(Page(form_id, template.question_types(), shapes, r.targets, rp.sheet, tuple(rows), covered))
     return pages, failures
 
 
@@ -135,6 +144,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
     a scanner and a camera add to a digit no hand touched.
     Evidence of any ink on a digit is not chosen: one inked sector of the
     ring, any stroke of its own, 0.08 mm2 over its box."""
+    rows = [r for r in rows if not r.covered]
     box = [r for r in rows if r.shape == "box"]
     dig = [r for r in rows if r.shape == "digit" and r.target.digit is not None]
     not_mark = lambda rs: [r for r in rs if r.intent in ("marginal", "empty")]  # noqa: E731
@@ -150,6 +160,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         digit_mark=round(min(1.0, max(RING_FLOOR, MARGIN * _top(ev(r).ring for r in not_mark(dig)))), 3),
         digit_stroke_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).through_mm for r in not_mark(dig))), 2),
         digit_beside_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).beside_mm for r in not_mark(dig))), 2),
+        digit_tick_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).tick_mm for r in not_mark(dig))), 2),
         digit_fill_mark=round(min(1.0, MARGIN * _top(ev(r).fill for r in not_mark(dig))), 3),
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
@@ -189,7 +200,7 @@ def evaluate(pages: list[Page], t: Thresholds, only: str | None = None) -> Tally
             if only is not None and not any(r.kind == only for r in rows):
                 continue
             q = decided[qt.question]
-            flagged = q.status == "flagged"
+            flagged = q.status == "flagged" or qt.question in p.covered
             for r in rows:
                 if only is not None and r.kind != only:
                     continue
@@ -269,7 +280,7 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
             if qt.question not in shape_of:
                 continue
             s, q = shape_of[qt.question], decided[qt.question]
-            flagged = q.status == "flagged"
+            flagged = q.status == "flagged" or qt.question in p.covered
             c[(s, "questions")] += 1
             if not qt.flags and qt.expected:
                 c[(s, "clear")] += 1
@@ -301,7 +312,7 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
 
 def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
-            f"stroke over {t.digit_stroke_mm} / beside {t.digit_beside_mm} mm, "
+            f"stroke over {t.digit_stroke_mm} / under {t.digit_beside_mm} / tick {t.digit_tick_mm} mm, "
             f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}, "
             f"glyph darkened {t.digit_thick_empty_mm2} mm2")
 

@@ -44,7 +44,8 @@ Per target, on the registered page:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -55,6 +56,7 @@ from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
 from omr.template import (
     CANON_PX_PER_MM,
+    PRINT_DARKNESS,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
@@ -87,15 +89,36 @@ MIN_SECTOR_MM2 = 0.10
 # digit of the next row); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
-# Shape of a stroke beside a digit, by its bend: how far it strays from its
-# chord (its minimum-area rectangle's width less its pen's width, the pen's
-# width being its ink area over its length) over its length. A line (an
-# underline, a dash beside) bends at most LINE_BEND. A bent stroke that hugs
-# the digit, its distance from the digit's centre ranging less than HUG_MM
-# (pen and wobble included), is an arc: a circle begun and abandoned (50-100
-# degrees at ~2.5 mm range ~1 mm), not counted; a bent stroke reaching away
-# from the digit (a tick beside it) is.
-LINE_BEND, HUG_MM = 0.08, 1.3
+# Shape of a stroke of the digit's own off the digit (`stroke_kind`), by
+# geometry a person would use, not by a fitted score:
+# - LINE_SAG: a line strays from its chord (the sagitta of the parabola that
+#   best follows it) by at most 6 % of its length. An arc of a circle strays
+#   R(1 - cos(a/2)) over 2R sin(a/2): 10 % for 45 degrees, 11 % for 50, the
+#   shortest a circle begun and abandoned sweeps; hands' straight lines
+#   measured up to 4.3 % on the seed-42 deck (the pen's width is noise about
+#   the curve, not curve).
+# - UNDER_TILT_DEG: an underline is under the digit (its middle below the
+#   digit's box, reaching across the digit's centre) and level within 30
+#   degrees; a straight dash at the digit's side is not a mark people make
+#   to answer (arc: for a person).
+# - TICK_REACH, TICK_HUG: a bent stroke is a tick beside the digit only if it
+#   keeps round the digit by neither measure: its distance from the digit's
+#   centre ranges over at least 45 % of its length (an arc of a circle round
+#   the digit ranges by its pen and wobble only: 20-35 % measured; a tick
+#   reaching away 48-93 %), and the digit's centre lies at least two radii
+#   from the centre of the circle that best fits it (an arc round the digit:
+#   0.5-1.8; a tick, whose circle sits in its own V: 2.3-12). A bent stroke
+#   that keeps round the digit by either is an arc: never counted.
+LINE_SAG = 0.06
+UNDER_TILT_DEG = 30.0
+TICK_REACH, TICK_HUG = 0.45, 2.0
+# A stroke's core on a blurred page (`stroke_core`): the thinnest pen drawn
+# deliberately, and how near the print the sharp page's core still holds
+# (a misregistered or motion-blurred glyph leaves a halo there: a phone
+# photo with 7 px of motion blur showed 2-3 mm "strokes" round clean digits
+# at a lowered core).
+THIN_PEN_MM = 0.4
+NEAR_PRINT_PX = 3
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -285,6 +308,9 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
+    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
+    under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
 
 
 def _ownership(own: float, other: float) -> str:
@@ -308,11 +334,62 @@ def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> b
     return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
 
 
-def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
+def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple[float, float]:
+    """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
+    that best follows the pixels along their main direction, over the chord's
+    length: 0 for a straight line whatever its pen's width (the width is
+    noise about the curve, not curve), ~0.11 for a 50-degree arc, ~0.2 for a
+    tick's V. `hug`: the distance from the digit's centre to the centre of the
+    circle that best fits the pixels, over that circle's radius: ~0 for an
+    arc of a circle round the digit, 1 or more for a tick beside it (its
+    circle lies in its own V) or a line (a circle far away)."""
+    pts = np.stack([px, py], 1).astype(np.float64) / CANON_PX_PER_MM
+    if len(pts) < 6:
+        return 0.0, float("inf")
+    mean = pts.mean(axis=0)
+    rel = pts - mean
+    _, vecs = np.linalg.eigh(rel.T @ rel)
+    along, across = rel @ vecs[:, -1], rel @ vecs[:, 0]
+    span = float(along.max() - along.min())
+    if span <= 0:
+        return 0.0, float("inf")
+    curve = np.polyfit(along, across, 2)[0]
+    sag = abs(float(curve)) * (span / 2) ** 2 / span
+    # Kasa's algebraic circle fit: x2 + y2 + D x + E y + F = 0.
+    a = np.column_stack([pts[:, 0], pts[:, 1], np.ones(len(pts))])
+    b = -(pts ** 2).sum(axis=1)
+    (d, e, f), *_ = np.linalg.lstsq(a, b, rcond=None)
+    cx, cy = -d / 2, -e / 2
+    r2 = cx * cx + cy * cy - f
+    if r2 <= 0:
+        return sag, float("inf")
+    off = float(np.hypot(cx - centre[0] / CANON_PX_PER_MM, cy - centre[1] / CANON_PX_PER_MM))
+    return sag, off / float(np.sqrt(r2))
+
+
+def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate) -> bool:
+    """Whether a stroke lies under the digit as an underline does: its
+    middle below the digit's box, its course level within UNDER_TILT_DEG,
+    and reaching across the digit's centre."""
+    half_h = tt.target.bbox_mm[3] / 2 * CANON_PX_PER_MM
+    if float(py.mean()) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
+        return False
+    if len(px) < 3:
+        return False
+    cov = np.cov(np.stack([px, py]).astype(np.float64))
+    _, vecs = np.linalg.eigh(cov)
+    u = vecs[:, -1]
+    return bool(abs(u[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
+                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
     """The strokes of new ink in a digit's zone, the label image of the
-    bridged components and, per label, whether it counts here (own or between)."""
+    bridged components and, per label, whether it counts here (own or
+    between). A pixel is a stroke's core from `core_level` (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
-    core = ((dark >= DIGIT_INK.core) & tt.zone).astype(np.uint8)
+    level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
+    core = ((dark >= level) & tt.zone).astype(np.uint8)
     if not core.any():  # most digits: nothing to measure
         return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool)
     # Closed first: a pencil's grain breaks a stroke into dots.
@@ -343,6 +420,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
         pen = len(idx) / CANON_PX_PER_MM**2 / length
+        sag, hug = _shape(px, py, tt.centre)
+        under = _lies_under(px, py, tt)
         strokes.append(Stroke(
             length=length,
             width=width,
@@ -350,6 +429,9 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
             radial=float(r.max() - r.min()),
             over=bool(r.min() <= OVER_MM or straddles),
             owner=owner,
+            sag=sag,
+            hug=hug,
+            under=under,
         ))
         counts_here[label] = owner != "other"
     return strokes, labels, counts_here
@@ -380,20 +462,38 @@ def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: n
     return float((added[y0:y1, x0:x1] - streak)[near].sum()) / CANON_PX_PER_MM**2
 
 
-def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> DigitEvidence:
+def stroke_kind(s: Stroke) -> str:
+    """What a stroke of the digit's own, off the digit, is: "under" (a
+    straight line under it, `LINE_SAG` and `Stroke.under`), "tick" (bent,
+    and keeping round the digit by neither measure: its distance from the
+    digit's centre ranges over at least `TICK_REACH` of its length, and the
+    circle that best fits it lies away from the digit, `TICK_HUG`), or "arc"
+    (anything else: an arc round the digit, a circle begun and abandoned; a
+    straight dash at its side), which only a person reads."""
+    if s.sag <= LINE_SAG:
+        return "under" if s.under else "arc"
+    return "tick" if s.radial >= TICK_REACH * s.length and s.hug >= TICK_HUG else "arc"
+
+
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
+                 core_level: float = DIGIT_INK.core) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
     `glyph_darkening_mm2`, less the page's median over its digits)."""
-    strokes, labels, counts_here = digit_strokes(tt, dark)
-    through = beside = arc = between = 0.0
+    strokes, labels, counts_here = digit_strokes(tt, dark, core_level)
+    through = beside = tick = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
             between = max(between, s.length)
         elif s.owner == "own" and s.over:
             through = max(through, s.length)
-        elif s.owner == "own" and (s.bend <= LINE_BEND or s.radial >= HUG_MM):
-            beside = max(beside, s.length)
         elif s.owner == "own":
-            arc = max(arc, s.length)
+            kind = stroke_kind(s)
+            if kind == "under":
+                beside = max(beside, s.length)
+            elif kind == "tick":
+                tick = max(tick, s.length)
+            else:
+                arc = max(arc, s.length)
     ring = 0.0
     if counts_here.any():
         keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -415,17 +515,60 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -
     solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick)
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> tuple[float, DigitEvidence | None]:
+_CACHE: dict[tuple[int, str], tuple[TargetTemplate, np.ndarray]] = {}
+
+
+def _cached(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
+    """A fixed mask of a target's template, made once (templates are built
+    once per form and read for every page; `omr.template` is not changed
+    for what only the scorer needs). Keyed by the template's identity."""
+    key = (id(tt), name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is tt:
+        return hit[1]
+    if len(_CACHE) > 8192:
+        _CACHE.clear()
+    value = make(tt)
+    _CACHE[key] = (tt, value)
+    return value
+
+
+def _near_print(tt: TargetTemplate) -> np.ndarray:
+    """Pixels of a digit's patch within NEAR_PRINT_PX of the blank's print."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        k = 2 * NEAR_PRINT_PX + 1
+        printed = (t.printed > PRINT_DARKNESS).astype(np.uint8)
+        return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
+    return _cached(tt, "near_print", make)
+
+
+def stroke_core(blur: float) -> float:
+    """The darkness from which a pixel near a digit is a stroke's core on a
+    page blurred by `blur` (sigma, canonical px): `DIGIT_INK.core` for a
+    sharp line, times the share of its darkness the thinnest pen's line
+    (`THIN_PEN_MM`) keeps at its middle under that blur. A blur spreads a
+    line's ink sideways and lowers its middle: a light pencil underline on a
+    phone photo out of focus (sigma 1.5) peaked at 0.25, under a fixed core,
+    and was never seen. The blank's print is blurred alike, so what a
+    misregistered glyph's halo leaves is lowered as much."""
+    if blur <= 0:
+        return DIGIT_INK.core
+    width = THIN_PEN_MM * CANON_PX_PER_MM
+    return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
+
+
+def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
+           core_level: float = DIGIT_INK.core) -> tuple[float, DigitEvidence | None]:
     """(score, digit evidence) of a target from its new darkness patch `dark`
     and, for a digit, its glyph's darkening beyond the page's usual (the
-    evidence is None for a box)."""
+    evidence is None for a box) and the page's stroke core (`stroke_core`)."""
     if tt.target.shape != "digit":
         ink = new_ink(dark, tt.region, BOX_INK)
         return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
-    evidence = _digit_parts(tt, dark, thick_mm2)
+    evidence = _digit_parts(tt, dark, thick_mm2, core_level)
     return evidence.summary(), evidence.rounded()
 
 
@@ -486,9 +629,10 @@ def score_targets(
         darkening.append(glyph_darkening_mm2(tt, dark, blank_dark) if tt.target.shape == "digit" else 0.0)
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
+    core = stroke_core(ink.blur)
     out = []
     for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
-        score, evidence = _score(tt, new, thick - usual)
+        score, evidence = _score(tt, new, thick - usual, core)
         out.append(
             TargetMeasure(
                 question=tt.target.question,

@@ -45,7 +45,8 @@ class Thresholds:
     # `digit_fill_empty` evidence of ink; `digit_solid` of its box under dark
     # ink is the digit blacked out (cancelled by the correction rule).
     digit_stroke_mm: float = 2.5
-    digit_beside_mm: float = 3.0
+    digit_beside_mm: float = 3.0  # a line under the digit (`DigitEvidence.beside_mm`)
+    digit_tick_mm: float = 3.0  # a tick beside it (`DigitEvidence.tick_mm`)
     digit_fill_empty: float = 0.30
     digit_fill_mark: float = 0.85
     digit_solid: float = 0.65
@@ -116,7 +117,8 @@ DEFAULT_THRESHOLDS = Thresholds(
     ocr_min_confidence=88.0,
     box_solid=1.0,
     digit_stroke_mm=3.12,
-    digit_beside_mm=5.47,
+    digit_beside_mm=2.0,
+    digit_tick_mm=3.29,
     digit_fill_empty=0.136,
     digit_fill_mark=0.288,
     digit_solid=0.599,
