@@ -111,7 +111,7 @@ OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
 #   that keeps round the digit by either is an arc: never counted.
 LINE_SAG = 0.06
 UNDER_TILT_DEG = 30.0
-TICK_REACH, TICK_HUG = 0.45, 2.0
+TICK_REACH, TICK_HUG = 0.5, 2.0
 # A stroke's core on a blurred page (`stroke_core`): the thinnest pen drawn
 # deliberately, and how near the print the sharp page's core still holds
 # (a misregistered or motion-blurred glyph leaves a halo there: a phone
@@ -311,6 +311,7 @@ class Stroke:
     sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
+    rim: bool = False  # all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
 
 
 def _ownership(own: float, other: float) -> str:
@@ -406,6 +407,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     on_glyph[labels[tt.glyph]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
+    near = _near_print(tt)
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
     for label in np.nonzero(sizes >= min_px)[0]:
@@ -432,6 +434,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             sag=sag,
             hug=hug,
             under=under,
+            rim=bool(near[py, px].all()),
         ))
         counts_here[label] = owner != "other"
     return strokes, labels, counts_here
@@ -484,8 +487,10 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     for s in strokes:
         if s.owner == "between":
             between = max(between, s.length)
-        elif s.owner == "own" and s.over:
+        elif s.owner == "own" and s.over and not s.rim:
             through = max(through, s.length)
+        elif s.owner == "own" and s.over:
+            arc = max(arc, s.length)  # the glyph's rim darkened: evidence of ink, not a stroke across
         elif s.owner == "own":
             kind = stroke_kind(s)
             if kind == "under":
