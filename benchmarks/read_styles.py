@@ -125,6 +125,9 @@ STROKE_FLOOR_MM = 2.0
 # A circle goes round the digit: an arc over less than half the ring is not
 # one, whatever the deck (leaving the abandoned arcs out chose 0.16 otherwise).
 RING_FLOOR = 0.5
+# Crumbs of ink read blank below what one stroke holds at the least
+# (omr.score.MIN_STROKE_MM2), or MARGIN x the most a clean digit shows.
+CRUMBS_FLOOR_MM2 = 0.3
 
 
 def _top(values: Iterable[float], default: float = 0.0) -> float:
@@ -165,6 +168,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
         digit_thick_empty_mm2=round(MARGIN * _top(ev(r).thick_mm2 for r in clean(dig)), 3),
+        digit_crumbs_empty_mm2=round(max(CRUMBS_FLOOR_MM2, MARGIN * _top(ev(r).crumbs_mm2 for r in clean(dig))), 3),
     )
 
 
@@ -314,7 +318,7 @@ def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
             f"stroke over {t.digit_stroke_mm} / under {t.digit_beside_mm} / tick {t.digit_tick_mm} mm, "
             f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}, "
-            f"glyph darkened {t.digit_thick_empty_mm2} mm2")
+            f"glyph darkened {t.digit_thick_empty_mm2} mm2, crumbs {t.digit_crumbs_empty_mm2} mm2")
 
 
 def loso(calib: list[Page], held: list[Page]) -> None:

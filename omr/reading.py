@@ -76,6 +76,9 @@ class DigitEvidence:
     inner_mm2: float = 0.0
     thick_mm2: float = 0.0
     tick_mm: float = 0.0
+    # Ink (mm2) near the digit, off its glyph, in pieces too small to be
+    # strokes: a light grainy pencil mark broken into crumbs, or specks.
+    crumbs_mm2: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
@@ -86,7 +89,7 @@ class DigitEvidence:
     def rounded(self) -> DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
-            self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm)))
+            self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2)))
 
 
 @dataclass(frozen=True)

@@ -384,15 +384,17 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate) -> bool:
 
 
 def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
-                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
+                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
     """The strokes of new ink in a digit's zone, the label image of the
-    bridged components and, per label, whether it counts here (own or
-    between). A pixel is a stroke's core from `core_level` (see `stroke_core`)."""
+    bridged components, per label whether it counts here (own or between),
+    and the ink (mm2 of core) of the pieces too small to be strokes, off the
+    glyph: a light, grainy pencil mark broken into crumbs. A pixel is a
+    stroke's core from `core_level` (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
     if not core.any():  # most digits: nothing to measure
-        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool)
+        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -400,7 +402,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     counts_here = np.zeros(n, bool)
     ys, xs = np.nonzero(core)
     if not len(ys):
-        return [], labels, counts_here
+        return [], labels, counts_here, 0.0
     lab = labels[ys, xs]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
@@ -437,7 +439,9 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             rim=bool(near[py, px].all()),
         ))
         counts_here[label] = owner != "other"
-    return strokes, labels, counts_here
+    crumbs = (sizes < min_px) & ~on_glyph
+    crumbs[0] = False
+    return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
 
 def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
@@ -482,7 +486,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                  core_level: float = DIGIT_INK.core) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
     `glyph_darkening_mm2`, less the page's median over its digits)."""
-    strokes, labels, counts_here = digit_strokes(tt, dark, core_level)
+    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level)
     through = beside = tick = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
@@ -520,7 +524,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
 
 
 _CACHE: dict[tuple[int, str], tuple[TargetTemplate, np.ndarray]] = {}

@@ -55,6 +55,9 @@ class Thresholds:
     # The glyph darkened or thickened beyond its print (mm2, see
     # `omr.score.glyph_darkening_mm2`) from which a digit is not blank.
     digit_thick_empty_mm2: float = 0.181
+    # Crumbs of ink near the digit (mm2, `DigitEvidence.crumbs_mm2`) from
+    # which it is not blank.
+    digit_crumbs_empty_mm2: float = 0.3
 
     def pair(self, shape: str) -> tuple[float, float]:
         """(T_empty, T_mark) for a target shape ("box" or "digit")."""
