@@ -314,6 +314,48 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
           f"| {_share(g('correction_flagged'), g('correction'))} |")
 
 
+def _why(ev: object, t: Thresholds) -> str:
+    """The part of a digit's evidence that made it marginal (the first, in
+    `omr.decide.digit_state`'s order)."""
+    parts = (("ring", "ring", t.digit_empty), ("through", "through_mm", 1e-9), ("under", "beside_mm", 1e-9),
+             ("tick", "tick_mm", 1e-9), ("arc", "arc_mm", 1e-9), ("between", "between_mm", 1e-9),
+             ("fill", "fill", t.digit_fill_empty), ("inner", "inner_mm2", t.digit_inner_empty_mm2),
+             ("thick", "thick_mm2", t.digit_thick_empty_mm2), ("crumbs", "crumbs_mm2", t.digit_crumbs_empty_mm2))
+    return next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), "?")
+
+
+def flag_causes(pages: list[Page], t: Thresholds) -> None:
+    """Why clear answers are flagged: per shape, the reason and the style of
+    the target that caused it (for a marginal digit, the part of its evidence)."""
+    c: Counter = Counter()
+    for p in pages:
+        targets, questions = decide(p.targets, p.types, p.shapes, t)
+        decided = {q.question: q for q in questions}
+        states = {(x.question, x.option): x for x in targets}
+        for qt in p.sheet.questions:
+            q = decided.get(qt.question)
+            if q is None or qt.flags or not qt.expected or (q.status != "flagged" and qt.question not in p.covered):
+                continue
+            rows = [r for r in p.rows if r.target.question == qt.question]
+            if qt.question in p.covered:
+                c[(rows[0].shape, "covered (fold, off the photo)", "-")] += 1
+                continue
+            for reason in q.reasons:
+                if reason == "marginal":
+                    for r in rows:
+                        st = states[(r.target.question, r.target.option)]
+                        if st.state == "marginal":
+                            part = _why(st.digit, t) if st.digit is not None else "score"
+                            c[(r.shape, f"marginal: {r.kind} ({r.intent})", part)] += 1
+                elif reason != "between":
+                    marked = [r.kind for r in rows if states[(r.target.question, r.target.option)].state == "marked"]
+                    c[(rows[0].shape, f"{reason}: {'+'.join(sorted(marked))}", "-")] += 1
+    print("\n| shape | why a clear answer was flagged (the target that caused it) | evidence part | questions |")
+    print("|---|---|---|---|")
+    for (shape, why, part), n in sorted(c.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        print(f"| {shape} | {why} | {part} | {n} |")
+
+
 def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
             f"stroke over {t.digit_stroke_mm} / under {t.digit_beside_mm} / tick {t.digit_tick_mm} mm, "
@@ -362,6 +404,7 @@ def main() -> None:
     print(f"shipped (omr/thresholds.py): {show_thresholds(DEFAULT_THRESHOLDS)}")
     print("\n== held-out deck, shipped thresholds, per question ==")
     question_totals(held, DEFAULT_THRESHOLDS)
+    flag_causes(held, DEFAULT_THRESHOLDS)
     print_table(evaluate(held, DEFAULT_THRESHOLDS), "== held-out deck, shipped thresholds, per style ==")
     loso(calib, held)
 

@@ -119,6 +119,11 @@ TICK_REACH, TICK_HUG = 0.5, 2.0
 # at a lowered core).
 THIN_PEN_MM = 0.4
 NEAR_PRINT_PX = 3
+# A piece of ink off the glyph shorter than this is a blob, not a stroke:
+# 1.13 mm is the extent of a 1 mm2 disc, the largest speck a mark must not be
+# told by (issue 10: think in millimetres of extent, not only area). It is
+# counted as crumbs of ink (`DigitEvidence.crumbs_mm2`), never as a mark.
+SPECK_MM = 1.13
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -311,7 +316,7 @@ class Stroke:
     sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
-    rim: bool = False  # all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
+    rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
 
 
 def _ownership(own: float, other: float) -> str:
@@ -387,9 +392,10 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
                   core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
     """The strokes of new ink in a digit's zone, the label image of the
     bridged components, per label whether it counts here (own or between),
-    and the ink (mm2 of core) of the pieces too small to be strokes, off the
-    glyph: a light, grainy pencil mark broken into crumbs. A pixel is a
-    stroke's core from `core_level` (see `stroke_core`)."""
+    and the ink (mm2 of core) of the pieces too small or too short to be
+    strokes, off the glyph (`SPECK_MM`): a light, grainy pencil mark broken
+    into crumbs, or specks. A pixel is a stroke's core from `core_level`
+    (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
@@ -409,6 +415,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     on_glyph[labels[tt.glyph]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
+    speck = np.zeros(n, bool)
     near = _near_print(tt)
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
@@ -420,8 +427,11 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         other = float(tt.other_mm[py, px].min())
         owner = _ownership(own, other)
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
-        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        if length < SPECK_MM and not on_glyph[label]:
+            speck[label] = True  # a blob, not a stroke: no extent to tell a mark by
+            continue
+        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
         pen = len(idx) / CANON_PX_PER_MM**2 / length
         sag, hug = _shape(px, py, tt.centre)
@@ -436,11 +446,19 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             sag=sag,
             hug=hug,
             under=under,
-            rim=bool(near[py, px].all()),
+            rim=sag > LINE_SAG and bool(near[py, px].all()),
         ))
         counts_here[label] = owner != "other"
-    crumbs = (sizes < min_px) & ~on_glyph
+    crumbs = ((sizes < min_px) & ~on_glyph) | speck
     crumbs[0] = False
+    if not crumbs.any():
+        return strokes, labels, counts_here, 0.0
+    # Crumbs tell of a stroke only when together they reach further than a
+    # speck does: one speck is a blob, however large.
+    bits = crumbs[lab]
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs[bits], ys[bits]], 1).astype(np.float32))
+    if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
+        return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
 

@@ -125,6 +125,6 @@ DEFAULT_THRESHOLDS = Thresholds(
     digit_fill_empty=0.136,
     digit_fill_mark=0.288,
     digit_solid=0.599,
-    digit_inner_empty_mm2=0.08,
+    digit_inner_empty_mm2=0.3,
     digit_thick_empty_mm2=0.181,
 )
