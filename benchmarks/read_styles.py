@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from read_deck import FORMS, prepare_deck_templates, read_deck  # noqa: E402
-from style_deck import ensure_style_deck  # noqa: E402
+from style_deck import MODEL, ensure_style_deck  # noqa: E402
 
 from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
@@ -83,7 +83,7 @@ def collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Pa
     """Every read page of the deck (cached beside the deck, keyed by the
     scoring code, so re-deciding with other thresholds does not read again)."""
     folder = ensure_style_deck(FORMS[0], sheets, seed, dpi)[0].parent
-    cache = folder / f"wide-readings-s{sheets}-seed{seed}-{_code_key()}.pkl"
+    cache = folder / f"wide{MODEL}-readings-s{sheets}-seed{seed}-{_code_key()}.pkl"
     if cache.exists():
         with cache.open("rb") as f:
             return pickle.load(f)

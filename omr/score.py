@@ -119,6 +119,11 @@ TICK_REACH, TICK_HUG = 0.5, 2.0
 # at a lowered core).
 THIN_PEN_MM = 0.4
 NEAR_PRINT_PX = 3
+# A stroke over the digit is struck through it, a tick or a cross over it,
+# only when it reaches beyond the digit's box by this much: a short stroke
+# within the box may be a slip of the pen or lie along the glyph, where the
+# print hides it from a person as from the reader (evidence of ink only).
+BEYOND_MM = 0.3
 # A piece of ink off the glyph shorter than this is a blob, not a stroke:
 # 1.13 mm is the extent of a 1 mm2 disc, the largest speck a mark must not be
 # told by (issue 10: think in millimetres of extent, not only area). It is
@@ -317,6 +322,7 @@ class Stroke:
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
+    beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
 
 
 def _ownership(own: float, other: float) -> str:
@@ -434,6 +440,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
         pen = len(idx) / CANON_PX_PER_MM**2 / length
+        if pen < THIN_PEN_MM / 2 and bool(near[py, px].all()):
+            continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
         sag, hug = _shape(px, py, tt.centre)
         under = _lies_under(px, py, tt)
         strokes.append(Stroke(
@@ -447,6 +455,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             hug=hug,
             under=under,
             rim=sag > LINE_SAG and bool(near[py, px].all()),
+            beyond=float(tt.own_mm[py, px].max()) >= BEYOND_MM,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
@@ -509,10 +518,12 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     for s in strokes:
         if s.owner == "between":
             between = max(between, s.length)
-        elif s.owner == "own" and s.over and not s.rim:
+        elif s.owner == "own" and s.over and s.beyond and not s.rim:
             through = max(through, s.length)
         elif s.owner == "own" and s.over:
-            arc = max(arc, s.length)  # the glyph's rim darkened: evidence of ink, not a stroke across
+            # The glyph's rim darkened, or a short stroke within the digit's
+            # box: evidence of ink, not a stroke across.
+            arc = max(arc, s.length)
         elif s.owner == "own":
             kind = stroke_kind(s)
             if kind == "under":
