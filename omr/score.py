@@ -277,7 +277,7 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
     """Offset (dx, dy) in px of the best match of the printed patch in
     `window` (which extends `radius` px around the patch), and its score."""
     printed = tt.printed
-    if float(printed.std()) < 1e-3:
+    if _flat(tt):
         return 0, 0, float("nan")
     result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
     # A slight preference for small offsets breaks ties on flat maps.
@@ -403,10 +403,14 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     into crumbs, or specks. A pixel is a stroke's core from `core_level`
     (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
+    nothing: tuple[list[Stroke], np.ndarray, np.ndarray, float] = (
+        [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0)
+    if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
+        return nothing
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
-    if not core.any():  # most digits: nothing to measure
-        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
+    if not core.any():
+        return nothing
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -490,9 +494,7 @@ def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: n
     right = added[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(axis=1)
     streak = np.maximum(np.maximum(np.minimum(above, below), 0.0)[None, :],
                         np.maximum(np.minimum(left, right), 0.0)[:, None])
-    k = 2 * THICK_RIM_PX + 1
-    near = cv2.dilate(tt.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    near &= (tt.inner | tt.glyph)[y0:y1, x0:x1]
+    near = _glyph_rim(tt)
     return float((added[y0:y1, x0:x1] - streak)[near].sum()) / CANON_PX_PER_MM**2
 
 
@@ -548,9 +550,9 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     box_dark = dark[y0:y1, x0:x1]
     inner = tt.inner[y0:y1, x0:x1]
     smooth = cv2.blur(box_dark, (3, 3))
-    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / max(int(tt.fill_region.sum()), 1)
+    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / _count(tt, "fill_region", tt.fill_region)
     # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
+    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / _count(tt, "inner_box", inner)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
@@ -581,6 +583,35 @@ def _near_print(tt: TargetTemplate) -> np.ndarray:
         printed = (t.printed > PRINT_DARKNESS).astype(np.uint8)
         return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
     return _cached(tt, "near_print", make)
+
+
+def _flat(tt: TargetTemplate) -> bool:
+    """Whether the target's printed patch has no structure to snap to."""
+    return bool(_cached(tt, "flat", lambda t: np.array(float(t.printed.std()) < 1e-3)))
+
+
+def _count(tt: TargetTemplate, name: str, mask: np.ndarray) -> int:
+    """The number of pixels of a fixed mask of the template (at least 1)."""
+    return int(_cached(tt, "count:" + name, lambda t: np.array(max(int(mask.sum()), 1))))
+
+
+def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
+    """The blank's darkness in the target's patch blurred as the page is
+    (one of `BLUR_SIGMAS`, so each is made once per target)."""
+    return _cached(tt, f"blank@{blur}", lambda t: np.asarray(
+        cv2.GaussianBlur(t.printed, (0, 0), blur) if blur > 0 else t.printed))
+
+
+def _glyph_rim(tt: TargetTemplate) -> np.ndarray:
+    """A digit's printed glyph and THICK_RIM_PX round it, within its own box
+    (in the `box_crop` window): where `glyph_darkening_mm2` adds darkness."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        assert t.inner is not None and t.glyph is not None
+        y0, y1, x0, x1 = t.box_crop
+        k = 2 * THICK_RIM_PX + 1
+        near = cv2.dilate(t.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+        return near & (t.inner | t.glyph)[y0:y1, x0:x1]
+    return _cached(tt, "glyph_rim", make)
 
 
 def stroke_core(blur: float) -> float:
@@ -662,7 +693,7 @@ def score_targets(
     for tt, window, (dx, dy) in zip(template.targets, windows, offsets):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        blank_dark = ink.blank_darkness(tt.printed)
+        blank_dark = _blank_darkness(tt, ink.blur)
         news.append(np.clip(dark - blank_dark, 0.0, 1.0))
         darkening.append(glyph_darkening_mm2(tt, dark, blank_dark) if tt.target.shape == "digit" else 0.0)
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
