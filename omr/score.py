@@ -56,7 +56,6 @@ from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
 from omr.template import (
     CANON_PX_PER_MM,
-    PRINT_DARKNESS,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
@@ -109,7 +108,11 @@ OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
 #   from the centre of the circle that best fits it (an arc round the digit:
 #   0.5-1.8; a tick, whose circle sits in its own V: 2.3-12). A bent stroke
 #   that keeps round the digit by either is an arc: never counted.
-LINE_SAG = 0.06
+#   A line is also thin for its length: what its minimum-area rectangle
+#   holds beyond its pen's width is at most 12 % of its length (LINE_BEND;
+#   hands' lines measured up to 10 %). A tick's V with one short arm can
+#   follow a parabola as closely as a line does (sagitta 4-5 %), never this.
+LINE_SAG, LINE_BEND = 0.06, 0.12
 UNDER_TILT_DEG = 30.0
 TICK_REACH, TICK_HUG = 0.5, 2.0
 # A stroke's core on a blurred page (`stroke_core`): the thinnest pen drawn
@@ -119,6 +122,7 @@ TICK_REACH, TICK_HUG = 0.5, 2.0
 # at a lowered core).
 THIN_PEN_MM = 0.4
 NEAR_PRINT_PX = 3
+NEAR_PRINT_LEVEL = 0.08
 # A stroke over the digit is struck through it, a tick or a cross over it,
 # only when it reaches beyond the digit's box by this much: a short stroke
 # within the box may be a slip of the pen or lie along the glyph, where the
@@ -464,6 +468,9 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
     crumbs[0] = False
+    off_print = np.zeros(n, bool)
+    off_print[lab[~near[ys, xs]]] = True
+    crumbs &= off_print  # pieces wholly along the print are its halo
     if not crumbs.any():
         return strokes, labels, counts_here, 0.0
     # Crumbs tell of a stroke only when together they reach further than a
@@ -500,13 +507,14 @@ def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: n
 
 def stroke_kind(s: Stroke) -> str:
     """What a stroke of the digit's own, off the digit, is: "under" (a
-    straight line under it, `LINE_SAG` and `Stroke.under`), "tick" (bent,
-    and keeping round the digit by neither measure: its distance from the
-    digit's centre ranges over at least `TICK_REACH` of its length, and the
-    circle that best fits it lies away from the digit, `TICK_HUG`), or "arc"
-    (anything else: an arc round the digit, a circle begun and abandoned; a
-    straight dash at its side), which only a person reads."""
-    if s.sag <= LINE_SAG:
+    straight line under it: `LINE_SAG`, `LINE_BEND`, `Stroke.under`),
+    "tick" (bent, and keeping round the digit by neither measure: its
+    distance from the digit's centre ranges over at least `TICK_REACH` of its
+    length, and the circle that best fits it lies away from the digit,
+    `TICK_HUG`), or "arc" (anything else: an arc round the digit, a circle
+    begun and abandoned; a straight dash at its side), which only a person
+    reads."""
+    if s.sag <= LINE_SAG and s.bend <= LINE_BEND:
         return "under" if s.under else "arc"
     return "tick" if s.radial >= TICK_REACH * s.length and s.hug >= TICK_HUG else "arc"
 
@@ -577,10 +585,12 @@ def _cached(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.n
 
 
 def _near_print(tt: TargetTemplate) -> np.ndarray:
-    """Pixels of a digit's patch within NEAR_PRINT_PX of the blank's print."""
+    """Pixels of a digit's patch within NEAR_PRINT_PX of the blank's print
+    (any of it: a thin grey rule is lighter than the reader's printed-ink
+    level at its scale, and a blur the model misses leaves residue there too)."""
     def make(t: TargetTemplate) -> np.ndarray:
         k = 2 * NEAR_PRINT_PX + 1
-        printed = (t.printed > PRINT_DARKNESS).astype(np.uint8)
+        printed = (t.printed > NEAR_PRINT_LEVEL).astype(np.uint8)
         return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
     return _cached(tt, "near_print", make)
 
