@@ -24,23 +24,27 @@ Per target, on the registered page:
 5. Digit evidence (`DigitEvidence`), all raw, in millimetres of extent or
    shares: every stroke of new ink within `DIGIT_ZONE_MM` of the digit is a
    connected component, bridged across the digit's own printed glyph (a stroke
-   through a "2" is one stroke, not three specks the glyph cut apart). Each
-   stroke of at least `MIN_STROKE_MM2` of ink is measured: its length (the
-   long side of its minimum-area rectangle), its width, how far its distance
-   from the digit's centre ranges, and whose it is (`ownership`: clearly
-   nearer this digit than any other target, clearly another's, or between).
-   A digit's strokes give: *through* (the longest own stroke over the digit's
-   box), *beside* (the longest own stroke off the box that is a line or a
-   tick: straight, or not hugging the digit at a constant distance), *arc*
-   (the longest own stroke off the box that bends like an arc: a circle begun and
-   abandoned), *between* (the longest stroke whose owner is unclear), *ring*
-   (the share of `RING_SECTORS` sectors round the digit holding at least
-   `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
-   (the share of the digit's box, glyph excluded, covered by light or by dark
-   new ink: a pencil shading, a digit blacked out), *thick* (the glyph darkened
-   or thickened beyond its print: a stroke laid along it; evidence of ink, not
-   of a mark). `score` summarises them in 0..1 for people; `omr.decide`
-   decides on the parts.
+   through a "2" is one stroke, not three specks the glyph cut apart); away
+   from the print a stroke's core follows the page's blur (`stroke_core`).
+   Each stroke of at least `MIN_STROKE_MM2` of ink and `SPECK_MM` of extent
+   is measured: its length (the long side of its minimum-area rectangle), its
+   width, its sagitta and the circle that best fits it (`_shape`), how far its
+   distance from the digit's centre ranges, whether it lies under the digit,
+   passes over it and reaches beyond its box, and whose it is (`ownership`:
+   clearly nearer this digit than any other target, clearly another's, or
+   between). Its kind is what a person would see (`stroke_kind`): struck
+   *through* the digit, a line *under* it (`beside`), a *tick* beside it, or
+   an *arc* (round the digit, a circle begun and abandoned; anything else of
+   its own: evidence of ink only); *between* (the longest stroke whose owner
+   is unclear), *ring* (the share of `RING_SECTORS` sectors round the digit
+   holding at least `MIN_SECTOR_MM2` of own ink: a circle covers them all),
+   *fill* and *solid* (the share of the digit's box, glyph excluded, covered
+   by light or by dark new ink: a pencil shading, a digit blacked out),
+   *crumbs* (pieces too small or short to be strokes that together reach as
+   far as a stroke: a grainy pencil mark broken up) and *thick* (the glyph
+   darkened or thickened beyond its print: a stroke laid along it); the last
+   two are evidence of ink, not of a mark. `score` summarises them in 0..1
+   for people; `omr.decide` decides on the parts.
 """
 from __future__ import annotations
 
