@@ -30,7 +30,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -368,18 +368,22 @@ def loso(calib: list[Page], held: list[Page]) -> None:
     styles = sorted({(r.kind) for r in rows if r.kind != "none"})
     print("\nLeave one style out: thresholds chosen without the style (first deck), errors on it "
           "(second deck)\n")
-    print("| style left out | shape | thresholds chosen without it | targets | silent errors "
+    every = choose_thresholds(rows)
+    print(f"(with every style: {show_thresholds(every)}; the column names what changed without the style)\n")
+    print("| style left out | shape | thresholds that changed without it | targets | silent errors "
           "| clear answers flagged | marginal flagged or not counted |")
     print("|---|---|---|---|---|---|---|")
     for style in styles:
         t = choose_thresholds([r for r in rows if r.kind != style])
         tally = evaluate(held, t, only=style)
+        changed = ", ".join(f"{f.name} {getattr(every, f.name)} -> {getattr(t, f.name)}" for f in fields(t)
+                            if getattr(t, f.name) != getattr(every, f.name)) or "none"
         for shape in ("box", "digit"):
             key = (style, shape)
             g = lambda n, tally=tally, key=key: tally.c[(key, n)]  # noqa: E731
             if not g("targets"):
                 continue
-            print(f"| {style} | {shape} | {show_thresholds(t)} | {g('targets')} | {g('silent')} "
+            print(f"| {style} | {shape} | {changed} | {g('targets')} | {g('silent')} "
                   f"| {_share(g('clear_flagged'), g('clear'))} | {_share(g('marginal_ok'), g('marginal'))} |")
         for e in tally.examples[:3]:
             print(f"|  | | silent: {e} | | | | |")
