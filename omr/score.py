@@ -478,10 +478,15 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     if not crumbs.any():
         return strokes, labels, counts_here, 0.0
     # Crumbs tell of a stroke only when together they reach further than a
-    # speck does: one speck is a blob, however large.
+    # speck does (one speck is a blob, however large), and only of this
+    # digit's when they are clearly its (a tick of the next row's digit, cut
+    # to pieces by the printed rule between the rows, is not).
     bits = crumbs[lab]
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs[bits], ys[bits]], 1).astype(np.float32))
+    bx, by = xs[bits], ys[bits]
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([bx, by], 1).astype(np.float32))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
+        return strokes, labels, counts_here, 0.0
+    if _ownership(float(tt.own_mm[by, bx].min()), float(tt.other_mm[by, bx].min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
