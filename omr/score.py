@@ -106,9 +106,10 @@ OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
 #   to answer (arc: for a person).
 # - TICK_REACH, TICK_HUG: a bent stroke is a tick beside the digit only if it
 #   keeps round the digit by neither measure: its distance from the digit's
-#   centre ranges over at least 45 % of its length (an arc of a circle round
-#   the digit ranges by its pen and wobble only: 20-35 % measured; a tick
-#   reaching away 48-93 %), and the digit's centre lies at least two radii
+#   centre ranges over at least half its length (an arc of a circle round
+#   the digit ranges by its pen and wobble only: 20-35 % measured, one
+#   hooked arc 46 %; a tick reaching away 48-93 %: the few under half go to
+#   a person), and the digit's centre lies at least two radii
 #   from the centre of the circle that best fits it (an arc round the digit:
 #   0.5-1.8; a tick, whose circle sits in its own V: 2.3-12). A bent stroke
 #   that keeps round the digit by either is an arc: never counted.
@@ -326,7 +327,7 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
-    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_shape`)
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
@@ -358,8 +359,9 @@ def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple
     """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
     that best follows the pixels along their main direction, over the chord's
     length: 0 for a straight line whatever its pen's width (the width is
-    noise about the curve, not curve), ~0.11 for a 50-degree arc, ~0.2 for a
-    tick's V. `hug`: the distance from the digit's centre to the centre of the
+    noise about the curve, not curve), ~0.11 for a 50-degree arc, 0.04-0.35
+    for a tick's V (one with a short arm follows a parabola as a line does:
+    see LINE_BEND). `hug`: the distance from the digit's centre to the centre of the
     circle that best fits the pixels, over that circle's radius: ~0 for an
     arc of a circle round the digit, 1 or more for a tick beside it (its
     circle lies in its own V) or a line (a circle far away)."""
