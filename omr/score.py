@@ -89,7 +89,11 @@ MIN_SECTOR_MM2 = 0.10
 # Ownership of a stroke near a digit: it is this digit's when the nearest
 # other target's box is at least OWN_FACTOR times as far as this digit's box,
 # plus OWN_MARGIN_MM (a line under a digit, 1 mm below it, is 4.7 mm from the
-# digit of the next row); nearer another target it is that target's; between
+# digit of the next row); or when it is at least OWN_FACTOR times as far and
+# every bit of the stroke is OWN_MARGIN_MM nearer this digit than any other
+# target (a tick drawn above right of a digit, 1.3 mm from it at its nearest
+# and 3.4 mm from the row above's digit: all of it this digit's side of the
+# gap between the rows); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
 # Shape of a stroke of the digit's own off the digit (`stroke_kind`), by
@@ -334,8 +338,15 @@ class Stroke:
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
 
 
-def _ownership(own: float, other: float) -> str:
+def _ownership(own: float, other: float, gap: float = 0.0) -> str:
+    """Whose a stroke is, from its nearest distances (mm) to this digit's box
+    (`own`) and to any other target's (`other`), and the least by which each
+    of its pixels is nearer this digit than any other target (`gap`): this
+    digit's when clearly nearer (see OWN_FACTOR), another's when nearer that
+    one, else between."""
     if other >= OWN_FACTOR * own + OWN_MARGIN_MM:
+        return "own"
+    if other >= OWN_FACTOR * own and gap >= OWN_MARGIN_MM:
         return "own"
     return "other" if other < own else "between"
 
@@ -445,7 +456,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre)
         own = float(tt.own_mm[py, px].min())
         other = float(tt.other_mm[py, px].min())
-        owner = _ownership(own, other)
+        owner = _ownership(own, other, float((tt.other_mm[py, px] - tt.own_mm[py, px]).min()))
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
         if length < SPECK_MM and not on_glyph[label]:
@@ -488,7 +499,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([bx, by], 1).astype(np.float32))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
         return strokes, labels, counts_here, 0.0
-    if _ownership(float(tt.own_mm[by, bx].min()), float(tt.other_mm[by, bx].min())) != "own":
+    if _ownership(float(tt.own_mm[by, bx].min()), float(tt.other_mm[by, bx].min()),
+                  float((tt.other_mm[by, bx] - tt.own_mm[by, bx]).min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
