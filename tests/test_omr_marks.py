@@ -563,3 +563,18 @@ def test_crumbs_of_a_broken_stroke_are_ink_a_lone_speck_is_not(printed: dict[str
     got = _decide([M("a", "1", 0.0, DigitEvidence(crumbs_mm2=0.35)), M("b", "1", 0.0, DigitEvidence(crumbs_mm2=0.2))],
                   {"a": "single", "b": "single"})
     assert got["a"].reasons == (MARGINAL,) and got["b"].status == "no_answer"
+
+
+def test_a_stroke_clearly_on_one_digits_side_is_its_own() -> None:
+    """Whose a stroke is, by geometry: twice as far from any other target and
+    all of it 1 mm nearer this digit is this digit's (a tick above right of
+    a digit, 1.3 mm from it, 3.4 mm from the row above's: 'between' before);
+    midway, or close to both, a person decides."""
+    from omr.score import _ownership
+
+    assert _ownership(1.3, 3.44, gap=1.5) == "own"
+    assert _ownership(1.3, 3.44, gap=0.8) == "between"  # some of it as near the other
+    assert _ownership(2.0, 2.5, gap=0.5) == "between"
+    assert _ownership(0.2, 0.3, gap=0.1) == "between"
+    assert _ownership(0.3, 2.0) == "own"
+    assert _ownership(2.0, 1.0) == "other"
