@@ -83,8 +83,8 @@ def report(rows: list[tuple]) -> None:
     digits = [r for r in rows if r[2] == "digit"]
     if digits:
         print("\n== digit evidence (omr.reading.DigitEvidence) ==")
-        parts = ("ring", "through_mm", "beside_mm", "arc_mm", "between_mm", "fill", "solid", "inner_mm2",
-                 "thick_mm2")
+        parts = ("ring", "through_mm", "beside_mm", "tick_mm", "arc_mm", "between_mm", "fill", "solid", "inner_mm2",
+                 "thick_mm2", "crumbs_mm2")
         groups2: dict[tuple, list[tuple[float, ...]]] = defaultdict(list)
         for r in digits:
             groups2[(r[3], r[4])].append(tuple(getattr(r[6], n) for n in parts))

@@ -30,16 +30,17 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from read_deck import FORMS, prepare_deck_templates, read_deck  # noqa: E402
-from style_deck import ensure_style_deck  # noqa: E402
+from style_deck import MODEL, ensure_style_deck  # noqa: E402
 
 from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
+from omr.decide import FOLDED, OFF_PAGE  # noqa: E402
 from omr.reading import TargetScore  # noqa: E402
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds  # noqa: E402
 
@@ -52,6 +53,7 @@ class Row:
     kind: str
     intent: str
     target: TargetScore
+    covered: bool = False  # its question flagged as not shown by the capture (see `Page.covered`)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ class Page:
     targets: tuple[TargetScore, ...]
     sheet: SheetTruth
     rows: tuple[Row, ...]
+    # Questions the reader flagged because the capture does not show them
+    # (a fold over them, or outside the photo): flagged whatever their
+    # marks, and no evidence for choosing thresholds (a fold's edge is a
+    # straight line beside a digit that no hand drew).
+    covered: frozenset[str] = frozenset()
 
 
 def _code_key() -> str:
@@ -76,7 +83,7 @@ def collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Pa
     """Every read page of the deck (cached beside the deck, keyed by the
     scoring code, so re-deciding with other thresholds does not read again)."""
     folder = ensure_style_deck(FORMS[0], sheets, seed, dpi)[0].parent
-    cache = folder / f"wide-readings-s{sheets}-seed{seed}-{_code_key()}.pkl"
+    cache = folder / f"wide{MODEL}-readings-s{sheets}-seed{seed}-{_code_key()}.pkl"
     if cache.exists():
         with cache.open("rb") as f:
             return pickle.load(f)
@@ -101,7 +108,9 @@ def _collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[P
             for t in r.targets:
                 tt = rp.sheet.target(t.question, t.option)
                 rows.append(Row(shapes[(t.question, t.option)], tt.kind, tt.intent, t))
-            pages.append(Page(form_id, template.question_types(), shapes, r.targets, rp.sheet, tuple(rows)))
+            covered = frozenset(q.question for q in r.questions if {FOLDED, OFF_PAGE} & set(q.reasons))
+            rows = [replace(row, covered=row.target.question in covered) for row in rows]
+            pages.append(Page(form_id, template.question_types(), shapes, r.targets, rp.sheet, tuple(rows), covered))
     return pages, failures
 
 
@@ -116,6 +125,9 @@ STROKE_FLOOR_MM = 2.0
 # A circle goes round the digit: an arc over less than half the ring is not
 # one, whatever the deck (leaving the abandoned arcs out chose 0.16 otherwise).
 RING_FLOOR = 0.5
+# Crumbs of ink read blank below what one stroke holds at the least
+# (omr.score.MIN_STROKE_MM2), or MARGIN x the most a clean digit shows.
+CRUMBS_FLOOR_MM2 = 0.3
 
 
 def _top(values: Iterable[float], default: float = 0.0) -> float:
@@ -135,6 +147,7 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
     a scanner and a camera add to a digit no hand touched.
     Evidence of any ink on a digit is not chosen: one inked sector of the
     ring, any stroke of its own, 0.08 mm2 over its box."""
+    rows = [r for r in rows if not r.covered]
     box = [r for r in rows if r.shape == "box"]
     dig = [r for r in rows if r.shape == "digit" and r.target.digit is not None]
     not_mark = lambda rs: [r for r in rs if r.intent in ("marginal", "empty")]  # noqa: E731
@@ -150,10 +163,12 @@ def choose_thresholds(rows: list[Row], base: Thresholds = DEFAULT_THRESHOLDS) ->
         digit_mark=round(min(1.0, max(RING_FLOOR, MARGIN * _top(ev(r).ring for r in not_mark(dig)))), 3),
         digit_stroke_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).through_mm for r in not_mark(dig))), 2),
         digit_beside_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).beside_mm for r in not_mark(dig))), 2),
+        digit_tick_mm=round(max(STROKE_FLOOR_MM, MARGIN * _top(ev(r).tick_mm for r in not_mark(dig))), 2),
         digit_fill_mark=round(min(1.0, MARGIN * _top(ev(r).fill for r in not_mark(dig))), 3),
         digit_fill_empty=round(MARGIN * _top(ev(r).fill for r in empty(dig)), 3),
         digit_solid=round(min(1.0, MARGIN * _top(ev(r).solid for r in plain(dig))), 3),
         digit_thick_empty_mm2=round(MARGIN * _top(ev(r).thick_mm2 for r in clean(dig)), 3),
+        digit_crumbs_empty_mm2=round(max(CRUMBS_FLOOR_MM2, MARGIN * _top(ev(r).crumbs_mm2 for r in clean(dig))), 3),
     )
 
 
@@ -189,7 +204,7 @@ def evaluate(pages: list[Page], t: Thresholds, only: str | None = None) -> Tally
             if only is not None and not any(r.kind == only for r in rows):
                 continue
             q = decided[qt.question]
-            flagged = q.status == "flagged"
+            flagged = q.status == "flagged" or qt.question in p.covered
             for r in rows:
                 if only is not None and r.kind != only:
                     continue
@@ -269,7 +284,7 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
             if qt.question not in shape_of:
                 continue
             s, q = shape_of[qt.question], decided[qt.question]
-            flagged = q.status == "flagged"
+            flagged = q.status == "flagged" or qt.question in p.covered
             c[(s, "questions")] += 1
             if not qt.flags and qt.expected:
                 c[(s, "clear")] += 1
@@ -299,11 +314,53 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
           f"| {_share(g('correction_flagged'), g('correction'))} |")
 
 
+def _why(ev: object, t: Thresholds) -> str:
+    """The part of a digit's evidence that made it marginal (the first, in
+    `omr.decide.digit_state`'s order)."""
+    parts = (("ring", "ring", t.digit_empty), ("through", "through_mm", 1e-9), ("under", "beside_mm", 1e-9),
+             ("tick", "tick_mm", 1e-9), ("arc", "arc_mm", 1e-9), ("between", "between_mm", 1e-9),
+             ("fill", "fill", t.digit_fill_empty), ("inner", "inner_mm2", t.digit_inner_empty_mm2),
+             ("thick", "thick_mm2", t.digit_thick_empty_mm2), ("crumbs", "crumbs_mm2", t.digit_crumbs_empty_mm2))
+    return next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), "?")
+
+
+def flag_causes(pages: list[Page], t: Thresholds) -> None:
+    """Why clear answers are flagged: per shape, the reason and the style of
+    the target that caused it (for a marginal digit, the part of its evidence)."""
+    c: Counter = Counter()
+    for p in pages:
+        targets, questions = decide(p.targets, p.types, p.shapes, t)
+        decided = {q.question: q for q in questions}
+        states = {(x.question, x.option): x for x in targets}
+        for qt in p.sheet.questions:
+            q = decided.get(qt.question)
+            if q is None or qt.flags or not qt.expected or (q.status != "flagged" and qt.question not in p.covered):
+                continue
+            rows = [r for r in p.rows if r.target.question == qt.question]
+            if qt.question in p.covered:
+                c[(rows[0].shape, "covered (fold, off the photo)", "-")] += 1
+                continue
+            for reason in q.reasons:
+                if reason == "marginal":
+                    for r in rows:
+                        st = states[(r.target.question, r.target.option)]
+                        if st.state == "marginal":
+                            part = _why(st.digit, t) if st.digit is not None else "score"
+                            c[(r.shape, f"marginal: {r.kind} ({r.intent})", part)] += 1
+                elif reason != "between":
+                    marked = [r.kind for r in rows if states[(r.target.question, r.target.option)].state == "marked"]
+                    c[(rows[0].shape, f"{reason}: {'+'.join(sorted(marked))}", "-")] += 1
+    print("\n| shape | why a clear answer was flagged (the target that caused it) | evidence part | questions |")
+    print("|---|---|---|---|")
+    for (shape, why, part), n in sorted(c.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        print(f"| {shape} | {why} | {part} | {n} |")
+
+
 def show_thresholds(t: Thresholds) -> str:
     return (f"box {t.box_empty}/{t.box_mark} solid {t.box_solid}; digit ring {t.digit_empty}/{t.digit_mark}, "
-            f"stroke over {t.digit_stroke_mm} / beside {t.digit_beside_mm} mm, "
+            f"stroke over {t.digit_stroke_mm} / under {t.digit_beside_mm} / tick {t.digit_tick_mm} mm, "
             f"fill {t.digit_fill_empty}/{t.digit_fill_mark}, solid {t.digit_solid}, "
-            f"glyph darkened {t.digit_thick_empty_mm2} mm2")
+            f"glyph darkened {t.digit_thick_empty_mm2} mm2, crumbs {t.digit_crumbs_empty_mm2} mm2")
 
 
 def loso(calib: list[Page], held: list[Page]) -> None:
@@ -311,18 +368,22 @@ def loso(calib: list[Page], held: list[Page]) -> None:
     styles = sorted({(r.kind) for r in rows if r.kind != "none"})
     print("\nLeave one style out: thresholds chosen without the style (first deck), errors on it "
           "(second deck)\n")
-    print("| style left out | shape | thresholds chosen without it | targets | silent errors "
+    every = choose_thresholds(rows)
+    print(f"(with every style: {show_thresholds(every)}; the column names what changed without the style)\n")
+    print("| style left out | shape | thresholds that changed without it | targets | silent errors "
           "| clear answers flagged | marginal flagged or not counted |")
     print("|---|---|---|---|---|---|---|")
     for style in styles:
         t = choose_thresholds([r for r in rows if r.kind != style])
         tally = evaluate(held, t, only=style)
+        changed = ", ".join(f"{f.name} {getattr(every, f.name)} -> {getattr(t, f.name)}" for f in fields(t)
+                            if getattr(t, f.name) != getattr(every, f.name)) or "none"
         for shape in ("box", "digit"):
             key = (style, shape)
             g = lambda n, tally=tally, key=key: tally.c[(key, n)]  # noqa: E731
             if not g("targets"):
                 continue
-            print(f"| {style} | {shape} | {show_thresholds(t)} | {g('targets')} | {g('silent')} "
+            print(f"| {style} | {shape} | {changed} | {g('targets')} | {g('silent')} "
                   f"| {_share(g('clear_flagged'), g('clear'))} | {_share(g('marginal_ok'), g('marginal'))} |")
         for e in tally.examples[:3]:
             print(f"|  | | silent: {e} | | | | |")
@@ -347,6 +408,7 @@ def main() -> None:
     print(f"shipped (omr/thresholds.py): {show_thresholds(DEFAULT_THRESHOLDS)}")
     print("\n== held-out deck, shipped thresholds, per question ==")
     question_totals(held, DEFAULT_THRESHOLDS)
+    flag_causes(held, DEFAULT_THRESHOLDS)
     print_table(evaluate(held, DEFAULT_THRESHOLDS), "== held-out deck, shipped thresholds, per style ==")
     loso(calib, held)
 

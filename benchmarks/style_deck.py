@@ -14,13 +14,17 @@ from fixtures.box import make_ballot_box
 from fixtures.respond import FillOptions
 from fixtures.truth import BoxTruth, load_truth
 
+# The mark model's version, in the cache folder's name: a deck drawn by an
+# older model is not this one (2: strikes struck through beyond the digit's
+# box; short strokes within it are "nick", marginal).
+MODEL = 2
 WIDE = FillOptions(wide_marks=True, correction_rate=0.06, overvote_rate=0.04, marginal_rate=0.06,
                    noise_rate=0.08, pencil_rate=0.25, comment_rate=0.0)
 
 
 def ensure_style_deck(form_id: str, sheets: int, seed: int, dpi: int = 200) -> tuple[Path, BoxTruth]:
     """The wide deck's directory and truth, generated when absent."""
-    out = CACHE / f"wide-{form_id}-s{sheets}-seed{seed}-dpi{dpi}-{fingerprint(form_id)}"
+    out = CACHE / f"wide{MODEL}-{form_id}-s{sheets}-seed{seed}-dpi{dpi}-{fingerprint(form_id)}"
     if (out / "truth.json").exists():
         return out, load_truth(out / "truth.json")
     truth = make_ballot_box(form_id, sheets, out, seed=seed, dpi=dpi, formats=("jpg",),

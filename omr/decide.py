@@ -79,11 +79,11 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     """A digit's state from its evidence (see the module docstring)."""
     t = thresholds
     if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_beside_mm
-            or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
+            or ev.tick_mm >= t.digit_tick_mm or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
         return "marked"
-    if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.arc_mm, ev.between_mm) > 0.0
+    if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.tick_mm, ev.arc_mm, ev.between_mm) > 0.0
             or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
-            or ev.thick_mm2 >= t.digit_thick_empty_mm2):
+            or ev.thick_mm2 >= t.digit_thick_empty_mm2 or ev.crumbs_mm2 >= t.digit_crumbs_empty_mm2):
         return "marginal"
     return "empty"
 

@@ -46,9 +46,11 @@ class DigitEvidence:
 
     `ring`: share of the sectors round the digit inked (a circle: all).
     `through_mm`: the longest stroke of this digit's over the digit itself.
-    `beside_mm`: the longest of its strokes off the digit that is a line or a
-    tick (an underline, a tick beside). `arc_mm`: the longest of its strokes
-    off the digit hugging it (an abandoned circle). `between_mm`: the longest
+    `beside_mm`: the longest of its strokes off the digit that is a straight
+    line under it (an underline). `tick_mm`: the longest of its strokes off
+    the digit bent as a tick beside it is, not round it. `arc_mm`: the
+    longest of its other strokes off the digit (an arc round it, a circle
+    begun and abandoned; a dash at its side): evidence of ink, never a mark. `between_mm`: the longest
     stroke whose owner, this digit or another target, is unclear. `fill`,
     `solid`: the share of the digit's box (glyph excluded) under light ink (a
     shading) or dark ink (blacked out). `inner_mm2`: all new ink over the
@@ -66,17 +68,21 @@ class DigitEvidence:
     solid: float = 0.0
     inner_mm2: float = 0.0
     thick_mm2: float = 0.0
+    tick_mm: float = 0.0
+    # Ink (mm2) near the digit, off its glyph, in pieces too small to be
+    # strokes: a light grainy pencil mark broken into crumbs, or specks.
+    crumbs_mm2: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
         part, lengths counted full from 4 mm (a tick over a digit)."""
-        longest = max(self.through_mm, self.beside_mm, self.arc_mm, self.between_mm)
+        longest = max(self.through_mm, self.beside_mm, self.tick_mm, self.arc_mm, self.between_mm)
         return float(min(1.0, max(self.ring, longest / 4.0, self.fill, self.solid)))
 
     def rounded(self) -> DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
-            self.fill, self.solid, self.inner_mm2, self.thick_mm2)))
+            self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2)))
 
 
 @dataclass(frozen=True)

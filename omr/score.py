@@ -24,27 +24,32 @@ Per target, on the registered page:
 5. Digit evidence (`DigitEvidence`), all raw, in millimetres of extent or
    shares: every stroke of new ink within `DIGIT_ZONE_MM` of the digit is a
    connected component, bridged across the digit's own printed glyph (a stroke
-   through a "2" is one stroke, not three specks the glyph cut apart). Each
-   stroke of at least `MIN_STROKE_MM2` of ink is measured: its length (the
-   long side of its minimum-area rectangle), its width, how far its distance
-   from the digit's centre ranges, and whose it is (`ownership`: clearly
-   nearer this digit than any other target, clearly another's, or between).
-   A digit's strokes give: *through* (the longest own stroke over the digit's
-   box), *beside* (the longest own stroke off the box that is a line or a
-   tick: straight, or not hugging the digit at a constant distance), *arc*
-   (the longest own stroke off the box that bends like an arc: a circle begun and
-   abandoned), *between* (the longest stroke whose owner is unclear), *ring*
-   (the share of `RING_SECTORS` sectors round the digit holding at least
-   `MIN_SECTOR_MM2` of own ink: a circle covers them all), *fill* and *solid*
-   (the share of the digit's box, glyph excluded, covered by light or by dark
-   new ink: a pencil shading, a digit blacked out), *thick* (the glyph darkened
-   or thickened beyond its print: a stroke laid along it; evidence of ink, not
-   of a mark). `score` summarises them in 0..1 for people; `omr.decide`
-   decides on the parts.
+   through a "2" is one stroke, not three specks the glyph cut apart); away
+   from the print a stroke's core follows the page's blur (`stroke_core`).
+   Each stroke of at least `MIN_STROKE_MM2` of ink and `SPECK_MM` of extent
+   is measured: its length (the long side of its minimum-area rectangle), its
+   width, its sagitta and the circle that best fits it (`_shape`), how far its
+   distance from the digit's centre ranges, whether it lies under the digit,
+   passes over it and reaches beyond its box, and whose it is (`ownership`:
+   clearly nearer this digit than any other target, clearly another's, or
+   between). Its kind is what a person would see (`stroke_kind`): struck
+   *through* the digit, a line *under* it (`beside`), a *tick* beside it, or
+   an *arc* (round the digit, a circle begun and abandoned; anything else of
+   its own: evidence of ink only); *between* (the longest stroke whose owner
+   is unclear), *ring* (the share of `RING_SECTORS` sectors round the digit
+   holding at least `MIN_SECTOR_MM2` of own ink: a circle covers them all),
+   *fill* and *solid* (the share of the digit's box, glyph excluded, covered
+   by light or by dark new ink: a pencil shading, a digit blacked out),
+   *crumbs* (pieces too small or short to be strokes that together reach as
+   far as a stroke: a grainy pencil mark broken up) and *thick* (the glyph
+   darkened or thickened beyond its print: a stroke laid along it); the last
+   two are evidence of ink, not of a mark. `score` summarises them in 0..1
+   for people; `omr.decide` decides on the parts.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -84,18 +89,59 @@ MIN_SECTOR_MM2 = 0.10
 # Ownership of a stroke near a digit: it is this digit's when the nearest
 # other target's box is at least OWN_FACTOR times as far as this digit's box,
 # plus OWN_MARGIN_MM (a line under a digit, 1 mm below it, is 4.7 mm from the
-# digit of the next row); nearer another target it is that target's; between
+# digit of the next row); or when it is at least OWN_FACTOR times as far and
+# every bit of the stroke is OWN_MARGIN_MM nearer this digit than any other
+# target (a tick drawn above right of a digit, 1.3 mm from it at its nearest
+# and 3.4 mm from the row above's digit: all of it this digit's side of the
+# gap between the rows); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
-# Shape of a stroke beside a digit, by its bend: how far it strays from its
-# chord (its minimum-area rectangle's width less its pen's width, the pen's
-# width being its ink area over its length) over its length. A line (an
-# underline, a dash beside) bends at most LINE_BEND. A bent stroke that hugs
-# the digit, its distance from the digit's centre ranging less than HUG_MM
-# (pen and wobble included), is an arc: a circle begun and abandoned (50-100
-# degrees at ~2.5 mm range ~1 mm), not counted; a bent stroke reaching away
-# from the digit (a tick beside it) is.
-LINE_BEND, HUG_MM = 0.08, 1.3
+# Shape of a stroke of the digit's own off the digit (`stroke_kind`), by
+# geometry a person would use, not by a fitted score:
+# - LINE_SAG: a line strays from its chord (the sagitta of the parabola that
+#   best follows it) by at most 6 % of its length. An arc of a circle strays
+#   R(1 - cos(a/2)) over 2R sin(a/2): 10 % for 45 degrees, 11 % for 50, the
+#   shortest a circle begun and abandoned sweeps; hands' straight lines
+#   measured up to 4.3 % on the seed-42 deck (the pen's width is noise about
+#   the curve, not curve).
+# - UNDER_TILT_DEG: an underline is under the digit (its middle below the
+#   digit's box, reaching across the digit's centre) and level within 30
+#   degrees; a straight dash at the digit's side is not a mark people make
+#   to answer (arc: for a person).
+# - TICK_REACH, TICK_HUG: a bent stroke is a tick beside the digit only if it
+#   keeps round the digit by neither measure: its distance from the digit's
+#   centre ranges over at least half its length (an arc of a circle round
+#   the digit ranges by its pen and wobble only: 20-35 % measured, one
+#   hooked arc 46 %; a tick reaching away 48-93 %: the few under half go to
+#   a person), and the digit's centre lies at least two radii
+#   from the centre of the circle that best fits it (an arc round the digit:
+#   0.5-1.8; a tick, whose circle sits in its own V: 2.3-12). A bent stroke
+#   that keeps round the digit by either is an arc: never counted.
+#   A line is also thin for its length: what its minimum-area rectangle
+#   holds beyond its pen's width is at most 12 % of its length (LINE_BEND;
+#   hands' lines measured up to 10 %). A tick's V with one short arm can
+#   follow a parabola as closely as a line does (sagitta 4-5 %), never this.
+LINE_SAG, LINE_BEND = 0.06, 0.12
+UNDER_TILT_DEG = 30.0
+TICK_REACH, TICK_HUG = 0.5, 2.0
+# A stroke's core on a blurred page (`stroke_core`): the thinnest pen drawn
+# deliberately, and how near the print the sharp page's core still holds
+# (a misregistered or motion-blurred glyph leaves a halo there: a phone
+# photo with 7 px of motion blur showed 2-3 mm "strokes" round clean digits
+# at a lowered core).
+THIN_PEN_MM = 0.4
+NEAR_PRINT_PX = 3
+NEAR_PRINT_LEVEL = 0.08
+# A stroke over the digit is struck through it, a tick or a cross over it,
+# only when it reaches beyond the digit's box by this much: a short stroke
+# within the box may be a slip of the pen or lie along the glyph, where the
+# print hides it from a person as from the reader (evidence of ink only).
+BEYOND_MM = 0.3
+# A piece of ink off the glyph shorter than this is a blob, not a stroke:
+# 1.13 mm is the extent of a 1 mm2 disc, the largest speck a mark must not be
+# told by (issue 10: think in millimetres of extent, not only area). It is
+# counted as crumbs of ink (`DigitEvidence.crumbs_mm2`), never as a mark.
+SPECK_MM = 1.13
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -244,7 +290,7 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
     """Offset (dx, dy) in px of the best match of the printed patch in
     `window` (which extends `radius` px around the patch), and its score."""
     printed = tt.printed
-    if float(printed.std()) < 1e-3:
+    if _flat(tt):
         return 0, 0, float("nan")
     result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
     # A slight preference for small offsets breaks ties on flat maps.
@@ -285,10 +331,22 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
+    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_shape`)
+    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
+    under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
+    rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
+    beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
 
 
-def _ownership(own: float, other: float) -> str:
+def _ownership(own: float, other: float, gap: float = 0.0) -> str:
+    """Whose a stroke is, from its nearest distances (mm) to this digit's box
+    (`own`) and to any other target's (`other`), and the least by which each
+    of its pixels is nearer this digit than any other target (`gap`): this
+    digit's when clearly nearer (see OWN_FACTOR), another's when nearer that
+    one, else between."""
     if other >= OWN_FACTOR * own + OWN_MARGIN_MM:
+        return "own"
+    if other >= OWN_FACTOR * own and gap >= OWN_MARGIN_MM:
         return "own"
     return "other" if other < own else "between"
 
@@ -308,13 +366,72 @@ def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> b
     return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
 
 
-def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], np.ndarray, np.ndarray]:
+def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple[float, float]:
+    """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
+    that best follows the pixels along their main direction, over the chord's
+    length: 0 for a straight line whatever its pen's width (the width is
+    noise about the curve, not curve), ~0.11 for a 50-degree arc, 0.04-0.35
+    for a tick's V (one with a short arm follows a parabola as a line does:
+    see LINE_BEND). `hug`: the distance from the digit's centre to the centre of the
+    circle that best fits the pixels, over that circle's radius: ~0 for an
+    arc of a circle round the digit, 1 or more for a tick beside it (its
+    circle lies in its own V) or a line (a circle far away)."""
+    pts = np.stack([px, py], 1).astype(np.float64) / CANON_PX_PER_MM
+    if len(pts) < 6:
+        return 0.0, float("inf")
+    mean = pts.mean(axis=0)
+    rel = pts - mean
+    _, vecs = np.linalg.eigh(rel.T @ rel)
+    along, across = rel @ vecs[:, -1], rel @ vecs[:, 0]
+    span = float(along.max() - along.min())
+    if span <= 0:
+        return 0.0, float("inf")
+    curve = np.polyfit(along, across, 2)[0]
+    sag = abs(float(curve)) * (span / 2) ** 2 / span
+    # Kasa's algebraic circle fit: x2 + y2 + D x + E y + F = 0.
+    a = np.column_stack([pts[:, 0], pts[:, 1], np.ones(len(pts))])
+    b = -(pts ** 2).sum(axis=1)
+    (d, e, f), *_ = np.linalg.lstsq(a, b, rcond=None)
+    cx, cy = -d / 2, -e / 2
+    r2 = cx * cx + cy * cy - f
+    if r2 <= 0:
+        return sag, float("inf")
+    off = float(np.hypot(cx - centre[0] / CANON_PX_PER_MM, cy - centre[1] / CANON_PX_PER_MM))
+    return sag, off / float(np.sqrt(r2))
+
+
+def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate) -> bool:
+    """Whether a stroke lies under the digit as an underline does: its
+    middle below the digit's box, its course level within UNDER_TILT_DEG,
+    and reaching across the digit's centre."""
+    half_h = tt.target.bbox_mm[3] / 2 * CANON_PX_PER_MM
+    if float(py.mean()) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
+        return False
+    if len(px) < 3:
+        return False
+    cov = np.cov(np.stack([px, py]).astype(np.float64))
+    _, vecs = np.linalg.eigh(cov)
+    u = vecs[:, -1]
+    return bool(abs(u[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
+                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
     """The strokes of new ink in a digit's zone, the label image of the
-    bridged components and, per label, whether it counts here (own or between)."""
+    bridged components, per label whether it counts here (own or between),
+    and the ink (mm2 of core) of the pieces too small or too short to be
+    strokes, off the glyph (`SPECK_MM`): a light, grainy pencil mark broken
+    into crumbs, or specks. A pixel is a stroke's core from `core_level`
+    (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
-    core = ((dark >= DIGIT_INK.core) & tt.zone).astype(np.uint8)
-    if not core.any():  # most digits: nothing to measure
-        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool)
+    nothing: tuple[list[Stroke], np.ndarray, np.ndarray, float] = (
+        [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0)
+    if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
+        return nothing
+    level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
+    core = ((dark >= level) & tt.zone).astype(np.uint8)
+    if not core.any():
+        return nothing
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -322,13 +439,15 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
     counts_here = np.zeros(n, bool)
     ys, xs = np.nonzero(core)
     if not len(ys):
-        return [], labels, counts_here
+        return [], labels, counts_here, 0.0
     lab = labels[ys, xs]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
     on_glyph[labels[tt.glyph]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
+    speck = np.zeros(n, bool)
+    near = _near_print(tt)
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
     for label in np.nonzero(sizes >= min_px)[0]:
@@ -337,12 +456,19 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
         straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre)
         own = float(tt.own_mm[py, px].min())
         other = float(tt.other_mm[py, px].min())
-        owner = _ownership(own, other)
+        owner = _ownership(own, other, float((tt.other_mm[py, px] - tt.own_mm[py, px]).min()))
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
-        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        if length < SPECK_MM and not on_glyph[label]:
+            speck[label] = True  # a blob, not a stroke: no extent to tell a mark by
+            continue
+        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
         pen = len(idx) / CANON_PX_PER_MM**2 / length
+        if pen < THIN_PEN_MM / 2 and bool(near[py, px].all()):
+            continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
+        sag, hug = _shape(px, py, tt.centre)
+        under = _lies_under(px, py, tt)
         strokes.append(Stroke(
             length=length,
             width=width,
@@ -350,9 +476,33 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray) -> tuple[list[Stroke], n
             radial=float(r.max() - r.min()),
             over=bool(r.min() <= OVER_MM or straddles),
             owner=owner,
+            sag=sag,
+            hug=hug,
+            under=under,
+            rim=sag > LINE_SAG and bool(near[py, px].all()),
+            beyond=float(tt.own_mm[py, px].max()) >= BEYOND_MM,
         ))
         counts_here[label] = owner != "other"
-    return strokes, labels, counts_here
+    crumbs = ((sizes < min_px) & ~on_glyph) | speck
+    crumbs[0] = False
+    off_print = np.zeros(n, bool)
+    off_print[lab[~near[ys, xs]]] = True
+    crumbs &= off_print  # pieces wholly along the print are its halo
+    if not crumbs.any():
+        return strokes, labels, counts_here, 0.0
+    # Crumbs tell of a stroke only when together they reach further than a
+    # speck does (one speck is a blob, however large), and only of this
+    # digit's when they are clearly its (a tick of the next row's digit, cut
+    # to pieces by the printed rule between the rows, is not).
+    bits = crumbs[lab]
+    bx, by = xs[bits], ys[bits]
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([bx, by], 1).astype(np.float32))
+    if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
+        return strokes, labels, counts_here, 0.0
+    if _ownership(float(tt.own_mm[by, bx].min()), float(tt.other_mm[by, bx].min()),
+                  float((tt.other_mm[by, bx] - tt.own_mm[by, bx]).min())) != "own":
+        return strokes, labels, counts_here, 0.0
+    return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
 
 def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
@@ -374,26 +524,47 @@ def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: n
     right = added[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(axis=1)
     streak = np.maximum(np.maximum(np.minimum(above, below), 0.0)[None, :],
                         np.maximum(np.minimum(left, right), 0.0)[:, None])
-    k = 2 * THICK_RIM_PX + 1
-    near = cv2.dilate(tt.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    near &= (tt.inner | tt.glyph)[y0:y1, x0:x1]
+    near = _glyph_rim(tt)
     return float((added[y0:y1, x0:x1] - streak)[near].sum()) / CANON_PX_PER_MM**2
 
 
-def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> DigitEvidence:
+def stroke_kind(s: Stroke) -> str:
+    """What a stroke of the digit's own, off the digit, is: "under" (a
+    straight line under it: `LINE_SAG`, `LINE_BEND`, `Stroke.under`),
+    "tick" (bent, and keeping round the digit by neither measure: its
+    distance from the digit's centre ranges over at least `TICK_REACH` of its
+    length, and the circle that best fits it lies away from the digit,
+    `TICK_HUG`), or "arc" (anything else: an arc round the digit, a circle
+    begun and abandoned; a straight dash at its side), which only a person
+    reads."""
+    if s.sag <= LINE_SAG and s.bend <= LINE_BEND:
+        return "under" if s.under else "arc"
+    return "tick" if s.radial >= TICK_REACH * s.length and s.hug >= TICK_HUG else "arc"
+
+
+def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
+                 core_level: float = DIGIT_INK.core) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
     `glyph_darkening_mm2`, less the page's median over its digits)."""
-    strokes, labels, counts_here = digit_strokes(tt, dark)
-    through = beside = arc = between = 0.0
+    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level)
+    through = beside = tick = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
             between = max(between, s.length)
-        elif s.owner == "own" and s.over:
+        elif s.owner == "own" and s.over and s.beyond and not s.rim:
             through = max(through, s.length)
-        elif s.owner == "own" and (s.bend <= LINE_BEND or s.radial >= HUG_MM):
-            beside = max(beside, s.length)
-        elif s.owner == "own":
+        elif s.owner == "own" and s.over:
+            # The glyph's rim darkened, or a short stroke within the digit's
+            # box: evidence of ink, not a stroke across.
             arc = max(arc, s.length)
+        elif s.owner == "own":
+            kind = stroke_kind(s)
+            if kind == "under":
+                beside = max(beside, s.length)
+            elif kind == "tick":
+                tick = max(tick, s.length)
+            else:
+                arc = max(arc, s.length)
     ring = 0.0
     if counts_here.any():
         keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -410,22 +581,96 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -
     box_dark = dark[y0:y1, x0:x1]
     inner = tt.inner[y0:y1, x0:x1]
     smooth = cv2.blur(box_dark, (3, 3))
-    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / max(int(tt.fill_region.sum()), 1)
+    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / _count(tt, "fill_region", tt.fill_region)
     # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
+    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / _count(tt, "inner_box", inner)
     soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
     inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0) -> tuple[float, DigitEvidence | None]:
+_CACHE: dict[tuple[int, str], tuple[TargetTemplate, np.ndarray]] = {}
+
+
+def _cached(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
+    """A fixed mask of a target's template, made once (templates are built
+    once per form and read for every page; `omr.template` is not changed
+    for what only the scorer needs). Keyed by the template's identity."""
+    key = (id(tt), name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is tt:
+        return hit[1]
+    if len(_CACHE) > 8192:
+        _CACHE.clear()
+    value = make(tt)
+    _CACHE[key] = (tt, value)
+    return value
+
+
+def _near_print(tt: TargetTemplate) -> np.ndarray:
+    """Pixels of a digit's patch within NEAR_PRINT_PX of the blank's print
+    (any of it: a thin grey rule is lighter than the reader's printed-ink
+    level at its scale, and a blur the model misses leaves residue there too)."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        k = 2 * NEAR_PRINT_PX + 1
+        printed = (t.printed > NEAR_PRINT_LEVEL).astype(np.uint8)
+        return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
+    return _cached(tt, "near_print", make)
+
+
+def _flat(tt: TargetTemplate) -> bool:
+    """Whether the target's printed patch has no structure to snap to."""
+    return bool(_cached(tt, "flat", lambda t: np.array(float(t.printed.std()) < 1e-3)))
+
+
+def _count(tt: TargetTemplate, name: str, mask: np.ndarray) -> int:
+    """The number of pixels of a fixed mask of the template (at least 1)."""
+    return int(_cached(tt, "count:" + name, lambda t: np.array(max(int(mask.sum()), 1))))
+
+
+def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
+    """The blank's darkness in the target's patch blurred as the page is
+    (one of `BLUR_SIGMAS`, so each is made once per target)."""
+    return _cached(tt, f"blank@{blur}", lambda t: np.asarray(
+        cv2.GaussianBlur(t.printed, (0, 0), blur) if blur > 0 else t.printed))
+
+
+def _glyph_rim(tt: TargetTemplate) -> np.ndarray:
+    """A digit's printed glyph and THICK_RIM_PX round it, within its own box
+    (in the `box_crop` window): where `glyph_darkening_mm2` adds darkness."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        assert t.inner is not None and t.glyph is not None
+        y0, y1, x0, x1 = t.box_crop
+        k = 2 * THICK_RIM_PX + 1
+        near = cv2.dilate(t.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+        return near & (t.inner | t.glyph)[y0:y1, x0:x1]
+    return _cached(tt, "glyph_rim", make)
+
+
+def stroke_core(blur: float) -> float:
+    """The darkness from which a pixel near a digit is a stroke's core on a
+    page blurred by `blur` (sigma, canonical px): `DIGIT_INK.core` for a
+    sharp line, times the share of its darkness the thinnest pen's line
+    (`THIN_PEN_MM`) keeps at its middle under that blur. A blur spreads a
+    line's ink sideways and lowers its middle: a light pencil underline on a
+    phone photo out of focus (sigma 1.5) peaked at 0.25, under a fixed core,
+    and was never seen. The blank's print is blurred alike, so what a
+    misregistered glyph's halo leaves is lowered as much."""
+    if blur <= 0:
+        return DIGIT_INK.core
+    width = THIN_PEN_MM * CANON_PX_PER_MM
+    return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
+
+
+def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
+           core_level: float = DIGIT_INK.core) -> tuple[float, DigitEvidence | None]:
     """(score, digit evidence) of a target from its new darkness patch `dark`
     and, for a digit, its glyph's darkening beyond the page's usual (the
-    evidence is None for a box)."""
+    evidence is None for a box) and the page's stroke core (`stroke_core`)."""
     if tt.target.shape != "digit":
         ink = new_ink(dark, tt.region, BOX_INK)
         return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
-    evidence = _digit_parts(tt, dark, thick_mm2)
+    evidence = _digit_parts(tt, dark, thick_mm2, core_level)
     return evidence.summary(), evidence.rounded()
 
 
@@ -481,14 +726,15 @@ def score_targets(
     for tt, window, (dx, dy) in zip(template.targets, windows, offsets):
         h, w = tt.shape
         dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        blank_dark = ink.blank_darkness(tt.printed)
+        blank_dark = _blank_darkness(tt, ink.blur)
         news.append(np.clip(dark - blank_dark, 0.0, 1.0))
         darkening.append(glyph_darkening_mm2(tt, dark, blank_dark) if tt.target.shape == "digit" else 0.0)
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
+    core = stroke_core(ink.blur)
     out = []
     for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
-        score, evidence = _score(tt, new, thick - usual)
+        score, evidence = _score(tt, new, thick - usual, core)
         out.append(
             TargetMeasure(
                 question=tt.target.question,

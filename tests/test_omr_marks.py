@@ -386,3 +386,198 @@ def test_a_darkened_glyph_is_marginal_never_blank_nor_counted() -> None:
     assert got["a"].reasons == (MARGINAL,)
     assert got["b"].reasons == (MARGINAL,)
     assert got["c"].status == "no_answer"
+
+
+# --- what a mark near a digit looks like (issue 10, second pass) ------------------------
+
+from fixtures.degrade import motion_blur  # noqa: E402
+from fixtures.marks import ellipse_strokes, tick_strokes  # noqa: E402
+from omr.score import digit_strokes, stroke_core  # noqa: E402
+
+
+def _digits(printed: dict[str, Printed]):
+    """(blank, digit targets in groups APART_MM apart) of the sipas form's pages."""
+    p = printed["sipas"]
+    for i, geo in enumerate(p.pages):
+        digits = [t for t in geo.targets if t.shape == "digit"]
+        if digits:
+            yield p.blanks[i], _rounds(digits)
+
+
+def _light_pencil(rng: np.random.Generator) -> Pen:
+    return Pen("pencil", int(rng.integers(150, 171)), float(rng.uniform(0.45, 0.6)), grain=0.5, skip=0.1)
+
+
+def _states(catalog: Catalog, page: np.ndarray, drawn: set) -> dict:
+    reading = _read(catalog, page)
+    return {(t.question, t.option): t for t in reading.targets if (t.question, t.option) in drawn}
+
+
+def _defocused(page: np.ndarray, seed: int) -> np.ndarray:
+    """`page` as a phone out of focus sees it: Gaussian blur of 2 px at
+    200 dpi (1.5 px at the reader's scale), grey paper, noise, JPEG."""
+    rng = np.random.default_rng(seed)
+    img = gaussian_blur(page, 2.0)
+    img = cv2.convertScaleAbs(img, alpha=0.95)
+    img = add_noise(img, 2.5, rng)
+    ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    assert ok
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+
+def _underline(t: Target, rng: np.random.Generator) -> np.ndarray:
+    x, y, w, h = t.bbox_mm
+    cx, below = x + w / 2, y + h + float(rng.uniform(0.4, 1.2))
+    half = w * float(rng.uniform(0.55, 0.9))
+    return np.array([[cx - half, below], [cx + half, below + float(rng.uniform(-0.2, 0.2))]])
+
+
+@pytest.mark.slow
+def test_a_light_pencil_underline_on_a_blurred_photo_is_counted(printed: dict[str, Printed],
+                                                               catalog: Catalog) -> None:
+    """A light pencil line under a digit, on a capture out of focus: the blur
+    lowers the line's middle below a sharp page's stroke core (it peaked at
+    0.25 on a phone photo of the wide deck and was read blank, a silent
+    error). The stroke core follows the page's blur (`omr.score.stroke_core`)."""
+    rng = np.random.default_rng(21)
+    seen = 0
+    for blank, rounds in _digits(printed):
+        for k, group in enumerate(rounds[:3]):
+            page = blank.copy()
+            for t in group:
+                draw_strokes(page, PPM, [_underline(t, rng)], _light_pencil(rng), rng)
+            states = _states(catalog, _defocused(page, 300 + k), {(t.question, t.option) for t in group})
+            for key, ts in states.items():
+                assert ts.state == "marked", (key, ts.digit)
+            seen += len(states)
+    assert seen >= 20
+
+
+def test_the_stroke_core_follows_the_blur_but_never_below_the_box_level() -> None:
+    assert stroke_core(0.0) == 0.25
+    assert stroke_core(0.5) > 0.24  # a crisp scan: as before
+    assert 0.15 <= stroke_core(1.5) < 0.2  # out of focus: the middle of a 0.4 mm line is lower
+    assert stroke_core(3.4) == 0.15  # never below what a box's clean paper allows
+
+
+def _arc(t: Target, rng: np.random.Generator) -> list[np.ndarray]:
+    x, y, w, h = t.bbox_mm
+    grow = float(rng.uniform(0.8, 1.2))
+    return ellipse_strokes((x + w / 2, y + h / 2), w / 2 + grow, h / 2 + grow, rng, float(rng.uniform(50, 100)))
+
+
+def _tick_beside(t: Target, rng: np.random.Generator) -> list[np.ndarray]:
+    x, y, w, h = t.bbox_mm
+    size = float(rng.uniform(2.6, 3.6))
+    box = (x + w + 0.5, y + h / 2 - size / 2, size * 0.8, size)
+    return tick_strokes(box, rng, 1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mark", ["underline", "tick_beside", "arc"])
+def test_a_mark_beside_a_digit_is_told_by_its_shape(printed: dict[str, Printed], catalog: Catalog,
+                                                    mark: str) -> None:
+    """A straight line under a digit and a tick beside it are answers; an
+    arc round it (a circle begun and abandoned, 50-100 degrees) is not, and
+    is never read blank. Before the shape measures (sagitta, the circle that
+    best fits a stroke), an arc reaching 4.4 mm with the look of a tick set
+    the threshold for anything beside a digit, and 97 % of underlines and
+    all ticks beside were flagged."""
+    rng = np.random.default_rng({"underline": 31, "tick_beside": 32, "arc": 33}[mark])
+    got = []
+    for blank, rounds in _digits(printed):
+        for k, group in enumerate(rounds[:3]):
+            page = blank.copy()
+            for t in group:
+                pen = Pen("ballpoint_blue", int(rng.integers(40, 101)), float(rng.uniform(0.4, 0.6)), grain=0.08)
+                strokes = {"underline": lambda t: [_underline(t, rng)], "tick_beside": lambda t: _tick_beside(t, rng),
+                           "arc": lambda t: _arc(t, rng)}[mark](t)
+                draw_strokes(page, PPM, strokes, pen, rng)
+            states = _states(catalog, _scanned(page, 400 + k), {(t.question, t.option) for t in group})
+            got += [(key, ts.state, ts.digit) for key, ts in states.items()]
+    assert len(got) >= 20
+    if mark == "arc":
+        assert all(state == "marginal" for _, state, _ in got), [g for g in got if g[1] != "marginal"]
+    else:
+        assert all(state == "marked" for _, state, _ in got), [g for g in got if g[1] != "marked"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["through", "within"])
+def test_a_stroke_over_a_digit_counts_when_struck_through_it(printed: dict[str, Printed], catalog: Catalog,
+                                                            where: str) -> None:
+    """A stroke struck through a digit, beyond its box at both ends, is an
+    answer; a short one within the digit's box is a slip or lies along the
+    glyph, for a person: never counted."""
+    rng = np.random.default_rng(41 if where == "through" else 42)
+    got = []
+    for blank, rounds in _digits(printed):
+        for k, group in enumerate(rounds[:3]):
+            page = blank.copy()
+            for t in group:
+                x, y, w, h = t.bbox_mm
+                a = float(rng.uniform(0.2, math.pi - 0.2))
+                half = (math.hypot(w, h) / 2 + float(rng.uniform(0.6, 1.2))) if where == "through" else 0.9
+                d = (half * math.cos(a), half * math.sin(a))
+                c = (x + w / 2, y + h / 2)
+                draw_strokes(page, PPM, [np.array([[c[0] - d[0], c[1] - d[1]], [c[0] + d[0], c[1] + d[1]]])],
+                             _pen(rng), rng)
+            states = _states(catalog, _scanned(page, 500 + k), {(t.question, t.option) for t in group})
+            got += [(key, ts.state, ts.digit) for key, ts in states.items()]
+    assert len(got) >= 20
+    if where == "through":
+        assert all(state == "marked" for _, state, _ in got), [g for g in got if g[1] != "marked"]
+    else:
+        assert all(state != "marked" for _, state, _ in got), [g for g in got if g[1] == "marked"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_clean_digit_on_a_motion_blurred_photo_stays_empty(printed: dict[str, Printed], catalog: Catalog,
+                                                            seed: int) -> None:
+    """A hand that moved while taking the photo smears each glyph's edge into
+    a line a pixel wide beside it (2.7 mm along the stem of a "4"): thinner
+    than any pen, along the print, it is the print's halo, not a stroke."""
+    rng = np.random.default_rng(seed)
+    for blank, _ in _digits(printed):
+        img = motion_blur(blank, int(rng.integers(5, 8)), float(rng.uniform(-5, 5)))
+        img = add_noise(cv2.convertScaleAbs(img, alpha=0.95), 2.5, rng)
+        ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        reading = _read(catalog, cv2.imdecode(data, cv2.IMREAD_UNCHANGED))
+        for ts in reading.targets:
+            assert ts.state == "empty" or ts.digit is None, (seed, ts.question, ts.option, ts.digit)
+
+
+def test_crumbs_of_a_broken_stroke_are_ink_a_lone_speck_is_not(printed: dict[str, Printed]) -> None:
+    """A light grainy pencil tick breaks into pieces each under a stroke's
+    size (a tick beside a digit was read blank, a silent error): together
+    they are ink (`crumbs_mm2`). One speck, however large, is a blob."""
+    tt = next(t for t in printed["sipas"].template.pages[2].targets if t.target.shape == "digit")
+    x0, y0 = int(tt.centre[0] + 3.0 * 6), int(tt.centre[1] - 6)  # 3 mm right of the digit's centre
+    broken = np.zeros(tt.shape, np.float32)
+    for i in range(4):  # four 2x2 px pieces (0.11 mm2 each), 3 px apart (not closed into one), along 2.8 mm
+        broken[y0 + 5 * i : y0 + 5 * i + 2, x0 + i : x0 + i + 2] = 0.6
+    strokes, _, _, crumbs = digit_strokes(tt, broken)
+    assert not strokes and crumbs >= DEFAULT_THRESHOLDS.digit_crumbs_empty_mm2
+    speck = np.zeros(tt.shape, np.float32)
+    speck[y0 : y0 + 4, x0 : x0 + 4] = 0.6  # 0.44 mm2, 0.7 mm across
+    strokes, _, _, crumbs = digit_strokes(tt, speck)
+    assert not strokes and crumbs == 0.0
+    got = _decide([M("a", "1", 0.0, DigitEvidence(crumbs_mm2=0.35)), M("b", "1", 0.0, DigitEvidence(crumbs_mm2=0.2))],
+                  {"a": "single", "b": "single"})
+    assert got["a"].reasons == (MARGINAL,) and got["b"].status == "no_answer"
+
+
+def test_a_stroke_clearly_on_one_digits_side_is_its_own() -> None:
+    """Whose a stroke is, by geometry: twice as far from any other target and
+    all of it 1 mm nearer this digit is this digit's (a tick above right of
+    a digit, 1.3 mm from it, 3.4 mm from the row above's: 'between' before);
+    midway, or close to both, a person decides."""
+    from omr.score import _ownership
+
+    assert _ownership(1.3, 3.44, gap=1.5) == "own"
+    assert _ownership(1.3, 3.44, gap=0.8) == "between"  # some of it as near the other
+    assert _ownership(2.0, 2.5, gap=0.5) == "between"
+    assert _ownership(0.2, 0.3, gap=0.1) == "between"
+    assert _ownership(0.3, 2.0) == "own"
+    assert _ownership(2.0, 1.0) == "other"
