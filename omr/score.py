@@ -589,21 +589,14 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
 
 
-_CACHE: dict[tuple[int, str], tuple[TargetTemplate, np.ndarray]] = {}
-
-
-def _cached(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
-    """A fixed mask of a target's template, made once (templates are built
-    once per form and read for every page; `omr.template` is not changed
-    for what only the scorer needs). Keyed by the template's identity."""
-    key = (id(tt), name)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is tt:
-        return hit[1]
-    if len(_CACHE) > 8192:
-        _CACHE.clear()
-    value = make(tt)
-    _CACHE[key] = (tt, value)
+def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
+    """A fixed mask or count of a target's template, made on first use and kept in the
+    template (`TargetTemplate.derived`): templates are built once per form and read for
+    every page, and `omr.template` need not know what only the scorer derives."""
+    value = tt.derived.get(name)
+    if value is None:
+        value = make(tt)
+        tt.derived[name] = value
     return value
 
 
@@ -615,23 +608,23 @@ def _near_print(tt: TargetTemplate) -> np.ndarray:
         k = 2 * NEAR_PRINT_PX + 1
         printed = (t.printed > NEAR_PRINT_LEVEL).astype(np.uint8)
         return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
-    return _cached(tt, "near_print", make)
+    return _derived(tt, "near_print", make)
 
 
 def _flat(tt: TargetTemplate) -> bool:
     """Whether the target's printed patch has no structure to snap to."""
-    return bool(_cached(tt, "flat", lambda t: np.array(float(t.printed.std()) < 1e-3)))
+    return bool(_derived(tt, "flat", lambda t: np.array(float(t.printed.std()) < 1e-3)))
 
 
 def _count(tt: TargetTemplate, name: str, mask: np.ndarray) -> int:
     """The number of pixels of a fixed mask of the template (at least 1)."""
-    return int(_cached(tt, "count:" + name, lambda t: np.array(max(int(mask.sum()), 1))))
+    return int(_derived(tt, "count:" + name, lambda t: np.array(max(int(mask.sum()), 1))))
 
 
 def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
     """The blank's darkness in the target's patch blurred as the page is
     (one of `BLUR_SIGMAS`, so each is made once per target)."""
-    return _cached(tt, f"blank@{blur}", lambda t: np.asarray(
+    return _derived(tt, f"blank@{blur}", lambda t: np.asarray(
         cv2.GaussianBlur(t.printed, (0, 0), blur) if blur > 0 else t.printed))
 
 
@@ -644,7 +637,7 @@ def _glyph_rim(tt: TargetTemplate) -> np.ndarray:
         k = 2 * THICK_RIM_PX + 1
         near = cv2.dilate(t.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
         return near & (t.inner | t.glyph)[y0:y1, x0:x1]
-    return _cached(tt, "glyph_rim", make)
+    return _derived(tt, "glyph_rim", make)
 
 
 def stroke_core(blur: float) -> float:

@@ -106,6 +106,10 @@ class TargetTemplate:
     # a shading's coverage is measured.
     box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
     fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Masks and counts the scorer derives from the fields above, made on first use and
+    # kept with the template (built once per form, read for every page): see
+    # `omr.score._derived`. Empty when the catalog is built or sent to a worker.
+    derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
