@@ -220,6 +220,22 @@ def test_correction_rule_never_counts_both_nor_the_filled_one() -> None:
     assert (got["f"].status, got["f"].value) == ("answered", ("1",))
 
 
+def test_ink_spread_over_box_glyph_and_crumbs_is_never_blank() -> None:
+    # A pencil stroke along the stem of a "4", showing a little past it (seen on the
+    # SIPAS form's 16 mm columns): each measure under its own threshold, together
+    # more than a stroke's least ink.
+    from omr.decide import digit_state
+
+    along = DigitEvidence(fill=0.042, inner_mm2=0.252, thick_mm2=0.167)
+    assert along.inner_mm2 < DEFAULT_THRESHOLDS.digit_inner_empty_mm2
+    assert along.thick_mm2 < DEFAULT_THRESHOLDS.digit_thick_empty_mm2
+    assert digit_state(along) == "marginal"
+    # What clean digits measure (thresholds.py: over the box up to 0.121, on the glyph
+    # up to 0.175) stays blank, each alone.
+    assert digit_state(DigitEvidence(inner_mm2=0.121)) == "empty"
+    assert digit_state(DigitEvidence(thick_mm2=0.175)) == "empty"
+
+
 def test_two_plain_marks_are_a_double_mark() -> None:
     stroke = DigitEvidence(through_mm=4.0)
     got = _decide([M("a", "1", 1.0, CIRCLE), M("a", "4", 1.0, DigitEvidence(fill=0.95))], {"a": "single"})
