@@ -40,8 +40,8 @@ from style_deck import MODEL, ensure_style_deck  # noqa: E402
 
 from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
-from omr.decide import FOLDED, OFF_PAGE  # noqa: E402
-from omr.reading import TargetScore  # noqa: E402
+from omr.decide import FOLDED, OFF_PAGE, new_ink_mm2  # noqa: E402
+from omr.reading import DigitEvidence, TargetScore  # noqa: E402
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds  # noqa: E402
 
 
@@ -321,7 +321,10 @@ def _why(ev: object, t: Thresholds) -> str:
              ("tick", "tick_mm", 1e-9), ("arc", "arc_mm", 1e-9), ("between", "between_mm", 1e-9),
              ("fill", "fill", t.digit_fill_empty), ("inner", "inner_mm2", t.digit_inner_empty_mm2),
              ("thick", "thick_mm2", t.digit_thick_empty_mm2), ("crumbs", "crumbs_mm2", t.digit_crumbs_empty_mm2))
-    return next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), "?")
+    found = next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), None)
+    if found is None and isinstance(ev, DigitEvidence) and new_ink_mm2(ev) >= t.digit_inner_empty_mm2:
+        return "new ink together"
+    return found or "?"
 
 
 def flag_causes(pages: list[Page], t: Thresholds) -> None:
