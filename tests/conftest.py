@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -45,8 +46,12 @@ def phieu_process():
 
     def start(*args: str, cwd: Path) -> subprocess.Popen:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Ctrl-C as a terminal delivers it: a suite started in the background by a
+        # non-interactive shell ignores SIGINT, its children inherit that, and Python
+        # then never raises KeyboardInterrupt (the SIGINT tests failed so, and only so).
         proc = subprocess.Popen([str(PHIEU), *map(str, args)], cwd=cwd, env=env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         started.append(proc)
         return proc
 
