@@ -119,6 +119,19 @@ def test_pdf_has_pages_and_vietnamese_text(tmp_path, comments):
     assert f"{content.overall.rate:.1f}%".replace(".", ",") in text
 
 
+def test_the_closing_line_never_stands_alone_on_a_page(comments, tmp_path):
+    # The demo's report once ended on a page holding only "… · Lập ngày …".
+    from reportlab.platypus import KeepTogether, Paragraph
+
+    from pipeline.outputs.report.pdf import _method, _styles
+
+    content = build_report(mini_form(), known_frame(), pages_frame(), comments, base_dir=tmp_path, today=TODAY)
+    last = _method(content, _styles())[-1]
+    assert isinstance(last, KeepTogether)
+    kept = [f for f in last._content if isinstance(f, Paragraph)]
+    assert len(kept) == 2 and "Lập ngày" in kept[-1].text
+
+
 def test_bad_output_and_options(tmp_path, comments):
     content = build_report(mini_form(), known_frame(), pages_frame(), comments, today=TODAY)
     with pytest.raises(BadInput, match=r"\.docx"):

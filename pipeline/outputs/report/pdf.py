@@ -276,9 +276,10 @@ def _method(content: ReportContent, s: dict) -> list[Flowable]:
     if content.document is not None:
         story += official.pdf_signature(content, s, WIDTH)
     else:
-        story.append(Spacer(1, 10))
-        story.append(_p(f"{content.form_title} · Lập ngày {content.generated_on:%d/%m/%Y}",
-                        s["small"]))
+        # The line that closes the report goes with the paragraph before it: alone, it
+        # filled a page of its own when the method ran to the foot of a page.
+        colophon = _p(f"{content.form_title} · Lập ngày {content.generated_on:%d/%m/%Y}", s["small"])
+        story.append(KeepTogether([story.pop(), Spacer(1, 10), colophon]))
     return story
 
 
