@@ -306,10 +306,9 @@ def new_ink(
     `levels.hi` -> 1): only pixels of strokes (connected pixels at least
     `levels.core` dark) of at least `min_stroke_mm2`, and their rim; only
     inside `region`."""
-    core = (dark >= levels.core).astype(np.uint8)
     # Closed first: a pencil's grain breaks a stroke into dots that would each
     # fall under the stroke size; a speck stays a speck.
-    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    core = cv2.morphologyEx((dark >= levels.core).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px

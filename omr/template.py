@@ -8,6 +8,7 @@ invented here.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -113,7 +114,7 @@ class TargetTemplate:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.printed.shape  # type: ignore[return-value]
+        return self.printed.shape
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,10 @@ class TextTemplate:
     field: TextField
     x0: int
     y0: int
-    printed_mask: np.ndarray = field(repr=False, compare=False)
-    region: np.ndarray = field(repr=False, compare=False)
-    printed: np.ndarray | None = field(default=None, repr=False, compare=False)  # blank darkness
+    # `dataclasses.field` spelt out: the attribute `field` shadows the bare name here.
+    printed_mask: np.ndarray = dataclasses.field(repr=False, compare=False)
+    region: np.ndarray = dataclasses.field(repr=False, compare=False)
+    printed: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # blank darkness
 
 
 @dataclass(frozen=True)
