@@ -17,12 +17,12 @@ LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
 @contextmanager
-def log_to(handler: logging.Handler, level: int) -> Iterator[logging.Handler]:
-    """Send log records of `level` and above to `handler` (in `LOG_FORMAT`) while the
+def log_to(handler: logging.Handler, level: int, fmt: str = LOG_FORMAT) -> Iterator[logging.Handler]:
+    """Send log records of `level` and above to `handler` (in `fmt`) while the
     block runs, lowering the root logger's level as far as needed, and undo both after,
     so that a command run in-process (tests) leaves no handler behind."""
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(logging.Formatter(fmt))
     root = logging.getLogger()
     previous = root.level
     root.setLevel(min(previous or logging.WARNING, level))
@@ -63,6 +63,5 @@ def survey_notices() -> Iterator[logging.Handler]:
     without -v: they are for the clerk. With -v, `stderr_log` shows them already."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(logging.Filter("pipeline.store.survey"))
-    with log_to(handler, logging.WARNING):
-        handler.setFormatter(logging.Formatter("⚠ %(message)s"))
+    with log_to(handler, logging.WARNING, "⚠ %(message)s"):
         yield handler

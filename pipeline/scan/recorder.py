@@ -252,7 +252,8 @@ def _record_reading(
         opened.append(FlagReason.DUPLICATE)
     else:
         opened += _insert_answers(conn, sheet_id, page_id, reading, info)
-        opened += _check_complete(conn, sheet_id, info)
+        opened += settle_complete(conn, sheet_id, info.page_count,
+                                  "trang còn thiếu đã được quét / the missing page arrived")
     refresh_sheet_status(conn, sheet_id)
     return PageOutcome(status, reason=row["reason"], message=row.get("message", ""),
                        serial=ident.serial, form=ident.form_id, flags=tuple(opened),
@@ -362,12 +363,6 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
         FlagReason.CORRECTION: "Có ô tô kín để sửa, cần xem lại / a filled box corrects another answer: check it",
     }
     return f"{labels.get(reason, reason)}: {scores}"
-
-
-def _check_complete(conn: sa.Connection, sheet_id: int, info: FormInfo) -> list[str]:
-    """When a sheet has all its pages: close a `missing_page` flag, check for a blank ballot."""
-    return settle_complete(conn, sheet_id, info.page_count,
-                           "trang còn thiếu đã được quét / the missing page arrived")
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:

@@ -182,7 +182,6 @@ class Watcher:
         if not ready:
             return []
         events: list[WatchEvent] = []
-        hashes: dict[Path, str] = {}
         probed: dict[Path, SourceFile] = {}  # handed to the scan: each file hashed once
         new: list[Path] = []
         known: list[WatchEvent] = []
@@ -192,9 +191,9 @@ class Watcher:
                 if source.problem is not None and source.problem.reason == IngestReason.UNREADABLE_FILE:
                     events.append(WatchEvent("problem", path, source.problem.message))
                     continue  # tried again at the next look
-                probed[path], hashes[path] = source, source.sha256
-                found = source_report(conn, hashes[path])
-                twin = next((p for p in new if hashes[p] == hashes[path]), None)
+                probed[path] = source
+                found = source_report(conn, source.sha256)
+                twin = next((p for p in new if probed[p].sha256 == source.sha256), None)
                 if found is not None and found.status == SourceStatus.COMPLETE:
                     known.append(WatchEvent("known", path, f"{path.name}: đã có / already stored", found))
                 elif twin is not None:  # the same content twice in one look: read once
@@ -215,10 +214,10 @@ class Watcher:
                 events.append(WatchEvent("problem", None, str(err)))
                 for path in new:
                     self._pending.pop(path, None)
-                    hashes.pop(path, None)
+                    probed.pop(path, None)
         folder_of = {path: folder for folder, path in ready}
         with self.store.engine.connect() as conn:
-            reports = {path: source_report(conn, sha) for path, sha in hashes.items()}
+            reports = {path: source_report(conn, s.sha256) for path, s in probed.items()}
         for path, report in reports.items():
             if report is None:
                 continue
