@@ -111,11 +111,17 @@ def wrap_balanced(text: str, font: str, size_pt: float, width_mm: float) -> list
     lines = wrap(text, font, size_pt, width_mm)
     if len(lines) < 2:
         return lines
-    lo, hi = 0.0, width_mm  # the narrowest width giving as many lines lies in (lo, hi]
+    return wrap(text, font, size_pt, narrowest_width(text, font, size_pt, len(lines), 0.0, width_mm))
+
+
+def narrowest_width(text: str, font: str, size_pt: float, lines: int, lo: float, hi: float) -> float:
+    """The narrowest width in (`lo`, `hi`], to within 0.1 mm, at which `text` wraps to at
+    most `lines` lines; `text` must wrap to that many at `hi`. Greedy wrapping gains lines
+    as the width shrinks, so a bisection finds it."""
     while hi - lo > 0.1:
         mid = (lo + hi) / 2
-        if len(wrap(text, font, size_pt, mid)) == len(lines):
+        if len(wrap(text, font, size_pt, mid)) <= lines:
             hi = mid
         else:
             lo = mid
-    return wrap(text, font, size_pt, hi)
+    return hi

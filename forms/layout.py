@@ -375,13 +375,8 @@ def _choice_piece(q: Question, number: str, x0: float, x1: float,
 def _width_in_lines(text: str, lines: int) -> float:
     """The width of `text`'s longest line when wrapped as narrow as `lines` lines allow."""
     full = fonts.text_width(text, fonts.REGULAR, QUESTION_PT)
-    lo, hi = full / lines - 0.01, full + 0.01  # wrap(hi) has at most `lines` lines
-    while hi - lo > 0.1:
-        mid = (lo + hi) / 2
-        if len(fonts.wrap(text, fonts.REGULAR, QUESTION_PT, mid)) <= lines:
-            hi = mid
-        else:
-            lo = mid
+    # No narrower than an even split; at the full width it is one line.
+    hi = fonts.narrowest_width(text, fonts.REGULAR, QUESTION_PT, lines, full / lines - 0.01, full + 0.01)
     return max(fonts.text_width(line, fonts.REGULAR, QUESTION_PT)
                for line in fonts.wrap(text, fonts.REGULAR, QUESTION_PT, hi))
 
