@@ -29,7 +29,7 @@ from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
-from pipeline.store.sheets import close_flags, settle_complete
+from pipeline.store.sheets import close_flags, missing_detail, settle_complete, settle_missing
 
 OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
 FORM = Form(
@@ -225,6 +225,43 @@ def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(schema.sheets.c.status)).scalar_one() == "counted"
         assert conn.execute(sa.select(schema.flags.c.status)).scalar_one() == "resolved"
+
+
+def missing_flag(store) -> tuple[str, str, str]:
+    f = schema.flags
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(f.c.status, f.c.detail, f.c.resolution)
+                                .where(f.c.reason == "missing_page")).one())
+
+
+def test_one_rule_settles_a_missing_page_at_the_end_of_a_scan_and_in_keying(store):
+    """`sheets.settle_missing` serves the recorder (end of a scan) and keying alike: the
+    same detail; a flag the machine closed is opened again when the page is gone again
+    (a counted page set back to duplicate); one a person resolved stays resolved."""
+    put(store, 1, 1, reading(310, form="toy2", page=1))
+    with store.engine.begin() as conn:
+        assert flag_missing_pages(conn, FORMS) == 1
+    assert missing_flag(store) == ("open", missing_detail([2]), "")
+    assert missing_detail([2]) == "Thiếu trang 2 của phiếu / page(s) 2 of this sheet not scanned"
+    put(store, 2, 1, reading(310, form="toy2", page=2))
+    assert missing_flag(store)[0] == "resolved"
+    p = schema.pages
+    with store.engine.begin() as conn:  # page 2 set back (another copy of the sheet counts)
+        conn.execute(sa.update(p).where(p.c.source_id == 2).values(status="duplicate"))
+        assert flag_missing_pages(conn, FORMS) == 1  # the machine's own flag, open again
+    assert missing_flag(store) == ("open", missing_detail([2]), "")
+    with store.engine.begin() as conn:  # keying settles the same way: nothing new
+        assert settle_missing(conn, 1, 2, "keyed") == []
+        conn.execute(sa.update(schema.flags).values(status="resolved",
+                                                    resolution="person: an: accept"))
+        assert flag_missing_pages(conn, FORMS) == 0
+        assert settle_missing(conn, 1, 2, "keyed") == []
+    assert missing_flag(store)[::2] == ("resolved", "person: an: accept")
+    with store.engine.begin() as conn:  # no page of it counted: nothing of it waits
+        conn.execute(sa.update(p).values(status="duplicate"))
+        conn.execute(sa.update(schema.flags).values(status="open", resolution=""))
+        assert settle_missing(conn, 1, 2, "keyed") == []
+    assert missing_flag(store)[0] == "resolved"
 
 
 def blank_page(serial: int, page: int) -> PageReading:

@@ -12,7 +12,8 @@ and after, and then applies the same rules as the recorder:
   `duplicate` (flagged `duplicate`, its answers only in the decision's record), never
   counted twice;
 - a sheet still lacking a page gets (or keeps) its `missing_page` flag; keying the
-  missing page resolves it (by the machine: the page is there now);
+  missing page resolves it (by the machine: the page is there now), as at the end of a
+  scan (`sheets.settle_missing` serves both);
 - a sheet complete with nothing answered and nothing written is flagged `blank_ballot`.
 
 Undo (`decisions.undo`) reverts a key-in like any decision: `apply_keyed` is the part of
@@ -49,7 +50,7 @@ from pipeline.review.items import FormCatalog, current_version, entry_for_flag, 
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
-from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_complete
+from pipeline.store.sheets import reopen_flag, settle_missing
 from pipeline.store.vocabulary import (
     AnswerSource,
     AnswerStatus,
@@ -62,6 +63,7 @@ from pipeline.store.vocabulary import (
 
 KEY_IN = "key_in"  # the decision's action
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
+KEYED_WHY = "trang còn thiếu đã được nhập tay / the missing page was keyed in"
 
 
 @dataclass(frozen=True)
@@ -236,30 +238,6 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
             confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text, crop_path=None))
 
 
-def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
-    """After a page joined or left sheet `sheet_id`: open (or reopen) `missing_page`
-    while a page is lacking, close it when none is, and check a complete sheet for a
-    blank ballot (`sheets.settle_complete`, as the recorder does after a scan)."""
-    present = read_pages(conn, sheet_id)
-    if not present:
-        # No page of it is left (a key-in undone): nothing of this sheet waits.
-        for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
-            close_flags(conn, sheet_id, reason,
-                        "không còn trang nào của phiếu / no page of this sheet is left")
-        return
-    missing = [n for n in range(1, page_count + 1) if n not in present]
-    if missing:
-        pages = ", ".join(map(str, missing))
-        reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
-                    detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
-                           "not scanned")
-        close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
-                    "phiếu lại thiếu trang / the sheet lacks a page again")
-        return
-    settle_complete(conn, sheet_id, page_count,
-                    "trang còn thiếu đã được nhập tay / the missing page was keyed in")
-
-
 def apply_keyed(conn: sa.Connection, new: dict[str, Any],
                 old: dict[str, Any]) -> tuple[set[int], set[int]]:
     """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
@@ -290,7 +268,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
     touched, dropped = set(), set()
     for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
         lock_sheet(conn, sheet_id)
-        settle_pages(conn, sheet_id, keyed_old["page_count"])
+        settle_missing(conn, sheet_id, keyed_old["page_count"], KEYED_WHY)
         if _drop_if_empty(conn, sheet_id):
             dropped.add(sheet_id)
         else:
@@ -404,7 +382,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
         _write_comments(conn, sheet_id, entry.page_id, texts)
-        settle_pages(conn, sheet_id, page_count)
+        settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
     conn.execute(sa.update(f).where(

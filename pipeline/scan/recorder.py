@@ -28,10 +28,11 @@ from pipeline.store.database import (
     refresh_sheet_status,
     utcnow,
 )
-from pipeline.store.sheets import read_pages, settle_complete
+from pipeline.store.sheets import settle_complete, settle_missing
 from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageNote, PageStatus, SheetStatus
 
 UNKNOWN_FORM_REASONS = frozenset({FailureReason.UNKNOWN_FORM, FailureReason.UNKNOWN_PAGE})
+ARRIVED = "trang còn thiếu đã được quét / the missing page arrived"
 
 
 @dataclass(frozen=True)
@@ -252,8 +253,7 @@ def _record_reading(
         opened.append(FlagReason.DUPLICATE)
     else:
         opened += _insert_answers(conn, sheet_id, page_id, reading, info)
-        opened += settle_complete(conn, sheet_id, info.page_count,
-                                  "trang còn thiếu đã được quét / the missing page arrived")
+        opened += settle_complete(conn, sheet_id, info.page_count, ARRIVED)
     refresh_sheet_status(conn, sheet_id)
     return PageOutcome(status, reason=row["reason"], message=row.get("message", ""),
                        serial=ident.serial, form=ident.form_id, flags=tuple(opened),
@@ -366,7 +366,8 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
-    """Open a `missing_page` flag on every sheet that lacks a page (end of a scan).
+    """Open a `missing_page` flag on every sheet that lacks a page (end of a scan), or open
+    it again when the machine had closed it (`sheets.settle_missing`, as keying does).
 
     Idempotent (flags are keyed); returns how many flags were newly opened.
     """
@@ -383,15 +384,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
         if info is None or have >= info.page_count:
             continue
         lock_sheet(conn, sheet_id)  # the missing page may be being stored by another station
-        present = read_pages(conn, sheet_id)
-        if len(present) >= info.page_count:
-            continue
-        missing = [n for n in range(1, info.page_count + 1) if n not in present]
-        detail = (
-            f"Thiếu trang {', '.join(map(str, missing))} của phiếu / "
-            f"page(s) {', '.join(map(str, missing))} of this sheet not scanned"
-        )
-        if open_flag(conn, reason=FlagReason.MISSING_PAGE, detail=detail, sheet_id=sheet_id):
+        if FlagReason.MISSING_PAGE in settle_missing(conn, sheet_id, info.page_count, ARRIVED):
             opened += 1
         refresh_sheet_status(conn, sheet_id)
     return opened
