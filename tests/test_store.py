@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from forms.identity import PageIdentity
 from forms.model import Form, Option, Question, Section
 from omr.reading import (
+    UNKNOWN_SERIAL,
     PageFailure,
     PageQuality,
     PageReading,
@@ -212,6 +213,42 @@ def test_failures_are_pages_with_reasons_and_flags(store):
     with store.engine.connect() as conn:
         reasons = sorted(conn.execute(sa.select(schema.flags.c.reason)).scalars())
     assert reasons == ["unknown_form", "unreadable", "unreadable"]
+
+
+def read_by_print(**kw) -> PageFailure:
+    """A page whose QR code was not read, identified by its print (as `omr.read_page`
+    returns it): failed `qr_unreadable`, with the reading under `UNKNOWN_SERIAL`."""
+    return PageFailure("qr_unreadable", "nhận ra từ nội dung in: toy v1 trang 1",
+                       quality=QUALITY, reading=reading(UNKNOWN_SERIAL, **kw))
+
+
+def test_a_page_read_by_its_print_keeps_the_machines_reading_and_counts_for_nothing(store):
+    out = put(store, 1, 1, read_by_print(q1=(), q1_status="flagged", reasons=("marginal",),
+                                         q2=("1", "3"), text="Tốt lắm"))
+    assert (out.status, out.reason, out.form, out.serial, out.flags) == (
+        "failed", "qr_unreadable", "toy", None, ("unreadable",))
+    p, pa = schema.pages, schema.page_answers
+    with store.engine.connect() as conn:
+        page = conn.execute(sa.select(p.c.id, p.c.status, p.c.form, p.c.version, p.c.page_number,
+                                      p.c.serial, p.c.sheet_id)).one()
+        answers = {r.question: (r.status, r.value, r.reasons, r.confidence) for r in
+                   conn.execute(sa.select(pa).where(pa.c.page_id == page.id))}
+    assert tuple(page)[1:] == ("failed", "toy", 1, 1, None, None)  # no serial, no sheet
+    assert answers == {"q1": ("flagged", "", "marginal", None),
+                       "q2": ("answered", "1|3", "", None),
+                       "y_kien": ("answered", "Tốt lắm", "", 91.0)}
+    assert count(store, schema.target_scores, schema.target_scores.c.page_id == page.id) == 3
+    # Never counted: no sheet, no answer, no question flag; one page item waits for a person.
+    assert count(store, schema.sheets) == 0 and count(store, schema.answers) == 0
+    with store.engine.connect() as conn:
+        flags = conn.execute(sa.select(schema.flags.c.reason, schema.flags.c.page_id,
+                                       schema.flags.c.question)).all()
+    assert flags == [("unreadable", page.id, None)]
+    pages = export.pages_frame(store)
+    assert (pages.status.iloc[0], pages.form.iloc[0], pages.reason.iloc[0]) == (
+        "failed", "toy", "qr_unreadable")
+    assert pd.isna(pages.serial.iloc[0])
+    assert put(store, 1, 1, read_by_print()).status == "already"  # stored once
 
 
 def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
