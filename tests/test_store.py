@@ -251,6 +251,38 @@ def test_a_page_read_by_its_print_keeps_the_machines_reading_and_counts_for_noth
     assert put(store, 1, 1, read_by_print()).status == "already"  # stored once
 
 
+def test_the_worker_keeps_the_registered_page_and_crops_of_a_page_read_by_its_print(
+        tmp_path, monkeypatch):
+    """What crosses back from a worker for a page read by its print: its registered image
+    (review crops come from the layout) and its comments' crops, no pixel array."""
+    import dataclasses
+
+    import cv2
+    import numpy as np
+
+    import omr
+    from pipeline.scan.workers import PageReader
+
+    registered = np.full((297 * 8, 210 * 8), 255, np.uint8)
+    crop = np.full((40, 300), 200, np.uint8)
+    read = dataclasses.replace(reading(UNKNOWN_SERIAL, text="Tốt lắm"), image=registered,
+                               px_per_mm=8.0)
+    read = dataclasses.replace(read, texts=tuple(dataclasses.replace(t, crop=crop)
+                                                 for t in read.texts))
+    failure = PageFailure("qr_unreadable", "by its print", quality=QUALITY, image=registered,
+                          reading=read)
+    monkeypatch.setattr(omr, "read_page", lambda image, catalog: failure)
+    scan = tmp_path / "scan.png"
+    cv2.imwrite(str(scan), np.full((1100, 850), 250, np.uint8))
+    result = PageReader(catalog=None).read(PageTask(1, str(scan), "image", 1, 200))
+    assert result.image_registered and result.image_px_per_mm == 4.0
+    assert cv2.imdecode(np.frombuffer(result.page_jpeg, np.uint8), 0).shape == (297 * 4, 210 * 4)
+    assert [q for q, _ in result.crops] == ["y_kien"]
+    kept = result.reading
+    assert isinstance(kept, PageFailure) and kept.image is None and kept.reading is not None
+    assert kept.reading.image is None and all(t.crop is None for t in kept.reading.texts)
+
+
 def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
     put(store, 1, 1, reading(300, form="toy2", page=1))
     with store.engine.begin() as conn:
