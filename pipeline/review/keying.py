@@ -224,7 +224,7 @@ def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
     if unkeyed:
         raise ReviewError(f"Chưa nhập / not keyed: {', '.join(unkeyed)}",
                           "key every question of the page (none for no answer; for a comment "
-                          "the machine saw, its text, none or x if illegible)")
+                          "the machine saw, its text, or none)")
     for q in questions:
         if q.id not in out:
             out[q.id] = parse_value(q, typed[q.id], by_key=by_key)
