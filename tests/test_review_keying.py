@@ -345,6 +345,27 @@ def test_typing_only_the_serial_counts_the_machines_reading_as_reviewed(ws, box)
     assert _rows(store, sipas)[101]["b07"] == other
 
 
+def test_a_comment_the_machine_read_keeps_its_handwriting_crop_once_keyed(ws, box):
+    _, store, catalog, _ = ws
+    path = box.files["page2"]
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:  # as if the citizen had written on page 2
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "y_kien")
+                     .values(status="answered", value="Cán bộ tận tình", confidence=91.0,
+                             crop_path="images/s00006/p0001/y_kien.png"))
+    record = key_in(store.engine, catalog, _flag_of(store, path), KeyIn("", "101", {}),
+                    reviewer="Hoa", based_on=0)
+    assert "y_kien" in _listed(record.value, CONFIRMED_WORDS)
+    from pipeline.outputs.export import comments_frame
+
+    comments = comments_frame(store)
+    row = comments[comments.serial == 101].iloc[0]
+    assert row["text"] == "Cán bộ tận tình" and row["shown_as"] == "person"
+    assert str(row["crop"]).endswith("images/s00006/p0001/y_kien.png")
+
+
 def test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason(ws, box):
     _, store, catalog, forms = ws
     form = forms["mot-cua"]
