@@ -494,9 +494,11 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
 @click.argument("answers", nargs=-1, metavar="QUESTION=VALUE...")
 @click.option("--serial", required=True, help="The sheet's serial (printed under the QR code).")
 @click.option("--form", "form_ref", default=None,
-              help="Form id or ID@VERSION (default: the survey's only form).")
+              help="Form id or ID@VERSION (default: the one the machine recognised, else the "
+                   "survey's only form).")
 @click.option("--page", type=click.IntRange(1, None), default=None,
-              help="The form's page (needed for a form of several pages).")
+              help="The form's page (needed for a form of several pages the machine did not "
+                   "recognise).")
 @click.option("--reviewer", required=True, help="Your name (kept with the decision).")
 @SURVEY_OPTION
 @click.pass_context
@@ -505,7 +507,10 @@ def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], seri
                    survey_dir: Path | None) -> None:
     """Nhập tay một trang không đọc được / key in an unreadable page: ITEM is its id in
     `phieu review list`; one QUESTION=VALUE per question of the page (VALUE as for
-    `review set`: option code(s), text, `none`, `invalid`)."""
+    `review set`: option code(s), text, `none`, `invalid`). A page the machine read by its
+    print (QR code unread) needs only --serial: its form and page are known, a question
+    left out is the machine's answer where it was sure (one it was unsure of must be
+    given); the audit says which answers were the machine's."""
     from pipeline.review import build_form_catalog
     from pipeline.review.keying import KeyIn, parse_assignments
     from pipeline.review.scripted import key_page

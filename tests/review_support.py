@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 SEEDS = (3, 11, 17, 23, 29)
@@ -75,6 +76,30 @@ def copy_workspace(built: Path, target: Path) -> Path:
     """A private copy of a built workspace (its store and images)."""
     shutil.copytree(built, target)
     return target
+
+
+# Fixtures of the review tests: a module imports them (`from review_support import built,
+# ws`) and gets the box scanned once for the module, a private copy of it for each test.
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The box, built and scanned once for the test module."""
+    return build_box(tmp_path_factory.mktemp("review-box"))
+
+
+@pytest.fixture
+def ws(built, tmp_path):
+    """(survey, store, catalog, first form) of a private copy of the scanned box."""
+    from pipeline.review import build_form_catalog
+    from pipeline.store.database import open_store
+    from pipeline.store.survey import load_survey, load_survey_forms
+
+    survey = load_survey(copy_workspace(built, tmp_path / "ws"))
+    store = open_store(survey.store_url)
+    forms = load_survey_forms(survey)
+    yield survey, store, build_form_catalog(forms), forms[0]
+    store.engine.dispose()
 
 
 @contextmanager

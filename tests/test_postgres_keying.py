@@ -16,6 +16,9 @@ from test_review_keying import (  # noqa: F401  (collected here, on PostgreSQL)
     test_keying_a_page_of_a_sheet_never_read_creates_the_sheet,
     test_keying_refuses_what_does_not_fit,
     test_keying_the_missing_page_counts_the_sheet_and_undo_restores_it,
+    test_typing_only_the_serial_counts_the_machines_reading_as_reviewed,
+    test_typing_the_serial_of_a_sheet_counted_already_makes_a_flagged_duplicate,
+    test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason,
 )
 
 from pipeline.review import build_form_catalog

@@ -16,7 +16,6 @@ from pipeline.review import (
     ReviewError,
     ReviewServerError,
     StaleDecision,
-    build_form_catalog,
     claim_next,
     create_app,
     decide,
@@ -32,29 +31,13 @@ from pipeline.review.claims import claim
 from pipeline.review.serve import is_loopback
 from pipeline.store import schema
 from pipeline.store.database import open_flag, open_store
-from pipeline.store.survey import load_survey, load_survey_forms
 
 pytestmark = pytest.mark.slow  # a generated box scanned once for the module
 
 try:
-    from tests.review_support import build_box, copy_workspace
+    from tests.review_support import built, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)
-    from review_support import build_box, copy_workspace
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_box(tmp_path_factory.mktemp("review-box"))
-
-
-@pytest.fixture
-def ws(built, tmp_path):
-    """(survey, store, catalog, form) of a private copy of the scanned box."""
-    survey = load_survey(copy_workspace(built, tmp_path / "ws"))
-    store = open_store(survey.store_url)
-    forms = load_survey_forms(survey)
-    yield survey, store, build_form_catalog(forms), forms[0]
-    store.engine.dispose()
+    from review_support import built, ws  # noqa: F401
 
 
 def _item(store, reason):

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 
 try:
-    from tests.review_support import build_box, copy_workspace, review_server
+    from tests.review_support import built, copy_workspace, review_server  # noqa: F401
 except ImportError:
-    from review_support import build_box, copy_workspace, review_server
+    from review_support import built, copy_workspace, review_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_box(tmp_path_factory.mktemp("review-browser-box"))
 
 
 @pytest.fixture
@@ -31,8 +24,6 @@ def server(built, tmp_path):
     survey = load_survey(copy_workspace(built, tmp_path / "ws"))
     with review_server(survey) as url:
         yield url, survey
-
-
 
 
 def _responses(run_phieu, survey, tmp_path) -> dict[str, dict[str, str]]:

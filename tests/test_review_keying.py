@@ -4,6 +4,7 @@ truth about a sheet (a whole-sheet flag puts its questions in `flagged`, `sheet_
 from __future__ import annotations
 
 import csv
+import re
 import threading
 from pathlib import Path
 
@@ -33,10 +34,10 @@ from pipeline.store.survey import load_survey, load_survey_forms
 
 try:
     from tests.keying_support import build_keying_box, typed_answers
-    from tests.review_support import copy_workspace
+    from tests.review_support import copy_workspace, review_server
 except ImportError:  # tests/ itself on sys.path
     from keying_support import build_keying_box, typed_answers
-    from review_support import copy_workspace
+    from review_support import copy_workspace, review_server
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +67,29 @@ def _flag_of(store, path: Path) -> int:
         return conn.execute(
             sa.select(f.c.id).join(p, p.c.id == f.c.page_id).join(src, src.c.id == p.c.source_id)
             .where(src.c.path == str(path), f.c.question.is_(None))).scalar_one()
+
+
+def _forget_reading(store, path: Path) -> None:
+    """Make the page scanned from `path` one nothing identified (no QR code, and its print
+    lined up with no known page: a corner torn off, say): no form, no machine answers.
+    Every answer is then keyed, as before print identification."""
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.delete(pa).where(pa.c.page_id == page_id))
+        conn.execute(sa.update(p).where(p.c.id == page_id).values(
+            form=None, version=None, page_number=None))
+
+
+def _machine(store, path: Path) -> dict[str, tuple[str, str, str]]:
+    """question -> (status, value, reasons) the machine read on the page from `path`."""
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.connect() as conn:
+        return {r.question: (r.status, r.value, r.reasons) for r in conn.execute(
+            sa.select(pa.c.question, pa.c.status, pa.c.value, pa.c.reasons)
+            .join(p, p.c.id == pa.c.page_id).join(src, src.c.id == p.c.source_id)
+            .where(src.c.path == str(path)))}
 
 
 def _rows(store, form) -> dict[int, dict]:
@@ -231,7 +255,7 @@ def test_keying_refuses_what_does_not_fit(ws, box):
     refused(KeyIn("sipas", "3", good, page=3), "no page 3")
     refused(KeyIn("sipas", "3", good), "2 pages")
     refused(KeyIn("mot-cua", "abc", good), "abc")
-    refused(KeyIn("mot-cua", "3", {k: v for k, v in good.items() if k != "thai_do"}), "thai_do")
+    refused(KeyIn("mot-cua", "3", good | {"thai_do": ""}), "thai_do")
     refused(KeyIn("mot-cua", "3", good | {"thai_do": "9"}), "'9'")
     refused(KeyIn("mot-cua", "3", good | {"thai_do": "1|2"}), "one answer")
     refused(KeyIn("mot-cua", "3", good | {"b07": "1"}), "b07")
@@ -243,6 +267,212 @@ def test_keying_refuses_what_does_not_fit(ws, box):
                based_on=1)
 
 
+# --- a page the machine read by its print: the clerk types the serial ---------------------
+
+
+def _unsure(store, path: Path) -> list[str]:
+    return [q for q, (status, _, _) in _machine(store, path).items() if status == "flagged"]
+
+
+def _listed(value: str, words: str) -> set[str]:
+    """The questions an audit value lists after `words` (up to the next ` | `)."""
+    if words not in value:
+        return set()
+    part = value.split(words + ": ", 1)[1].split(" | ", 1)[0]
+    return {q.split(" (", 1)[0] for q in part.split(", ")}
+
+
+CONFIRMED_WORDS = "máy đọc, người xác nhận / the machine's, confirmed"
+UNSURE_WORDS = "máy chưa chắc, người nhập / the machine unsure, keyed"
+CHANGED_WORDS = "người sửa máy đọc / keyed over the machine's"
+
+
+def test_a_page_read_by_its_print_keeps_its_reading_and_counts_for_nothing_until_keyed(ws, box):
+    _, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    page = _page_of(store, box.files["page2"])
+    assert (page["status"], page["reason"], page["form"]) == ("failed", "qr_unreadable", "sipas")
+    assert pd.isna(page["serial"])  # no serial is made up
+    p, src = schema.pages, schema.sources
+    with store.engine.connect() as conn:
+        registered, sheet = conn.execute(
+            sa.select(p.c.image_registered, p.c.sheet_id).join(src, src.c.id == p.c.source_id)
+            .where(src.c.path == str(box.files["page2"]))).one()
+    assert registered and sheet is None  # crops come from the layout; on no sheet
+    read = _machine(store, box.files["page2"])
+    assert set(read) == set(SIPAS_PAGE2) and not _unsure(store, box.files["page2"])
+    assert {q: value for q, (_, value, _) in read.items()} == _expected(
+        _keyed(box, sipas, catalog, 101, 2))  # what the paper says
+    row = _rows(store, sipas)[101]  # ...but not counted: the sheet still lacks its page 2
+    assert row["sheet_flags"] == "missing_page" and all(row[q] == "" for q in SIPAS_PAGE2)
+    counts = {t.question: t for t in tally(sipas, responses_frame_of(store, sipas)).totals}
+    assert counts["b07"].to_review == 1 and counts["b07"].valid == 0
+    assert 3 not in _rows(store, forms["mot-cua"])  # sheet 3, read only by its print: no row
+
+
+def test_typing_only_the_serial_counts_the_machines_reading_as_reviewed(ws, box):
+    _, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    record = key_in(store.engine, catalog, flag, KeyIn("", "101", {}), reviewer="Hoa",
+                    based_on=0)
+    truth = _expected(_keyed(box, sipas, catalog, 101, 2))
+    row = _rows(store, sipas)[101]
+    assert row["status"] == "reviewed" and row["flagged"] == "" and row["sheet_flags"] == ""
+    assert {q: row[q] for q in SIPAS_PAGE2} == truth
+    a, s = schema.answers, schema.sheets
+    with store.engine.connect() as conn:  # a person's answers, as any key-in
+        sources = set(conn.execute(sa.select(a.c.source).join(s, s.c.id == a.c.sheet_id).where(
+            s.c.serial == 101, a.c.question.in_(SIPAS_PAGE2))).scalars())
+    assert sources == {"person"}
+    assert _listed(record.value, CONFIRMED_WORDS) == set(SIPAS_PAGE2)
+    assert UNSURE_WORDS not in record.value and CHANGED_WORDS not in record.value
+    audit = audit_frame(store)
+    keyed = audit[audit.action == "key_in"].iloc[0]
+    assert keyed["serial"] == 101 and keyed["reviewer"] == "Hoa"
+    assert _listed(keyed["value"], CONFIRMED_WORDS) == set(SIPAS_PAGE2)
+
+    # Undone, the page waits again with its reading; keyed again with one answer changed.
+    undo(store.engine, flag, reviewer="Hoa", based_on=1)
+    assert _rows(store, sipas)[101]["sheet_flags"] == "missing_page"
+    assert set(_machine(store, box.files["page2"])) == set(SIPAS_PAGE2)
+    other = "1" if truth["b07"] != "1" else "2"
+    record = key_in(store.engine, catalog, flag, KeyIn("sipas", "101", {"b07": other}, page=2),
+                    reviewer="Hoa", based_on=2)
+    assert _listed(record.value, CHANGED_WORDS) == {"b07"}
+    assert f"b07 (máy/machine {truth['b07'] or '-'})" in record.value
+    assert _listed(record.value, CONFIRMED_WORDS) == set(SIPAS_PAGE2) - {"b07"}
+    assert _rows(store, sipas)[101]["b07"] == other
+
+
+def test_a_comment_the_machine_read_keeps_its_handwriting_crop_once_keyed(ws, box):
+    _, store, catalog, _ = ws
+    path = box.files["page2"]
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:  # as if the citizen had written on page 2
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "y_kien")
+                     .values(status="answered", value="Cán bộ tận tình", confidence=91.0,
+                             crop_path="images/s00006/p0001/y_kien.png"))
+    record = key_in(store.engine, catalog, _flag_of(store, path), KeyIn("", "101", {}),
+                    reviewer="Hoa", based_on=0)
+    assert "y_kien" in _listed(record.value, CONFIRMED_WORDS)
+    from pipeline.outputs.export import comments_frame
+
+    comments = comments_frame(store)
+    row = comments[comments.serial == 101].iloc[0]
+    assert row["text"] == "Cán bộ tận tình" and row["shown_as"] == "person"
+    assert str(row["crop"]).endswith("images/s00006/p0001/y_kien.png")
+
+
+def test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason(ws, box):
+    _, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    path = box.files["new"]
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:  # the reader unsure of thai_do (besides what it was)
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "thai_do")
+                     .values(status="flagged", value="", reasons="marginal"))
+    unsure = _unsure(store, path)
+    flag = _flag_of(store, path)
+    with pytest.raises(ReviewError) as refused:
+        key_in(store.engine, catalog, flag, KeyIn("", "3", {}), reviewer="An", based_on=0)
+    assert all(q in str(refused.value) for q in unsure)
+    assert "thai_do (máy chưa chắc / machine unsure: marginal)" in str(refused.value)
+    with pytest.raises(ReviewError, match="thai_do"):  # an empty field is not an answer
+        key_in(store.engine, catalog, flag, KeyIn("", "3", {"thai_do": ""}), reviewer="An",
+               based_on=0)
+    assert 3 not in _rows(store, form)  # nothing half-written
+    truth = _keyed(box, form, catalog, 3, 1)
+    record = key_in(store.engine, catalog, flag, KeyIn("", "3", {q: truth[q] for q in unsure}),
+                    reviewer="An", based_on=0)
+    assert _listed(record.value, UNSURE_WORDS) == set(unsure)
+    assert "thai_do (marginal)" in record.value
+    row = _rows(store, form)[3]
+    assert row["status"] == "reviewed" and row["flagged"] == ""
+    assert {q: row[q] for q in truth} == _expected(truth)
+
+
+def test_typing_the_serial_of_a_sheet_counted_already_makes_a_flagged_duplicate(ws, box):
+    _, store, catalog, forms = ws
+    form = forms["mot-cua"]
+    before = _rows(store, form)
+    counted = {t.question: t for t in tally(form, responses_frame_of(store, form)).totals}
+    path = box.files["copy"]  # sheet 1 again, its QR code painted over: read by its print
+    truth = _keyed(box, form, catalog, 1, 1)
+    key_in(store.engine, catalog, _flag_of(store, path),
+           KeyIn("", "1", {q: truth[q] for q in _unsure(store, path)}), reviewer="An",
+           based_on=0)
+    after = _rows(store, form)
+    assert len(after) == len(before)
+    assert after[1]["sheet_flags"] == "duplicate" and after[1]["status"] == "needs_review"
+    questions = [q.id for q in form.questions()]
+    assert {q: after[1][q] for q in questions} == {q: before[1][q] for q in questions}
+    assert _page_of(store, path)["status"] == "duplicate"
+    # counted once: nothing the duplicate holds reaches the tally
+    again = {t.question: t for t in tally(form, responses_frame_of(store, form)).totals}
+    assert again["thai_do"].valid + again["thai_do"].to_review == (
+        counted["thai_do"].valid + counted["thai_do"].to_review)
+
+
+def test_phieu_review_key_with_only_the_serial(ws, box, run_phieu):
+    survey, store, _, forms = ws
+    flag = _flag_of(store, box.files["page2"])
+    done = run_phieu("review", "key", flag, "--serial", "101", "--reviewer", "Hoa",
+                     "--survey", survey.root)
+    assert done.code == 0, done.err
+    assert CONFIRMED_WORDS in done.out
+    assert _rows(store, forms["sipas"])[101]["status"] == "reviewed"
+
+
+def test_the_key_in_form_opens_filled_in_from_the_machines_reading(ws, box):
+    _, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    client, token = _client(ws)
+    shown = client.get(f"/item/{flag}").get_data(as_text=True)
+    assert 'id="key-machine"' in shown
+    assert re.search(r'<option value="sipas@1"\s+selected', shown)
+    assert re.search(r'<option value="2"\s+selected', shown)
+    keys = _keyed(box, sipas, catalog, 101, 2, by_key=True)
+    block = shown.split('data-form="sipas@1" data-page="2"', 1)[1].split("</fieldset>", 1)[0]
+    for q in SIPAS_PAGE2:
+        if sipas.question(q).type == "text":
+            continue
+        field = re.search(rf'<input[^>]*name="ans:{q}"[^>]*>', block).group(0)
+        assert "prefilled" in field and f'value="{keys[q]}"' in field, field
+    # what the browser sends back as filled in: the serial is all that was typed
+    fields = dict(re.findall(r'name="(ans:[^"]+)"[^>]*value="([^"]*)"', block))
+    fields |= {f"ans:{q}": "" for q in SIPAS_PAGE2 if sipas.question(q).type == "text"}
+    data = {"csrf": token, "version": "0", "form": "sipas@1", "page": "2", "serial": "101",
+            **fields}
+    assert client.post(f"/item/{flag}/key", data=data).status_code == 302
+    assert _rows(store, sipas)[101]["status"] == "reviewed"
+
+
+def test_an_unsure_answer_is_an_empty_field_marked_with_the_reason(ws, box):
+    _, store, _, _ = ws
+    path = box.files["new"]
+    was = _machine(store, path)["thai_do"][1]  # the option it marked: ink seen there
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "thai_do")
+                     .values(status="flagged", value="", reasons="overvote"))
+    client, _ = _client(ws)
+    shown = client.get(f"/item/{_flag_of(store, path)}").get_data(as_text=True)
+    block = shown.split('data-form="mot-cua@1" data-page="1"', 1)[1].split("</fieldset>", 1)[0]
+    field = re.search(r'<input[^>]*name="ans:thai_do"[^>]*>', block).group(0)
+    assert "unsure" in field and 'value=""' in field
+    note = block.split('name="ans:thai_do"', 1)[1].split("</div>", 1)[0]
+    assert "Máy chưa chắc" in note and "Chọn nhiều hơn một" in note
+    assert f'máy thấy mực ở: <span class="guess">{was}</span>' in note
+
+
 # --- the command line -----------------------------------------------------------------------
 
 
@@ -250,6 +480,7 @@ def test_phieu_review_key(ws, box, run_phieu, tmp_path):
     survey, store, catalog, forms = ws
     form = forms["mot-cua"]
     flag = _flag_of(store, box.files["new"])
+    _forget_reading(store, box.files["new"])  # the form to be said, every answer keyed
     typed = _keyed(box, form, catalog, 3, 1)
     args = [f"{q}={v}" for q, v in typed.items()]
     bad = run_phieu("review", "key", flag, "--form", "mot-cua", "--serial", "3",
@@ -347,6 +578,7 @@ def test_a_clerk_keys_in_an_unreadable_page_by_keyboard(ws, box, run_phieu, tmp_
     survey, store, catalog, forms = ws
     form = forms["mot-cua"]
     flag = _flag_of(store, box.files["new"])
+    _forget_reading(store, box.files["new"])  # every answer typed
     keys = _keyed(box, form, catalog, 3, 1, by_key=True)
     running = make_review_server(survey, host="127.0.0.1", port=0)
     thread = threading.Thread(target=running.serve_forever, daemon=True)
@@ -409,3 +641,55 @@ def test_a_clerk_keys_in_an_unreadable_page_by_keyboard(ws, box, run_phieu, tmp_
     assert decisions[0]["reviewer"] == "Trần Thị Mai" and decisions[0]["serial"] == "3"
     assert "y_kien=Rất hài lòng." in decisions[0]["value"]
     assert all(f"{q}=" in decisions[0]["value"] for q in expected)
+
+
+@pytest.mark.browser
+def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, box, browser,
+                                                                           run_phieu, tmp_path):
+    """Sheet 101's page 2, its QR code painted over: the machine read it by its print. The
+    clerk opens it, sees the answers filled in beside the page, types 101 and Enter."""
+    survey, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    with review_server(survey) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.fill("#reviewer-input", "Trần Thị Mai")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(url + f"item/{flag}")
+        page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+        assert page.is_visible("#key-machine")
+        assert page.input_value("#key-form") == "sipas@1" and page.input_value("#key-page") == "2"
+        assert page.evaluate("document.activeElement.id") == "key-serial"
+        page.keyboard.type("101")
+        page.screenshot(path="/tmp/review-keyin-by-print.png", full_page=True)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # nothing left empty: Enter saves the page
+        assert f"/item/{flag}" not in page.url and "Đã lưu quyết định" in page.content()
+        page.close()
+
+    truth = _expected(_keyed(box, sipas, catalog, 101, 2))
+    out = tmp_path / "responses.csv"
+    assert run_phieu("export", "responses", "--form", "sipas", "-o", out,
+                     "--survey", survey.root).code == 0
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        row = {r["serial"]: r for r in csv.DictReader(fh)}["101"]
+    assert row["status"] == "reviewed" and row["sheet_flags"] == "" and row["flagged"] == ""
+    assert {q: row[q] for q in SIPAS_PAGE2} == truth
+    tally_out = tmp_path / "tally.csv"
+    assert run_phieu("tally", "--form", "sipas", "-o", tally_out,
+                     "--survey", survey.root).code == 0
+    with open(tally_out, encoding="utf-8-sig", newline="") as fh:
+        counts = {(r["question"], r["option"]): int(r["count"]) for r in csv.DictReader(fh)
+                  if r["group"] == "all"}
+    for q in ("b07", "b08", "b22"):  # sheet 101 is the survey's one sipas sheet
+        assert counts[(q, truth[q] or "no_answer")] == 1
+        assert counts.get((q, "to_review"), 0) == 0
+    audit = tmp_path / "audit.csv"
+    assert run_phieu("export", "audit", "-o", audit, "--survey", survey.root).code == 0
+    with open(audit, encoding="utf-8-sig", newline="") as fh:
+        decisions = list(csv.DictReader(fh))
+    assert [d["action"] for d in decisions] == ["key_in"]
+    assert decisions[0]["reviewer"] == "Trần Thị Mai" and decisions[0]["serial"] == "101"
+    assert _listed(decisions[0]["value"], CONFIRMED_WORDS) == set(SIPAS_PAGE2)

@@ -3,8 +3,6 @@ printed correction rule beside a `correction` item, and for a `between` item a c
 enough to hold the other question's targets the mark may belong to."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -12,17 +10,16 @@ import pytest
 from forms.layout import layout_form
 from forms.library import load_form
 from omr.decide import CORRECTION_RULE
-from pipeline.review import build_form_catalog, create_app, open_items
+from pipeline.review import create_app, open_items
 from pipeline.review.crops import ZOOM, crop_region
 from pipeline.review.items import TargetView, correction_rule, item_view, neighbour_targets
 from pipeline.store import schema
-from pipeline.store.database import open_flag, open_store
-from pipeline.store.survey import load_survey, load_survey_forms
+from pipeline.store.database import open_flag
 
 try:
-    from tests.review_support import build_box, copy_workspace
+    from tests.review_support import built, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)
-    from review_support import build_box, copy_workspace
+    from review_support import built, ws  # noqa: F401
 
 
 def _views(targets, question: str = "") -> list[TargetView]:
@@ -72,20 +69,6 @@ def test_the_correction_rule_is_split_vietnamese_first():
 # --- in the app, on a scanned box ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_box(tmp_path_factory.mktemp("review-box"))
-
-
-@pytest.fixture
-def ws(built, tmp_path):
-    survey = load_survey(copy_workspace(built, tmp_path / "ws"))
-    store = open_store(survey.store_url)
-    catalog = build_form_catalog(load_survey_forms(survey))
-    yield survey, store, catalog
-    store.engine.dispose()
-
-
 def _client(survey, store, catalog):
     client = create_app(survey, store, catalog).test_client()
     client.get("/login")
@@ -112,7 +95,7 @@ def _flag(store, reason: str, question: str) -> int:
 
 @pytest.mark.slow
 def test_a_correction_item_shows_the_printed_rule_in_both_languages(ws):
-    survey, store, catalog = ws
+    survey, store, catalog, _ = ws
     flag_id = _flag(store, "correction", "thoi_gian")
     client, token = _client(survey, store, catalog)
     vi, en = correction_rule(("correction",))
@@ -130,7 +113,7 @@ def test_a_correction_item_shows_the_printed_rule_in_both_languages(ws):
 def test_a_between_item_crop_covers_the_neighbouring_rows(ws):
     import sqlalchemy as sa
 
-    survey, store, catalog = ws
+    survey, store, catalog, _ = ws
     flag_id = _flag(store, "between", "thai_do")
     with store.engine.connect() as conn:
         view = item_view(conn, catalog, flag_id)

@@ -7,40 +7,24 @@ import http.client
 import logging
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
-from pipeline.review import build_form_catalog, create_app, make_review_server
+from pipeline.review import create_app, make_review_server
 from pipeline.review.throttle import LoginThrottle
-from pipeline.store.database import open_store
-from pipeline.store.survey import load_survey, load_survey_forms
 
 try:
-    from tests.review_support import build_box, copy_workspace
+    from tests.review_support import built, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path
-    from review_support import build_box, copy_workspace
+    from review_support import built, ws  # noqa: F401
 
 pytestmark = pytest.mark.slow  # a review server and many logins
 
 PASSWORD = "mat-khau-dai"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    return build_box(tmp_path_factory.mktemp("review-box"))
-
-
-@pytest.fixture
-def ws(built, tmp_path):
-    survey = load_survey(copy_workspace(built, tmp_path / "ws"))
-    store = open_store(survey.store_url)
-    yield survey, store, build_form_catalog(load_survey_forms(survey))
-    store.engine.dispose()
-
-
 def _app(ws, password=PASSWORD, throttle=None, secret_key=None):
-    survey, store, catalog = ws
+    survey, store, catalog, _ = ws
     return create_app(survey, store, catalog, password=password, throttle=throttle,
                       secret_key=secret_key)
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from forms.identity import PageIdentity
 from forms.model import Form, Option, Question, Section
 from omr.reading import (
+    UNKNOWN_SERIAL,
     PageFailure,
     PageQuality,
     PageReading,
@@ -29,7 +30,7 @@ from pipeline.scan.recorder import FormInfo, flag_missing_pages, record_page
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import get_or_create_batch, head_revision, open_store, utcnow
-from pipeline.store.sheets import close_flags, settle_complete
+from pipeline.store.sheets import close_flags, missing_detail, settle_complete, settle_missing
 
 OPTS = tuple(Option(str(i), f"Mức {i}") for i in range(1, 4))
 FORM = Form(
@@ -214,6 +215,74 @@ def test_failures_are_pages_with_reasons_and_flags(store):
     assert reasons == ["unknown_form", "unreadable", "unreadable"]
 
 
+def read_by_print(**kw) -> PageFailure:
+    """A page whose QR code was not read, identified by its print (as `omr.read_page`
+    returns it): failed `qr_unreadable`, with the reading under `UNKNOWN_SERIAL`."""
+    return PageFailure("qr_unreadable", "nhận ra từ nội dung in: toy v1 trang 1",
+                       quality=QUALITY, reading=reading(UNKNOWN_SERIAL, **kw))
+
+
+def test_a_page_read_by_its_print_keeps_the_machines_reading_and_counts_for_nothing(store):
+    out = put(store, 1, 1, read_by_print(q1=(), q1_status="flagged", reasons=("marginal",),
+                                         q2=("1", "3"), text="Tốt lắm"))
+    assert (out.status, out.reason, out.form, out.serial, out.flags) == (
+        "failed", "qr_unreadable", "toy", None, ("unreadable",))
+    p, pa = schema.pages, schema.page_answers
+    with store.engine.connect() as conn:
+        page = conn.execute(sa.select(p.c.id, p.c.status, p.c.form, p.c.version, p.c.page_number,
+                                      p.c.serial, p.c.sheet_id)).one()
+        answers = {r.question: (r.status, r.value, r.reasons, r.confidence) for r in
+                   conn.execute(sa.select(pa).where(pa.c.page_id == page.id))}
+    assert tuple(page)[1:] == ("failed", "toy", 1, 1, None, None)  # no serial, no sheet
+    assert answers == {"q1": ("flagged", "", "marginal", None),
+                       "q2": ("answered", "1|3", "", None),
+                       "y_kien": ("answered", "Tốt lắm", "", 91.0)}
+    assert count(store, schema.target_scores, schema.target_scores.c.page_id == page.id) == 3
+    # Never counted: no sheet, no answer, no question flag; one page item waits for a person.
+    assert count(store, schema.sheets) == 0 and count(store, schema.answers) == 0
+    with store.engine.connect() as conn:
+        flags = conn.execute(sa.select(schema.flags.c.reason, schema.flags.c.page_id,
+                                       schema.flags.c.question)).all()
+    assert flags == [("unreadable", page.id, None)]
+    pages = export.pages_frame(store)
+    assert (pages.status.iloc[0], pages.form.iloc[0], pages.reason.iloc[0]) == (
+        "failed", "toy", "qr_unreadable")
+    assert pd.isna(pages.serial.iloc[0])
+    assert put(store, 1, 1, read_by_print()).status == "already"  # stored once
+
+
+def test_the_worker_keeps_the_registered_page_and_crops_of_a_page_read_by_its_print(
+        tmp_path, monkeypatch):
+    """What crosses back from a worker for a page read by its print: its registered image
+    (review crops come from the layout) and its comments' crops, no pixel array."""
+    import dataclasses
+
+    import cv2
+    import numpy as np
+
+    import omr
+    from pipeline.scan.workers import PageReader
+
+    registered = np.full((297 * 8, 210 * 8), 255, np.uint8)
+    crop = np.full((40, 300), 200, np.uint8)
+    read = dataclasses.replace(reading(UNKNOWN_SERIAL, text="Tốt lắm"), image=registered,
+                               px_per_mm=8.0)
+    read = dataclasses.replace(read, texts=tuple(dataclasses.replace(t, crop=crop)
+                                                 for t in read.texts))
+    failure = PageFailure("qr_unreadable", "by its print", quality=QUALITY, image=registered,
+                          reading=read)
+    monkeypatch.setattr(omr, "read_page", lambda image, catalog: failure)
+    scan = tmp_path / "scan.png"
+    cv2.imwrite(str(scan), np.full((1100, 850), 250, np.uint8))
+    result = PageReader(catalog=None).read(PageTask(1, str(scan), "image", 1, 200))
+    assert result.image_registered and result.image_px_per_mm == 4.0
+    assert cv2.imdecode(np.frombuffer(result.page_jpeg, np.uint8), 0).shape == (297 * 4, 210 * 4)
+    assert [q for q, _ in result.crops] == ["y_kien"]
+    kept = result.reading
+    assert isinstance(kept, PageFailure) and kept.image is None and kept.reading is not None
+    assert kept.reading.image is None and all(t.crop is None for t in kept.reading.texts)
+
+
 def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
     put(store, 1, 1, reading(300, form="toy2", page=1))
     with store.engine.begin() as conn:
@@ -225,6 +294,43 @@ def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(schema.sheets.c.status)).scalar_one() == "counted"
         assert conn.execute(sa.select(schema.flags.c.status)).scalar_one() == "resolved"
+
+
+def missing_flag(store) -> tuple[str, str, str]:
+    f = schema.flags
+    with store.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(f.c.status, f.c.detail, f.c.resolution)
+                                .where(f.c.reason == "missing_page")).one())
+
+
+def test_one_rule_settles_a_missing_page_at_the_end_of_a_scan_and_in_keying(store):
+    """`sheets.settle_missing` serves the recorder (end of a scan) and keying alike: the
+    same detail; a flag the machine closed is opened again when the page is gone again
+    (a counted page set back to duplicate); one a person resolved stays resolved."""
+    put(store, 1, 1, reading(310, form="toy2", page=1))
+    with store.engine.begin() as conn:
+        assert flag_missing_pages(conn, FORMS) == 1
+    assert missing_flag(store) == ("open", missing_detail([2]), "")
+    assert missing_detail([2]) == "Thiếu trang 2 của phiếu / page(s) 2 of this sheet not scanned"
+    put(store, 2, 1, reading(310, form="toy2", page=2))
+    assert missing_flag(store)[0] == "resolved"
+    p = schema.pages
+    with store.engine.begin() as conn:  # page 2 set back (another copy of the sheet counts)
+        conn.execute(sa.update(p).where(p.c.source_id == 2).values(status="duplicate"))
+        assert flag_missing_pages(conn, FORMS) == 1  # the machine's own flag, open again
+    assert missing_flag(store) == ("open", missing_detail([2]), "")
+    with store.engine.begin() as conn:  # keying settles the same way: nothing new
+        assert settle_missing(conn, 1, 2, "keyed") == []
+        conn.execute(sa.update(schema.flags).values(status="resolved",
+                                                    resolution="person: an: accept"))
+        assert flag_missing_pages(conn, FORMS) == 0
+        assert settle_missing(conn, 1, 2, "keyed") == []
+    assert missing_flag(store)[::2] == ("resolved", "person: an: accept")
+    with store.engine.begin() as conn:  # no page of it counted: nothing of it waits
+        conn.execute(sa.update(p).values(status="duplicate"))
+        conn.execute(sa.update(schema.flags).values(status="open", resolution=""))
+        assert settle_missing(conn, 1, 2, "keyed") == []
+    assert missing_flag(store)[0] == "resolved"
 
 
 def blank_page(serial: int, page: int) -> PageReading:

@@ -143,8 +143,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "counted_copy": "Bản đã được đếm",
         "key_in_title": "Nhập tay trang này",
         "key_in_help": "Gõ số phiếu, rồi mỗi câu một phím (mã ở cạnh phương án; nhiều phương án: "
-                       "gõ liền, ví dụ 13) · 0 không trả lời · x không hợp lệ · Tab/Enter sang câu "
-                       "sau · Enter ở câu cuối lưu cả trang",
+                       "gõ liền, ví dụ 13) · 0 không trả lời · x không hợp lệ · Tab sang câu sau "
+                       "· Enter sang câu còn trống, hết câu trống thì lưu cả trang",
+        "key_machine": "Máy đã đọc trang này theo nội dung in (không đọc được mã QR): câu máy chắc "
+                       "chắn đã điền sẵn; câu máy chưa chắc để trống. Gõ số phiếu, đối chiếu với "
+                       "ảnh rồi nhập các câu còn trống.",
+        "key_from_machine": "máy đọc",
+        "key_unsure": "Máy chưa chắc, xem giấy",
+        "key_seen": "máy thấy mực ở",
+        "key_seen_text": "máy đọc được",
         "key_form": "Mẫu phiếu",
         "key_page": "Trang",
         "key_serial": "Số phiếu (in dưới mã QR)",
@@ -236,7 +243,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_in_title": "Key in this page",
         "key_in_help": "Type the serial, then one key per question (the key beside the option; "
                        "several options: type them together, e.g. 13) · 0 no answer · x invalid "
-                       "· Tab/Enter next question · Enter on the last question saves the page",
+                       "· Tab next question · Enter the next question still empty; with none "
+                       "left, it saves the page",
+        "key_machine": "The machine read this page by its print (its QR code unread): the answers "
+                       "it was sure of are filled in, those it was unsure of are empty. Type the "
+                       "serial, check them against the image and key the empty ones.",
+        "key_from_machine": "machine's",
+        "key_unsure": "The machine is unsure: check the paper",
+        "key_seen": "ink seen at",
+        "key_seen_text": "it read",
         "key_form": "Form",
         "key_page": "Page",
         "key_serial": "Serial (printed under the QR code)",

@@ -6,7 +6,7 @@ Read-only: nothing here writes to the store (claims and decisions do).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
@@ -166,6 +166,42 @@ class ItemView:
     neighbours: tuple[TargetView, ...] = ()
     # a `correction` item: the correction rule printed on the form, (Vietnamese, English)
     rule: tuple[str, str] | None = None
+    # a failed page read by its print (serial unknown): the machine's answers, by question
+    page_reading: Mapping[str, MachineRead] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MachineRead:
+    """The machine's answer to one question of a page read by its print, its serial unknown
+    (`page_answers`): never counted, the start a clerk keys the page in from."""
+
+    status: str  # answered | no_answer | flagged
+    value: str  # codes "|"-joined in form order, or the OCR text
+    reasons: tuple[str, ...]  # why it is flagged
+    inked: tuple[str, ...]  # the options marked or marginal (what the machine saw)
+    confidence: float | None  # a text question's OCR confidence
+    crop_path: str | None  # a written text field's crop
+
+    @property
+    def sure(self) -> bool:
+        return self.status != AnswerStatus.FLAGGED
+
+
+def page_reading(conn: sa.Connection, page_id: int | None) -> dict[str, MachineRead]:
+    """question id -> the machine's answer, for a page read by its print (empty for any
+    other page: its answers, if any, are on its sheet)."""
+    if page_id is None:
+        return {}
+    pa, t = schema.page_answers, schema.target_scores
+    inked: dict[str, list[str]] = {}
+    for r in conn.execute(sa.select(t.c.question, t.c.option).where(
+            t.c.page_id == page_id, t.c.state != "empty").order_by(t.c.id)):  # marked or marginal
+        inked.setdefault(r.question, []).append(r.option)
+    return {r.question: MachineRead(r.status, r.value, tuple(filter(None, r.reasons.split("|"))),
+                                    tuple(inked.get(r.question, ())),
+                                    None if r.confidence is None else float(r.confidence),
+                                    r.crop_path)
+            for r in conn.execute(sa.select(pa).where(pa.c.page_id == page_id).order_by(pa.c.id))}
 
 
 def option_keys(question: Question) -> dict[str, str]:
@@ -352,4 +388,6 @@ def item_view(conn: sa.Connection, catalog: FormCatalog, flag_id: int) -> ItemVi
         sheet_pages=sheet_pages(conn, entry.sheet_id) if entry.page_id is None else (),
         neighbours=_neighbours(conn, entry, question, geometry),
         rule=correction_rule(entry.reasons),
+        page_reading=page_reading(conn, entry.page_id)
+        if page is not None and page.status == PageStatus.FAILED else {},
     )

@@ -2,17 +2,26 @@
 every answer, and the page counts like a read one.
 
 A page fails when its markers or its QR code cannot be found; its answers are still on
-the paper (and in the stored page image). Keying it in attaches the page to its sheet
+the paper (and in the stored page image). A page whose QR code alone was unread may have
+been read all the same, identified by its print: its form and page are known, and the
+machine's answers wait in `page_answers` (never counted: the serial is unknown, and a
+sheet scanned elsewhere too would count twice). Keying such a page starts from them:
+the form and page chosen, every answer the machine was sure of filled in, the ones it
+was unsure of left to the clerk with its reason; the clerk types the serial and checks.
+Keying it in attaches the page to its sheet
 (the sheet of that form version and serial, created when no page of it was read yet),
 writes each answer as a `person` answer (as any review decision does, never a machine
 row), records ONE decision (action `key_in`) on the page's item with the state before
-and after, and then applies the same rules as the recorder:
+and after (its value says, for a page the machine read, which answers were the machine's
+confirmed, which a person gave where the machine was unsure, which a person changed),
+and then applies the same rules as the recorder:
 
 - a form page already counted on that sheet from another copy makes the keyed page a
   `duplicate` (flagged `duplicate`, its answers only in the decision's record), never
   counted twice;
 - a sheet still lacking a page gets (or keeps) its `missing_page` flag; keying the
-  missing page resolves it (by the machine: the page is there now);
+  missing page resolves it (by the machine: the page is there now), as at the end of a
+  scan (`sheets.settle_missing` serves both);
 - a sheet complete with nothing answered and nothing written is flagged `blank_ballot`.
 
 Undo (`decisions.undo`) reverts a key-in like any decision: `apply_keyed` is the part of
@@ -22,7 +31,7 @@ comments, and re-checks the sheet's pages.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,11 +54,18 @@ from pipeline.review.decisions import (
     write_person_answer,
 )
 from pipeline.review.errors import ReviewError
-from pipeline.review.items import FormCatalog, current_version, entry_for_flag, option_keys
+from pipeline.review.items import (
+    FormCatalog,
+    MachineRead,
+    current_version,
+    entry_for_flag,
+    option_keys,
+    page_reading,
+)
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
-from pipeline.store.sheets import close_flags, read_pages, reopen_flag, settle_complete
+from pipeline.store.sheets import reopen_flag, settle_missing
 from pipeline.store.vocabulary import (
     AnswerSource,
     AnswerStatus,
@@ -62,6 +78,8 @@ from pipeline.store.vocabulary import (
 
 KEY_IN = "key_in"  # the decision's action
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
+KEYED_WHY = "trang còn thiếu đã được nhập tay / the missing page was keyed in"
+NO_ANSWER_KEY = "0"  # the key-in form's key for no answer (one of decisions.NO_ANSWER_WORDS)
 
 
 @dataclass(frozen=True)
@@ -71,14 +89,18 @@ class KeyIn:
     `answers` maps every question of that page to what was typed: option code(s) (`2`,
     `a|c`), or with `by_key` the review app's keys (`1`..`9`, several for a multiple
     choice: `13`); `none`, `-` or `0` for no answer; `invalid` or `x` for an invalid
-    answer; for a text question its text (empty: no comment).
+    answer; for a text question its text (empty: no comment). On a page the machine
+    read by its print, a question left out is the machine's answer where it was sure;
+    where it was unsure it must be given.
     """
 
     form: str
     serial: str
     answers: Mapping[str, str]
-    version: int | None = None  # None: the survey's only version of `form`
-    page: int | None = None  # None: allowed only for a one-page form
+    # `form` "" and `version`, `page` None: the page's own when the machine recognised
+    # it (by its print), else the survey's only form, and page 1 of a one-page form
+    version: int | None = None
+    page: int | None = None
     by_key: bool = False
 
 
@@ -151,7 +173,7 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     `|`-joined in form order (or the text), `no_answer`, or `invalid`. Raises
     `ReviewError` for an empty choice, an unknown code or key, or two answers to a
     single-choice question."""
-    text = (raw or "").strip()
+    text = (raw or "").replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF
     if question.type == "text":
         if not text or text.lower() in NO_ANSWER_WORDS:
             return AnswerStatus.NO_ANSWER, ""
@@ -169,20 +191,68 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     return AnswerStatus.ANSWERED, parse_codes(question, text, keys)
 
 
+def _unsure_note(read: MachineRead | None) -> str:
+    if read is None or read.sure:
+        return ""
+    return f" (máy chưa chắc / machine unsure: {', '.join(read.reasons)})"
+
+
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
-                  by_key: bool = False) -> dict[str, tuple[str, str]]:
-    """question id -> (status, value) for every question of the page. Raises
-    `ReviewError` for a question not on the page or one left out."""
+                  by_key: bool = False,
+                  machine: Mapping[str, MachineRead] | None = None) -> dict[str, tuple[str, str]]:
+    """question id -> (status, value) for every question of the page. `machine`: the
+    machine's answers when it read this very page (`items.page_reading`): a question
+    left out is the machine's answer where it was sure. Raises `ReviewError` for a
+    question not on the page, a choice left out or empty, and one the machine was unsure
+    of left out or empty (a text too: the machine saw writing there)."""
+    machine = machine or {}
     ids = [q.id for q in questions]
     stray = [q for q in typed if q not in ids]
     if stray:
         raise ReviewError(f"Không có trên trang này / not on this page: {', '.join(stray)}",
                           f"the page's questions are: {', '.join(ids)}")
-    missing = [q.id for q in questions if q.id not in typed and q.type != "text"]
-    if missing:
-        raise ReviewError(f"Chưa nhập / not keyed: {', '.join(missing)}",
-                          "key every question of the page (none for no answer)")
-    return {q.id: parse_value(q, typed.get(q.id, ""), by_key=by_key) for q in questions}
+    out: dict[str, tuple[str, str]] = {}
+    unkeyed: list[str] = []
+    for q in questions:
+        read, raw = machine.get(q.id), typed.get(q.id)
+        if raw is None and read is not None and read.sure:
+            out[q.id] = (read.status, read.value)
+        elif raw is None and q.type == "text" and read is None:
+            out[q.id] = (AnswerStatus.NO_ANSWER, "")
+        elif raw is None or (not raw.strip() and read is not None and not read.sure):
+            unkeyed.append(q.id + _unsure_note(read))
+    if unkeyed:
+        raise ReviewError(f"Chưa nhập / not keyed: {', '.join(unkeyed)}",
+                          "key every question of the page (none for no answer; for a comment "
+                          "the machine saw, its text, or none)")
+    for q in questions:
+        if q.id not in out:
+            out[q.id] = parse_value(q, typed[q.id], by_key=by_key)
+    return out
+
+
+# Where a keyed answer came from, against the machine's reading of the same page.
+CONFIRMED = "confirmed"  # the machine's sure answer, kept by the person
+DECIDED = "decided"  # where the machine was unsure: the person's
+CHANGED = "changed"  # the person's, over the machine's sure answer
+TYPED = "typed"  # no machine reading of this page: typed
+
+
+def answer_origins(answers: Mapping[str, tuple[str, str]],
+                   machine: Mapping[str, MachineRead]) -> dict[str, str]:
+    """question id -> `CONFIRMED`, `DECIDED`, `CHANGED` or `TYPED`."""
+    out = {}
+    for q, (status, value) in answers.items():
+        read = machine.get(q)
+        if read is None:
+            out[q] = TYPED
+        elif not read.sure:
+            out[q] = DECIDED
+        elif (read.status, read.value.strip()) == (status, value):
+            out[q] = CONFIRMED
+        else:
+            out[q] = CHANGED
+    return out
 
 
 # --- the state a key-in changes -------------------------------------------------------
@@ -225,7 +295,10 @@ def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
 
 
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
-                    comments: Mapping[str, str]) -> None:
+                    comments: Mapping[str, str],
+                    crops: Mapping[str, str | None] | None = None) -> None:
+    """The page's comments as keyed; `crops`: the handwriting's crop of a comment the
+    machine saw (a page it read), so the comments export can still show the hand."""
     c = schema.comments
     conn.execute(sa.delete(c).where(c.c.page_id == page_id))
     if sheet_id is None:
@@ -233,31 +306,8 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
     for question, text in comments.items():
         conn.execute(sa.insert(c).values(
             sheet_id=sheet_id, page_id=page_id, question=question, text=text,
-            confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text, crop_path=None))
-
-
-def settle_pages(conn: sa.Connection, sheet_id: int, page_count: int) -> None:
-    """After a page joined or left sheet `sheet_id`: open (or reopen) `missing_page`
-    while a page is lacking, close it when none is, and check a complete sheet for a
-    blank ballot (`sheets.settle_complete`, as the recorder does after a scan)."""
-    present = read_pages(conn, sheet_id)
-    if not present:
-        # No page of it is left (a key-in undone): nothing of this sheet waits.
-        for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
-            close_flags(conn, sheet_id, reason,
-                        "không còn trang nào của phiếu / no page of this sheet is left")
-        return
-    missing = [n for n in range(1, page_count + 1) if n not in present]
-    if missing:
-        pages = ", ".join(map(str, missing))
-        reopen_flag(conn, reason=FlagReason.MISSING_PAGE, sheet_id=sheet_id,
-                    detail=f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet "
-                           "not scanned")
-        close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
-                    "phiếu lại thiếu trang / the sheet lacks a page again")
-        return
-    settle_complete(conn, sheet_id, page_count,
-                    "trang còn thiếu đã được nhập tay / the missing page was keyed in")
+            confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text,
+            crop_path=(crops or {}).get(question)))
 
 
 def apply_keyed(conn: sa.Connection, new: dict[str, Any],
@@ -290,7 +340,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
     touched, dropped = set(), set()
     for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
         lock_sheet(conn, sheet_id)
-        settle_pages(conn, sheet_id, keyed_old["page_count"])
+        settle_missing(conn, sheet_id, keyed_old["page_count"], KEYED_WHY)
         if _drop_if_empty(conn, sheet_id):
             dropped.add(sheet_id)
         else:
@@ -337,12 +387,56 @@ def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | Non
                p.c.status == PageStatus.READ)).first()
 
 
-def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]]) -> str:
-    """The decision's value: what was keyed, readable in the audit log."""
-    shown: dict[str, str] = {AnswerStatus.NO_ANSWER: "(không trả lời / no answer)",
-                             AnswerStatus.INVALID: "(không hợp lệ / invalid)"}
-    parts = "; ".join(f"{q}={shown.get(status, value)}" for q, (status, value) in answers.items())
-    return f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
+_SHOWN: dict[str, str] = {AnswerStatus.NO_ANSWER: "(không trả lời / no answer)",
+                          AnswerStatus.INVALID: "(không hợp lệ / invalid)",
+                          AnswerStatus.FLAGGED: "(chưa chắc / unsure)"}
+_ORIGIN_WORDS = {
+    CONFIRMED: "máy đọc, người xác nhận / the machine's, confirmed",
+    DECIDED: "máy chưa chắc, người nhập / the machine unsure, keyed",
+    CHANGED: "người sửa máy đọc / keyed over the machine's",
+}
+
+
+def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]],
+              machine: Mapping[str, MachineRead]) -> str:
+    """The decision's value: what was keyed, readable in the audit log; for a page the
+    machine read, which answers were its own confirmed, which a person gave where it was
+    unsure (with why), which a person changed (with what it had read)."""
+    parts = "; ".join(f"{q}={_SHOWN.get(status, value)}" for q, (status, value) in answers.items())
+    out = f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
+    if not machine:
+        return out
+    origins = answer_origins(answers, machine)
+    for origin, words in _ORIGIN_WORDS.items():
+        named = []
+        for q, was in origins.items():
+            if was != origin:
+                continue
+            read = machine[q]
+            if origin == DECIDED:
+                named.append(f"{q} ({', '.join(read.reasons)})")
+            elif origin == CHANGED:
+                named.append(f"{q} (máy/machine {_SHOWN.get(read.status, read.value) or '-'})")
+            else:
+                named.append(q)
+        if named:
+            out += f" | {words}: {', '.join(named)}"
+    return out
+
+
+def _form_and_page(catalog: FormCatalog, keyed: KeyIn,
+                   known: Mapping[str, Any]) -> tuple[Form, int]:
+    """The form and page keyed; what is not given is the page's own when the machine
+    identified it (by its print), and the page's number only with its form."""
+    identified = catalog.form(known["form"], known["version"])
+    if not keyed.form and identified is not None:
+        form = identified
+    else:
+        form = choose_form(catalog, keyed.form, keyed.version)
+    same = identified is not None and (form.id, form.version) == (identified.id, identified.version)
+    if keyed.page is None and same and known["page_number"]:
+        return form, int(known["page_number"])
+    return form, _page_number(catalog, form, keyed.page)
 
 
 def _check_page(entry: QueueEntry, page: Mapping[str, Any]) -> None:
@@ -366,12 +460,16 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     if current_version(conn, entry.subject) != based_on:
         raise _stale(conn, entry, based_on)
     assert entry.page_id is not None
-    _check_page(entry, _page_identity(conn, entry.page_id))
-    form = choose_form(catalog, keyed.form, keyed.version)
-    page = _page_number(catalog, form, keyed.page)
+    known = _page_identity(conn, entry.page_id)
+    _check_page(entry, known)
+    form, page = _form_and_page(catalog, keyed, known)
     questions = page_questions(catalog, form, page)
     serial = _serial(keyed.serial)
-    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key)
+    # The machine's reading applies to the page it identified; a clerk who says the page
+    # is another form or page keys every answer.
+    machine = page_reading(conn, entry.page_id) if (
+        known["form"], known["version"], known["page_number"]) == (form.id, form.version, page) else {}
+    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine)
     page_count = len(catalog.pages[(form.id, form.version)])
     qids = tuple(q.id for q in questions)
 
@@ -403,8 +501,9 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
                 for q, (status, value) in answers.items()}
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
-        _write_comments(conn, sheet_id, entry.page_id, texts)
-        settle_pages(conn, sheet_id, page_count)
+        _write_comments(conn, sheet_id, entry.page_id, texts,
+                        {q: m.crop_path for q, m in machine.items()})
+        settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
     conn.execute(sa.update(f).where(
@@ -415,7 +514,8 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         refresh_sheet_status(conn, touched)
     after = _keyed_state(conn, entry, sheet_id, qids, page_count)
     record = _insert_decision(conn, entry, based_on, KEY_IN,
-                              _recorded(form, page, serial, answers), before, after, reviewer)
+                              _recorded(form, page, serial, answers, machine), before, after,
+                              reviewer)
     settle_rejection(conn, sheet_id)
     return record
 
@@ -468,6 +568,16 @@ class KeyBlock:
 
 
 @dataclass(frozen=True)
+class KeyGuess:
+    """What the key-in form shows for one question the machine read on this page."""
+
+    value: str  # in the field: the keys of its sure answer (0: none), its sure text; "" unsure
+    sure: bool
+    reasons: tuple[str, ...] = ()  # unsure: why
+    seen: str = ""  # unsure: the keys of the options it saw ink at, or its OCR text
+
+
+@dataclass(frozen=True)
 class KeyForm:
     """What the key-in form offers: every form version and page, and the guesses."""
 
@@ -477,6 +587,25 @@ class KeyForm:
     form: str  # preselected
     page: int
     serial: str
+    # A page the machine read by its print: its answers, in the block of its form and page.
+    machine: Mapping[str, KeyGuess] = field(default_factory=dict)
+
+
+def _guess(question: KeyQuestion, read: MachineRead) -> KeyGuess:
+    """The field's start for `question` from the machine's answer: a sure answer in the
+    keys a clerk would type (as a read page would count it); an unsure one left empty
+    (a guess in the field is one Enter from counted unread), with its reason and what it
+    saw beside."""
+    keys = {code: key for key, code, _ in question.options}
+    if not read.sure:
+        seen = read.value if question.type == "text" else ", ".join(
+            keys.get(code, code) for code in read.inked)
+        return KeyGuess("", False, read.reasons, seen)
+    if read.status == AnswerStatus.NO_ANSWER:
+        return KeyGuess("" if question.type == "text" else NO_ANSWER_KEY, True)
+    if question.type == "text":
+        return KeyGuess(read.value, True)
+    return KeyGuess("".join(keys.get(c, c) for c in read.value.split("|")), True)
 
 
 def key_blocks(catalog: FormCatalog) -> tuple[KeyBlock, ...]:
@@ -501,13 +630,19 @@ def key_form(blocks: tuple[KeyBlock, ...], view: Any) -> KeyForm | None:
         return None
     forms = tuple(dict.fromkeys(b.form for b in blocks))
     known = view.form is not None and f"{view.form.id}@{view.form.version}" in forms
+    form = f"{view.form.id}@{view.form.version}" if known else (forms[0] if forms else "")
+    page = view.page_number or 1
+    block = next((b for b in blocks if (b.form, b.page) == (form, page)), None)
+    machine = {} if block is None else {
+        q.id: _guess(q, view.page_reading[q.id]) for q in block.questions if q.id in view.page_reading}
     return KeyForm(
         forms=forms,
         pages=max((b.page for b in blocks), default=1),
         blocks=blocks,
-        form=f"{view.form.id}@{view.form.version}" if known else (forms[0] if forms else ""),
-        page=view.page_number or 1,
+        form=form,
+        page=page,
         serial="" if view.entry.serial is None else str(view.entry.serial),
+        machine=machine,
     )
 
 

@@ -28,10 +28,11 @@ from pipeline.store.database import (
     refresh_sheet_status,
     utcnow,
 )
-from pipeline.store.sheets import read_pages, settle_complete
+from pipeline.store.sheets import settle_complete, settle_missing
 from pipeline.store.vocabulary import AnswerSource, AnswerStatus, FlagReason, PageNote, PageStatus, SheetStatus
 
 UNKNOWN_FORM_REASONS = frozenset({FailureReason.UNKNOWN_FORM, FailureReason.UNKNOWN_PAGE})
+ARRIVED = "trang còn thiếu đã được quét / the missing page arrived"
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ def record_page(
     if result.problem is not None:
         return _record_failure(conn, row, result.problem.reason, result.problem.message, None)
     reading = result.reading
+    if isinstance(reading, PageFailure) and reading.reading is not None:
+        return _record_unplaced(conn, row, reading, forms, relative, crop_paths)
     if isinstance(reading, PageFailure):
         return _record_failure(conn, row, reading.reason, reading.message, reading)
     assert isinstance(reading, PageReading)
@@ -174,6 +177,43 @@ def _record_failure(
         form=identity.form_id if identity else None,
         flags=(flag,),
     )
+
+
+def _record_unplaced(
+    conn: sa.Connection,
+    row: dict,
+    failure: PageFailure,
+    forms: Mapping[tuple[str, int], FormInfo],
+    relative: Callable[[Path], str],
+    crop_paths: Mapping[str, Path],
+) -> PageOutcome:
+    """A page read by its print, its QR code unread: its form and page are known, its
+    serial is not. It is stored `failed` (its `unreadable` flag asks a person for the
+    serial) with its form and page, its target scores and the machine's answers in
+    `page_answers`, on no sheet. Nothing of it counts until a person types the serial:
+    counted under no serial, a sheet also scanned elsewhere would count twice."""
+    assert failure.reading is not None
+    ident = failure.reading.identity
+    row |= {"form": ident.form_id, "version": ident.version, "page_number": ident.page}
+    page_id = _insert_page(conn, row | {"status": PageStatus.FAILED, "reason": failure.reason,
+                                        "message": failure.message})
+    if page_id is None:
+        return PageOutcome("already")
+    _insert_scores(conn, page_id, failure.reading)
+    info = forms[(ident.form_id, ident.version)]
+    texts = {t.question: t for t in failure.reading.texts}
+    now = utcnow()
+    rows = [{"page_id": page_id, "question": a.question, "value": a.value, "status": a.status,
+             "reasons": "|".join(a.reasons),
+             "confidence": float(texts[a.question].confidence) if a.question in texts else None,
+             "crop_path": relative(crop_paths[a.question]) if a.question in crop_paths else None,
+             "created_at": now}
+            for a in machine_answers(failure.reading, info)]
+    if rows:
+        conn.execute(sa.insert(schema.page_answers), rows)
+    open_flag(conn, reason=FlagReason.UNREADABLE, detail=failure.message, page_id=page_id)
+    return PageOutcome(PageStatus.FAILED, reason=failure.reason, message=failure.message,
+                       form=ident.form_id, flags=(FlagReason.UNREADABLE,), version=ident.version)
 
 
 def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:
@@ -252,8 +292,7 @@ def _record_reading(
         opened.append(FlagReason.DUPLICATE)
     else:
         opened += _insert_answers(conn, sheet_id, page_id, reading, info)
-        opened += settle_complete(conn, sheet_id, info.page_count,
-                                  "trang còn thiếu đã được quét / the missing page arrived")
+        opened += settle_complete(conn, sheet_id, info.page_count, ARRIVED)
     refresh_sheet_status(conn, sheet_id)
     return PageOutcome(status, reason=row["reason"], message=row.get("message", ""),
                        serial=ident.serial, form=ident.form_id, flags=tuple(opened),
@@ -312,13 +351,22 @@ def _text_question(text: TextReading, decided: QuestionReading | None) -> Questi
     return QuestionReading(text.question, "answered", (text.text,))
 
 
-def _insert_answers(
-    conn: sa.Connection, sheet_id: int, page_id: int, reading: PageReading, info: FormInfo
-) -> list[str]:
+@dataclass(frozen=True)
+class MachineAnswer:
+    """The machine's answer to one question of a page, as stored."""
+
+    question: str
+    status: AnswerStatus
+    value: str  # codes "|"-joined in form order, or the OCR text
+    reasons: tuple[str, ...] = ()  # why it is flagged (none when it is not)
+
+
+def machine_answers(reading: PageReading, info: FormInfo) -> list[MachineAnswer]:
+    """The machine's answer to each question of the form that `reading` holds, in form
+    order: what the reader decided (a text question: its OCR text, written or blank)."""
     decided = {q.question: q for q in reading.questions}
     texts = {t.question: t for t in reading.texts}
-    now = utcnow()
-    rows, opened = [], []
+    out = []
     for qid, qtype in info.question_types.items():
         if qtype == "text":
             if qid not in texts:
@@ -331,16 +379,26 @@ def _insert_answers(
             q = decided[qid]
             value = "|".join(q.value)
         status = AnswerStatus(q.status)  # the reader's word (omr.reading.QuestionStatus) as stored
-        rows.append({"sheet_id": sheet_id, "page_id": page_id, "question": qid,
-                     "source": AnswerSource.MACHINE, "value": value, "status": status,
-                     "created_at": now})
-        if status is AnswerStatus.FLAGGED:
-            for reason in q.reasons or (FlagReason.MARGINAL,):
-                open_flag(conn, reason=reason, detail=_flag_detail(reading, qid, reason),
-                          sheet_id=sheet_id, page_id=page_id, question=qid)
-                opened.append(reason)
-    for r in rows:
-        insert_ignore(conn, schema.answers, r, ["sheet_id", "question", "source"])
+        reasons = tuple(q.reasons or (FlagReason.MARGINAL,)) if status is AnswerStatus.FLAGGED else ()
+        out.append(MachineAnswer(qid, status, value, reasons))
+    return out
+
+
+def _insert_answers(
+    conn: sa.Connection, sheet_id: int, page_id: int, reading: PageReading, info: FormInfo
+) -> list[str]:
+    now = utcnow()
+    opened: list[str] = []
+    for answer in machine_answers(reading, info):
+        insert_ignore(conn, schema.answers,
+                      {"sheet_id": sheet_id, "page_id": page_id, "question": answer.question,
+                       "source": AnswerSource.MACHINE, "value": answer.value,
+                       "status": answer.status, "created_at": now},
+                      ["sheet_id", "question", "source"])
+        for reason in answer.reasons:
+            open_flag(conn, reason=reason, detail=_flag_detail(reading, answer.question, reason),
+                      sheet_id=sheet_id, page_id=page_id, question=answer.question)
+            opened.append(reason)
     return opened
 
 
@@ -366,7 +424,8 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
-    """Open a `missing_page` flag on every sheet that lacks a page (end of a scan).
+    """Open a `missing_page` flag on every sheet that lacks a page (end of a scan), or open
+    it again when the machine had closed it (`sheets.settle_missing`, as keying does).
 
     Idempotent (flags are keyed); returns how many flags were newly opened.
     """
@@ -383,15 +442,7 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
         if info is None or have >= info.page_count:
             continue
         lock_sheet(conn, sheet_id)  # the missing page may be being stored by another station
-        present = read_pages(conn, sheet_id)
-        if len(present) >= info.page_count:
-            continue
-        missing = [n for n in range(1, info.page_count + 1) if n not in present]
-        detail = (
-            f"Thiếu trang {', '.join(map(str, missing))} của phiếu / "
-            f"page(s) {', '.join(map(str, missing))} of this sheet not scanned"
-        )
-        if open_flag(conn, reason=FlagReason.MISSING_PAGE, detail=detail, sheet_id=sheet_id):
+        if FlagReason.MISSING_PAGE in settle_missing(conn, sheet_id, info.page_count, ARRIVED):
             opened += 1
         refresh_sheet_status(conn, sheet_id)
     return opened

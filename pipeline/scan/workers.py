@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omr.reading import PageReading, Reading
+from omr.reading import PageFailure, PageReading, Reading
 from pipeline.scan.inputs import IngestProblem, PageTask, load_page
 from pipeline.store.vocabulary import IngestReason
 
@@ -66,22 +66,37 @@ def _png(image: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
+def read_of(reading: Reading | None) -> PageReading | None:
+    """What was read of the page: the reading itself, or the one a `qr_unreadable` failure
+    carries (a page identified by its print; its serial unknown)."""
+    if isinstance(reading, PageFailure):
+        return reading.reading
+    return reading
+
+
+def _strip_read(reading: PageReading) -> PageReading:
+    texts = tuple(dataclasses.replace(t, crop=None) for t in reading.texts)
+    return dataclasses.replace(reading, image=None, texts=texts)
+
+
 def _strip(reading: Reading) -> Reading:
     if isinstance(reading, PageReading):
-        texts = tuple(dataclasses.replace(t, crop=None) for t in reading.texts)
-        return dataclasses.replace(reading, image=None, texts=texts)
-    return dataclasses.replace(reading, image=None)
+        return _strip_read(reading)
+    inner = None if reading.reading is None else _strip_read(reading.reading)
+    return dataclasses.replace(reading, image=None, reading=inner)
 
 
 def _review_image(
     reading: Reading | None, loaded: np.ndarray, dpi: int
 ) -> tuple[bytes, float, bool]:
     """The page image to keep: the registered page when there is one (so review crops
-    come straight from the layout's millimetres), else the input as it came (its scale
-    then only approximate: `dpi` is what a PDF was rendered at, not an image's own)."""
-    if isinstance(reading, PageReading) and reading.image is not None and reading.px_per_mm:
-        scale = REVIEW_PX_PER_MM / reading.px_per_mm
-        return _jpeg(reading.image, scale), min(REVIEW_PX_PER_MM, reading.px_per_mm), True
+    come straight from the layout's millimetres; a page read by its print, QR code unread,
+    too), else the input as it came (its scale then only approximate: `dpi` is what a PDF
+    was rendered at, not an image's own)."""
+    read = read_of(reading)
+    if read is not None and read.image is not None and read.px_per_mm:
+        scale = REVIEW_PX_PER_MM / read.px_per_mm
+        return _jpeg(read.image, scale), min(REVIEW_PX_PER_MM, read.px_per_mm), True
     image = reading.image if reading is not None and reading.image is not None else loaded
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -128,9 +143,10 @@ class PageReader:
                               time.perf_counter() - start)
         jpeg, px_per_mm, registered = _review_image(reading, loaded, task.dpi)
         crops: tuple[tuple[str, bytes], ...] = ()
-        if isinstance(reading, PageReading):
+        read = read_of(reading)
+        if read is not None:
             crops = tuple(
-                (t.question, _png(t.crop)) for t in reading.texts if t.crop is not None and not t.blank
+                (t.question, _png(t.crop)) for t in read.texts if t.crop is not None and not t.blank
             )
         return PageResult(
             task=task,

@@ -17,6 +17,9 @@ target_scores  every target's raw new-ink score and state, per page.
 answers        per (sheet, question, source): the machine's reading and, beside it, a
                person's decision (source `person`); the person's never overwrites the machine's.
 comments       free-text fields: OCR text, confidence, ink, crop image path.
+page_answers   the machine's answer to each question of a page read but not on a sheet:
+               its QR code unread, identified by its print (migration 0007). Never
+               counted: they wait for a person to type the serial (review keying).
 imports        a file of answers collected online or at a kiosk (`phieu import`), unique
                by its SHA-256 (migration 0006); its rows are sheets of that channel.
 serial_ranges  serials handed out per form id for printing (never overlapping).
@@ -157,6 +160,25 @@ comments = sa.Table(
     sa.Column("blank", sa.Boolean, nullable=False),
     sa.Column("crop_path", sa.Text),  # relative to the workspace
     sa.UniqueConstraint("page_id", "question", name="uq_comments"),
+)
+
+# The machine's reading of a page whose serial is unknown (`omr` read it by its print, its
+# QR code unread): kept per page, since no sheet is known, and never counted itself. When
+# a person keys the page in, they start from it (`pipeline.review.keying`). Migration 0007.
+page_answers = sa.Table(
+    "page_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("page_id", sa.Integer, sa.ForeignKey("pages.id"), nullable=False),
+    sa.Column("question", sa.String(100), nullable=False),
+    # as in `answers`: codes "|"-joined in form order, or the OCR text of a text question
+    sa.Column("value", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False),  # answered | no_answer | flagged
+    sa.Column("reasons", sa.String(200), nullable=False, server_default=""),  # why flagged, "|"
+    sa.Column("confidence", sa.Float),  # a text question's OCR confidence 0..100
+    sa.Column("crop_path", sa.Text),  # a written text field's crop, relative to the workspace
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("page_id", "question", name="uq_page_answers"),
 )
 
 flags = sa.Table(

@@ -1,10 +1,11 @@
 """What a sheet's counted pages say about it: which are there, whether the sheet is blank,
 and the sheet flags that follow (`missing_page`, `blank_ballot`).
 
-The recorder (a page read in a scan) and keying (a page typed in review, or a key-in
-undone) both settle a sheet here, so the two cannot disagree on when a sheet is complete
-or blank. A sheet flag the machine opened, the machine may close and open again as pages
-come and go; one a person resolved stays resolved (their decision).
+The recorder (a page read in a scan, the end of a scan) and keying (a page typed in review,
+or a key-in undone) both settle a sheet here, so the two cannot disagree on when a sheet is
+complete, lacking or blank, nor word the flag twice. A sheet flag the machine opened, the
+machine may close and open again as pages come and go; one a person resolved stays
+resolved (their decision).
 """
 from __future__ import annotations
 
@@ -69,4 +70,35 @@ def settle_complete(conn: sa.Connection, sheet_id: int, page_count: int, why: st
     if is_blank(conn, sheet_id) and reopen_flag(conn, reason=FlagReason.BLANK_BALLOT,
                                                 detail=BLANK_DETAIL, sheet_id=sheet_id):
         return [FlagReason.BLANK_BALLOT]
+    return []
+
+
+def missing_detail(missing: list[int]) -> str:
+    """The `missing_page` flag's detail, naming the pages."""
+    pages = ", ".join(map(str, missing))
+    return f"Thiếu trang {pages} của phiếu / page(s) {pages} of this sheet not scanned"
+
+
+def settle_missing(conn: sa.Connection, sheet_id: int, page_count: int, why: str) -> list[str]:
+    """After pages joined or left sheet `sheet_id` (a scan's end, a key-in, an undo; call
+    under the sheet's lock): while one of its `page_count` pages is lacking, open
+    `missing_page` naming them (or open it again when the machine had closed it: a counted
+    page set back, a key-in undone; one a person resolved stays resolved) and close
+    `blank_ballot`; when none lacks, `settle_complete` (saying `why` the pages are there);
+    when no page of it is counted at all (a key-in undone), close both: nothing of the
+    sheet waits. Returns the reasons of the flags opened."""
+    present = read_pages(conn, sheet_id)
+    if not present:
+        for reason in (FlagReason.MISSING_PAGE, FlagReason.BLANK_BALLOT):
+            close_flags(conn, sheet_id, reason,
+                        "không còn trang nào của phiếu / no page of this sheet is left")
+        return []
+    missing = [n for n in range(1, page_count + 1) if n not in present]
+    if not missing:
+        return settle_complete(conn, sheet_id, page_count, why)
+    close_flags(conn, sheet_id, FlagReason.BLANK_BALLOT,
+                "phiếu lại thiếu trang / the sheet lacks a page again")
+    if reopen_flag(conn, reason=FlagReason.MISSING_PAGE, detail=missing_detail(missing),
+                   sheet_id=sheet_id):
+        return [FlagReason.MISSING_PAGE]
     return []

@@ -1,12 +1,16 @@
 // Keying in an unreadable page (the form #keyin): one field per question, one key per
-// answer, the focus moving on by itself. Keys pressed inside the form stay in it (the
-// item page's own keys, review.js, must not see them). Writes no HTML.
+// answer, the focus moving on by itself. On a page the machine read by its print, its sure
+// answers are filled in and Enter goes to the next field still empty (the serial, a
+// question it was unsure of): the clerk types the serial, checks, and Enter saves. Keys
+// pressed inside the form stay in it (the item page's own keys, review.js, must not see
+// them). Writes no HTML.
 "use strict";
 (function () {
   const form = document.getElementById("keyin");
   if (!form) return;
   const formChoice = document.getElementById("key-form");
   const pageChoice = document.getElementById("key-page");
+  const serial = document.getElementById("key-serial");
   const blocks = Array.from(form.querySelectorAll("fieldset.keyblock"));
 
   function sync() {
@@ -21,17 +25,38 @@
     const list = [formChoice, pageChoice].filter(function (el) {
       return el && el.tagName === "SELECT";
     });
-    list.push(document.getElementById("key-serial"));
+    list.push(serial);
     blocks.forEach(function (b) {
       if (!b.disabled) list.push.apply(list, Array.from(b.querySelectorAll(".key-answer")));
     });
     return list.filter(Boolean);
   }
 
-  function advance(from) {
+  // Still to key: the serial, a choice, a comment the machine saw but was unsure of.
+  function empty(el) {
+    if (el === serial) return el.value.trim() === "";
+    return el.dataset && el.dataset.needed === "true" && el.value.trim() === "";
+  }
+
+  function go(el) {
+    el.focus();
+    // a filled-in answer is replaced by what is typed over it (a comment's text is not)
+    if (el.tagName === "INPUT" && el.value) el.select();
+  }
+
+  function next(from) {
     const list = fields();
     const i = list.indexOf(from);
-    if (i >= 0 && i + 1 < list.length) { list[i + 1].focus(); return true; }
+    if (i >= 0 && i + 1 < list.length) { go(list[i + 1]); return true; }
+    return false;
+  }
+
+  function nextEmpty(from) {
+    const list = fields();
+    const i = list.indexOf(from);
+    const after = list.slice(i + 1).concat(list.slice(0, Math.max(i, 0)));
+    const target = after.find(empty);
+    if (target) { go(target); return true; }
     return false;
   }
 
@@ -47,11 +72,15 @@
 
   form.addEventListener("input", function (ev) {
     const el = ev.target;
-    if (!el.classList || !el.classList.contains("key-answer") || el.tagName !== "INPUT") return;
+    if (!el.classList || !el.classList.contains("key-answer")) return;
+    // what the machine filled in, changed: no longer the machine's
+    if (el.value !== el.defaultValue) el.classList.remove("prefilled");
+    if (el.value.trim() !== "") el.classList.remove("unsure");
+    if (el.tagName !== "INPUT") return;
     const ok = fits(el) || el.value === "";
     el.classList.toggle("bad", !ok);
     // A single choice is one key: on to the next question at once.
-    if (el.dataset.single === "true" && el.value.length === 1 && fits(el)) advance(el);
+    if (el.dataset.single === "true" && el.value.length === 1 && fits(el)) next(el);
   });
 
   form.addEventListener("keydown", function (ev) {
@@ -60,7 +89,7 @@
     if (ev.key !== "Enter" || ev.shiftKey || ev.ctrlKey || ev.altKey) return;
     if (ev.target.tagName === "BUTTON") return;
     ev.preventDefault();
-    if (!advance(ev.target)) form.requestSubmit(document.getElementById("btn-key_in"));
+    if (!nextEmpty(ev.target)) form.requestSubmit(document.getElementById("btn-key_in"));
   });
 
   sync();
