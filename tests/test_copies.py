@@ -80,3 +80,22 @@ def test_a_page_of_the_counted_copy_takes_the_place_another_copy_held(store):  #
     put(store, 1, 2, page(4, 2, "1"))  # copy A page 2: B's page 2 is another copy
     assert counted(store) == {"a": (1, "1"), "b": (1, "1")}
     assert statuses(store)[(2, 2)] == "duplicate"
+
+
+def test_a_persons_answer_given_on_a_page_set_back_goes_with_it(store):  # noqa: F811
+    """A clerk's answer is read off one paper copy: when that copy stops counting, so does
+    the answer (else copy B's page 2, keyed by a person, outweighs copy A's counted page 2)."""
+    from pipeline.review.decisions import write_person_answer
+
+    put(store, 1, 1, page(6, 1, "1"))  # copy A page 1
+    put(store, 2, 2, page(6, 2, "3"))  # copy B page 2, counted for now
+    p, a = schema.pages, schema.answers
+    with store.engine.begin() as conn:
+        page_id, sheet_id = conn.execute(sa.select(p.c.id, p.c.sheet_id).where(
+            p.c.source_id == 2, p.c.page_index == 2)).one()
+        write_person_answer(conn, sheet_id, "b", {"value": "2", "status": "answered"}, page_id)
+    put(store, 1, 2, page(6, 2, "1"))  # copy A page 2: B's page 2 is set back
+    with store.engine.connect() as conn:
+        person = conn.execute(sa.select(a.c.question).where(a.c.source == "person")).all()
+    assert person == []
+    assert counted(store) == {"a": (1, "1"), "b": (1, "1")}

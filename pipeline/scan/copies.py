@@ -9,8 +9,9 @@ per copy:
 - the counted copy is the one whose page was stored first (the earliest counted page);
 - once a second copy is seen (a page number arrives that the sheet already has, from
   another file), the two files hold different copies: the counted pages of the one that
-  is not the counted copy's file are set back to `duplicate` (machine answers removed,
-  their flags closed by the machine, a `duplicate` flag opened) — and when the arriving
+  is not the counted copy's file are set back to `duplicate` (its answers removed, a
+  person's given on that page too; their flags closed by the machine, a `duplicate`
+  flag opened) — and when the arriving
   page is of the counted copy's file, it takes the place the other copy held. The
   person sees both copies in review; the count holds only the counted copy's pages;
 - after that, a page from the other copy's file is a duplicate even when its page number
@@ -106,11 +107,17 @@ def _message(serial: int, page_number: int, kept: sa.Row) -> str:
 
 
 def _set_back(conn: sa.Connection, sheet_id: int, serial: int, row: sa.Row, kept: sa.Row) -> None:
-    """A counted page found to be of another copy: duplicate, its machine answers gone,
-    its own flags closed by the machine, a `duplicate` flag opened."""
+    """A counted page found to be of another copy: duplicate, its answers gone (the
+    machine's, and a person's given on this page: they were read off this copy's paper),
+    its own flags closed by the machine, a `duplicate` flag opened. The person's decisions
+    stay in the audit."""
     p, a, f = schema.pages, schema.answers, schema.flags
     message = (_message(serial, row.page_number, kept)
                + " — trang này thuộc bản khác, không được tính / this page is of the other copy, not counted")
+    persons = conn.execute(sa.delete(a).where(a.c.page_id == row.id, a.c.source == AnswerSource.PERSON)).rowcount
+    if persons:
+        message += (f" ({persons} câu người nhập trên trang này không còn được tính, xem nhật ký / "
+                    f"{persons} answers a person gave on this page no longer count, see the audit)")
     conn.execute(sa.update(p).where(p.c.id == row.id).values(
         status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message))
     conn.execute(sa.delete(a).where(a.c.page_id == row.id, a.c.source == AnswerSource.MACHINE))
