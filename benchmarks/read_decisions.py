@@ -26,8 +26,8 @@ any decision differs.
 from __future__ import annotations
 
 import argparse
-import itertools
 import hashlib
+import itertools
 import pickle
 import subprocess
 import sys

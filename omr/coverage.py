@@ -109,22 +109,31 @@ def _cells(a: np.ndarray, n: int) -> np.ndarray:
     return cv2.resize(a[:h, :w], (w // n, h // n), interpolation=cv2.INTER_AREA).astype(np.float64)
 
 
-def _light(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The light falling on each cell: a quadratic surface fitted to the cells'
-    paper brightness, darker outliers (marks, a fold's triangle) dropped."""
-    ny, nx = bright.shape
+def _quadratic_terms(ny: int, nx: int) -> np.ndarray:
+    """Per cell of an ny x nx grid (a row per cell, row-major), the terms of
+    a quadratic surface over it (1, x, y, x², y², xy, with x and y from -0.5
+    to 0.5): `_light`'s design matrix, the same for every page of a form
+    (`FoldReference.terms`)."""
     yy, xx = np.mgrid[0:ny, 0:nx].astype(np.float64)
     xx, yy = xx / max(nx - 1, 1) - 0.5, yy / max(ny - 1, 1) - 0.5
-    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=-1)
+    return np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=-1).reshape(ny * nx, 6)
+
+
+def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The light falling on each cell: a quadratic surface (`terms`, from
+    `_quadratic_terms`) fitted to the cells' paper brightness, darker
+    outliers (marks, a fold's triangle) dropped."""
     use = valid.copy()
     fit = np.full(bright.shape, float(np.median(bright[valid])) if valid.any() else 255.0)
+    values = bright.ravel()
     for _ in range(3):
         if use.sum() < 12:
             break
-        a = terms[use]
+        # rows picked by `compress`: a boolean index is ten times slower here
+        a = np.compress(use.ravel(), terms, axis=0)
         # normal equations of a 6-term fit: tiny, no threaded solver needed
-        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ bright[use])
-        fit = terms @ coef
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
+        fit = (terms @ coef).reshape(bright.shape)
         use = valid & (bright >= 0.85 * fit)
     return np.maximum(fit, 1.0)
 
@@ -146,8 +155,10 @@ class FoldReference:
     """What the fold test needs of a page's blank, computed once per form
     (`prepare_fold_reference`), at `HALF_PX_PER_MM`: where the blank is bare
     paper (`paper`, 0/1) and its share per cell, the print's darkness
-    blurred (`weight`) with its per-cell sums, and the cells never judged
-    (the QR code and the serial, which differ from the blank)."""
+    blurred (`weight`) with its per-cell sums, the cells never judged
+    (the QR code and the serial, which differ from the blank), and the
+    terms the light is fitted with over the cells (`_quadratic_terms`).
+    `paper` is float32, as the page it multiplies."""
 
     paper: np.ndarray = field(repr=False, compare=False)
     paper_cells: np.ndarray = field(repr=False, compare=False)
@@ -155,6 +166,7 @@ class FoldReference:
     weight_cells: np.ndarray = field(repr=False, compare=False)
     expected: np.ndarray = field(repr=False, compare=False)
     skipped: np.ndarray = field(repr=False, compare=False)
+    terms: np.ndarray = field(repr=False, compare=False)
 
 
 def _cell_px() -> int:
@@ -166,12 +178,13 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
     varying areas) is never judged."""
     small = half_scale(blank)
     n = _cell_px()
-    paper = (small >= 255 * 0.75).astype(np.uint8)  # blank paper, no print (0/1)
+    paper = (small >= 255 * 0.75).astype(np.float32)  # blank paper, no print (0/1)
     weight = 1.0 - cv2.GaussianBlur(small.astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM) / 255.0
-    paper_cells = _cells(paper.astype(np.float32), n)
+    paper_cells = _cells(paper, n)
+    ny, nx = paper_cells.shape
     return FoldReference(
         paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
-        expected=_cells(weight * weight, n), skipped=_skipped(paper_cells.shape[0], paper_cells.shape[1], skip),
+        expected=_cells(weight * weight, n), skipped=_skipped(ny, nx, skip), terms=_quadratic_terms(ny, nx),
     )
 
 
@@ -192,7 +205,7 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     ny, nx = paper.shape
     inside = _cells_in_image(ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
-    light = _light(np.nan_to_num(paper), has_paper)
+    light = _light(np.nan_to_num(paper), has_paper, reference.terms)
     brightness = paper / light
     page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
     weight = reference.weight
