@@ -107,7 +107,7 @@ def style_pages(sheets: int, seeds: list[int]) -> Iterator[tuple[str, Any]]:
         for form_id in FORMS:
             out, truth = ensure_style_deck(form_id, sheets, seed)
             for page in truth.pages:
-                yield f"styles/{seed}/{page.file}", decode_image((out / page.file).read_bytes())
+                yield f"styles/{seed}/{form_id}/{page.file}", decode_image((out / page.file).read_bytes())
 
 
 def scan_pages(sheets: int, seed: int) -> Iterator[tuple[str, Any]]:
