@@ -25,6 +25,7 @@ import numpy as np
 
 from forms.geometry import PAGE_SIZE_MM, BBox, Corner, PageGeometry, marker_bbox
 from forms.identity import PageIdentity
+from omr.coverage import in_image
 from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
 from omr.register import HALF_PX_PER_MM, Registration, half_scale, plausible, registration
@@ -256,20 +257,8 @@ def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
 def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
               shape: tuple[int, ...]) -> np.ndarray:
     """Which tiles (with `margin_mm` around) lie wholly inside the input image
-    (as `omr.coverage.outside_capture` does for question areas)."""
-    if not tiles:
-        return np.zeros(0, bool)
-    boxes = np.array(tiles, np.float64)
-    x0, y0 = boxes[:, 0] - margin_mm, boxes[:, 1] - margin_mm
-    x1, y1 = boxes[:, 0] + boxes[:, 2] + margin_mm, boxes[:, 1] + boxes[:, 3] + margin_mm
-    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
-                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
-    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
-    ahead = back[:, 2] > 0
-    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
-    h, w = shape[:2]
-    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
-    return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+    (`omr.coverage.in_image`, as for question areas)."""
+    return in_image(np.array(tiles, np.float64).reshape(-1, 4), margin_mm, homography, shape)
 
 
 def _peak(result: np.ndarray) -> tuple[float, float, float]:

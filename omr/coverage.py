@@ -34,29 +34,38 @@ from omr.template import CANON_PX_PER_MM
 TARGET_REACH_MM = 4.0
 
 
-def _corners_px(bbox: BBox, margin_mm: float) -> np.ndarray:
-    x, y, w, h = bbox
-    x0, y0, x1, y1 = x - margin_mm, y - margin_mm, x + w + margin_mm, y + h + margin_mm
+def in_image(boxes_mm: np.ndarray, margins_mm: np.ndarray | float, homography: np.ndarray,
+             shape: tuple[int, ...]) -> np.ndarray:
+    """Which of `boxes_mm` (n x 4: x, y, w, h), each grown by its margin, lie
+    wholly inside the input image of `shape`: their corners mapped back into
+    it through `homography` (input px -> canonical px); a convex
+    quadrilateral is inside when its corners are."""
+    if len(boxes_mm) == 0:
+        return np.zeros(0, bool)
+    x0, y0 = boxes_mm[:, 0] - margins_mm, boxes_mm[:, 1] - margins_mm
+    x1, y1 = boxes_mm[:, 0] + boxes_mm[:, 2] + margins_mm, boxes_mm[:, 1] + boxes_mm[:, 3] + margins_mm
     # Canonical pixel centres sit at +0.5 px (see `omr.register._fit`).
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) * CANON_PX_PER_MM - 0.5
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape[:2]
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
 
 
 def outside_capture(
     areas: Iterable[tuple[str, BBox, float]], homography: np.ndarray, shape: tuple[int, ...]
 ) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with at
-    least one area not wholly inside the input image (its corners mapped back
-    into the input: a convex quadrilateral is inside when its corners are)."""
+    least one area not wholly inside the input image (`in_image`)."""
     listed = list(areas)
     if not listed:
         return frozenset()
-    corners = np.concatenate([_corners_px(bbox, margin) for _, bbox, margin in listed])
-    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
-    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
-    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
-    h, w = shape[:2]
-    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
-    inside = np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+    boxes = np.array([bbox for _, bbox, _ in listed], np.float64)
+    margins = np.array([margin for _, _, margin in listed], np.float64)
+    inside = in_image(boxes, margins, homography, shape)
     return frozenset(question for (question, _, _), seen in zip(listed, inside) if not seen)
 
 
@@ -347,6 +356,8 @@ def _flaps(paper_gone: np.ndarray) -> np.ndarray:
 def folded_questions(cells: np.ndarray, areas: Iterable[tuple[str, BBox, float]]) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with
     an area meeting a fold cell."""
+    if not cells.any():
+        return frozenset()  # most pages: no fold
     c = FOLD_CELL_MM
     ny, nx = cells.shape
     out = set()
