@@ -4,6 +4,10 @@ alone), OCR time per written comment, and zxing-cpp vs OpenCV on our QR codes.
 
     .venv/bin/python benchmarks/read_speed.py --sheets 20 --repeats 5
 
+Another version of the reader is measured with this script by putting its tree
+first on the path (`PYTHONPATH=/tmp/before`); `--steps-only` leaves out the
+profile, the OCR times and the QR decoder trial.
+
 Pages are feeder scans (JPEG, as the generator writes them) of both shipped
 forms, filled by `fixtures`. OpenCV is held to one thread (`cv2.setNumThreads(1)`)
 so the figure is per core, as the pipeline runs one reader per core.
@@ -38,7 +42,7 @@ from omr.decode import to_grey  # noqa: E402
 from omr.identify import identify, qr_crop  # noqa: E402
 from omr.ink import page_ink_in_view  # noqa: E402
 from omr.read_page import FOLD_REACH_MM  # noqa: E402
-from omr.register import register  # noqa: E402
+from omr.register import detect_markers, pyramid, register  # noqa: E402
 from omr.score import score_targets  # noqa: E402
 from omr.text import ocr_crop, ocr_text, read_text_fields  # noqa: E402
 
@@ -83,14 +87,16 @@ def decode_floor(pages: list[bytes], repeats: int) -> float:
     return statistics.median(rates)
 
 
-def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
-    """Mean milliseconds per page of each step of `read_page`, timed one by one."""
-    totals: dict[str, float] = {}
+def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[float, float]]:
+    """Mean milliseconds per page of each step of `read_page`, timed one by one:
+    (wall, this process's CPU). On a shared machine the CPU time moves least."""
+    totals: dict[str, tuple[float, float]] = {}
 
     def timed(name: str, fn, *args, **kwargs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn(*args, **kwargs)
-        totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+        wall, cpu = totals.get(name, (0.0, 0.0))
+        totals[name] = (wall + time.perf_counter() - start, cpu + time.process_time() - start_cpu)
         return result
 
     def print_check(registration, page, shape):
@@ -107,7 +113,9 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
     for data in pages:
         image = timed("decode", decode_image, data)
         grey = timed("to grey", to_grey, image)
-        registration = timed("register (markers, homography, warp)", register, grey)
+        levels = timed("markers (pyramid, detection)", pyramid, grey)
+        found = timed("markers (pyramid, detection)", detect_markers, grey, levels)
+        registration = timed("register (homography, warp)", register, grey, levels, found)
         identity = timed("identify (QR)", identify, grey, registration, catalog.qr_boxes())
         template = catalog.get(identity.form_id, identity.version)
         page = template.pages[identity.page]
@@ -118,7 +126,7 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
         timed("decide", decide, measures, template.question_types(), template.target_shapes())
         timed("text fields (blank check)", read_text_fields, grey, registration, page, ocr=False, ink=ink)
         timed("off page and folds", coverage, registration, page, grey.shape)
-    return {k: 1000.0 * v / len(pages) for k, v in totals.items()}
+    return {k: (1000.0 * wall / len(pages), 1000.0 * cpu / len(pages)) for k, (wall, cpu) in totals.items()}
 
 
 def profile(pages: list[bytes], catalog: Catalog, top: int = 14) -> str:
@@ -186,6 +194,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--dpi", type=int, nargs="+", default=[200, 300], help="resolutions to measure")
+    ap.add_argument("--steps-only", action="store_true", help="pages/s and steps only: no profile, OCR or QR trial")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     catalog = prepare_deck_templates()
@@ -201,10 +210,10 @@ def main() -> None:
               f"({1000 / rate:.1f} ms/page); passes: {', '.join(f'{r:.1f}' for r in rates)}; "
               f"CPU {cpu_ms:.1f} ms/page (median)")
         print(f"decode alone (the floor): {floor:.1f} pages/s ({1000 / floor:.1f} ms/page)")
-        print("mean ms per page by step:")
-        for name, ms in step_times(pages, catalog).items():
-            print(f"  {name:40s} {ms:6.2f}")
-        if dpi == 200:
+        print(f"mean ms per page by step: {'wall':>6s} {'CPU':>6s}")
+        for name, (wall, cpu) in step_times(pages, catalog).items():
+            print(f"  {name:40s} {wall:6.2f} {cpu:6.2f}")
+        if dpi == 200 and not args.steps_only:
             print("\nprofile (one pass, by internal time):")
             print(profile(pages, catalog))
             times = ocr_times(pages, catalog)

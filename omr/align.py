@@ -9,7 +9,7 @@ fine: a first guess from the QR code's 20 mm square alone may be several mm
 off at the far end of the page, so the first stage searches wide at a low
 scale and the last narrowly at the canonical one.
 
-The same tiles validate any registration, markers' included: `check` measures
+The same tiles validate any registration, markers' included: `measure` tells
 how far the printed content lies from where the homography puts it (the
 residual, in mm) and what share of the page's printed tiles line up. A page
 is read only when enough of its print lines up; otherwise the failure says so,
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from forms.geometry import PAGE_SIZE_MM, BBox, Corner, PageGeometry, marker_bbox
 from forms.identity import PageIdentity
+from omr.coverage import in_image
 from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
-from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
+from omr.register import HALF_PX_PER_MM, Registration, half_scale, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
 
 
@@ -109,6 +109,12 @@ class Fit:
     def good(self) -> bool:
         return self.tiles >= MIN_TILES and self.lined_up >= MIN_LINED_UP and self.residual_mm <= MAX_RESIDUAL_MM
 
+    @property
+    def usable(self) -> bool:
+        """The print lines up (`good`) under a homography that could be a
+        capture of a page (`omr.register.plausible`): a page may be read on it."""
+        return self.good and plausible(self.homography, input_px_per_mm(self.homography))
+
 
 def _to_scale(px_per_mm: float) -> np.ndarray:
     """Canonical px -> px at `px_per_mm` (pixel centres at +0.5 in both)."""
@@ -143,8 +149,11 @@ def warp_at(levels: Sequence[np.ndarray], homography: np.ndarray, px_per_mm: flo
 
 
 def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The canonical `blank` at `px_per_mm` (area means)."""
     if px_per_mm == CANON_PX_PER_MM:
         return blank
+    if px_per_mm == HALF_PX_PER_MM:
+        return half_scale(blank)
     size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
     return cv2.resize(blank, size, interpolation=cv2.INTER_AREA)
 
@@ -153,11 +162,9 @@ def _overlaps(a: BBox, b: BBox) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-@lru_cache(maxsize=64)
-def tile_grid(stage: Stage, skip: tuple[BBox, ...]) -> list[BBox]:
+def tile_grid(stage: Stage, skip: Sequence[BBox]) -> list[BBox]:
     """The tiles (mm) of a stage's grid over the page, none overlapping `skip`
-    (what differs from sheet to sheet: the QR code and the serial). Cached:
-    the same few grids serve every page."""
+    (what differs from sheet to sheet: the QR code and the serial)."""
     tiles = []
     t = stage.tile_mm
     for y in np.arange(2.0, PAGE_SIZE_MM[1] - t - 1.0, stage.step_mm):
@@ -199,7 +206,7 @@ def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox], blank_s: np
     blank_s = _blank_at(blank, s) if blank_s is None else blank_s
     n = int(round(stage.tile_mm * s))
     boxes, origins = [], []
-    for box in tile_grid(stage, tuple(skip)):
+    for box in tile_grid(stage, skip):
         x0, y0 = int(round(box[0] * s)), int(round(box[1] * s))
         template = blank_s[y0:y0 + n, x0:x0 + n]
         if template.shape != (n, n) or float(cv2.meanStdDev(template)[1][0, 0]) < MIN_TILE_STD * 255:
@@ -250,20 +257,8 @@ def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
 def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
               shape: tuple[int, ...]) -> np.ndarray:
     """Which tiles (with `margin_mm` around) lie wholly inside the input image
-    (as `omr.coverage.outside_capture` does for question areas)."""
-    if not tiles:
-        return np.zeros(0, bool)
-    boxes = np.array(tiles, np.float64)
-    x0, y0 = boxes[:, 0] - margin_mm, boxes[:, 1] - margin_mm
-    x1, y1 = boxes[:, 0] + boxes[:, 2] + margin_mm, boxes[:, 1] + boxes[:, 3] + margin_mm
-    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
-                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
-    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
-    ahead = back[:, 2] > 0
-    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
-    h, w = shape[:2]
-    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
-    return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+    (`omr.coverage.in_image`, as for question areas)."""
+    return in_image(np.array(tiles, np.float64).reshape(-1, 4), margin_mm, homography, shape)
 
 
 def _peak(result: np.ndarray) -> tuple[float, float, float]:
@@ -330,14 +325,6 @@ def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: t
 
 def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return cv2.perspectiveTransform(pts.reshape(-1, 1, 2).astype(np.float64), homography).reshape(-1, 2)
-
-
-def check(page: np.ndarray, blank: np.ndarray, homography: np.ndarray, shape: tuple[int, ...],
-          skip: Sequence[BBox], stage: Stage = CHECK_STAGE) -> Fit:
-    """How well the printed content of `page` (registered by `homography`,
-    canonical scale) lines up with the blank: no new fit, only the measure.
-    (The reader uses `measure` with the tiles its template cut once.)"""
-    return measure(_blank_at(page, stage.px_per_mm), cut_tiles(blank, stage, skip), homography, shape)
 
 
 def measure(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Fit:
@@ -438,6 +425,17 @@ def _to_canon(points_mm: np.ndarray) -> np.ndarray:
     return points_mm * CANON_PX_PER_MM - 0.5
 
 
+def _affine(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The affine map (as a 3x3 homography) fitted to points `src` (input
+    px) -> `dst` (canonical px), least squares. A first guess from a small
+    area (a QR code's 20 mm square, a marker) is affine: perspective terms
+    fitted there would swing the far end of the page by centimetres; the
+    printed page supplies the perspective later (`refine`)."""
+    design = np.hstack([src.astype(np.float64), np.ones((len(src), 1))])
+    affine, *_ = np.linalg.lstsq(design, dst, rcond=None)
+    return np.vstack([affine.T, [0.0, 0.0, 1.0]])
+
+
 def seed_homography(
     qr_corners: np.ndarray, qr_bbox_mm: BBox, markers: dict[Corner, np.ndarray]
 ) -> tuple[np.ndarray, dict[Corner, np.ndarray]] | None:
@@ -445,12 +443,7 @@ def seed_homography(
     is `qr_bbox_mm`) and the markers that agree with it; None when the QR
     corners do not make a plausible page."""
     qr_page = _to_canon(_corners_mm(qr_bbox_mm))
-    # An affine map from the QR code's four corners: its perspective terms,
-    # fitted on a 20 mm square, would swing the far end of the page by
-    # centimetres; the printed page supplies the perspective later.
-    design = np.hstack([qr_corners.astype(np.float64), np.ones((4, 1))])
-    affine, *_ = np.linalg.lstsq(design, qr_page, rcond=None)
-    from_qr = np.vstack([affine.T, [0.0, 0.0, 1.0]])
+    from_qr = _affine(qr_corners, qr_page)
     if not plausible(from_qr, input_px_per_mm(from_qr)):
         return None
     kept: dict[Corner, np.ndarray] = {}
@@ -492,7 +485,7 @@ def register_by_content(
                        identity=identity)
     seed, kept = seeded
     fit = refine(levels, page_template.print_tiles, seed, coarse=True)
-    if not fit.good or not plausible(fit.homography, input_px_per_mm(fit.homography)):
+    if not fit.usable:
         return not_lined_up(fit, None, None, identity)
     return print_registration(levels, fit, kept, "content+qr+markers" if kept else "content+qr")
 
@@ -508,22 +501,11 @@ def marker_seeds(markers: dict[Corner, np.ndarray]) -> list[tuple[np.ndarray, di
     groups = [markers] + ([{c: p} for c, p in markers.items()] if len(markers) > 1 else [])
     seeds = []
     for group in groups:
-        src = np.concatenate([group[c] for c in group]).astype(np.float64)
-        dst = np.concatenate([_to_canon(_corners_mm(marker_bbox(c))) for c in group])
-        # affine, as `seed_homography`: the print supplies the perspective
-        design = np.hstack([src, np.ones((len(src), 1))])
-        affine, *_ = np.linalg.lstsq(design, dst, rcond=None)
-        seed = np.vstack([affine.T, [0.0, 0.0, 1.0]])
+        src = np.concatenate([group[c] for c in group])
+        seed = _affine(src, np.concatenate([_to_canon(_corners_mm(marker_bbox(c))) for c in group]))
         if plausible(seed, input_px_per_mm(seed)):
             seeds.append((seed, group))
     return seeds
-
-
-def fit_print(levels: list[np.ndarray], seed: np.ndarray, tiles: PrintTiles, *, coarse: bool = True) -> Fit | None:
-    """`refine` from `seed` on a page's printed `tiles`: the `Fit` when the
-    print lines up (`Fit.good`) at a plausible scale, else None."""
-    fit = refine(levels, tiles, seed, coarse=coarse)
-    return fit if fit.good and plausible(fit.homography, input_px_per_mm(fit.homography)) else None
 
 
 def print_registration(levels: list[np.ndarray], fit: Fit, markers: dict[Corner, np.ndarray],

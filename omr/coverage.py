@@ -34,29 +34,38 @@ from omr.template import CANON_PX_PER_MM
 TARGET_REACH_MM = 4.0
 
 
-def _corners_px(bbox: BBox, margin_mm: float) -> np.ndarray:
-    x, y, w, h = bbox
-    x0, y0, x1, y1 = x - margin_mm, y - margin_mm, x + w + margin_mm, y + h + margin_mm
+def in_image(boxes_mm: np.ndarray, margins_mm: np.ndarray | float, homography: np.ndarray,
+             shape: tuple[int, ...]) -> np.ndarray:
+    """Which of `boxes_mm` (n x 4: x, y, w, h), each grown by its margin, lie
+    wholly inside the input image of `shape`: their corners mapped back into
+    it through `homography` (input px -> canonical px); a convex
+    quadrilateral is inside when its corners are."""
+    if len(boxes_mm) == 0:
+        return np.zeros(0, bool)
+    x0, y0 = boxes_mm[:, 0] - margins_mm, boxes_mm[:, 1] - margins_mm
+    x1, y1 = boxes_mm[:, 0] + boxes_mm[:, 2] + margins_mm, boxes_mm[:, 1] + boxes_mm[:, 3] + margins_mm
     # Canonical pixel centres sit at +0.5 px (see `omr.register._fit`).
-    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) * CANON_PX_PER_MM - 0.5
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape[:2]
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
 
 
 def outside_capture(
     areas: Iterable[tuple[str, BBox, float]], homography: np.ndarray, shape: tuple[int, ...]
 ) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with at
-    least one area not wholly inside the input image (its corners mapped back
-    into the input: a convex quadrilateral is inside when its corners are)."""
+    least one area not wholly inside the input image (`in_image`)."""
     listed = list(areas)
     if not listed:
         return frozenset()
-    corners = np.concatenate([_corners_px(bbox, margin) for _, bbox, margin in listed])
-    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
-    ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
-    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
-    h, w = shape[:2]
-    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
-    inside = np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+    boxes = np.array([bbox for _, bbox, _ in listed], np.float64)
+    margins = np.array([margin for _, _, margin in listed], np.float64)
+    inside = in_image(boxes, margins, homography, shape)
     return frozenset(question for (question, _, _), seen in zip(listed, inside) if not seen)
 
 
@@ -109,22 +118,31 @@ def _cells(a: np.ndarray, n: int) -> np.ndarray:
     return cv2.resize(a[:h, :w], (w // n, h // n), interpolation=cv2.INTER_AREA).astype(np.float64)
 
 
-def _light(bright: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """The light falling on each cell: a quadratic surface fitted to the cells'
-    paper brightness, darker outliers (marks, a fold's triangle) dropped."""
-    ny, nx = bright.shape
+def _quadratic_terms(ny: int, nx: int) -> np.ndarray:
+    """Per cell of an ny x nx grid (a row per cell, row-major), the terms of
+    a quadratic surface over it (1, x, y, x², y², xy, with x and y from -0.5
+    to 0.5): `_light`'s design matrix, the same for every page of a form
+    (`FoldReference.terms`)."""
     yy, xx = np.mgrid[0:ny, 0:nx].astype(np.float64)
     xx, yy = xx / max(nx - 1, 1) - 0.5, yy / max(ny - 1, 1) - 0.5
-    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=-1)
+    return np.stack([np.ones_like(xx), xx, yy, xx * xx, yy * yy, xx * yy], axis=-1).reshape(ny * nx, 6)
+
+
+def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """The light falling on each cell: a quadratic surface (`terms`, from
+    `_quadratic_terms`) fitted to the cells' paper brightness, darker
+    outliers (marks, a fold's triangle) dropped."""
     use = valid.copy()
     fit = np.full(bright.shape, float(np.median(bright[valid])) if valid.any() else 255.0)
+    values = bright.ravel()
     for _ in range(3):
         if use.sum() < 12:
             break
-        a = terms[use]
+        # rows picked by `compress`: a boolean index is ten times slower here
+        a = np.compress(use.ravel(), terms, axis=0)
         # normal equations of a 6-term fit: tiny, no threaded solver needed
-        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ bright[use])
-        fit = terms @ coef
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
+        fit = (terms @ coef).reshape(bright.shape)
         use = valid & (bright >= 0.85 * fit)
     return np.maximum(fit, 1.0)
 
@@ -146,8 +164,10 @@ class FoldReference:
     """What the fold test needs of a page's blank, computed once per form
     (`prepare_fold_reference`), at `HALF_PX_PER_MM`: where the blank is bare
     paper (`paper`, 0/1) and its share per cell, the print's darkness
-    blurred (`weight`) with its per-cell sums, and the cells never judged
-    (the QR code and the serial, which differ from the blank)."""
+    blurred (`weight`) with its per-cell sums, the cells never judged
+    (the QR code and the serial, which differ from the blank), and the
+    terms the light is fitted with over the cells (`_quadratic_terms`).
+    `paper` is float32, as the page it multiplies."""
 
     paper: np.ndarray = field(repr=False, compare=False)
     paper_cells: np.ndarray = field(repr=False, compare=False)
@@ -155,6 +175,7 @@ class FoldReference:
     weight_cells: np.ndarray = field(repr=False, compare=False)
     expected: np.ndarray = field(repr=False, compare=False)
     skipped: np.ndarray = field(repr=False, compare=False)
+    terms: np.ndarray = field(repr=False, compare=False)
 
 
 def _cell_px() -> int:
@@ -166,12 +187,13 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
     varying areas) is never judged."""
     small = half_scale(blank)
     n = _cell_px()
-    paper = (small >= 255 * 0.75).astype(np.uint8)  # blank paper, no print (0/1)
+    paper = (small >= 255 * 0.75).astype(np.float32)  # blank paper, no print (0/1)
     weight = 1.0 - cv2.GaussianBlur(small.astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM) / 255.0
-    paper_cells = _cells(paper.astype(np.float32), n)
+    paper_cells = _cells(paper, n)
+    ny, nx = paper_cells.shape
     return FoldReference(
         paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
-        expected=_cells(weight * weight, n), skipped=_skipped(paper_cells.shape[0], paper_cells.shape[1], skip),
+        expected=_cells(weight * weight, n), skipped=_skipped(ny, nx, skip), terms=_quadratic_terms(ny, nx),
     )
 
 
@@ -192,7 +214,7 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     ny, nx = paper.shape
     inside = _cells_in_image(ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
-    light = _light(np.nan_to_num(paper), has_paper)
+    light = _light(np.nan_to_num(paper), has_paper, reference.terms)
     brightness = paper / light
     page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
     weight = reference.weight
@@ -334,6 +356,8 @@ def _flaps(paper_gone: np.ndarray) -> np.ndarray:
 def folded_questions(cells: np.ndarray, areas: Iterable[tuple[str, BBox, float]]) -> frozenset[str]:
     """The question ids of `areas` ((question, bbox_mm, margin_mm), ...) with
     an area meeting a fold cell."""
+    if not cells.any():
+        return frozenset()  # most pages: no fold
     c = FOLD_CELL_MM
     ny, nx = cells.shape
     out = set()

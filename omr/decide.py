@@ -60,9 +60,13 @@ REASON_TEXTS: dict[str, str] = {
 
 
 class Measure(Protocol):
-    question: str
-    option: str
-    score: float
+    # read-only, so that frozen dataclasses (`omr.score.TargetMeasure`) are measures
+    @property
+    def question(self) -> str: ...
+    @property
+    def option(self) -> str: ...
+    @property
+    def score(self) -> float: ...
 
 
 def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:

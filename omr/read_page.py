@@ -18,7 +18,6 @@ from forms.geometry import Corner
 from forms.identity import PageIdentity
 from omr.align import (
     CHECK_STAGE,
-    fit_print,
     frame_seeds,
     marker_seeds,
     measure,
@@ -82,9 +81,10 @@ def read_page(
     except ValueError as err:
         return failure(FailureReason.NOT_AN_IMAGE, str(err))
     located = locate_page(grey, catalog)
-    if not located:
+    if isinstance(located, PageFailure):
         return located
-    registration, identity, template, page_template = located
+    registration, identity = located.registration, located.identity
+    template, page_template = located.template, located.page_template
     quality, page = registration.quality, registration.image
     ink = page_ink_in_view(page, page_template.blank, registration, page_template.geometry.qr_bbox_mm,
                            qr_read=located.serial_known, shape=grey.shape)
@@ -167,16 +167,16 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
     levels = pyramid(grey)
     markers = detect_markers(grey, levels)
     by_markers = register(grey, levels, markers)
-    if by_markers:
+    if isinstance(by_markers, Registration):
         identity = identify(grey, by_markers, catalog.qr_boxes())
-        if not identity:
+        if isinstance(identity, PageFailure):
             return _by_print(levels, markers, by_markers, catalog, identity)
         found = _templates(catalog, identity, by_markers)
-        if not found:
+        if isinstance(found, PageFailure):
             return found
         template, page_template = found
         registration = _validated(levels, by_markers, page_template)
-        if not registration:
+        if isinstance(registration, PageFailure):
             return replace(registration, identity=identity)
         return Located(registration, identity, template, page_template)
     qr = locate_qr(grey)
@@ -184,13 +184,13 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
         failed = failure(by_markers.reason, _detail(by_markers) + "; không thấy mã QR / no QR code found")
         return _by_print(levels, markers, None, catalog, failed)
     found = _templates(catalog, qr.identity, None)
-    if not found:
+    if isinstance(found, PageFailure):
         return found
     template, page_template = found
-    registration = register_by_content(levels, markers, qr.corners, page_template, qr.identity)
-    if not registration:
-        return registration
-    return Located(registration, qr.identity, template, page_template)
+    by_content = register_by_content(levels, markers, qr.corners, page_template, qr.identity)
+    if isinstance(by_content, PageFailure):
+        return by_content
+    return Located(by_content, qr.identity, template, page_template)
 
 
 def _detail(failed: PageFailure) -> str:
@@ -261,14 +261,14 @@ def _by_print(
     if by_markers is not None:
         for template, page_template in pages:
             registration = _validated(levels, by_markers, page_template)
-            if registration:
+            if isinstance(registration, Registration):
                 fits.append((template, page_template, registration))
     else:
         seeds = marker_seeds(markers) if markers else [(seed, {}) for seed in frame_seeds(levels)]
         for seed, group in seeds:
             for template, page_template in pages:
-                fit = fit_print(levels, seed, page_template.print_tiles)
-                if fit is not None:
+                fit = refine(levels, page_template.print_tiles, seed)
+                if fit.usable:
                     by = "content+markers" if group else "content+frame"
                     fits.append((template, page_template, print_registration(levels, fit, group, by)))
             if fits:

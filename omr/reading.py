@@ -35,7 +35,7 @@ class PageQuality:
     # frame, when neither was read): see `omr.align`.
     registered_by: str = "markers"
     # Mean distance (mm) of the printed content from where the homography puts it
-    # (`omr.align.check`); nan when not measured.
+    # (`omr.align.measure`); nan when not measured.
     content_residual_mm: float = float("nan")
 
 

@@ -48,6 +48,23 @@ PREREDUCE_MIN = 0.95
 # moves changed which answers were flagged `marginal` (seed 21: 15 -> 6 of 634
 # clear answers; seed 7: 14 -> 15 of 1,245): noise, not a gain.
 QUICK_WINDOW_PX = 23
+# Candidates shorter than this share of the image's long side (perimeter) are
+# not looked at: any capture of a page keeps its markers above it (a full
+# scan: ~19%; a phone photo of a page filling 40% of the frame: ~8%), and
+# skipping letters and boxes makes detection several times faster.
+MIN_PERIMETER_RATE = 0.06
+# The quick pass looks first for markers at least this large (a feeder scan's
+# are ~19%, a page filling more than half a photo's frame keeps them above
+# it), which leaves out the printed answer boxes (5 mm: ~7% on a full-page
+# scan) whose candidates were most of its time (3.8 -> 1.4 ms CPU a page on
+# 200 dpi scans); seeing none of ours so, it looks again down to
+# `MIN_PERIMETER_RATE` (`_quick_pass`).
+QUICK_PERIMETER_RATE = 0.1
+# Around each marker the quick pass found, the full detector looks at the
+# marker and this many pixels about it: the largest adaptive-threshold
+# window's width, so every threshold its edge is given, and the contour it
+# yields, are the whole level's.
+CROP_MARGIN_PX = 23
 
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
@@ -75,20 +92,18 @@ def _marker_points_mm(corner: Corner) -> np.ndarray:
 
 
 def _detector(
-    *, quick: bool = False, long_side: int | None = None, image_long_side: int = 1
+    *, quick: bool = False, long_side: int | None = None, image_long_side: int = 1,
+    perimeter_rate: float = MIN_PERIMETER_RATE,
 ) -> cv2.aruco.ArucoDetector:
-    """ArUco's detector (`quick`: thresholded at `QUICK_WINDOW_PX` alone). Run
+    """ArUco's detector (`quick`: thresholded at `QUICK_WINDOW_PX` alone),
+    candidates under `perimeter_rate` of the image's long side left out. Run
     on a crop, `long_side` is the long side of the image it was cut from,
     `image_long_side` the crop's: the smallest marker is sized on the image."""
     params = cv2.aruco.DetectorParameters()
     params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_NONE
     if quick:
         params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = QUICK_WINDOW_PX
-    # A marker's perimeter is at least 6% of the image's long side on any
-    # capture of a page (a full scan: ~19%; a phone photo of a page filling
-    # 40% of the frame: ~8%); skipping smaller candidates (letters, boxes)
-    # makes detection several times faster.
-    params.minMarkerPerimeterRate = 0.06 * (long_side / image_long_side if long_side else 1.0)
+    params.minMarkerPerimeterRate = perimeter_rate * (long_side / image_long_side if long_side else 1.0)
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
     return cv2.aruco.ArucoDetector(dictionary, params)
 
@@ -110,23 +125,43 @@ def _detect(detector: cv2.aruco.ArucoDetector, image: np.ndarray, scale: float) 
     return found
 
 
-def _detect_level(image: np.ndarray, scale: float) -> dict[Corner, np.ndarray]:
-    """`_detect` on one pyramid level, at about half the cost when the page
-    is whole: a quick pass finds where the markers are, and when it finds
-    each of the four once, the full detector looks again around each only
-    (the marker and a margin its side wide): adaptive thresholds and contours
-    are local, so the corners are the ones the whole level gives (all 640
-    markers of three decks identical). Otherwise the whole level is searched."""
-    corners, ids, _ = _detector(quick=True).detectMarkers(image)
-    named = [] if ids is None else [_ID_TO_CORNER.get(int(i)) for i in ids.ravel()]
-    if sorted(str(c) for c in named) != sorted(MARKER_IDS):
+def _quick_pass(image: np.ndarray, rates: tuple[float, ...]) -> tuple[list[np.ndarray], list[Corner]] | None:
+    """Where the quick pass sees each of the four markers once (their quads
+    and corners), looking among candidates at least `rates[0]` of the image's
+    long side, then, when it saw none of ours, at the next rate; None when it
+    does not see all four. Some of ours seen but not all: the rest are gone
+    (a corner folded or out of the frame) more often than small, and the
+    whole level is searched anyway."""
+    for rate in rates:
+        corners, ids, _ = _detector(quick=True, perimeter_rate=rate).detectMarkers(image)
+        named = [] if ids is None else [_ID_TO_CORNER.get(int(i)) for i in ids.ravel()]
+        if sorted(str(c) for c in named) == sorted(MARKER_IDS):
+            return list(corners), [c for c in named if c is not None]
+        if any(c is not None for c in named):
+            return None
+    return None
+
+
+def _detect_level(
+    image: np.ndarray, scale: float, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
+) -> dict[Corner, np.ndarray]:
+    """`_detect` on one pyramid level, at about a third of the cost when the
+    page is whole: a quick pass finds where the markers are (`_quick_pass`
+    at `rates`),
+    and when it finds each of the four once, the full detector looks again
+    around each only (the marker and `CROP_MARGIN_PX` about it): adaptive
+    thresholds and contours are local, so the corners are the ones the whole
+    level gives (every marker of the speed, style, fold, tight-frame and
+    phone decks identical, `tests/test_omr_registration.py`). Otherwise the
+    whole level is searched."""
+    located = _quick_pass(image, rates)
+    if located is None:
         return _detect(_detector(), image, scale)
     h, w = image.shape
     found: dict[Corner, np.ndarray] = {}
-    for quad, corner in zip(corners, named):
-        assert corner is not None
+    for quad, corner in zip(*located):
         q = quad.reshape(4, 2)
-        margin = int(np.linalg.norm(q[0] - q[2]) / np.sqrt(2)) + 30
+        margin = CROP_MARGIN_PX
         x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
         x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
         crop = image[y0:y1, x0:x1]
@@ -157,7 +192,10 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
     levels = levels or pyramid(grey)
     found: dict[Corner, np.ndarray] = {}
     for level in range(len(levels) - 1, -1, -1):
-        for corner, pts in _detect_level(levels[level], 0.5**level).items():
+        # large candidates first on the first level searched only: a finer
+        # level is searched because a marker was not seen, often a small one
+        rates = (QUICK_PERIMETER_RATE, MIN_PERIMETER_RATE) if level == len(levels) - 1 else (MIN_PERIMETER_RATE,)
+        for corner, pts in _detect_level(levels[level], 0.5**level, rates).items():
             found.setdefault(corner, pts)
         if len(found) == 4:
             break

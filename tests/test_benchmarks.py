@@ -1,5 +1,6 @@
 """The accuracy benchmark through the CLI (benchmarks/scan_accuracy.py): its comparison
-catches each kind of silent error, and a tiny deck runs end to end."""
+catches each kind of silent error, and a tiny deck runs end to end. And the comparison of
+two readers target by target (benchmarks/read_decisions.py)."""
 from __future__ import annotations
 
 import sys
@@ -96,3 +97,24 @@ def test_tiny_deck_through_the_cli(tmp_path, capsys):
     everything = figures["by_capture"]["all"]
     assert everything["pages"] == everything["pages_in_csv"] == 2 + 4  # mot-cua 1 page, sipas 2
     assert everything.get("silent", 0) == 0
+
+
+def test_read_decisions_tells_a_changed_decision_from_a_changed_raw_score():
+    """`read_decisions.py` compares two readers target by target: a target's
+    state that differs is a decision; a score that differs under the same
+    state is a raw value only; a page read by one and failed by the other is
+    a decision."""
+    from read_decisions import PageRecord, compare
+
+    def page(state: str, score: str, outcome: str = "read") -> PageRecord:
+        return PageRecord(outcome, ("f", 1, 1, 7), (4,), {("q1", "1"): (state, score)},
+                          {"q1": ("answered", ("1",), ())}, {"c": (True, 0.0, "")})
+
+    same = compare({"scan/a": page("marked", "0.9")}, {"scan/a": page("marked", "0.9")})[0]
+    assert same["decisions differing"] == 0 and same["scan targets"] == 1
+    raw = compare({"scan/a": page("marked", "0.9")}, {"scan/a": page("marked", "0.91")})[0]
+    assert raw["decisions differing"] == 0 and raw["raw values differing (scores, quality, ink, crops)"] == 1
+    state = compare({"scan/a": page("marked", "0.9")}, {"scan/a": page("marginal", "0.9")})[0]
+    assert state["decisions differing"] == 1
+    failed = compare({"scan/a": page("marked", "0.9")}, {"scan/a": page("marked", "0.9", "bad_geometry")})[0]
+    assert failed["decisions differing"] == 1

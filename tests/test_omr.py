@@ -542,3 +542,61 @@ def test_junk_never_passes_as_a_comment() -> None:
     assert ocr_sure("Cảm ơn", t.ocr_min_confidence, t)
     assert not ocr_sure("Cảm ơn", t.ocr_min_confidence - 0.1, t)
     assert not ocr_sure(None, 99.0, t) and not ocr_sure("Cảm ơn", None, t)
+
+
+def test_the_marker_search_around_each_marker_finds_the_whole_levels_corners(mot_cua: Form) -> None:
+    """The quick pass only says where the markers are: the corners come from
+    the full detector around each, and they are the ones it gives on the
+    whole level. On a scan the quick pass sees the four among large
+    candidates alone (answer boxes left out); a page small in a photo has
+    markers under that size, and the pass looks again among all."""
+    from omr.register import (
+        MIN_PERIMETER_RATE,
+        QUICK_PERIMETER_RATE,
+        _detect,
+        _detect_level,
+        _detector,
+        _quick_pass,
+        pyramid,
+    )
+
+    grey = as_decoded(capture("scan", mot_cua.blanks[0], PPM, 3, geometry=mot_cua.pages[0]))
+    h, w = mot_cua.blanks[0].shape[:2]
+    small = cv2.resize(mot_cua.blanks[0], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    photo = np.full((h, w), 120, np.uint8)  # a page filling half the frame, on a desk
+    photo[h // 4:h // 4 + small.shape[0], w // 3:w // 3 + small.shape[1]] = small
+    rates = (QUICK_PERIMETER_RATE, MIN_PERIMETER_RATE)
+    for image, large in ((grey, True), (photo, False)):
+        level = pyramid(image)[-1]
+        assert (_quick_pass(level, (QUICK_PERIMETER_RATE,)) is not None) == large
+        assert _quick_pass(level, rates) is not None
+        around = _detect_level(level, 0.25, rates)
+        whole = _detect(_detector(), level, 0.25)
+        assert set(around) == set(whole) == {"tl", "tr", "br", "bl"}
+        assert all(np.array_equal(around[c], whole[c]) for c in whole)
+
+
+def test_the_light_over_a_page_is_the_quadratic_surface_its_paper_shows() -> None:
+    """The fold test's light: a quadratic fitted to the cells' paper, marks
+    (darker outliers) dropped; the design matrix is made once per form."""
+    from omr.coverage import _light, _quadratic_terms
+
+    ny, nx = 74, 52
+    yy, xx = np.mgrid[0:ny, 0:nx] / np.array([ny - 1, nx - 1])[:, None, None] - 0.5
+    surface = 230 - 20 * xx + 10 * yy - 30 * xx * xx + 15 * xx * yy
+    bright = surface.copy()
+    bright[10:20, 10:30] *= 0.4  # a mark
+    valid = np.ones((ny, nx), bool)
+    assert np.allclose(_light(bright, valid, _quadratic_terms(ny, nx)), surface, atol=1e-6)
+
+
+def test_the_ocr_crops_low_percentile_is_numpys_to_the_last_bit() -> None:
+    from omr.text import percentile_u8
+
+    rng = np.random.default_rng(3)
+    for shape, q in (((269, 2057), 0.5), ((7, 3), 0.5), ((1, 1), 0.5), ((50, 40), 37.3), ((64, 64), 99.9)):
+        image = np.clip(rng.normal(225, 30, shape), 0, 255).astype(np.uint8)
+        assert percentile_u8(image, q) == float(np.percentile(image, q))
+    flat = np.full((30, 30), 250, np.uint8)
+    flat[0, :3] = (10, 20, 30)
+    assert percentile_u8(flat, 0.5) == float(np.percentile(flat, 0.5))

@@ -19,11 +19,12 @@ from fixtures.scanner import fold_corner, scan
 from forms.geometry import marker_bbox
 from forms.identity import PageIdentity
 from omr import Catalog, prepare_template, read_page, register
-from omr.align import MIN_LINED_UP, SAMPLE_FIT_MM, check, quick_check, varying_areas
+from omr.align import CHECK_STAGE, MIN_LINED_UP, SAMPLE_FIT_MM, measure, quick_check
 from omr.coverage import FOLD_CELL_MM, FoldCells, fold_extent
 from omr.ink import page_ink_in_view
 from omr.read_page import FOLD_REACH_MM, locate_page
 from omr.reading import UNKNOWN_SERIAL
+from omr.register import half_scale
 
 pytestmark = pytest.mark.slow  # photos registered from their print
 
@@ -109,7 +110,7 @@ def test_registration_is_checked_against_the_print(mot_cua: Form, catalog: Catal
     shifted = np.array([[1, 0, 3 * 6.0], [0, 1, 0], [0, 0, 1]]) @ reg.homography  # 3 mm right
     page = cv2.warpPerspective(grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY),
                                shifted, reg.image.shape[::-1], borderValue=255)
-    off = check(page, page_template.blank, shifted, grey.shape, varying_areas(page_template.geometry))
+    off = measure(half_scale(page), page_template.print_tiles.at(CHECK_STAGE), shifted, grey.shape)
     # only tiles of a lone horizontal rule (they match anywhere along it) still line up
     assert not off.good and off.lined_up < MIN_LINED_UP
 
