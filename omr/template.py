@@ -127,6 +127,14 @@ class TargetTemplate:
     rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
     fill_px: int = 1
     inner_box_px: int = 1
+    # Where new ink can change what is measured (the scorer's cheap bound: no
+    # pixel there as dark as the least that counts, nothing to measure). A box:
+    # the window (y0, y1, x0, x1) of the patch round `region` grown by 2 px (a
+    # stroke's core is closed, 1 px, and its rim kept, 1 px, before the region
+    # is taken). A digit: `inner` grown by 1 px (a 3x3 mean), in the `box_crop`
+    # window.
+    reach: tuple[int, int, int, int] = (0, 0, 0, 0)
+    inner_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The printed patch has no structure to snap to (a box on blank paper never
     # is; the check is the snap's own).
     flat: bool = False
@@ -278,6 +286,7 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
         region=region,
         sector=np.full((ph, pw), -1, np.int8),
         region_px=int(region.sum()),
+        reach=_window(_dilated(region, 2)),
         flat=_flat(patch),
     )
 
@@ -285,6 +294,14 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
 def _flat(printed: np.ndarray) -> bool:
     """Whether a printed patch has no structure to snap to."""
     return float(printed.std()) < 1e-3
+
+
+def _window(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The bounding window (y0, y1, x0, x1) of a mask's pixels ((0, 0, 0, 0): none)."""
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return (0, 0, 0, 0)
+    return (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
 
 
 def _dilated(mask: np.ndarray, px: int) -> np.ndarray:
@@ -361,6 +378,7 @@ def _digit_template(
         rim_cols=rim_cols,
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
+        inner_reach=_dilated(inner[window], 1),
         flat=_flat(patch),
     )
 
