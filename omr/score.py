@@ -547,31 +547,33 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
 
-def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
-    """The darkness the page (`page_dark`) adds over a digit's printed glyph
-    and `THICK_RIM_PX` round it, within its own box, to the blank's print
-    blurred as the page is (`blank_dark`), less a streak's (see
-    STREAK_GAP_MM), in mm2 of full ink, signed. `score_targets` takes the
-    page's median over its digits off."""
-    assert tt.rim_rows is not None and tt.rim_cols is not None
-    y0, y1, x0, x1 = tt.box_crop
+def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
+                        blank_darks: np.ndarray) -> list[float]:
+    """For digits of one patch size (`tts`), the darkness each page patch
+    (`page_darks`, stacked) adds over the digit's printed glyph and
+    `THICK_RIM_PX` round it, within its own box, to the blank's print blurred
+    as the page is (`blank_darks`), less a streak's (see STREAK_GAP_MM), in
+    mm2 of full ink, signed. `score_targets` takes the page's median over its
+    digits off."""
+    _, h, w = page_darks.shape
+    added = page_darks - blank_darks
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
-    h, w = page_dark.shape
-
-    def added(rows: slice, cols: slice) -> np.ndarray:
-        return page_dark[rows, cols] - blank_dark[rows, cols]
-
-    # A streak down (across) the digit: the lesser of the added darkness
-    # above and below (left and right of) the box, per pixel column (row).
-    above = added(slice(max(y0 - band, 0), max(y0 - gap, 1)), slice(x0, x1)).mean(axis=0)
-    below = added(slice(min(y1 + gap, h - 1), min(y1 + band, h)), slice(x0, x1)).mean(axis=0)
-    left = added(slice(y0, y1), slice(max(x0 - band, 0), max(x0 - gap, 1))).mean(axis=1)
-    right = added(slice(y0, y1), slice(min(x1 + gap, w - 1), min(x1 + band, w))).mean(axis=1)
-    down = np.maximum(np.minimum(above, below), 0.0)
-    across = np.maximum(np.minimum(left, right), 0.0)
-    rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.glyph_rim`)
-    rim = page_dark[y0:y1, x0:x1][rows, cols] - blank_dark[y0:y1, x0:x1][rows, cols]
-    return float((rim - np.maximum(down[cols], across[rows])).sum()) / CANON_PX_PER_MM**2
+    out = []
+    for tt, patch in zip(tts, added):
+        assert tt.rim_rows is not None and tt.rim_cols is not None
+        y0, y1, x0, x1 = tt.box_crop
+        # A streak down (across) the digit: the lesser of the added darkness
+        # above and below (left and right of) the box, per pixel column (row).
+        above = patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1].mean(axis=0)
+        below = patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1].mean(axis=0)
+        left = patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)].mean(axis=1)
+        right = patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(axis=1)
+        col = np.maximum(np.minimum(above, below), 0.0)
+        row = np.maximum(np.minimum(left, right), 0.0)
+        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.glyph_rim`)
+        rim = patch[y0:y1, x0:x1][rows, cols] - np.maximum(col[cols], row[rows])
+        out.append(float(rim.sum()) / CANON_PX_PER_MM**2)
+    return out
 
 
 def stroke_kind(s: Stroke) -> str:
@@ -799,8 +801,14 @@ def score_targets(
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
     blanks = [_blank_darkness(tt, ink.blur) for tt in targets]
     news = _new_darkness(darks, blanks, groups)
-    darkening = [glyph_darkening_mm2(tt, dark, blank) if tt.target.shape == "digit" else 0.0
-                 for tt, dark, blank in zip(targets, darks, blanks)]
+    darkening = [0.0] * len(targets)
+    for group in groups:
+        digit_group = [i for i in group if targets[i].target.shape == "digit"]
+        if digit_group:
+            added = glyph_darkening_mm2([targets[i] for i in digit_group], np.stack([darks[i] for i in digit_group]),
+                                        np.stack([blanks[i] for i in digit_group]))
+            for i, value in zip(digit_group, added):
+                darkening[i] = value
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
