@@ -83,14 +83,16 @@ def decode_floor(pages: list[bytes], repeats: int) -> float:
     return statistics.median(rates)
 
 
-def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
-    """Mean milliseconds per page of each step of `read_page`, timed one by one."""
-    totals: dict[str, float] = {}
+def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[float, float]]:
+    """Mean milliseconds per page of each step of `read_page`, timed one by one:
+    (wall, this process's CPU)."""
+    totals: dict[str, tuple[float, float]] = {}
 
     def timed(name: str, fn, *args, **kwargs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn(*args, **kwargs)
-        totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+        wall, cpu = totals.get(name, (0.0, 0.0))
+        totals[name] = (wall + time.perf_counter() - start, cpu + time.process_time() - start_cpu)
         return result
 
     def print_check(registration, page, shape):
@@ -118,7 +120,7 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, float]:
         timed("decide", decide, measures, template.question_types(), template.target_shapes())
         timed("text fields (blank check)", read_text_fields, grey, registration, page, ocr=False, ink=ink)
         timed("off page and folds", coverage, registration, page, grey.shape)
-    return {k: 1000.0 * v / len(pages) for k, v in totals.items()}
+    return {k: (1000.0 * w / len(pages), 1000.0 * c / len(pages)) for k, (w, c) in totals.items()}
 
 
 def profile(pages: list[bytes], catalog: Catalog, top: int = 14) -> str:
@@ -201,9 +203,9 @@ def main() -> None:
               f"({1000 / rate:.1f} ms/page); passes: {', '.join(f'{r:.1f}' for r in rates)}; "
               f"CPU {cpu_ms:.1f} ms/page (median)")
         print(f"decode alone (the floor): {floor:.1f} pages/s ({1000 / floor:.1f} ms/page)")
-        print("mean ms per page by step:")
-        for name, ms in step_times(pages, catalog).items():
-            print(f"  {name:40s} {ms:6.2f}")
+        print("mean ms per page by step (wall, CPU):")
+        for name, (ms, cpu) in step_times(pages, catalog).items():
+            print(f"  {name:40s} {ms:6.2f} {cpu:6.2f}")
         if dpi == 200:
             print("\nprofile (one pass, by internal time):")
             print(profile(pages, catalog))
