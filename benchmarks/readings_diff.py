@@ -13,13 +13,14 @@ and why), every target's state, `filled`, snap offset, score, solid and each
 part of its digit evidence; states must be equal, numbers are counted as equal,
 as differing only in their last rounded digit (floating-point noise), or as
 differing more. `scan`: every file `--keep` writes, line by line, except the
-timings in pages.csv. Exits 1 when any state, answer or export differs.
+timings in pages.csv and the temporary survey folder's name. Exits 1 when any state, answer or export differs.
 """
 from __future__ import annotations
 
 import argparse
 import math
 import pickle
+import re
 import sys
 from collections import Counter
 from dataclasses import fields
@@ -103,7 +104,9 @@ def compare_styles(old_path: Path, new_path: Path) -> int:
 
 
 def _lines(path: Path) -> list[str]:
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    # The survey's folder is a new temporary one on every run (image paths name it).
+    lines = [re.sub(r"phieu-acc-[^/]+/", "phieu-acc-*/", line)
+             for line in path.read_text(encoding="utf-8-sig").splitlines()]
     if path.name != "pages.csv" or not lines:
         return lines
     header = lines[0].split(",")

@@ -302,12 +302,14 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
 
 
 def new_ink(
-    dark: np.ndarray, region: np.ndarray, levels: InkLevels, min_stroke_mm2: float = MIN_STROKE_MM2
+    dark: np.ndarray, region: np.ndarray, levels: InkLevels, min_stroke_mm2: float = MIN_STROKE_MM2,
+    reach: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray:
     """Soft new ink 0..1 per pixel of a darkness patch (`levels.lo` -> 0,
     `levels.hi` -> 1): only pixels of strokes (connected pixels at least
     `levels.core` dark) of at least `min_stroke_mm2`, and their rim; only
-    inside `region`."""
+    inside `region`. `reach`: a window (y0, y1, x0, x1) holding every pixel
+    within 1 px of `region`, if known (no stroke there: none is kept)."""
     # Closed first: a pencil's grain breaks a stroke into dots that would each
     # fall under the stroke size; a speck stays a speck.
     core = cv2.morphologyEx((dark >= levels.core).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -315,6 +317,8 @@ def new_ink(
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
+    if reach is not None and not big[labels[reach[0] : reach[1], reach[2] : reach[3]]].any():
+        return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
     keep = big[labels]
     # Soft edges of kept strokes count too (their anti-aliased rim).
     keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -358,7 +362,12 @@ def _main_axis(px: np.ndarray, py: np.ndarray) -> tuple[float, float] | None:
     once per stroke for `_straddles`, `_shape` and `_lies_under`."""
     if len(px) < 3:
         return None
-    _, vecs = np.linalg.eigh(np.cov(np.stack([px, py]).astype(np.float64)))
+    # `np.cov`'s own arithmetic, step for step, without its checks.
+    pts = np.stack([px, py]).astype(np.float64)
+    pts -= pts.mean(axis=1)[:, None]
+    cov = np.dot(pts, pts.T)
+    cov *= np.true_divide(1, len(px) - 1)
+    _, vecs = np.linalg.eigh(cov)
     return float(vecs[0, -1]), float(vecs[1, -1])
 
 
@@ -698,7 +707,9 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     # Most boxes hold no pixel as dark as a stroke's core within reach of their
     # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
     # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
-    score = float(new_ink(dark, tt.region, BOX_INK).sum() / tt.region_px) if peak >= BOX_INK.core else 0.0
+    score = 0.0
+    if peak >= BOX_INK.core:
+        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
     return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
