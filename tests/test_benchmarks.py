@@ -96,3 +96,17 @@ def test_tiny_deck_through_the_cli(tmp_path, capsys):
     everything = figures["by_capture"]["all"]
     assert everything["pages"] == everything["pages_in_csv"] == 2 + 4  # mot-cua 1 page, sipas 2
     assert everything.get("silent", 0) == 0
+
+
+def test_readings_diff_tells_a_changed_state_not_a_timing(tmp_path):
+    import readings_diff
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, state, seconds in ((old, "empty", "0.5"), (new, "empty", "0.7")):
+        folder.mkdir()
+        (folder / "targets.csv").write_text(f"batch-001.pdf,1,q1,1,0.0,{state},0.17,0.0\n", encoding="utf-8")
+        (folder / "pages.csv").write_text(f"source,page,seconds\n/tmp/phieu-acc-x1/a.pdf,1,{seconds}\n",
+                                          encoding="utf-8")
+    assert readings_diff.compare_scan(old, new) == 0  # the timing and the survey's folder are not readings
+    (new / "targets.csv").write_text("batch-001.pdf,1,q1,1,0.3,marked,0.17,0.0\n", encoding="utf-8")
+    assert readings_diff.compare_scan(old, new) == 1
