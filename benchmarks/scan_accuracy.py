@@ -45,6 +45,8 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -143,6 +145,28 @@ def export(ws: Path) -> Exports:
             flags[(form, int(serial))].add(reason)
     return Exports(responses, read_csv(ws / "pages.csv"), read_csv(ws / "comments.csv"),
                    {k: frozenset(v) for k, v in flags.items()})
+
+
+def keep(ws: Path, folder: Path) -> None:
+    """The survey's readings as sorted CSV files in `folder`: every target's score, state
+    and snap per input page (`targets.csv`), every answer (`answers.csv`), and the exports.
+    Rows are keyed by input file name and page, not by ids, so two runs compare by `diff`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    queries = {
+        "targets.csv": "SELECT s.path, p.page_index, t.question, t.option, t.score, t.state, "
+                       "t.offset_x_mm, t.offset_y_mm FROM target_scores t JOIN pages p ON p.id = t.page_id "
+                       "JOIN sources s ON s.id = p.source_id",
+        "answers.csv": "SELECT h.form, h.serial, h.status, a.question, a.source, a.value, a.status "
+                       "FROM answers a JOIN sheets h ON h.id = a.sheet_id",
+    }
+    with sqlite3.connect(ws / "survey.sqlite") as db:
+        for name, sql in queries.items():
+            rows = sorted(tuple(Path(v).name if i == 0 and name == "targets.csv" else v
+                                for i, v in enumerate(row)) for row in db.execute(sql))
+            (folder / name).write_text("".join(",".join(map(str, r)) + "\n" for r in rows), encoding="utf-8")
+    for path in ws.glob("*.csv"):
+        shutil.copy(path, folder / path.name)
+    (folder / "review.txt").write_text(phieu("review", "list", cwd=ws), encoding="utf-8")
 
 
 def question_pages(form: str) -> dict[str, int]:
@@ -422,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "phieu-scan-accuracy")
     ap.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    ap.add_argument("--keep", type=Path, help="also write every page's target scores and states, the "
+                    "answers and the exports to this folder (to compare two versions of the reader)")
     args = ap.parse_args(argv)
 
     boxes = {f: make_box(f, args.sheets, args.seed, args.dpi, args.mix, args.cache) for f in FORMS}
@@ -430,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         ws = Path(tmp) / "survey"
         run = scan(list(boxes.values()), args.jobs, ws)
         exports = export(ws)
+        if args.keep:
+            keep(ws, args.keep)
     cmp = Comparison()
     for form, box in boxes.items():
         cmp.form(box, truths[form], exports)

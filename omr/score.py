@@ -128,10 +128,9 @@ TICK_REACH, TICK_HUG = 0.5, 2.0
 # deliberately, and how near the print the sharp page's core still holds
 # (a misregistered or motion-blurred glyph leaves a halo there: a phone
 # photo with 7 px of motion blur showed 2-3 mm "strokes" round clean digits
-# at a lowered core).
+# at a lowered core: `NEAR_PRINT_PX` of print darker than `NEAR_PRINT_LEVEL`,
+# in `omr.template`, which makes that mask once per form).
 THIN_PEN_MM = 0.4
-NEAR_PRINT_PX = 3
-NEAR_PRINT_LEVEL = 0.08
 # A stroke over the digit is struck through it, a tick or a cross over it,
 # only when it reaches beyond the digit's box by this much: a short stroke
 # within the box may be a slip of the pen or lie along the glyph, where the
@@ -156,6 +155,10 @@ GLYPH_STROKE_MM2 = 0.1
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
+# A 3x3 mean (`cv2.blur`, float32) can exceed its darkest pixel by rounding:
+# a patch is known to hold no mean at a level only when its darkest pixel is
+# this much below it.
+MEAN_SLACK = 1e-5
 # The glyph darkened or thickened: the darkness the page adds over the
 # printed digit and THICK_RIM_PX round it, where a stroke laid along the
 # glyph leaves the print (a blur or a sub-pixel shift moves darkness about
@@ -164,8 +167,8 @@ FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
 # the paper STREAK_GAP_MM-STREAK_BAND_MM beyond the digit's box on both sides
 # alike (each pixel column's, or row's, lesser side is taken off); and a
 # print a little darker than the blank's, the same on every digit (the
-# page's median over its digits is taken off).
-THICK_RIM_PX = 3
+# page's median over its digits is taken off). THICK_RIM_PX is in
+# `omr.template`, which makes the rim's mask once per form.
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
@@ -289,10 +292,9 @@ def _offset_penalty(radius: int) -> np.ndarray:
 def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int, float]:
     """Offset (dx, dy) in px of the best match of the printed patch in
     `window` (which extends `radius` px around the patch), and its score."""
-    printed = tt.printed
-    if _flat(tt):
+    if tt.flat:
         return 0, 0, float("nan")
-    result = cv2.matchTemplate(window, printed, cv2.TM_CCOEFF_NORMED)
+    result = cv2.matchTemplate(window, tt.printed, cv2.TM_CCOEFF_NORMED)
     # A slight preference for small offsets breaks ties on flat maps.
     result = result - _offset_penalty(radius)
     _, peak, _, loc = cv2.minMaxLoc(result)
@@ -300,12 +302,14 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
 
 
 def new_ink(
-    dark: np.ndarray, region: np.ndarray, levels: InkLevels, min_stroke_mm2: float = MIN_STROKE_MM2
+    dark: np.ndarray, region: np.ndarray, levels: InkLevels, min_stroke_mm2: float = MIN_STROKE_MM2,
+    reach: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray:
     """Soft new ink 0..1 per pixel of a darkness patch (`levels.lo` -> 0,
     `levels.hi` -> 1): only pixels of strokes (connected pixels at least
     `levels.core` dark) of at least `min_stroke_mm2`, and their rim; only
-    inside `region`."""
+    inside `region`. `reach`: a window (y0, y1, x0, x1) holding every pixel
+    within 1 px of `region`, if known (no stroke there: none is kept)."""
     # Closed first: a pencil's grain breaks a stroke into dots that would each
     # fall under the stroke size; a speck stays a speck.
     core = cv2.morphologyEx((dark >= levels.core).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -313,6 +317,8 @@ def new_ink(
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
+    if reach is not None and not big[labels[reach[0] : reach[1], reach[2] : reach[3]]].any():
+        return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
     keep = big[labels]
     # Soft edges of kept strokes count too (their anti-aliased rim).
     keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -350,24 +356,53 @@ def _ownership(own: float, other: float, gap: float = 0.0) -> str:
     return "other" if other < own else "between"
 
 
-def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> bool:
+def _main_axis(px: np.ndarray, py: np.ndarray) -> tuple[float, float] | None:
+    """The unit vector along which a stroke's pixels spread most (the principal
+    axis of their covariance, its sign arbitrary), None under 3 pixels: made
+    once per stroke for `_straddles`, `_shape` and `_lies_under`."""
+    if len(px) < 3:
+        return None
+    # `np.cov`'s own arithmetic, step for step, without its checks.
+    pts = np.stack([px, py]).astype(np.float64)
+    pts -= pts.mean(axis=1)[:, None]
+    cov = np.dot(pts, pts.T)
+    cov *= np.true_divide(1, len(px) - 1)
+    _, vecs = np.linalg.eigh(cov)
+    return float(vecs[0, -1]), float(vecs[1, -1])
+
+
+def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
+               axis: tuple[float, float] | None) -> bool:
     """Whether ink pixels lie on both sides of `centre` along their main
-    direction, on a line passing within OVER_MM of it (see STRADDLE_MM)."""
-    pts = np.stack([px, py], 1).astype(np.float64)
-    mean = pts.mean(axis=0)
-    if len(pts) < 3:
+    direction (`axis`, see `_main_axis`), on a line passing within OVER_MM of
+    it (see STRADDLE_MM)."""
+    if axis is None:
         return False
-    _, vecs = np.linalg.eigh(np.cov((pts - mean).T))
-    u = vecs[:, -1]
-    rel = pts - np.asarray(centre)
-    along = rel @ u / CANON_PX_PER_MM
-    off = abs(float((mean - np.asarray(centre)) @ np.array([-u[1], u[0]]))) / CANON_PX_PER_MM
+    (ux, uy), (cx, cy) = axis, centre
+    along = ((px - cx) * ux + (py - cy) * uy) / CANON_PX_PER_MM
+    off = abs((float(px.mean()) - cx) * -uy + (float(py.mean()) - cy) * ux) / CANON_PX_PER_MM
     return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
 
 
-def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple[float, float]:
+def _parabola(x: np.ndarray, y: np.ndarray) -> float:
+    """The leading coefficient of the least-squares parabola y = a x2 + b x + c
+    (its normal equations solved directly: `np.polyfit`'s answer, to rounding,
+    at a fraction of its cost; `np.polyfit` itself where they are near singular)."""
+    x2 = x * x
+    s1, s2, s3, s4 = float(x.sum()), float(x2.sum()), float(x2 @ x), float(x2 @ x2)
+    t0, t1, t2 = float(y.sum()), float(x @ y), float(x2 @ y)
+    n = float(len(x))
+    det = s4 * (s2 * n - s1 * s1) - s3 * (s3 * n - s1 * s2) + s2 * (s3 * s1 - s2 * s2)
+    if abs(det) <= 1e-9 * max(s4, 1e-300) * max(s2, 1e-300) * n:
+        return float(np.polyfit(x, y, 2)[0])
+    return (t2 * (s2 * n - s1 * s1) - s3 * (t1 * n - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
+
+
+def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
+           axis: tuple[float, float] | None) -> tuple[float, float]:
     """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
-    that best follows the pixels along their main direction, over the chord's
+    that best follows the pixels along their main direction (`axis`, see
+    `_main_axis`), over the chord's
     length: 0 for a straight line whatever its pen's width (the width is
     noise about the curve, not curve), ~0.11 for a 50-degree arc, 0.04-0.35
     for a tick's V (one with a short arm follows a parabola as a line does:
@@ -375,21 +410,19 @@ def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple
     circle that best fits the pixels, over that circle's radius: ~0 for an
     arc of a circle round the digit, 1 or more for a tick beside it (its
     circle lies in its own V) or a line (a circle far away)."""
-    pts = np.stack([px, py], 1).astype(np.float64) / CANON_PX_PER_MM
-    if len(pts) < 6:
+    if len(px) < 6 or axis is None:
         return 0.0, float("inf")
-    mean = pts.mean(axis=0)
-    rel = pts - mean
-    _, vecs = np.linalg.eigh(rel.T @ rel)
-    along, across = rel @ vecs[:, -1], rel @ vecs[:, 0]
+    x, y = px / CANON_PX_PER_MM, py / CANON_PX_PER_MM
+    rx, ry = x - x.mean(), y - y.mean()
+    (ux, uy) = axis
+    along, across = rx * ux + ry * uy, ry * ux - rx * uy
     span = float(along.max() - along.min())
     if span <= 0:
         return 0.0, float("inf")
-    curve = np.polyfit(along, across, 2)[0]
-    sag = abs(float(curve)) * (span / 2) ** 2 / span
+    sag = abs(_parabola(along, across)) * (span / 2) ** 2 / span
     # Kasa's algebraic circle fit: x2 + y2 + D x + E y + F = 0.
-    a = np.column_stack([pts[:, 0], pts[:, 1], np.ones(len(pts))])
-    b = -(pts ** 2).sum(axis=1)
+    a = np.column_stack([x, y, np.ones(len(x))])
+    b = -(x * x + y * y)
     (d, e, f), *_ = np.linalg.lstsq(a, b, rcond=None)
     cx, cy = -d / 2, -e / 2
     r2 = cx * cx + cy * cy - f
@@ -399,19 +432,25 @@ def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> tuple
     return sag, off / float(np.sqrt(r2))
 
 
-def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate) -> bool:
+def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[float, float] | None) -> bool:
     """Whether a stroke lies under the digit as an underline does: its
-    middle below the digit's box, its course level within UNDER_TILT_DEG,
-    and reaching across the digit's centre."""
+    middle below the digit's box, its course (`axis`, see `_main_axis`)
+    level within UNDER_TILT_DEG, and reaching across the digit's centre."""
     half_h = tt.target.bbox_mm[3] / 2 * CANON_PX_PER_MM
     if float(py.mean()) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
         return False
-    if len(px) < 3:
+    if axis is None:
         return False
-    cov = np.cov(np.stack([px, py]).astype(np.float64))
-    _, vecs = np.linalg.eigh(cov)
-    u = vecs[:, -1]
-    return bool(abs(u[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
+    return bool(abs(axis[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
+
+
+def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: int,
+               reduce: np.ufunc, empty: float) -> np.ndarray:
+    """`reduce` (np.minimum, np.maximum) of `values`, sorted by label, over
+    each label present (`starts`: where each begins), `empty` for the rest."""
+    out = np.full(n, empty)
+    out[present] = reduce.reduceat(values, starts)
+    return out
 
 
 def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
@@ -423,18 +462,20 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     into crumbs, or specks. A pixel is a stroke's core from `core_level`
     (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
+    assert tt.near_print is not None
     nothing: tuple[list[Stroke], np.ndarray, np.ndarray, float] = (
         [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0)
     if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
         return nothing
-    level = DIGIT_INK.core if core_level >= DIGIT_INK.core else np.where(_near_print(tt), DIGIT_INK.core, core_level)
+    near = tt.near_print
+    level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
     if not core.any():
         return nothing
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
-    n, labels, _, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    n, labels = cv2.connectedComponents(bridged, connectivity=8)
     counts_here = np.zeros(n, bool)
     ys, xs = np.nonzero(core)
     if not len(ys):
@@ -446,46 +487,58 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     speck = np.zeros(n, bool)
-    near = _near_print(tt)
+    own_px, other_px, near_px = tt.own_mm[ys, xs], tt.other_mm[ys, xs], near[ys, xs]
+    # Every piece's pixels together (sorted by label) and what is measured of
+    # each piece over them, once: most digits with ink hold several.
     order = np.argsort(lab, kind="stable")
     bounds = np.searchsorted(lab[order], np.arange(n + 1))
+    present = np.nonzero(sizes)[0]
+    starts = bounds[present]
+    sx, sy = xs[order], ys[order]
+    own_s, other_s = own_px[order], other_px[order]
+    r_s = np.hypot(sx - tt.centre[0], sy - tt.centre[1]) / CANON_PX_PER_MM
+    own_min = _per_label(own_s, starts, present, n, np.minimum, np.inf)
+    own_max = _per_label(own_s, starts, present, n, np.maximum, -np.inf)
+    other_min = _per_label(other_s, starts, present, n, np.minimum, np.inf)
+    gap_min = _per_label(other_s - own_s, starts, present, n, np.minimum, np.inf)
+    r_min = _per_label(r_s, starts, present, n, np.minimum, np.inf)
+    r_max = _per_label(r_s, starts, present, n, np.maximum, -np.inf)
+    all_near = np.bincount(lab[near_px], minlength=n) == sizes
+    points = np.stack([sx, sy], 1).astype(np.float32)
     for label in np.nonzero(sizes >= min_px)[0]:
-        idx = order[bounds[label] : bounds[label + 1]]
-        px, py = xs[idx], ys[idx]
-        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre)
-        own = float(tt.own_mm[py, px].min())
-        other = float(tt.other_mm[py, px].min())
-        owner = _ownership(own, other, float((tt.other_mm[py, px] - tt.own_mm[py, px]).min()))
-        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([px, py], 1).astype(np.float32))
+        b0, b1 = bounds[label], bounds[label + 1]
+        owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]))
+        (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
         if length < SPECK_MM and not on_glyph[label]:
             speck[label] = True  # a blob, not a stroke: no extent to tell a mark by
             continue
-        r = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
         width = (min(rw, rh) + 1.0) / CANON_PX_PER_MM
-        pen = len(idx) / CANON_PX_PER_MM**2 / length
-        if pen < THIN_PEN_MM / 2 and bool(near[py, px].all()):
+        pen = int(sizes[label]) / CANON_PX_PER_MM**2 / length
+        if pen < THIN_PEN_MM / 2 and all_near[label]:
             continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
-        sag, hug = _shape(px, py, tt.centre)
-        under = _lies_under(px, py, tt)
+        px, py = sx[b0:b1], sy[b0:b1]
+        axis = _main_axis(px, py)
+        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
+        sag, hug = _shape(px, py, tt.centre, axis)
         strokes.append(Stroke(
             length=length,
             width=width,
             bend=max(0.0, width - pen) / length,
-            radial=float(r.max() - r.min()),
-            over=bool(r.min() <= OVER_MM or straddles),
+            radial=float(r_max[label] - r_min[label]),
+            over=bool(r_min[label] <= OVER_MM or straddles),
             owner=owner,
             sag=sag,
             hug=hug,
-            under=under,
-            rim=sag > LINE_SAG and bool(near[py, px].all()),
-            beyond=float(tt.own_mm[py, px].max()) >= BEYOND_MM,
+            under=_lies_under(px, py, tt, axis),
+            rim=sag > LINE_SAG and bool(all_near[label]),
+            beyond=float(own_max[label]) >= BEYOND_MM,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
     crumbs[0] = False
     off_print = np.zeros(n, bool)
-    off_print[lab[~near[ys, xs]]] = True
+    off_print[lab[~near_px]] = True
     crumbs &= off_print  # pieces wholly along the print are its halo
     if not crumbs.any():
         return strokes, labels, counts_here, 0.0
@@ -494,37 +547,50 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     # digit's when they are clearly its (a tick of the next row's digit, cut
     # to pieces by the printed rule between the rows, is not).
     bits = crumbs[lab]
-    bx, by = xs[bits], ys[bits]
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([bx, by], 1).astype(np.float32))
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs[bits], ys[bits]], 1).astype(np.float32))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
         return strokes, labels, counts_here, 0.0
-    if _ownership(float(tt.own_mm[by, bx].min()), float(tt.other_mm[by, bx].min()),
-                  float((tt.other_mm[by, bx] - tt.own_mm[by, bx]).min())) != "own":
+    own_bits, other_bits = own_px[bits], other_px[bits]
+    if _ownership(float(own_bits.min()), float(other_bits.min()), float((other_bits - own_bits).min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
 
 
-def glyph_darkening_mm2(tt: TargetTemplate, page_dark: np.ndarray, blank_dark: np.ndarray) -> float:
-    """The darkness the page (`page_dark`) adds over a digit's printed glyph
-    and `THICK_RIM_PX` round it, within its own box, to the blank's print
-    blurred as the page is (`blank_dark`), less a streak's (see
-    STREAK_GAP_MM), in mm2 of full ink, signed. `score_targets` takes the
-    page's median over its digits off."""
-    assert tt.inner is not None and tt.glyph is not None
-    y0, y1, x0, x1 = tt.box_crop
-    added = page_dark - blank_dark
+def _mean(a: np.ndarray, axis: int) -> np.ndarray:
+    """`a.mean(axis)` of a float32 array by `np.mean`'s own arithmetic (a
+    float32 sum, divided by the count), without its checks: it runs four
+    times per digit and page."""
+    total = np.add.reduce(a, axis=axis)
+    return np.true_divide(total, np.intp(a.shape[axis]), out=total, casting="unsafe")
+
+
+def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
+                        blank_darks: np.ndarray) -> list[float]:
+    """For digits of one patch size (`tts`), the darkness each page patch
+    (`page_darks`, stacked) adds over the digit's printed glyph and
+    `THICK_RIM_PX` round it, within its own box, to the blank's print blurred
+    as the page is (`blank_darks`), less a streak's (see STREAK_GAP_MM), in
+    mm2 of full ink, signed. `score_targets` takes the page's median over its
+    digits off."""
+    _, h, w = page_darks.shape
+    added = page_darks - blank_darks
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
-    h, w = added.shape
-    # A streak down (across) the digit: the lesser of the added darkness
-    # above and below (left and right of) the box, per pixel column (row).
-    above = added[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1].mean(axis=0)
-    below = added[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1].mean(axis=0)
-    left = added[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)].mean(axis=1)
-    right = added[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(axis=1)
-    streak = np.maximum(np.maximum(np.minimum(above, below), 0.0)[None, :],
-                        np.maximum(np.minimum(left, right), 0.0)[:, None])
-    near = _glyph_rim(tt)
-    return float((added[y0:y1, x0:x1] - streak)[near].sum()) / CANON_PX_PER_MM**2
+    out = []
+    for tt, patch in zip(tts, added):
+        assert tt.rim_rows is not None and tt.rim_cols is not None
+        y0, y1, x0, x1 = tt.box_crop
+        # A streak down (across) the digit: the lesser of the added darkness
+        # above and below (left and right of) the box, per pixel column (row).
+        above = _mean(patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1], 0)
+        below = _mean(patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1], 0)
+        left = _mean(patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)], 1)
+        right = _mean(patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 1)
+        col = np.maximum(np.minimum(above, below), 0.0)
+        row = np.maximum(np.minimum(left, right), 0.0)
+        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.glyph_rim`)
+        rim = patch[y0:y1, x0:x1][rows, cols] - np.maximum(col[cols], row[rows])
+        out.append(float(rim.sum()) / CANON_PX_PER_MM**2)
+    return out
 
 
 def stroke_kind(s: Stroke) -> str:
@@ -571,53 +637,40 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         mask = tt.sector >= 0
         per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
         ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
-    assert tt.inner is not None and tt.fill_region is not None
+    assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
     # and rim left out), a blackout's, and all new ink however broken (a
     # stroke hidden mostly under the glyph still thickens it here).
     y0, y1, x0, x1 = tt.box_crop
     box_dark = dark[y0:y1, x0:x1]
-    inner = tt.inner[y0:y1, x0:x1]
-    smooth = cv2.blur(box_dark, (3, 3))
-    fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / _count(tt, "fill_region", tt.fill_region)
-    # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-    solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / _count(tt, "inner_box", inner)
-    soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-    inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+    fill = solid = inner_mm2 = 0.0
+    # Most digits' boxes hold no new ink as dark as a shading's off the glyph:
+    # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
+    # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
+    # at DIGIT_INK.lo, above FILL_LEVEL).
+    if float(box_dark[tt.inner_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+        inner = tt.inner[y0:y1, x0:x1]
+        smooth = cv2.blur(box_dark, (3, 3))
+        fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+        # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
+        solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / tt.inner_box_px
+        soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+        inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
 
 
 def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
-    """A fixed mask or count of a target's template, made on first use and kept in the
-    template (`TargetTemplate.derived`): templates are built once per form and read for
-    every page, and `omr.template` need not know what only the scorer derives."""
+    """A mask of a target's template that depends on the page's blur (one of
+    `BLUR_SIGMAS`), made on first use and kept in the template
+    (`TargetTemplate.derived`): templates are built once per form and read for
+    every page. The masks that depend on the template alone are made with it
+    (`omr.template`)."""
     value = tt.derived.get(name)
     if value is None:
         value = make(tt)
         tt.derived[name] = value
     return value
-
-
-def _near_print(tt: TargetTemplate) -> np.ndarray:
-    """Pixels of a digit's patch within NEAR_PRINT_PX of the blank's print
-    (any of it: a thin grey rule is lighter than the reader's printed-ink
-    level at its scale, and a blur the model misses leaves residue there too)."""
-    def make(t: TargetTemplate) -> np.ndarray:
-        k = 2 * NEAR_PRINT_PX + 1
-        printed = (t.printed > NEAR_PRINT_LEVEL).astype(np.uint8)
-        return cv2.dilate(printed, np.ones((k, k), np.uint8)).astype(bool)
-    return _derived(tt, "near_print", make)
-
-
-def _flat(tt: TargetTemplate) -> bool:
-    """Whether the target's printed patch has no structure to snap to."""
-    return bool(_derived(tt, "flat", lambda t: np.array(float(t.printed.std()) < 1e-3)))
-
-
-def _count(tt: TargetTemplate, name: str, mask: np.ndarray) -> int:
-    """The number of pixels of a fixed mask of the template (at least 1)."""
-    return int(_derived(tt, "count:" + name, lambda t: np.array(max(int(mask.sum()), 1))))
 
 
 def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
@@ -627,16 +680,13 @@ def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
         cv2.GaussianBlur(t.printed, (0, 0), blur) if blur > 0 else t.printed))
 
 
-def _glyph_rim(tt: TargetTemplate) -> np.ndarray:
-    """A digit's printed glyph and THICK_RIM_PX round it, within its own box
-    (in the `box_crop` window): where `glyph_darkening_mm2` adds darkness."""
-    def make(t: TargetTemplate) -> np.ndarray:
-        assert t.inner is not None and t.glyph is not None
-        y0, y1, x0, x1 = t.box_crop
-        k = 2 * THICK_RIM_PX + 1
-        near = cv2.dilate(t.glyph[y0:y1, x0:x1].astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-        return near & (t.inner | t.glyph)[y0:y1, x0:x1]
-    return _derived(tt, "glyph_rim", make)
+def _core_levels(tt: TargetTemplate, core_level: float) -> np.ndarray:
+    """Per pixel of a digit's patch, the darkness from which it is a stroke's
+    core on a blurred page: `DIGIT_INK.core` near the print (`NEAR_PRINT_PX`),
+    `core_level` (`stroke_core`, one per blur) elsewhere."""
+    assert tt.near_print is not None
+    near = tt.near_print
+    return _derived(tt, f"core@{core_level}", lambda t: np.where(near, DIGIT_INK.core, core_level))
 
 
 def stroke_core(blur: float) -> float:
@@ -654,25 +704,79 @@ def stroke_core(blur: float) -> float:
     return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
 
 
-def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
-           core_level: float = DIGIT_INK.core) -> tuple[float, DigitEvidence | None]:
-    """(score, digit evidence) of a target from its new darkness patch `dark`
-    and, for a digit, its glyph's darkening beyond the page's usual (the
-    evidence is None for a box) and the page's stroke core (`stroke_core`)."""
-    if tt.target.shape != "digit":
-        ink = new_ink(dark, tt.region, BOX_INK)
-        return (float(ink.sum() / tt.region_px) if tt.region_px else 0.0), None
-    evidence = _digit_parts(tt, dark, thick_mm2, core_level)
-    return evidence.summary(), evidence.rounded()
-
-
-def _solid(tt: TargetTemplate, dark: np.ndarray, evidence: DigitEvidence | None) -> float:
-    """Share of a box's interior under dark new ink (a digit's is in its evidence)."""
-    if evidence is not None:
-        return evidence.solid
+def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
+    """(score, solid) of a box from its new darkness patch `dark`: the soft
+    new-ink fraction of its interior (`new_ink`), and the share of it under
+    dark new ink (`SOLID_LEVEL`, 3x3 mean)."""
     if not tt.region_px:
-        return 0.0
-    return float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
+        return 0.0, 0.0
+    y0, y1, x0, x1 = tt.reach
+    peak = float(dark[y0:y1, x0:x1].max())
+    # Most boxes hold no pixel as dark as a stroke's core within reach of their
+    # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
+    # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
+    score = 0.0
+    if peak >= BOX_INK.core:
+        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
+    if peak < SOLID_LEVEL - MEAN_SLACK:
+        return score, 0.0
+    return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
+
+
+def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
+    """The indices of `targets` grouped by the size of their patch (boxes of
+    one size, digits of one size): each group's patches are processed as one
+    stack, not one by one."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, tt in enumerate(targets):
+        groups.setdefault(tt.shape, []).append(i)
+    return list(groups.values())
+
+
+def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
+                      groups: list[list[int]], radius: int) -> list[np.ndarray]:
+    """Each target's snap window: `PageInk.darkness` of its patch grown by
+    `radius` on every side, made for a group of equal patches at once (the
+    same arithmetic, pixel for pixel)."""
+    out: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
+    ph, pw = page.shape
+    for group in groups:
+        h, w = targets[group[0]].shape
+        wh, ww = h + 2 * radius, w + 2 * radius
+        crops, levels, outside = [], [], []
+        for k, i in enumerate(group):
+            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
+            if x0 >= 0 and y0 >= 0 and x0 + ww <= pw and y0 + wh <= ph:
+                crops.append(page[y0 : y0 + wh, x0 : x0 + ww])
+            else:
+                crops.append(crop_padded(page, x0, y0, ww, wh))
+                outside.append((k, x0, y0))
+            cy = min(max((y0 + wh // 2) // BACKGROUND_STEP, 0), ink.paper.shape[0] - 1)
+            cx = min(max((x0 + ww // 2) // BACKGROUND_STEP, 0), ink.paper.shape[1] - 1)
+            levels.append(ink.paper[cy, cx])
+        paper = np.array(levels, np.float32)[:, None, None]
+        dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
+        for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
+            valid = np.zeros((wh, ww), bool)
+            valid[max(0, -y0) : ph - y0, max(0, -x0) : pw - x0] = True
+            dark[k][~valid] = 0.0
+        np.clip(dark, 0.0, 1.0, out=dark)
+        for k, i in enumerate(group):
+            out[i] = dark[k]
+    return out
+
+
+def _new_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
+    """Each target's new darkness: its snapped darkness (`darks`) less the
+    blank's blurred as the page is (`blanks`), within 0..1, a group of equal
+    patches at once."""
+    out: list[np.ndarray] = [np.empty(0, np.float32)] * len(darks)
+    for group in groups:
+        new = np.stack([darks[i] for i in group]) - np.stack([blanks[i] for i in group])
+        np.clip(new, 0.0, 1.0, out=new)
+        for k, i in enumerate(group):
+            out[i] = new[k]
+    return out
 
 
 def _trusted_offsets(
@@ -707,26 +811,35 @@ def score_targets(
     is applied here (`omr.decide` does that)."""
     ink = ink or page_ink(page, template.blank)
     radius = mm_to_px(SEARCH_MM)
-    windows, snaps = [], []
-    for tt in template.targets:
-        h, w = tt.shape
-        window = ink.darkness(page, tt.x0 - radius, tt.y0 - radius, w + 2 * radius, h + 2 * radius)
-        windows.append(window)
-        snaps.append(_snap(window, tt, radius))
-    offsets = _trusted_offsets(template.targets, snaps) if template.targets else []
-    news, darkening = [], []
-    for tt, window, (dx, dy) in zip(template.targets, windows, offsets):
-        h, w = tt.shape
-        dark = window[radius + dy : radius + dy + h, radius + dx : radius + dx + w]
-        blank_dark = _blank_darkness(tt, ink.blur)
-        news.append(np.clip(dark - blank_dark, 0.0, 1.0))
-        darkening.append(glyph_darkening_mm2(tt, dark, blank_dark) if tt.target.shape == "digit" else 0.0)
+    targets = template.targets
+    groups = _by_shape(targets)
+    windows = _darkness_windows(page, ink, targets, groups, radius)
+    snaps = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
+    offsets = _trusted_offsets(targets, snaps) if targets else []
+    darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
+             for tt, window, (dx, dy) in zip(targets, windows, offsets)]
+    blanks = [_blank_darkness(tt, ink.blur) for tt in targets]
+    news = _new_darkness(darks, blanks, groups)
+    darkening = [0.0] * len(targets)
+    for group in groups:
+        digit_group = [i for i in group if targets[i].target.shape == "digit"]
+        if digit_group:
+            added = glyph_darkening_mm2([targets[i] for i in digit_group], np.stack([darks[i] for i in digit_group]),
+                                        np.stack([blanks[i] for i in digit_group]))
+            for i, value in zip(digit_group, added):
+                darkening[i] = value
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
     for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
-        score, evidence = _score(tt, new, thick - usual, core)
+        evidence: DigitEvidence | None = None
+        if tt.target.shape == "digit":
+            parts = _digit_parts(tt, new, thick - usual, core)
+            score, evidence = parts.summary(), parts.rounded()
+            solid = evidence.solid
+        else:
+            score, solid = _box_measures(tt, new)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
@@ -734,7 +847,7 @@ def score_targets(
                 shape=tt.target.shape,
                 score=round(score, 4),
                 digit=evidence,
-                solid=round(_solid(tt, new, evidence), 4),
+                solid=round(solid, 4),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

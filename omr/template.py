@@ -65,6 +65,15 @@ TEXT_INSET_MM = 1.2
 TEXT_GUARD_MM = 0.8
 # Local search radius of the snap (a homography is off by a few px).
 SEARCH_MM = 1.2
+# Round a digit, pixels within NEAR_PRINT_PX of any of the blank's print
+# darker than NEAR_PRINT_LEVEL (a thin grey rule is lighter than
+# PRINT_DARKNESS at this scale): where a blur the model misses leaves residue
+# (`omr.score.stroke_core`, `omr.score.digit_strokes`).
+NEAR_PRINT_PX = 3
+NEAR_PRINT_LEVEL = 0.08
+# A digit's glyph and this many pixels round it, within its own box: where a
+# stroke laid along the glyph darkens it (`omr.score.glyph_darkening_mm2`).
+THICK_RIM_PX = 3
 
 
 def mm_to_px(value_mm: float) -> int:
@@ -107,9 +116,32 @@ class TargetTemplate:
     # a shading's coverage is measured.
     box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
     fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
-    # Masks and counts the scorer derives from the fields above, made on first use and
-    # kept with the template (built once per form, read for every page): see
-    # `omr.score._derived`. Empty when the catalog is built or sent to a worker.
+    # Digits only, fixed masks and counts the scorer reads for every page: the
+    # patch's pixels near the print (`NEAR_PRINT_PX`), the glyph's rim within
+    # the box (`THICK_RIM_PX`, in the `box_crop` window, and its pixels' row and
+    # column there), and the pixels of `fill_region` and of `inner` within the
+    # `box_crop` window (at least 1: shares are taken of them).
+    near_print: np.ndarray | None = field(default=None, repr=False, compare=False)
+    glyph_rim: np.ndarray | None = field(default=None, repr=False, compare=False)
+    rim_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
+    fill_px: int = 1
+    inner_box_px: int = 1
+    # Where new ink can change what is measured (the scorer's cheap bound: no
+    # pixel there as dark as the least that counts, nothing to measure). A box:
+    # the window (y0, y1, x0, x1) of the patch round `region` grown by 2 px (a
+    # stroke's core is closed, 1 px, and its rim kept, 1 px, before the region
+    # is taken). A digit: `inner` grown by 1 px (a 3x3 mean), in the `box_crop`
+    # window.
+    reach: tuple[int, int, int, int] = (0, 0, 0, 0)
+    inner_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The printed patch has no structure to snap to (a box on blank paper never
+    # is; the check is the snap's own).
+    flat: bool = False
+    # What the scorer derives from the page's blur (the blank blurred as the page
+    # is, at each of `omr.score.BLUR_SIGMAS`), made on first use and kept with the
+    # template (built once per form, read for every page): see `omr.score._derived`.
+    # Empty when the catalog is built or sent to a worker.
     derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -247,13 +279,35 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
     inset = mm_to_px(pad + BOX_INSET_MM)
     region[inset : ph - inset, inset : pw - inset] = True
     region &= ~crop_padded(printed, x0, y0, pw, ph)
+    patch = crop_padded(darkness, x0, y0, pw, ph)
     return TargetTemplate(
         target, x0, y0,
-        printed=crop_padded(darkness, x0, y0, pw, ph),
+        printed=patch,
         region=region,
         sector=np.full((ph, pw), -1, np.int8),
         region_px=int(region.sum()),
+        reach=_window(_dilated(region, 2)),
+        flat=_flat(patch),
     )
+
+
+def _flat(printed: np.ndarray) -> bool:
+    """Whether a printed patch has no structure to snap to."""
+    return float(printed.std()) < 1e-3
+
+
+def _window(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The bounding window (y0, y1, x0, x1) of a mask's pixels ((0, 0, 0, 0): none)."""
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return (0, 0, 0, 0)
+    return (int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1)
+
+
+def _dilated(mask: np.ndarray, px: int) -> np.ndarray:
+    """`mask` grown by `px` pixels (a square of side 2 px + 1)."""
+    k = 2 * px + 1
+    return cv2.dilate(mask.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
 
 
 def _box_distance_mm(dx: np.ndarray, dy: np.ndarray, w: float, h: float) -> np.ndarray:
@@ -298,12 +352,15 @@ def _digit_template(
     zone = (r <= half) & (~printed_here | own_box) & ~glyph
     ys_box, xs_box = np.nonzero(own_box)
     crop = (max(int(ys_box.min()) - 1, 0), int(ys_box.max()) + 2, max(int(xs_box.min()) - 1, 0), int(xs_box.max()) + 2)
-    k = 2 * FILL_RIM_PX + 1
-    rim = cv2.dilate(glyph.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    rim = _dilated(glyph, FILL_RIM_PX)
     fill_region = (inner & ~rim)[crop[0] : crop[1], crop[2] : crop[3]]
+    patch = crop_padded(darkness, x0, y0, side, side)
+    window = (slice(crop[0], crop[1]), slice(crop[2], crop[3]))
+    glyph_rim = _dilated(glyph[window], THICK_RIM_PX) & (inner | glyph)[window]
+    rim_rows, rim_cols = np.nonzero(glyph_rim)
     return TargetTemplate(
         target, x0, y0,
-        printed=crop_padded(darkness, x0, y0, side, side),
+        printed=patch,
         region=region,
         sector=sector,
         region_px=int(region.sum()),
@@ -315,6 +372,14 @@ def _digit_template(
         zone=zone,
         box_crop=crop,
         fill_region=fill_region,
+        near_print=_dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX),
+        glyph_rim=glyph_rim,
+        rim_rows=rim_rows,
+        rim_cols=rim_cols,
+        fill_px=max(int(fill_region.sum()), 1),
+        inner_box_px=max(int(inner[window].sum()), 1),
+        inner_reach=_dilated(inner[window], 1),
+        flat=_flat(patch),
     )
 
 

@@ -1,0 +1,123 @@
+"""The scorer skips and shares work only where the answer is provably the same:
+each shortcut of `omr.score` against the plain definition it stands for, on
+every target of the shipped SIPAS form (boxes and digits) and random patches of
+new darkness: noise, and strokes drawn anywhere, many of them just outside the
+region that counts (where a bound that reached too little would go wrong)."""
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+
+from forms.layout import layout_form
+from forms.library import load_form
+from forms.render import render_page_images
+from omr import prepare_template
+from omr.score import (
+    BOX_INK,
+    DIGIT_INK,
+    FILL_LEVEL,
+    SOLID_LEVEL,
+    PageInk,
+    _box_measures,
+    _by_shape,
+    _darkness_windows,
+    _digit_parts,
+    _main_axis,
+    _parabola,
+    darkness_patch,
+    new_ink,
+)
+from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate
+
+PATCHES_PER_TARGET = 6
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[PageTemplate]:
+    form = load_form("sipas")
+    template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
+                                render_page_images(form, 200, 1))
+    return list(template.pages.values())
+
+
+def _patch(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """New darkness: faint noise, and a few strokes of any darkness anywhere."""
+    dark = (rng.random(shape) * rng.uniform(0.02, 0.2)).astype(np.float32)
+    for _ in range(int(rng.integers(0, 4))):
+        p0 = tuple(int(v) for v in rng.integers(0, shape[::-1]))
+        p1 = tuple(int(v) for v in np.add(p0, rng.integers(-12, 13, 2)))
+        cv2.line(dark, p0, p1, float(rng.uniform(0.1, 0.9)), int(rng.integers(1, 3)))
+    return np.clip(dark, 0.0, 1.0)
+
+
+def _targets(pages: list[PageTemplate], shape: str) -> list[TargetTemplate]:
+    return [tt for page in pages for tt in page.targets if tt.target.shape == shape]
+
+
+def test_a_box_with_no_core_within_reach_has_no_ink(pages: list[PageTemplate]) -> None:
+    rng = np.random.default_rng(5)
+    skipped = 0
+    for tt in _targets(pages, "box"):
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            score, solid = _box_measures(tt, dark)
+            want = float(new_ink(dark, tt.region, BOX_INK).sum() / tt.region_px)
+            want_solid = float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
+            assert (score, solid) == (want, want_solid)
+            y0, y1, x0, x1 = tt.reach
+            skipped += float(dark[y0:y1, x0:x1].max()) < BOX_INK.core
+    assert skipped  # the bound was taken, and agreed
+
+
+def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTemplate]) -> None:
+    rng = np.random.default_rng(6)
+    skipped = 0
+    for tt in _targets(pages, "digit"):
+        assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
+        y0, y1, x0, x1 = tt.box_crop
+        inner = tt.inner[y0:y1, x0:x1]
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            ev = _digit_parts(tt, dark)
+            box = dark[y0:y1, x0:x1]
+            smooth = cv2.blur(box, (3, 3))
+            soft = np.clip((box - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            assert ev.fill == float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / max(int(tt.fill_region.sum()), 1)
+            assert ev.solid == float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
+            assert ev.inner_mm2 == float(soft[inner].sum()) / CANON_PX_PER_MM**2
+            skipped += float(box[tt.inner_reach].max()) < FILL_LEVEL
+    assert skipped
+
+
+def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -> None:
+    """Pixel for pixel `darkness_patch`, also for a target partly off the page."""
+    rng = np.random.default_rng(7)
+    page = rng.integers(0, 256, (1782, 1260), dtype=np.uint8)
+    paper = rng.uniform(180, 255, (1782 // 8, 1260 // 8)).astype(np.float32)
+    ink = PageInk(paper, 0.87, 0.0)
+    targets = list(pages[0].targets)
+    targets[0] = dataclasses.replace(targets[0], x0=-9, y0=-4)
+    targets[-1] = dataclasses.replace(targets[-1], x0=1260 - targets[-1].shape[1] + 3)
+    windows = _darkness_windows(page, ink, targets, _by_shape(targets), 7)
+    for tt, window in zip(targets, windows):
+        h, w = tt.shape
+        want = darkness_patch(page, paper, tt.x0 - 7, tt.y0 - 7, w + 14, h + 14, 0.87)
+        assert window.dtype == want.dtype and np.array_equal(window, want)
+
+
+def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(300):
+        n = int(rng.integers(3, 120))
+        px, py = rng.integers(0, 66, n), rng.integers(0, 66, n)
+        axis = _main_axis(px, py)
+        _, vecs = np.linalg.eigh(np.cov(np.stack([px, py]).astype(np.float64)))
+        assert axis == (float(vecs[0, -1]), float(vecs[1, -1]))
+        x = rng.uniform(-5, 5, n)
+        y = rng.normal(0, 1, n) + rng.uniform(-1, 1) * x * x
+        if len(np.unique(x)) >= 3:
+            assert _parabola(x, y) == pytest.approx(float(np.polyfit(x, y, 2)[0]), rel=1e-9, abs=1e-12)
+    assert _main_axis(np.array([1, 2]), np.array([3, 4])) is None
