@@ -120,8 +120,8 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[float, f
         template = catalog.get(identity.form_id, identity.version)
         page = template.pages[identity.page]
         timed("print check (sample or grid)", print_check, registration, page, grey.shape)
-        ink = timed("page ink (paper, black, blur)", page_ink_in_view, registration.image, page.blank,
-                    registration, page.geometry.qr_bbox_mm)
+        ink = timed("page ink (paper, black, blur)", page_ink_in_view, registration.image, page,
+                    registration)
         measures = timed("score targets", score_targets, registration.image, page, ink)
         timed("decide", decide, measures, template.question_types(), template.target_shapes())
         timed("text fields (blank check)", read_text_fields, grey, registration, page, ocr=False, ink=ink)

@@ -31,7 +31,7 @@ from omr.score import (
     page_ink,
     paper_level,
 )
-from omr.template import mm_to_px
+from omr.template import PageTemplate, mm_to_px
 
 # The percentile of an area's darkness that is its black: a marker is half
 # solid black (as `omr.score.ink_reference`); in a QR code the solid black
@@ -54,24 +54,24 @@ PRINT_PERCENTILE = 95.0
 
 
 def page_ink_in_view(
-    page: np.ndarray, blank: np.ndarray, registration: Registration, qr_bbox_mm: BBox,
+    page: np.ndarray, template: PageTemplate, registration: Registration,
     *, qr_read: bool = True, shape: tuple[int, ...] | None = None,
 ) -> PageInk:
-    """`omr.score.page_ink` of the registered `page`, its black measured on the
-    solid print in view: all four markers when all were found (the score's own
+    """`omr.score.page_ink` of the registered `page` of `template`, its black
+    measured on the solid print in view: all four markers when all were found (the score's own
     estimate, unchanged), otherwise the markers found and the QR code; the
     form's solid print in the picture (the input's `shape`) instead of a QR
     code that was not read (`qr_read` False)."""
     if set(registration.markers) >= set(MARKER_IDS):
-        return page_ink(page, blank)
+        return page_ink(page, template.markers_blurred)
     paper = paper_level(page)
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:
-        ink_ref = black_of(page, paper, areas + [(qr_bbox_mm, QR_PERCENTILE)])
+        ink_ref = black_of(page, paper, areas + [(template.geometry.qr_bbox_mm, QR_PERCENTILE)])
     else:
-        seen = print_black(page, blank, paper, registration, shape or page.shape)
+        seen = print_black(page, template.blank, paper, registration, shape or page.shape)
         ink_ref = black_of(page, paper, areas, () if seen is None else (seen,))
-    return PageInk(paper, ink_ref, estimate_blur(page, blank, paper, ink_ref))
+    return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
 
 
 def print_black(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, registration: Registration,

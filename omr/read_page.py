@@ -86,8 +86,7 @@ def read_page(
     registration, identity = located.registration, located.identity
     template, page_template = located.template, located.page_template
     quality, page = registration.quality, registration.image
-    ink = page_ink_in_view(page, page_template.blank, registration, page_template.geometry.qr_bbox_mm,
-                           qr_read=located.serial_known, shape=grey.shape)
+    ink = page_ink_in_view(page, page_template, registration, qr_read=located.serial_known, shape=grey.shape)
     measures = score_targets(page, page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
     texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)

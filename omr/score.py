@@ -59,12 +59,14 @@ import numpy as np
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
 from omr.template import (
+    BLUR_SIGMAS,
     CANON_PX_PER_MM,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
     TargetTemplate,
     crop_padded,
+    marker_window,
     mm_to_px,
 )
 
@@ -172,9 +174,6 @@ MEAN_SLACK = 1e-5
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
-# Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
-# photo out of focus ~2.
-BLUR_SIGMAS = (0.0, 0.5, 0.8, 1.1, 1.5, 2.0, 2.6, 3.4)
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
 BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
 
@@ -197,11 +196,12 @@ class PageInk:
         return cv2.GaussianBlur(printed, (0, 0), self.blur) if self.blur > 0 else printed
 
 
-def page_ink(page: np.ndarray, blank: np.ndarray) -> PageInk:
-    """Estimate a registered page's `PageInk` against its blank `blank`."""
+def page_ink(page: np.ndarray, markers_blurred: np.ndarray) -> PageInk:
+    """Estimate a registered page's `PageInk`; `markers_blurred` is its template's
+    (`omr.template.blurred_markers`)."""
     paper = paper_level(page)
     ink_ref = ink_reference(page, paper)
-    return PageInk(paper, ink_ref, estimate_blur(page, blank, paper, ink_ref))
+    return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref))
 
 
 @dataclass(frozen=True)
@@ -246,21 +246,18 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
     return float(np.clip(ref, 0.4, 1.0))
 
 
-def estimate_blur(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, ink_ref: float) -> float:
+def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray, ink_ref: float) -> float:
     """The Gaussian blur (sigma, canonical px) that makes the blank form look
-    like this page: the blank's markers are blurred by each of `BLUR_SIGMAS`
-    and compared with the page's; the median over the four markers ignores a
+    like this page: the blank's markers blurred by each of `BLUR_SIGMAS`
+    (`markers_blurred`, made once per form by `omr.template.blurred_markers`)
+    are compared with the page's; the median over the four markers ignores a
     folded or covered one."""
     errors = np.zeros((len(MARKER_IDS), len(BLUR_SIGMAS)))
     for i, corner in enumerate(MARKER_IDS):
-        x, y, w, h = marker_bbox(corner)
-        x0, y0 = mm_to_px(x - 1.0), mm_to_px(y - 1.0)
-        side = mm_to_px(w + 2.0)
+        x0, y0, side = marker_window(corner)
         seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
-        sharp = 1.0 - crop_padded(blank, x0, y0, side, side).astype(np.float32) / 255.0
-        for j, sigma in enumerate(BLUR_SIGMAS):
-            model = cv2.GaussianBlur(sharp, (0, 0), sigma) if sigma > 0 else sharp
-            errors[i, j] = float(np.mean(np.abs(seen - model)))
+        for j in range(len(BLUR_SIGMAS)):
+            errors[i, j] = float(np.mean(np.abs(seen - markers_blurred[i, j])))
     return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
 
 
@@ -809,7 +806,7 @@ def score_targets(
     (2-D uint8 from `omr.register`), with the page's `PageInk` (estimated
     here when not given). Returns raw scores in template order; no threshold
     is applied here (`omr.decide` does that)."""
-    ink = ink or page_ink(page, template.blank)
+    ink = ink or page_ink(page, template.markers_blurred)
     radius = mm_to_px(SEARCH_MM)
     targets = template.targets
     groups = _by_shape(targets)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from forms.geometry import PAGE_SIZE_MM, BBox, PageGeometry, Target, TextField
+from forms.geometry import MARKER_IDS, PAGE_SIZE_MM, BBox, Corner, PageGeometry, Target, TextField, marker_bbox
 from forms.model import Form
 
 if TYPE_CHECKING:  # built by omr.align and omr.coverage, which read this module's scale
@@ -74,6 +74,11 @@ NEAR_PRINT_LEVEL = 0.08
 # A digit's glyph and this many pixels round it, within its own box: where a
 # stroke laid along the glyph darkens it (`omr.score.glyph_darkening_mm2`).
 THICK_RIM_PX = 3
+
+
+# Candidate blurs of a page (canonical px): a crisp 300 dpi scan ~0, a phone
+# photo out of focus ~2.
+BLUR_SIGMAS = (0.0, 0.5, 0.8, 1.1, 1.5, 2.0, 2.6, 3.4)
 
 
 def mm_to_px(value_mm: float) -> int:
@@ -139,7 +144,7 @@ class TargetTemplate:
     # is; the check is the snap's own).
     flat: bool = False
     # What the scorer derives from the page's blur (the blank blurred as the page
-    # is, at each of `omr.score.BLUR_SIGMAS`), made on first use and kept with the
+    # is, at each of `BLUR_SIGMAS`), made on first use and kept with the
     # template (built once per form, read for every page): see `omr.score._derived`.
     # Empty when the catalog is built or sent to a worker.
     derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
@@ -175,6 +180,9 @@ class PageTemplate:
     blank: np.ndarray = field(repr=False, compare=False)  # canonical grey blank page
     print_tiles: PrintTiles = field(repr=False, compare=False)
     folds: FoldReference = field(repr=False, compare=False)
+    # The blank round each marker blurred at each candidate blur (`blurred_markers`):
+    # what every page's blur is measured against.
+    markers_blurred: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -418,7 +426,27 @@ def prepare_page(geometry: PageGeometry, blank_raster: np.ndarray) -> PageTempla
     texts = tuple(_text_template(tf, printed, printed_wide, darkness) for tf in geometry.text_fields)
     skip = varying_areas(geometry)
     return PageTemplate(geometry, targets, texts, blank, prepare_print_tiles(blank, skip),
-                        prepare_fold_reference(blank, skip))
+                        prepare_fold_reference(blank, skip), blurred_markers(blank))
+
+
+def marker_window(corner: Corner) -> tuple[int, int, int]:
+    """(x0, y0, side) in canonical px of the square round marker `corner` with 1 mm of
+    paper on each side: where a page's blur is measured (`omr.score.estimate_blur`)."""
+    x, y, w, _ = marker_bbox(corner)
+    return mm_to_px(x - 1.0), mm_to_px(y - 1.0), mm_to_px(w + 2.0)
+
+
+def blurred_markers(blank: np.ndarray) -> np.ndarray:
+    """The darkness (0..1) of `blank` in each marker's `marker_window`, blurred by each
+    of `BLUR_SIGMAS`: shape (markers in `MARKER_IDS` order, sigmas, side, side). The
+    same for every page of a form, so made once with its template."""
+    models = []
+    for corner in MARKER_IDS:
+        x0, y0, side = marker_window(corner)
+        sharp = 1.0 - crop_padded(blank, x0, y0, side, side).astype(np.float32) / 255.0
+        models.append([cv2.GaussianBlur(sharp, (0, 0), sigma) if sigma > 0 else sharp
+                       for sigma in BLUR_SIGMAS])
+    return np.array(models, dtype=np.float32)
 
 
 def prepare_template(

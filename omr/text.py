@@ -241,7 +241,7 @@ def read_text_fields(
     is the page's `PageInk` if already estimated.
     """
     page = registration.image
-    ink = ink or page_ink(page, template.blank)
+    ink = ink or page_ink(page, template.markers_blurred)
     out: list[TextReading] = []
     for tt in template.texts:
         amount = field_ink(page, tt, ink)
