@@ -540,7 +540,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         if pen < THIN_PEN_MM / 2 and bool(near[py, px].all()):
             continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
         sag, hug = _shape(px, py, tt.centre)
-        v = _vertex(px, py) if sag > LINE_SAG else -1
+        bend = max(0.0, width - pen) / length
+        v = -1 if sag <= LINE_SAG and bend <= LINE_BEND else _vertex(px, py)  # a line has no vertex
         owner = _ownership(own, other, float((tt.other_mm[py, px] - tt.own_mm[py, px]).min()),
                            None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
                                                _in_cell(tt, int(px[v]), int(py[v]))))
@@ -548,7 +549,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         strokes.append(Stroke(
             length=length,
             width=width,
-            bend=max(0.0, width - pen) / length,
+            bend=bend,
             radial=float(r.max() - r.min()),
             over=bool(r.min() <= OVER_MM or straddles),
             owner=owner,
