@@ -142,7 +142,7 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
         reasons.append(CORRECTION)
     if any(t.state == "marginal" for t in targets):
         reasons.append(MARGINAL)
-        if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm > 0 for t in targets):
+        if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm >= SPECK_MM for t in targets):
             reasons.append(BETWEEN)
     if reasons:
         return QuestionReading(question, "flagged", (), tuple(reasons), corrected)

@@ -623,8 +623,10 @@ def test_a_blob_touching_the_glyph_is_not_a_stroke() -> None:
     # A stroke has extent: from SPECK_MM it is ink, whoever's it is.
     assert digit_state(DigitEvidence(arc_mm=SPECK_MM)) == "marginal"
     assert digit_state(DigitEvidence(between_mm=1.2)) == "marginal"
-    # A blob holding a stroke's ink is ink all the same.
+    # A blob holding a stroke's ink is ink all the same, but no stroke "between" two digits.
     assert digit_state(DigitEvidence(arc_mm=0.6, inner_mm2=0.2, thick_mm2=0.12)) == "marginal"
+    got = _decide([M("a", "1", 0.1, DigitEvidence(between_mm=0.6, inner_mm2=0.35))], {"a": "single"})
+    assert got["a"].reasons == (MARGINAL,)
 
 
 def test_a_tick_is_placed_by_its_vertex() -> None:
