@@ -93,7 +93,9 @@ MIN_SECTOR_MM2 = 0.10
 # 0.14-0.20 of the interior, under the share a mark is counted from. Only
 # ink as dark as a pen's line (DIGIT_INK.core, not lowered for a blurred
 # page) is such a stroke: a faint or erased mark is lighter, and a tick
-# drawn beside a box, its tail in it, reaches one side or two adjacent ones.
+# drawn beside a box, its tail in it, reaches one side or two adjacent ones;
+# a line that runs on through the box and out of its patch on both sides
+# (struck through a row of boxes) is no one box's mark.
 ACROSS_TOUCH_PX = 1
 # Ownership of a stroke near a digit: it is this digit's when the nearest
 # other target's box is at least OWN_FACTOR times as far as this digit's box,
@@ -755,10 +757,16 @@ def _score(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
 
 def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     """Whether a stroke as dark as a pen's line crosses a box's counted
-    interior from one side to the opposite side (see ACROSS_TOUCH_PX)."""
+    interior from one side to the opposite side (see ACROSS_TOUCH_PX), and
+    is the box's own: ink that runs on to both opposite edges of the box's
+    patch (a line struck through a row of boxes, 1 mm beyond each) is not a
+    mark of this box."""
     if tt.target.shape == "digit" or not tt.region_px:
         return False
-    core = ((dark >= DIGIT_INK.core) & tt.region).astype(np.uint8)
+    inked = dark >= DIGIT_INK.core
+    if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
+        return False
+    core = (inked & tt.region).astype(np.uint8)
     if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
         return False
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region

@@ -707,7 +707,7 @@ def test_a_stroke_across_a_box_is_a_mark(printed: dict[str, Printed]) -> None:
     under `box_mark` (0.204), and 9 % of the held-out deck's slashes were
     flagged marginal. Not so a stroke reaching only one side (a tick beside the
     box, its tail in it), a short stroke within, or one lighter than a pen's
-    line (a faint or erased mark)."""
+    line (a faint or erased mark), nor a line struck on through a row of boxes."""
     from omr.score import _region_bounds, crosses_box
 
     pages = printed["mot-cua"].template.pages
@@ -722,6 +722,8 @@ def test_a_stroke_across_a_box_is_a_mark(printed: dict[str, Printed]) -> None:
     assert not crosses_box(tt, short)
     faint = _line(tt.shape, (x0 - 3, y1 + 3), (x1 + 3, y0 - 3), 0.2)
     assert not crosses_box(tt, faint)
+    h, w = tt.shape  # a line struck through a row of boxes: no one box's mark
+    assert not crosses_box(tt, _line(tt.shape, (-2, (y0 + y1) / 2), (w + 2, (y0 + y1) / 2 + 1), 0.7))
     # The decision: a box crossed is marked, whatever share of it the stroke covers.
     got = _decide([M("a", "1", 0.15), M("a", "2", 0.0)], {"a": "single"})
     assert got["a"].reasons == (MARGINAL,)
