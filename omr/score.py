@@ -465,14 +465,12 @@ def _in_cell(tt: TargetTemplate, x: int, y: int) -> bool:
     norm = float(np.hypot(gx, gy))
     if norm == 0.0:
         return False
-    reach = float(tt.other_mm[y, x]) * CANON_PX_PER_MM
-    for step in np.arange(1.0, reach, 0.5):
-        px, py = int(round(x - gx / norm * step)), int(round(y - gy / norm * step))
-        if not (0 <= px < w and 0 <= py < h):
-            return False
-        if printed[py, px]:
-            return True
-    return False
+    steps = np.arange(1.0, min(float(tt.other_mm[y, x]) * CANON_PX_PER_MM, float(h + w)), 0.5)
+    px = np.rint(x - gx / norm * steps).astype(int)
+    py = np.rint(y - gy / norm * steps).astype(int)
+    inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+    seen = int(np.argmin(inside)) if not inside.all() else len(steps)  # up to where the path leaves the patch
+    return bool(printed[py[:seen], px[:seen]].any())
 
 
 def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate) -> bool:
