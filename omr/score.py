@@ -759,8 +759,8 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
     mark of this box."""
-    if tt.target.shape == "digit" or not tt.region_px:
-        return False
+    if tt.target.shape == "digit" or not tt.region_px or float(dark.max()) < DIGIT_INK.core:
+        return False  # most boxes: nothing as dark as a pen's line
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
         return False
