@@ -6,11 +6,14 @@ question make the question `flagged`, with reasons a person can act on.
 
 Counting needs positive evidence of a deliberate mark, and reading blank
 needs positive evidence of no new ink; everything between is `marginal`. A
-box is decided on its score. A digit on its `DigitEvidence`: marked by a
-circle round it, a stroke of `digit_stroke_mm` over it, a line or a tick of
-that length beside it (clearly its own, by geometry), a shading over its box,
-or its box blacked out; empty only with no stroke of ink of its own or of
-unclear owner near it, no inked sector round it, no shading, its glyph
+box is decided on its score, and is marked by a stroke crossing it side to
+side (`across`: a thin slash corner to corner covers too little of it). A
+digit on its `DigitEvidence`: marked by a circle round it, a stroke of
+`digit_stroke_mm` over it, a line or a tick of that length beside it
+(clearly its own, by geometry: a tick goes with its vertex), a shading over
+its box, or its box blacked out; empty only with no stroke of ink of its own
+or of unclear owner near it (a piece shorter than SPECK_MM is a blob, not a
+stroke), no shading, its glyph
 neither darkened nor thickened beyond its print (a stroke laid along it),
 and less new ink on and round it, all told, than a stroke's least.
 
