@@ -42,7 +42,7 @@ from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
 from omr.decide import FOLDED, OFF_PAGE, new_ink_mm2  # noqa: E402
 from omr.reading import DigitEvidence, TargetScore  # noqa: E402
-from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds  # noqa: E402
+from omr.thresholds import DEFAULT_THRESHOLDS, SPECK_MM, Thresholds  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -316,9 +316,10 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
 
 def _why(ev: object, t: Thresholds) -> str:
     """The part of a digit's evidence that made it marginal (the first, in
-    `omr.decide.digit_state`'s order)."""
-    parts = (("ring", "ring", t.digit_empty), ("through", "through_mm", 1e-9), ("under", "beside_mm", 1e-9),
-             ("tick", "tick_mm", 1e-9), ("arc", "arc_mm", 1e-9), ("between", "between_mm", 1e-9),
+    `omr.decide.digit_state`'s order: a stroke of SPECK_MM or more, then the
+    rest)."""
+    parts = (("through", "through_mm", SPECK_MM), ("under", "beside_mm", SPECK_MM),
+             ("tick", "tick_mm", SPECK_MM), ("arc", "arc_mm", SPECK_MM), ("between", "between_mm", SPECK_MM),
              ("fill", "fill", t.digit_fill_empty), ("inner", "inner_mm2", t.digit_inner_empty_mm2),
              ("thick", "thick_mm2", t.digit_thick_empty_mm2), ("crumbs", "crumbs_mm2", t.digit_crumbs_empty_mm2))
     found = next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), None)

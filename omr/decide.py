@@ -6,11 +6,14 @@ question make the question `flagged`, with reasons a person can act on.
 
 Counting needs positive evidence of a deliberate mark, and reading blank
 needs positive evidence of no new ink; everything between is `marginal`. A
-box is decided on its score. A digit on its `DigitEvidence`: marked by a
-circle round it, a stroke of `digit_stroke_mm` over it, a line or a tick of
-that length beside it (clearly its own, by geometry), a shading over its box,
-or its box blacked out; empty only with no stroke of ink of its own or of
-unclear owner near it, no inked sector round it, no shading, its glyph
+box is decided on its score, and is marked by a stroke crossing it side to
+side (`across`: a thin slash corner to corner covers too little of it). A
+digit on its `DigitEvidence`: marked by a circle round it, a stroke of
+`digit_stroke_mm` over it, a line or a tick of that length beside it
+(clearly its own, by geometry: a tick goes with its vertex), a shading over
+its box, or its box blacked out; empty only with no stroke of ink of its own
+or of unclear owner near it (a piece shorter than SPECK_MM is a blob, not a
+stroke), no shading, its glyph
 neither darkened nor thickened beyond its print (a stroke laid along it),
 and less new ink on and round it, all told, than a stroke's least.
 
@@ -27,7 +30,7 @@ from typing import Protocol
 
 from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
 from omr.text import looks_like_words
-from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
+from omr.thresholds import DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
 
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
@@ -86,12 +89,21 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_beside_mm
             or ev.tick_mm >= t.digit_tick_mm or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
         return "marked"
-    if (ev.ring >= t.digit_empty or max(ev.through_mm, ev.beside_mm, ev.tick_mm, ev.arc_mm, ev.between_mm) > 0.0
-            or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
+    # A piece of ink shorter than a speck is across (SPECK_MM) is a blob, not
+    # a stroke, on the glyph as off it: neither its length nor the ring
+    # sectors it inks (the ring holds only strokes' ink, so a ring sector
+    # without a stroke of extent is a blob's) tell of a mark; its ink is
+    # weighed with the rest (new_ink_mm2).
+    if (longest_stroke_mm(ev) >= SPECK_MM or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
             or ev.thick_mm2 >= t.digit_thick_empty_mm2 or ev.crumbs_mm2 >= t.digit_crumbs_empty_mm2
             or new_ink_mm2(ev) >= t.digit_inner_empty_mm2):
         return "marginal"
     return "empty"
+
+
+def longest_stroke_mm(ev: DigitEvidence) -> float:
+    """The longest stroke measured near a digit, of any kind or owner (mm)."""
+    return max(ev.through_mm, ev.beside_mm, ev.tick_mm, ev.arc_mm, ev.between_mm)
 
 
 def new_ink_mm2(ev: DigitEvidence) -> float:
@@ -137,7 +149,7 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
         reasons.append(CORRECTION)
     if any(t.state == "marginal" for t in targets):
         reasons.append(MARGINAL)
-        if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm > 0 for t in targets):
+        if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm >= SPECK_MM for t in targets):
             reasons.append(BETWEEN)
     if reasons:
         return QuestionReading(question, "flagged", (), tuple(reasons), corrected)
@@ -167,10 +179,14 @@ def decide(
     for m in measures:
         shape = shapes.get((m.question, m.option), "box")
         evidence = getattr(m, "digit", None) if shape == "digit" else None
-        state = digit_state(evidence, thresholds) if evidence is not None else target_state(m.score, shape, thresholds)
+        across = shape != "digit" and bool(getattr(m, "across", False))
+        if evidence is not None:
+            state = digit_state(evidence, thresholds)
+        else:
+            state = "marked" if across else target_state(m.score, shape, thresholds)
         ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)),
                          evidence, float(getattr(m, "solid", 0.0)),
-                         state == "marked" and is_filled(m, shape, thresholds))
+                         state == "marked" and is_filled(m, shape, thresholds), across)
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(

@@ -101,6 +101,7 @@ class TargetScore:
     digit: DigitEvidence | None = None
     solid: float = 0.0  # share of the target's box under dark ink (raw)
     filled: bool = False
+    across: bool = False  # a box: a stroke crosses its interior side to side (`omr.score.crosses_box`)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ from omr.reading import DigitEvidence
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
+    NEAR_PRINT_LEVEL,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
@@ -69,6 +70,7 @@ from omr.template import (
     marker_window,
     mm_to_px,
 )
+from omr.thresholds import SPECK_MM
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,16 @@ BOX_INK = InkLevels(lo=0.08, hi=0.30, core=0.15)
 DIGIT_INK = InkLevels(lo=0.15, hi=0.45, core=0.25)
 MIN_STROKE_MM2 = 0.30
 MIN_SECTOR_MM2 = 0.10
+# A stroke across a box, from one side of its counted interior to the
+# opposite side (a slash corner to corner, a tick from side to side), is a
+# deliberate mark of that box whatever its pen's width: a thin slash covers
+# 0.14-0.20 of the interior, under the share a mark is counted from. Only
+# ink as dark as a pen's line (DIGIT_INK.core, not lowered for a blurred
+# page) is such a stroke: a faint or erased mark is lighter, and a tick
+# drawn beside a box, its tail in it, reaches one side or two adjacent ones;
+# a line that runs on through the box and out of its patch on both sides
+# (struck through a row of boxes) is no one box's mark.
+ACROSS_TOUCH_PX = 1
 # Ownership of a stroke near a digit: it is this digit's when the nearest
 # other target's box is at least OWN_FACTOR times as far as this digit's box,
 # plus OWN_MARGIN_MM (a line under a digit, 1 mm below it, is 4.7 mm from the
@@ -98,6 +110,15 @@ MIN_SECTOR_MM2 = 0.10
 # gap between the rows); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
+# A bent stroke (a tick) is placed by its vertex, the point where the pen
+# turned, which a person puts on or beside what they choose, whatever its
+# arms reach toward (a tick drawn above right of a digit, its long arm rising
+# to the printed rule between the rows or past it). The vertex is this
+# digit's when it lies in this digit's cell of the printed form (nothing
+# printed between it and the digit: the rule between two rows divides their
+# answers) and nearer this digit than any other target, or when it is clearly
+# nearer by the rule above; another target's when it lies beyond printed ink
+# from this digit and nearer the other, or clearly nearer it.
 # Shape of a stroke of the digit's own off the digit (`stroke_kind`), by
 # geometry a person would use, not by a fitted score:
 # - LINE_SAG: a line strays from its chord (the sagitta of the parabola that
@@ -138,11 +159,9 @@ THIN_PEN_MM = 0.4
 # within the box may be a slip of the pen or lie along the glyph, where the
 # print hides it from a person as from the reader (evidence of ink only).
 BEYOND_MM = 0.3
-# A piece of ink off the glyph shorter than this is a blob, not a stroke:
-# 1.13 mm is the extent of a 1 mm2 disc, the largest speck a mark must not be
-# told by (issue 10: think in millimetres of extent, not only area). It is
-# counted as crumbs of ink (`DigitEvidence.crumbs_mm2`), never as a mark.
-SPECK_MM = 1.13
+# A piece of ink off the glyph shorter than SPECK_MM (omr.thresholds) is a
+# blob, not a stroke: it is counted as crumbs of ink
+# (`DigitEvidence.crumbs_mm2`), never as a mark.
 # A stroke passes over a digit when its ink comes this close to the digit's
 # centre: a circle round the digit keeps at least ~1.8 mm away, a stroke
 # through the glyph shows on either side of the glyph's strokes.
@@ -216,6 +235,7 @@ class TargetMeasure:
     match: float  # correlation of the snap, -1..1 (nan: no structure to match)
     digit: DigitEvidence | None = None  # digits: the parts the decision uses
     solid: float = 0.0  # share of the box (or the digit's box) under dark ink: filled in solid
+    across: bool = False  # boxes: a stroke crosses its interior side to side (`crosses_box`)
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -340,12 +360,22 @@ class Stroke:
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
 
 
-def _ownership(own: float, other: float, gap: float = 0.0) -> str:
+def _ownership(own: float, other: float, gap: float = 0.0,
+               vertex: tuple[float, float, bool] | None = None) -> str:
     """Whose a stroke is, from its nearest distances (mm) to this digit's box
     (`own`) and to any other target's (`other`), and the least by which each
     of its pixels is nearer this digit than any other target (`gap`): this
     digit's when clearly nearer (see OWN_FACTOR), another's when nearer that
-    one, else between."""
+    one, else between. A bent stroke's `vertex` (its distances to this
+    digit's box and to any other target's, and whether it lies in this
+    digit's cell of the print: `_in_cell`) decides when it places the stroke
+    (see OWN_FACTOR)."""
+    if vertex is not None:
+        v_own, v_other, in_cell = vertex
+        if v_other >= OWN_FACTOR * v_own + OWN_MARGIN_MM or (in_cell and v_other > v_own):
+            return "own"
+        if v_own >= OWN_FACTOR * v_other + OWN_MARGIN_MM or (not in_cell and v_own > v_other):
+            return "other"
     if other >= OWN_FACTOR * own + OWN_MARGIN_MM:
         return "own"
     if other >= OWN_FACTOR * own and gap >= OWN_MARGIN_MM:
@@ -429,6 +459,51 @@ def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
     return sag, off / float(np.sqrt(r2))
 
 
+def _vertex(px: np.ndarray, py: np.ndarray) -> int:
+    """The index of a stroke's vertex: of its pixels, the one farthest from
+    the chord between its two ends along its main direction (where a tick's
+    pen turned)."""
+    pts = np.stack([px, py], 1).astype(np.float64)
+    rel = pts - pts.mean(axis=0)
+    _, vecs = np.linalg.eigh(rel.T @ rel)
+    along = rel @ vecs[:, -1]
+    a, b = pts[int(np.argmin(along))], pts[int(np.argmax(along))]
+    chord = b - a
+    norm = float(np.hypot(chord[0], chord[1]))
+    if norm == 0.0:
+        return 0
+    off = np.abs(chord[0] * (pts[:, 1] - a[1]) - chord[1] * (pts[:, 0] - a[0])) / norm
+    return int(np.argmax(off))
+
+
+def _in_cell(tt: TargetTemplate, x: int, y: int) -> bool:
+    """Whether the patch pixel (x, y) lies in the digit's cell of the printed
+    form, on its side of a printed line that divides it from the nearest
+    other target: nothing printed but the digit itself between the point
+    and the digit's centre, and printed ink between the point and the
+    nearest other target (found down the slope of `other_mm`, within the
+    patch). Without such a line (an open layout) no point is in a cell."""
+    assert tt.other_mm is not None
+    printed = _printed_other(tt)
+    h, w = printed.shape
+    n = int(np.hypot(x - tt.centre[0], y - tt.centre[1])) + 2
+    xs = np.rint(np.linspace(x, tt.centre[0], n)).astype(int)
+    ys = np.rint(np.linspace(y, tt.centre[1], n)).astype(int)
+    if printed[ys, xs].any():
+        return False
+    gx = float(tt.other_mm[y, min(x + 1, w - 1)] - tt.other_mm[y, max(x - 1, 0)])
+    gy = float(tt.other_mm[min(y + 1, h - 1), x] - tt.other_mm[max(y - 1, 0), x])
+    norm = float(np.hypot(gx, gy))
+    if norm == 0.0:
+        return False
+    steps = np.arange(1.0, min(float(tt.other_mm[y, x]) * CANON_PX_PER_MM, float(h + w)), 0.5)
+    px = np.rint(x - gx / norm * steps).astype(int)
+    py = np.rint(y - gy / norm * steps).astype(int)
+    inside = (px >= 0) & (px < w) & (py >= 0) & (py < h)
+    seen = int(np.argmin(inside)) if not inside.all() else len(steps)  # up to where the path leaves the patch
+    return bool(printed[py[:seen], px[:seen]].any())
+
+
 def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[float, float] | None) -> bool:
     """Whether a stroke lies under the digit as an underline does: its
     middle below the digit's box, its course (`axis`, see `_main_axis`)
@@ -504,7 +579,6 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     points = np.stack([sx, sy], 1).astype(np.float32)
     for label in np.nonzero(sizes >= min_px)[0]:
         b0, b1 = bounds[label], bounds[label + 1]
-        owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]))
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
         if length < SPECK_MM and not on_glyph[label]:
@@ -518,10 +592,15 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         axis = _main_axis(px, py)
         straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
         sag, hug = _shape(px, py, tt.centre, axis)
+        bend = max(0.0, width - pen) / length
+        v = -1 if sag <= LINE_SAG and bend <= LINE_BEND else _vertex(px, py)  # a line has no vertex
+        owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]),
+                           None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
+                                               _in_cell(tt, int(px[v]), int(py[v]))))
         strokes.append(Stroke(
             length=length,
             width=width,
-            bend=max(0.0, width - pen) / length,
+            bend=bend,
             radial=float(r_max[label] - r_min[label]),
             over=bool(r_min[label] <= OVER_MM or straddles),
             owner=owner,
@@ -670,6 +749,15 @@ def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.
     return value
 
 
+def _printed_other(tt: TargetTemplate) -> np.ndarray:
+    """The blank's print in a digit's patch other than the digit's own glyph
+    (a row's rule, other targets, labels), at the faint level of
+    `TargetTemplate.near_print` (a thin grey rule is light at the reader's scale)."""
+    glyph = tt.glyph
+    assert glyph is not None
+    return _derived(tt, "printed_other", lambda t: (t.printed > NEAR_PRINT_LEVEL) & ~glyph)
+
+
 def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
     """The blank's darkness in the target's patch blurred as the page is
     (one of `BLUR_SIGMAS`, so each is made once per target)."""
@@ -699,6 +787,42 @@ def stroke_core(blur: float) -> float:
         return DIGIT_INK.core
     width = THIN_PEN_MM * CANON_PX_PER_MM
     return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
+
+
+def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
+    """Whether a stroke as dark as a pen's line crosses a box's counted
+    interior from one side to the opposite side (see ACROSS_TOUCH_PX), and
+    is the box's own: ink that runs on to both opposite edges of the box's
+    patch (a line struck through a row of boxes, 1 mm beyond each) is not a
+    mark of this box."""
+    if tt.target.shape == "digit" or not tt.region_px or float(dark.max()) < DIGIT_INK.core:
+        return False  # most boxes: nothing as dark as a pen's line
+    inked = dark >= DIGIT_INK.core
+    if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
+        return False
+    core = (inked & tt.region).astype(np.uint8)
+    if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+        return False
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    x0, y0, x1, y1 = _region_bounds(tt)
+    t = ACROSS_TOUCH_PX
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if area < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+            continue
+        if (x <= x0 + t and x + w - 1 >= x1 - t) or (y <= y0 + t and y + h - 1 >= y1 - t):
+            return True
+    return False
+
+
+def _region_bounds(tt: TargetTemplate) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1), inclusive, of a box's counted interior in its patch."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        ys, xs = np.nonzero(t.region)
+        return np.array([xs.min(), ys.min(), xs.max(), ys.max()])
+    x0, y0, x1, y1 = (int(v) for v in _derived(tt, "region_bounds", make))
+    return x0, y0, x1, y1
 
 
 def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
@@ -845,6 +969,7 @@ def score_targets(
                 score=round(score, 4),
                 digit=evidence,
                 solid=round(solid, 4),
+                across=crosses_box(tt, new),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )
