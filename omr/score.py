@@ -61,7 +61,6 @@ from omr.reading import DigitEvidence
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
-    NEAR_PRINT_LEVEL,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
@@ -483,8 +482,8 @@ def _in_cell(tt: TargetTemplate, x: int, y: int) -> bool:
     and the digit's centre, and printed ink between the point and the
     nearest other target (found down the slope of `other_mm`, within the
     patch). Without such a line (an open layout) no point is in a cell."""
-    assert tt.other_mm is not None
-    printed = _printed_other(tt)
+    assert tt.other_mm is not None and tt.printed_other is not None
+    printed = tt.printed_other
     h, w = printed.shape
     n = int(np.hypot(x - tt.centre[0], y - tt.centre[1])) + 2
     xs = np.rint(np.linspace(x, tt.centre[0], n)).astype(int)
@@ -749,15 +748,6 @@ def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.
     return value
 
 
-def _printed_other(tt: TargetTemplate) -> np.ndarray:
-    """The blank's print in a digit's patch other than the digit's own glyph
-    (a row's rule, other targets, labels), at the faint level of
-    `TargetTemplate.near_print` (a thin grey rule is light at the reader's scale)."""
-    glyph = tt.glyph
-    assert glyph is not None
-    return _derived(tt, "printed_other", lambda t: (t.printed > NEAR_PRINT_LEVEL) & ~glyph)
-
-
 def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
     """The blank's darkness in the target's patch blurred as the page is
     (one of `BLUR_SIGMAS`, so each is made once per target)."""
@@ -805,7 +795,8 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
         return False
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
-    x0, y0, x1, y1 = _region_bounds(tt)
+    y0, y1, x0, x1 = tt.interior
+    y1, x1 = y1 - 1, x1 - 1  # the interior's last row and column
     t = ACROSS_TOUCH_PX
     for i in range(1, n):
         x, y, w, h, area = stats[i]
@@ -814,15 +805,6 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
         if (x <= x0 + t and x + w - 1 >= x1 - t) or (y <= y0 + t and y + h - 1 >= y1 - t):
             return True
     return False
-
-
-def _region_bounds(tt: TargetTemplate) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1), inclusive, of a box's counted interior in its patch."""
-    def make(t: TargetTemplate) -> np.ndarray:
-        ys, xs = np.nonzero(t.region)
-        return np.array([xs.min(), ys.min(), xs.max(), ys.max()])
-    x0, y0, x1, y1 = (int(v) for v in _derived(tt, "region_bounds", make))
-    return x0, y0, x1, y1
 
 
 def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:

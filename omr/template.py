@@ -127,6 +127,10 @@ class TargetTemplate:
     # column there), and the pixels of `fill_region` and of `inner` within the
     # `box_crop` window (at least 1: shares are taken of them).
     near_print: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Digits: the blank's print in the patch other than the digit's glyph (a row's
+    # rule, other targets, labels) at the faint `NEAR_PRINT_LEVEL`: what divides
+    # the digit's cell of the form from its neighbours' (`omr.score._in_cell`).
+    printed_other: np.ndarray | None = field(default=None, repr=False, compare=False)
     glyph_rim: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -139,6 +143,9 @@ class TargetTemplate:
     # is taken). A digit: `inner` grown by 1 px (a 3x3 mean), in the `box_crop`
     # window.
     reach: tuple[int, int, int, int] = (0, 0, 0, 0)
+    # Boxes: the bounding window (y0, y1, x0, x1) of `region`, the counted
+    # interior whose sides a stroke across the box joins (`omr.score.crosses_box`).
+    interior: tuple[int, int, int, int] = (0, 0, 0, 0)
     inner_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The printed patch has no structure to snap to (a box on blank paper never
     # is; the check is the snap's own).
@@ -295,6 +302,7 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
         sector=np.full((ph, pw), -1, np.int8),
         region_px=int(region.sum()),
         reach=_window(_dilated(region, 2)),
+        interior=_window(region),
         flat=_flat(patch),
     )
 
@@ -381,6 +389,7 @@ def _digit_template(
         box_crop=crop,
         fill_region=fill_region,
         near_print=_dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX),
+        printed_other=(patch > NEAR_PRINT_LEVEL) & ~glyph,
         glyph_rim=glyph_rim,
         rim_rows=rim_rows,
         rim_cols=rim_cols,
