@@ -708,11 +708,12 @@ def test_a_stroke_across_a_box_is_a_mark(printed: dict[str, Printed]) -> None:
     flagged marginal. Not so a stroke reaching only one side (a tick beside the
     box, its tail in it), a short stroke within, or one lighter than a pen's
     line (a faint or erased mark), nor a line struck on through a row of boxes."""
-    from omr.score import _region_bounds, crosses_box
+    from omr.score import crosses_box
 
     pages = printed["mot-cua"].template.pages
     tt = next(t for p in pages.values() for t in p.targets if t.target.shape == "box")
-    x0, y0, x1, y1 = _region_bounds(tt)
+    y0, y1, x0, x1 = tt.interior
+    y1, x1 = y1 - 1, x1 - 1
     slash = _line(tt.shape, (x0 - 3, y1 + 3), (x1 + 3, y0 - 3), 0.7)
     assert crosses_box(tt, slash)
     assert crosses_box(tt, _line(tt.shape, (x0 - 3, (y0 + y1) / 2), (x1 + 3, (y0 + y1) / 2 - 4), 0.7))
