@@ -693,3 +693,17 @@ def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, 
     assert [d["action"] for d in decisions] == ["key_in"]
     assert decisions[0]["reviewer"] == "Trần Thị Mai" and decisions[0]["serial"] == "101"
     assert _listed(decisions[0]["value"], CONFIRMED_WORDS) == set(SIPAS_PAGE2)
+
+
+def test_a_sure_answer_with_an_option_that_has_no_key_is_not_prefilled():
+    """Options past the ninth have no key: a sure answer holding one is left for the
+    clerk (its codes shown beside), never prefilled with the options that have keys."""
+    from pipeline.review.items import MachineRead
+    from pipeline.review.keying import KeyQuestion, _guess
+
+    options = tuple((str(i) if i <= 9 else "", f"o{i}", f"option {i}") for i in range(1, 12))
+    question = KeyQuestion("q", "?", "multi", options)
+    both = _guess(question, MachineRead("answered", "o3|o11", (), ("o3", "o11"), None, None))
+    assert both.value == "" and not both.sure and both.seen == "o3, o11"
+    keyed = _guess(question, MachineRead("answered", "o3|o9", (), ("o3", "o9"), None, None))
+    assert keyed.value == "39" and keyed.sure

@@ -605,7 +605,12 @@ def _guess(question: KeyQuestion, read: MachineRead) -> KeyGuess:
         return KeyGuess("" if question.type == "text" else NO_ANSWER_KEY, True)
     if question.type == "text":
         return KeyGuess(read.value, True)
-    return KeyGuess("".join(keys.get(c, c) for c in read.value.split("|")), True)
+    codes = read.value.split("|")
+    if not all(keys.get(c) for c in codes):
+        # An option past the ninth has no key: shown as keys, the answer would lose it
+        # and one Enter would count the rest. The clerk keys it, the machine's codes beside.
+        return KeyGuess("", False, (), ", ".join(codes))
+    return KeyGuess("".join(keys[c] for c in codes), True)
 
 
 def key_blocks(catalog: FormCatalog) -> tuple[KeyBlock, ...]:
