@@ -99,3 +99,19 @@ def test_a_persons_answer_given_on_a_page_set_back_goes_with_it(store):  # noqa:
         person = conn.execute(sa.select(a.c.question).where(a.c.source == "person")).all()
     assert person == []
     assert counted(store) == {"a": (1, "1"), "b": (1, "1")}
+
+
+def test_a_file_holding_another_copy_is_named_for_a_key_in(store):  # noqa: F811
+    """What a key-in asks before counting a page it keyed (it sets nothing back): a page
+    from the file of another copy of the sheet never completes the counted copy."""
+    from pipeline.scan.copies import other_copys_file
+
+    put(store, 1, 1, page(3, 1, "1"))  # copy A page 1 (file 1); its page 2 unreadable, say
+    put(store, 2, 1, page(3, 1, "2"))  # copy B page 1 (file 2): a second copy, set aside
+    with store.engine.connect() as conn:
+        sheet_id = conn.execute(sa.select(schema.sheets.c.id)).scalar_one()
+        kept = other_copys_file(conn, sheet_id, 2)
+        assert kept is not None and kept.source_id == 1
+        assert other_copys_file(conn, sheet_id, 1) is None  # the counted copy's own file
+        assert other_copys_file(conn, sheet_id, 3) is None  # no evidence it is another copy
+    assert statuses(store) == {(1, 1): "read", (2, 1): "duplicate"}  # nothing changed

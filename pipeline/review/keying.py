@@ -62,6 +62,7 @@ from pipeline.review.items import (
     option_keys,
     page_reading,
 )
+from pipeline.scan.copies import other_copys_file
 from pipeline.store import schema
 from pipeline.store.database import insert_ignore, lock_sheet, refresh_sheet_status, utcnow
 from pipeline.store.queue import PAGE_REASONS, QueueEntry
@@ -256,6 +257,11 @@ def answer_origins(answers: Mapping[str, tuple[str, str]],
 
 
 # --- the state a key-in changes -------------------------------------------------------
+
+
+def _source_of(conn: sa.Connection, page_id: int) -> int:
+    p = schema.pages
+    return int(conn.execute(sa.select(p.c.source_id).where(p.c.id == page_id)).scalar_one())
 
 
 def _page_identity(conn: sa.Connection, page_id: int) -> dict[str, Any]:
@@ -480,14 +486,24 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     if before["page"]["sheet_id"] != sheet_id:
         before[KEYED_STATE]["answers"] = {q: None for q in qids}
     first = _counted_copy(conn, sheet_id, page)
+    # A page of a file that holds another copy of this sheet never completes the counted
+    # copy (`pipeline.scan.copies`): two citizens' pages on one sheet.
+    kept = None if first is not None else other_copys_file(conn, sheet_id, _source_of(conn, entry.page_id))
     p = schema.pages
     identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
                 "sheet_id": sheet_id}
     was = f"{before[KEYED_STATE]['page']['reason']}: {before[KEYED_STATE]['page']['message']}"[:300]
-    if first is not None:
-        message = (f"Nhập tay: phiếu số {serial} trang {page} đã có ở {first.path} trang "
-                   f"{first.page_index} / keyed in by {reviewer}: serial {serial} page {page} "
-                   f"already read from {first.path} page {first.page_index}")
+    if first is not None or kept is not None:
+        if first is not None:
+            message = (f"Nhập tay: phiếu số {serial} trang {page} đã có ở {first.path} trang "
+                       f"{first.page_index} / keyed in by {reviewer}: serial {serial} page {page} "
+                       f"already read from {first.path} page {first.page_index}")
+        else:
+            assert kept is not None
+            message = (f"Nhập tay: tệp này giữ bản khác của phiếu số {serial}; bản được tính ở "
+                       f"{kept.path} trang {kept.page_index} / keyed in by {reviewer}: this file holds "
+                       f"another copy of serial {serial}; the counted copy is {kept.path} page "
+                       f"{kept.page_index}")
         conn.execute(sa.update(p).where(p.c.id == entry.page_id).values(
             status=PageStatus.DUPLICATE, reason=PageNote.DUPLICATE_SERIAL, message=message, **identity))
         reopen_flag(conn, reason=FlagReason.DUPLICATE, detail=message, sheet_id=sheet_id,

@@ -98,6 +98,19 @@ def decide_copy(conn: sa.Connection, sheet_id: int, serial: int, page_number: in
     return CopyDecision(True)
 
 
+def other_copys_file(conn: sa.Connection, sheet_id: int, source_id: int) -> sa.Row | None:
+    """The counted copy's first page when file `source_id` holds another copy of sheet
+    `sheet_id` (a second copy was seen, and that file is its): a page from that file must
+    not complete the counted copy, whatever its number. None otherwise. Changes nothing
+    (a key-in asks it: `pipeline.review.keying`)."""
+    pages = _pages_of(conn, sheet_id)
+    counted = [r for r in pages if r.status == PageStatus.READ]
+    if not counted or counted[0].source_id == source_id:
+        return None
+    other = {r.source_id for r in pages if r.status == PageStatus.DUPLICATE}
+    return counted[0] if source_id in other else None
+
+
 def _message(serial: int, page_number: int, kept: sa.Row) -> str:
     return (
         f"Phiếu số {serial} trang {page_number}: bản khác của phiếu này đã được tính ở "
