@@ -459,9 +459,12 @@ def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
 
 
 def _vertex(px: np.ndarray, py: np.ndarray) -> int:
-    """The index of a stroke's vertex: of its pixels, the one farthest from
-    the chord between its two ends along its main direction (where a tick's
-    pen turned)."""
+    """The index of a stroke's "vertex": of its pixels, the one farthest from
+    the chord between its two ends along its main direction. For a V with
+    arms of like length that is where the pen turned; for a tick, whose turn
+    is itself one end of the main direction, it is nearer the short arm's tip
+    (a review measured a median 1.6 mm from the turn on the fixtures' ticks,
+    with no owner changed by a true turn on 120 ticks beside SIPAS digits)."""
     pts = np.stack([px, py], 1).astype(np.float64)
     rel = pts - pts.mean(axis=0)
     _, vecs = np.linalg.eigh(rel.T @ rel)
