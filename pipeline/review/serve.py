@@ -6,11 +6,13 @@ The server is waitress (a production WSGI server, pure Python): a bounded pool o
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
+import threading
 import webbrowser
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from waitress import create_server
@@ -70,16 +72,24 @@ class ReviewServer:
     server: Any  # a waitress server
     url: str  # for a browser on this computer
     network_url: str | None = None  # for other computers, when served beyond loopback
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
 
     @property
     def port(self) -> int:
         return int(self.server.effective_port)
 
     def serve_forever(self) -> None:
-        self.server.run()
+        try:
+            self.server.run()
+        except OSError as err:
+            # `shutdown` from another thread closes the sockets under the loop's select:
+            # that is the stop asked for, not a failure.
+            if not (self.stopping.is_set() and err.errno == errno.EBADF):
+                raise
 
     def shutdown(self) -> None:
         """Stop serving (from another thread, or after Ctrl+C) and close every connection."""
+        self.stopping.set()
         self.server.task_dispatcher.shutdown(timeout=5)
         for channel in list(self.server._map.values()):  # the listener, the trigger, clients
             channel.close()
