@@ -28,7 +28,7 @@ from forms.identity import PageIdentity
 from omr.coverage import in_image
 from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
-from omr.register import HALF_PX_PER_MM, Registration, half_scale, plausible, registration
+from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
 
 
@@ -152,8 +152,6 @@ def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:
     """The canonical `blank` at `px_per_mm` (area means)."""
     if px_per_mm == CANON_PX_PER_MM:
         return blank
-    if px_per_mm == HALF_PX_PER_MM:
-        return half_scale(blank)
     size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
     return cv2.resize(blank, size, interpolation=cv2.INTER_AREA)
 
@@ -199,11 +197,10 @@ class Tiles:
                      self.blank)
 
 
-def cut_tiles(blank: np.ndarray, stage: Stage, skip: Sequence[BBox], blank_s: np.ndarray | None = None) -> Tiles:
-    """The blank's printed tiles on `stage`'s grid (`blank` at the canonical
-    scale; `blank_s`, when given, the same at the stage's scale)."""
+def cut_tiles(blank_s: np.ndarray, stage: Stage, skip: Sequence[BBox]) -> Tiles:
+    """The blank's printed tiles on `stage`'s grid (`blank_s`: the blank at the
+    stage's scale)."""
     s = stage.px_per_mm
-    blank_s = _blank_at(blank, s) if blank_s is None else blank_s
     n = int(round(stage.tile_mm * s))
     boxes, origins = [], []
     for box in tile_grid(stage, skip):
@@ -250,7 +247,7 @@ def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
     all_stages = (*COARSE_STAGES, FINE_STAGE, CHECK_STAGE)
     # one copy of the blank per scale (two stages work at 3 px/mm)
     scaled = {stage.px_per_mm: _blank_at(blank, stage.px_per_mm) for stage in all_stages}
-    stages = {stage: cut_tiles(blank, stage, skip, scaled[stage.px_per_mm]) for stage in all_stages}
+    stages = {stage: cut_tiles(scaled[stage.px_per_mm], stage, skip) for stage in all_stages}
     return PrintTiles(stages, spread_sample(stages[CHECK_STAGE], SAMPLE_TILES))
 
 

@@ -65,6 +65,7 @@ from omr.template import (
     SEARCH_MM,
     PageTemplate,
     TargetTemplate,
+    TextTemplate,
     crop_padded,
     marker_window,
     mm_to_px,
@@ -209,9 +210,6 @@ class PageInk:
         """Normalised darkness of a patch (see `darkness_patch`)."""
         return darkness_patch(page, self.paper, x0, y0, w, h, self.ink_ref)
 
-    def blank_darkness(self, printed: np.ndarray) -> np.ndarray:
-        """The blank's darkness `printed` blurred as this page is."""
-        return cv2.GaussianBlur(printed, (0, 0), self.blur) if self.blur > 0 else printed
 
 
 def page_ink(page: np.ndarray, markers_blurred: np.ndarray) -> PageInk:
@@ -347,7 +345,6 @@ class Stroke:
     """One connected stroke of new ink near a digit (mm)."""
 
     length: float
-    width: float
     bend: float  # (width - pen width) / length: 0 for a line
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
@@ -601,7 +598,6 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
                                                _in_cell(tt, int(px[v]), int(py[v]))))
         strokes.append(Stroke(
             length=length,
-            width=width,
             bend=bend,
             radial=float(r_max[label] - r_min[label]),
             over=bool(r_min[label] <= OVER_MM or straddles),
@@ -665,7 +661,7 @@ def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
         right = _mean(patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 1)
         col = np.maximum(np.minimum(above, below), 0.0)
         row = np.maximum(np.minimum(left, right), 0.0)
-        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.glyph_rim`)
+        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
         rim = patch[y0:y1, x0:x1][rows, cols] - np.maximum(col[cols], row[rows])
         out.append(float(rim.sum()) / CANON_PX_PER_MM**2)
     return out
@@ -751,11 +747,17 @@ def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.
     return value
 
 
-def _blank_darkness(tt: TargetTemplate, blur: float) -> np.ndarray:
-    """The blank's darkness in the target's patch blurred as the page is
-    (one of `BLUR_SIGMAS`, so each is made once per target)."""
-    return _derived(tt, f"blank@{blur}", lambda t: np.asarray(
-        cv2.GaussianBlur(t.printed, (0, 0), blur) if blur > 0 else t.printed))
+def blank_darkness(tt: TargetTemplate | TextTemplate, blur: float) -> np.ndarray:
+    """The blank's darkness in a target's or text field's patch blurred as the
+    page is (`blur`, one of `BLUR_SIGMAS`): made once per template and blur,
+    kept in its `derived`."""
+    name = f"blank@{blur}"
+    value = tt.derived.get(name)
+    if value is None:
+        assert tt.printed is not None
+        value = np.asarray(cv2.GaussianBlur(tt.printed, (0, 0), blur) if blur > 0 else tt.printed)
+        tt.derived[name] = value
+    return value
 
 
 def _core_levels(tt: TargetTemplate, core_level: float) -> np.ndarray:
@@ -924,7 +926,7 @@ def score_targets(
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
-    blanks = [_blank_darkness(tt, ink.blur) for tt in targets]
+    blanks = [blank_darkness(tt, ink.blur) for tt in targets]
     news = _new_darkness(darks, blanks, groups)
     darkening = [0.0] * len(targets)
     for group in groups:

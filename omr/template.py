@@ -122,16 +122,15 @@ class TargetTemplate:
     box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
     fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Digits only, fixed masks and counts the scorer reads for every page: the
-    # patch's pixels near the print (`NEAR_PRINT_PX`), the glyph's rim within
-    # the box (`THICK_RIM_PX`, in the `box_crop` window, and its pixels' row and
-    # column there), and the pixels of `fill_region` and of `inner` within the
-    # `box_crop` window (at least 1: shares are taken of them).
+    # patch's pixels near the print (`NEAR_PRINT_PX`), the rows and columns in
+    # the `box_crop` window of the glyph's rim within the box (`THICK_RIM_PX`),
+    # and the pixels of `fill_region` and of `inner` within the `box_crop`
+    # window (at least 1: shares are taken of them).
     near_print: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Digits: the blank's print in the patch other than the digit's glyph (a row's
     # rule, other targets, labels) at the faint `NEAR_PRINT_LEVEL`: what divides
     # the digit's cell of the form from its neighbours' (`omr.score._in_cell`).
     printed_other: np.ndarray | None = field(default=None, repr=False, compare=False)
-    glyph_rim: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
     fill_px: int = 1
@@ -173,6 +172,8 @@ class TextTemplate:
     printed_mask: np.ndarray = dataclasses.field(repr=False, compare=False)
     region: np.ndarray = dataclasses.field(repr=False, compare=False)
     printed: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)  # blank darkness
+    # The blank blurred as a page is, made on first use (`omr.score.blank_darkness`).
+    derived: dict[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,6 @@ def _digit_template(
         fill_region=fill_region,
         near_print=_dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX),
         printed_other=(patch > NEAR_PRINT_LEVEL) & ~glyph,
-        glyph_rim=glyph_rim,
         rim_rows=rim_rows,
         rim_cols=rim_cols,
         fill_px=max(int(fill_region.sum()), 1),

@@ -18,7 +18,7 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import BACKGROUND_STEP, PageInk, page_ink
+from omr.score import BACKGROUND_STEP, PageInk, blank_darkness, page_ink
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -70,7 +70,7 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
     if tt.printed is not None:  # a template built without its blank has nothing to subtract
-        dark = np.clip(dark - ink.blank_darkness(tt.printed), 0.0, 1.0)
+        dark = np.clip(dark - blank_darkness(tt, ink.blur), 0.0, 1.0)
     dark[~tt.region] = 0.0
     smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
     blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
