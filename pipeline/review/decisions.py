@@ -217,8 +217,8 @@ def _sheet_of(state: dict[str, Any], entry: QueueEntry) -> int | None:
 
 # --- what a state says, for people ----------------------------------------------------
 
-_NO_ANSWER = "(không trả lời / no answer)"
-_INVALID = "(không hợp lệ / invalid)"
+NO_ANSWER_SHOWN = "(không trả lời / no answer)"
+INVALID_SHOWN = "(không hợp lệ / invalid)"
 _UNDECIDED = "(chờ duyệt / to review)"
 
 
@@ -227,9 +227,9 @@ def _answer_text(answer: dict | None) -> str:
         return ""
     status = answer["status"]
     if status == AnswerStatus.NO_ANSWER:
-        return _NO_ANSWER
+        return NO_ANSWER_SHOWN
     if status == AnswerStatus.INVALID:
-        return _INVALID
+        return INVALID_SHOWN
     if status == AnswerStatus.FLAGGED:
         return _UNDECIDED
     return str(answer["value"])

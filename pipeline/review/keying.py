@@ -18,7 +18,8 @@ and then applies the same rules as the recorder:
 
 - a form page already counted on that sheet from another copy makes the keyed page a
   `duplicate` (flagged `duplicate`, its answers only in the decision's record), never
-  counted twice;
+  counted twice; so does a page from a file that holds another copy of the sheet
+  (`copies.other_copys_file`): it never completes the counted copy;
 - a sheet still lacking a page gets (or keeps) its `missing_page` flag; keying the
   missing page resolves it (by the machine: the page is there now), as at the end of a
   scan (`sheets.settle_missing` serves both);
@@ -39,8 +40,10 @@ import sqlalchemy as sa
 from forms.model import Form, Question
 from pipeline.review import tables
 from pipeline.review.decisions import (
+    INVALID_SHOWN,
     KEYED_STATE,
     MAX_TEXT,
+    NO_ANSWER_SHOWN,
     NO_ANSWER_WORDS,
     DecisionRecord,
     _check_holder,
@@ -393,8 +396,7 @@ def _counted_copy(conn: sa.Connection, sheet_id: int, page: int) -> sa.Row | Non
                p.c.status == PageStatus.READ)).first()
 
 
-_SHOWN: dict[str, str] = {AnswerStatus.NO_ANSWER: "(không trả lời / no answer)",
-                          AnswerStatus.INVALID: "(không hợp lệ / invalid)",
+_SHOWN: dict[str, str] = {AnswerStatus.NO_ANSWER: NO_ANSWER_SHOWN, AnswerStatus.INVALID: INVALID_SHOWN,
                           AnswerStatus.FLAGGED: "(chưa chắc / unsure)"}
 _ORIGIN_WORDS = {
     CONFIRMED: "máy đọc, người xác nhận / the machine's, confirmed",

@@ -90,10 +90,7 @@ def decide_copy(conn: sa.Connection, sheet_id: int, serial: int, page_number: in
             return CopyDecision(True, demoted=demoted)  # its place was held by another copy
         return CopyDecision(False, _message(serial, page_number, counted[0]), demoted)
     # A second copy was seen before: this page belongs to whichever copy its file holds.
-    if source_id == home:
-        return CopyDecision(True)
-    other = {r.source_id for r in pages if r.status == PageStatus.DUPLICATE}
-    if source_id in other:
+    if _of_other_copy(pages, source_id):
         return CopyDecision(False, _message(serial, page_number, counted[0]))
     return CopyDecision(True)
 
@@ -104,11 +101,17 @@ def other_copys_file(conn: sa.Connection, sheet_id: int, source_id: int) -> sa.R
     not complete the counted copy, whatever its number. None otherwise. Changes nothing
     (a key-in asks it: `pipeline.review.keying`)."""
     pages = _pages_of(conn, sheet_id)
+    return next(r for r in pages if r.status == PageStatus.READ) if _of_other_copy(pages, source_id) else None
+
+
+def _of_other_copy(pages: list[sa.Row], source_id: int) -> bool:
+    """Whether file `source_id` holds another copy of the sheet whose stored `pages` are
+    given (`_pages_of`): not the counted copy's file, and a file a page of which was
+    set aside as the other copy's."""
     counted = [r for r in pages if r.status == PageStatus.READ]
     if not counted or counted[0].source_id == source_id:
-        return None
-    other = {r.source_id for r in pages if r.status == PageStatus.DUPLICATE}
-    return counted[0] if source_id in other else None
+        return False
+    return source_id in {r.source_id for r in pages if r.status == PageStatus.DUPLICATE}
 
 
 def _message(serial: int, page_number: int, kept: sa.Row) -> str:

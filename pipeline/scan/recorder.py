@@ -1,7 +1,9 @@
 """Writing one page's results into the store, in one transaction, and the sheet checks.
 
 The main process alone calls these. A page's row, its target scores, the sheet's
-machine answers, comments, flags and the sheet's status are written together, so an
+machine answers, comments, flags and the sheet's status are written together (for a
+page read by its print but of unknown serial: its row, scores, the machine's answers in
+`page_answers` and its `unreadable` flag, on no sheet), so an
 interrupted scan leaves each page either fully stored or not at all. Image files are
 written *before* the transaction, atomically, under names fixed by (source, page):
 a re-run after a crash rewrites the same files and then inserts the row.
@@ -427,7 +429,9 @@ def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], Form
     """Open a `missing_page` flag on every sheet that lacks a page (end of a scan), or open
     it again when the machine had closed it (`sheets.settle_missing`, as keying does).
 
-    Idempotent (flags are keyed); returns how many flags were newly opened.
+    `settle_missing` also closes a `missing_page` flag the machine opened when nothing of
+    the sheet counts any more. Idempotent (flags are keyed); returns how many
+    `missing_page` flags were opened or opened again.
     """
     s, p = schema.sheets, schema.pages
     counts = conn.execute(
