@@ -78,6 +78,21 @@ def copy_workspace(built: Path, target: Path) -> Path:
     return target
 
 
+def csrf_token(client) -> str:
+    """The CSRF token of a Flask test `client`'s session (a first request makes it)."""
+    client.get("/login")
+    with client.session_transaction() as s:
+        return s["csrf"]
+
+
+def signed_in(app, reviewer: str):
+    """(a test client of the review `app` that has given its name `reviewer`, its CSRF token)."""
+    client = app.test_client()
+    token = csrf_token(client)
+    client.post("/name", data={"reviewer": reviewer, "csrf": token})
+    return client, token
+
+
 # Fixtures of the review tests: a module imports them (`from review_support import built,
 # ws`) and gets the box scanned once for the module, a private copy of it for each test.
 

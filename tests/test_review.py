@@ -35,9 +35,9 @@ from pipeline.store.database import open_flag, open_store
 pytestmark = pytest.mark.slow  # a generated box scanned once for the module
 
 try:
-    from tests.review_support import built, ws  # noqa: F401  (fixtures)
+    from tests.review_support import built, csrf_token, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)
-    from review_support import built, ws  # noqa: F401
+    from review_support import built, csrf_token, ws  # noqa: F401
 
 
 def _item(store, reason):
@@ -339,14 +339,8 @@ def _client(ws, password=None, claim_seconds=300):
     return app.test_client()
 
 
-def _csrf(client) -> str:
-    client.get("/login")
-    with client.session_transaction() as s:
-        return s["csrf"]
-
-
 def _named(client, name="An"):
-    token = _csrf(client)
+    token = csrf_token(client)
     client.post("/name", data={"reviewer": name, "csrf": token})
     return token
 
@@ -358,7 +352,7 @@ def test_with_a_password_every_request_needs_it(ws):
     assert client.get("/item/1", headers={"Accept": "application/json"}).status_code == 401
     assert client.get("/", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/login").status_code == 200
-    token = _csrf(client)
+    token = csrf_token(client)
     assert client.post("/login", data={"password": "sai", "csrf": token}).status_code == 401
     assert client.post("/login", data={"password": "mat-khau-dai", "csrf": token}).status_code == 302
     assert client.get("/image/page/1.jpg").status_code == 200
@@ -369,7 +363,7 @@ def test_with_a_password_every_request_needs_it(ws):
 
 def test_every_post_needs_the_csrf_token(ws):
     client = _client(ws)
-    token = _csrf(client)
+    token = csrf_token(client)
     assert client.post("/name", data={"reviewer": "An"}).status_code == 403
     assert client.post("/name", data={"reviewer": "An", "csrf": "forged"}).status_code == 403
     assert client.post("/name", data={"reviewer": "An", "csrf": token}).status_code == 302
@@ -504,7 +498,7 @@ def test_a_loopback_server_answers_only_to_loopback_host_names(ws):
                                     "https://evil.example/", "javascript:alert(1)"])
 def test_redirects_stay_on_the_app(ws, target):
     client = _client(ws)
-    token = _csrf(client)
+    token = csrf_token(client)
     assert client.post("/lang", data={"csrf": token, "next": target}).location == "/"
     assert client.post("/name", data={"csrf": token, "reviewer": "An", "next": target}).location == "/"
 

@@ -34,10 +34,10 @@ from pipeline.store.survey import load_survey, load_survey_forms
 
 try:
     from tests.keying_support import build_keying_box, typed_answers
-    from tests.review_support import copy_workspace, review_server
+    from tests.review_support import copy_workspace, review_server, signed_in
 except ImportError:  # tests/ itself on sys.path
     from keying_support import build_keying_box, typed_answers
-    from review_support import copy_workspace, review_server
+    from review_support import copy_workspace, review_server, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -513,12 +513,7 @@ def test_phieu_review_key(ws, box, run_phieu, tmp_path):
 
 def _client(ws):
     survey, store, catalog, _ = ws
-    client = create_app(survey, store, catalog).test_client()
-    client.get("/login")
-    with client.session_transaction() as s:
-        token = s["csrf"]
-    client.post("/name", data={"reviewer": "Mai", "csrf": token})
-    return client, token
+    return signed_in(create_app(survey, store, catalog), "Mai")
 
 
 def test_a_sheet_item_shows_the_sheets_pages(ws):

@@ -17,9 +17,9 @@ from pipeline.store import schema
 from pipeline.store.database import open_flag
 
 try:
-    from tests.review_support import built, ws  # noqa: F401  (fixtures)
+    from tests.review_support import built, signed_in, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path (pytest's default rootdir insertion)
-    from review_support import built, ws  # noqa: F401
+    from review_support import built, signed_in, ws  # noqa: F401
 
 
 def _views(targets, question: str = "") -> list[TargetView]:
@@ -70,12 +70,7 @@ def test_the_correction_rule_is_split_vietnamese_first():
 
 
 def _client(survey, store, catalog):
-    client = create_app(survey, store, catalog).test_client()
-    client.get("/login")
-    with client.session_transaction() as s:
-        token = s["csrf"]
-    client.post("/name", data={"reviewer": "An", "csrf": token})
-    return client, token
+    return signed_in(create_app(survey, store, catalog), "An")
 
 
 def _flag(store, reason: str, question: str) -> int:

@@ -14,9 +14,9 @@ from pipeline.review import create_app, make_review_server
 from pipeline.review.throttle import LoginThrottle
 
 try:
-    from tests.review_support import built, ws  # noqa: F401  (fixtures)
+    from tests.review_support import built, csrf_token, ws  # noqa: F401  (fixtures)
 except ImportError:  # tests/ itself on sys.path
-    from review_support import built, ws  # noqa: F401
+    from review_support import built, csrf_token, ws  # noqa: F401
 
 pytestmark = pytest.mark.slow  # a review server and many logins
 
@@ -29,14 +29,8 @@ def _app(ws, password=PASSWORD, throttle=None, secret_key=None):
                       secret_key=secret_key)
 
 
-def _token(client) -> str:
-    client.get("/login")
-    with client.session_transaction() as s:
-        return s["csrf"]
-
-
 def _login(client, password, ip="10.0.0.5"):
-    return client.post("/login", data={"password": password, "csrf": _token(client)},
+    return client.post("/login", data={"password": password, "csrf": csrf_token(client)},
                        environ_base={"REMOTE_ADDR": ip})
 
 
@@ -116,7 +110,7 @@ def test_a_bearer_password_guesser_is_throttled_too(ws):
 
 def test_login_renews_the_session_id_and_csrf_token_and_logout_ends_the_login(ws):
     client = _app(ws).test_client()
-    before = _token(client)
+    before = csrf_token(client)
     with client.session_transaction() as s:
         sid_before = s["sid"]
     assert _login(client, PASSWORD).status_code == 302
@@ -134,7 +128,7 @@ def test_login_renews_the_session_id_and_csrf_token_and_logout_ends_the_login(ws
 
 def test_unknown_ids_of_any_size_are_404_with_a_vietnamese_page(ws):
     client = _app(ws, password=None).test_client()
-    token = _token(client)
+    token = csrf_token(client)
     client.post("/name", data={"reviewer": "An", "csrf": token})
     for path in ("/item/99999999999999999999999999", "/item/2147483648", "/item/0",
                  "/item/123456", "/image/page/99999999999999999999999.jpg",
@@ -149,7 +143,7 @@ def test_unknown_ids_of_any_size_are_404_with_a_vietnamese_page(ws):
 
 def test_the_csrf_page_after_a_restart_says_what_happened_and_links_to_the_queue(ws):
     old = _app(ws, password=None, secret_key=b"a" * 32).test_client()
-    token = _token(old)
+    token = csrf_token(old)
     restarted = _app(ws, password=None, secret_key=b"b" * 32)  # a new random key
     client = restarted.test_client()
     client.set_cookie("phieu_review", old.get_cookie("phieu_review").value)
@@ -162,7 +156,7 @@ def test_the_csrf_page_after_a_restart_says_what_happened_and_links_to_the_queue
 def test_too_large_and_server_errors_are_vietnamese_pages(ws, monkeypatch):
     app = _app(ws, password=None)
     client = app.test_client()
-    token = _token(client)
+    token = csrf_token(client)
     big = client.post("/name", data={"reviewer": "x" * 70_000, "csrf": token})
     assert big.status_code == 413 and "Nội dung quá lớn" in big.get_data(as_text=True)
     client.post("/name", data={"reviewer": "An", "csrf": token})
