@@ -24,11 +24,11 @@ import numpy as np
 from forms.geometry import MARKER_IDS, BBox, marker_bbox
 from omr.register import Registration
 from omr.score import (
-    BACKGROUND_STEP,
     PageInk,
     estimate_blur,
     ink_reference,
     page_ink,
+    paper_at,
     paper_level,
 )
 from omr.template import PageTemplate, mm_to_px
@@ -108,8 +108,7 @@ def black_of(page: np.ndarray, paper: np.ndarray, areas: list[tuple[BBox, float]
         x1, y1 = min(page.shape[1], mm_to_px(x + w)), min(page.shape[0], mm_to_px(y + h))
         if x1 <= x0 or y1 <= y0:
             continue
-        level = paper[min((y0 + y1) // 2 // BACKGROUND_STEP, paper.shape[0] - 1),
-                      min((x0 + x1) // 2 // BACKGROUND_STEP, paper.shape[1] - 1)]
+        level = paper_at(paper, x0, y0, x1 - x0, y1 - y0)
         dark = 1.0 - page[y0:y1, x0:x1].astype(np.float32) / level
         estimates.append(float(np.percentile(dark, percentile)))
     if not estimates:

@@ -254,8 +254,7 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
         x, y, w, h = marker_bbox(corner)
         x0, y0, x1, y1 = mm_to_px(x), mm_to_px(y), mm_to_px(x + w), mm_to_px(y + h)
         crop = page[y0:y1, x0:x1].astype(np.float32)
-        level = paper[min((y0 + y1) // 2 // BACKGROUND_STEP, paper.shape[0] - 1),
-                      min((x0 + x1) // 2 // BACKGROUND_STEP, paper.shape[1] - 1)]
+        level = paper_at(paper, x0, y0, x1 - x0, y1 - y0)
         values.append(1.0 - crop.ravel() / level)
     ref = float(np.percentile(np.concatenate(values), 75))
     # A marker covered by a thumb or out of the frame must not make ink look
@@ -286,14 +285,25 @@ def darkness_patch(
     centre; zero outside the page."""
     crop = crop_padded(page, x0, y0, w, h).astype(np.float32)
     inside = x0 >= 0 and y0 >= 0 and x0 + w <= page.shape[1] and y0 + h <= page.shape[0]
+    dark = (1.0 - crop / paper_at(paper, x0, y0, w, h)) / ink_ref
+    if not inside:
+        dark[~_on_page(page.shape, x0, y0, w, h)] = 0.0
+    return np.clip(dark, 0.0, 1.0)
+
+
+def paper_at(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.float32:
+    """The paper level (`paper_level`) at the centre of the w x h patch at (x0, y0),
+    the nearest on the page for a patch off it."""
     cy = min(max((y0 + h // 2) // BACKGROUND_STEP, 0), paper.shape[0] - 1)
     cx = min(max((x0 + w // 2) // BACKGROUND_STEP, 0), paper.shape[1] - 1)
-    dark = (1.0 - crop / paper[cy, cx]) / ink_ref
-    if not inside:
-        valid = np.zeros((h, w), bool)
-        valid[max(0, -y0) : page.shape[0] - y0, max(0, -x0) : page.shape[1] - x0] = True
-        dark[~valid] = 0.0
-    return np.clip(dark, 0.0, 1.0)
+    return paper[cy, cx]
+
+
+def _on_page(page_shape: tuple[int, ...], x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """The pixels of the w x h patch at (x0, y0) that lie on the page."""
+    valid = np.zeros((h, w), bool)
+    valid[max(0, -y0) : page_shape[0] - y0, max(0, -x0) : page_shape[1] - x0] = True
+    return valid
 
 
 @lru_cache(maxsize=8)
@@ -859,15 +869,11 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             else:
                 crops.append(crop_padded(page, x0, y0, ww, wh))
                 outside.append((k, x0, y0))
-            cy = min(max((y0 + wh // 2) // BACKGROUND_STEP, 0), ink.paper.shape[0] - 1)
-            cx = min(max((x0 + ww // 2) // BACKGROUND_STEP, 0), ink.paper.shape[1] - 1)
-            levels.append(ink.paper[cy, cx])
+            levels.append(paper_at(ink.paper, x0, y0, ww, wh))
         paper = np.array(levels, np.float32)[:, None, None]
         dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
-            valid = np.zeros((wh, ww), bool)
-            valid[max(0, -y0) : ph - y0, max(0, -x0) : pw - x0] = True
-            dark[k][~valid] = 0.0
+            dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)
         for k, i in enumerate(group):
             out[i] = dark[k]
