@@ -702,3 +702,105 @@ def test_a_sure_answer_with_an_option_that_has_no_key_is_not_prefilled():
     assert both.value == "" and not both.sure and both.seen == "o3, o11"
     keyed = _guess(question, MachineRead("answered", "o3|o9", (), ("o3", "o9"), None, None))
     assert keyed.value == "39" and keyed.sure
+
+
+# --- undoing a key-in the copy rule set back ----------------------------------------------
+
+
+def _page2_again_from_page1s_file(store, box, catalog, unsure: str) -> None:
+    """Page 2 of sheet 101 arrives from the file its page 1 came from (the counted copy's
+    file), as the machine read it on the keyed page, `unsure` flagged: the copy rule sets
+    the keyed page 2 (another file) back to `duplicate` and counts this one."""
+    from omr.reading import PageIdentity, PageReading, QuestionReading
+    from pipeline.scan.inputs import PageTask
+    from pipeline.scan.recorder import record_page
+    from pipeline.scan.templates import form_infos
+    from pipeline.scan.workers import PageResult
+    from tests.test_store import QUALITY
+
+    read = _machine(store, box.files["page2"])
+    questions = tuple(
+        QuestionReading(q, "flagged", (), ("marginal",)) if q == unsure
+        else QuestionReading(q, status, tuple(value.split("|")) if value else ())
+        for q, (status, value, _) in read.items() if q != "y_kien")
+    reading = PageReading(PageIdentity("sipas", 1, 2, 101), QUALITY, (), questions, ())
+    src = schema.sources
+    with store.engine.begin() as conn:
+        source_id, batch_id = conn.execute(sa.select(src.c.id, src.c.batch_id).where(
+            src.c.path.like("%b1-sipas-p1.png"))).one()
+        task = PageTask(source_id, "b1-sipas-p1.png", "image", 2, 200)
+        outcome = record_page(conn, PageResult(task, reading, None, None, 0.0, False, (), 0.0),
+                              batch_id=batch_id, forms=form_infos(catalog.forms.values()),
+                              relative=str, page_path=None, crop_paths={})
+    assert outcome.status == "read"
+
+
+def _person_answers(store, serial: int) -> dict[str, tuple[str, int]]:
+    a, s = schema.answers, schema.sheets
+    with store.engine.connect() as conn:
+        return {q: (v, p) for q, v, p in conn.execute(
+            sa.select(a.c.question, a.c.value, a.c.page_id).join(s, s.c.id == a.c.sheet_id)
+            .where(s.c.serial == serial, a.c.source == "person"))}
+
+
+def test_undoing_a_key_in_set_back_by_the_copy_rule_keeps_a_later_persons_answer(ws, box):
+    """The keyed page 2 is set back (the counted copy's own page 2 arrived), a person then
+    answers b07 on the counted copy; undoing the key-in removes only what it wrote (the
+    set-back removed that already) and never that later answer."""
+    _, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    key_in(store.engine, catalog, flag, KeyIn("", "101", {}), reviewer="Hoa", based_on=0)
+    _page2_again_from_page1s_file(store, box, catalog, unsure="b07")
+    assert _page_of(store, box.files["page2"])["status"] == "duplicate"
+    assert _person_answers(store, 101) == {}  # the set-back took the key-in's answers
+    f, s = schema.flags, schema.sheets
+    with store.engine.connect() as conn:
+        b07 = conn.execute(sa.select(f.c.id).join(s, s.c.id == f.c.sheet_id).where(
+            s.c.serial == 101, f.c.question == "b07", f.c.status == "open")).scalar_one()
+    truth = _expected(_keyed(box, sipas, catalog, 101, 2))
+    given = "1" if truth["b07"] != "1" else "2"  # whatever the person read on the paper
+    decide(store.engine, catalog, b07, action="answer", value=given, reviewer="Lan", based_on=0)
+    later = _person_answers(store, 101)
+    assert set(later) == {"b07"}
+
+    record = undo(store.engine, flag, reviewer="Hoa", based_on=1)
+    assert _person_answers(store, 101) == later  # the later decision's answer stands
+    row = _rows(store, sipas)[101]
+    assert row["b07"] == given and row["status"] == "reviewed" and row["sheet_flags"] == ""
+    assert {q: row[q] for q in SIPAS_PAGE2 if q != "b07"} == {
+        q: truth[q] for q in SIPAS_PAGE2 if q != "b07"}  # the counted copy's reading, once
+    assert _page_of(store, box.files["page2"])["status"] == "failed"
+    # the audit says what the undo left alone, and why
+    assert _listed(record.after_text, keying.KEPT_WORDS) == {"b07"}
+    assert _listed(record.after_text, keying.GONE_WORDS) == set(SIPAS_PAGE2) - {"b07"}
+    with store.engine.connect() as conn:  # the page waits to be keyed again, as a page item
+        entry = entry_for_flag(conn, flag)
+        assert entry.open and "duplicate" not in entry.reasons
+
+
+def test_undoing_a_key_in_that_made_a_duplicate_keeps_the_persons_answers_on_the_sheet(ws, box):
+    """A key-in that found its page counted already wrote no answer: its undo removes none,
+    not even the answers a person gave on the counted copy."""
+    from pipeline.store.database import open_flag
+
+    _, store, catalog, forms = ws
+    p, src, f = schema.pages, schema.sources, schema.flags
+    with store.engine.begin() as conn:  # a person decided thai_do on sheet 1 as it was read
+        page_id, sheet_id = conn.execute(sa.select(p.c.id, p.c.sheet_id).join(
+            src, src.c.id == p.c.source_id).where(src.c.path.like("%a1-sheet1.png"))).one()
+        open_flag(conn, reason="marginal", detail="test", sheet_id=sheet_id, page_id=page_id,
+                  question="thai_do")
+        thai_do = conn.execute(sa.select(f.c.id).where(f.c.question == "thai_do",
+                                                       f.c.sheet_id == sheet_id)).scalar_one()
+    decide(store.engine, catalog, thai_do, action="answer", value="3", reviewer="Lan",
+           based_on=0)
+    given = _person_answers(store, 1)
+    assert given == {"thai_do": ("3", page_id)}
+    flag = _flag_of(store, box.files["copy"])
+    key_in(store.engine, catalog, flag, KeyIn("", "1", {q: "none" for q in _unsure(
+        store, box.files["copy"])}), reviewer="An", based_on=0)
+    assert _page_of(store, box.files["copy"])["status"] == "duplicate"
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert _person_answers(store, 1) == given
+    assert _rows(store, forms["mot-cua"])[1]["thai_do"] == "3"

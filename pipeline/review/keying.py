@@ -26,8 +26,10 @@ and then applies the same rules as the recorder:
 - a sheet complete with nothing answered and nothing written is flagged `blank_ballot`.
 
 Undo (`decisions.undo`) reverts a key-in like any decision: `apply_keyed` is the part of
-`decisions.apply_state` that restores the page's identity, the sheet's person answers and
-comments, and re-checks the sheet's pages.
+`decisions.apply_state` that restores the page's identity and comments, takes back the
+person answers the key-in itself wrote (never an answer another decision gave since, nor
+the answers on the counted copy a duplicate key-in found; the audit names what it left),
+and re-checks the sheet's pages.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ from pipeline.review.decisions import (
     NO_ANSWER_SHOWN,
     NO_ANSWER_WORDS,
     DecisionRecord,
+    _answer_row,
     _check_holder,
     _insert_decision,
     _stale,
@@ -319,32 +322,73 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
             crop_path=(crops or {}).get(question)))
 
 
-def apply_keyed(conn: sa.Connection, new: dict[str, Any],
-                old: dict[str, Any]) -> tuple[set[int], set[int]]:
-    """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
-    from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
-    touched, the sheets deleted: created by the key-in, nothing of them left)."""
+KEPT_WORDS = ("giữ câu trả lời của quyết định khác / kept another decision's answer "
+              "(undo that decision to change it)")
+GONE_WORDS = ("không còn để bỏ (bỏ cùng trang khi trang thành bản trùng) / already gone "
+              "(removed with the page when it was set back as another copy's)")
+
+
+@dataclass(frozen=True)
+class KeyedUndo:
+    """What undoing a key-in did: the sheets touched and deleted, and what it said."""
+
+    touched: set[int]
+    dropped: set[int]  # created by the key-in, nothing of them left
+    note: str = ""  # for the audit: answers the undo left as they are, and why
+
+
+def _undo_answers(conn: sa.Connection, page_id: int, keyed_new: Mapping[str, Any],
+                  keyed_old: Mapping[str, Any]) -> str:
+    """Take back the person answers the key-in wrote (`keyed_old`: its "after"), and only
+    those: an answer it wrote has the keyed page's id. One still as it wrote it is put back
+    as it was before (`keyed_new`) on the same sheet, else removed. One no longer there
+    went with its page when the copy rule set the page back; one that differs was given
+    since by another decision, which stays (its own undo takes it back). A key-in that
+    made a duplicate wrote none. Returns the audit's note on what was left alone."""
+    sheet_id = keyed_old["sheet_id"]
+    if sheet_id is None:
+        return ""
+    same_sheet = keyed_new["sheet_id"] == sheet_id
+    kept, gone = [], []
+    for question, wrote in keyed_old["answers"].items():
+        if wrote is None or wrote.get("page_id") != page_id:
+            continue  # not the key-in's: another decision's answer, as it was before
+        now = _answer_row(conn, sheet_id, question, AnswerSource.PERSON)
+        if now is None:
+            gone.append(question)
+        elif now != wrote:
+            kept.append(question)
+        else:
+            was = keyed_new["answers"].get(question) if same_sheet else None
+            write_person_answer(conn, sheet_id, question, was)
+    return " | ".join(f"{words}: {', '.join(qs)}"
+                      for words, qs in ((KEPT_WORDS, kept), (GONE_WORDS, gone)) if qs)
+
+
+def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -> KeyedUndo:
+    """The key-in part of `decisions.apply_state`, an undo: `new["keyed"]` is the key-in's
+    "before", `old["keyed"]` its "after". Restores the page's identity and comments and
+    takes back the answers the key-in wrote (`_undo_answers`), never another decision's;
+    re-settles the sheets' pages."""
     keyed_new, keyed_old = new.get(KEYED_STATE), old.get(KEYED_STATE)
     if keyed_new is None or keyed_old is None:
-        return set(), set()
+        return KeyedUndo(set(), set())
     page_id = old["page"]["id"]
     page = keyed_new["page"]
     p = schema.pages
     conn.execute(sa.update(p).where(p.c.id == page_id).values(**page))
     f = schema.flags
-    # A flag the key-in opened on the page (a duplicate) goes with it: left resolved, it
-    # would make the page's item a duplicate item for good (`items.item_kind`). Decisions
-    # name the item by its first flag, never this one.
-    gone = set(old["flags"]) - set(new["flags"])
+    # A duplicate flag on the page, opened by the key-in or since by the copy rule setting
+    # the page back, goes with it: the page is on no sheet's copy any more, and the flag,
+    # even resolved, would make its item a duplicate item for good (`items.item_kind`), one
+    # that cannot be keyed again. Decisions name the item by its first flag, never this one.
+    gone = (set(old["flags"]) - set(new["flags"])) | {str(i) for i in conn.execute(
+        sa.select(f.c.id).where(f.c.page_id == page_id, f.c.question.is_(None),
+                                f.c.reason == FlagReason.DUPLICATE)).scalars()}
+    gone -= set(new["flags"])
     if gone:
         conn.execute(sa.delete(f).where(f.c.id.in_([int(i) for i in gone])))
-    new_sheet, old_sheet = keyed_new["sheet_id"], keyed_old["sheet_id"]
-    if old_sheet is not None and old_sheet != new_sheet:
-        _write_answers(conn, old_sheet, {q: None for q in keyed_old["answers"]},
-                       keyed_old["answers"])
-    if new_sheet is not None:
-        _write_answers(conn, new_sheet, keyed_new["answers"],
-                       keyed_old["answers"] if old_sheet == new_sheet else {})
+    note = _undo_answers(conn, page_id, keyed_new, keyed_old)
     _write_comments(conn, page["sheet_id"], page_id, keyed_new["comments"])
     touched, dropped = set(), set()
     for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
@@ -354,7 +398,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any],
             dropped.add(sheet_id)
         else:
             touched.add(sheet_id)
-    return touched, dropped
+    return KeyedUndo(touched, dropped, note)
 
 
 def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
