@@ -364,6 +364,31 @@ def test_a_comment_the_machine_read_keeps_its_handwriting_crop_once_keyed(ws, bo
     row = comments[comments.serial == 101].iloc[0]
     assert row["text"] == "Cán bộ tận tình" and row["shown_as"] == "person"
     assert str(row["crop"]).endswith("images/s00006/p0001/y_kien.png")
+    # the machine's reading, confirmed by a person: its OCR confidence kept, not made 100
+    assert row["confidence"] == 91.0
+    audit = audit_frame(store)
+    assert "y_kien" in _listed(audit[audit.action == "key_in"].iloc[0]["value"], CONFIRMED_WORDS)
+    from pipeline.outputs.comments import SHOWN_LABELS
+
+    assert "confirmed" in SHOWN_LABELS[row["shown_as"]]  # comments.xlsx's status says so
+
+
+def test_a_comment_a_person_changed_or_typed_is_the_persons_at_full_confidence(ws, box):
+    _, store, catalog, _ = ws
+    path = box.files["page2"]
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "y_kien")
+                     .values(status="answered", value="Can bo tan tinh", confidence=88.0))
+    key_in(store.engine, catalog, _flag_of(store, path),
+           KeyIn("", "101", {"y_kien": "Cán bộ tận tình"}), reviewer="Hoa", based_on=0)
+    from pipeline.outputs.export import comments_frame
+
+    comments = comments_frame(store)
+    row = comments[comments.serial == 101].iloc[0]
+    assert (row["text"], row["shown_as"], row["confidence"]) == ("Cán bộ tận tình", "person", 100.0)
 
 
 def test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason(ws, box):

@@ -84,7 +84,7 @@ from pipeline.store.vocabulary import (
 )
 
 KEY_IN = "key_in"  # the decision's action
-KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
+KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed (not the OCR's)
 KEYED_WHY = "trang còn thiếu đã được nhập tay / the missing page was keyed in"
 NO_ANSWER_KEY = "0"  # the key-in form's key for no answer (one of decisions.NO_ANSWER_WORDS)
 
@@ -308,18 +308,27 @@ def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
 
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
                     comments: Mapping[str, str],
-                    crops: Mapping[str, str | None] | None = None) -> None:
-    """The page's comments as keyed; `crops`: the handwriting's crop of a comment the
-    machine saw (a page it read), so the comments export can still show the hand."""
+                    machine: Mapping[str, MachineRead] | None = None,
+                    confirmed: frozenset[str] = frozenset()) -> None:
+    """The page's comments as keyed. `machine`: the machine's reading of the page, if it
+    read it: a comment keeps the handwriting's crop, so the comments export can still show
+    the hand; one `confirmed` (the machine's sure text, kept unchanged) keeps its OCR
+    confidence too: it is the machine's reading, a person confirmed it. A comment a person
+    typed has `KEYED_CONFIDENCE`."""
     c = schema.comments
     conn.execute(sa.delete(c).where(c.c.page_id == page_id))
     if sheet_id is None:
         return
+    machine = machine or {}
     for question, text in comments.items():
+        read = machine.get(question)
+        confidence = KEYED_CONFIDENCE
+        if question in confirmed and read is not None and read.confidence is not None:
+            confidence = read.confidence
         conn.execute(sa.insert(c).values(
             sheet_id=sheet_id, page_id=page_id, question=question, text=text,
-            confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text,
-            crop_path=(crops or {}).get(question)))
+            confidence=confidence, ink=0.0, blank=not text,
+            crop_path=read.crop_path if read is not None else None))
 
 
 KEPT_WORDS = ("giữ câu trả lời của quyết định khác / kept another decision's answer "
@@ -563,8 +572,9 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
                 for q, (status, value) in answers.items()}
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
-        _write_comments(conn, sheet_id, entry.page_id, texts,
-                        {q: m.crop_path for q, m in machine.items()})
+        origins = answer_origins(answers, machine)
+        _write_comments(conn, sheet_id, entry.page_id, texts, machine,
+                        frozenset(q for q in texts if origins[q] == CONFIRMED))
         settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
