@@ -829,3 +829,96 @@ def test_undoing_a_key_in_that_made_a_duplicate_keeps_the_persons_answers_on_the
     undo(store.engine, flag, reviewer="An", based_on=1)
     assert _person_answers(store, 1) == given
     assert _rows(store, forms["mot-cua"])[1]["thai_do"] == "3"
+
+
+# --- a comment keyed illegible ---------------------------------------------------------------
+
+ILLEGIBLE_SHOWN = "(không đọc được / illegible)"
+
+
+def _illegible_row(store, serial: int, question: str = "y_kien") -> tuple[tuple, str]:
+    """((the person's value, status) to `question` of sheet `serial`, how comments.csv
+    publishes it)."""
+    from pipeline.outputs.export import comments_frame
+
+    a, s = schema.answers, schema.sheets
+    with store.engine.connect() as conn:
+        person = conn.execute(sa.select(a.c.value, a.c.status).join(s, s.c.id == a.c.sheet_id).where(
+            s.c.serial == serial, a.c.question == question, a.c.source == "person")).one()
+    comments = comments_frame(store)
+    shown = comments[(comments.serial == serial) & (comments.question == question)].shown_as
+    return tuple(person), "".join(shown)
+
+
+def test_a_comment_keyed_illegible_is_recorded_as_the_transcription_review_records_it(ws, box):
+    """Illegible is the person's `invalid` answer to the comment, as `Alt+X` in the
+    transcription review: the report prints the handwriting's image, never a text."""
+    _, store, catalog, forms = ws
+    path = box.files["new"]
+    flag = _flag_of(store, path)
+    unsure = {q: "none" for q in _unsure(store, path)}
+    with pytest.raises(ReviewError, match="y_kien"):  # text and illegible: which?
+        key_in(store.engine, catalog, flag, KeyIn("", "3", unsure | {"y_kien": "Rất tốt"},
+                                                  illegible=frozenset({"y_kien"})),
+               reviewer="An", based_on=0)
+    with pytest.raises(ReviewError, match="thai_do"):  # a choice is not a comment
+        key_in(store.engine, catalog, flag, KeyIn("", "3", unsure, illegible=frozenset({"thai_do"})),
+               reviewer="An", based_on=0)
+    record = key_in(store.engine, catalog, flag,
+                    KeyIn("", "3", unsure, illegible=frozenset({"y_kien"})), reviewer="An",
+                    based_on=0)
+    assert f"y_kien={ILLEGIBLE_SHOWN}" in record.value
+    assert _illegible_row(store, 3) == (("", "invalid"), "image")
+    comment = forms["mot-cua"].question("y_kien")  # typed: the words `phieu review set` reads
+    assert keying.parse_value(comment, "x") == keying.parse_value(comment, " invalid ") == ("invalid", "")
+    assert keying.parse_value(comment, "none") == ("no_answer", "")
+
+
+def test_the_key_in_form_and_phieu_review_key_offer_illegible_for_a_comment(ws, box, run_phieu):
+    survey, store, catalog, forms = ws
+    flag = _flag_of(store, box.files["new"])
+    client, token = _client(ws)
+    shown = client.get(f"/item/{flag}").get_data(as_text=True)
+    block = shown.split('data-form="mot-cua@1" data-page="1"', 1)[1].split("</fieldset>", 1)[0]
+    assert re.search(r'<input type="checkbox" name="illegible:y_kien"', block)
+    assert not re.search(r'name="illegible:thai_do"', block)  # comments only
+    fields = dict(re.findall(r'name="(ans:[^"]+)"[^>]*value="([^"]*)"', block))
+    keys = _keyed(box, forms["mot-cua"], catalog, 3, 1, by_key=True)
+    fields |= {f"ans:{q}": keys[q] for q in _unsure(store, box.files["new"])}  # read off the paper
+    data = {"csrf": token, "version": "0", "form": "mot-cua@1", "page": "1", "serial": "3",
+            **fields, "illegible:y_kien": "1"}
+    r = client.post(f"/item/{flag}/key", data=data)
+    assert r.status_code == 302, re.findall(r'class="error[^>]*>([^<]*)', r.get_data(as_text=True))
+    assert _illegible_row(store, 3) == (("", "invalid"), "image")
+
+    # the command line: --illegible QUESTION
+    flag = _flag_of(store, box.files["page2"])
+    done = run_phieu("review", "key", flag, "--serial", "101", "--illegible", "y_kien",
+                     "--reviewer", "Hoa", "--survey", survey.root)
+    assert done.code == 0, done.err
+    assert f"y_kien={ILLEGIBLE_SHOWN}" in done.out
+    assert _illegible_row(store, 101) == (("", "invalid"), "image")
+
+
+@pytest.mark.browser
+def test_alt_x_in_a_comment_of_the_key_in_form_marks_it_illegible(ws, box, browser):
+    survey, store, _, _ = ws
+    flag = _flag_of(store, box.files["page2"])
+    comment = 'fieldset[data-form="sipas@1"][data-page="2"] textarea[name="ans:y_kien"]'
+    with review_server(survey) as url:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.fill("#reviewer-input", "Trần Thị Mai")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(url + f"item/{flag}")
+        page.keyboard.type("101")
+        page.focus(comment)
+        page.keyboard.press("Alt+x")
+        assert page.is_checked('fieldset[data-page="2"] input[name="illegible:y_kien"]')
+        assert page.is_disabled(comment)  # its text is not sent
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # nothing left empty: Enter saves the page
+        assert f"/item/{flag}" not in page.url and "Đã lưu quyết định" in page.content()
+        page.close()
+    assert _illegible_row(store, 101) == (("", "invalid"), "image")

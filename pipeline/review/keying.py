@@ -46,7 +46,6 @@ from pipeline.review.decisions import (
     KEYED_STATE,
     MAX_TEXT,
     NO_ANSWER_SHOWN,
-    NO_ANSWER_WORDS,
     DecisionRecord,
     _answer_row,
     _check_holder,
@@ -87,6 +86,8 @@ KEY_IN = "key_in"  # the decision's action
 KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed (not the OCR's)
 KEYED_WHY = "trang còn thiếu đã được nhập tay / the missing page was keyed in"
 NO_ANSWER_KEY = "0"  # the key-in form's key for no answer (one of decisions.NO_ANSWER_WORDS)
+ILLEGIBLE_SHOWN = "(không đọc được / illegible)"  # a comment's `invalid` answer, in the audit
+ILLEGIBLE_FIELD = "illegible:"  # the key-in form's checkbox of a comment, before its question id
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,15 @@ class KeyIn:
     choice: `13`); `none`, `-` or `0` for no answer; `invalid` or `x` for an invalid
     answer; for a text question its text (empty: no comment). On a page the machine
     read by its print, a question left out is the machine's answer where it was sure;
-    where it was unsure it must be given.
+    where it was unsure it must be given. `illegible`: comment fields the clerk marked
+    illegible (nothing typed for them): the person's `invalid` answer, as the
+    transcription review records an illegible comment, published as the image.
     """
 
     form: str
     serial: str
     answers: Mapping[str, str]
+    illegible: frozenset[str] = frozenset()
     # `form` "" and `version`, `page` None: the page's own when the machine recognised
     # it (by its print), else the survey's only form, and page 1 of a one-page form
     version: int | None = None
@@ -182,8 +186,12 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     single-choice question."""
     text = (raw or "").replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF
     if question.type == "text":
-        if not text or text.lower() in NO_ANSWER_WORDS:
+        if not text:
             return AnswerStatus.NO_ANSWER, ""
+        # `none` / `invalid` (illegible) as `phieu review set` reads them for a comment
+        word = answer_word(text, ())
+        if word is not None:
+            return word, ""
         if len(text) > MAX_TEXT:
             raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
                               f"{MAX_TEXT} characters")
@@ -204,24 +212,46 @@ def _unsure_note(read: MachineRead | None) -> str:
     return f" (máy chưa chắc / machine unsure: {', '.join(read.reasons)})"
 
 
+def _illegible(questions: tuple[Question, ...], typed: Mapping[str, str],
+               illegible: frozenset[str]) -> dict[str, tuple[str, str]]:
+    """question id -> (`invalid`, "") for each comment marked illegible. Raises
+    `ReviewError` for a question that is not a comment of the page, or one with text typed
+    as well (which of the two the clerk meant is not for the machine to guess)."""
+    comments = {q.id for q in questions if q.type == "text"}
+    wrong = sorted(illegible - comments)
+    if wrong:
+        raise ReviewError(f"Chỉ ý kiến mới đánh dấu không đọc được / only a comment can be "
+                          f"marked illegible: {', '.join(wrong)}",
+                          f"the page's comments are: {', '.join(sorted(comments)) or '(none)'}")
+    both = sorted(q for q in illegible if (typed.get(q) or "").strip())
+    if both:
+        raise ReviewError(f"Vừa gõ ý kiến vừa đánh dấu không đọc được / typed and marked "
+                          f"illegible: {', '.join(both)}",
+                          "clear the text, or leave the comment unmarked")
+    return {q: (AnswerStatus.INVALID, "") for q in illegible}
+
+
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
-                  by_key: bool = False,
-                  machine: Mapping[str, MachineRead] | None = None) -> dict[str, tuple[str, str]]:
+                  by_key: bool = False, machine: Mapping[str, MachineRead] | None = None,
+                  illegible: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
     """question id -> (status, value) for every question of the page. `machine`: the
     machine's answers when it read this very page (`items.page_reading`): a question
-    left out is the machine's answer where it was sure. Raises `ReviewError` for a
-    question not on the page, a choice left out or empty, and one the machine was unsure
-    of left out or empty (a text too: the machine saw writing there)."""
+    left out is the machine's answer where it was sure. `illegible`: comments marked
+    illegible (`_illegible`). Raises `ReviewError` for a question not on the page, a
+    choice left out or empty, and one the machine was unsure of left out or empty (a text
+    too: the machine saw writing there)."""
     machine = machine or {}
     ids = [q.id for q in questions]
     stray = [q for q in typed if q not in ids]
     if stray:
         raise ReviewError(f"Không có trên trang này / not on this page: {', '.join(stray)}",
                           f"the page's questions are: {', '.join(ids)}")
-    out: dict[str, tuple[str, str]] = {}
+    out = _illegible(questions, typed, illegible)
     unkeyed: list[str] = []
     for q in questions:
         read, raw = machine.get(q.id), typed.get(q.id)
+        if q.id in out:
+            continue
         if raw is None and read is not None and read.sure:
             out[q.id] = (read.status, read.value)
         elif raw is None and q.type == "text" and read is None:
@@ -309,12 +339,14 @@ def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
                     comments: Mapping[str, str],
                     machine: Mapping[str, MachineRead] | None = None,
-                    confirmed: frozenset[str] = frozenset()) -> None:
+                    confirmed: frozenset[str] = frozenset(),
+                    illegible: frozenset[str] = frozenset()) -> None:
     """The page's comments as keyed. `machine`: the machine's reading of the page, if it
     read it: a comment keeps the handwriting's crop, so the comments export can still show
     the hand; one `confirmed` (the machine's sure text, kept unchanged) keeps its OCR
     confidence too: it is the machine's reading, a person confirmed it. A comment a person
-    typed has `KEYED_CONFIDENCE`."""
+    typed has `KEYED_CONFIDENCE`. One `illegible` is written (not blank) with the
+    machine's OCR text and confidence if it read any: it is published as the image."""
     c = schema.comments
     conn.execute(sa.delete(c).where(c.c.page_id == page_id))
     if sheet_id is None:
@@ -322,12 +354,15 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
     machine = machine or {}
     for question, text in comments.items():
         read = machine.get(question)
+        ocr = None if read is None else read.confidence
         confidence = KEYED_CONFIDENCE
-        if question in confirmed and read is not None and read.confidence is not None:
-            confidence = read.confidence
+        if question in illegible:
+            text, confidence = (read.value if read is not None else ""), ocr or 0.0
+        elif question in confirmed and ocr is not None:
+            confidence = ocr
         conn.execute(sa.insert(c).values(
             sheet_id=sheet_id, page_id=page_id, question=question, text=text,
-            confidence=confidence, ink=0.0, blank=not text,
+            confidence=confidence, ink=0.0, blank=not text and question not in illegible,
             crop_path=read.crop_path if read is not None else None))
 
 
@@ -463,7 +498,10 @@ def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[st
     """The decision's value: what was keyed, readable in the audit log; for a page the
     machine read, which answers were its own confirmed, which a person gave where it was
     unsure (with why), which a person changed (with what it had read)."""
-    parts = "; ".join(f"{q}={_SHOWN.get(status, value)}" for q, (status, value) in answers.items())
+    comments = {q.id for q in form.questions() if q.type == "text"}
+    parts = "; ".join(
+        f"{q}={ILLEGIBLE_SHOWN if q in comments and status == AnswerStatus.INVALID else _SHOWN.get(status, value)}"
+        for q, (status, value) in answers.items())
     out = f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
     if not machine:
         return out
@@ -530,7 +568,8 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     # is another form or page keys every answer.
     machine = page_reading(conn, entry.page_id) if (
         known["form"], known["version"], known["page_number"]) == (form.id, form.version, page) else {}
-    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine)
+    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine,
+                            illegible=keyed.illegible)
     page_count = len(catalog.pages[(form.id, form.version)])
     qids = tuple(q.id for q in questions)
 
@@ -574,7 +613,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
         origins = answer_origins(answers, machine)
         _write_comments(conn, sheet_id, entry.page_id, texts, machine,
-                        frozenset(q for q in texts if origins[q] == CONFIRMED))
+                        frozenset(q for q in texts if origins[q] == CONFIRMED), keyed.illegible)
         settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
@@ -725,11 +764,14 @@ def key_form(blocks: tuple[KeyBlock, ...], view: Any) -> KeyForm | None:
 
 def key_in_from_form(values: Mapping[str, str], prefix: str = "ans:") -> KeyIn:
     """The `KeyIn` a submitted key-in form carries (`form` as ID@VERSION, `page`,
-    `serial`, and `ans:QUESTION` fields with the keys typed)."""
+    `serial`, `ans:QUESTION` fields with the keys typed, and a checked `illegible:QUESTION`
+    box for a comment marked illegible)."""
     try:
         page = int(values.get("page", "") or 1)
     except ValueError:
         raise ReviewError(f"Trang không hợp lệ / not a page number: {values.get('page')!r}") from None
     answers = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+    illegible = frozenset(k[len(ILLEGIBLE_FIELD):] for k, v in values.items()
+                          if k.startswith(ILLEGIBLE_FIELD) and v)
     return KeyIn(form=values.get("form", ""), serial=values.get("serial", ""), answers=answers,
-                 page=page, by_key=True)
+                 page=page, by_key=True, illegible=illegible)
