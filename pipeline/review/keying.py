@@ -295,11 +295,6 @@ def answer_origins(answers: Mapping[str, tuple[str, str]],
 # --- the state a key-in changes -------------------------------------------------------
 
 
-def _source_of(conn: sa.Connection, page_id: int) -> int:
-    p = schema.pages
-    return int(conn.execute(sa.select(p.c.source_id).where(p.c.id == page_id)).scalar_one())
-
-
 def _page_identity(conn: sa.Connection, page_id: int) -> dict[str, Any]:
     p = schema.pages
     row = conn.execute(sa.select(p.c.status, p.c.reason, p.c.message, p.c.form, p.c.version,
@@ -463,11 +458,18 @@ def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
 # --- keying in ------------------------------------------------------------------------
 
 
-def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> int:
-    """The sheet (form version, serial), created when no page of it was read yet."""
-    s, p, src = schema.sheets, schema.pages, schema.sources
-    origin = conn.execute(sa.select(src.c.batch_id, p.c.scanned_at)
-                          .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
+def _origin(conn: sa.Connection, page_id: int) -> sa.Row:
+    """Where the page came from: its file (`source_id`), that file's batch, when it was
+    scanned."""
+    p, src = schema.pages, schema.sources
+    return conn.execute(sa.select(p.c.source_id, src.c.batch_id, p.c.scanned_at)
+                        .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
+
+
+def _sheet_for(conn: sa.Connection, form: Form, serial: int, origin: sa.Row) -> int:
+    """The sheet (form version, serial), created when no page of it was read yet (in the
+    batch and at the time of the keyed page's scan, `origin`)."""
+    s = schema.sheets
     insert_ignore(conn, s, {"form": form.id, "version": form.version, "serial": serial,
                             "status": SheetStatus.COUNTED, "batch_id": origin.batch_id,
                             "first_scanned_at": origin.scanned_at},
@@ -573,7 +575,8 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     page_count = len(catalog.pages[(form.id, form.version)])
     qids = tuple(q.id for q in questions)
 
-    sheet_id = _sheet_for(conn, form, serial, entry.page_id)
+    origin = _origin(conn, entry.page_id)
+    sheet_id = _sheet_for(conn, form, serial, origin)
     lock_sheet(conn, sheet_id)  # the same page may be scanned or keyed elsewhere right now
     before = _keyed_state(conn, entry, sheet_id, qids, page_count)
     before[KEYED_STATE]["sheet_id"] = before["page"]["sheet_id"]
@@ -582,7 +585,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     first = _counted_copy(conn, sheet_id, page)
     # A page of a file that holds another copy of this sheet never completes the counted
     # copy (`pipeline.scan.copies`): two citizens' pages on one sheet.
-    kept = None if first is not None else other_copys_file(conn, sheet_id, _source_of(conn, entry.page_id))
+    kept = None if first is not None else other_copys_file(conn, sheet_id, origin.source_id)
     p = schema.pages
     identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
                 "sheet_id": sheet_id}
