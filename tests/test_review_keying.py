@@ -663,6 +663,18 @@ def test_a_clerk_keys_in_an_unreadable_page_by_keyboard(ws, box, run_phieu, tmp_
     assert all(f"{q}=" in decisions[0]["value"] for q in expected)
 
 
+def _item_page(browser, url: str, flag: int):
+    """A new browser page signed in as a clerk, on item `flag`, its page image shown."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.fill("#reviewer-input", "Trần Thị Mai")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(url + f"item/{flag}")
+    page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+    return page
+
+
 @pytest.mark.browser
 def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, box, browser,
                                                                            run_phieu, tmp_path):
@@ -672,13 +684,7 @@ def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, 
     sipas = forms["sipas"]
     flag = _flag_of(store, box.files["page2"])
     with review_server(survey) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
-        page.fill("#reviewer-input", "Trần Thị Mai")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
-        page.goto(url + f"item/{flag}")
-        page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+        page = _item_page(browser, url, flag)
         assert page.is_visible("#key-machine")
         assert page.input_value("#key-form") == "sipas@1" and page.input_value("#key-page") == "2"
         assert page.evaluate("document.activeElement.id") == "key-serial"
@@ -906,12 +912,7 @@ def test_alt_x_in_a_comment_of_the_key_in_form_marks_it_illegible(ws, box, brows
     flag = _flag_of(store, box.files["page2"])
     comment = 'fieldset[data-form="sipas@1"][data-page="2"] textarea[name="ans:y_kien"]'
     with review_server(survey) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
-        page.fill("#reviewer-input", "Trần Thị Mai")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
-        page.goto(url + f"item/{flag}")
+        page = _item_page(browser, url, flag)
         page.keyboard.type("101")
         page.focus(comment)
         page.keyboard.press("Alt+x")
