@@ -171,7 +171,8 @@ def test_keying_the_missing_page_counts_the_sheet_and_undo_restores_it(ws, box):
     assert keyed["reviewer"] == "Lê Thị Hoa" and keyed["serial"] == 101
     assert all(f"{q}=" in keyed["value"] for q in SIPAS_PAGE2)
 
-    undo(store.engine, flag, reviewer="Lê Thị Hoa", based_on=1)
+    undone = undo(store.engine, flag, reviewer="Lê Thị Hoa", based_on=1)
+    assert _listed(undone.after_text, keying.TAKEN_WORDS) == set(SIPAS_PAGE2)  # said in the audit
     row = _rows(store, form)[101]
     assert row["status"] == "needs_review" and row["sheet_flags"] == "missing_page"
     assert all(row[q] == "" for q in SIPAS_PAGE2)
@@ -803,6 +804,7 @@ def test_undoing_a_key_in_set_back_by_the_copy_rule_keeps_a_later_persons_answer
         q: truth[q] for q in SIPAS_PAGE2 if q != "b07"}  # the counted copy's reading, once
     assert _page_of(store, box.files["page2"])["status"] == "failed"
     # the audit says what the undo left alone, and why
+    assert _listed(record.after_text, keying.TAKEN_WORDS) == set()
     assert _listed(record.after_text, keying.KEPT_WORDS) == {"b07"}
     assert _listed(record.after_text, keying.GONE_WORDS) == set(SIPAS_PAGE2) - {"b07"}
     with store.engine.connect() as conn:  # the page waits to be keyed again, as a page item

@@ -361,6 +361,7 @@ def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
             crop_path=read.crop_path if read is not None else None))
 
 
+TAKEN_WORDS = "bỏ câu trả lời lần nhập tay này đã ghi / took back the answers this key-in wrote"
 KEPT_WORDS = ("giữ câu trả lời của quyết định khác / kept another decision's answer "
               "(undo that decision to change it)")
 GONE_WORDS = ("không còn để bỏ (bỏ cùng trang khi trang thành bản trùng) / already gone "
@@ -383,12 +384,13 @@ def _undo_answers(conn: sa.Connection, page_id: int, keyed_new: Mapping[str, Any
     as it was before (`keyed_new`) on the same sheet, else removed. One no longer there
     went with its page when the copy rule set the page back; one that differs was given
     since by another decision, which stays (its own undo takes it back). A key-in that
-    made a duplicate wrote none. Returns the audit's note on what was left alone."""
+    made a duplicate wrote none. Returns the audit's note: what it took back, what it left
+    alone and why."""
     sheet_id = keyed_old["sheet_id"]
     if sheet_id is None:
         return ""
     same_sheet = keyed_new["sheet_id"] == sheet_id
-    kept, gone = [], []
+    taken, kept, gone = [], [], []
     for question, wrote in keyed_old["answers"].items():
         if wrote is None or wrote.get("page_id") != page_id:
             continue  # not the key-in's: another decision's answer, as it was before
@@ -400,8 +402,10 @@ def _undo_answers(conn: sa.Connection, page_id: int, keyed_new: Mapping[str, Any
         else:
             was = keyed_new["answers"].get(question) if same_sheet else None
             write_person_answer(conn, sheet_id, question, was)
+            taken.append(question)
     return " | ".join(f"{words}: {', '.join(qs)}"
-                      for words, qs in ((KEPT_WORDS, kept), (GONE_WORDS, gone)) if qs)
+                      for words, qs in ((TAKEN_WORDS, taken), (KEPT_WORDS, kept), (GONE_WORDS, gone))
+                      if qs)
 
 
 def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -> KeyedUndo:
@@ -414,6 +418,9 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -
         return KeyedUndo(set(), set())
     page_id = old["page"]["id"]
     page = keyed_new["page"]
+    sheets = sorted({keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None})
+    for sheet_id in sheets:  # before its answers are read: a clerk may decide one right now
+        lock_sheet(conn, sheet_id)
     p = schema.pages
     conn.execute(sa.update(p).where(p.c.id == page_id).values(**page))
     f = schema.flags
@@ -430,8 +437,7 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -
     note = _undo_answers(conn, page_id, keyed_new, keyed_old)
     _write_comments(conn, page["sheet_id"], page_id, keyed_new["comments"])
     touched, dropped = set(), set()
-    for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
-        lock_sheet(conn, sheet_id)
+    for sheet_id in sheets:
         settle_missing(conn, sheet_id, keyed_old["page_count"], KEYED_WHY)
         if _drop_if_empty(conn, sheet_id):
             dropped.add(sheet_id)
