@@ -499,18 +499,22 @@ def review_set_cmd(ctx: click.Context, serial: int, question: str, value: str, r
 @click.option("--page", type=click.IntRange(1, None), default=None,
               help="The form's page (needed for a form of several pages the machine did not "
                    "recognise).")
+@click.option("--illegible", "illegible", multiple=True, metavar="QUESTION",
+              help="A comment the clerk cannot read (its image is published), as Alt+X in "
+                   "review; repeatable.")
 @click.option("--reviewer", required=True, help="Your name (kept with the decision).")
 @SURVEY_OPTION
 @click.pass_context
 def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], serial: str,
-                   form_ref: str | None, page: int | None, reviewer: str,
-                   survey_dir: Path | None) -> None:
+                   form_ref: str | None, page: int | None, illegible: tuple[str, ...],
+                   reviewer: str, survey_dir: Path | None) -> None:
     """Nhập tay một trang không đọc được / key in an unreadable page: ITEM is its id in
     `phieu review list`; one QUESTION=VALUE per question of the page (VALUE as for
     `review set`: option code(s), text, `none`, `invalid`). A page the machine read by its
     print (QR code unread) needs only --serial: its form and page are known, a question
     left out is the machine's answer where it was sure (one it was unsure of must be
-    given); the audit says which answers were the machine's."""
+    given); the audit says which answers were the machine's. --illegible QUESTION marks a
+    comment illegible (the person's `invalid` answer: its image is published)."""
     from pipeline.review import build_form_catalog
     from pipeline.review.keying import KeyIn, parse_assignments
     from pipeline.review.scripted import key_page
@@ -519,7 +523,8 @@ def review_key_cmd(ctx: click.Context, item: int, answers: tuple[str, ...], seri
 
     survey = find_survey(survey_dir or ctx.obj.get("review_survey"))
     catalog = build_form_catalog(load_survey_forms(survey))
-    keyed = KeyIn(form=form_ref or "", serial=serial, answers=parse_assignments(answers), page=page)
+    keyed = KeyIn(form=form_ref or "", serial=serial, answers=parse_assignments(answers), page=page,
+                  illegible=frozenset(q.strip() for q in illegible))
     record = key_page(open_store(survey.store_url, create=False).engine, catalog, item, keyed,
                       reviewer=reviewer)
     click.echo(f"Đã ghi / recorded #{record.id}: {record.value} — {record.after_text}")

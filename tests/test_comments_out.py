@@ -74,7 +74,8 @@ def test_comments_xlsx_embeds_each_crop(tmp_path):
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == [1001, 1002, 1004]  # "no comment" left out
     person, image, ocr = rows
-    assert person[2:5] == ("Cơ sở vật chất", "Cán bộ đã chép / typed by a person", "Thiếu ghế ngồi")
+    assert person[2:5] == ("Cơ sở vật chất", "Cán bộ đã chép hoặc xác nhận / typed or confirmed by a person",
+                           "Thiếu ghế ngồi")
     assert image[3].startswith("Chỉ có ảnh") and image[4] is None and image[5] == "tôi r›phí"
     assert ocr[4] == "Cảm ơn" and ocr[6] == "(không có ảnh / no image)"
     anchors = sorted(img.anchor._from.row + 1 for img in sheet._images)

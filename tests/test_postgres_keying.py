@@ -11,6 +11,7 @@ import pytest
 import yaml
 from keying_support import build_keying_box
 from test_review_keying import (  # noqa: F401  (collected here, on PostgreSQL)
+    test_a_comment_keyed_illegible_is_recorded_as_the_transcription_review_records_it,
     test_a_keyed_copy_of_a_counted_page_is_a_flagged_duplicate_never_counted_twice,
     test_a_missing_page_puts_its_questions_in_flagged_and_names_the_flag,
     test_keying_a_page_of_a_sheet_never_read_creates_the_sheet,
@@ -18,6 +19,8 @@ from test_review_keying import (  # noqa: F401  (collected here, on PostgreSQL)
     test_keying_the_missing_page_counts_the_sheet_and_undo_restores_it,
     test_typing_only_the_serial_counts_the_machines_reading_as_reviewed,
     test_typing_the_serial_of_a_sheet_counted_already_makes_a_flagged_duplicate,
+    test_undoing_a_key_in_set_back_by_the_copy_rule_keeps_a_later_persons_answer,
+    test_undoing_a_key_in_that_made_a_duplicate_keeps_the_persons_answers_on_the_sheet,
     test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason,
 )
 

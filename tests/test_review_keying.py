@@ -171,7 +171,8 @@ def test_keying_the_missing_page_counts_the_sheet_and_undo_restores_it(ws, box):
     assert keyed["reviewer"] == "Lê Thị Hoa" and keyed["serial"] == 101
     assert all(f"{q}=" in keyed["value"] for q in SIPAS_PAGE2)
 
-    undo(store.engine, flag, reviewer="Lê Thị Hoa", based_on=1)
+    undone = undo(store.engine, flag, reviewer="Lê Thị Hoa", based_on=1)
+    assert _listed(undone.after_text, keying.TAKEN_WORDS) == set(SIPAS_PAGE2)  # said in the audit
     row = _rows(store, form)[101]
     assert row["status"] == "needs_review" and row["sheet_flags"] == "missing_page"
     assert all(row[q] == "" for q in SIPAS_PAGE2)
@@ -364,6 +365,31 @@ def test_a_comment_the_machine_read_keeps_its_handwriting_crop_once_keyed(ws, bo
     row = comments[comments.serial == 101].iloc[0]
     assert row["text"] == "Cán bộ tận tình" and row["shown_as"] == "person"
     assert str(row["crop"]).endswith("images/s00006/p0001/y_kien.png")
+    # the machine's reading, confirmed by a person: its OCR confidence kept, not made 100
+    assert row["confidence"] == 91.0
+    audit = audit_frame(store)
+    assert "y_kien" in _listed(audit[audit.action == "key_in"].iloc[0]["value"], CONFIRMED_WORDS)
+    from pipeline.outputs.comments import SHOWN_LABELS
+
+    assert "confirmed" in SHOWN_LABELS[row["shown_as"]]  # comments.xlsx's status says so
+
+
+def test_a_comment_a_person_changed_or_typed_is_the_persons_at_full_confidence(ws, box):
+    _, store, catalog, _ = ws
+    path = box.files["page2"]
+    p, pa, src = schema.pages, schema.page_answers, schema.sources
+    with store.engine.begin() as conn:
+        page_id = conn.execute(sa.select(p.c.id).join(src, src.c.id == p.c.source_id)
+                               .where(src.c.path == str(path))).scalar_one()
+        conn.execute(sa.update(pa).where(pa.c.page_id == page_id, pa.c.question == "y_kien")
+                     .values(status="answered", value="Can bo tan tinh", confidence=88.0))
+    key_in(store.engine, catalog, _flag_of(store, path),
+           KeyIn("", "101", {"y_kien": "Cán bộ tận tình"}), reviewer="Hoa", based_on=0)
+    from pipeline.outputs.export import comments_frame
+
+    comments = comments_frame(store)
+    row = comments[comments.serial == 101].iloc[0]
+    assert (row["text"], row["shown_as"], row["confidence"]) == ("Cán bộ tận tình", "person", 100.0)
 
 
 def test_what_the_machine_was_unsure_of_is_left_to_the_clerk_with_its_reason(ws, box):
@@ -638,6 +664,18 @@ def test_a_clerk_keys_in_an_unreadable_page_by_keyboard(ws, box, run_phieu, tmp_
     assert all(f"{q}=" in decisions[0]["value"] for q in expected)
 
 
+def _item_page(browser, url: str, flag: int):
+    """A new browser page signed in as a clerk, on item `flag`, its page image shown."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    page.fill("#reviewer-input", "Trần Thị Mai")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(url + f"item/{flag}")
+    page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+    return page
+
+
 @pytest.mark.browser
 def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, box, browser,
                                                                            run_phieu, tmp_path):
@@ -647,13 +685,7 @@ def test_a_clerk_keys_in_a_page_read_by_its_print_by_typing_only_its_serial(ws, 
     sipas = forms["sipas"]
     flag = _flag_of(store, box.files["page2"])
     with review_server(survey) as url:
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url)
-        page.fill("#reviewer-input", "Trần Thị Mai")
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
-        page.goto(url + f"item/{flag}")
-        page.wait_for_function("document.getElementById('crop').naturalWidth > 0")
+        page = _item_page(browser, url, flag)
         assert page.is_visible("#key-machine")
         assert page.input_value("#key-form") == "sipas@1" and page.input_value("#key-page") == "2"
         assert page.evaluate("document.activeElement.id") == "key-serial"
@@ -702,3 +734,194 @@ def test_a_sure_answer_with_an_option_that_has_no_key_is_not_prefilled():
     assert both.value == "" and not both.sure and both.seen == "o3, o11"
     keyed = _guess(question, MachineRead("answered", "o3|o9", (), ("o3", "o9"), None, None))
     assert keyed.value == "39" and keyed.sure
+
+
+# --- undoing a key-in the copy rule set back ----------------------------------------------
+
+
+def _page2_again_from_page1s_file(store, box, catalog, unsure: str) -> None:
+    """Page 2 of sheet 101 arrives from the file its page 1 came from (the counted copy's
+    file), as the machine read it on the keyed page, `unsure` flagged: the copy rule sets
+    the keyed page 2 (another file) back to `duplicate` and counts this one."""
+    from omr.reading import PageIdentity, PageReading, QuestionReading
+    from pipeline.scan.inputs import PageTask
+    from pipeline.scan.recorder import record_page
+    from pipeline.scan.templates import form_infos
+    from pipeline.scan.workers import PageResult
+    from tests.test_store import QUALITY
+
+    read = _machine(store, box.files["page2"])
+    questions = tuple(
+        QuestionReading(q, "flagged", (), ("marginal",)) if q == unsure
+        else QuestionReading(q, status, tuple(value.split("|")) if value else ())
+        for q, (status, value, _) in read.items() if q != "y_kien")
+    reading = PageReading(PageIdentity("sipas", 1, 2, 101), QUALITY, (), questions, ())
+    src = schema.sources
+    with store.engine.begin() as conn:
+        source_id, batch_id = conn.execute(sa.select(src.c.id, src.c.batch_id).where(
+            src.c.path.like("%b1-sipas-p1.png"))).one()
+        task = PageTask(source_id, "b1-sipas-p1.png", "image", 2, 200)
+        outcome = record_page(conn, PageResult(task, reading, None, None, 0.0, False, (), 0.0),
+                              batch_id=batch_id, forms=form_infos(catalog.forms.values()),
+                              relative=str, page_path=None, crop_paths={})
+    assert outcome.status == "read"
+
+
+def _person_answers(store, serial: int) -> dict[str, tuple[str, int]]:
+    a, s = schema.answers, schema.sheets
+    with store.engine.connect() as conn:
+        return {q: (v, p) for q, v, p in conn.execute(
+            sa.select(a.c.question, a.c.value, a.c.page_id).join(s, s.c.id == a.c.sheet_id)
+            .where(s.c.serial == serial, a.c.source == "person"))}
+
+
+def test_undoing_a_key_in_set_back_by_the_copy_rule_keeps_a_later_persons_answer(ws, box):
+    """The keyed page 2 is set back (the counted copy's own page 2 arrived), a person then
+    answers b07 on the counted copy; undoing the key-in removes only what it wrote (the
+    set-back removed that already) and never that later answer."""
+    _, store, catalog, forms = ws
+    sipas = forms["sipas"]
+    flag = _flag_of(store, box.files["page2"])
+    key_in(store.engine, catalog, flag, KeyIn("", "101", {}), reviewer="Hoa", based_on=0)
+    _page2_again_from_page1s_file(store, box, catalog, unsure="b07")
+    assert _page_of(store, box.files["page2"])["status"] == "duplicate"
+    assert _person_answers(store, 101) == {}  # the set-back took the key-in's answers
+    f, s = schema.flags, schema.sheets
+    with store.engine.connect() as conn:
+        b07 = conn.execute(sa.select(f.c.id).join(s, s.c.id == f.c.sheet_id).where(
+            s.c.serial == 101, f.c.question == "b07", f.c.status == "open")).scalar_one()
+    truth = _expected(_keyed(box, sipas, catalog, 101, 2))
+    given = "1" if truth["b07"] != "1" else "2"  # whatever the person read on the paper
+    decide(store.engine, catalog, b07, action="answer", value=given, reviewer="Lan", based_on=0)
+    later = _person_answers(store, 101)
+    assert set(later) == {"b07"}
+
+    record = undo(store.engine, flag, reviewer="Hoa", based_on=1)
+    assert _person_answers(store, 101) == later  # the later decision's answer stands
+    row = _rows(store, sipas)[101]
+    assert row["b07"] == given and row["status"] == "reviewed" and row["sheet_flags"] == ""
+    assert {q: row[q] for q in SIPAS_PAGE2 if q != "b07"} == {
+        q: truth[q] for q in SIPAS_PAGE2 if q != "b07"}  # the counted copy's reading, once
+    assert _page_of(store, box.files["page2"])["status"] == "failed"
+    # the audit says what the undo left alone, and why
+    assert _listed(record.after_text, keying.TAKEN_WORDS) == set()
+    assert _listed(record.after_text, keying.KEPT_WORDS) == {"b07"}
+    assert _listed(record.after_text, keying.GONE_WORDS) == set(SIPAS_PAGE2) - {"b07"}
+    with store.engine.connect() as conn:  # the page waits to be keyed again, as a page item
+        entry = entry_for_flag(conn, flag)
+        assert entry.open and "duplicate" not in entry.reasons
+
+
+def test_undoing_a_key_in_that_made_a_duplicate_keeps_the_persons_answers_on_the_sheet(ws, box):
+    """A key-in that found its page counted already wrote no answer: its undo removes none,
+    not even the answers a person gave on the counted copy."""
+    from pipeline.store.database import open_flag
+
+    _, store, catalog, forms = ws
+    p, src, f = schema.pages, schema.sources, schema.flags
+    with store.engine.begin() as conn:  # a person decided thai_do on sheet 1 as it was read
+        page_id, sheet_id = conn.execute(sa.select(p.c.id, p.c.sheet_id).join(
+            src, src.c.id == p.c.source_id).where(src.c.path.like("%a1-sheet1.png"))).one()
+        open_flag(conn, reason="marginal", detail="test", sheet_id=sheet_id, page_id=page_id,
+                  question="thai_do")
+        thai_do = conn.execute(sa.select(f.c.id).where(f.c.question == "thai_do",
+                                                       f.c.sheet_id == sheet_id)).scalar_one()
+    decide(store.engine, catalog, thai_do, action="answer", value="3", reviewer="Lan",
+           based_on=0)
+    given = _person_answers(store, 1)
+    assert given == {"thai_do": ("3", page_id)}
+    flag = _flag_of(store, box.files["copy"])
+    key_in(store.engine, catalog, flag, KeyIn("", "1", {q: "none" for q in _unsure(
+        store, box.files["copy"])}), reviewer="An", based_on=0)
+    assert _page_of(store, box.files["copy"])["status"] == "duplicate"
+    undo(store.engine, flag, reviewer="An", based_on=1)
+    assert _person_answers(store, 1) == given
+    assert _rows(store, forms["mot-cua"])[1]["thai_do"] == "3"
+
+
+# --- a comment keyed illegible ---------------------------------------------------------------
+
+ILLEGIBLE_SHOWN = "(không đọc được / illegible)"
+
+
+def _illegible_row(store, serial: int, question: str = "y_kien") -> tuple[tuple, str]:
+    """((the person's value, status) to `question` of sheet `serial`, how comments.csv
+    publishes it)."""
+    from pipeline.outputs.export import comments_frame
+
+    a, s = schema.answers, schema.sheets
+    with store.engine.connect() as conn:
+        person = conn.execute(sa.select(a.c.value, a.c.status).join(s, s.c.id == a.c.sheet_id).where(
+            s.c.serial == serial, a.c.question == question, a.c.source == "person")).one()
+    comments = comments_frame(store)
+    shown = comments[(comments.serial == serial) & (comments.question == question)].shown_as
+    return tuple(person), "".join(shown)
+
+
+def test_a_comment_keyed_illegible_is_recorded_as_the_transcription_review_records_it(ws, box):
+    """Illegible is the person's `invalid` answer to the comment, as `Alt+X` in the
+    transcription review: the report prints the handwriting's image, never a text."""
+    _, store, catalog, forms = ws
+    path = box.files["new"]
+    flag = _flag_of(store, path)
+    unsure = {q: "none" for q in _unsure(store, path)}
+    with pytest.raises(ReviewError, match="y_kien"):  # text and illegible: which?
+        key_in(store.engine, catalog, flag, KeyIn("", "3", unsure | {"y_kien": "Rất tốt"},
+                                                  illegible=frozenset({"y_kien"})),
+               reviewer="An", based_on=0)
+    with pytest.raises(ReviewError, match="thai_do"):  # a choice is not a comment
+        key_in(store.engine, catalog, flag, KeyIn("", "3", unsure, illegible=frozenset({"thai_do"})),
+               reviewer="An", based_on=0)
+    record = key_in(store.engine, catalog, flag,
+                    KeyIn("", "3", unsure, illegible=frozenset({"y_kien"})), reviewer="An",
+                    based_on=0)
+    assert f"y_kien={ILLEGIBLE_SHOWN}" in record.value
+    assert _illegible_row(store, 3) == (("", "invalid"), "image")
+    comment = forms["mot-cua"].question("y_kien")  # typed: the words `phieu review set` reads
+    assert keying.parse_value(comment, "x") == keying.parse_value(comment, " invalid ") == ("invalid", "")
+    assert keying.parse_value(comment, "none") == ("no_answer", "")
+
+
+def test_the_key_in_form_and_phieu_review_key_offer_illegible_for_a_comment(ws, box, run_phieu):
+    survey, store, catalog, forms = ws
+    flag = _flag_of(store, box.files["new"])
+    client, token = _client(ws)
+    shown = client.get(f"/item/{flag}").get_data(as_text=True)
+    block = shown.split('data-form="mot-cua@1" data-page="1"', 1)[1].split("</fieldset>", 1)[0]
+    assert re.search(r'<input type="checkbox" name="illegible:y_kien"', block)
+    assert not re.search(r'name="illegible:thai_do"', block)  # comments only
+    fields = dict(re.findall(r'name="(ans:[^"]+)"[^>]*value="([^"]*)"', block))
+    keys = _keyed(box, forms["mot-cua"], catalog, 3, 1, by_key=True)
+    fields |= {f"ans:{q}": keys[q] for q in _unsure(store, box.files["new"])}  # read off the paper
+    data = {"csrf": token, "version": "0", "form": "mot-cua@1", "page": "1", "serial": "3",
+            **fields, "illegible:y_kien": "1"}
+    r = client.post(f"/item/{flag}/key", data=data)
+    assert r.status_code == 302, re.findall(r'class="error[^>]*>([^<]*)', r.get_data(as_text=True))
+    assert _illegible_row(store, 3) == (("", "invalid"), "image")
+
+    # the command line: --illegible QUESTION
+    flag = _flag_of(store, box.files["page2"])
+    done = run_phieu("review", "key", flag, "--serial", "101", "--illegible", "y_kien",
+                     "--reviewer", "Hoa", "--survey", survey.root)
+    assert done.code == 0, done.err
+    assert f"y_kien={ILLEGIBLE_SHOWN}" in done.out
+    assert _illegible_row(store, 101) == (("", "invalid"), "image")
+
+
+@pytest.mark.browser
+def test_alt_x_in_a_comment_of_the_key_in_form_marks_it_illegible(ws, box, browser):
+    survey, store, _, _ = ws
+    flag = _flag_of(store, box.files["page2"])
+    comment = 'fieldset[data-form="sipas@1"][data-page="2"] textarea[name="ans:y_kien"]'
+    with review_server(survey) as url:
+        page = _item_page(browser, url, flag)
+        page.keyboard.type("101")
+        page.focus(comment)
+        page.keyboard.press("Alt+x")
+        assert page.is_checked('fieldset[data-page="2"] input[name="illegible:y_kien"]')
+        assert page.is_disabled(comment)  # its text is not sent
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # nothing left empty: Enter saves the page
+        assert f"/item/{flag}" not in page.url and "Đã lưu quyết định" in page.content()
+        page.close()
+    assert _illegible_row(store, 101) == (("", "invalid"), "image")

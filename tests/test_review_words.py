@@ -50,7 +50,9 @@ def test_what_cannot_be_an_answer_is_refused_naming_it(typed, match):
         parse_codes(SCALE, typed)
 
 
-def test_a_comment_is_its_text_unless_it_is_a_no_answer_word():
+def test_a_comment_is_its_text_unless_it_is_a_no_answer_or_illegible_word():
     assert parse_value(TEXT, "Cán bộ nhiệt tình") == ("answered", "Cán bộ nhiệt tình")
     assert parse_value(TEXT, "none") == ("no_answer", "")
     assert parse_value(TEXT, "") == ("no_answer", "")
+    for word, status in WORDS:  # keyed as `phieu review set` reads them (invalid: illegible)
+        assert parse_value(TEXT, word) == (status, "") == _action(TEXT.type, set(), word)

@@ -39,7 +39,7 @@ class ShownAs(StrEnum):
 
 # Labels a person reads (report, comments.xlsx): Vietnamese first.
 SHOWN_LABELS = {
-    ShownAs.PERSON: "Cán bộ đã chép / typed by a person",
+    ShownAs.PERSON: "Cán bộ đã chép hoặc xác nhận / typed or confirmed by a person",
     ShownAs.OCR: "Máy đọc chắc chắn / OCR, sure",
     ShownAs.IMAGE: "Chỉ có ảnh chữ viết / image only",
     ShownAs.NONE: "Không có ý kiến / no comment",

@@ -133,9 +133,10 @@ def write_person_answer(conn: sa.Connection, sheet_id: int, question: str,
 
 
 def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
-                old: dict[str, Any]) -> None:
+                old: dict[str, Any]) -> str:
     """Write the parts of `new` that differ from `old` (both from `read_state`), then
-    recompute the status of every sheet touched.
+    recompute the status of every sheet touched. Returns a note for the audit: what an
+    undone key-in left as it is (`keying.apply_keyed`), else "".
 
     Only the difference is written: a decision changes what it decided and nothing else,
     and an undo (new = the undone decision's "before", old = its "after") reverts only
@@ -167,13 +168,16 @@ def apply_state(conn: sa.Connection, entry: QueueEntry, new: dict[str, Any],
         conn.execute(sa.update(s).where(s.c.id == new["sheet"]["id"])
                      .values(status=new["sheet"]["status"]))
         touched.add(new["sheet"]["id"])
+    note = ""
     if KEYED_STATE in new:  # a key-in being undone: its page, answers and comments too
         from pipeline.review.keying import apply_keyed  # keying builds on this module
 
-        keyed, dropped = apply_keyed(conn, new, old)
-        touched = (touched | keyed) - dropped
+        keyed = apply_keyed(conn, new, old)
+        touched = (touched | keyed.touched) - keyed.dropped
+        note = keyed.note
     for sheet_id in touched:
         refresh_sheet_status(conn, sheet_id)
+    return note
 
 
 def settle_rejection(conn: sa.Connection, sheet_id: int | None) -> None:
@@ -505,8 +509,8 @@ def undo(engine: sa.Engine, flag_id: int, *, reviewer: str, based_on: int,
             raise ReviewError("Không có quyết định nào để hoàn tác / nothing to undo on this item")
         before = read_state(conn, entry)
         after = json.loads(target.before_state)
-        apply_state(conn, entry, after, json.loads(target.after_state))
+        note = apply_state(conn, entry, after, json.loads(target.after_state))
         record = _insert_decision(conn, entry, based_on, "undo", str(target.id), before, after,
-                                  reviewer, undoes=target.id)
+                                  reviewer, undoes=target.id, note=note)
         settle_rejection(conn, _sheet_of(after, entry))
         return record

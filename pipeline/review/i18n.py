@@ -143,7 +143,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "counted_copy": "Bản đã được đếm",
         "key_in_title": "Nhập tay trang này",
         "key_in_help": "Gõ số phiếu, rồi mỗi câu một phím (mã ở cạnh phương án; nhiều phương án: "
-                       "gõ liền, ví dụ 13) · 0 không trả lời · x không hợp lệ · Tab sang câu sau "
+                       "gõ liền, ví dụ 13) · 0 không trả lời · x không hợp lệ · Alt+X ý kiến không "
+                       "đọc được · Tab sang câu sau "
                        "· Enter sang câu còn trống, hết câu trống thì lưu cả trang",
         "key_machine": "Máy đã đọc trang này theo nội dung in (không đọc được mã QR): câu máy chắc "
                        "chắn đã điền sẵn; câu máy chưa chắc để trống. Gõ số phiếu, đối chiếu với "
@@ -243,6 +244,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "key_in_title": "Key in this page",
         "key_in_help": "Type the serial, then one key per question (the key beside the option; "
                        "several options: type them together, e.g. 13) · 0 no answer · x invalid "
+                       "· Alt+X a comment illegible "
                        "· Tab next question · Enter the next question still empty; with none "
                        "left, it saves the page",
         "key_machine": "The machine read this page by its print (its QR code unread): the answers "

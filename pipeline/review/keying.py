@@ -26,8 +26,10 @@ and then applies the same rules as the recorder:
 - a sheet complete with nothing answered and nothing written is flagged `blank_ballot`.
 
 Undo (`decisions.undo`) reverts a key-in like any decision: `apply_keyed` is the part of
-`decisions.apply_state` that restores the page's identity, the sheet's person answers and
-comments, and re-checks the sheet's pages.
+`decisions.apply_state` that restores the page's identity and comments, takes back the
+person answers the key-in itself wrote (never an answer another decision gave since, nor
+the answers on the counted copy a duplicate key-in found; the audit names what it left),
+and re-checks the sheet's pages.
 """
 from __future__ import annotations
 
@@ -44,8 +46,8 @@ from pipeline.review.decisions import (
     KEYED_STATE,
     MAX_TEXT,
     NO_ANSWER_SHOWN,
-    NO_ANSWER_WORDS,
     DecisionRecord,
+    _answer_row,
     _check_holder,
     _insert_decision,
     _stale,
@@ -81,9 +83,11 @@ from pipeline.store.vocabulary import (
 )
 
 KEY_IN = "key_in"  # the decision's action
-KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed: no OCR doubt
+KEYED_CONFIDENCE = 100.0  # comments.confidence of a comment a person typed (not the OCR's)
 KEYED_WHY = "trang còn thiếu đã được nhập tay / the missing page was keyed in"
 NO_ANSWER_KEY = "0"  # the key-in form's key for no answer (one of decisions.NO_ANSWER_WORDS)
+ILLEGIBLE_SHOWN = "(không đọc được / illegible)"  # a comment's `invalid` answer, in the audit
+ILLEGIBLE_FIELD = "illegible:"  # the key-in form's checkbox of a comment, before its question id
 
 
 @dataclass(frozen=True)
@@ -95,12 +99,15 @@ class KeyIn:
     choice: `13`); `none`, `-` or `0` for no answer; `invalid` or `x` for an invalid
     answer; for a text question its text (empty: no comment). On a page the machine
     read by its print, a question left out is the machine's answer where it was sure;
-    where it was unsure it must be given.
+    where it was unsure it must be given. `illegible`: comment fields the clerk marked
+    illegible (nothing typed for them): the person's `invalid` answer, as the
+    transcription review records an illegible comment, published as the image.
     """
 
     form: str
     serial: str
     answers: Mapping[str, str]
+    illegible: frozenset[str] = frozenset()
     # `form` "" and `version`, `page` None: the page's own when the machine recognised
     # it (by its print), else the survey's only form, and page 1 of a one-page form
     version: int | None = None
@@ -179,8 +186,12 @@ def parse_value(question: Question, raw: str, *, by_key: bool = False) -> tuple[
     single-choice question."""
     text = (raw or "").replace("\r\n", "\n").strip()  # a browser's textarea sends CRLF
     if question.type == "text":
-        if not text or text.lower() in NO_ANSWER_WORDS:
+        if not text:
             return AnswerStatus.NO_ANSWER, ""
+        # `none` / `invalid` (illegible) as `phieu review set` reads them for a comment
+        word = answer_word(text, ())
+        if word is not None:
+            return word, ""
         if len(text) > MAX_TEXT:
             raise ReviewError(f"Ý kiến {question.id} quá dài / text of {question.id} longer than "
                               f"{MAX_TEXT} characters")
@@ -201,24 +212,46 @@ def _unsure_note(read: MachineRead | None) -> str:
     return f" (máy chưa chắc / machine unsure: {', '.join(read.reasons)})"
 
 
+def _illegible(questions: tuple[Question, ...], typed: Mapping[str, str],
+               illegible: frozenset[str]) -> dict[str, tuple[str, str]]:
+    """question id -> (`invalid`, "") for each comment marked illegible. Raises
+    `ReviewError` for a question that is not a comment of the page, or one with text typed
+    as well (which of the two the clerk meant is not for the machine to guess)."""
+    comments = {q.id for q in questions if q.type == "text"}
+    wrong = sorted(illegible - comments)
+    if wrong:
+        raise ReviewError(f"Chỉ ý kiến mới đánh dấu không đọc được / only a comment can be "
+                          f"marked illegible: {', '.join(wrong)}",
+                          f"the page's comments are: {', '.join(sorted(comments)) or '(none)'}")
+    both = sorted(q for q in illegible if (typed.get(q) or "").strip())
+    if both:
+        raise ReviewError(f"Vừa gõ ý kiến vừa đánh dấu không đọc được / typed and marked "
+                          f"illegible: {', '.join(both)}",
+                          "clear the text, or leave the comment unmarked")
+    return {q: (AnswerStatus.INVALID, "") for q in illegible}
+
+
 def parse_answers(questions: tuple[Question, ...], typed: Mapping[str, str], *,
-                  by_key: bool = False,
-                  machine: Mapping[str, MachineRead] | None = None) -> dict[str, tuple[str, str]]:
+                  by_key: bool = False, machine: Mapping[str, MachineRead] | None = None,
+                  illegible: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
     """question id -> (status, value) for every question of the page. `machine`: the
     machine's answers when it read this very page (`items.page_reading`): a question
-    left out is the machine's answer where it was sure. Raises `ReviewError` for a
-    question not on the page, a choice left out or empty, and one the machine was unsure
-    of left out or empty (a text too: the machine saw writing there)."""
+    left out is the machine's answer where it was sure. `illegible`: comments marked
+    illegible (`_illegible`). Raises `ReviewError` for a question not on the page, a
+    choice left out or empty, and one the machine was unsure of left out or empty (a text
+    too: the machine saw writing there)."""
     machine = machine or {}
     ids = [q.id for q in questions]
     stray = [q for q in typed if q not in ids]
     if stray:
         raise ReviewError(f"Không có trên trang này / not on this page: {', '.join(stray)}",
                           f"the page's questions are: {', '.join(ids)}")
-    out: dict[str, tuple[str, str]] = {}
+    out = _illegible(questions, typed, illegible)
     unkeyed: list[str] = []
     for q in questions:
         read, raw = machine.get(q.id), typed.get(q.id)
+        if q.id in out:
+            continue
         if raw is None and read is not None and read.sure:
             out[q.id] = (read.status, read.value)
         elif raw is None and q.type == "text" and read is None:
@@ -262,11 +295,6 @@ def answer_origins(answers: Mapping[str, tuple[str, str]],
 # --- the state a key-in changes -------------------------------------------------------
 
 
-def _source_of(conn: sa.Connection, page_id: int) -> int:
-    p = schema.pages
-    return int(conn.execute(sa.select(p.c.source_id).where(p.c.id == page_id)).scalar_one())
-
-
 def _page_identity(conn: sa.Connection, page_id: int) -> dict[str, Any]:
     p = schema.pages
     row = conn.execute(sa.select(p.c.status, p.c.reason, p.c.message, p.c.form, p.c.version,
@@ -305,56 +333,117 @@ def _write_answers(conn: sa.Connection, sheet_id: int, new: Mapping[str, Any],
 
 def _write_comments(conn: sa.Connection, sheet_id: int | None, page_id: int,
                     comments: Mapping[str, str],
-                    crops: Mapping[str, str | None] | None = None) -> None:
-    """The page's comments as keyed; `crops`: the handwriting's crop of a comment the
-    machine saw (a page it read), so the comments export can still show the hand."""
+                    machine: Mapping[str, MachineRead] | None = None,
+                    confirmed: frozenset[str] = frozenset(),
+                    illegible: frozenset[str] = frozenset()) -> None:
+    """The page's comments as keyed. `machine`: the machine's reading of the page, if it
+    read it: a comment keeps the handwriting's crop, so the comments export can still show
+    the hand; one `confirmed` (the machine's sure text, kept unchanged) keeps its OCR
+    confidence too: it is the machine's reading, a person confirmed it. A comment a person
+    typed has `KEYED_CONFIDENCE`. One `illegible` is written (not blank) with the
+    machine's OCR text and confidence if it read any: it is published as the image."""
     c = schema.comments
     conn.execute(sa.delete(c).where(c.c.page_id == page_id))
     if sheet_id is None:
         return
+    machine = machine or {}
     for question, text in comments.items():
+        read = machine.get(question)
+        ocr = None if read is None else read.confidence
+        confidence = KEYED_CONFIDENCE
+        if question in illegible:
+            text, confidence = (read.value if read is not None else ""), ocr or 0.0
+        elif question in confirmed and ocr is not None:
+            confidence = ocr
         conn.execute(sa.insert(c).values(
             sheet_id=sheet_id, page_id=page_id, question=question, text=text,
-            confidence=KEYED_CONFIDENCE, ink=0.0, blank=not text,
-            crop_path=(crops or {}).get(question)))
+            confidence=confidence, ink=0.0, blank=not text and question not in illegible,
+            crop_path=read.crop_path if read is not None else None))
 
 
-def apply_keyed(conn: sa.Connection, new: dict[str, Any],
-                old: dict[str, Any]) -> tuple[set[int], set[int]]:
-    """The key-in part of `decisions.apply_state`: write `new["keyed"]` where it differs
-    from `old["keyed"]` (an undo: new = the key-in's "before"). Returns (the sheets
-    touched, the sheets deleted: created by the key-in, nothing of them left)."""
+TAKEN_WORDS = "bỏ câu trả lời lần nhập tay này đã ghi / took back the answers this key-in wrote"
+KEPT_WORDS = ("giữ câu trả lời của quyết định khác / kept another decision's answer "
+              "(undo that decision to change it)")
+GONE_WORDS = ("không còn để bỏ (bỏ cùng trang khi trang thành bản trùng) / already gone "
+              "(removed with the page when it was set back as another copy's)")
+
+
+@dataclass(frozen=True)
+class KeyedUndo:
+    """What undoing a key-in did: the sheets touched and deleted, and what it said."""
+
+    touched: set[int]
+    dropped: set[int]  # created by the key-in, nothing of them left
+    note: str = ""  # for the audit: answers the undo left as they are, and why
+
+
+def _undo_answers(conn: sa.Connection, page_id: int, keyed_new: Mapping[str, Any],
+                  keyed_old: Mapping[str, Any]) -> str:
+    """Take back the person answers the key-in wrote (`keyed_old`: its "after"), and only
+    those: an answer it wrote has the keyed page's id. One still as it wrote it is put back
+    as it was before (`keyed_new`) on the same sheet, else removed. One no longer there
+    went with its page when the copy rule set the page back; one that differs was given
+    since by another decision, which stays (its own undo takes it back). A key-in that
+    made a duplicate wrote none. Returns the audit's note: what it took back, what it left
+    alone and why."""
+    sheet_id = keyed_old["sheet_id"]
+    if sheet_id is None:
+        return ""
+    same_sheet = keyed_new["sheet_id"] == sheet_id
+    taken, kept, gone = [], [], []
+    for question, wrote in keyed_old["answers"].items():
+        if wrote is None or wrote.get("page_id") != page_id:
+            continue  # not the key-in's: another decision's answer, as it was before
+        now = _answer_row(conn, sheet_id, question, AnswerSource.PERSON)
+        if now is None:
+            gone.append(question)
+        elif now != wrote:
+            kept.append(question)
+        else:
+            was = keyed_new["answers"].get(question) if same_sheet else None
+            write_person_answer(conn, sheet_id, question, was)
+            taken.append(question)
+    return " | ".join(f"{words}: {', '.join(qs)}"
+                      for words, qs in ((TAKEN_WORDS, taken), (KEPT_WORDS, kept), (GONE_WORDS, gone))
+                      if qs)
+
+
+def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -> KeyedUndo:
+    """The key-in part of `decisions.apply_state`, an undo: `new["keyed"]` is the key-in's
+    "before", `old["keyed"]` its "after". Restores the page's identity and comments and
+    takes back the answers the key-in wrote (`_undo_answers`), never another decision's;
+    re-settles the sheets' pages."""
     keyed_new, keyed_old = new.get(KEYED_STATE), old.get(KEYED_STATE)
     if keyed_new is None or keyed_old is None:
-        return set(), set()
+        return KeyedUndo(set(), set())
     page_id = old["page"]["id"]
     page = keyed_new["page"]
+    sheets = sorted({keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None})
+    for sheet_id in sheets:  # before its answers are read: a clerk may decide one right now
+        lock_sheet(conn, sheet_id)
     p = schema.pages
     conn.execute(sa.update(p).where(p.c.id == page_id).values(**page))
     f = schema.flags
-    # A flag the key-in opened on the page (a duplicate) goes with it: left resolved, it
-    # would make the page's item a duplicate item for good (`items.item_kind`). Decisions
-    # name the item by its first flag, never this one.
-    gone = set(old["flags"]) - set(new["flags"])
+    # A duplicate flag on the page, opened by the key-in or since by the copy rule setting
+    # the page back, goes with it: the page is on no sheet's copy any more, and the flag,
+    # even resolved, would make its item a duplicate item for good (`items.item_kind`), one
+    # that cannot be keyed again. Decisions name the item by its first flag, never this one.
+    gone = (set(old["flags"]) - set(new["flags"])) | {str(i) for i in conn.execute(
+        sa.select(f.c.id).where(f.c.page_id == page_id, f.c.question.is_(None),
+                                f.c.reason == FlagReason.DUPLICATE)).scalars()}
+    gone -= set(new["flags"])
     if gone:
         conn.execute(sa.delete(f).where(f.c.id.in_([int(i) for i in gone])))
-    new_sheet, old_sheet = keyed_new["sheet_id"], keyed_old["sheet_id"]
-    if old_sheet is not None and old_sheet != new_sheet:
-        _write_answers(conn, old_sheet, {q: None for q in keyed_old["answers"]},
-                       keyed_old["answers"])
-    if new_sheet is not None:
-        _write_answers(conn, new_sheet, keyed_new["answers"],
-                       keyed_old["answers"] if old_sheet == new_sheet else {})
+    note = _undo_answers(conn, page_id, keyed_new, keyed_old)
     _write_comments(conn, page["sheet_id"], page_id, keyed_new["comments"])
     touched, dropped = set(), set()
-    for sheet_id in {keyed_new["sheet_id"], keyed_old["sheet_id"]} - {None}:
-        lock_sheet(conn, sheet_id)
+    for sheet_id in sheets:
         settle_missing(conn, sheet_id, keyed_old["page_count"], KEYED_WHY)
         if _drop_if_empty(conn, sheet_id):
             dropped.add(sheet_id)
         else:
             touched.add(sheet_id)
-    return touched, dropped
+    return KeyedUndo(touched, dropped, note)
 
 
 def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
@@ -375,11 +464,18 @@ def _drop_if_empty(conn: sa.Connection, sheet_id: int) -> bool:
 # --- keying in ------------------------------------------------------------------------
 
 
-def _sheet_for(conn: sa.Connection, form: Form, serial: int, page_id: int) -> int:
-    """The sheet (form version, serial), created when no page of it was read yet."""
-    s, p, src = schema.sheets, schema.pages, schema.sources
-    origin = conn.execute(sa.select(src.c.batch_id, p.c.scanned_at)
-                          .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
+def _origin(conn: sa.Connection, page_id: int) -> sa.Row:
+    """Where the page came from: its file (`source_id`), that file's batch, when it was
+    scanned."""
+    p, src = schema.pages, schema.sources
+    return conn.execute(sa.select(p.c.source_id, src.c.batch_id, p.c.scanned_at)
+                        .join(src, src.c.id == p.c.source_id).where(p.c.id == page_id)).one()
+
+
+def _sheet_for(conn: sa.Connection, form: Form, serial: int, origin: sa.Row) -> int:
+    """The sheet (form version, serial), created when no page of it was read yet (in the
+    batch and at the time of the keyed page's scan, `origin`)."""
+    s = schema.sheets
     insert_ignore(conn, s, {"form": form.id, "version": form.version, "serial": serial,
                             "status": SheetStatus.COUNTED, "batch_id": origin.batch_id,
                             "first_scanned_at": origin.scanned_at},
@@ -410,7 +506,10 @@ def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[st
     """The decision's value: what was keyed, readable in the audit log; for a page the
     machine read, which answers were its own confirmed, which a person gave where it was
     unsure (with why), which a person changed (with what it had read)."""
-    parts = "; ".join(f"{q}={_SHOWN.get(status, value)}" for q, (status, value) in answers.items())
+    comments = {q.id for q in form.questions() if q.type == "text"}
+    parts = "; ".join(
+        f"{q}={ILLEGIBLE_SHOWN if q in comments and status == AnswerStatus.INVALID else _SHOWN.get(status, value)}"
+        for q, (status, value) in answers.items())
     out = f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
     if not machine:
         return out
@@ -477,11 +576,13 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     # is another form or page keys every answer.
     machine = page_reading(conn, entry.page_id) if (
         known["form"], known["version"], known["page_number"]) == (form.id, form.version, page) else {}
-    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine)
+    answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine,
+                            illegible=keyed.illegible)
     page_count = len(catalog.pages[(form.id, form.version)])
     qids = tuple(q.id for q in questions)
 
-    sheet_id = _sheet_for(conn, form, serial, entry.page_id)
+    origin = _origin(conn, entry.page_id)
+    sheet_id = _sheet_for(conn, form, serial, origin)
     lock_sheet(conn, sheet_id)  # the same page may be scanned or keyed elsewhere right now
     before = _keyed_state(conn, entry, sheet_id, qids, page_count)
     before[KEYED_STATE]["sheet_id"] = before["page"]["sheet_id"]
@@ -490,7 +591,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
     first = _counted_copy(conn, sheet_id, page)
     # A page of a file that holds another copy of this sheet never completes the counted
     # copy (`pipeline.scan.copies`): two citizens' pages on one sheet.
-    kept = None if first is not None else other_copys_file(conn, sheet_id, _source_of(conn, entry.page_id))
+    kept = None if first is not None else other_copys_file(conn, sheet_id, origin.source_id)
     p = schema.pages
     identity = {"form": form.id, "version": form.version, "page_number": page, "serial": serial,
                 "sheet_id": sheet_id}
@@ -519,8 +620,9 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
                 for q, (status, value) in answers.items()}
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
-        _write_comments(conn, sheet_id, entry.page_id, texts,
-                        {q: m.crop_path for q, m in machine.items()})
+        origins = answer_origins(answers, machine)
+        _write_comments(conn, sheet_id, entry.page_id, texts, machine,
+                        frozenset(q for q in texts if origins[q] == CONFIRMED), keyed.illegible)
         settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
@@ -671,11 +773,14 @@ def key_form(blocks: tuple[KeyBlock, ...], view: Any) -> KeyForm | None:
 
 def key_in_from_form(values: Mapping[str, str], prefix: str = "ans:") -> KeyIn:
     """The `KeyIn` a submitted key-in form carries (`form` as ID@VERSION, `page`,
-    `serial`, and `ans:QUESTION` fields with the keys typed)."""
+    `serial`, `ans:QUESTION` fields with the keys typed, and a checked `illegible:QUESTION`
+    box for a comment marked illegible)."""
     try:
         page = int(values.get("page", "") or 1)
     except ValueError:
         raise ReviewError(f"Trang không hợp lệ / not a page number: {values.get('page')!r}") from None
     answers = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+    illegible = frozenset(k[len(ILLEGIBLE_FIELD):] for k, v in values.items()
+                          if k.startswith(ILLEGIBLE_FIELD) and v)
     return KeyIn(form=values.get("form", ""), serial=values.get("serial", ""), answers=answers,
-                 page=page, by_key=True)
+                 page=page, by_key=True, illegible=illegible)

@@ -166,11 +166,9 @@ def _record_failure(
             "page_number": identity.page,
             "serial": identity.serial,
         }
-    page_id = _insert_page(conn, row | {"status": PageStatus.FAILED, "reason": reason, "message": message})
+    page_id, flag = _insert_failed(conn, row, reason, message)
     if page_id is None:
         return PageOutcome("already")
-    flag = FlagReason.UNKNOWN_FORM if reason in UNKNOWN_FORM_REASONS else FlagReason.UNREADABLE
-    open_flag(conn, reason=flag, detail=message, page_id=page_id)
     return PageOutcome(
         PageStatus.FAILED,
         reason=reason,
@@ -179,6 +177,18 @@ def _record_failure(
         form=identity.form_id if identity else None,
         flags=(flag,),
     )
+
+
+def _insert_failed(conn: sa.Connection, row: dict, reason: str,
+                   message: str) -> tuple[int | None, FlagReason]:
+    """Insert a `failed` page's row and open its page flag (`unknown_form` for a form or
+    page the survey lacks, else `unreadable`: a person keys or rejects it). Returns (its
+    id, None when the page was stored before; the flag's reason)."""
+    flag = FlagReason.UNKNOWN_FORM if reason in UNKNOWN_FORM_REASONS else FlagReason.UNREADABLE
+    page_id = _insert_page(conn, row | {"status": PageStatus.FAILED, "reason": reason, "message": message})
+    if page_id is not None:
+        open_flag(conn, reason=flag, detail=message, page_id=page_id)
+    return page_id, flag
 
 
 def _record_unplaced(
@@ -197,8 +207,7 @@ def _record_unplaced(
     assert failure.reading is not None
     ident = failure.reading.identity
     row |= {"form": ident.form_id, "version": ident.version, "page_number": ident.page}
-    page_id = _insert_page(conn, row | {"status": PageStatus.FAILED, "reason": failure.reason,
-                                        "message": failure.message})
+    page_id, flag = _insert_failed(conn, row, failure.reason, failure.message)
     if page_id is None:
         return PageOutcome("already")
     _insert_scores(conn, page_id, failure.reading)
@@ -213,9 +222,8 @@ def _record_unplaced(
             for a in machine_answers(failure.reading, info)]
     if rows:
         conn.execute(sa.insert(schema.page_answers), rows)
-    open_flag(conn, reason=FlagReason.UNREADABLE, detail=failure.message, page_id=page_id)
     return PageOutcome(PageStatus.FAILED, reason=failure.reason, message=failure.message,
-                       form=ident.form_id, flags=(FlagReason.UNREADABLE,), version=ident.version)
+                       form=ident.form_id, flags=(flag,), version=ident.version)
 
 
 def _sheet_id(conn: sa.Connection, reading: PageReading, batch_id: int) -> int:

@@ -32,10 +32,23 @@
     return list.filter(Boolean);
   }
 
-  // Still to key: the serial, a choice, a comment the machine saw but was unsure of.
+  // A comment's "illegible" box (its textarea's id in data-for).
+  function illegibleOf(el) {
+    return el.id ? form.querySelector('input[data-for="' + el.id + '"]') : null;
+  }
+
+  // Still to key: the serial, a choice, a comment the machine saw but was unsure of (and
+  // not marked illegible).
   function empty(el) {
     if (el === serial) return el.value.trim() === "";
+    if (el.disabled) return false;
     return el.dataset && el.dataset.needed === "true" && el.value.trim() === "";
+  }
+
+  // Marked illegible, a comment's text is not sent (the two exclude each other).
+  function markIllegible(box) {
+    const text = document.getElementById(box.dataset.for);
+    if (text) text.disabled = box.checked;
   }
 
   function go(el) {
@@ -70,6 +83,11 @@
     if (el && el.tagName === "SELECT") el.addEventListener("change", sync);
   });
 
+  form.querySelectorAll("input[data-for]").forEach(function (box) {
+    markIllegible(box);
+    box.addEventListener("change", function () { markIllegible(box); });
+  });
+
   form.addEventListener("input", function (ev) {
     const el = ev.target;
     if (!el.classList || !el.classList.contains("key-answer")) return;
@@ -86,6 +104,15 @@
   form.addEventListener("keydown", function (ev) {
     if (ev.key === "Escape") return; // review.js: leave the field, then the queue
     ev.stopPropagation();
+    // Alt+X on a comment: illegible, as in the transcription review
+    const box = ev.altKey && ev.key.toLowerCase() === "x" ? illegibleOf(ev.target) : null;
+    if (box) {
+      ev.preventDefault();
+      box.checked = true;
+      markIllegible(box);
+      if (!nextEmpty(ev.target)) box.focus();
+      return;
+    }
     if (ev.key !== "Enter" || ev.shiftKey || ev.ctrlKey || ev.altKey) return;
     if (ev.target.tagName === "BUTTON") return;
     ev.preventDefault();
