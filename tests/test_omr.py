@@ -600,3 +600,33 @@ def test_the_ocr_crops_low_percentile_is_numpys_to_the_last_bit() -> None:
     flat = np.full((30, 30), 250, np.uint8)
     flat[0, :3] = (10, 20, 30)
     assert percentile_u8(flat, 0.5) == float(np.percentile(flat, 0.5))
+
+
+def test_the_light_fit_stops_when_the_cells_it_keeps_stop_changing() -> None:
+    """`_light` refits on the cells its last fit keeps; once they are the same
+    cells the next fit is the same fit, so stopping then gives what three
+    refits give, bit for bit."""
+    from omr.coverage import _light, _quadratic_terms
+
+    def three_refits(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        use = valid.copy()
+        fit = np.full(bright.shape, float(np.median(bright[valid])))
+        values = bright.ravel()
+        for _ in range(3):
+            if use.sum() < 12:
+                break
+            a = np.compress(use.ravel(), terms, axis=0)
+            coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
+            fit = (terms @ coef).reshape(bright.shape)
+            use = valid & (bright >= 0.85 * fit)
+        return np.maximum(fit, 1.0)
+
+    rng = np.random.default_rng(5)
+    ny, nx = 74, 52
+    terms = _quadratic_terms(ny, nx)
+    for _ in range(20):
+        bright = rng.normal(220, 8, (ny, nx))
+        y, x = rng.integers(0, ny - 10), rng.integers(0, nx - 10)
+        bright[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] *= rng.uniform(0.3, 0.95)
+        valid = rng.random((ny, nx)) > 0.1
+        assert np.array_equal(_light(bright, valid, terms), three_refits(bright, valid, terms))
