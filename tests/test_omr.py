@@ -602,6 +602,38 @@ def test_the_ocr_crops_low_percentile_is_numpys_to_the_last_bit() -> None:
     assert percentile_u8(flat, 0.5) == float(np.percentile(flat, 0.5))
 
 
+def test_the_pages_blur_is_the_scorers_estimate_to_the_last_bit(mot_cua: Form) -> None:
+    """`omr.ink.blur_of` (one array operation per marker) measures what
+    `omr.score.estimate_blur` measures (one call per blurred model): the
+    same errors, bit for bit, so the same blur, on a sharp scan and on
+    pages blurred by each amount the models know."""
+    from forms.geometry import MARKER_IDS
+    from omr.ink import blur_of
+    from omr.register import register
+    from omr.score import darkness_patch, estimate_blur, ink_reference, paper_level
+    from omr.template import BLUR_SIGMAS, marker_window
+
+    grey = as_decoded(capture("scan", mot_cua.blanks[0], PPM, 3, geometry=mot_cua.pages[0]))
+    reg = register(grey)
+    assert reg
+    models = mot_cua.template.pages[1].markers_blurred
+    seen_blurs = set()
+    for sigma in (0.0, 0.8, 1.5, 2.6):
+        page = cv2.GaussianBlur(reg.image, (0, 0), sigma) if sigma else reg.image
+        paper = paper_level(page)
+        ink_ref = ink_reference(page, paper)
+        blur = blur_of(page, models, paper, ink_ref)
+        assert blur == estimate_blur(page, models, paper, ink_ref)
+        seen_blurs.add(blur)
+        for i, corner in enumerate(MARKER_IDS):  # the errors themselves, not only their argmin
+            x0, y0, side = marker_window(corner)
+            seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            per_model = np.abs(models[i] - seen).mean(axis=(1, 2))
+            assert [float(e) for e in per_model] == [
+                float(np.mean(np.abs(seen - models[i, j]))) for j in range(len(BLUR_SIGMAS))]
+    assert len(seen_blurs) >= 3  # the pages did differ in blur
+
+
 def test_the_light_fit_stops_when_the_cells_it_keeps_stop_changing() -> None:
     """`_light` refits on the cells its last fit keeps; once they are the same
     cells the next fit is the same fit, so stopping then gives what three
