@@ -662,3 +662,30 @@ def test_the_light_fit_stops_when_the_cells_it_keeps_stop_changing() -> None:
         bright[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] *= rng.uniform(0.3, 0.95)
         valid = rng.random((ny, nx)) > 0.1
         assert np.array_equal(_light(bright, valid, terms), three_refits(bright, valid, terms))
+
+
+def test_the_comment_crops_per_form_parts_and_contrast_lookup_are_exact(mot_cua: Form) -> None:
+    """What the text fields reuse from page to page is what each page made
+    before: the paper-level maps under a field, the rules' places in its OCR
+    crop; and the contrast stretch looked up per grey level is the float
+    arithmetic done per pixel, to the last bit."""
+    from omr.score import BACKGROUND_STEP, paper_level
+    from omr.text import _field_paper, _near_rules, _rules_mask, _stretch
+
+    tt = mot_cua.template.pages[1].texts[0]
+    paper = paper_level(mot_cua.template.pages[1].blank)
+    h, w = tt.region.shape
+    ys = np.clip((np.arange(h) + tt.y0) / BACKGROUND_STEP - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + tt.x0) / BACKGROUND_STEP - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
+    for varied in (paper, paper * 0.9 + 7):  # another page: the same maps, its own levels
+        direct = cv2.remap(varied, *np.meshgrid(xs, ys), cv2.INTER_LINEAR)
+        assert np.array_equal(_field_paper(varied, tt), direct)
+    assert np.array_equal(_rules_mask(tt, (269, 2057)), _near_rules(tt, (269, 2057)))
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        flat = np.clip(rng.normal(rng.uniform(150, 250), 40, (40, 60)), 0, 255).astype(np.uint8)
+        ink = float(np.percentile(flat, 0.5))
+        cut = 255.0 - 0.15 * (255.0 - ink)
+        per_pixel = (flat.astype(np.float32) - ink) / (cut - ink) * 255.0
+        want = flat if cut - ink < 10 else np.clip(per_pixel, 0, 255).astype(np.uint8)
+        assert np.array_equal(_stretch(flat), want)
