@@ -143,7 +143,10 @@ def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarr
         # normal equations of a 6-term fit: tiny, no threaded solver needed
         coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
         fit = (terms @ coef).reshape(bright.shape)
-        use = valid & (bright >= 0.85 * fit)
+        kept = valid & (bright >= 0.85 * fit)
+        if np.array_equal(kept, use):
+            break  # the same cells again: the next fit would be this one
+        use = kept
     return np.maximum(fit, 1.0)
 
 

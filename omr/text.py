@@ -66,7 +66,7 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     so a speck does not.
     """
     h, w = tt.region.shape
-    paper = _paper_under(ink.paper, tt.x0, tt.y0, w, h)
+    paper = _field_paper(ink.paper, tt)
     crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
     if tt.printed is not None:  # a template built without its blank has nothing to subtract
@@ -84,13 +84,25 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     return float((big[labels] & tt.region).sum() / area) if area else 0.0
 
 
-def _paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    """The reduced paper-level map resampled under a w x h canonical rectangle."""
+def _paper_maps(shape: tuple[int, ...], x0: int, y0: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of the w x h rectangle lies on the paper-level map of `shape`."""
     s = BACKGROUND_STEP
-    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
-    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
+    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, shape[1] - 1).astype(np.float32)
     map_x, map_y = np.meshgrid(xs, ys)
-    return cv2.remap(paper, map_x, map_y, cv2.INTER_LINEAR)
+    return map_x, map_y
+
+
+def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
+    """The reduced paper-level map resampled under the field. Where each of
+    its pixels lies on the map is the same on every page (the map's shape is
+    the canonical page's): made once per form, kept in the template's
+    `derived`."""
+    h, w = tt.region.shape
+    name = f"paper_maps@{paper.shape[0]}x{paper.shape[1]}"
+    if name + ":x" not in tt.derived:
+        tt.derived[name + ":x"], tt.derived[name + ":y"] = _paper_maps(paper.shape, tt.x0, tt.y0, w, h)
+    return cv2.remap(paper, tt.derived[name + ":x"], tt.derived[name + ":y"], cv2.INTER_LINEAR)
 
 
 def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> np.ndarray:
@@ -109,14 +121,15 @@ def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> 
     crop = warp_region(grey, registration.homography, inner, OCR_PX_PER_MM)
     k = max(3, int(OCR_PX_PER_MM * 3) | 1)
     paper = cv2.dilate(crop, np.ones((k, k), np.uint8))
-    flat = np.clip(crop.astype(np.float32) / np.maximum(paper, 1) * 255.0, 0, 255).astype(np.uint8)
+    # no clip needed: the max filter's window holds the pixel, so crop <= paper
+    flat = (crop.astype(np.float32) / np.maximum(paper, 1) * 255.0).astype(np.uint8)
     dark = (flat < 240).astype(np.uint8)
     run = int(RULE_RUN_MM * OCR_PX_PER_MM)
     # Horizontal runs only (a vertical one may be a scanner streak crossing
     # the writing), and only near where the template prints a rule: the tops
     # of a word's letters can make a long run too.
     rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)).astype(bool) & _near_rules(tt, flat.shape)
+    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)).astype(bool) & _rules_mask(tt, flat.shape)
     flat[rules] = 255
     return _stretch(flat)
 
@@ -159,6 +172,16 @@ def _near_rules(tt: TextTemplate, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(near, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
+def _rules_mask(tt: TextTemplate, shape: tuple[int, int]) -> np.ndarray:
+    """`_near_rules`, the same for every page (the crop's size is the
+    field's at `OCR_PX_PER_MM`): made once per form, kept in the
+    template's `derived`."""
+    name = f"near_rules@{shape[0]}x{shape[1]}"
+    if name not in tt.derived:
+        tt.derived[name] = _near_rules(tt, shape)
+    return tt.derived[name]
+
+
 def _stretch(flat: np.ndarray) -> np.ndarray:
     """Contrast from the writing's own ink to white: anything lighter than
     `BACKGROUND_CUT` of the way from the ink to the paper (bleed-through from
@@ -167,8 +190,10 @@ def _stretch(flat: np.ndarray) -> np.ndarray:
     cut = 255.0 - BACKGROUND_CUT * (255.0 - ink)
     if cut - ink < 10:
         return flat
-    out = (flat.astype(np.float32) - ink) / (cut - ink) * 255.0
-    return np.clip(out, 0, 255).astype(np.uint8)
+    # a pixel's output depends on its value alone: the float arithmetic done
+    # once per grey level (the same operations, so the same bits) and looked up
+    levels = (np.arange(256, dtype=np.float32) - ink) / (cut - ink) * 255.0
+    return cv2.LUT(flat, np.clip(levels, 0, 255).astype(np.uint8))
 
 
 def percentile_u8(image: np.ndarray, q: float) -> float:

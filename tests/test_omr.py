@@ -600,3 +600,92 @@ def test_the_ocr_crops_low_percentile_is_numpys_to_the_last_bit() -> None:
     flat = np.full((30, 30), 250, np.uint8)
     flat[0, :3] = (10, 20, 30)
     assert percentile_u8(flat, 0.5) == float(np.percentile(flat, 0.5))
+
+
+def test_the_pages_blur_is_the_scorers_estimate_to_the_last_bit(mot_cua: Form) -> None:
+    """`omr.ink.blur_of` (one array operation per marker) measures what
+    `omr.score.estimate_blur` measures (one call per blurred model): the
+    same errors, bit for bit, so the same blur, on a sharp scan and on
+    pages blurred by each amount the models know."""
+    from forms.geometry import MARKER_IDS
+    from omr.ink import blur_of
+    from omr.register import register
+    from omr.score import darkness_patch, estimate_blur, ink_reference, paper_level
+    from omr.template import BLUR_SIGMAS, marker_window
+
+    grey = as_decoded(capture("scan", mot_cua.blanks[0], PPM, 3, geometry=mot_cua.pages[0]))
+    reg = register(grey)
+    assert reg
+    models = mot_cua.template.pages[1].markers_blurred
+    seen_blurs = set()
+    for sigma in (0.0, 0.8, 1.5, 2.6):
+        page = cv2.GaussianBlur(reg.image, (0, 0), sigma) if sigma else reg.image
+        paper = paper_level(page)
+        ink_ref = ink_reference(page, paper)
+        blur = blur_of(page, models, paper, ink_ref)
+        assert blur == estimate_blur(page, models, paper, ink_ref)
+        seen_blurs.add(blur)
+        for i, corner in enumerate(MARKER_IDS):  # the errors themselves, not only their argmin
+            x0, y0, side = marker_window(corner)
+            seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            per_model = np.abs(models[i] - seen).mean(axis=(1, 2))
+            assert [float(e) for e in per_model] == [
+                float(np.mean(np.abs(seen - models[i, j]))) for j in range(len(BLUR_SIGMAS))]
+    assert len(seen_blurs) >= 3  # the pages did differ in blur
+
+
+def test_the_light_fit_stops_when_the_cells_it_keeps_stop_changing() -> None:
+    """`_light` refits on the cells its last fit keeps; once they are the same
+    cells the next fit is the same fit, so stopping then gives what three
+    refits give, bit for bit."""
+    from omr.coverage import _light, _quadratic_terms
+
+    def three_refits(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        use = valid.copy()
+        fit = np.full(bright.shape, float(np.median(bright[valid])))
+        values = bright.ravel()
+        for _ in range(3):
+            if use.sum() < 12:
+                break
+            a = np.compress(use.ravel(), terms, axis=0)
+            coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
+            fit = (terms @ coef).reshape(bright.shape)
+            use = valid & (bright >= 0.85 * fit)
+        return np.maximum(fit, 1.0)
+
+    rng = np.random.default_rng(5)
+    ny, nx = 74, 52
+    terms = _quadratic_terms(ny, nx)
+    for _ in range(20):
+        bright = rng.normal(220, 8, (ny, nx))
+        y, x = rng.integers(0, ny - 10), rng.integers(0, nx - 10)
+        bright[y:y + rng.integers(1, 10), x:x + rng.integers(1, 10)] *= rng.uniform(0.3, 0.95)
+        valid = rng.random((ny, nx)) > 0.1
+        assert np.array_equal(_light(bright, valid, terms), three_refits(bright, valid, terms))
+
+
+def test_the_comment_crops_per_form_parts_and_contrast_lookup_are_exact(mot_cua: Form) -> None:
+    """What the text fields reuse from page to page is what each page made
+    before: the paper-level maps under a field, the rules' places in its OCR
+    crop; and the contrast stretch looked up per grey level is the float
+    arithmetic done per pixel, to the last bit."""
+    from omr.score import BACKGROUND_STEP, paper_level
+    from omr.text import _field_paper, _near_rules, _rules_mask, _stretch
+
+    tt = mot_cua.template.pages[1].texts[0]
+    paper = paper_level(mot_cua.template.pages[1].blank)
+    h, w = tt.region.shape
+    ys = np.clip((np.arange(h) + tt.y0) / BACKGROUND_STEP - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + tt.x0) / BACKGROUND_STEP - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
+    for varied in (paper, paper * 0.9 + 7):  # another page: the same maps, its own levels
+        direct = cv2.remap(varied, *np.meshgrid(xs, ys), cv2.INTER_LINEAR)
+        assert np.array_equal(_field_paper(varied, tt), direct)
+    assert np.array_equal(_rules_mask(tt, (269, 2057)), _near_rules(tt, (269, 2057)))
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        flat = np.clip(rng.normal(rng.uniform(150, 250), 40, (40, 60)), 0, 255).astype(np.uint8)
+        ink = float(np.percentile(flat, 0.5))
+        cut = 255.0 - 0.15 * (255.0 - ink)
+        per_pixel = (flat.astype(np.float32) - ink) / (cut - ink) * 255.0
+        want = flat if cut - ink < 10 else np.clip(per_pixel, 0, 255).astype(np.uint8)
+        assert np.array_equal(_stretch(flat), want)
