@@ -195,6 +195,21 @@ MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
 BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
+# A shadow across the page (a hand's, a phone's) darkens the paper by up to a
+# third over a soft edge 10-20 mm wide. The max filter alone carries the lit
+# side's level half its window into the shadow, where the paper then reads as
+# ink (other hands' deck, seed 1: shadow edges counted as marks on 4 pages).
+# A closing (max, then min) over SHADOW_WINDOW follows the edge of anything
+# darker and broader than that window, and leaves anything narrower to the
+# max filter: a shadow is broader, no pen mark is.
+SHADOW_WINDOW = 23  # in reduced pixels: 23 x 8 / 6 = 30.7 mm
+# Across a target's patch the paper is taken at one level (its centre's)
+# where it is even. Where the paper map changes across the patch by more
+# than PAPER_UNEVEN of its level (a shadow's edge: ~2 % a mm; a phone's
+# vignetting changes it ~0.2 % a mm, 2 % across a digit's zone), each pixel
+# is compared with the paper under it (`paper_under`): a 12 % step at the
+# patch's edge was read as a shading.
+PAPER_UNEVEN = 0.03
 
 
 @dataclass(frozen=True)
@@ -242,7 +257,9 @@ def paper_level(page: np.ndarray) -> np.ndarray:
     h, w = h - h % BACKGROUND_STEP, w - w % BACKGROUND_STEP  # whole blocks: the fast path
     small = cv2.resize(page[:h, :w], (w // BACKGROUND_STEP, h // BACKGROUND_STEP), interpolation=cv2.INTER_AREA)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
-    level = cv2.GaussianBlur(cv2.dilate(small, kernel), (3, 3), 0)
+    shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
+                              borderType=cv2.BORDER_REPLICATE)
+    level = cv2.GaussianBlur(np.minimum(cv2.dilate(small, kernel), shadow), (3, 3), 0)
     return np.maximum(level.astype(np.float32), 1.0)
 
 
@@ -289,6 +306,26 @@ def darkness_patch(
     if not inside:
         dark[~_on_page(page.shape, x0, y0, w, h)] = 0.0
     return np.clip(dark, 0.0, 1.0)
+
+
+def paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """The paper level (`paper_level`) resampled under the w x h patch at (x0, y0), per pixel."""
+    s = BACKGROUND_STEP
+    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
+    map_x, map_y = np.meshgrid(xs, ys)
+    return np.asarray(cv2.remap(paper, map_x, map_y, cv2.INTER_LINEAR))
+
+
+def paper_uneven(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> bool:
+    """Whether the paper level changes across the w x h patch at (x0, y0) by more
+    than `PAPER_UNEVEN` of its level (see there)."""
+    s = BACKGROUND_STEP
+    r0, r1 = min(max(y0 // s, 0), paper.shape[0] - 1), min(max((y0 + h - 1) // s, 0), paper.shape[0] - 1)
+    c0, c1 = min(max(x0 // s, 0), paper.shape[1] - 1), min(max((x0 + w - 1) // s, 0), paper.shape[1] - 1)
+    cells = paper[r0 : r1 + 1, c0 : c1 + 1]
+    low, high = float(cells.min()), float(cells.max())
+    return high - low > PAPER_UNEVEN * high
 
 
 def paper_at(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.float32:
@@ -872,6 +909,10 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             levels.append(paper_at(ink.paper, x0, y0, ww, wh))
         paper = np.array(levels, np.float32)[:, None, None]
         dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
+        for k, i in enumerate(group):  # a shadow's edge across the patch: the paper under each pixel
+            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
+            if paper_uneven(ink.paper, x0, y0, ww, wh):
+                dark[k] = (1.0 - crops[k].astype(np.float32) / paper_under(ink.paper, x0, y0, ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)

@@ -18,7 +18,7 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import BACKGROUND_STEP, PageInk, blank_darkness, page_ink
+from omr.score import PageInk, blank_darkness, page_ink, paper_under
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -66,7 +66,7 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     so a speck does not.
     """
     h, w = tt.region.shape
-    paper = _paper_under(ink.paper, tt.x0, tt.y0, w, h)
+    paper = paper_under(ink.paper, tt.x0, tt.y0, w, h)
     crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
     dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
     if tt.printed is not None:  # a template built without its blank has nothing to subtract
@@ -82,15 +82,6 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     big[0] = False
     area = int(tt.region.sum())
     return float((big[labels] & tt.region).sum() / area) if area else 0.0
-
-
-def _paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    """The reduced paper-level map resampled under a w x h canonical rectangle."""
-    s = BACKGROUND_STEP
-    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, paper.shape[0] - 1).astype(np.float32)
-    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, paper.shape[1] - 1).astype(np.float32)
-    map_x, map_y = np.meshgrid(xs, ys)
-    return cv2.remap(paper, map_x, map_y, cv2.INTER_LINEAR)
 
 
 def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> np.ndarray:
