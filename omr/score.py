@@ -765,7 +765,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # stroke hidden mostly under the glyph still thickens it here).
     y0, y1, x0, x1 = tt.box_crop
     box_dark = dark[y0:y1, x0:x1]
-    fill = solid = inner_mm2 = 0.0
+    fill = solid = inner_mm2 = hidden = 0.0
     # Most digits' boxes hold no new ink as dark as a shading's off the glyph:
     # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
@@ -775,10 +775,14 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         smooth = cv2.blur(box_dark, (3, 3))
         fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
         # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-        solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / tt.inner_box_px
+        dark_mean = smooth >= SOLID_LEVEL
+        solid = float((dark_mean & inner).sum()) / tt.inner_box_px
+        assert tt.outline is not None
+        hidden = float((dark_mean & tt.outline).sum()) / tt.outline_px
         soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
         inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
+                         hidden)
 
 
 def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 # on a deck: `omr.score` keeps such pieces off the glyph as crumbs of ink, and
 # `omr.decide` never takes one touching the glyph for a stroke.
 SPECK_MM = 1.13
+# A digit blacked out, as the printed correction rule asks ("fill the wrong
+# one completely"), by geometry, not chosen on a deck: its box at least
+# BLACKOUT_SOLID under dark ink, more than any pattern of strokes covers (two
+# strokes of a 1.2 mm marker crossed over a digit's 3.5 x 4.5 mm box cover
+# ~0.77 of it, a tight circle of one up to 0.77: other hands' deck, seed 1);
+# and its middle (`omr.template.MIDDLE_MM`) hidden, more than half of it
+# (`DigitEvidence.hidden`), where a circle round the digit never reaches.
+# Anything heavier than a stroke short of this is for a person beside another
+# mark (`omr.decide`: `correction`), never read by the rule.
+BLACKOUT_SOLID, BLACKOUT_MIDDLE = 0.8, 0.5
 
 
 @dataclass(frozen=True)
