@@ -176,6 +176,12 @@ GLYPH_STROKE_MM2 = 0.1
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
+# Faint ink near a digit: a 3x3 mean of new darkness at least this, off the
+# print (`faint_stroke_mm`). The paper's noise on a phone photo (sigma up to
+# ~0.03 of full ink a pixel) averages to a third of that over 3x3; a light
+# pencil line (0.15-0.22) stands well above it.
+FAINT_LEVEL = 0.10
+FAINT_AROUND_PX = 13  # 2.2 mm: wider than the widest pen's line (1.2 mm)
 # A 3x3 mean (`cv2.blur`, float32) can exceed its darkest pixel by rounding:
 # a patch is known to hold no mean at a level only when its darkest pixel is
 # this much below it.
@@ -781,8 +787,40 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         hidden = float((dark_mean & tt.outline).sum()) / tt.outline_px
         soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
         inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+    faint = faint_stroke_mm(tt, dark) if not strokes else 0.0
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
-                         hidden)
+                         hidden, faint)
+
+
+def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+    """The extent (mm, the long side of its minimum-area rectangle) of the
+    longest faint stroke near a digit, off the print: new ink lighter than a
+    stroke's core (a light pencil circle on a photo, 0.15-0.22 of full ink)
+    but, averaged over 3x3 pixels, above `FAINT_LEVEL`, which the paper's
+    noise averages away from. Evidence of ink, never of a mark (see
+    `DigitEvidence.faint_mm`)."""
+    assert tt.zone is not None and tt.near_print is not None and tt.own_mm is not None and tt.other_mm is not None
+    if float(dark.max()) < FAINT_LEVEL:
+        return 0.0
+    # Against the ink level round it (an opening wider than any pen's line):
+    # a shadow's edge or a paper level a little off lifts a whole area, not a line.
+    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
+    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & tt.zone & ~tt.near_print).astype(np.uint8)
+    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    if cv2.countNonZero(faint) < min_px:
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    longest = 0.0
+    for label in range(1, n):
+        if stats[label, cv2.CC_STAT_AREA] < min_px:
+            continue
+        ys, xs = np.nonzero(labels == label)
+        own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
+        if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
+            continue  # another target's (a circle round the digit of the row above)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+        longest = max(longest, (max(rw, rh) + 1.0) / CANON_PX_PER_MM)
+    return longest
 
 
 def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
