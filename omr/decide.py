@@ -30,7 +30,7 @@ from typing import Protocol
 
 from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
 from omr.text import looks_like_words
-from omr.thresholds import BLACKOUT_MIDDLE, BLACKOUT_SOLID, DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
+from omr.thresholds import BLACKOUT_COVER, BLACKOUT_MIDDLE, DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
 
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
@@ -117,14 +117,16 @@ def new_ink_mm2(ev: DigitEvidence) -> float:
 
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
     """Whether a target is filled in solid (what the correction rule asks for):
-    enough of its box under dark ink; a digit blacked out, its middle hidden
-    too (`BLACKOUT_SOLID`, `BLACKOUT_MIDDLE`: a heavy circle or cross is not)."""
+    enough of its box under dark ink; a digit blacked out, its middle hidden and
+    its box covered too (`BLACKOUT_MIDDLE`, `BLACKOUT_COVER`: a heavy circle or
+    cross is not)."""
     solid = float(getattr(m, "solid", 0.0))
     if shape != "digit":
         return solid >= thresholds.box_solid
     evidence = getattr(m, "digit", None)
-    hidden = evidence.hidden if isinstance(evidence, DigitEvidence) else 1.0
-    return solid >= max(thresholds.digit_solid, BLACKOUT_SOLID) and hidden > BLACKOUT_MIDDLE
+    if isinstance(evidence, DigitEvidence) and (evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER):
+        return False
+    return solid >= thresholds.digit_solid
 
 
 def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:

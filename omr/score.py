@@ -792,6 +792,20 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                          hidden, faint)
 
 
+def _runs_through(xs: np.ndarray, ys: np.ndarray, tt: TargetTemplate) -> bool:
+    """Whether a piece of ink near a digit runs out of its zone (the patch's
+    disc) on two sides: its pixels at the disc's edge lie at least a radius
+    apart. A light mark drawn round or beside a digit stays within reach of
+    it; a scanner's streak or a crease runs on along the page."""
+    half = tt.shape[0] / 2.0
+    r = np.hypot(xs - (tt.shape[1] - 1) / 2.0, ys - (tt.shape[0] - 1) / 2.0)
+    edge = r >= half - 2.0
+    if not edge.any():
+        return False
+    ex, ey = xs[edge], ys[edge]
+    return bool(math.hypot(float(ex.max() - ex.min()), float(ey.max() - ey.min())) >= half)
+
+
 def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     """The extent (mm, the long side of its minimum-area rectangle) of the
     longest faint stroke near a digit, off the print: new ink lighter than a
@@ -818,8 +832,13 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
+        if _runs_through(xs, ys, tt):
+            continue  # a scanner's streak down the page, a crease: no hand's light mark
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
-        longest = max(longest, (max(rw, rh) + 1.0) / CANON_PX_PER_MM)
+        length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
+            continue  # thinner than any pen's line: a scanner's streak, a hair
+        longest = max(longest, length)
     return longest
 
 

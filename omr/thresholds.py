@@ -15,15 +15,15 @@ from dataclasses import dataclass
 # `omr.decide` never takes one touching the glyph for a stroke.
 SPECK_MM = 1.13
 # A digit blacked out, as the printed correction rule asks ("fill the wrong
-# one completely"), by geometry, not chosen on a deck: its box at least
-# BLACKOUT_SOLID under dark ink, more than any pattern of strokes covers (two
-# strokes of a 1.2 mm marker crossed over a digit's 3.5 x 4.5 mm box cover
-# ~0.77 of it, a tight circle of one up to 0.77: other hands' deck, seed 1);
-# and its middle (`omr.template.MIDDLE_MM`) hidden, more than half of it
-# (`DigitEvidence.hidden`), where a circle round the digit never reaches.
-# Anything heavier than a stroke short of this is for a person beside another
-# mark (`omr.decide`: `correction`), never read by the rule.
-BLACKOUT_SOLID, BLACKOUT_MIDDLE = 0.8, 0.5
+# one completely"), told from a heavy circle or cross by what they leave on
+# paper, not by a share chosen on a deck: its middle (`omr.template.MIDDLE_MM`,
+# where a circle round the digit never reaches) more than half hidden under
+# dark ink (`DigitEvidence.hidden`: a marker's tight circle leaves it all),
+# and its box at least nine tenths under ink (`DigitEvidence.fill`: the wedges
+# between a cross's arms stay paper, 0.70-0.85 of it covered by a 1.1 mm
+# marker's cross on other hands' deck, seed 1). Beside another mark, anything
+# heavy that is not a blackout is for a person (`omr.decide`: `correction`).
+BLACKOUT_MIDDLE, BLACKOUT_COVER = 0.5, 0.9
 
 
 @dataclass(frozen=True)
