@@ -110,6 +110,13 @@ ACROSS_TOUCH_PX = 1
 # gap between the rows); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
+# A stroke off the digit that passes through at least this share of the
+# sectors round its centre goes round it (`_around`): a circle drawn round
+# the digit, which is the digit's whatever other target it passes near (a
+# loose circle 4 mm out passes 1 mm from the row above's digit). A tick or a
+# line beside the digit spans a quarter of them or less; a circle begun and
+# abandoned, under three quarters, stays an arc for a person.
+ENCLOSE_SHARE = 0.75
 # A bent stroke (a tick) is placed by its vertex, the point where the pen
 # turned, which a person puts on or beside what they choose, whatever its
 # arms reach toward (a tick drawn above right of a digit, its long arm rising
@@ -407,6 +414,7 @@ class Stroke:
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
+    around: float = 0.0  # off the digit, the share of the sectors round its centre it passes through (`_around`)
 
 
 def _ownership(own: float, other: float, gap: float = 0.0,
@@ -649,6 +657,9 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]),
                            None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
                                                _in_cell(tt, int(px[v]), int(py[v]))))
+        around = _around(px, py, tt.centre) if r_min[label] > OVER_MM and not straddles else 0.0
+        if around >= ENCLOSE_SHARE:
+            owner = "own"  # a loop round this digit is its own, however near another target it passes
         strokes.append(Stroke(
             length=length,
             bend=bend,
@@ -660,6 +671,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             under=_lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
             beyond=float(own_max[label]) >= BEYOND_MM,
+            around=around,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
@@ -757,13 +769,16 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                 tick = max(tick, s.length)
             else:
                 arc = max(arc, s.length)
-    ring = 0.0
+    # A loop round the digit, off it, is a circle whatever its size: one
+    # wider than the ring's region (a loose circle, 4-5 mm out) counts as
+    # much of the ring as it goes round.
+    ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
         keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
         mask = tt.sector >= 0
         per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
-        ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+        ring = max(ring, float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean()))
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
@@ -787,9 +802,17 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         hidden = float((dark_mean & tt.outline).sum()) / tt.outline_px
         soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
         inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    faint = faint_stroke_mm(tt, dark) if not strokes else 0.0
+    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint)
+
+
+def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
+    """The share of `RING_SECTORS` equal sectors round `centre` that a stroke's
+    pixels pass through: a circle round the digit, however loose, all of them."""
+    angle = np.arctan2(py - centre[1], px - centre[0])
+    sectors = ((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.int64) % RING_SECTORS
+    return float(np.count_nonzero(np.bincount(sectors, minlength=RING_SECTORS))) / RING_SECTORS
 
 
 def _runs_through(xs: np.ndarray, ys: np.ndarray, tt: TargetTemplate) -> bool:
@@ -832,7 +855,7 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
-        if _runs_through(xs, ys, tt):
+        if _runs_through(xs, ys, tt) and _around(xs, ys, tt.centre) < ENCLOSE_SHARE:
             continue  # a scanner's streak down the page, a crease: no hand's light mark
         (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM

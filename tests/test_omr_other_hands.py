@@ -193,3 +193,33 @@ def test_a_light_pencil_circle_is_never_read_blank(printed: dict[str, Printed], 
                 assert t.state != "empty", (t.question, t.option, t.digit)
                 seen += 1
     assert seen >= 12
+
+
+@pytest.mark.slow
+def test_a_loose_circle_round_a_digit_is_its_own(printed: dict[str, Printed], catalog: Catalog) -> None:
+    """A circle drawn loosely round a digit (3.6-4.5 mm out, wider than tall, so it
+    passes nearer the digits of the rows above and below than its own digit's box):
+    it goes round this digit, so it is this digit's, counted; the rows above and
+    below are never counted for it."""
+    rng = np.random.default_rng(31)
+    seen = 0
+    for i, blank, rows in _sipas_rows(printed):
+        page = blank.copy()
+        drawn = {}
+        for digits in rows[1::2]:  # every other row: its neighbours' rows stay clean
+            t = digits[int(rng.integers(len(digits)))]
+            x, y, w, h = t.bbox_mm
+            r = float(rng.uniform(3.6, 4.5))
+            loop = ellipse_strokes((x + w / 2, y + h / 2), r * float(rng.uniform(1.0, 1.25)), r * 0.9, rng,
+                                   sweep_deg=375.0)
+            draw_strokes(page, PPM, loop, BALLPOINT, rng)
+            drawn[t.question] = t.option
+        reading = _read(catalog, _photo(page, 100 + i, blur=0.6))
+        for q in reading.questions:
+            if q.question in drawn:
+                assert (q.status, q.value) == ("answered", (drawn[q.question],)), (q, [
+                    (t.option, t.digit) for t in reading.targets if t.question == q.question])
+                seen += 1
+            elif q.status == "answered":
+                raise AssertionError(f"{q.question} counted for a neighbour's circle: {q}")
+    assert seen >= 10
