@@ -30,7 +30,7 @@ from typing import Protocol
 
 from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
 from omr.text import looks_like_words
-from omr.thresholds import DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
+from omr.thresholds import BLACKOUT_COVER, BLACKOUT_MIDDLE, DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
 
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
@@ -96,7 +96,7 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     # weighed with the rest (new_ink_mm2).
     if (longest_stroke_mm(ev) >= SPECK_MM or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
             or ev.thick_mm2 >= t.digit_thick_empty_mm2 or ev.crumbs_mm2 >= t.digit_crumbs_empty_mm2
-            or new_ink_mm2(ev) >= t.digit_inner_empty_mm2):
+            or new_ink_mm2(ev) >= t.digit_inner_empty_mm2 or ev.faint_mm >= t.digit_stroke_mm):
         return "marginal"
     return "empty"
 
@@ -117,9 +117,16 @@ def new_ink_mm2(ev: DigitEvidence) -> float:
 
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
     """Whether a target is filled in solid (what the correction rule asks for):
-    enough of its box under dark ink."""
+    enough of its box under dark ink; a digit blacked out, its middle hidden and
+    its box covered too (`BLACKOUT_MIDDLE`, `BLACKOUT_COVER`: a heavy circle or
+    cross is not)."""
     solid = float(getattr(m, "solid", 0.0))
-    return solid >= (thresholds.digit_solid if shape == "digit" else thresholds.box_solid)
+    if shape != "digit":
+        return solid >= thresholds.box_solid
+    evidence = getattr(m, "digit", None)
+    if isinstance(evidence, DigitEvidence) and (evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER):
+        return False
+    return solid >= thresholds.digit_solid
 
 
 def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:

@@ -72,6 +72,15 @@ class DigitEvidence:
     # Ink (mm2) near the digit, off its glyph, in pieces too small to be
     # strokes: a light grainy pencil mark broken into crumbs, or specks.
     crumbs_mm2: float = 0.0
+    # The share of the glyph's outline (the digit's box within THICK_RIM_PX of
+    # its printed strokes, the glyph itself left out) under dark new ink: a
+    # digit blacked out is hidden, all of it; a circle round it, a cross over
+    # it, however heavy the pen, leave most of the glyph's outline on paper.
+    hidden: float = 0.0
+    # The longest faint stroke near the digit, off the print (mm): ink too
+    # light to be measured as a stroke (a light pencil circle on a photo) but
+    # as long as one. Evidence of ink, never of a mark.
+    faint_mm: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
@@ -82,7 +91,8 @@ class DigitEvidence:
     def rounded(self) -> DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
-            self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2)))
+            self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2, self.hidden,
+            self.faint_mm)))
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,13 @@ ACROSS_TOUCH_PX = 1
 # gap between the rows); nearer another target it is that target's; between
 # the two it is nobody's for sure, and a person decides.
 OWN_FACTOR, OWN_MARGIN_MM = 2.0, 1.0
+# A stroke off the digit that passes through at least this share of the
+# sectors round its centre goes round it (`_around`): a circle drawn round
+# the digit, which is the digit's whatever other target it passes near (a
+# loose circle 4 mm out passes 1 mm from the row above's digit). A tick or a
+# line beside the digit spans a quarter of them or less; a circle begun and
+# abandoned, under three quarters, stays an arc for a person.
+ENCLOSE_SHARE = 0.75
 # A bent stroke (a tick) is placed by its vertex, the point where the pen
 # turned, which a person puts on or beside what they choose, whatever its
 # arms reach toward (a tick drawn above right of a digit, its long arm rising
@@ -176,6 +183,12 @@ GLYPH_STROKE_MM2 = 0.1
 # Coverage of the digit's box (glyph excluded) by new ink at least this dark:
 # light (a pencil's shading) and solid (blacked out).
 FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
+# Faint ink near a digit: a 3x3 mean of new darkness at least this, off the
+# print (`faint_stroke_mm`). The paper's noise on a phone photo (sigma up to
+# ~0.03 of full ink a pixel) averages to a third of that over 3x3; a light
+# pencil line (0.15-0.22) stands well above it.
+FAINT_LEVEL = 0.10
+FAINT_AROUND_PX = 13  # 2.2 mm: wider than the widest pen's line (1.2 mm)
 # A 3x3 mean (`cv2.blur`, float32) can exceed its darkest pixel by rounding:
 # a patch is known to hold no mean at a level only when its darkest pixel is
 # this much below it.
@@ -195,6 +208,21 @@ MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
 BACKGROUND_WINDOW = 5  # in reduced pixels: 5 x 8 / 6 = 6.7 mm
+# A shadow across the page (a hand's, a phone's) darkens the paper by up to a
+# third over a soft edge 10-20 mm wide. The max filter alone carries the lit
+# side's level half its window into the shadow, where the paper then reads as
+# ink (other hands' deck, seed 1: shadow edges counted as marks on 4 pages).
+# A closing (max, then min) over SHADOW_WINDOW follows the edge of anything
+# darker and broader than that window, and leaves anything narrower to the
+# max filter: a shadow is broader, no pen mark is.
+SHADOW_WINDOW = 23  # in reduced pixels: 23 x 8 / 6 = 30.7 mm
+# Across a target's patch the paper is taken at one level (its centre's)
+# where it is even. Where the paper map changes across the patch by more
+# than PAPER_UNEVEN of its level (a shadow's edge: ~2 % a mm; a phone's
+# vignetting changes it ~0.2 % a mm, 2 % across a digit's zone), each pixel
+# is compared with the paper under it (`paper_under`): a 12 % step at the
+# patch's edge was read as a shading.
+PAPER_UNEVEN = 0.03
 
 
 @dataclass(frozen=True)
@@ -242,7 +270,9 @@ def paper_level(page: np.ndarray) -> np.ndarray:
     h, w = h - h % BACKGROUND_STEP, w - w % BACKGROUND_STEP  # whole blocks: the fast path
     small = cv2.resize(page[:h, :w], (w // BACKGROUND_STEP, h // BACKGROUND_STEP), interpolation=cv2.INTER_AREA)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
-    level = cv2.GaussianBlur(cv2.dilate(small, kernel), (3, 3), 0)
+    shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
+                              borderType=cv2.BORDER_REPLICATE)
+    level = cv2.GaussianBlur(np.minimum(cv2.dilate(small, kernel), shadow), (3, 3), 0)
     return np.maximum(level.astype(np.float32), 1.0)
 
 
@@ -289,6 +319,33 @@ def darkness_patch(
     if not inside:
         dark[~_on_page(page.shape, x0, y0, w, h)] = 0.0
     return np.clip(dark, 0.0, 1.0)
+
+
+def paper_maps(shape: tuple[int, ...], x0: int, y0: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each pixel of the w x h patch at (x0, y0) lies on a paper-level map
+    of `shape` (`paper_level`), for `cv2.remap`."""
+    s = BACKGROUND_STEP
+    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, shape[0] - 1).astype(np.float32)
+    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, shape[1] - 1).astype(np.float32)
+    map_x, map_y = np.meshgrid(xs, ys)
+    return map_x, map_y
+
+
+def paper_under(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """The paper level (`paper_level`) resampled under the w x h patch at (x0, y0), per pixel."""
+    map_x, map_y = paper_maps(paper.shape, x0, y0, w, h)
+    return np.asarray(cv2.remap(paper, map_x, map_y, cv2.INTER_LINEAR))
+
+
+def paper_uneven(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> bool:
+    """Whether the paper level changes across the w x h patch at (x0, y0) by more
+    than `PAPER_UNEVEN` of its level (see there)."""
+    s = BACKGROUND_STEP
+    r0, r1 = min(max(y0 // s, 0), paper.shape[0] - 1), min(max((y0 + h - 1) // s, 0), paper.shape[0] - 1)
+    c0, c1 = min(max(x0 // s, 0), paper.shape[1] - 1), min(max((x0 + w - 1) // s, 0), paper.shape[1] - 1)
+    cells = paper[r0 : r1 + 1, c0 : c1 + 1]
+    low, high = float(cells.min()), float(cells.max())
+    return high - low > PAPER_UNEVEN * high
 
 
 def paper_at(paper: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.float32:
@@ -364,6 +421,7 @@ class Stroke:
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
+    around: float = 0.0  # off the digit, the share of the sectors round its centre it passes through (`_around`)
 
 
 def _ownership(own: float, other: float, gap: float = 0.0,
@@ -606,6 +664,9 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]),
                            None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
                                                _in_cell(tt, int(px[v]), int(py[v]))))
+        around = _around(px, py, tt.centre) if r_min[label] > OVER_MM and not straddles else 0.0
+        if around >= ENCLOSE_SHARE:
+            owner = "own"  # a loop round this digit is its own, however near another target it passes
         strokes.append(Stroke(
             length=length,
             bend=bend,
@@ -617,6 +678,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
             under=_lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
             beyond=float(own_max[label]) >= BEYOND_MM,
+            around=around,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
@@ -714,13 +776,16 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                 tick = max(tick, s.length)
             else:
                 arc = max(arc, s.length)
-    ring = 0.0
+    # A loop round the digit, off it, is a circle whatever its size: one
+    # wider than the ring's region (a loose circle, 4-5 mm out) counts as
+    # much of the ring as it goes round.
+    ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
         keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
         mask = tt.sector >= 0
         per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
-        ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+        ring = max(ring, float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean()))
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
@@ -728,7 +793,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # stroke hidden mostly under the glyph still thickens it here).
     y0, y1, x0, x1 = tt.box_crop
     box_dark = dark[y0:y1, x0:x1]
-    fill = solid = inner_mm2 = 0.0
+    fill = solid = inner_mm2 = hidden = 0.0
     # Most digits' boxes hold no new ink as dark as a shading's off the glyph:
     # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
@@ -738,10 +803,73 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         smooth = cv2.blur(box_dark, (3, 3))
         fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
         # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-        solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / tt.inner_box_px
+        dark_mean = smooth >= SOLID_LEVEL
+        solid = float((dark_mean & inner).sum()) / tt.inner_box_px
+        assert tt.outline is not None
+        hidden = float((dark_mean & tt.outline).sum()) / tt.outline_px
         soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
         inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
+    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
+    return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
+                         hidden, faint)
+
+
+def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
+    """The share of `RING_SECTORS` equal sectors round `centre` that a stroke's
+    pixels pass through: a circle round the digit, however loose, all of them."""
+    angle = np.arctan2(py - centre[1], px - centre[0])
+    sectors = ((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.int64) % RING_SECTORS
+    return float(np.count_nonzero(np.bincount(sectors, minlength=RING_SECTORS))) / RING_SECTORS
+
+
+def _runs_through(xs: np.ndarray, ys: np.ndarray, tt: TargetTemplate) -> bool:
+    """Whether a piece of ink near a digit runs out of its zone (the patch's
+    disc) on two sides: its pixels at the disc's edge lie at least a radius
+    apart. A light mark drawn round or beside a digit stays within reach of
+    it; a scanner's streak or a crease runs on along the page."""
+    half = tt.shape[0] / 2.0
+    r = np.hypot(xs - (tt.shape[1] - 1) / 2.0, ys - (tt.shape[0] - 1) / 2.0)
+    edge = r >= half - 2.0
+    if not edge.any():
+        return False
+    ex, ey = xs[edge], ys[edge]
+    return bool(math.hypot(float(ex.max() - ex.min()), float(ey.max() - ey.min())) >= half)
+
+
+def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+    """The extent (mm, the long side of its minimum-area rectangle) of the
+    longest faint stroke near a digit, off the print: new ink lighter than a
+    stroke's core (a light pencil circle on a photo, 0.15-0.22 of full ink)
+    but, averaged over 3x3 pixels, above `FAINT_LEVEL`, which the paper's
+    noise averages away from. Evidence of ink, never of a mark (see
+    `DigitEvidence.faint_mm`)."""
+    assert tt.zone is not None and tt.near_print is not None and tt.own_mm is not None and tt.other_mm is not None
+    if float(dark.max()) < FAINT_LEVEL:
+        return 0.0
+    # Against the ink level round it (an opening wider than any pen's line):
+    # a shadow's edge or a paper level a little off lifts a whole area, not a line.
+    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
+    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & tt.zone & ~tt.near_print).astype(np.uint8)
+    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    if cv2.countNonZero(faint) < min_px:
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    longest = 0.0
+    for label in range(1, n):
+        if stats[label, cv2.CC_STAT_AREA] < min_px:
+            continue
+        ys, xs = np.nonzero(labels == label)
+        own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
+        if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
+            continue  # another target's (a circle round the digit of the row above)
+        if _runs_through(xs, ys, tt) and _around(xs, ys, tt.centre) < ENCLOSE_SHARE:
+            continue  # a scanner's streak down the page, a crease: no hand's light mark
+        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+        length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+        if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
+            continue  # thinner than any pen's line: a scanner's streak, a hair
+        longest = max(longest, length)
+    return longest
 
 
 def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
@@ -872,6 +1000,10 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             levels.append(paper_at(ink.paper, x0, y0, ww, wh))
         paper = np.array(levels, np.float32)[:, None, None]
         dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
+        for k, i in enumerate(group):  # a shadow's edge across the patch: the paper under each pixel
+            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
+            if paper_uneven(ink.paper, x0, y0, ww, wh):
+                dark[k] = (1.0 - crops[k].astype(np.float32) / paper_under(ink.paper, x0, y0, ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)

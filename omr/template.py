@@ -51,6 +51,10 @@ DIGIT_GUARD_PX = 1
 # The glyph's rim is left out of a shading's coverage by this many pixels more
 # than its own guard: the printed edge never cancels exactly.
 FILL_RIM_PX = 1
+# The middle of a digit: within this of its centre, where a circle round the
+# digit never reaches (it keeps ~1.8 mm away, `omr.score.OVER_MM`) and a
+# blackout leaves no paper.
+MIDDLE_MM = 1.1
 # The digit's own box, grown by this much and minus its glyph, is measured too
 # (with the ring): the ink of a tick or a cross drawn over the digit lies there.
 DIGIT_INNER_GROW_MM = 0.4
@@ -133,6 +137,11 @@ class TargetTemplate:
     printed_other: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Digits: the glyph's outline in the `box_crop` window (`inner` within
+    # THICK_RIM_PX of the glyph), where a blackout hides the digit, and its
+    # pixels (at least 1).
+    outline: np.ndarray | None = field(default=None, repr=False, compare=False)
+    outline_px: int = 1
     fill_px: int = 1
     inner_box_px: int = 1
     # Where new ink can change what is measured (the scorer's cheap bound: no
@@ -375,6 +384,7 @@ def _digit_template(
     window = (slice(crop[0], crop[1]), slice(crop[2], crop[3]))
     glyph_rim = _dilated(glyph[window], THICK_RIM_PX) & (inner | glyph)[window]
     rim_rows, rim_cols = np.nonzero(glyph_rim)
+    outline = ((r <= MIDDLE_MM) & inner)[window]
     return TargetTemplate(
         target, x0, y0,
         printed=patch,
@@ -393,6 +403,8 @@ def _digit_template(
         printed_other=(patch > NEAR_PRINT_LEVEL) & ~glyph,
         rim_rows=rim_rows,
         rim_cols=rim_cols,
+        outline=outline,
+        outline_px=max(int(outline.sum()), 1),
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
         inner_reach=_dilated(inner[window], 1),

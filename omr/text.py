@@ -18,7 +18,7 @@ import pytesseract
 
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import BACKGROUND_STEP, PageInk, blank_darkness, page_ink
+from omr.score import PageInk, blank_darkness, page_ink, paper_maps
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -84,15 +84,6 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     return float((big[labels] & tt.region).sum() / area) if area else 0.0
 
 
-def _paper_maps(shape: tuple[int, ...], x0: int, y0: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """Where each pixel of the w x h rectangle lies on the paper-level map of `shape`."""
-    s = BACKGROUND_STEP
-    ys = np.clip((np.arange(h) + y0) / s - 0.5, 0, shape[0] - 1).astype(np.float32)
-    xs = np.clip((np.arange(w) + x0) / s - 0.5, 0, shape[1] - 1).astype(np.float32)
-    map_x, map_y = np.meshgrid(xs, ys)
-    return map_x, map_y
-
-
 def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
     """The reduced paper-level map resampled under the field. Where each of
     its pixels lies on the map is the same on every page (the map's shape is
@@ -101,7 +92,7 @@ def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
     h, w = tt.region.shape
     name = f"paper_maps@{paper.shape[0]}x{paper.shape[1]}"
     if name + ":x" not in tt.derived:
-        tt.derived[name + ":x"], tt.derived[name + ":y"] = _paper_maps(paper.shape, tt.x0, tt.y0, w, h)
+        tt.derived[name + ":x"], tt.derived[name + ":y"] = paper_maps(paper.shape, tt.x0, tt.y0, w, h)
     return cv2.remap(paper, tt.derived[name + ":x"], tt.derived[name + ":y"], cv2.INTER_LINEAR)
 
 

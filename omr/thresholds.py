@@ -14,6 +14,16 @@ from dataclasses import dataclass
 # on a deck: `omr.score` keeps such pieces off the glyph as crumbs of ink, and
 # `omr.decide` never takes one touching the glyph for a stroke.
 SPECK_MM = 1.13
+# A digit blacked out, as the printed correction rule asks ("fill the wrong
+# one completely"), told from a heavy circle or cross by what they leave on
+# paper, not by a share chosen on a deck: its middle (`omr.template.MIDDLE_MM`,
+# where a circle round the digit never reaches) more than half hidden under
+# dark ink (`DigitEvidence.hidden`: a marker's tight circle leaves it all),
+# and its box at least nine tenths under ink (`DigitEvidence.fill`: the wedges
+# between a cross's arms stay paper, 0.70-0.85 of it covered by a 1.1 mm
+# marker's cross on other hands' deck, seed 1). Beside another mark, anything
+# heavy that is not a blackout is for a person (`omr.decide`: `correction`).
+BLACKOUT_MIDDLE, BLACKOUT_COVER = 0.5, 0.9
 
 
 @dataclass(frozen=True)

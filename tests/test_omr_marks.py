@@ -191,7 +191,7 @@ class M:
 
 
 CIRCLE = DigitEvidence(ring=1.0, arc_mm=5.5)
-BLACKED = DigitEvidence(ring=1.0, through_mm=4.5, fill=1.0, solid=1.0)
+BLACKED = DigitEvidence(ring=1.0, through_mm=4.5, fill=1.0, solid=1.0, hidden=1.0)
 NOTHING = DigitEvidence()
 
 
