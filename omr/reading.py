@@ -72,10 +72,10 @@ class DigitEvidence:
     # Ink (mm2) near the digit, off its glyph, in pieces too small to be
     # strokes: a light grainy pencil mark broken into crumbs, or specks.
     crumbs_mm2: float = 0.0
-    # The share of the glyph's outline (the digit's box within THICK_RIM_PX of
-    # its printed strokes, the glyph itself left out) under dark new ink: a
-    # digit blacked out is hidden, all of it; a circle round it, a cross over
-    # it, however heavy the pen, leave most of the glyph's outline on paper.
+    # The share of the digit's middle (its box within `omr.template.MIDDLE_MM`
+    # of its centre, the glyph left out) under dark new ink: a digit blacked
+    # out hides it; a circle round the digit, however heavy the pen, never
+    # reaches it.
     hidden: float = 0.0
     # The longest faint stroke near the digit, off the print (mm): ink too
     # light to be measured as a stroke (a light pencil circle on a photo) but

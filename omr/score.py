@@ -805,8 +805,8 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
         dark_mean = smooth >= SOLID_LEVEL
         solid = float((dark_mean & inner).sum()) / tt.inner_box_px
-        assert tt.outline is not None
-        hidden = float((dark_mean & tt.outline).sum()) / tt.outline_px
+        assert tt.middle is not None
+        hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
         soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
         inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
@@ -844,8 +844,9 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     noise averages away from. Evidence of ink, never of a mark (see
     `DigitEvidence.faint_mm`)."""
     assert tt.zone is not None and tt.near_print is not None and tt.own_mm is not None and tt.other_mm is not None
-    if float(dark.max()) < FAINT_LEVEL:
-        return 0.0
+    assert tt.faint_reach is not None
+    if not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+        return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     # Against the ink level round it (an opening wider than any pen's line):
     # a shadow's edge or a paper level a little off lifts a whole area, not a line.
     local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))

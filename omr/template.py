@@ -137,11 +137,14 @@ class TargetTemplate:
     printed_other: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_rows: np.ndarray | None = field(default=None, repr=False, compare=False)
     rim_cols: np.ndarray | None = field(default=None, repr=False, compare=False)
-    # Digits: the glyph's outline in the `box_crop` window (`inner` within
-    # THICK_RIM_PX of the glyph), where a blackout hides the digit, and its
-    # pixels (at least 1).
-    outline: np.ndarray | None = field(default=None, repr=False, compare=False)
-    outline_px: int = 1
+    # Digits: the digit's middle in the `box_crop` window (`inner` within
+    # MIDDLE_MM of its centre), which a blackout hides and a circle never
+    # reaches, and its pixels (at least 1).
+    middle: np.ndarray | None = field(default=None, repr=False, compare=False)
+    middle_px: int = 1
+    # Digits: the zone off the print grown by 1 px, where a faint stroke's 3x3
+    # mean can draw on (`omr.score.faint_stroke_mm`'s cheap bound).
+    faint_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     fill_px: int = 1
     inner_box_px: int = 1
     # Where new ink can change what is measured (the scorer's cheap bound: no
@@ -384,7 +387,8 @@ def _digit_template(
     window = (slice(crop[0], crop[1]), slice(crop[2], crop[3]))
     glyph_rim = _dilated(glyph[window], THICK_RIM_PX) & (inner | glyph)[window]
     rim_rows, rim_cols = np.nonzero(glyph_rim)
-    outline = ((r <= MIDDLE_MM) & inner)[window]
+    middle = ((r <= MIDDLE_MM) & inner)[window]
+    near_print = _dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX)
     return TargetTemplate(
         target, x0, y0,
         printed=patch,
@@ -399,12 +403,13 @@ def _digit_template(
         zone=zone,
         box_crop=crop,
         fill_region=fill_region,
-        near_print=_dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX),
+        near_print=near_print,
         printed_other=(patch > NEAR_PRINT_LEVEL) & ~glyph,
         rim_rows=rim_rows,
         rim_cols=rim_cols,
-        outline=outline,
-        outline_px=max(int(outline.sum()), 1),
+        middle=middle,
+        middle_px=max(int(middle.sum()), 1),
+        faint_reach=_dilated(zone & ~near_print, 1),
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
         inner_reach=_dilated(inner[window], 1),
