@@ -733,14 +733,26 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
     # at DIGIT_INK.lo, above FILL_LEVEL).
-    if float(box_dark[tt.inner_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+    # Each of the three is also 0 on its own bound (the box's ink is mostly the
+    # glyph's edge, dark enough for none of them): a fill where no pixel of
+    # `TargetTemplate.fill_reach` is as dark as FILL_LEVEL, a blackout where none
+    # of `inner_reach` is as dark as SOLID_LEVEL, and the new ink where none of
+    # `inner` is as dark as DIGIT_INK.lo (the soft ink is 0 up to it).
+    peak = float(box_dark[tt.inner_reach].max())
+    if peak >= FILL_LEVEL - MEAN_SLACK:
+        assert tt.fill_reach is not None
         inner = tt.inner[y0:y1, x0:x1]
-        smooth = cv2.blur(box_dark, (3, 3))
-        fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
-        # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-        solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / tt.inner_box_px
-        soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-        inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+        smooth: np.ndarray | None = None
+        if float(box_dark[tt.fill_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+            smooth = cv2.blur(box_dark, (3, 3))
+            fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+        if peak >= SOLID_LEVEL - MEAN_SLACK:
+            smooth = cv2.blur(box_dark, (3, 3)) if smooth is None else smooth
+            # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
+            solid = float(((smooth >= SOLID_LEVEL) & inner).sum()) / tt.inner_box_px
+        if peak >= DIGIT_INK.lo and float(box_dark[inner].max()) >= DIGIT_INK.lo:
+            soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2)
 
 
@@ -800,8 +812,11 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
     mark of this box."""
-    if tt.target.shape == "digit" or not tt.region_px or float(dark.max()) < DIGIT_INK.core:
-        return False  # most boxes: nothing as dark as a pen's line
+    if tt.target.shape == "digit" or not tt.region_px:
+        return False
+    y0, y1, x0, x1 = tt.interior
+    if float(dark[y0:y1, x0:x1].max()) < DIGIT_INK.core:
+        return False  # most boxes: nothing as dark as a pen's line in the interior, no stroke in it
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
         return False
@@ -810,7 +825,6 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
         return False
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
-    y0, y1, x0, x1 = tt.interior
     y1, x1 = y1 - 1, x1 - 1  # the interior's last row and column
     t = ACROSS_TOUCH_PX
     for i in range(1, n):
@@ -833,9 +847,15 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     # Most boxes hold no pixel as dark as a stroke's core within reach of their
     # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
     # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
+    # Nor is there any new ink where no pixel of the counted interior (its
+    # bounding window, `TargetTemplate.interior`) is as dark as BOX_INK.lo: the
+    # soft ink is 0 up to it (most boxes' ink within reach is their printed
+    # border's edge).
     score = 0.0
     if peak >= BOX_INK.core:
-        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
+        y0, y1, x0, x1 = tt.interior
+        if float(dark[y0:y1, x0:x1].max()) >= BOX_INK.lo:
+            score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
     return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px

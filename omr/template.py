@@ -146,6 +146,9 @@ class TargetTemplate:
     # interior whose sides a stroke across the box joins (`omr.score.crosses_box`).
     interior: tuple[int, int, int, int] = (0, 0, 0, 0)
     inner_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Digits: `fill_region` grown by 1 px (a 3x3 mean), in the `box_crop` window:
+    # where no pixel is as dark as a shading's, no shading is seen.
+    fill_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The printed patch has no structure to snap to (a box on blank paper never
     # is; the check is the snap's own).
     flat: bool = False
@@ -396,6 +399,7 @@ def _digit_template(
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
         inner_reach=_dilated(inner[window], 1),
+        fill_reach=_dilated(fill_region, 1),
         flat=_flat(patch),
     )
 

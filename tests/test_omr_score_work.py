@@ -16,9 +16,11 @@ from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
 from omr.score import (
+    ACROSS_TOUCH_PX,
     BOX_INK,
     DIGIT_INK,
     FILL_LEVEL,
+    MIN_STROKE_MM2,
     SOLID_LEVEL,
     PageInk,
     _box_measures,
@@ -27,6 +29,7 @@ from omr.score import (
     _digit_parts,
     _main_axis,
     _parabola,
+    crosses_box,
     darkness_patch,
     new_ink,
 )
@@ -59,7 +62,7 @@ def _targets(pages: list[PageTemplate], shape: str) -> list[TargetTemplate]:
 
 def test_a_box_with_no_core_within_reach_has_no_ink(pages: list[PageTemplate]) -> None:
     rng = np.random.default_rng(5)
-    skipped = 0
+    skipped = interior_skipped = 0
     for tt in _targets(pages, "box"):
         for _ in range(PATCHES_PER_TARGET):
             dark = _patch(tt.shape, rng)
@@ -69,12 +72,14 @@ def test_a_box_with_no_core_within_reach_has_no_ink(pages: list[PageTemplate]) -
             assert (score, solid) == (want, want_solid)
             y0, y1, x0, x1 = tt.reach
             skipped += float(dark[y0:y1, x0:x1].max()) < BOX_INK.core
-    assert skipped  # the bound was taken, and agreed
+            y0, y1, x0, x1 = tt.interior
+            interior_skipped += float(dark[y0:y1, x0:x1].max()) < BOX_INK.lo
+    assert skipped and interior_skipped  # the bounds were taken, and agreed
 
 
 def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTemplate]) -> None:
     rng = np.random.default_rng(6)
-    skipped = 0
+    skipped = fill_skipped = ink_skipped = 0
     for tt in _targets(pages, "digit"):
         assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
         y0, y1, x0, x1 = tt.box_crop
@@ -89,7 +94,43 @@ def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTempla
             assert ev.solid == float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
             assert ev.inner_mm2 == float(soft[inner].sum()) / CANON_PX_PER_MM**2
             skipped += float(box[tt.inner_reach].max()) < FILL_LEVEL
-    assert skipped
+            assert tt.fill_reach is not None
+            fill_skipped += float(box[tt.inner_reach].max()) >= FILL_LEVEL > float(box[tt.fill_reach].max())
+            ink_skipped += float(box[tt.inner_reach].max()) >= FILL_LEVEL and float(box[inner].max()) < DIGIT_INK.lo
+    assert skipped and fill_skipped and ink_skipped
+
+
+def _crosses_plainly(tt: TargetTemplate, dark: np.ndarray) -> bool:
+    """`crosses_box` by its definition, without its bound."""
+    inked = dark >= DIGIT_INK.core
+    if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
+        return False
+    core = (inked & tt.region).astype(np.uint8)
+    if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+        return False
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    y0, y1, x0, x1 = tt.interior
+    t = ACROSS_TOUCH_PX
+    return any(area >= MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+               and ((x <= x0 + t and x + w >= x1 - t) or (y <= y0 + t and y + h >= y1 - t))
+               for x, y, w, h, area in stats[1:])
+
+
+def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[PageTemplate]) -> None:
+    rng = np.random.default_rng(9)
+    skipped = crossed = 0
+    for tt in _targets(pages, "box"):
+        y0, y1, x0, x1 = tt.interior
+        for k in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            if k == 0:  # a slash across the interior, as dark as a pen's or lighter
+                cv2.line(dark, (x0 - 2, y1 + 1), (x1 + 1, y0 - 2), float(rng.uniform(0.2, 0.8)), 2)
+            got = crosses_box(tt, dark)
+            assert got == _crosses_plainly(tt, dark)
+            skipped += float(dark.max()) >= DIGIT_INK.core > float(dark[y0:y1, x0:x1].max())
+            crossed += got
+    assert skipped and crossed
 
 
 def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -> None:
