@@ -659,21 +659,29 @@ def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
     _, h, w = page_darks.shape
     added = page_darks - blank_darks
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
-    out = []
-    for tt, patch in zip(tts, added):
-        assert tt.rim_rows is not None and tt.rim_cols is not None
-        y0, y1, x0, x1 = tt.box_crop
+    out = [0.0] * len(tts)
+    # Digits whose boxes lie alike in their patches (most of a page's) have
+    # their streak bands averaged as one stack: `_mean` sums each digit's
+    # pixels in the same order as alone, so each value is the digit's own.
+    alike: dict[tuple[int, int, int, int], list[int]] = {}
+    for i, tt in enumerate(tts):
+        alike.setdefault(tt.box_crop, []).append(i)
+    for (y0, y1, x0, x1), members in alike.items():
+        stack = added if len(members) == len(tts) else added[members]
         # A streak down (across) the digit: the lesser of the added darkness
         # above and below (left and right of) the box, per pixel column (row).
-        above = _mean(patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1], 0)
-        below = _mean(patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1], 0)
-        left = _mean(patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)], 1)
-        right = _mean(patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 1)
-        col = np.maximum(np.minimum(above, below), 0.0)
-        row = np.maximum(np.minimum(left, right), 0.0)
-        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
-        rim = patch[y0:y1, x0:x1][rows, cols] - np.maximum(col[cols], row[rows])
-        out.append(float(rim.sum()) / CANON_PX_PER_MM**2)
+        above = _mean(stack[:, max(y0 - band, 0) : max(y0 - gap, 1), x0:x1], 1)
+        below = _mean(stack[:, min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1], 1)
+        left = _mean(stack[:, y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)], 2)
+        right = _mean(stack[:, y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 2)
+        cols_streak = np.maximum(np.minimum(above, below), 0.0)
+        rows_streak = np.maximum(np.minimum(left, right), 0.0)
+        boxes = stack[:, y0:y1, x0:x1]
+        for j, i in enumerate(members):
+            rows, cols = tts[i].rim_rows, tts[i].rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
+            assert rows is not None and cols is not None
+            rim = boxes[j][rows, cols] - np.maximum(cols_streak[j][cols], rows_streak[j][rows])
+            out[i] = float(rim.sum()) / CANON_PX_PER_MM**2
     return out
 
 

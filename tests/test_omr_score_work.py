@@ -22,6 +22,8 @@ from omr.score import (
     FILL_LEVEL,
     MIN_STROKE_MM2,
     SOLID_LEVEL,
+    STREAK_BAND_MM,
+    STREAK_GAP_MM,
     PageInk,
     _box_measures,
     _by_shape,
@@ -31,9 +33,10 @@ from omr.score import (
     _parabola,
     crosses_box,
     darkness_patch,
+    glyph_darkening_mm2,
     new_ink,
 )
-from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate
+from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
 PATCHES_PER_TARGET = 6
 
@@ -131,6 +134,30 @@ def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[P
             skipped += float(dark.max()) >= DIGIT_INK.core > float(dark[y0:y1, x0:x1].max())
             crossed += got
     assert skipped and crossed
+
+
+def test_glyph_darkening_of_digits_together_is_each_digit_s_own(pages: list[PageTemplate]) -> None:
+    """Pixel for pixel the digit's own sums, for digits whose boxes lie alike in
+    their patches or not."""
+    rng = np.random.default_rng(10)
+    tts = [tt for tt in _targets(pages, "digit") if tt.shape == _targets(pages, "digit")[0].shape]
+    assert len({tt.box_crop for tt in tts}) > 1
+    page_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
+    blank_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
+    got = glyph_darkening_mm2(tts, page_darks, blank_darks)
+    _, h, w = page_darks.shape
+    gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
+    for tt, page, blank, value in zip(tts, page_darks, blank_darks, got):
+        assert tt.rim_rows is not None and tt.rim_cols is not None
+        patch = page - blank
+        y0, y1, x0, x1 = tt.box_crop
+        above = patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1].mean(0)
+        below = patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1].mean(0)
+        left = patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)].mean(1)
+        right = patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(1)
+        col, row = np.maximum(np.minimum(above, below), 0.0), np.maximum(np.minimum(left, right), 0.0)
+        rim = patch[y0:y1, x0:x1][tt.rim_rows, tt.rim_cols] - np.maximum(col[tt.rim_cols], row[tt.rim_rows])
+        assert value == float(rim.sum()) / CANON_PX_PER_MM**2
 
 
 def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -> None:
