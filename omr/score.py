@@ -28,7 +28,7 @@ Per target, on the registered page:
    from the print a stroke's core follows the page's blur (`stroke_core`).
    Each stroke of at least `MIN_STROKE_MM2` of ink and `SPECK_MM` of extent
    is measured: its length (the long side of its minimum-area rectangle), its
-   width, its sagitta and the circle that best fits it (`_shape`), how far its
+   width, its sagitta (`_sag`) and the circle that best fits it (`_hug`), how far its
    distance from the digit's centre ranges, whether it lies under the digit,
    passes over it and reaches beyond its box, and whose it is (`ownership`:
    clearly nearer this digit than any other target, clearly another's, or
@@ -359,8 +359,10 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
-    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_shape`)
-    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
+    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    # Measured only where `stroke_kind` reads them (the digit's own stroke, not
+    # over it); inf and False for any other stroke:
+    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius (`_hug`)
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
@@ -389,17 +391,26 @@ def _ownership(own: float, other: float, gap: float = 0.0,
     return "other" if other < own else "between"
 
 
+def _int_mean(values: np.ndarray) -> float:
+    """The mean of whole pixel coordinates as `np.mean` gives it: their sum is
+    exact in any order, so the mean is the correctly rounded sum over the count."""
+    return int(values.sum()) / len(values)
+
+
 def _main_axis(px: np.ndarray, py: np.ndarray) -> tuple[float, float] | None:
     """The unit vector along which a stroke's pixels spread most (the principal
     axis of their covariance, its sign arbitrary), None under 3 pixels: made
-    once per stroke for `_straddles`, `_shape` and `_lies_under`."""
+    once per stroke for `_straddles`, `_sag` and `_lies_under`."""
     if len(px) < 3:
         return None
-    # `np.cov`'s own arithmetic, step for step, without its checks.
-    pts = np.stack([px, py]).astype(np.float64)
-    pts -= pts.mean(axis=1)[:, None]
+    # `np.cov`'s own arithmetic, step for step, without its checks (the means
+    # of whole pixel coordinates are exact sums over the count: `_int_mean`).
+    n = len(px)
+    pts = np.empty((2, n))
+    np.subtract(px, _int_mean(px), out=pts[0])
+    np.subtract(py, _int_mean(py), out=pts[1])
     cov = np.dot(pts, pts.T)
-    cov *= np.true_divide(1, len(px) - 1)
+    cov *= np.true_divide(1, n - 1)
     _, vecs = np.linalg.eigh(cov)
     return float(vecs[0, -1]), float(vecs[1, -1])
 
@@ -413,7 +424,7 @@ def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
         return False
     (ux, uy), (cx, cy) = axis, centre
     along = ((px - cx) * ux + (py - cy) * uy) / CANON_PX_PER_MM
-    off = abs((float(px.mean()) - cx) * -uy + (float(py.mean()) - cy) * ux) / CANON_PX_PER_MM
+    off = abs((_int_mean(px) - cx) * -uy + (_int_mean(py) - cy) * ux) / CANON_PX_PER_MM
     return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
 
 
@@ -431,38 +442,43 @@ def _parabola(x: np.ndarray, y: np.ndarray) -> float:
     return (t2 * (s2 * n - s1 * s1) - s3 * (t1 * n - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
 
 
-def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
-           axis: tuple[float, float] | None) -> tuple[float, float]:
-    """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
-    that best follows the pixels along their main direction (`axis`, see
-    `_main_axis`), over the chord's
+def _sag(px: np.ndarray, py: np.ndarray, axis: tuple[float, float] | None) -> float | None:
+    """The sagitta of the parabola that best follows a stroke's pixels along
+    their main direction (`axis`, see `_main_axis`), over the chord's
     length: 0 for a straight line whatever its pen's width (the width is
     noise about the curve, not curve), ~0.11 for a 50-degree arc, 0.04-0.35
     for a tick's V (one with a short arm follows a parabola as a line does:
-    see LINE_BEND). `hug`: the distance from the digit's centre to the centre of the
-    circle that best fits the pixels, over that circle's radius: ~0 for an
-    arc of a circle round the digit, 1 or more for a tick beside it (its
-    circle lies in its own V) or a line (a circle far away)."""
+    see LINE_BEND). None when the pixels have no shape to measure (under 6,
+    no main direction, no extent along it)."""
     if len(px) < 6 or axis is None:
-        return 0.0, float("inf")
+        return None
     x, y = px / CANON_PX_PER_MM, py / CANON_PX_PER_MM
-    rx, ry = x - x.mean(), y - y.mean()
+    # `np.mean`'s arithmetic (its pairwise sum, over the count), without its checks.
+    rx, ry = x - np.add.reduce(x) / len(x), y - np.add.reduce(y) / len(y)
     (ux, uy) = axis
     along, across = rx * ux + ry * uy, ry * ux - rx * uy
     span = float(along.max() - along.min())
     if span <= 0:
-        return 0.0, float("inf")
-    sag = abs(_parabola(along, across)) * (span / 2) ** 2 / span
-    # Kasa's algebraic circle fit: x2 + y2 + D x + E y + F = 0.
+        return None
+    return abs(_parabola(along, across)) * (span / 2) ** 2 / span
+
+
+def _hug(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
+    """The distance from the digit's `centre` to the centre of the circle that
+    best fits a stroke's pixels (Kasa's algebraic fit), over that circle's
+    radius: ~0 for an arc of a circle round the digit, 1 or more for a tick
+    beside it (its circle lies in its own V) or a line (a circle far away)."""
+    x, y = px / CANON_PX_PER_MM, py / CANON_PX_PER_MM
+    # x2 + y2 + D x + E y + F = 0.
     a = np.column_stack([x, y, np.ones(len(x))])
     b = -(x * x + y * y)
     (d, e, f), *_ = np.linalg.lstsq(a, b, rcond=None)
     cx, cy = -d / 2, -e / 2
     r2 = cx * cx + cy * cy - f
     if r2 <= 0:
-        return sag, float("inf")
+        return float("inf")
     off = float(np.hypot(cx - centre[0] / CANON_PX_PER_MM, cy - centre[1] / CANON_PX_PER_MM))
-    return sag, off / float(np.sqrt(r2))
+    return off / float(np.sqrt(r2))
 
 
 def _vertex(px: np.ndarray, py: np.ndarray) -> int:
@@ -518,7 +534,7 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[
     middle below the digit's box, its course (`axis`, see `_main_axis`)
     level within UNDER_TILT_DEG, and reaching across the digit's centre."""
     half_h = tt.target.bbox_mm[3] / 2 * CANON_PX_PER_MM
-    if float(py.mean()) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
+    if _int_mean(py) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
         return False
     if axis is None:
         return False
@@ -600,21 +616,30 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         px, py = sx[b0:b1], sy[b0:b1]
         axis = _main_axis(px, py)
         straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
-        sag, hug = _shape(px, py, tt.centre, axis)
+        shaped = _sag(px, py, axis)
+        sag = 0.0 if shaped is None else shaped
         bend = max(0.0, width - pen) / length
-        v = -1 if sag <= LINE_SAG and bend <= LINE_BEND else _vertex(px, py)  # a line has no vertex
-        owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]),
-                           None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
-                                               _in_cell(tt, int(px[v]), int(py[v]))))
+        over = bool(r_min[label] <= OVER_MM or straddles)
+        own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
+        owner = _ownership(own, other, gap)
+        # A bent stroke is placed by its vertex (a line has none), except when
+        # it is this digit's anyway and every pixel of it, the vertex too, is
+        # nearer this digit than any other target (`gap` > 0): a vertex there
+        # places it here or leaves it to the distances (`_ownership`).
+        if not (sag <= LINE_SAG and bend <= LINE_BEND) and not (owner == "own" and gap > 0):
+            v = _vertex(px, py)
+            owner = _ownership(own, other, gap, (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
+                                                 _in_cell(tt, int(px[v]), int(py[v]))))
+        kind_read = owner == "own" and not over  # `stroke_kind` reads its hug and whether it lies under
         strokes.append(Stroke(
             length=length,
             bend=bend,
             radial=float(r_max[label] - r_min[label]),
-            over=bool(r_min[label] <= OVER_MM or straddles),
+            over=over,
             owner=owner,
             sag=sag,
-            hug=hug,
-            under=_lies_under(px, py, tt, axis),
+            hug=_hug(px, py, tt.centre) if kind_read and shaped is not None else float("inf"),
+            under=kind_read and _lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
             beyond=float(own_max[label]) >= BEYOND_MM,
         ))

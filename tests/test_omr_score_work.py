@@ -30,6 +30,7 @@ from omr.score import (
     _darkness_windows,
     _digit_parts,
     _main_axis,
+    _ownership,
     _parabola,
     crosses_box,
     darkness_patch,
@@ -189,3 +190,25 @@ def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
         if len(np.unique(x)) >= 3:
             assert _parabola(x, y) == pytest.approx(float(np.polyfit(x, y, 2)[0]), rel=1e-9, abs=1e-12)
     assert _main_axis(np.array([1, 2]), np.array([3, 4])) is None
+
+
+def test_a_stroke_nearer_its_digit_everywhere_is_placed_alike_by_any_vertex() -> None:
+    """`digit_strokes` finds no vertex for a stroke that is the digit's own by
+    its distances and whose every pixel is nearer this digit than any other
+    target: whatever pixel the vertex is, and whether it is in the digit's
+    cell or not, the stroke is the digit's."""
+    rng = np.random.default_rng(11)
+    placed = 0
+    for _ in range(20000):
+        n = int(rng.integers(1, 30))
+        own_px = rng.uniform(0.0, 6.0, n).astype(np.float32)
+        other_px = (own_px + rng.uniform(-1.0, 8.0, n)).astype(np.float32)
+        gap = float((other_px - own_px).min())
+        own, other = float(own_px.min()), float(other_px.min())
+        if not (gap > 0 and _ownership(own, other, gap) == "own"):
+            continue
+        v = int(rng.integers(0, n))
+        vertex = (float(own_px[v]), float(other_px[v]), bool(rng.integers(0, 2)))
+        assert _ownership(own, other, gap, vertex) == "own"
+        placed += 1
+    assert placed > 1000
