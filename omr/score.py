@@ -560,15 +560,16 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.near_print is not None
-    nothing: tuple[list[Stroke], np.ndarray, np.ndarray, float] = (
-        [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0)
+    def nothing() -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
+        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
+
     if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
-        return nothing
+        return nothing()
     near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
     if not core.any():
-        return nothing
+        return nothing()
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -673,16 +674,13 @@ def _mean(a: np.ndarray, axis: int) -> np.ndarray:
     return np.true_divide(total, np.intp(a.shape[axis]), out=total, casting="unsafe")
 
 
-def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
-                        blank_darks: np.ndarray) -> list[float]:
-    """For digits of one patch size (`tts`), the darkness each page patch
-    (`page_darks`, stacked) adds over the digit's printed glyph and
-    `THICK_RIM_PX` round it, within its own box, to the blank's print blurred
-    as the page is (`blank_darks`), less a streak's (see STREAK_GAP_MM), in
-    mm2 of full ink, signed. `score_targets` takes the page's median over its
-    digits off."""
-    _, h, w = page_darks.shape
-    added = page_darks - blank_darks
+def glyph_darkening_mm2(tts: Sequence[TargetTemplate], added: np.ndarray) -> list[float]:
+    """For digits of one patch size (`tts`), the darkness each page patch adds
+    (`added`, stacked: the page's darkness less the blank's print blurred as
+    the page is) over the digit's printed glyph and `THICK_RIM_PX` round it,
+    within its own box, less a streak's (see STREAK_GAP_MM), in mm2 of full
+    ink, signed. `score_targets` takes the page's median over its digits off."""
+    _, h, w = added.shape
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
     out = [0.0] * len(tts)
     # Digits whose boxes lie alike in their patches (most of a page's) have
@@ -749,11 +747,13 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                 arc = max(arc, s.length)
     ring = 0.0
     if counts_here.any():
-        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
-        mask = tt.sector >= 0
-        per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
-        ring = float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean())
+        assert tt.ring_px is not None and tt.ring_sector is not None
+        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+        # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
+        ring_dark = dark.ravel()[tt.ring_px]
+        soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
+        per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
+        ring = int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
@@ -924,7 +924,10 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
                 outside.append((k, x0, y0))
             levels.append(paper_at(ink.paper, x0, y0, ww, wh))
         paper = np.array(levels, np.float32)[:, None, None]
-        dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
+        dark = np.stack(crops).astype(np.float32)  # (1 - crop / paper) / ink_ref, in place
+        dark /= paper
+        np.subtract(1.0, dark, out=dark)
+        dark /= ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)
@@ -933,16 +936,15 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
     return out
 
 
-def _new_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
-    """Each target's new darkness: its snapped darkness (`darks`) less the
-    blank's blurred as the page is (`blanks`), within 0..1, a group of equal
-    patches at once."""
-    out: list[np.ndarray] = [np.empty(0, np.float32)] * len(darks)
+def _added_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
+    """Per group of equal patches, the stack of its targets' snapped darkness
+    (`darks`) less the blank's blurred as the page is (`blanks`), signed: the
+    new darkness within 0..1, and what `glyph_darkening_mm2` sums."""
+    out = []
     for group in groups:
-        new = np.stack([darks[i] for i in group]) - np.stack([blanks[i] for i in group])
-        np.clip(new, 0.0, 1.0, out=new)
-        for k, i in enumerate(group):
-            out[i] = new[k]
+        added = np.stack([darks[i] for i in group])
+        added -= np.stack([blanks[i] for i in group])
+        out.append(added)
     return out
 
 
@@ -986,15 +988,17 @@ def score_targets(
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
     blanks = [blank_darkness(tt, ink.blur) for tt in targets]
-    news = _new_darkness(darks, blanks, groups)
+    news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
-    for group in groups:
-        digit_group = [i for i in group if targets[i].target.shape == "digit"]
-        if digit_group:
-            added = glyph_darkening_mm2([targets[i] for i in digit_group], np.stack([darks[i] for i in digit_group]),
-                                        np.stack([blanks[i] for i in digit_group]))
-            for i, value in zip(digit_group, added):
-                darkening[i] = value
+    for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
+        new = np.clip(added, 0.0, 1.0)  # each target's new darkness
+        for k, i in enumerate(group):
+            news[i] = new[k]
+        at = [k for k, i in enumerate(group) if targets[i].target.shape == "digit"]
+        if at:
+            values = glyph_darkening_mm2([targets[group[k]] for k in at], added if len(at) == len(group) else added[at])
+            for k, value in zip(at, values):
+                darkening[group[k]] = value
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
     core = stroke_core(ink.blur)

@@ -91,6 +91,7 @@ def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTempla
         for _ in range(PATCHES_PER_TARGET):
             dark = _patch(tt.shape, rng)
             ev = _digit_parts(tt, dark)
+            assert all(type(v) is float for v in dataclasses.astuple(ev))  # as stored and compared: no numpy scalars
             box = dark[y0:y1, x0:x1]
             smooth = cv2.blur(box, (3, 3))
             soft = np.clip((box - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
@@ -145,7 +146,7 @@ def test_glyph_darkening_of_digits_together_is_each_digit_s_own(pages: list[Page
     assert len({tt.box_crop for tt in tts}) > 1
     page_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
     blank_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
-    got = glyph_darkening_mm2(tts, page_darks, blank_darks)
+    got = glyph_darkening_mm2(tts, page_darks - blank_darks)
     _, h, w = page_darks.shape
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
     for tt, page, blank, value in zip(tts, page_darks, blank_darks, got):
