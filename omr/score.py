@@ -28,7 +28,7 @@ Per target, on the registered page:
    from the print a stroke's core follows the page's blur (`stroke_core`).
    Each stroke of at least `MIN_STROKE_MM2` of ink and `SPECK_MM` of extent
    is measured: its length (the long side of its minimum-area rectangle), its
-   width, its sagitta and the circle that best fits it (`_shape`), how far its
+   width, its sagitta (`_sag`) and the circle that best fits it (`_hug`), how far its
    distance from the digit's centre ranges, whether it lies under the digit,
    passes over it and reaches beyond its box, and whose it is (`ownership`:
    clearly nearer this digit than any other target, clearly another's, or
@@ -312,10 +312,14 @@ def darkness_patch(
 ) -> np.ndarray:
     """Normalised darkness 0..1 of the w x h patch of `page` at (x0, y0):
     ``(1 - pixel / paper) / ink_ref``, the paper level taken at the patch's
-    centre; zero outside the page."""
+    centre, or under each pixel where it is uneven across the patch
+    (`paper_uneven`: a shadow's edge); zero outside the page."""
     crop = crop_padded(page, x0, y0, w, h).astype(np.float32)
     inside = x0 >= 0 and y0 >= 0 and x0 + w <= page.shape[1] and y0 + h <= page.shape[0]
-    dark = (1.0 - crop / paper_at(paper, x0, y0, w, h)) / ink_ref
+    if paper_uneven(paper, x0, y0, w, h):
+        dark = (1.0 - crop / paper_under(paper, x0, y0, w, h)) / ink_ref
+    else:
+        dark = (1.0 - crop / paper_at(paper, x0, y0, w, h)) / ink_ref
     if not inside:
         dark[~_on_page(page.shape, x0, y0, w, h)] = 0.0
     return np.clip(dark, 0.0, 1.0)
@@ -416,8 +420,10 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
-    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_shape`)
-    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius
+    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    # Measured only where `stroke_kind` reads them (the digit's own stroke, not
+    # over it); inf and False for any other stroke:
+    hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius (`_hug`)
     under: bool = False  # it lies under the digit: below its box, level within UNDER_TILT_DEG, across its centre
     rim: bool = False  # bent, and all of it within NEAR_PRINT_PX of the print: the glyph's rim, not a stroke across
     beyond: bool = False  # it reaches BEYOND_MM or more outside the digit's box
@@ -447,17 +453,26 @@ def _ownership(own: float, other: float, gap: float = 0.0,
     return "other" if other < own else "between"
 
 
+def _int_mean(values: np.ndarray) -> float:
+    """The mean of whole pixel coordinates as `np.mean` gives it: their sum is
+    exact in any order, so the mean is the correctly rounded sum over the count."""
+    return int(values.sum()) / len(values)
+
+
 def _main_axis(px: np.ndarray, py: np.ndarray) -> tuple[float, float] | None:
     """The unit vector along which a stroke's pixels spread most (the principal
     axis of their covariance, its sign arbitrary), None under 3 pixels: made
-    once per stroke for `_straddles`, `_shape` and `_lies_under`."""
+    once per stroke for `_straddles`, `_sag` and `_lies_under`."""
     if len(px) < 3:
         return None
-    # `np.cov`'s own arithmetic, step for step, without its checks.
-    pts = np.stack([px, py]).astype(np.float64)
-    pts -= pts.mean(axis=1)[:, None]
+    # `np.cov`'s own arithmetic, step for step, without its checks (the means
+    # of whole pixel coordinates are exact sums over the count: `_int_mean`).
+    n = len(px)
+    pts = np.empty((2, n))
+    np.subtract(px, _int_mean(px), out=pts[0])
+    np.subtract(py, _int_mean(py), out=pts[1])
     cov = np.dot(pts, pts.T)
-    cov *= np.true_divide(1, len(px) - 1)
+    cov *= np.true_divide(1, n - 1)
     _, vecs = np.linalg.eigh(cov)
     return float(vecs[0, -1]), float(vecs[1, -1])
 
@@ -471,7 +486,7 @@ def _straddles(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
         return False
     (ux, uy), (cx, cy) = axis, centre
     along = ((px - cx) * ux + (py - cy) * uy) / CANON_PX_PER_MM
-    off = abs((float(px.mean()) - cx) * -uy + (float(py.mean()) - cy) * ux) / CANON_PX_PER_MM
+    off = abs((_int_mean(px) - cx) * -uy + (_int_mean(py) - cy) * ux) / CANON_PX_PER_MM
     return bool(along.min() <= -STRADDLE_MM and along.max() >= STRADDLE_MM and off <= OVER_MM)
 
 
@@ -489,38 +504,43 @@ def _parabola(x: np.ndarray, y: np.ndarray) -> float:
     return (t2 * (s2 * n - s1 * s1) - s3 * (t1 * n - s1 * t0) + s2 * (t1 * s1 - s2 * t0)) / det
 
 
-def _shape(px: np.ndarray, py: np.ndarray, centre: tuple[float, float],
-           axis: tuple[float, float] | None) -> tuple[float, float]:
-    """(sag, hug) of a stroke's pixels. `sag`: the sagitta of the parabola
-    that best follows the pixels along their main direction (`axis`, see
-    `_main_axis`), over the chord's
+def _sag(px: np.ndarray, py: np.ndarray, axis: tuple[float, float] | None) -> float | None:
+    """The sagitta of the parabola that best follows a stroke's pixels along
+    their main direction (`axis`, see `_main_axis`), over the chord's
     length: 0 for a straight line whatever its pen's width (the width is
     noise about the curve, not curve), ~0.11 for a 50-degree arc, 0.04-0.35
     for a tick's V (one with a short arm follows a parabola as a line does:
-    see LINE_BEND). `hug`: the distance from the digit's centre to the centre of the
-    circle that best fits the pixels, over that circle's radius: ~0 for an
-    arc of a circle round the digit, 1 or more for a tick beside it (its
-    circle lies in its own V) or a line (a circle far away)."""
+    see LINE_BEND). None when the pixels have no shape to measure (under 6,
+    no main direction, no extent along it)."""
     if len(px) < 6 or axis is None:
-        return 0.0, float("inf")
+        return None
     x, y = px / CANON_PX_PER_MM, py / CANON_PX_PER_MM
-    rx, ry = x - x.mean(), y - y.mean()
+    # `np.mean`'s arithmetic (its pairwise sum, over the count), without its checks.
+    rx, ry = x - np.add.reduce(x) / len(x), y - np.add.reduce(y) / len(y)
     (ux, uy) = axis
     along, across = rx * ux + ry * uy, ry * ux - rx * uy
     span = float(along.max() - along.min())
     if span <= 0:
-        return 0.0, float("inf")
-    sag = abs(_parabola(along, across)) * (span / 2) ** 2 / span
-    # Kasa's algebraic circle fit: x2 + y2 + D x + E y + F = 0.
+        return None
+    return abs(_parabola(along, across)) * (span / 2) ** 2 / span
+
+
+def _hug(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
+    """The distance from the digit's `centre` to the centre of the circle that
+    best fits a stroke's pixels (Kasa's algebraic fit), over that circle's
+    radius: ~0 for an arc of a circle round the digit, 1 or more for a tick
+    beside it (its circle lies in its own V) or a line (a circle far away)."""
+    x, y = px / CANON_PX_PER_MM, py / CANON_PX_PER_MM
+    # x2 + y2 + D x + E y + F = 0.
     a = np.column_stack([x, y, np.ones(len(x))])
     b = -(x * x + y * y)
     (d, e, f), *_ = np.linalg.lstsq(a, b, rcond=None)
     cx, cy = -d / 2, -e / 2
     r2 = cx * cx + cy * cy - f
     if r2 <= 0:
-        return sag, float("inf")
+        return float("inf")
     off = float(np.hypot(cx - centre[0] / CANON_PX_PER_MM, cy - centre[1] / CANON_PX_PER_MM))
-    return sag, off / float(np.sqrt(r2))
+    return off / float(np.sqrt(r2))
 
 
 def _vertex(px: np.ndarray, py: np.ndarray) -> int:
@@ -576,7 +596,7 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[
     middle below the digit's box, its course (`axis`, see `_main_axis`)
     level within UNDER_TILT_DEG, and reaching across the digit's centre."""
     half_h = tt.target.bbox_mm[3] / 2 * CANON_PX_PER_MM
-    if float(py.mean()) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
+    if _int_mean(py) - tt.centre[1] <= half_h or not (px.min() <= tt.centre[0] <= px.max()):
         return False
     if axis is None:
         return False
@@ -602,15 +622,16 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     (see `stroke_core`)."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.near_print is not None
-    nothing: tuple[list[Stroke], np.ndarray, np.ndarray, float] = (
-        [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0)
+    def nothing() -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
+        return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
+
     if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
-        return nothing
+        return nothing()
     near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
     core = ((dark >= level) & tt.zone).astype(np.uint8)
     if not core.any():
-        return nothing
+        return nothing()
     # Closed first: a pencil's grain breaks a stroke into dots.
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
     bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
@@ -658,24 +679,33 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
         px, py = sx[b0:b1], sy[b0:b1]
         axis = _main_axis(px, py)
         straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
-        sag, hug = _shape(px, py, tt.centre, axis)
+        shaped = _sag(px, py, axis)
+        sag = 0.0 if shaped is None else shaped
         bend = max(0.0, width - pen) / length
-        v = -1 if sag <= LINE_SAG and bend <= LINE_BEND else _vertex(px, py)  # a line has no vertex
-        owner = _ownership(float(own_min[label]), float(other_min[label]), float(gap_min[label]),
-                           None if v < 0 else (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
-                                               _in_cell(tt, int(px[v]), int(py[v]))))
-        around = _around(px, py, tt.centre) if r_min[label] > OVER_MM and not straddles else 0.0
+        over = bool(r_min[label] <= OVER_MM or straddles)
+        own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
+        owner = _ownership(own, other, gap)
+        # A bent stroke is placed by its vertex (a line has none), except when
+        # it is this digit's anyway and every pixel of it, the vertex too, is
+        # nearer this digit than any other target (`gap` > 0): a vertex there
+        # places it here or leaves it to the distances (`_ownership`).
+        if not (sag <= LINE_SAG and bend <= LINE_BEND) and not (owner == "own" and gap > 0):
+            v = _vertex(px, py)
+            owner = _ownership(own, other, gap, (float(tt.own_mm[py[v], px[v]]), float(tt.other_mm[py[v], px[v]]),
+                                                 _in_cell(tt, int(px[v]), int(py[v]))))
+        around = 0.0 if over else _around(px, py, tt.centre)
         if around >= ENCLOSE_SHARE:
             owner = "own"  # a loop round this digit is its own, however near another target it passes
+        kind_read = owner == "own" and not over  # `stroke_kind` reads its hug and whether it lies under
         strokes.append(Stroke(
             length=length,
             bend=bend,
             radial=float(r_max[label] - r_min[label]),
-            over=bool(r_min[label] <= OVER_MM or straddles),
+            over=over,
             owner=owner,
             sag=sag,
-            hug=hug,
-            under=_lies_under(px, py, tt, axis),
+            hug=_hug(px, py, tt.centre) if kind_read and shaped is not None else float("inf"),
+            under=kind_read and _lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
             beyond=float(own_max[label]) >= BEYOND_MM,
             around=around,
@@ -710,32 +740,37 @@ def _mean(a: np.ndarray, axis: int) -> np.ndarray:
     return np.true_divide(total, np.intp(a.shape[axis]), out=total, casting="unsafe")
 
 
-def glyph_darkening_mm2(tts: Sequence[TargetTemplate], page_darks: np.ndarray,
-                        blank_darks: np.ndarray) -> list[float]:
-    """For digits of one patch size (`tts`), the darkness each page patch
-    (`page_darks`, stacked) adds over the digit's printed glyph and
-    `THICK_RIM_PX` round it, within its own box, to the blank's print blurred
-    as the page is (`blank_darks`), less a streak's (see STREAK_GAP_MM), in
-    mm2 of full ink, signed. `score_targets` takes the page's median over its
-    digits off."""
-    _, h, w = page_darks.shape
-    added = page_darks - blank_darks
+def glyph_darkening_mm2(tts: Sequence[TargetTemplate], added: np.ndarray) -> list[float]:
+    """For digits of one patch size (`tts`), the darkness each page patch adds
+    (`added`, stacked: the page's darkness less the blank's print blurred as
+    the page is) over the digit's printed glyph and `THICK_RIM_PX` round it,
+    within its own box, less a streak's (see STREAK_GAP_MM), in mm2 of full
+    ink, signed. `score_targets` takes the page's median over its digits off."""
+    _, h, w = added.shape
     gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
-    out = []
-    for tt, patch in zip(tts, added):
-        assert tt.rim_rows is not None and tt.rim_cols is not None
-        y0, y1, x0, x1 = tt.box_crop
+    out = [0.0] * len(tts)
+    # Digits whose boxes lie alike in their patches (most of a page's) have
+    # their streak bands averaged as one stack: `_mean` sums each digit's
+    # pixels in the same order as alone, so each value is the digit's own.
+    alike: dict[tuple[int, int, int, int], list[int]] = {}
+    for i, tt in enumerate(tts):
+        alike.setdefault(tt.box_crop, []).append(i)
+    for (y0, y1, x0, x1), members in alike.items():
+        stack = added if len(members) == len(tts) else added[members]
         # A streak down (across) the digit: the lesser of the added darkness
         # above and below (left and right of) the box, per pixel column (row).
-        above = _mean(patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1], 0)
-        below = _mean(patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1], 0)
-        left = _mean(patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)], 1)
-        right = _mean(patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 1)
-        col = np.maximum(np.minimum(above, below), 0.0)
-        row = np.maximum(np.minimum(left, right), 0.0)
-        rows, cols = tt.rim_rows, tt.rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
-        rim = patch[y0:y1, x0:x1][rows, cols] - np.maximum(col[cols], row[rows])
-        out.append(float(rim.sum()) / CANON_PX_PER_MM**2)
+        above = _mean(stack[:, max(y0 - band, 0) : max(y0 - gap, 1), x0:x1], 1)
+        below = _mean(stack[:, min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1], 1)
+        left = _mean(stack[:, y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)], 2)
+        right = _mean(stack[:, y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 2)
+        cols_streak = np.maximum(np.minimum(above, below), 0.0)
+        rows_streak = np.maximum(np.minimum(left, right), 0.0)
+        boxes = stack[:, y0:y1, x0:x1]
+        for j, i in enumerate(members):
+            rows, cols = tts[i].rim_rows, tts[i].rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
+            assert rows is not None and cols is not None
+            rim = boxes[j][rows, cols] - np.maximum(cols_streak[j][cols], rows_streak[j][rows])
+            out[i] = float(rim.sum()) / CANON_PX_PER_MM**2
     return out
 
 
@@ -781,11 +816,13 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # much of the ring as it goes round.
     ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
-        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        soft = np.clip((dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * (keep & tt.region)
-        mask = tt.sector >= 0
-        per_sector = np.bincount(tt.sector[mask], weights=soft[mask], minlength=RING_SECTORS)
-        ring = max(ring, float((per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2).mean()))
+        assert tt.ring_px is not None and tt.ring_sector is not None
+        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+        # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
+        ring_dark = dark.ravel()[tt.ring_px]
+        soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
+        per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
+        ring = max(ring, int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS)
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
@@ -798,17 +835,29 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
     # at DIGIT_INK.lo, above FILL_LEVEL).
-    if float(box_dark[tt.inner_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+    # Each of the three is also 0 on its own bound (the box's ink is mostly the
+    # glyph's edge, dark enough for none of them): a fill where no pixel of
+    # `TargetTemplate.fill_reach` is as dark as FILL_LEVEL, a blackout where none
+    # of `inner_reach` is as dark as SOLID_LEVEL, and the new ink where none of
+    # `inner` is as dark as DIGIT_INK.lo (the soft ink is 0 up to it).
+    peak = float(box_dark[tt.inner_reach].max())
+    if peak >= FILL_LEVEL - MEAN_SLACK:
+        assert tt.fill_reach is not None
         inner = tt.inner[y0:y1, x0:x1]
-        smooth = cv2.blur(box_dark, (3, 3))
-        fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
-        # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
-        dark_mean = smooth >= SOLID_LEVEL
-        solid = float((dark_mean & inner).sum()) / tt.inner_box_px
-        assert tt.middle is not None
-        hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
-        soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-        inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+        smooth: np.ndarray | None = None
+        if float(box_dark[tt.fill_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+            smooth = cv2.blur(box_dark, (3, 3))
+            fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+        if peak >= SOLID_LEVEL - MEAN_SLACK:
+            smooth = cv2.blur(box_dark, (3, 3)) if smooth is None else smooth
+            # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
+            dark_mean = smooth >= SOLID_LEVEL
+            solid = float((dark_mean & inner).sum()) / tt.inner_box_px
+            assert tt.middle is not None  # within `inner`: the same bound holds
+            hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
+        if peak >= DIGIT_INK.lo and float(box_dark[inner].max()) >= DIGIT_INK.lo:
+            soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint)
@@ -929,8 +978,11 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
     mark of this box."""
-    if tt.target.shape == "digit" or not tt.region_px or float(dark.max()) < DIGIT_INK.core:
-        return False  # most boxes: nothing as dark as a pen's line
+    if tt.target.shape == "digit" or not tt.region_px:
+        return False
+    y0, y1, x0, x1 = tt.interior
+    if float(dark[y0:y1, x0:x1].max()) < DIGIT_INK.core:
+        return False  # most boxes: nothing as dark as a pen's line in the interior, no stroke in it
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
         return False
@@ -939,7 +991,6 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
         return False
     core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
     n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
-    y0, y1, x0, x1 = tt.interior
     y1, x1 = y1 - 1, x1 - 1  # the interior's last row and column
     t = ACROSS_TOUCH_PX
     for i in range(1, n):
@@ -962,9 +1013,15 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     # Most boxes hold no pixel as dark as a stroke's core within reach of their
     # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
     # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
+    # Nor is there any new ink where no pixel of the counted interior (its
+    # bounding window, `TargetTemplate.interior`) is as dark as BOX_INK.lo: the
+    # soft ink is 0 up to it (most boxes' ink within reach is their printed
+    # border's edge).
     score = 0.0
     if peak >= BOX_INK.core:
-        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
+        y0, y1, x0, x1 = tt.interior
+        if float(dark[y0:y1, x0:x1].max()) >= BOX_INK.lo:
+            score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
     return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
@@ -1000,7 +1057,10 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
                 outside.append((k, x0, y0))
             levels.append(paper_at(ink.paper, x0, y0, ww, wh))
         paper = np.array(levels, np.float32)[:, None, None]
-        dark = (1.0 - np.stack(crops).astype(np.float32) / paper) / ink.ink_ref
+        dark = np.stack(crops).astype(np.float32)  # (1 - crop / paper) / ink_ref, in place
+        dark /= paper
+        np.subtract(1.0, dark, out=dark)
+        dark /= ink.ink_ref
         for k, i in enumerate(group):  # a shadow's edge across the patch: the paper under each pixel
             x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
             if paper_uneven(ink.paper, x0, y0, ww, wh):
@@ -1013,16 +1073,15 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
     return out
 
 
-def _new_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
-    """Each target's new darkness: its snapped darkness (`darks`) less the
-    blank's blurred as the page is (`blanks`), within 0..1, a group of equal
-    patches at once."""
-    out: list[np.ndarray] = [np.empty(0, np.float32)] * len(darks)
+def _added_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
+    """Per group of equal patches, the stack of its targets' snapped darkness
+    (`darks`) less the blank's blurred as the page is (`blanks`), signed: the
+    new darkness within 0..1, and what `glyph_darkening_mm2` sums."""
+    out = []
     for group in groups:
-        new = np.stack([darks[i] for i in group]) - np.stack([blanks[i] for i in group])
-        np.clip(new, 0.0, 1.0, out=new)
-        for k, i in enumerate(group):
-            out[i] = new[k]
+        added = np.stack([darks[i] for i in group])
+        added -= np.stack([blanks[i] for i in group])
+        out.append(added)
     return out
 
 
@@ -1066,15 +1125,17 @@ def score_targets(
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
     blanks = [blank_darkness(tt, ink.blur) for tt in targets]
-    news = _new_darkness(darks, blanks, groups)
+    news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
-    for group in groups:
-        digit_group = [i for i in group if targets[i].target.shape == "digit"]
-        if digit_group:
-            added = glyph_darkening_mm2([targets[i] for i in digit_group], np.stack([darks[i] for i in digit_group]),
-                                        np.stack([blanks[i] for i in digit_group]))
-            for i, value in zip(digit_group, added):
-                darkening[i] = value
+    for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
+        new = np.clip(added, 0.0, 1.0)  # each target's new darkness
+        for k, i in enumerate(group):
+            news[i] = new[k]
+        at = [k for k, i in enumerate(group) if targets[i].target.shape == "digit"]
+        if at:
+            values = glyph_darkening_mm2([targets[group[k]] for k in at], added if len(at) == len(group) else added[at])
+            for k, value in zip(at, values):
+                darkening[group[k]] = value
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
     core = stroke_core(ink.blur)

@@ -158,6 +158,13 @@ class TargetTemplate:
     # interior whose sides a stroke across the box joins (`omr.score.crosses_box`).
     interior: tuple[int, int, int, int] = (0, 0, 0, 0)
     inner_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Digits: the ring's pixels (`sector` >= 0), as indices into the flattened
+    # patch, and their sectors, in the patch's order.
+    ring_px: np.ndarray | None = field(default=None, repr=False, compare=False)
+    ring_sector: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # Digits: `fill_region` grown by 1 px (a 3x3 mean), in the `box_crop` window:
+    # where no pixel is as dark as a shading's, no shading is seen.
+    fill_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The printed patch has no structure to snap to (a box on blank paper never
     # is; the check is the snap's own).
     flat: bool = False
@@ -413,6 +420,9 @@ def _digit_template(
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
         inner_reach=_dilated(inner[window], 1),
+        fill_reach=_dilated(fill_region, 1),
+        ring_px=np.flatnonzero(sector >= 0),
+        ring_sector=sector[sector >= 0],
         flat=_flat(patch),
     )
 

@@ -16,21 +16,28 @@ from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
 from omr.score import (
+    ACROSS_TOUCH_PX,
     BOX_INK,
     DIGIT_INK,
     FILL_LEVEL,
+    MIN_STROKE_MM2,
     SOLID_LEVEL,
+    STREAK_BAND_MM,
+    STREAK_GAP_MM,
     PageInk,
     _box_measures,
     _by_shape,
     _darkness_windows,
     _digit_parts,
     _main_axis,
+    _ownership,
     _parabola,
+    crosses_box,
     darkness_patch,
+    glyph_darkening_mm2,
     new_ink,
 )
-from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate
+from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
 PATCHES_PER_TARGET = 6
 
@@ -59,7 +66,7 @@ def _targets(pages: list[PageTemplate], shape: str) -> list[TargetTemplate]:
 
 def test_a_box_with_no_core_within_reach_has_no_ink(pages: list[PageTemplate]) -> None:
     rng = np.random.default_rng(5)
-    skipped = 0
+    skipped = interior_skipped = 0
     for tt in _targets(pages, "box"):
         for _ in range(PATCHES_PER_TARGET):
             dark = _patch(tt.shape, rng)
@@ -69,12 +76,14 @@ def test_a_box_with_no_core_within_reach_has_no_ink(pages: list[PageTemplate]) -
             assert (score, solid) == (want, want_solid)
             y0, y1, x0, x1 = tt.reach
             skipped += float(dark[y0:y1, x0:x1].max()) < BOX_INK.core
-    assert skipped  # the bound was taken, and agreed
+            y0, y1, x0, x1 = tt.interior
+            interior_skipped += float(dark[y0:y1, x0:x1].max()) < BOX_INK.lo
+    assert skipped and interior_skipped  # the bounds were taken, and agreed
 
 
 def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTemplate]) -> None:
     rng = np.random.default_rng(6)
-    skipped = 0
+    skipped = fill_skipped = ink_skipped = 0
     for tt in _targets(pages, "digit"):
         assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
         y0, y1, x0, x1 = tt.box_crop
@@ -82,6 +91,7 @@ def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTempla
         for _ in range(PATCHES_PER_TARGET):
             dark = _patch(tt.shape, rng)
             ev = _digit_parts(tt, dark)
+            assert all(type(v) is float for v in dataclasses.astuple(ev))  # as stored and compared: no numpy scalars
             box = dark[y0:y1, x0:x1]
             smooth = cv2.blur(box, (3, 3))
             soft = np.clip((box - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
@@ -89,7 +99,67 @@ def test_a_digit_with_no_shading_near_its_box_has_no_fill(pages: list[PageTempla
             assert ev.solid == float(((smooth >= SOLID_LEVEL) & inner).sum()) / max(int(inner.sum()), 1)
             assert ev.inner_mm2 == float(soft[inner].sum()) / CANON_PX_PER_MM**2
             skipped += float(box[tt.inner_reach].max()) < FILL_LEVEL
-    assert skipped
+            assert tt.fill_reach is not None
+            fill_skipped += float(box[tt.inner_reach].max()) >= FILL_LEVEL > float(box[tt.fill_reach].max())
+            ink_skipped += float(box[tt.inner_reach].max()) >= FILL_LEVEL and float(box[inner].max()) < DIGIT_INK.lo
+    assert skipped and fill_skipped and ink_skipped
+
+
+def _crosses_plainly(tt: TargetTemplate, dark: np.ndarray) -> bool:
+    """`crosses_box` by its definition, without its bound."""
+    inked = dark >= DIGIT_INK.core
+    if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
+        return False
+    core = (inked & tt.region).astype(np.uint8)
+    if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+        return False
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    y0, y1, x0, x1 = tt.interior
+    t = ACROSS_TOUCH_PX
+    return any(area >= MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+               and ((x <= x0 + t and x + w >= x1 - t) or (y <= y0 + t and y + h >= y1 - t))
+               for x, y, w, h, area in stats[1:])
+
+
+def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[PageTemplate]) -> None:
+    rng = np.random.default_rng(9)
+    skipped = crossed = 0
+    for tt in _targets(pages, "box"):
+        y0, y1, x0, x1 = tt.interior
+        for k in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            if k == 0:  # a slash across the interior, as dark as a pen's or lighter
+                cv2.line(dark, (x0 - 2, y1 + 1), (x1 + 1, y0 - 2), float(rng.uniform(0.2, 0.8)), 2)
+            got = crosses_box(tt, dark)
+            assert got == _crosses_plainly(tt, dark)
+            skipped += float(dark.max()) >= DIGIT_INK.core > float(dark[y0:y1, x0:x1].max())
+            crossed += got
+    assert skipped and crossed
+
+
+def test_glyph_darkening_of_digits_together_is_each_digit_s_own(pages: list[PageTemplate]) -> None:
+    """Pixel for pixel the digit's own sums, for digits whose boxes lie alike in
+    their patches or not."""
+    rng = np.random.default_rng(10)
+    tts = [tt for tt in _targets(pages, "digit") if tt.shape == _targets(pages, "digit")[0].shape]
+    assert len({tt.box_crop for tt in tts}) > 1
+    page_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
+    blank_darks = np.stack([_patch(tt.shape, rng) for tt in tts])
+    got = glyph_darkening_mm2(tts, page_darks - blank_darks)
+    _, h, w = page_darks.shape
+    gap, band = mm_to_px(STREAK_GAP_MM), mm_to_px(STREAK_BAND_MM)
+    for tt, page, blank, value in zip(tts, page_darks, blank_darks, got):
+        assert tt.rim_rows is not None and tt.rim_cols is not None
+        patch = page - blank
+        y0, y1, x0, x1 = tt.box_crop
+        above = patch[max(y0 - band, 0) : max(y0 - gap, 1), x0:x1].mean(0)
+        below = patch[min(y1 + gap, h - 1) : min(y1 + band, h), x0:x1].mean(0)
+        left = patch[y0:y1, max(x0 - band, 0) : max(x0 - gap, 1)].mean(1)
+        right = patch[y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)].mean(1)
+        col, row = np.maximum(np.minimum(above, below), 0.0), np.maximum(np.minimum(left, right), 0.0)
+        rim = patch[y0:y1, x0:x1][tt.rim_rows, tt.rim_cols] - np.maximum(col[tt.rim_cols], row[tt.rim_rows])
+        assert value == float(rim.sum()) / CANON_PX_PER_MM**2
 
 
 def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -> None:
@@ -121,3 +191,25 @@ def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
         if len(np.unique(x)) >= 3:
             assert _parabola(x, y) == pytest.approx(float(np.polyfit(x, y, 2)[0]), rel=1e-9, abs=1e-12)
     assert _main_axis(np.array([1, 2]), np.array([3, 4])) is None
+
+
+def test_a_stroke_nearer_its_digit_everywhere_is_placed_alike_by_any_vertex() -> None:
+    """`digit_strokes` finds no vertex for a stroke that is the digit's own by
+    its distances and whose every pixel is nearer this digit than any other
+    target: whatever pixel the vertex is, and whether it is in the digit's
+    cell or not, the stroke is the digit's."""
+    rng = np.random.default_rng(11)
+    placed = 0
+    for _ in range(20000):
+        n = int(rng.integers(1, 30))
+        own_px = rng.uniform(0.0, 6.0, n).astype(np.float32)
+        other_px = (own_px + rng.uniform(-1.0, 8.0, n)).astype(np.float32)
+        gap = float((other_px - own_px).min())
+        own, other = float(own_px.min()), float(other_px.min())
+        if not (gap > 0 and _ownership(own, other, gap) == "own"):
+            continue
+        v = int(rng.integers(0, n))
+        vertex = (float(own_px[v]), float(other_px[v]), bool(rng.integers(0, 2)))
+        assert _ownership(own, other, gap, vertex) == "own"
+        placed += 1
+    assert placed > 1000
