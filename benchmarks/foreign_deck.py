@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -656,6 +656,7 @@ class Outcome:
     exported: str | None  # None: the sheet is not in responses.csv
     flagged: bool
     verdict: str  # ok | silent_error | flagged_clear | person_flagged | not_read
+    reasons: tuple[str, ...] = ()  # the open flags' reasons on this question (from the store)
 
 
 def judge(truth: str, exported: str | None, flagged: bool) -> str:
@@ -677,7 +678,22 @@ def _cell(value: object) -> str:
     return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
 
 
-def compare(truths: list[QuestionTruth], responses: dict[str, pd.DataFrame]) -> list[Outcome]:
+def flag_reasons(survey: Path) -> dict[tuple[str, int, str], tuple[str, ...]]:
+    """The reasons of the flags on each (form, serial, question), from the store."""
+    con = sqlite3.connect(survey / "survey.sqlite")
+    try:
+        rows = con.execute("SELECT s.form, s.serial, f.question, f.reason FROM flags f JOIN sheets s "
+                           "ON s.id = f.sheet_id WHERE f.question IS NOT NULL ORDER BY f.id").fetchall()
+    finally:
+        con.close()
+    out: dict[tuple[str, int, str], tuple[str, ...]] = defaultdict(tuple)
+    for form, serial, question, reason in rows:
+        out[(form, int(serial), question)] += (reason,)
+    return dict(out)
+
+
+def compare(truths: list[QuestionTruth], responses: dict[str, pd.DataFrame],
+            reasons: dict[tuple[str, int, str], tuple[str, ...]] | None = None) -> list[Outcome]:
     rows: dict[tuple[str, int], dict[str, object]] = {}
     for form, frame in responses.items():
         for rec in frame.to_dict("records"):
@@ -691,7 +707,8 @@ def compare(truths: list[QuestionTruth], responses: dict[str, pd.DataFrame]) -> 
         flagged_ids = set(_cell(rec.get("flagged")).split("|")) - {""}
         flagged = t.question in flagged_ids
         exported = _cell(rec.get(t.question))
-        out.append(Outcome(t, exported, flagged, judge(t.truth, exported, flagged)))
+        why = (reasons or {}).get((t.form, t.serial, t.question), ()) if flagged else ()
+        out.append(Outcome(t, exported, flagged, judge(t.truth, exported, flagged), why))
     return out
 
 
@@ -707,18 +724,21 @@ def table(outcomes: list[Outcome], key: Callable[[Outcome], str]) -> list[dict[s
                      "flagged_clear": verdicts.count("flagged_clear"),
                      "person_flagged": verdicts.count("person_flagged"),
                      "needs_person": sum(o.truth.truth == NEEDS_PERSON for o in g),
-                     "ok": verdicts.count("ok"), "not_read": verdicts.count("not_read")})
+                     "ok": verdicts.count("ok"), "not_read": verdicts.count("not_read"),
+                     "clear_flag_reasons": dict(sorted(Counter(
+                         r for o in g if o.verdict == "flagged_clear" for r in set(o.reasons)).items()))})
     return rows
 
 
 def markdown(rows: list[dict[str, object]], title: str) -> str:
-    lines = [f"| {title} | questions | silent errors | clear flagged | double marks flagged | not read |",
-             "|---|---|---|---|---|---|"]
+    lines = [f"| {title} | questions | silent errors | clear flagged | double marks flagged | not read "
+             "| why the clear ones were flagged |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         clear = int(r["questions"]) - int(r["needs_person"]) - int(r["not_read"])  # type: ignore[call-overload]
         double = f"{r['person_flagged']}/{r['needs_person']}" if r["needs_person"] else "–"
+        why = ", ".join(f"{k} {v}" for k, v in r["clear_flag_reasons"].items())  # type: ignore[attr-defined]
         lines.append(f"| {r['group']} | {r['questions']} | **{r['silent_errors']}** | {r['flagged_clear']}/{clear} | "
-                     f"{double} | {r['not_read']} |")
+                     f"{double} | {r['not_read']} | {why} |")
     return "\n".join(lines)
 
 
@@ -737,10 +757,40 @@ def target_scores(survey: Path, file: str) -> dict[str, list[tuple[str, float, s
     return dict(out)
 
 
+def evidence(image: Path, question: str) -> list[dict[str, object]]:
+    """What the reader measured on each target of one question (beyond the stored score):
+    for a finding only, read again in process with the shipped forms."""
+    from dataclasses import asdict as as_dict
+
+    from forms.library import list_forms
+    from omr import PageFailure, decode_image, read_page
+    from pipeline.scan.templates import prepare_templates
+
+    decoded = decode_image(image.read_bytes())
+    if isinstance(decoded, PageFailure):
+        return []
+    reading = read_page(decoded, prepare_templates(list_forms()), ocr=False)
+    if isinstance(reading, PageFailure):
+        return []
+    out = []
+    for t in reading.targets:
+        if t.question == question:
+            row: dict[str, object] = {"option": t.option, "score": round(t.score, 3), "state": str(t.state),
+                                      "solid": round(t.solid, 3), "filled": t.filled}
+            if t.digit is not None:
+                row["digit"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in as_dict(t.digit).items()}
+            out.append(row)
+    reasons = [q for q in reading.questions if q.question == question]
+    if reasons:
+        out.append({"decision": str(reasons[0].status), "value": list(reasons[0].value),
+                    "reasons": list(reasons[0].reasons)})
+    return out
+
+
 def findings(work: Path, seed: int, outcomes: list[Outcome], records: list[PageRecord], dest: Path,
              limit: int = 40) -> list[dict[str, object]]:
     """For each silent error: the input page, phieu's debug overlay, a clean crop of the marks,
-    the target scores."""
+    the target scores the scan stored and the reader's evidence."""
     dest.mkdir(parents=True, exist_ok=True)
     by_page = {(r.form, r.serial, r.page): r for r in records}
     listed = []
@@ -769,7 +819,7 @@ def findings(work: Path, seed: int, outcomes: list[Outcome], records: list[PageR
                        "truth": t.truth, "phieu": o.exported, "flagged": o.flagged, "pen": t.pen,
                        "params": t.params, "capture": rec.capture, "image": str(dest / rec.file),
                        "overlay": str(dest / (Path(rec.file).stem + ".overlay.png")), "crop": str(dest / crop_name),
-                       "scores": scores})
+                       "scores": scores, "evidence": evidence(src, t.question)})
     return listed
 
 
@@ -781,6 +831,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="keep the deck and survey here (default: a temporary folder)")
     ap.add_argument("--findings", type=Path, default=Path("/tmp/foreign-findings"))
     ap.add_argument("--json", type=Path, help="write every figure and finding here")
+    ap.add_argument("--rescore", action="store_true",
+                    help="compare the deck and survey already in --work again (no drawing, no scan)")
     args = ap.parse_args(argv)
     tmp = None
     if args.work is None:
@@ -788,17 +840,32 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp.name)
     else:
         work = args.work
-        if work.exists():
-            shutil.rmtree(work)
-        work.mkdir(parents=True)
+        if args.rescore:
+            if not (work / "truth.json").exists():
+                ap.error(f"--rescore: no deck in {work}")
+        else:
+            if work.exists():
+                shutil.rmtree(work)
+            work.mkdir(parents=True)
     try:
         t0 = time.perf_counter()
-        truths, records, _ = make_deck(work, args.seed, args.sheets)
-        t1 = time.perf_counter()
         survey = work / "survey"
-        run([PHIEU, "scan", str(work / "inbox"), "--survey", str(survey), "--jobs", str(args.jobs),
-             "--batch", "foreign"])
-        t2 = time.perf_counter()
+        if args.rescore:
+            saved = json.loads((work / "truth.json").read_text(encoding="utf-8"))
+            if (saved["seed"], saved["sheets"]) != (args.seed, args.sheets):
+                ap.error(f"--rescore: the deck in {work} is seed {saved['seed']}, {saved['sheets']} sheets")
+            truths = [QuestionTruth(**t) for t in saved["truths"]]
+            records = [PageRecord(**r) for r in saved["pages"]]
+            t1 = t2 = t0
+        else:
+            truths, records, _ = make_deck(work, args.seed, args.sheets)
+            (work / "truth.json").write_text(json.dumps(
+                {"seed": args.seed, "sheets": args.sheets, "truths": [asdict(t) for t in truths],
+                 "pages": [asdict(r) for r in records]}, ensure_ascii=False, default=str), encoding="utf-8")
+            t1 = time.perf_counter()
+            run([PHIEU, "scan", str(work / "inbox"), "--survey", str(survey), "--jobs", str(args.jobs),
+                 "--batch", "foreign"])
+            t2 = time.perf_counter()
         responses = {}
         for form in FORMS:
             out = work / f"responses-{form}.csv"
@@ -810,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
         listed_files = {Path(s).name for s in pages["source"]}
         missing_pages = sorted(r.file for r in records if r.file not in listed_files)
         not_read = pages[pages["status"] != "read"][["source", "status", "reason"]].to_dict("records")
-        outcomes = compare(truths, responses)
+        outcomes = compare(truths, responses, flag_reasons(survey))
         captures = {(r.form, r.serial): str(r.capture["kind"]) for r in records}
         by_style = {form: table([o for o in outcomes if o.truth.form == form],
                                 lambda o: f"{o.truth.shape}:{o.truth.style}") for form in FORMS}
@@ -854,8 +921,6 @@ def deck_truths(seed: int, sheets: int, layout_path: Path, size: tuple[int, int]
         truths += fill_sheet(last, layout, sheet + 1, seed, sheet)
     return truths, last
 
-
-__all__ = ["Drawn", "QuestionTruth", "asdict", "compare", "deck_truths", "judge", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())
