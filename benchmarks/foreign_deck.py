@@ -58,6 +58,12 @@ FORMS = ("mot-cua", "sipas")
 Rng = np.random.Generator
 
 
+def _pick(rng: Rng, weights: dict[str, float]) -> str:
+    names = list(weights)
+    w = np.asarray([weights[n] for n in names], float)
+    return names[int(rng.choice(len(names), p=w / w.sum()))]
+
+
 # --- strokes and pens -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -79,8 +85,13 @@ class Pen:
     pressure_low: float  # the lightest pressure along a stroke, as a share of full
 
 
-def pick_pen(rng: Rng) -> Pen:
-    kind = str(rng.choice(["ballpoint_blue", "ballpoint_black", "pencil", "felt"], p=[0.4, 0.25, 0.15, 0.2]))
+CAPTURES: dict[str, float] = {"scan": 0.45, "scan_sideways": 0.1, "scan_upside_down": 0.15, "phone": 0.25,
+                               "phone_upside_down": 0.05}
+PENS: dict[str, float] = {"ballpoint_blue": 0.4, "ballpoint_black": 0.25, "pencil": 0.15, "felt": 0.2}
+
+
+def pick_pen(rng: Rng, weights: dict[str, float] = PENS) -> Pen:
+    kind = _pick(rng, weights)
     if kind == "ballpoint_blue":
         return Pen(kind, (0.12, 0.2, 0.6), float(rng.uniform(0.3, 0.55)), float(rng.uniform(0.7, 0.95)), False,
                    float(rng.uniform(0.55, 0.9)))
@@ -341,17 +352,54 @@ BOX_STYLES: dict[str, float] = {
     "box_check_outside": 5, "box_light_pencil": 5, "correction_fill": 5, "double": 5,
     "speck_near": 4, "blank": 5,
 }
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How often each style, pen and capture is drawn (weights; one left out is never drawn)."""
+
+    digit: dict[str, float] = field(default_factory=lambda: dict(DIGIT_STYLES))
+    box: dict[str, float] = field(default_factory=lambda: dict(BOX_STYLES))
+    pens: dict[str, float] = field(default_factory=lambda: dict(PENS))
+    captures: dict[str, float] = field(default_factory=lambda: dict(CAPTURES))
+
+    @classmethod
+    def parse(cls, styles: str | None, pens: str | None, captures: str | None = None) -> Mix:
+        """`--styles double=1,circle_loose=2`: those styles only, on each shape that has any of
+        them (a shape with none keeps its usual mix); `--pens felt=1`; `--captures phone=1`."""
+        def weights(text: str) -> dict[str, float]:
+            out = {}
+            for part in text.split(","):
+                name, _, w = part.partition("=")
+                out[name.strip()] = float(w or 1)
+            return out
+        mix = cls()
+        if styles:
+            chosen = weights(styles)
+            unknown = set(chosen) - set(DIGIT_STYLES) - set(BOX_STYLES)
+            if unknown:
+                raise ValueError(f"unknown styles: {sorted(unknown)}")
+            digit = {k: v for k, v in chosen.items() if k in DIGIT_STYLES}
+            box = {k: v for k, v in chosen.items() if k in BOX_STYLES}
+            mix = cls(digit or mix.digit, box or mix.box, mix.pens, mix.captures)
+        if pens:
+            chosen = weights(pens)
+            if set(chosen) - set(PENS):
+                raise ValueError(f"unknown pens: {sorted(set(chosen) - set(PENS))}")
+            mix = cls(mix.digit, mix.box, chosen, mix.captures)
+        if captures:
+            chosen = weights(captures)
+            if set(chosen) - set(CAPTURES):
+                raise ValueError(f"unknown captures: {sorted(set(chosen) - set(CAPTURES))}")
+            mix = cls(mix.digit, mix.box, mix.pens, chosen)
+        return mix
+
+
 CLEAR_DIGIT = ["circle_tight", "circle_loose", "circle_offcentre", "circle_open", "tick_on", "cross", "underline"]
 CLEAR_BOX = ["box_tick", "box_cross", "box_slash", "box_scribble", "box_check_outside"]
 
 
-def _pick(rng: Rng, weights: dict[str, float]) -> str:
-    names = list(weights)
-    w = np.asarray([weights[n] for n in names], float)
-    return names[int(rng.choice(len(names), p=w / w.sum()))]
-
-
-def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen) -> Drawn:
+def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen, mix: Mix | None = None) -> Drawn:
     """Chooses a style for one question, draws it, and says what a careful person reads."""
     shape = targets[0].shape
     width = pen.width_mm
@@ -364,7 +412,8 @@ def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen) -> Dra
             d.params.setdefault("kinds", []).append(kind)  # type: ignore[union-attr]
             d.strokes += [("pen", s) for s in mark_on(rng, targets[i], kind, width, d.params)]
         return d
-    style = _pick(rng, DIGIT_STYLES if shape == "digit" else BOX_STYLES)
+    mix = mix or Mix()
+    style = _pick(rng, mix.digit if shape == "digit" else mix.box)
     n = len(targets)
     i = int(rng.integers(n))
     right = targets[i]
@@ -389,8 +438,9 @@ def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen) -> Dra
         if style == "double":
             d.truth = NEEDS_PERSON
             kind2 = str(rng.choice(clear))
-            d.params["kind2"] = kind2
-            d.strokes += [("pen", s) for s in mark_on(rng, other, kind2, width, {})]
+            second: dict[str, object] = {}
+            d.strokes += [("pen", s) for s in mark_on(rng, other, kind2, width, second)]
+            d.params.update(kind2=kind2, mark2=second)
         elif style == "correction_fill":  # the printed rule: fill the wrong one completely
             wrong = "blob" if shape == "digit" else "box_fill"
             d.strokes += [("fill", s) for s in mark_on(rng, other, wrong, max(width, 0.6), {})]
@@ -453,16 +503,17 @@ def sheet_rng(seed: int, form: str, sheet: int, what: str) -> Rng:
 
 
 def fill_sheet(pages: dict[int, np.ndarray], layout: Layout, serial: int, seed: int, sheet: int,
-               ) -> list[QuestionTruth]:
+               mix: Mix | None = None) -> list[QuestionTruth]:
     """Marks every question of one sheet on its blank pages (RGB floats), in place."""
     rng = sheet_rng(seed, layout.form, sheet, "marks")
-    pen = pick_pen(rng)
+    mix = mix or Mix()
+    pen = pick_pen(rng, mix.pens)
     truths = []
     for page_no, per in sorted(layout.targets.items()):
         page = pages[page_no]
         for qid, targets in per.items():
             qtype = layout.questions[qid][0]
-            d = style_question(rng, targets, qtype, pen)
+            d = style_question(rng, targets, qtype, pen, mix)
             light = light_pencil(rng)
             filler = Pen(pen.kind, pen.colour, max(pen.width_mm, 0.6), max(pen.darkness, 0.85), pen.grain, 0.85)
             for role, chosen in (("pen", pen), ("light", light), ("fill", filler)):
@@ -480,11 +531,8 @@ def fill_sheet(pages: dict[int, np.ndarray], layout: Layout, serial: int, seed: 
 
 # --- capture ----------------------------------------------------------------------------------
 
-CAPTURES = {"scan": 0.45, "scan_sideways": 0.1, "scan_upside_down": 0.15, "phone": 0.25, "phone_upside_down": 0.05}
-
-
-def pick_capture(rng: Rng) -> str:
-    return _pick(rng, CAPTURES)
+def pick_capture(rng: Rng, weights: dict[str, float] = CAPTURES) -> str:
+    return _pick(rng, weights)
 
 
 def capture(page: np.ndarray, kind: str, rng: Rng) -> tuple[np.ndarray, dict[str, object], str]:
@@ -601,7 +649,8 @@ class PageRecord:
     capture: dict[str, object]
 
 
-def make_deck(work: Path, seed: int, sheets: int) -> tuple[list[QuestionTruth], list[PageRecord], dict[str, int]]:
+def make_deck(work: Path, seed: int, sheets: int, mix: Mix | None = None,
+              ) -> tuple[list[QuestionTruth], list[PageRecord], dict[str, int]]:
     """Initialises the survey, prints, fills and captures every sheet; returns the truth."""
     survey, inbox, blanks = work / "survey", work / "inbox", work / "blanks"
     for d in (inbox, blanks):
@@ -620,9 +669,9 @@ def make_deck(work: Path, seed: int, sheets: int) -> tuple[list[QuestionTruth], 
         for sheet, files in blank_pages(pdf, sheets, len(layout.targets), blanks):
             serial = first[form] + sheet
             pages = {n: load_rgb(f) for n, f in files.items()}
-            truths += fill_sheet(pages, layout, serial, seed, sheet)
+            truths += fill_sheet(pages, layout, serial, seed, sheet, mix)
             crng = sheet_rng(seed, form, sheet, "capture")
-            kind = pick_capture(crng)
+            kind = pick_capture(crng, (mix or Mix()).captures)
             for n, page in pages.items():
                 img, params, suffix = capture(page, kind, crng)
                 path = write_image(inbox / f"{form}-{serial:05d}-p{n}", img, suffix)
@@ -632,7 +681,7 @@ def make_deck(work: Path, seed: int, sheets: int) -> tuple[list[QuestionTruth], 
     return truths, records, first
 
 
-def redraw_clean(work: Path, seed: int, form: str, sheet: int, page: int) -> np.ndarray:
+def redraw_clean(work: Path, seed: int, form: str, sheet: int, page: int, mix: Mix | None = None) -> np.ndarray:
     """One sheet's marked page again, before capture (for a finding's crop)."""
     pdf = work / "blanks" / f"{form}.pdf"
     layout = read_layout(pdf.with_suffix(".layout.json"))
@@ -644,7 +693,7 @@ def redraw_clean(work: Path, seed: int, form: str, sheet: int, page: int) -> np.
              str(pdf), str(prefix)])
         files = sorted(Path(tmp).glob("p-*.pgm"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
         pages = {k + 1: load_rgb(f) for k, f in enumerate(files)}
-    fill_sheet(pages, layout, 0, seed, sheet)
+    fill_sheet(pages, layout, 0, seed, sheet, mix)
     return pages[page]
 
 
@@ -788,7 +837,7 @@ def evidence(image: Path, question: str) -> list[dict[str, object]]:
 
 
 def findings(work: Path, seed: int, outcomes: list[Outcome], records: list[PageRecord], dest: Path,
-             limit: int = 40) -> list[dict[str, object]]:
+             mix: Mix | None = None, limit: int = 40) -> list[dict[str, object]]:
     """For each silent error: the input page, phieu's debug overlay, a clean crop of the marks,
     the target scores the scan stored and the reader's evidence."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -805,7 +854,7 @@ def findings(work: Path, seed: int, outcomes: list[Outcome], records: list[PageR
             done_pages.add(rec.file)
         layout = read_layout(work / "blanks" / f"{t.form}.layout.json")
         targets = layout.targets[t.page][t.question]
-        clean = redraw_clean(work, seed, t.form, rec.sheet, t.page)
+        clean = redraw_clean(work, seed, t.form, rec.sheet, t.page, mix)
         x0 = min(tt.x for tt in targets) - 8
         x1 = max(tt.x + tt.w for tt in targets) + 8
         y0 = min(tt.y for tt in targets) - 7
@@ -831,9 +880,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, help="keep the deck and survey here (default: a temporary folder)")
     ap.add_argument("--findings", type=Path, default=Path("/tmp/foreign-findings"))
     ap.add_argument("--json", type=Path, help="write every figure and finding here")
+    ap.add_argument("--styles", help="draw only these styles, e.g. double=1,circle_loose=1 (default: all)")
+    ap.add_argument("--pens", help=f"pens and their weights, e.g. felt=1 (default: {PENS})")
+    ap.add_argument("--captures", help=f"captures and their weights, e.g. phone=1 (default: {CAPTURES})")
     ap.add_argument("--rescore", action="store_true",
                     help="compare the deck and survey already in --work again (no drawing, no scan)")
     args = ap.parse_args(argv)
+    try:
+        mix = Mix.parse(args.styles, args.pens, args.captures)
+    except ValueError as e:
+        ap.error(str(e))
     tmp = None
     if args.work is None:
         tmp = tempfile.TemporaryDirectory(prefix="foreign-deck-")
@@ -852,15 +908,15 @@ def main(argv: list[str] | None = None) -> int:
         survey = work / "survey"
         if args.rescore:
             saved = json.loads((work / "truth.json").read_text(encoding="utf-8"))
-            if (saved["seed"], saved["sheets"]) != (args.seed, args.sheets):
-                ap.error(f"--rescore: the deck in {work} is seed {saved['seed']}, {saved['sheets']} sheets")
+            if (saved["seed"], saved["sheets"], saved.get("mix")) != (args.seed, args.sheets, asdict(mix)):
+                ap.error(f"--rescore: the deck in {work} was drawn with other --seed/--sheets/--styles/--pens")
             truths = [QuestionTruth(**t) for t in saved["truths"]]
             records = [PageRecord(**r) for r in saved["pages"]]
             t1 = t2 = t0
         else:
-            truths, records, _ = make_deck(work, args.seed, args.sheets)
+            truths, records, _ = make_deck(work, args.seed, args.sheets, mix)
             (work / "truth.json").write_text(json.dumps(
-                {"seed": args.seed, "sheets": args.sheets, "truths": [asdict(t) for t in truths],
+                {"seed": args.seed, "sheets": args.sheets, "mix": asdict(mix), "truths": [asdict(t) for t in truths],
                  "pages": [asdict(r) for r in records]}, ensure_ascii=False, default=str), encoding="utf-8")
             t1 = time.perf_counter()
             run([PHIEU, "scan", str(work / "inbox"), "--survey", str(survey), "--jobs", str(args.jobs),
@@ -883,15 +939,16 @@ def main(argv: list[str] | None = None) -> int:
                                 lambda o: f"{o.truth.shape}:{o.truth.style}") for form in FORMS}
         by_capture = table(outcomes, lambda o: captures[(o.truth.form, o.truth.serial)])
         by_form = table(outcomes, lambda o: o.truth.form)
-        listed = findings(work, args.seed, outcomes, records, args.findings)
-        figures = {"seed": args.seed, "sheets": args.sheets, "pages": len(records),
+        listed = findings(work, args.seed, outcomes, records, args.findings, mix)
+        figures = {"seed": args.seed, "sheets": args.sheets, "mix": asdict(mix), "pages": len(records),
                    "pages_missing_from_pages_csv": missing_pages, "pages_not_read": not_read,
                    "seconds": {"generate": round(t1 - t0, 1), "scan": round(t2 - t1, 1)},
                    "by_form": by_form, "by_style": by_style, "by_capture": by_capture, "silent_errors": listed,
-                   "flagged_clear": [{"form": o.truth.form, "serial": o.truth.serial, "question": o.truth.question,
-                                      "style": o.truth.style, "truth": o.truth.truth}
-                                     for o in outcomes if o.verdict == "flagged_clear"]}
-        print(f"foreign deck: seed {args.seed}, {args.sheets} sheets of each form, {len(records)} pages; "
+                   "outcomes": [{**asdict(o.truth), "exported": o.exported, "flagged": o.flagged,
+                                 "verdict": o.verdict, "reasons": list(o.reasons)} for o in outcomes]}
+        only = "" if mix == Mix() else (f" (styles {args.styles or 'all'}, pens {args.pens or 'all'}, "
+                                        f"captures {args.captures or 'all'})")
+        print(f"foreign deck: seed {args.seed}, {args.sheets} sheets of each form, {len(records)} pages{only}; "
               f"generated in {t1 - t0:.0f} s, scanned in {t2 - t1:.0f} s")
         print(f"pages missing from pages.csv: {len(missing_pages)}; pages not read: {len(not_read)}")
         print(markdown(by_form, "form"))
@@ -910,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def deck_truths(seed: int, sheets: int, layout_path: Path, size: tuple[int, int] = (2339, 1654),
-                ) -> tuple[list[QuestionTruth], dict[int, np.ndarray]]:
+                mix: Mix | None = None) -> tuple[list[QuestionTruth], dict[int, np.ndarray]]:
     """Marks `sheets` white pages of a layout (no printing, no phieu): the generator's own
     bookkeeping, for tests."""
     layout = read_layout(layout_path)
@@ -918,7 +975,7 @@ def deck_truths(seed: int, sheets: int, layout_path: Path, size: tuple[int, int]
     last: dict[int, np.ndarray] = {}
     for sheet in range(sheets):
         last = {n: np.ones((*size, 3), np.float32) for n in layout.targets}
-        truths += fill_sheet(last, layout, sheet + 1, seed, sheet)
+        truths += fill_sheet(last, layout, sheet + 1, seed, sheet, mix)
     return truths, last
 
 
