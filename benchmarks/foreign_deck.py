@@ -407,10 +407,12 @@ def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen, mix: M
         k = int(rng.choice([0, 1, 1, 2, 2, 3]))
         chosen = sorted(rng.choice(len(targets), size=k, replace=False).tolist())
         d = Drawn(f"multi_{k}", "|".join(targets[i].option for i in chosen))
+        kinds: list[str] = []
         for i in chosen:
             kind = str(rng.choice(CLEAR_BOX))
-            d.params.setdefault("kinds", []).append(kind)  # type: ignore[union-attr]
+            kinds.append(kind)
             d.strokes += [("pen", s) for s in mark_on(rng, targets[i], kind, width, d.params)]
+        d.params["kinds"] = kinds
         return d
     mix = mix or Mix()
     style = _pick(rng, mix.digit if shape == "digit" else mix.box)
@@ -542,12 +544,12 @@ def capture(page: np.ndarray, kind: str, rng: Rng) -> tuple[np.ndarray, dict[str
     if kind.startswith("scan"):
         paper = _u(rng, 215, 250)
         ink_floor = _u(rng, 0, 35)
-        grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grey: np.ndarray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
         grey = ink_floor + grey / 255.0 * (paper - ink_floor)
         angle = _u(rng, -1.5, 1.5)
         h, w = grey.shape
         m = cv2.getRotationMatrix2D((w / 2 + _u(rng, -30, 30), h / 2 + _u(rng, -30, 30)), angle, 1.0)
-        m[:, 2] += [_u(rng, -25, 25), _u(rng, -25, 25)]
+        m[:, 2] += np.array([_u(rng, -25, 25), _u(rng, -25, 25)])
         grey = cv2.warpAffine(grey, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=float(paper))
         sigma = _u(rng, 0.0, 0.9)
         if sigma > 0.3:
@@ -571,14 +573,14 @@ def capture(page: np.ndarray, kind: str, rng: Rng) -> tuple[np.ndarray, dict[str
     scale = _u(rng, 0.72, 0.95)  # the photo's pixels per page pixel
     out_w, out_h = int(w * scale * 1.08), int(h * scale * 1.08)
     margin = np.array([out_w, out_h]) * 0.04
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    base = np.float32([[margin[0], margin[1]], [out_w - margin[0], margin[1]],
-                       [out_w - margin[0], out_h - margin[1]], [margin[0], out_h - margin[1]]])
-    jitter = rng.uniform(-1, 1, (4, 2)).astype(np.float32) * np.float32([out_w, out_h]) * _u(rng, 0.01, 0.035)
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    base = np.array([[margin[0], margin[1]], [out_w - margin[0], margin[1]],
+                     [out_w - margin[0], out_h - margin[1]], [margin[0], out_h - margin[1]]], np.float32)
+    jitter = rng.uniform(-1, 1, (4, 2)).astype(np.float32) * np.array([out_w, out_h], np.float32) * _u(rng, 0.01, 0.035)
     dst = base + jitter
     m = cv2.getPerspectiveTransform(src, dst)
     table = np.array([_u(rng, 60, 140), _u(rng, 50, 120), _u(rng, 40, 100)])
-    photo = cv2.warpPerspective(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
+    photo: np.ndarray = cv2.warpPerspective(img, m, (out_w, out_h), flags=cv2.INTER_AREA,
                                 borderValue=tuple(float(v) for v in table)).astype(np.float32)
     yy = (np.arange(out_h, dtype=np.float32) / out_h - 0.5)[:, None]
     xx = (np.arange(out_w, dtype=np.float32) / out_w - 0.5)[None, :]
@@ -587,8 +589,8 @@ def capture(page: np.ndarray, kind: str, rng: Rng) -> tuple[np.ndarray, dict[str
     photo *= np.clip(light, 0.5, 1.0)[..., None]
     shadow = _u(rng, 0.0, 0.4)
     if shadow > 0.1:  # a hand's or a phone's shadow across one side
-        poly = np.int32([[_u(rng, 0, out_w), 0], [out_w, 0], [out_w, _u(rng, 0, out_h)],
-                         [_u(rng, 0.5, 1) * out_w, _u(rng, 0.3, 1) * out_h]])
+        poly = np.array([[_u(rng, 0, out_w), 0], [out_w, 0], [out_w, _u(rng, 0, out_h)],
+                         [_u(rng, 0.5, 1) * out_w, _u(rng, 0.3, 1) * out_h]]).astype(np.int32)
         small = np.zeros((out_h // 8, out_w // 8), np.float32)  # a penumbra of a few mm: blurred small
         cv2.fillPoly(small, [poly // 8], 1.0)
         smask = cv2.resize(cv2.GaussianBlur(small, (0, 0), 25 / 8), (out_w, out_h), interpolation=cv2.INTER_LINEAR)
@@ -635,7 +637,10 @@ def blank_pages(pdf: Path, sheets: int, pages_per_sheet: int, out: Path) -> Iter
 
 
 def load_rgb(path: Path) -> np.ndarray:
-    grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+    raw = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if raw is None:
+        raise RuntimeError(f"pdftoppm wrote no readable page: {path}")
+    grey = raw.astype(np.float32) / 255.0
     return np.repeat(grey[..., None], 3, axis=2)
 
 
