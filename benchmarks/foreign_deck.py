@@ -397,6 +397,9 @@ class Mix:
 
 CLEAR_DIGIT = ["circle_tight", "circle_loose", "circle_offcentre", "circle_open", "tick_on", "cross", "underline"]
 CLEAR_BOX = ["box_tick", "box_cross", "box_slash", "box_scribble", "box_check_outside"]
+# Beside another mark, a scribble that blackens a box (a felt-tip's is solid) IS the printed
+# rule's fill: a double mark or a correction's right mark is drawn from the others only.
+BESIDE_BOX = ["box_tick", "box_cross", "box_slash", "box_check_outside"]
 
 
 def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen, mix: Mix | None = None) -> Drawn:
@@ -420,7 +423,7 @@ def style_question(rng: Rng, targets: list[Target], qtype: str, pen: Pen, mix: M
     i = int(rng.integers(n))
     right = targets[i]
     d = Drawn(style, right.option, params={"option": right.option})
-    clear = CLEAR_DIGIT if shape == "digit" else CLEAR_BOX
+    clear = CLEAR_DIGIT if shape == "digit" else BESIDE_BOX
     if style in DIGIT_STYLES and style not in ("correction_fill", "correction_crossed", "double", "light_pencil",
                                                "dot_near", "speck_near", "blank"):
         d.strokes += [("pen", s) for s in mark_on(rng, right, style, width, d.params)]
