@@ -253,8 +253,11 @@ def _u(rng: Rng, lo: float, hi: float) -> float:
 def mark_on(rng: Rng, t: Target, kind: str, width: float, p: dict[str, object]) -> list[Stroke]:
     """One clear mark of `kind` on target t (strokes only; the caller keeps the truth)."""
     cx, cy = t.cx, t.cy
+    # A circle round a digit leaves the digit showing: its ring's inside clears the glyph. A
+    # felt-tip ring drawn tighter covers the digit and reads, to a person too, as a blackout.
+    clear_r = max(t.w, t.h) / 2 + width / 2 + 0.3
     if kind == "circle_tight":
-        r = _u(rng, 1.9, 2.5)
+        r = max(_u(rng, 1.9, 2.5), clear_r)
         p.update(r_mm=round(r, 2))
         return [Stroke(ellipse(rng, cx, cy, r * _u(rng, 0.95, 1.2), r, _u(rng, 0, 360), _u(rng, 365, 420),
                                drift=_u(rng, -0.08, 0.08)), width)]
@@ -270,7 +273,7 @@ def mark_on(rng: Rng, t: Target, kind: str, width: float, p: dict[str, object]) 
         return [Stroke(ellipse(rng, cx + dx, cy + dy, r * _u(rng, 1.0, 1.2), r, _u(rng, 0, 360), _u(rng, 360, 400)),
                        width)]
     if kind == "circle_open":
-        r = _u(rng, 2.3, 3.4)
+        r = max(_u(rng, 2.3, 3.4), clear_r)
         sweep = _u(rng, 275, 330)
         p.update(r_mm=round(r, 2), sweep_deg=round(sweep))
         return [Stroke(ellipse(rng, cx, cy, r * _u(rng, 1.0, 1.2), r, _u(rng, 0, 360), sweep), width)]
