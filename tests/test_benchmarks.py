@@ -214,3 +214,19 @@ def test_foreign_deck_judge():
     assert judge(person, "", False) == "silent_error"
     assert judge(person, "", True) == "person_flagged"
     assert judge("3", None, False) == "not_read"
+
+
+def test_foreign_deck_mix_draws_only_the_styles_asked(tmp_path):
+    mix = foreign_deck.Mix.parse("double=1,circle_loose=2", "felt=1", "phone=1")
+    assert mix.digit == {"double": 1.0, "circle_loose": 2.0}
+    assert mix.box == {"double": 1.0}  # a shape given none of them keeps its own mix otherwise
+    assert mix.pens == {"felt": 1.0} and mix.captures == {"phone": 1.0}
+    assert foreign_deck.Mix.parse("box_tick=1", None).digit == foreign_deck.DIGIT_STYLES
+    with pytest.raises(ValueError):
+        foreign_deck.Mix.parse("circle=1", None)
+    truths, _ = foreign_deck.deck_truths(4, 2, _layout_file(tmp_path, "mot-cua"), mix=mix)
+    single = [t for t in truths if t.qtype == "single"]
+    assert single and all(t.style == "double" and t.truth == foreign_deck.NEEDS_PERSON for t in single)
+    assert {t.pen for t in truths} == {"felt"}
+    # beside another mark a box is never scribbled over: a felt scribble is the rule's fill
+    assert all(t.params["kind"] != "box_scribble" and t.params["kind2"] != "box_scribble" for t in single)
