@@ -24,9 +24,16 @@ so thresholds fitted to that generator meet marks they were not fitted to.
    - flagged clear: the truth is an answer or blank and phieu flagged it;
    - every input page must have its row in pages.csv.
 
-Each sheet's marks come from its own generator seeded by (seed, form, sheet), so any one sheet
-can be drawn again alone (its clean crops for a finding). Deterministic for one --seed and
---sheets (the degradations too); phieu's reading is deterministic as well.
+5. For each silent error (up to 40): the input page, `phieu read --debug`'s overlay, a crop of
+   the marks as drawn before capture, the scores the scan stored and the reader's evidence
+   (`read_page` on the same file, in process: the one place this script imports phieu's
+   reader, to explain a finding, never to score one) go to --findings; everything to --json.
+
+`--styles double=1 --pens felt=1 --captures phone=1` draws one family only (weights);
+`--rescore` compares a deck kept with --work again. Each sheet's marks and capture come from
+their own generators seeded by (seed, form, sheet), so any one sheet can be drawn again alone
+(its clean crops for a finding). Deterministic for one --seed, --sheets and mix (the
+degradations too); phieu's reading is deterministic as well.
 """
 from __future__ import annotations
 
