@@ -3,18 +3,22 @@ catches each kind of silent error, and a tiny deck runs end to end. And the comp
 two readers target by target (benchmarks/read_decisions.py)."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
+import foreign_deck  # noqa: E402
 import scan_accuracy  # noqa: E402
 from scan_accuracy import Comparison, Exports, totals  # noqa: E402
 
 from fixtures.truth import BoxTruth, PageTruth, QuestionTruth, SheetTruth, TargetTruth  # noqa: E402
+from forms import layout_form, layout_json, load_form  # noqa: E402
 
 pytestmark = pytest.mark.slow  # the benchmark scripts on tiny decks
 
@@ -118,3 +122,111 @@ def test_read_decisions_tells_a_changed_decision_from_a_changed_raw_score():
     assert state["decisions differing"] == 1
     failed = compare({"scan/a": page("marked", "0.9")}, {"scan/a": page("marked", "0.9", "bad_geometry")})[0]
     assert failed["decisions differing"] == 1
+
+
+# --- benchmarks/foreign_deck.py: the independent generator's own bookkeeping ----------------
+
+
+def _layout_file(tmp_path: Path, form_id: str) -> Path:
+    form = load_form(form_id)
+    path = tmp_path / f"{form_id}.layout.json"
+    path.write_text(json.dumps(layout_json(form, layout_form(form), 1)), encoding="utf-8")
+    return path
+
+
+def _near(stroke: foreign_deck.Stroke, target: foreign_deck.Target, reach_mm: float) -> bool:
+    return bool(np.hypot(*(stroke.points.mean(axis=0) - [target.cx, target.cy])) <= reach_mm)
+
+
+@pytest.mark.parametrize("form_id", ["mot-cua", "sipas"])
+def test_foreign_deck_truth_follows_what_was_drawn(tmp_path, form_id):
+    """Each style's truth is what its strokes say: a clear mark's strokes lie at the truth's
+    target; a double mark has strokes at two targets and needs a person; a correction's fill
+    lies on another target than the truth; a blank, a dot or a speck is no answer."""
+    layout = foreign_deck.read_layout(_layout_file(tmp_path, form_id))
+    rng = np.random.default_rng(5)
+    pen = foreign_deck.pick_pen(rng)
+    seen = set()
+    for _ in range(12):
+        for per in layout.targets.values():
+            for qid, targets in per.items():
+                qtype = layout.questions[qid][0]
+                d = foreign_deck.style_question(rng, targets, qtype, pen)
+                seen.add(d.style)
+                by_option = {t.option: t for t in targets}
+                if qtype == "multi":
+                    codes = [c for c in d.truth.split("|") if c]
+                    assert len(codes) == int(d.style.split("_")[1])
+                    for code in codes:
+                        assert any(_near(s, by_option[code], 7) for _, s in d.strokes)
+                    continue
+                if d.style in ("blank", "dot_near", "speck_near"):
+                    assert d.truth == ""
+                    assert len(d.strokes) == (0 if d.style == "blank" else 1)
+                    continue
+                if d.style == "double":
+                    assert d.truth == foreign_deck.NEEDS_PERSON
+                    marked = {t.option for t in targets if any(_near(s, t, 8) for _, s in d.strokes)}
+                    assert marked == {d.params["option"], d.params["other"]}
+                    continue
+                assert d.truth == d.params["option"] and d.truth in by_option
+                right = by_option[d.truth]
+                # every stroke not drawn on the wrong target (a correction's) is at the right one
+                wrong = by_option.get(str(d.params.get("other")))
+                for role, s in d.strokes:
+                    if wrong is not None and _near(s, wrong, 8):
+                        assert d.style.startswith("correction")
+                        assert role == "fill" or d.style == "correction_crossed"
+                    else:
+                        assert _near(s, right, 8), (d.style, role)
+    expected = set(foreign_deck.BOX_STYLES) | (set(foreign_deck.DIGIT_STYLES) if form_id == "sipas" else set())
+    assert expected <= seen
+
+
+def test_foreign_deck_is_deterministic_and_marks_land_on_paper(tmp_path):
+    path = _layout_file(tmp_path, "sipas")
+    truths_a, pages_a = foreign_deck.deck_truths(3, 2, path)
+    truths_b, pages_b = foreign_deck.deck_truths(3, 2, path)
+    assert [t.truth for t in truths_a] == [t.truth for t in truths_b]
+    assert all(np.array_equal(pages_a[n], pages_b[n]) for n in pages_a)
+    # the last sheet's clear single marks put ink within a circle's reach of their target
+    layout = foreign_deck.read_layout(path)
+    for t in truths_a[-len(truths_a) // 2:]:
+        if t.qtype != "single" or t.truth in ("", foreign_deck.NEEDS_PERSON) or t.style.startswith("correction"):
+            continue
+        target = next(x for x in layout.targets[t.page][t.question] if x.option == t.truth)
+        ppm = foreign_deck.PX_PER_MM
+        r = 6.0
+        patch = pages_a[t.page][int((target.cy - r) * ppm):int((target.cy + r) * ppm),
+                                int((target.cx - r) * ppm):int((target.cx + r) * ppm)]
+        assert (patch.mean(axis=2) < 0.8).sum() > 20, (t.question, t.style)
+
+
+def test_foreign_deck_judge():
+    judge, person = foreign_deck.judge, foreign_deck.NEEDS_PERSON
+    assert judge("3", "3", False) == "ok"
+    assert judge("3", "4", False) == "silent_error"
+    assert judge("3", "", False) == "silent_error"  # a mark read as blank
+    assert judge("", "2", False) == "silent_error"  # a blank read as a mark
+    assert judge("", "", True) == "flagged_clear"
+    assert judge("3", "", True) == "flagged_clear"
+    assert judge(person, "3", False) == "silent_error"
+    assert judge(person, "", False) == "silent_error"
+    assert judge(person, "", True) == "person_flagged"
+    assert judge("3", None, False) == "not_read"
+
+
+def test_foreign_deck_mix_draws_only_the_styles_asked(tmp_path):
+    mix = foreign_deck.Mix.parse("double=1,circle_loose=2", "felt=1", "phone=1")
+    assert mix.digit == {"double": 1.0, "circle_loose": 2.0}
+    assert mix.box == {"double": 1.0}  # a shape given none of them keeps its own mix otherwise
+    assert mix.pens == {"felt": 1.0} and mix.captures == {"phone": 1.0}
+    assert foreign_deck.Mix.parse("box_tick=1", None).digit == foreign_deck.DIGIT_STYLES
+    with pytest.raises(ValueError):
+        foreign_deck.Mix.parse("circle=1", None)
+    truths, _ = foreign_deck.deck_truths(4, 2, _layout_file(tmp_path, "mot-cua"), mix=mix)
+    single = [t for t in truths if t.qtype == "single"]
+    assert single and all(t.style == "double" and t.truth == foreign_deck.NEEDS_PERSON for t in single)
+    assert {t.pen for t in truths} == {"felt"}
+    # beside another mark a box is never scribbled over: a felt scribble is the rule's fill
+    assert all(t.params["kind"] != "box_scribble" and t.params["kind2"] != "box_scribble" for t in single)
