@@ -30,7 +30,14 @@ from typing import Protocol
 
 from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
 from omr.text import looks_like_words
-from omr.thresholds import BLACKOUT_COVER, BLACKOUT_MIDDLE, DEFAULT_THRESHOLDS, SPECK_MM, Thresholds
+from omr.thresholds import (
+    BLACKOUT_AROUND,
+    BLACKOUT_COVER,
+    BLACKOUT_MIDDLE,
+    DEFAULT_THRESHOLDS,
+    SPECK_MM,
+    Thresholds,
+)
 
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
@@ -87,7 +94,8 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     """A digit's state from its evidence (see the module docstring)."""
     t = thresholds
     if (ev.ring >= t.digit_mark or ev.through_mm >= t.digit_stroke_mm or ev.beside_mm >= t.digit_beside_mm
-            or ev.tick_mm >= t.digit_tick_mm or ev.fill >= t.digit_fill_mark or ev.solid >= t.digit_solid):
+            or ev.tick_mm >= t.digit_tick_mm or ev.fill_local >= t.digit_fill_mark
+            or ev.solid >= t.digit_solid):
         return "marked"
     # A piece of ink shorter than a speck is across (SPECK_MM) is a blob, not
     # a stroke, on the glyph as off it: neither its length nor the ring
@@ -117,14 +125,15 @@ def new_ink_mm2(ev: DigitEvidence) -> float:
 
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
     """Whether a target is filled in solid (what the correction rule asks for):
-    enough of its box under dark ink; a digit blacked out, its middle hidden and
-    its box covered too (`BLACKOUT_MIDDLE`, `BLACKOUT_COVER`: a heavy circle or
-    cross is not)."""
+    enough of its box under dark ink; a digit blacked out, its middle hidden,
+    its box covered and its ink all round it too (`BLACKOUT_MIDDLE`,
+    `BLACKOUT_COVER`, `BLACKOUT_AROUND`: a heavy circle or cross is not)."""
     solid = float(getattr(m, "solid", 0.0))
     if shape != "digit":
         return solid >= thresholds.box_solid
     evidence = getattr(m, "digit", None)
-    if isinstance(evidence, DigitEvidence) and (evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER):
+    if isinstance(evidence, DigitEvidence) and (evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER
+                                                 or evidence.ring < BLACKOUT_AROUND):
         return False
     return solid >= thresholds.digit_solid
 

@@ -81,6 +81,11 @@ class DigitEvidence:
     # light to be measured as a stroke (a light pencil circle on a photo) but
     # as long as one. Evidence of ink, never of a mark.
     faint_mm: float = 0.0
+    # `fill` measured above the paper round the digit (beyond its ring, off the
+    # print: the median of its 3x3 mean new darkness) rather than above the
+    # page's paper level: a shading of the digit leaves the paper round it
+    # white, so the two agree; a shadow or a smudge greys it too.
+    fill_local: float = 0.0
 
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
@@ -92,7 +97,7 @@ class DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
             self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2, self.hidden,
-            self.faint_mm)))
+            self.faint_mm, self.fill_local)))
 
 
 @dataclass(frozen=True)

@@ -830,7 +830,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # stroke hidden mostly under the glyph still thickens it here).
     y0, y1, x0, x1 = tt.box_crop
     box_dark = dark[y0:y1, x0:x1]
-    fill = solid = inner_mm2 = hidden = 0.0
+    fill = solid = inner_mm2 = hidden = fill_local = 0.0
     # Most digits' boxes hold no new ink as dark as a shading's off the glyph:
     # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
@@ -848,6 +848,12 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         if float(box_dark[tt.fill_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3))
             fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+            fill_local = fill
+            if fill > 0.0:
+                assert tt.surround is not None
+                paper_round = float(np.median(cv2.blur(dark, (3, 3))[tt.surround])) if tt.surround.any() else 0.0
+                if paper_round > 0.0:  # grey round the digit: the shading measured above it
+                    fill_local = float(((smooth - paper_round >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
         if peak >= SOLID_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3)) if smooth is None else smooth
             # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
@@ -860,7 +866,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
-                         hidden, faint)
+                         hidden, faint, fill_local)
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:

@@ -142,6 +142,10 @@ class TargetTemplate:
     # reaches, and its pixels (at least 1).
     middle: np.ndarray | None = field(default=None, repr=False, compare=False)
     middle_px: int = 1
+    # Digits: the paper round the digit, off the print, beyond the ring (where
+    # no circle round it lies), whose level tells a shading of the digit from
+    # grey all round it (a shadow, a smudge): `omr.reading.DigitEvidence.fill_local`.
+    surround: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Digits: the zone off the print grown by 1 px, where a faint stroke's 3x3
     # mean can draw on (`omr.score.faint_stroke_mm`'s cheap bound).
     faint_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -417,6 +421,7 @@ def _digit_template(
         middle=middle,
         middle_px=max(int(middle.sum()), 1),
         faint_reach=_dilated(zone & ~near_print, 1),
+        surround=zone & ~near_print & (r > r_out + 0.3),
         fill_px=max(int(fill_region.sum()), 1),
         inner_box_px=max(int(inner[window].sum()), 1),
         inner_reach=_dilated(inner[window], 1),

@@ -21,9 +21,14 @@ SPECK_MM = 1.13
 # dark ink (`DigitEvidence.hidden`: a marker's tight circle leaves it all),
 # and its box at least nine tenths under ink (`DigitEvidence.fill`: the wedges
 # between a cross's arms stay paper, 0.70-0.85 of it covered by a 1.1 mm
-# marker's cross on other hands' deck, seed 1). Beside another mark, anything
-# heavy that is not a blackout is for a person (`omr.decide`: `correction`).
-BLACKOUT_MIDDLE, BLACKOUT_COVER = 0.5, 0.9
+# marker's cross on other hands' deck, seed 1); and its ink all round the
+# digit, in at least BLACKOUT_AROUND of the ring's 16 sectors (`ring`): a
+# cross reaches out in four arms only, each through at most three sectors
+# even with a 1.2 mm marker (0.75 on other hands' felt-tip probe), where its
+# wedges let a narrow digit's box pass as covered. Beside another mark,
+# anything heavy that is not a blackout is for a person (`omr.decide`:
+# `correction`).
+BLACKOUT_MIDDLE, BLACKOUT_COVER, BLACKOUT_AROUND = 0.5, 0.9, 0.875
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,8 @@ def test_ink_spread_over_box_glyph_and_crumbs_is_never_blank() -> None:
 
 def test_two_plain_marks_are_a_double_mark() -> None:
     stroke = DigitEvidence(through_mm=4.0)
-    got = _decide([M("a", "1", 1.0, CIRCLE), M("a", "4", 1.0, DigitEvidence(fill=0.95))], {"a": "single"})
+    shading = DigitEvidence(fill=0.95, fill_local=0.95)
+    got = _decide([M("a", "1", 1.0, CIRCLE), M("a", "4", 1.0, shading)], {"a": "single"})
     assert got["a"].reasons == (OVERVOTE,)
     got = _decide([M("a", "2", 1.0, CIRCLE), M("a", "3", 1.0, stroke)], {"a": "single"})
     assert got["a"].reasons == (OVERVOTE,)

@@ -223,3 +223,27 @@ def test_a_loose_circle_round_a_digit_is_its_own(printed: dict[str, Printed], ca
             elif q.status == "answered":
                 raise AssertionError(f"{q.question} counted for a neighbour's circle: {q}")
     assert seen >= 10
+
+
+def test_a_marker_cross_over_a_narrow_digit_is_not_a_blackout() -> None:
+    """A 1.1 mm marker's cross over a "1" (other hands' felt-tip probe): its middle
+    hidden and its narrow box covered, but its ink reaches out in four arms only
+    (12 of the ring's 16 sectors). Beside a circle it is a double mark for a
+    person; a blackout, its ink all round the digit, is read by the rule."""
+    from omr import decide
+    from omr.reading import DigitEvidence
+
+    cross = DigitEvidence(ring=0.75, through_mm=6.96, fill=0.906, solid=0.664, inner_mm2=5.96, thick_mm2=5.47,
+                          hidden=0.977)
+    blackout = DigitEvidence(ring=1.0, through_mm=6.0, fill=1.0, solid=0.9, inner_mm2=7.0, thick_mm2=6.0, hidden=1.0)
+    circle = DigitEvidence(ring=1.0, through_mm=7.4, fill=0.6, solid=0.34, inner_mm2=3.1, thick_mm2=-1.0)
+
+    class M:
+        def __init__(self, option: str, ev: DigitEvidence) -> None:
+            self.question, self.option, self.score, self.digit, self.solid = "b09", option, 1.0, ev, ev.solid
+
+    shapes = {("b09", o): "digit" for o in "123"}
+    _, (q,) = decide([M("1", cross), M("3", circle)], {"b09": "single"}, shapes)
+    assert q.status == "flagged" and ({OVERVOTE, CORRECTION} & set(q.reasons)), q
+    _, (q,) = decide([M("1", blackout), M("3", circle)], {"b09": "single"}, shapes)
+    assert (q.status, q.value, q.corrected) == ("answered", ("3",), ("1",)), q
