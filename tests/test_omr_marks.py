@@ -28,37 +28,29 @@ import pytest
 from fixtures.degrade import add_noise, gaussian_blur
 from fixtures.ink import Pen, draw_blob, draw_strokes
 from fixtures.scanner import scan
-from forms.geometry import PageGeometry, Target
-from forms.layout import layout_form
-from forms.library import load_form
-from forms.render import render_page_images
-from omr import Catalog, decide, prepare_template, read_page
+from forms.geometry import Target
+from omr import Catalog, decide
 from omr.decide import BETWEEN, CORRECTION, MARGINAL, OVERVOTE
 from omr.reading import DigitEvidence, PageReading
 from omr.thresholds import DEFAULT_THRESHOLDS
 
-DPI = 200
-PPM = DPI / 25.4
+try:
+    from tests.marks_support import DPI, PPM, Printed, catalog_of, printed_forms, read
+except ImportError:  # tests/ itself on sys.path
+    from marks_support import DPI, PPM, Printed, catalog_of, printed_forms, read  # type: ignore[no-redef]
+
 SPECK_REACH_MM = 4.0
 APART_MM = 17.0  # two targets inked on one page: 9 mm apart at least, plus 2 x 4 mm
 
 
-class Printed:
-    def __init__(self, form_id: str) -> None:
-        self.form = load_form(form_id)
-        self.pages: list[PageGeometry] = [p.geometry for p in layout_form(self.form).pages]
-        self.blanks = render_page_images(self.form, DPI, 77)
-        self.template = prepare_template(self.form, self.pages, self.blanks)
-
-
 @pytest.fixture(scope="module")
 def printed() -> dict[str, Printed]:
-    return {f: Printed(f) for f in ("mot-cua", "sipas")}
+    return printed_forms()
 
 
 @pytest.fixture(scope="module")
 def catalog(printed: dict[str, Printed]) -> Catalog:
-    return Catalog.of([p.template for p in printed.values()])
+    return catalog_of(printed)
 
 
 def _centre(t: Target) -> tuple[float, float]:
@@ -98,9 +90,7 @@ def _speck_point(t: Target, rng: np.random.Generator) -> tuple[float, float]:
 
 
 def _read(catalog: Catalog, page: np.ndarray) -> PageReading:
-    reading = read_page(page, catalog, ocr=False)
-    assert reading, reading
-    return reading
+    return read(catalog, page)
 
 
 # A stroke shows when at least this much of it lies off the print and its

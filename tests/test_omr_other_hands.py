@@ -23,39 +23,28 @@ from fixtures.degrade import add_noise, gaussian_blur
 from fixtures.ink import Pen, draw_strokes
 from fixtures.marks import cross_strokes, ellipse_strokes, fill_strokes
 from forms.geometry import Target
-from forms.layout import layout_form
-from forms.library import load_form
-from forms.render import render_page_images
-from omr import Catalog, prepare_template, read_page
+from omr import Catalog
 from omr.decide import CORRECTION, OVERVOTE
 from omr.reading import PageReading
 
-DPI = 200
-PPM = DPI / 25.4
-
-
-class Printed:
-    def __init__(self, form_id: str) -> None:
-        self.form = load_form(form_id)
-        self.pages = [p.geometry for p in layout_form(self.form).pages]
-        self.blanks = render_page_images(self.form, DPI, 91)
-        self.template = prepare_template(self.form, self.pages, self.blanks)
+try:
+    from tests.marks_support import PPM, Printed, catalog_of, printed_forms, read
+except ImportError:  # tests/ itself on sys.path
+    from marks_support import PPM, Printed, catalog_of, printed_forms, read  # type: ignore[no-redef]
 
 
 @pytest.fixture(scope="module")
 def printed() -> dict[str, Printed]:
-    return {f: Printed(f) for f in ("mot-cua", "sipas")}
+    return printed_forms()
 
 
 @pytest.fixture(scope="module")
 def catalog(printed: dict[str, Printed]) -> Catalog:
-    return Catalog.of([p.template for p in printed.values()])
+    return catalog_of(printed)
 
 
 def _read(catalog: Catalog, page: np.ndarray) -> PageReading:
-    reading = read_page(page, catalog, ocr=False)
-    assert reading, reading
-    return reading
+    return read(catalog, page)
 
 
 def _photo(page: np.ndarray, seed: int, blur: float = 1.0) -> np.ndarray:
