@@ -1,9 +1,10 @@
 """The shipped forms printed at 200 dpi by the real renderer, with their templates:
 what the tests of reading marks draw on (`tests/test_omr_marks.py`,
-`tests/test_omr_other_hands.py`)."""
+`tests/test_omr_other_hands.py`, which import the `printed` and `catalog` fixtures)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from forms.geometry import PageGeometry
 from forms.layout import layout_form
@@ -27,11 +28,14 @@ class Printed:
         self.template = prepare_template(self.form, self.pages, self.blanks)
 
 
-def printed_forms() -> dict[str, Printed]:
+@pytest.fixture(scope="module")
+def printed() -> dict[str, Printed]:
+    """Both shipped forms, printed once per test module."""
     return {f: Printed(f) for f in FORMS}
 
 
-def catalog_of(printed: dict[str, Printed]) -> Catalog:
+@pytest.fixture(scope="module")
+def catalog(printed: dict[str, Printed]) -> Catalog:
     return Catalog.of([p.template for p in printed.values()])
 
 

@@ -31,26 +31,16 @@ from fixtures.scanner import scan
 from forms.geometry import Target
 from omr import Catalog, decide
 from omr.decide import BETWEEN, CORRECTION, MARGINAL, OVERVOTE
-from omr.reading import DigitEvidence, PageReading
+from omr.reading import DigitEvidence
 from omr.thresholds import DEFAULT_THRESHOLDS
 
 try:
-    from tests.marks_support import DPI, PPM, Printed, catalog_of, printed_forms, read
+    from tests.marks_support import DPI, PPM, Printed, catalog, printed, read  # noqa: F401 (fixtures)
 except ImportError:  # tests/ itself on sys.path
-    from marks_support import DPI, PPM, Printed, catalog_of, printed_forms, read  # type: ignore[no-redef]
+    from marks_support import DPI, PPM, Printed, catalog, printed, read  # type: ignore[no-redef]  # noqa: F401 (fixtures)
 
 SPECK_REACH_MM = 4.0
 APART_MM = 17.0  # two targets inked on one page: 9 mm apart at least, plus 2 x 4 mm
-
-
-@pytest.fixture(scope="module")
-def printed() -> dict[str, Printed]:
-    return printed_forms()
-
-
-@pytest.fixture(scope="module")
-def catalog(printed: dict[str, Printed]) -> Catalog:
-    return catalog_of(printed)
 
 
 def _centre(t: Target) -> tuple[float, float]:
@@ -87,10 +77,6 @@ def _speck_point(t: Target, rng: np.random.Generator) -> tuple[float, float]:
         dy = max(y - p[1], 0.0, p[1] - (y + h))
         if math.hypot(dx, dy) <= SPECK_REACH_MM:
             return p
-
-
-def _read(catalog: Catalog, page: np.ndarray) -> PageReading:
-    return read(catalog, page)
 
 
 # A stroke shows when at least this much of it lies off the print and its
@@ -132,7 +118,7 @@ def test_a_speck_is_never_counted(printed: dict[str, Printed], catalog: Catalog,
                 at = _speck_point(t, rng)
                 draw_blob(page, PPM, at, math.sqrt(4 * area / math.pi), _pen(rng), rng)
                 drawn[(t.question, t.option)] = (at, area)
-            reading = _read(catalog, page)
+            reading = read(catalog, page)
             for ts in reading.targets:
                 assert ts.state != "marked", (form_id, ts, drawn.get((ts.question, ts.option)))
             seen += len(group)
@@ -156,7 +142,7 @@ def test_a_stroke_through_a_target_is_never_blank(printed: dict[str, Printed], c
                 pen = _pen(rng)
                 draw_strokes(page, PPM, [np.array([[cx - d[0], cy - d[1]], [cx + d[0], cy + d[1]]])], pen, rng)
                 drawn[(t.question, t.option)] = (round(math.degrees(a)), pen)
-            reading = _read(catalog, page)
+            reading = read(catalog, page)
             for ts in reading.targets:
                 if (ts.question, ts.option) not in drawn:
                     continue
@@ -338,7 +324,7 @@ def test_a_stroke_along_a_printed_digit_is_never_blank(printed: dict[str, Printe
                 d = u * extent / 2
                 draw_strokes(page, PPM, [np.array([c - d, c + d])], pen, rng)
                 drawn[(t.question, t.option)] = t
-            reading = _read(catalog, _scanned(page, 1000 + k))
+            reading = read(catalog, _scanned(page, 1000 + k))
             for ts in reading.targets:
                 t = drawn.get((ts.question, ts.option))
                 if t is None:
@@ -378,7 +364,7 @@ def test_a_clean_printed_digit_stays_empty(printed: dict[str, Printed], catalog:
     for form_id, blank, _ in _pages(printed):
         if form_id != "sipas":
             continue
-        reading = _read(catalog, _noisy(blank, seed))
+        reading = read(catalog, _noisy(blank, seed))
         for ts in reading.targets:
             assert ts.state == "empty" or ts.digit is None, (seed, ts.question, ts.option, ts.digit)
 
@@ -416,7 +402,7 @@ def _light_pencil(rng: np.random.Generator) -> Pen:
 
 
 def _states(catalog: Catalog, page: np.ndarray, drawn: set) -> dict:
-    reading = _read(catalog, page)
+    reading = read(catalog, page)
     return {(t.question, t.option): t for t in reading.targets if (t.question, t.option) in drawn}
 
 
@@ -554,7 +540,7 @@ def test_a_clean_digit_on_a_motion_blurred_photo_stays_empty(printed: dict[str, 
         img = motion_blur(blank, int(rng.integers(5, 8)), float(rng.uniform(-5, 5)))
         img = add_noise(cv2.convertScaleAbs(img, alpha=0.95), 2.5, rng)
         ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        reading = _read(catalog, cv2.imdecode(data, cv2.IMREAD_UNCHANGED))
+        reading = read(catalog, cv2.imdecode(data, cv2.IMREAD_UNCHANGED))
         for ts in reading.targets:
             assert ts.state == "empty" or ts.digit is None, (seed, ts.question, ts.option, ts.digit)
 

@@ -25,26 +25,11 @@ from fixtures.marks import cross_strokes, ellipse_strokes, fill_strokes
 from forms.geometry import Target
 from omr import Catalog
 from omr.decide import CORRECTION, OVERVOTE
-from omr.reading import PageReading
 
 try:
-    from tests.marks_support import PPM, Printed, catalog_of, printed_forms, read
+    from tests.marks_support import PPM, Printed, catalog, printed, read  # noqa: F401 (fixtures)
 except ImportError:  # tests/ itself on sys.path
-    from marks_support import PPM, Printed, catalog_of, printed_forms, read  # type: ignore[no-redef]
-
-
-@pytest.fixture(scope="module")
-def printed() -> dict[str, Printed]:
-    return printed_forms()
-
-
-@pytest.fixture(scope="module")
-def catalog(printed: dict[str, Printed]) -> Catalog:
-    return catalog_of(printed)
-
-
-def _read(catalog: Catalog, page: np.ndarray) -> PageReading:
-    return read(catalog, page)
+    from marks_support import PPM, Printed, catalog, printed, read  # type: ignore[no-redef]  # noqa: F401 (fixtures)
 
 
 def _photo(page: np.ndarray, seed: int, blur: float = 1.0) -> np.ndarray:
@@ -84,7 +69,7 @@ def test_a_shadow_across_the_page_is_never_a_mark(printed: dict[str, Printed], c
         for k in range(3):
             page = _shadowed(blank, float(rng.uniform(0.25, 0.35)), float(rng.uniform(0, 360)),
                              float(rng.uniform(-0.3, 0.3)), float(rng.uniform(3.0, 5.0)))
-            reading = _read(catalog, _photo(page, 10 * i + k))
+            reading = read(catalog, _photo(page, 10 * i + k))
             marked = [(t.question, t.option, t.score) for t in reading.targets if t.state == "marked"]
             assert not marked, (i, k, marked)
             assert not [q.question for q in reading.questions if q.status == "answered"], (i, k)
@@ -128,7 +113,7 @@ def test_a_heavy_circle_or_cross_beside_another_mark_is_a_double_mark(printed: d
             draw_strokes(page, PPM, heavy, MARKER, rng)
             draw_strokes(page, PPM, _circle(digits[b], rng, 1.2), BALLPOINT, rng)
             drawn.append(digits[a].question)
-        reading = _read(catalog, _photo(page, 40 + i, blur=0.6))
+        reading = read(catalog, _photo(page, 40 + i, blur=0.6))
         for q in reading.questions:
             if q.question in drawn:
                 assert q.status == "flagged" and ({OVERVOTE, CORRECTION} & set(q.reasons)), (q, [
@@ -153,7 +138,7 @@ def test_a_digit_blacked_out_beside_a_circle_is_read_by_the_rule(printed: dict[s
             draw_strokes(page, PPM, fill_strokes((x - 0.5, y - 0.5, w + 1.0, h + 1.0), MARKER, rng), MARKER, rng)
             draw_strokes(page, PPM, _circle(digits[b], rng, 1.2), BALLPOINT, rng)
             want[digits[a].question] = (digits[b].option, digits[a].option)
-        reading = _read(catalog, _photo(page, 60 + i, blur=0.6))
+        reading = read(catalog, _photo(page, 60 + i, blur=0.6))
         for q in reading.questions:
             if q.question in want:
                 assert (q.status, q.value, q.corrected) == ("answered", (want[q.question][0],),
@@ -176,7 +161,7 @@ def test_a_light_pencil_circle_is_never_read_blank(printed: dict[str, Printed], 
             pen = Pen("pencil", int(rng.integers(205, 216)), float(rng.uniform(0.6, 0.9)), grain=0.3)
             draw_strokes(page, PPM, _circle(t, rng, float(rng.uniform(0.6, 1.4))), pen, rng)
             drawn.add((t.question, t.option))
-        reading = _read(catalog, _photo(page, 80 + i, blur=1.0))
+        reading = read(catalog, _photo(page, 80 + i, blur=1.0))
         for t in reading.targets:
             if (t.question, t.option) in drawn:
                 assert t.state != "empty", (t.question, t.option, t.digit)
@@ -203,7 +188,7 @@ def test_a_loose_circle_round_a_digit_is_its_own(printed: dict[str, Printed], ca
                                    sweep_deg=375.0)
             draw_strokes(page, PPM, loop, BALLPOINT, rng)
             drawn[t.question] = t.option
-        reading = _read(catalog, _photo(page, 100 + i, blur=0.6))
+        reading = read(catalog, _photo(page, 100 + i, blur=0.6))
         for q in reading.questions:
             if q.question in drawn:
                 assert (q.status, q.value) == ("answered", (drawn[q.question],)), (q, [
