@@ -428,10 +428,9 @@ def apply_keyed(conn: sa.Connection, new: dict[str, Any], old: dict[str, Any]) -
     # the page back, goes with it: the page is on no sheet's copy any more, and the flag,
     # even resolved, would make its item a duplicate item for good (`items.item_kind`), one
     # that cannot be keyed again. Decisions name the item by its first flag, never this one.
-    gone = (set(old["flags"]) - set(new["flags"])) | {str(i) for i in conn.execute(
+    gone = (set(old["flags"]) | {str(i) for i in conn.execute(
         sa.select(f.c.id).where(f.c.page_id == page_id, f.c.question.is_(None),
-                                f.c.reason == FlagReason.DUPLICATE)).scalars()}
-    gone -= set(new["flags"])
+                                f.c.reason == FlagReason.DUPLICATE)).scalars()}) - set(new["flags"])
     if gone:
         conn.execute(sa.delete(f).where(f.c.id.in_([int(i) for i in gone])))
     note = _undo_answers(conn, page_id, keyed_new, keyed_old)
@@ -621,8 +620,10 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
         origins = answer_origins(answers, machine)
+        # illegible by the checkbox or by a typed `x`/`invalid`: both are the `invalid` answer
+        illegible = frozenset(q for q in texts if answers[q][0] == AnswerStatus.INVALID)
         _write_comments(conn, sheet_id, entry.page_id, texts, machine,
-                        frozenset(q for q in texts if origins[q] == CONFIRMED), keyed.illegible)
+                        frozenset(q for q in texts if origins[q] == CONFIRMED), illegible)
         settle_missing(conn, sheet_id, page_count, KEYED_WHY)
     resolution = f"person: {reviewer}: {KEY_IN} {form.id}@{form.version}/{page}/{serial}"
     f = schema.flags
