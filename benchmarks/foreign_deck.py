@@ -55,7 +55,6 @@ import cv2
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
 PHIEU = str(Path(sys.executable).with_name("phieu"))
 DPI = 200
 PX_PER_MM = DPI / 25.4
@@ -696,7 +695,7 @@ def make_deck(work: Path, seed: int, sheets: int, mix: Mix | None = None,
                 records.append(PageRecord(form, serial, sheet, n, path.name, params))
             for f in files.values():
                 f.unlink()
-    return truths, records, first
+    return truths, records
 
 
 def redraw_clean(work: Path, seed: int, form: str, sheet: int, page: int, mix: Mix | None = None) -> np.ndarray:
@@ -827,7 +826,6 @@ def target_scores(survey: Path, file: str) -> dict[str, list[tuple[str, float, s
 def evidence(image: Path, question: str) -> list[dict[str, object]]:
     """What the reader measured on each target of one question (beyond the stored score):
     for a finding only, read again in process with the shipped forms."""
-    from dataclasses import asdict as as_dict
 
     from forms.library import list_forms
     from omr import PageFailure, decode_image, read_page
@@ -845,7 +843,7 @@ def evidence(image: Path, question: str) -> list[dict[str, object]]:
             row: dict[str, object] = {"option": t.option, "score": round(t.score, 3), "state": str(t.state),
                                       "solid": round(t.solid, 3), "filled": t.filled}
             if t.digit is not None:
-                row["digit"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in as_dict(t.digit).items()}
+                row["digit"] = {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(t.digit).items()}
             out.append(row)
     reasons = [q for q in reading.questions if q.question == question]
     if reasons:
@@ -932,7 +930,7 @@ def main(argv: list[str] | None = None) -> int:
             records = [PageRecord(**r) for r in saved["pages"]]
             t1 = t2 = t0
         else:
-            truths, records, _ = make_deck(work, args.seed, args.sheets, mix)
+            truths, records = make_deck(work, args.seed, args.sheets, mix)
             (work / "truth.json").write_text(json.dumps(
                 {"seed": args.seed, "sheets": args.sheets, "mix": asdict(mix), "truths": [asdict(t) for t in truths],
                  "pages": [asdict(r) for r in records]}, ensure_ascii=False, default=str), encoding="utf-8")

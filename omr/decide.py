@@ -102,16 +102,11 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     # sectors it inks (the ring holds only strokes' ink, so a ring sector
     # without a stroke of extent is a blob's) tell of a mark; its ink is
     # weighed with the rest (new_ink_mm2).
-    if (longest_stroke_mm(ev) >= SPECK_MM or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
+    if (ev.longest_mm >= SPECK_MM or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
             or ev.thick_mm2 >= t.digit_thick_empty_mm2 or ev.crumbs_mm2 >= t.digit_crumbs_empty_mm2
             or new_ink_mm2(ev) >= t.digit_inner_empty_mm2 or ev.faint_mm >= t.digit_stroke_mm):
         return "marginal"
     return "empty"
-
-
-def longest_stroke_mm(ev: DigitEvidence) -> float:
-    """The longest stroke measured near a digit, of any kind or owner (mm)."""
-    return max(ev.through_mm, ev.beside_mm, ev.tick_mm, ev.arc_mm, ev.between_mm)
 
 
 def new_ink_mm2(ev: DigitEvidence) -> float:

@@ -25,12 +25,13 @@ from forms.geometry import MARKER_IDS, BBox, marker_bbox
 from omr.register import Registration
 from omr.score import (
     PageInk,
-    darkness_patch,
+    estimate_blur,
     ink_reference,
+    page_ink,
     paper_at,
     paper_level,
 )
-from omr.template import BLUR_SIGMAS, PageTemplate, marker_window, mm_to_px
+from omr.template import PageTemplate, mm_to_px
 
 # The percentile of an area's darkness that is its black: a marker is half
 # solid black (as `omr.score.ink_reference`); in a QR code the solid black
@@ -61,30 +62,16 @@ def page_ink_in_view(
     estimate, unchanged), otherwise the markers found and the QR code; the
     form's solid print in the picture (the input's `shape`) instead of a QR
     code that was not read (`qr_read` False)."""
-    paper = paper_level(page)
     if set(registration.markers) >= set(MARKER_IDS):
-        ink_ref = ink_reference(page, paper)
-        return PageInk(paper, ink_ref, blur_of(page, template.markers_blurred, paper, ink_ref))
+        return page_ink(page, template.markers_blurred)
+    paper = paper_level(page)
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:
         ink_ref = black_of(page, paper, areas + [(template.geometry.qr_bbox_mm, QR_PERCENTILE)])
     else:
         seen = print_black(page, template.blank, paper, registration, shape or page.shape)
         ink_ref = black_of(page, paper, areas, () if seen is None else (seen,))
-    return PageInk(paper, ink_ref, blur_of(page, template.markers_blurred, paper, ink_ref))
-
-
-def blur_of(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray, ink_ref: float) -> float:
-    """`omr.score.estimate_blur`, to the last bit: each marker's window
-    compared with all of its blurred models in one array operation (a mean
-    over the window's pixels per model) instead of one call per model, a
-    third of its time."""
-    errors = np.empty((len(MARKER_IDS), len(BLUR_SIGMAS)))
-    for i, corner in enumerate(MARKER_IDS):
-        x0, y0, side = marker_window(corner)
-        seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
-        errors[i] = np.abs(markers_blurred[i] - seen).mean(axis=(1, 2))
-    return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
+    return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
 
 
 def print_black(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, registration: Registration,

@@ -87,11 +87,15 @@ class DigitEvidence:
     # white, so the two agree; a shadow or a smudge greys it too.
     fill_local: float = 0.0
 
+    @property
+    def longest_mm(self) -> float:
+        """The longest stroke measured near the digit, of any kind or owner (mm)."""
+        return max(self.through_mm, self.beside_mm, self.tick_mm, self.arc_mm, self.between_mm)
+
     def summary(self) -> float:
         """One number 0..1 for people (overlays, stored score): the strongest
         part, lengths counted full from 4 mm (a tick over a digit)."""
-        longest = max(self.through_mm, self.beside_mm, self.tick_mm, self.arc_mm, self.between_mm)
-        return float(min(1.0, max(self.ring, longest / 4.0, self.fill, self.solid)))
+        return float(min(1.0, max(self.ring, self.longest_mm / 4.0, self.fill, self.solid)))
 
     def rounded(self) -> DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (

@@ -234,11 +234,6 @@ class PageInk:
     ink_ref: float
     blur: float
 
-    def darkness(self, page: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-        """Normalised darkness of a patch (see `darkness_patch`)."""
-        return darkness_patch(page, self.paper, x0, y0, w, h, self.ink_ref)
-
-
 
 def page_ink(page: np.ndarray, markers_blurred: np.ndarray) -> PageInk:
     """Estimate a registered page's `PageInk`; `markers_blurred` is its template's
@@ -298,12 +293,13 @@ def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarr
     (`markers_blurred`, made once per form by `omr.template.blurred_markers`)
     are compared with the page's; the median over the four markers ignores a
     folded or covered one."""
-    errors = np.zeros((len(MARKER_IDS), len(BLUR_SIGMAS)))
+    # Each marker's window against all of its blurred models in one array
+    # operation (a mean over the window's pixels per model).
+    errors = np.empty((len(MARKER_IDS), len(BLUR_SIGMAS)))
     for i, corner in enumerate(MARKER_IDS):
         x0, y0, side = marker_window(corner)
         seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
-        for j in range(len(BLUR_SIGMAS)):
-            errors[i, j] = float(np.mean(np.abs(seen - markers_blurred[i, j])))
+        errors[i] = np.abs(markers_blurred[i] - seen).mean(axis=(1, 2))
     return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
 
 
@@ -832,13 +828,14 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     box_dark = dark[y0:y1, x0:x1]
     fill = solid = inner_mm2 = hidden = fill_local = 0.0
     # Most digits' boxes hold no new ink as dark as a shading's off the glyph:
-    # all three are then 0 (a 3x3 mean is never darker than the darkest pixel
+    # all of them are then 0 (a 3x3 mean is never darker than the darkest pixel
     # of `TargetTemplate.inner_reach`, see MEAN_SLACK, and the soft ink starts
     # at DIGIT_INK.lo, above FILL_LEVEL).
-    # Each of the three is also 0 on its own bound (the box's ink is mostly the
-    # glyph's edge, dark enough for none of them): a fill where no pixel of
-    # `TargetTemplate.fill_reach` is as dark as FILL_LEVEL, a blackout where none
-    # of `inner_reach` is as dark as SOLID_LEVEL, and the new ink where none of
+    # Each is also 0 on its own bound (the box's ink is mostly the glyph's edge,
+    # dark enough for none of them): a fill (and `fill_local`, never above it)
+    # where no pixel of `TargetTemplate.fill_reach` is as dark as FILL_LEVEL, a
+    # blackout (and `hidden`, its middle) where none of `inner_reach` is as dark
+    # as SOLID_LEVEL, and the new ink where none of
     # `inner` is as dark as DIGIT_INK.lo (the soft ink is 0 up to it).
     peak = float(box_dark[tt.inner_reach].max())
     if peak >= FILL_LEVEL - MEAN_SLACK:
@@ -928,12 +925,12 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     return longest
 
 
-def _derived(tt: TargetTemplate, name: str, make: Callable[[TargetTemplate], np.ndarray]) -> np.ndarray:
-    """A mask of a target's template that depends on the page's blur (one of
-    `BLUR_SIGMAS`), made on first use and kept in the template
-    (`TargetTemplate.derived`): templates are built once per form and read for
-    every page. The masks that depend on the template alone are made with it
-    (`omr.template`)."""
+def _derived(tt: TargetTemplate | TextTemplate, name: str,
+             make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
+    """What a target's or text field's template gives for the page's blur (one
+    of `BLUR_SIGMAS`), made on first use and kept in the template (`derived`):
+    templates are built once per form and read for every page. The masks that
+    depend on the template alone are made with it (`omr.template`)."""
     value = tt.derived.get(name)
     if value is None:
         value = make(tt)
@@ -945,13 +942,12 @@ def blank_darkness(tt: TargetTemplate | TextTemplate, blur: float) -> np.ndarray
     """The blank's darkness in a target's or text field's patch blurred as the
     page is (`blur`, one of `BLUR_SIGMAS`): made once per template and blur,
     kept in its `derived`."""
-    name = f"blank@{blur}"
-    value = tt.derived.get(name)
-    if value is None:
-        assert tt.printed is not None
-        value = np.asarray(cv2.GaussianBlur(tt.printed, (0, 0), blur) if blur > 0 else tt.printed)
-        tt.derived[name] = value
-    return value
+    return _derived(tt, f"blank@{blur}", lambda t: _blurred(t.printed, blur))
+
+
+def _blurred(printed: np.ndarray | None, blur: float) -> np.ndarray:
+    assert printed is not None
+    return np.asarray(cv2.GaussianBlur(printed, (0, 0), blur) if blur > 0 else printed)
 
 
 def _core_levels(tt: TargetTemplate, core_level: float) -> np.ndarray:
@@ -984,7 +980,7 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
     mark of this box."""
-    if tt.target.shape == "digit" or not tt.region_px:
+    if not tt.region_px:
         return False
     y0, y1, x0, x1 = tt.interior
     if float(dark[y0:y1, x0:x1].max()) < DIGIT_INK.core:
@@ -1045,7 +1041,7 @@ def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
 
 def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
                       groups: list[list[int]], radius: int) -> list[np.ndarray]:
-    """Each target's snap window: `PageInk.darkness` of its patch grown by
+    """Each target's snap window: `darkness_patch` of its patch grown by
     `radius` on every side, made for a group of equal patches at once (the
     same arithmetic, pixel for pixel)."""
     out: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
@@ -1148,12 +1144,14 @@ def score_targets(
     out = []
     for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
         evidence: DigitEvidence | None = None
+        across = False
         if tt.target.shape == "digit":
             parts = _digit_parts(tt, new, thick - usual, core)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:
             score, solid = _box_measures(tt, new)
+            across = crosses_box(tt, new)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
@@ -1162,7 +1160,7 @@ def score_targets(
                 score=round(score, 4),
                 digit=evidence,
                 solid=round(solid, 4),
-                across=crosses_box(tt, new),
+                across=across,
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )
