@@ -126,9 +126,12 @@ def test_a_worker_killed_mid_scan_loses_no_page(box, tmp_path):
 
         summary = scan(survey, [box], workers=local.scheduler_address, progress=on_event)
     assert killed
-    # The station says so: one line per file sent again, naming it.
+    # The station says so: one line per file sent again, naming it. Whether any file
+    # is sent again depends on timing: when the killed worker held no file's only copy
+    # the scheduler re-runs its page on the other worker by itself (seen under load in
+    # a fresh clone's suite); either way no page is lost (below).
     resent = [m for m in messages if "file sent again" in m]
-    assert resent and all(any(f.name in m for f in box.iterdir()) for m in resent)
+    assert all(any(f.name in m for f in box.iterdir()) for m in resent)
     assert summary.pages_read == SHEETS and not summary.pages_failed
     assert summary.sheets_by_status and sum(summary.sheets_by_status.values()) == SHEETS
 
@@ -150,3 +153,8 @@ def test_a_file_another_station_was_storing_is_not_called_resumed():
             (PageTask(2, theirs, "pdf", 1, 200), PageOutcome("read")),
             (PageTask(2, theirs, "pdf", 2, 200), PageOutcome("already"))]
     assert split_resumed([ours, theirs], done) == ((ours,), (theirs,))
+
+
+def test_a_file_sent_again_is_one_line_naming_it():
+    line = cluster.resend_line("/scans/hop-1/batch-07.pdf", 3)
+    assert "batch-07.pdf" in line and "file sent again" in line and "\n" not in line
