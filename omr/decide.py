@@ -7,7 +7,8 @@ question make the question `flagged`, with reasons a person can act on.
 Counting needs positive evidence of a deliberate mark, and reading blank
 needs positive evidence of no new ink; everything between is `marginal`. A
 box is decided on its score, and is marked by a stroke crossing it side to
-side (`across`: a thin slash corner to corner covers too little of it). A
+side (`across`: a thin slash corner to corner covers too little of it), and
+not blank while a faint stroke runs through it (`faint_mm`). A
 digit on its `DigitEvidence`: marked by a circle round it, a stroke of
 `digit_stroke_mm` over it, a line or a tick of that length beside it
 (clearly its own, by geometry: a tick goes with its vertex), a shading over
@@ -88,6 +89,20 @@ def target_state(score: float, shape: str, thresholds: Thresholds = DEFAULT_THRE
     if score >= t_empty:
         return "marginal"
     return "empty"
+
+
+def box_state(score: float, across: bool, faint_mm: float,
+              thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
+    """A box's state: marked by its score or by a stroke across it, marginal
+    by its score or by a faint stroke through it (`omr.score.box_faint_mm`: a
+    light pencil check is not nothing; a piece shorter than SPECK_MM is a blob,
+    not a stroke, as round a digit), else empty."""
+    if across:
+        return "marked"
+    state = target_state(score, "box", thresholds)
+    if state == "empty" and faint_mm >= SPECK_MM:
+        return "marginal"
+    return state
 
 
 def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> TargetState:
@@ -191,13 +206,16 @@ def decide(
         shape = shapes.get((m.question, m.option), "box")
         evidence = getattr(m, "digit", None) if shape == "digit" else None
         across = shape != "digit" and bool(getattr(m, "across", False))
+        faint = float(getattr(m, "faint_mm", 0.0)) if shape != "digit" else 0.0
         if evidence is not None:
             state = digit_state(evidence, thresholds)
+        elif shape == "digit":
+            state = target_state(m.score, shape, thresholds)
         else:
-            state = "marked" if across else target_state(m.score, shape, thresholds)
+            state = box_state(m.score, across, faint, thresholds)
         ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)),
                          evidence, float(getattr(m, "solid", 0.0)),
-                         state == "marked" and is_filled(m, shape, thresholds), across)
+                         state == "marked" and is_filled(m, shape, thresholds), across, faint)
         targets.append(ts)
         by_question.setdefault(m.question, []).append(ts)
     questions = tuple(

@@ -121,6 +121,7 @@ class TargetScore:
     solid: float = 0.0  # share of the target's box under dark ink (raw)
     filled: bool = False
     across: bool = False  # a box: a stroke crosses its interior side to side (`omr.score.crosses_box`)
+    faint_mm: float = 0.0  # a box: its longest faint stroke, mm (`omr.score.box_faint_mm`)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ Per target, on the registered page:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -256,6 +256,7 @@ class TargetMeasure:
     digit: DigitEvidence | None = None  # digits: the parts the decision uses
     solid: float = 0.0  # share of the box (or the digit's box) under dark ink: filled in solid
     across: bool = False  # boxes: a stroke crosses its interior side to side (`crosses_box`)
+    faint_mm: float = 0.0  # boxes: the longest faint stroke through it, mm (`box_faint_mm`)
 
 
 def paper_level(page: np.ndarray) -> np.ndarray:
@@ -899,30 +900,64 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     assert tt.faint_reach is not None
     if not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
-    # Against the ink level round it (an opening wider than any pen's line):
-    # a shadow's edge or a paper level a little off lifts a whole area, not a line.
-    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
-    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & tt.zone & ~tt.near_print).astype(np.uint8)
-    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
-    if cv2.countNonZero(faint) < min_px:
-        return 0.0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     longest = 0.0
-    for label in range(1, n):
-        if stats[label, cv2.CC_STAT_AREA] < min_px:
-            continue
-        ys, xs = np.nonzero(labels == label)
+    for xs, ys in _faint_pieces(dark, tt.zone & ~tt.near_print):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
         if _runs_through(xs, ys, tt) and _around(xs, ys, tt.centre) < ENCLOSE_SHARE:
             continue  # a scanner's streak down the page, a crease: no hand's light mark
-        (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
-        length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
-        if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
-            continue  # thinner than any pen's line: a scanner's streak, a hair
-        longest = max(longest, length)
+        longest = max(longest, _pen_wide_length(xs, ys))
     return longest
+
+
+def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+    """The extent (mm) of the longest faint stroke through a box: as
+    `faint_stroke_mm` measures one, off the box's printed border, with ink in
+    the box's counted interior (`TargetTemplate.region`), and not running out
+    of the box's patch on two opposite sides (a crease, a scanner's streak, a
+    line struck through a row of boxes). A light pencil check whose vertex
+    sits on the border covers 0.03 of the interior, under any share that
+    reads a box marked or marginal, yet a person sees it: evidence of ink
+    (`TargetMeasure.faint_mm`), never of a mark."""
+    assert tt.near_print is not None and tt.faint_reach is not None
+    if not tt.region_px or not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+        return 0.0  # nothing in the interior a faint stroke's 3x3 mean could draw on: most boxes
+    h, w = dark.shape
+    longest = 0.0
+    for xs, ys in _faint_pieces(dark, ~tt.near_print):
+        if not tt.region[ys, xs].any():
+            continue  # beside the box, not through it (a neighbour's tick grazing it)
+        if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
+            continue
+        longest = max(longest, _pen_wide_length(xs, ys))
+    return longest
+
+
+def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pixels (xs, ys) of each piece of faint ink within `allowed`, at
+    least a stroke's least ink (MIN_STROKE_MM2): new darkness whose 3x3 mean
+    stands `FAINT_LEVEL` above the ink round it (an opening wider than any
+    pen's line: a shadow's edge or a paper level a little off lifts a whole
+    area, not a line)."""
+    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
+    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & allowed).astype(np.uint8)
+    min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
+    if cv2.countNonZero(faint) < min_px:
+        return
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    for label in range(1, n):
+        if stats[label, cv2.CC_STAT_AREA] >= min_px:
+            ys, xs = np.nonzero(labels == label)
+            yield xs, ys
+
+
+def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
+    """A piece's extent (mm, the long side of its minimum-area rectangle), or 0
+    when it is thinner than any pen's line (a scanner's streak, a hair)."""
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
+    return 0.0 if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2 else length
 
 
 def _derived(tt: TargetTemplate | TextTemplate, name: str,
@@ -1144,7 +1179,7 @@ def score_targets(
     out = []
     for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
         evidence: DigitEvidence | None = None
-        across = False
+        across, faint = False, 0.0
         if tt.target.shape == "digit":
             parts = _digit_parts(tt, new, thick - usual, core)
             score, evidence = parts.summary(), parts.rounded()
@@ -1152,6 +1187,7 @@ def score_targets(
         else:
             score, solid = _box_measures(tt, new)
             across = crosses_box(tt, new)
+            faint = box_faint_mm(tt, new)
         out.append(
             TargetMeasure(
                 question=tt.target.question,
@@ -1161,6 +1197,7 @@ def score_targets(
                 digit=evidence,
                 solid=round(solid, 4),
                 across=across,
+                faint_mm=round(faint, 2),
                 offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
                 match=round(match, 3),
             )

@@ -147,7 +147,10 @@ class TargetTemplate:
     # grey all round it (a shadow, a smudge): `omr.reading.DigitEvidence.fill_local`.
     surround: np.ndarray | None = field(default=None, repr=False, compare=False)
     # Digits: the zone off the print grown by 1 px, where a faint stroke's 3x3
-    # mean can draw on (`omr.score.faint_stroke_mm`'s cheap bound).
+    # mean can draw on (`omr.score.faint_stroke_mm`'s cheap bound). Boxes: the
+    # counted interior off the print grown by 1 px, which a faint stroke
+    # through the box crosses (`omr.score.box_faint_mm`); a box's `near_print`
+    # is its printed border's.
     faint_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     fill_px: int = 1
     inner_box_px: int = 1
@@ -319,6 +322,7 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
     region[inset : ph - inset, inset : pw - inset] = True
     region &= ~crop_padded(printed, x0, y0, pw, ph)
     patch = crop_padded(darkness, x0, y0, pw, ph)
+    near_print = _dilated(patch > NEAR_PRINT_LEVEL, NEAR_PRINT_PX)
     return TargetTemplate(
         target, x0, y0,
         printed=patch,
@@ -328,6 +332,8 @@ def _box_template(target: Target, darkness: np.ndarray, printed: np.ndarray) -> 
         reach=_window(_dilated(region, 2)),
         interior=_window(region),
         flat=_flat(patch),
+        near_print=near_print,
+        faint_reach=_dilated(region & ~near_print, 1),
     )
 
 

@@ -519,7 +519,10 @@ def test_a_question_outside_a_photos_frame_is_flagged_not_read_as_blank(
     reading = read_page(photo, catalog, ocr=False)
     assert reading and reading.quality.markers_found == 3
     got = answers(reading)
-    assert got[lowest.question] == ("flagged", ("off_page",))
+    # Flagged for what the picture does not show; the picture's edge run on
+    # through the missing box may add a reason of its own (a faint streak).
+    status, reasons = got[lowest.question]
+    assert status == "flagged" and "off_page" in reasons, got[lowest.question]
     first = geometry.targets[0].question  # the top of the page is in the frame
     assert got[first][0] != "flagged" or "off_page" not in next(
         q.reasons for q in reading.questions if q.question == first)
