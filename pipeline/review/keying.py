@@ -501,10 +501,11 @@ _ORIGIN_WORDS = {
 
 
 def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[str, str]],
-              machine: Mapping[str, MachineRead]) -> str:
+              machine: Mapping[str, MachineRead], origins: Mapping[str, str]) -> str:
     """The decision's value: what was keyed, readable in the audit log; for a page the
     machine read, which answers were its own confirmed, which a person gave where it was
-    unsure (with why), which a person changed (with what it had read)."""
+    unsure (with why), which a person changed (with what it had read): `origins`, the
+    `answer_origins` of `answers`."""
     comments = {q.id for q in form.questions() if q.type == "text"}
     parts = "; ".join(
         f"{q}={ILLEGIBLE_SHOWN if q in comments and status == AnswerStatus.INVALID else _SHOWN.get(status, value)}"
@@ -512,7 +513,6 @@ def _recorded(form: Form, page: int, serial: int, answers: Mapping[str, tuple[st
     out = f"{form.id}@{form.version} trang/page {page} số/serial {serial}: {parts}"
     if not machine:
         return out
-    origins = answer_origins(answers, machine)
     for origin, words in _ORIGIN_WORDS.items():
         named = []
         for q, was in origins.items():
@@ -577,6 +577,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         known["form"], known["version"], known["page_number"]) == (form.id, form.version, page) else {}
     answers = parse_answers(questions, keyed.answers, by_key=keyed.by_key, machine=machine,
                             illegible=keyed.illegible)
+    origins = answer_origins(answers, machine)
     page_count = len(catalog.pages[(form.id, form.version)])
     qids = tuple(q.id for q in questions)
 
@@ -619,7 +620,6 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
                 for q, (status, value) in answers.items()}
         _write_answers(conn, sheet_id, rows, before[KEYED_STATE]["answers"])
         texts = {q.id: answers[q.id][1] for q in questions if q.type == "text"}
-        origins = answer_origins(answers, machine)
         # illegible by the checkbox or by a typed `x`/`invalid`: both are the `invalid` answer
         illegible = frozenset(q for q in texts if answers[q][0] == AnswerStatus.INVALID)
         _write_comments(conn, sheet_id, entry.page_id, texts, machine,
@@ -635,7 +635,7 @@ def key_in_entry(conn: sa.Connection, catalog: FormCatalog, entry: QueueEntry, k
         refresh_sheet_status(conn, touched)
     after = _keyed_state(conn, entry, sheet_id, qids, page_count)
     record = _insert_decision(conn, entry, based_on, KEY_IN,
-                              _recorded(form, page, serial, answers, machine), before, after,
+                              _recorded(form, page, serial, answers, machine, origins), before, after,
                               reviewer)
     settle_rejection(conn, sheet_id)
     return record
