@@ -134,9 +134,11 @@ class Thresholds:
 #          that counted 1 of 42 ticks mostly outside a box on the held-out
 #          deck (0.139), silently; the box reader is not changed by issue 10's
 #          second pass and its threshold is not lowered on one deck's
-#          evidence. box_solid 1.0: plain marks' solid share up to 0.989 (a
-#          dense scribble); only a box wholly under dark ink is "filled"
-#          (leaving the scribbles out chose 0.568 and counted one wrongly).
+#          evidence. box_solid 1.0, not chosen: the printed rule says fill
+#          the wrong box "completely" (tô kín), so only a box wholly under dark
+#          ink is its fill. Plain marks' solid share reaches 0.99 (a dense
+#          scribble): a share fitted under the scribbles seen counted unseen
+#          ones as fills (leaving the scribbles out chose 0.58: 5 silent errors).
 #   Not chosen (evidence of any ink, by principle): any stroke of the
 #   digit's own or of unclear owner at least SPECK_MM long (a piece shorter
 #   than 1.13 mm is a blob, not a stroke, on the glyph as off it; the ring's
