@@ -89,10 +89,10 @@ def _strip(reading: Reading) -> Reading:
 def _review_image(
     reading: Reading | None, loaded: np.ndarray, dpi: int
 ) -> tuple[bytes, float, bool]:
-    """The page image to keep: the registered page when there is one (so review crops
-    come straight from the layout's millimetres; a page read by its print, QR code unread,
-    too), else the input as it came (its scale then only approximate: `dpi` is what a PDF
-    was rendered at, not an image's own)."""
+    """The page image to keep: the registered page when there is one, warped at
+    `REVIEW_PX_PER_MM` (so review crops come straight from the layout's millimetres; a page
+    read by its print, QR code unread, too), else the input as it came (its scale then only
+    approximate: `dpi` is what a PDF was rendered at, not an image's own)."""
     read = read_of(reading)
     if read is not None and read.page is not None:
         return _jpeg(read.page.picture(REVIEW_PX_PER_MM), 1.0), REVIEW_PX_PER_MM, True
