@@ -66,7 +66,7 @@ def page_ink_in_view(
     half-scale page (`Registration.half`: it reduces the page further anyway);
     the markers and the QR code are read on the canonical page."""
     paper = paper_level(registration.half, BACKGROUND_STEP // 2)
-    page = registration.page.ensure(_black_areas(template))
+    page = registration.page.ensure(black_areas(template))
     if set(registration.markers) >= set(MARKER_IDS):
         return page_ink(page, template.markers_blurred, paper)
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
@@ -79,7 +79,7 @@ def page_ink_in_view(
     return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
 
 
-def _black_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
+def black_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
     """Where the page's black and blur are read (canonical px rectangles):
     each marker with 1 mm about it (`omr.template.marker_window`), the QR code."""
     areas = []
