@@ -95,8 +95,10 @@ class CanonicalPage:
 
     `ensure(rects)` warps the `TILE_PX` tiles the rectangles touch that are
     not warped yet and returns the page's array: valid inside every rectangle
-    asked for so far, not elsewhere (zeros). `full()` warps what is left.
-    Not safe to share between threads (it fills its array in place).
+    asked for so far, not elsewhere (`UNWARPED`). `full()` warps what is
+    left. Not safe to share between threads (it fills its array in place).
+    It keeps the input's pyramid (for `picture`): a reading kept long should
+    drop it, as the pipeline's workers do (`pipeline.scan.workers._strip`).
     """
 
     # What the array holds where nothing was warped yet: black, so that a
