@@ -196,11 +196,11 @@ def read_command(images: tuple[Path, ...], form_ids: tuple[str, ...], debug_dir:
         click.echo(f"{path}:")
         for line in summary(reading):
             click.echo(f"  {line}")
-        if debug_dir is not None and isinstance(reading, PageReading) and reading.image is not None:
+        if debug_dir is not None and isinstance(reading, PageReading) and reading.page is not None:
             debug_dir.mkdir(parents=True, exist_ok=True)
             template = catalog.get(reading.identity.form_id, reading.identity.version)
             out = debug_dir / f"{path.stem}.overlay.png"
-            cv2.imwrite(str(out), overlay(reading.image, reading, template))
+            cv2.imwrite(str(out), overlay(reading.page.full(), reading, template))
             click.echo(f"  → {out}")
 
 

@@ -42,7 +42,7 @@ def collect(sheets: int, seed: int, dpi: int) -> list[tuple]:
                 continue
             template = catalog.get(reading.identity.form_id, reading.identity.version)
             page = template.pages[reading.identity.page]
-            for m in score_targets(reading.image, page):
+            for m in score_targets(reading.page.full(), page):
                 t = rp.sheet.target(m.question, m.option)
                 rows.append((form_id, rp.truth.capture, m.shape, t.intent, t.kind, m.score, m.digit))
     return rows

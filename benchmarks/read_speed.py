@@ -41,7 +41,7 @@ from omr.decide import decide  # noqa: E402
 from omr.decode import to_grey  # noqa: E402
 from omr.identify import identify, qr_crop  # noqa: E402
 from omr.ink import page_ink_in_view  # noqa: E402
-from omr.read_page import FOLD_REACH_MM  # noqa: E402
+from omr.read_page import FOLD_REACH_MM, scored_areas  # noqa: E402
 from omr.register import detect_markers, pyramid, register  # noqa: E402
 from omr.score import score_targets  # noqa: E402
 from omr.text import ocr_crop, ocr_text, read_text_fields  # noqa: E402
@@ -120,9 +120,9 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[float, f
         template = catalog.get(identity.form_id, identity.version)
         page = template.pages[identity.page]
         timed("print check (sample or grid)", print_check, registration, page, grey.shape)
-        ink = timed("page ink (paper, black, blur)", page_ink_in_view, registration.image, page,
-                    registration)
-        measures = timed("score targets", score_targets, registration.image, page, ink)
+        ink = timed("page ink (paper, black, blur)", page_ink_in_view, registration, page)
+        scored = timed("warp the scored areas", registration.page.ensure, scored_areas(page))
+        measures = timed("score targets", score_targets, scored, page, ink)
         timed("decide", decide, measures, template.question_types(), template.target_shapes())
         timed("text fields (blank check)", read_text_fields, grey, registration, page, ocr=False, ink=ink)
         timed("off page and folds", coverage, registration, page, grey.shape)

@@ -16,7 +16,7 @@ FLAG_COLOUR = (0, 0, 230)
 
 
 def overlay(image_registered: np.ndarray, reading: PageReading, template: FormTemplate) -> np.ndarray:
-    """A BGR copy of the registered page (`reading.image`, canonical scale)
+    """A BGR copy of the registered page (`reading.page.full()`, canonical scale)
     with every target's counted region outlined at its snapped place in the
     colour of its state (green marked, orange marginal, grey empty), its
     score printed beside it, and flagged questions' targets underlined in red

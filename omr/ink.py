@@ -24,6 +24,7 @@ import numpy as np
 from forms.geometry import MARKER_IDS, BBox, marker_bbox
 from omr.register import Registration
 from omr.score import (
+    BACKGROUND_STEP,
     PageInk,
     estimate_blur,
     ink_reference,
@@ -31,7 +32,7 @@ from omr.score import (
     paper_at,
     paper_level,
 )
-from omr.template import PageTemplate, mm_to_px
+from omr.template import PageTemplate, marker_window, mm_to_px
 
 # The percentile of an area's darkness that is its black: a marker is half
 # solid black (as `omr.score.ink_reference`); in a QR code the solid black
@@ -54,24 +55,40 @@ PRINT_PERCENTILE = 95.0
 
 
 def page_ink_in_view(
-    page: np.ndarray, template: PageTemplate, registration: Registration,
+    registration: Registration, template: PageTemplate,
     *, qr_read: bool = True, shape: tuple[int, ...] | None = None,
 ) -> PageInk:
-    """`omr.score.page_ink` of the registered `page` of `template`, its black
+    """`omr.score.page_ink` of the registered page of `template`, its black
     measured on the solid print in view: all four markers when all were found (the score's own
     estimate, unchanged), otherwise the markers found and the QR code; the
     form's solid print in the picture (the input's `shape`) instead of a QR
-    code that was not read (`qr_read` False)."""
+    code that was not read (`qr_read` False). The paper level is taken on the
+    half-scale page (`Registration.half`: it reduces the page further anyway);
+    the markers and the QR code are read on the canonical page."""
+    paper = paper_level(registration.half, BACKGROUND_STEP // 2)
+    page = registration.page.ensure(black_areas(template))
     if set(registration.markers) >= set(MARKER_IDS):
-        return page_ink(page, template.markers_blurred)
-    paper = paper_level(page)
+        return page_ink(page, template.markers_blurred, paper)
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:
         ink_ref = black_of(page, paper, areas + [(template.geometry.qr_bbox_mm, QR_PERCENTILE)])
     else:
-        seen = print_black(page, template.blank, paper, registration, shape or page.shape)
-        ink_ref = black_of(page, paper, areas, () if seen is None else (seen,))
+        whole = registration.image  # the solid print anywhere on the page: all of it warped
+        seen = print_black(whole, template.blank, paper, registration, shape or whole.shape)
+        ink_ref = black_of(whole, paper, areas, () if seen is None else (seen,))
     return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
+
+
+def black_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
+    """Where the page's black and blur are read (canonical px rectangles):
+    each marker with 1 mm about it (`omr.template.marker_window`), the QR code."""
+    areas = []
+    for corner in MARKER_IDS:
+        x0, y0, side = marker_window(corner)
+        areas.append((x0, y0, x0 + side, y0 + side))
+    x, y, w, h = template.geometry.qr_bbox_mm
+    areas.append((mm_to_px(x), mm_to_px(y), mm_to_px(x + w), mm_to_px(y + h)))
+    return areas
 
 
 def print_black(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, registration: Registration,

@@ -36,7 +36,7 @@ from omr.ink import page_ink_in_view
 from omr.reading import UNKNOWN_SERIAL, PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
 from omr.score import score_targets
-from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate
+from omr.template import SEARCH_MM, Catalog, FormTemplate, PageTemplate, mm_to_px
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -85,9 +85,9 @@ def read_page(
         return located
     registration, identity = located.registration, located.identity
     template, page_template = located.template, located.page_template
-    quality, page = registration.quality, registration.image
-    ink = page_ink_in_view(page, page_template, registration, qr_read=located.serial_known, shape=grey.shape)
-    measures = score_targets(page, page_template, ink)
+    quality = registration.quality
+    ink = page_ink_in_view(registration, page_template, qr_read=located.serial_known, shape=grey.shape)
+    measures = score_targets(registration.page.ensure(scored_areas(page_template)), page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)
     texts = read_text_fields(grey, registration, page_template, ocr=ocr, thresholds=thresholds, ink=ink)
     text_questions = tuple(decide_text(t, ocr, thresholds) for t in texts)
@@ -113,8 +113,7 @@ def read_page(
         targets=targets,
         questions=tuple(all_questions),
         texts=texts,
-        image=page,
-        px_per_mm=CANON_PX_PER_MM,
+        page=registration.page,
     )
     if not located.serial_known:
         # read, but whose sheet it is only a person can say: never counted
@@ -124,9 +123,17 @@ def read_page(
             f"nhận ra từ nội dung in: {identity.form_id} v{identity.version} trang {identity.page}; cần nhập "
             f"số phiếu / recognised from its print: {identity.form_id} v{identity.version} page "
             f"{identity.page}; the serial must be entered",
-            quality=quality, image=page, reading=reading,
+            quality=quality, reading=reading,
         )
     return reading
+
+
+def scored_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
+    """Where `omr.score.score_targets` reads the canonical page (px rectangles
+    x0, y0, x1, y1): each target's patch grown by the snap's search radius
+    (`SEARCH_MM`), as its darkness windows are cut."""
+    r = mm_to_px(SEARCH_MM)
+    return [(t.x0 - r, t.y0 - r, t.x0 + t.shape[1] + r, t.y0 + t.shape[0] + r) for t in template.targets]
 
 
 @dataclass(frozen=True)
@@ -202,13 +209,12 @@ def _templates(
     catalog: Catalog, identity: PageIdentity, registration: Registration | None
 ) -> tuple[FormTemplate, PageTemplate] | PageFailure:
     quality = registration.quality if registration is not None else None
-    page = registration.image if registration is not None else None
     template = catalog.get(identity.form_id, identity.version)
     if template is None:
         return failure(
             FailureReason.UNKNOWN_FORM,
             f"{identity.form_id} v{identity.version}; known: {catalog.describe()}",
-            identity=identity, quality=quality, image=page,
+            identity=identity, quality=quality, image=registration.image if registration is not None else None,
         )
     page_template = template.pages.get(identity.page)
     if page_template is None:
@@ -216,7 +222,7 @@ def _templates(
             FailureReason.UNKNOWN_PAGE,
             f"{identity.form_id} v{identity.version} page {identity.page}; "
             f"pages: {sorted(template.pages)}",
-            identity=identity, quality=quality, image=page,
+            identity=identity, quality=quality, image=registration.image if registration is not None else None,
         )
     return template, page_template
 

@@ -15,6 +15,7 @@ from forms.identity import PageIdentity
 
 if TYPE_CHECKING:  # `omr.failures` builds `PageFailure`s: it imports this module
     from omr.failures import FailureReason
+    from omr.warp import CanonicalPage
 
 TargetState = Literal["marked", "marginal", "empty"]
 QuestionStatus = Literal["answered", "no_answer", "flagged"]
@@ -160,9 +161,9 @@ class PageReading:
     targets: tuple[TargetScore, ...]
     questions: tuple[QuestionReading, ...]
     texts: tuple[TextReading, ...]
-    # The registered page (grey, upright, canonical scale) for review crops.
-    image: np.ndarray | None = field(default=None, repr=False, compare=False)
-    px_per_mm: float = 0.0  # scale of `image`
+    # The registered page (upright, canonical scale; warped on demand), for
+    # review's picture of it (`CanonicalPage.picture`) and a debug overlay.
+    page: CanonicalPage | None = field(default=None, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return True

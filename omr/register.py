@@ -19,6 +19,7 @@ from forms.geometry import ARUCO_DICTIONARY, MARKER_IDS, PAGE_SIZE_MM, Corner, m
 from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
 from omr.template import CANON_PX_PER_MM, mm_to_px
+from omr.warp import CanonicalPage, warp_page
 
 # Markers are first looked for on the pyramid level whose long side is at most
 # this: a 14 mm marker is 28 px there on a 200 dpi scan, 41 px at 300 dpi,
@@ -32,13 +33,10 @@ DETECT_LONG_SIDE_PX = 1000
 MAX_REPROJECTION_MM = 1.2
 # Plausible input scales: 50..1200 dpi.
 MIN_PX_PER_MM, MAX_PX_PER_MM = 2.0, 48.0
-# The print check and the fold test work on one copy of the registered page
-# at half the canonical scale (3 px/mm: a print line still shows, a 4 mm cell
-# is 12 px), made once per page.
+# The print check, the fold test and the paper level work on one copy of the
+# registered page at half the canonical scale (3 px/mm: a print line still
+# shows, a 4 mm cell is 12 px), warped once per page (`omr.warp.warp_page`).
 HALF_PX_PER_MM = CANON_PX_PER_MM / 2
-# The page is warped from a halved copy of the input as long as that copy is
-# at least this fine relative to the canonical scale.
-PREREDUCE_MIN = 0.95
 
 # ArUco thresholds the image at three window sizes (3, 13, 23 px), which is
 # half its time. A quick pass at this one window finds where the markers are;
@@ -72,14 +70,21 @@ _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 @dataclass(frozen=True)
 class Registration:
     """A registered page: `homography` maps input-image pixels to canonical
-    pixels (mm x `CANON_PX_PER_MM`); `image` is the upright canonical page."""
+    pixels (mm x `CANON_PX_PER_MM`); `page` is the upright canonical page,
+    warped where it is asked for (`omr.warp.CanonicalPage.ensure`); `half`
+    the whole upright page at `HALF_PX_PER_MM`."""
 
     homography: np.ndarray = field(repr=False, compare=False)
     quality: PageQuality
-    image: np.ndarray = field(repr=False, compare=False)
+    page: CanonicalPage = field(repr=False, compare=False)
     markers: dict[Corner, np.ndarray] = field(repr=False, compare=False, default_factory=dict)
-    # `image` at `HALF_PX_PER_MM` (`half_scale`)
     half: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros((0, 0), np.uint8))
+
+    @property
+    def image(self) -> np.ndarray:
+        """The whole canonical page (all of it warped: for what is not on the
+        reading path, a debug overlay or a failure's picture)."""
+        return self.page.full()
 
     def __bool__(self) -> bool:
         return True
@@ -269,39 +274,22 @@ def _is_orientation_preserving(homography: np.ndarray) -> bool:
     return float(np.linalg.det(h[:2, :2])) > 0
 
 
-def _sharpness(page: np.ndarray) -> float:
+def _sharpness(page: CanonicalPage) -> float:
     """Variance of the Laplacian over the marker areas of the registered page:
     the same printed content on every page, so the figure compares pages."""
-    values = []
+    areas = []
     for corner in MARKER_IDS:
         x, y, w, h = marker_bbox(corner)
-        x0, y0, x1, y1 = mm_to_px(x - 1), mm_to_px(y - 1), mm_to_px(x + w + 1), mm_to_px(y + h + 1)
-        values.append(cv2.Laplacian(page[y0:y1, x0:x1], cv2.CV_32F).ravel())
+        areas.append((mm_to_px(x - 1), mm_to_px(y - 1), mm_to_px(x + w + 1), mm_to_px(y + h + 1)))
+    pixels = page.ensure(areas)
+    values = [cv2.Laplacian(pixels[y0:y1, x0:x1], cv2.CV_32F).ravel() for x0, y0, x1, y1 in areas]
     return float(np.var(np.concatenate(values)))
 
 
-def warp_to_canonical(levels: list[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """The upright page at the canonical scale, warped from the coarsest
-    `pyramid` level still at least as fine as the canonical scale, so fine
-    noise is averaged rather than sampled.
-
-    Outside the input the picture's edge is repeated, not painted white: a
-    tightly framed photo's paper is greyer than white, and a white band
-    beside a comment box would raise the paper level there and make the
-    blank paper look inked. What lies outside is never read (`omr.coverage`)."""
-    size = (mm_to_px(PAGE_SIZE_MM[0]), mm_to_px(PAGE_SIZE_MM[1]))
-    level = 0
-    while level + 1 < len(levels) and px_per_mm / 2 ** (level + 1) >= PREREDUCE_MIN * CANON_PX_PER_MM:
-        level += 1
-    factor = 2.0**level
-    return cv2.warpPerspective(
-        levels[level], homography @ np.diag([factor, factor, 1.0]), size, flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-
-
 def half_scale(page: np.ndarray) -> np.ndarray:
-    """The canonical `page` at `HALF_PX_PER_MM`: means of 2x2 pixels."""
+    """The canonical `page` at `HALF_PX_PER_MM`: means of 2x2 pixels (a
+    blank rendered at the canonical scale; a registered page's half is
+    warped directly, `Registration.half`)."""
     return cv2.resize(page, (page.shape[1] // 2, page.shape[0] // 2), interpolation=cv2.INTER_AREA)
 
 
@@ -376,9 +364,10 @@ def registration(
     error_mm: float, px_per_mm: float, registered_by: str, content_residual_mm: float = float("nan"),
 ) -> Registration:
     """The `Registration` of a page under `homography` (input px -> canonical
-    px): orientation, the upright canonical page and its `PageQuality`."""
+    px): orientation, the upright canonical page (warped as it is read), the
+    whole page at half scale and its `PageQuality`."""
     rotation, skew = _orientation(homography)
-    page = warp_to_canonical(levels, homography, px_per_mm)
+    page = CanonicalPage(levels, homography, px_per_mm)
     quality = PageQuality(
         markers_found=len(markers),
         rotation=rotation,
@@ -389,4 +378,4 @@ def registration(
         registered_by=registered_by,
         content_residual_mm=round(content_residual_mm, 4),
     )
-    return Registration(homography, quality, page, markers, half_scale(page))
+    return Registration(homography, quality, page, markers, warp_page(levels, homography, px_per_mm, HALF_PX_PER_MM))

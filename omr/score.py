@@ -235,10 +235,10 @@ class PageInk:
     blur: float
 
 
-def page_ink(page: np.ndarray, markers_blurred: np.ndarray) -> PageInk:
+def page_ink(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray | None = None) -> PageInk:
     """Estimate a registered page's `PageInk`; `markers_blurred` is its template's
-    (`omr.template.blurred_markers`)."""
-    paper = paper_level(page)
+    (`omr.template.blurred_markers`), `paper` its `paper_level` if already made."""
+    paper = paper_level(page) if paper is None else paper
     ink_ref = ink_reference(page, paper)
     return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref))
 
@@ -259,12 +259,14 @@ class TargetMeasure:
     faint_mm: float = 0.0  # boxes: the longest faint stroke through it, mm (`box_faint_mm`)
 
 
-def paper_level(page: np.ndarray) -> np.ndarray:
-    """The paper's grey level over the page, at 1/`BACKGROUND_STEP` scale:
-    ink is removed by a max filter wider than any pen stroke or box."""
+def paper_level(page: np.ndarray, step: int = BACKGROUND_STEP) -> np.ndarray:
+    """The paper's grey level over the page, at 1/`BACKGROUND_STEP` of the
+    canonical scale: ink is removed by a max filter wider than any pen stroke
+    or box. `step`: the reduction from `page`'s scale to that (half of
+    `BACKGROUND_STEP` for a page at half the canonical scale)."""
     h, w = page.shape
-    h, w = h - h % BACKGROUND_STEP, w - w % BACKGROUND_STEP  # whole blocks: the fast path
-    small = cv2.resize(page[:h, :w], (w // BACKGROUND_STEP, h // BACKGROUND_STEP), interpolation=cv2.INTER_AREA)
+    h, w = h - h % step, w - w % step  # whole blocks: the fast path
+    small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
     shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
                               borderType=cv2.BORDER_REPLICATE)

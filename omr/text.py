@@ -256,8 +256,11 @@ def read_text_fields(
     `ocr`, the OCR text and mean confidence, and the crop for review. `ink`
     is the page's `PageInk` if already estimated.
     """
-    page = registration.image
-    ink = ink or page_ink(page, template.markers_blurred)
+    # without `ink` the paper level needs the whole page; with it, only the fields
+    ink = ink or page_ink(registration.image, template.markers_blurred)
+    page = registration.page.ensure(
+        (tt.x0, tt.y0, tt.x0 + tt.region.shape[1], tt.y0 + tt.region.shape[0]) for tt in template.texts
+    )
     out: list[TextReading] = []
     for tt in template.texts:
         amount = field_ink(page, tt, ink)

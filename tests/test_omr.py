@@ -491,8 +491,8 @@ def test_blank_comment_field_is_not_ocred(mot_cua: Form, catalog: Catalog) -> No
 def test_debug_overlay_draws_on_the_registered_page(mot_cua: Form, catalog: Catalog) -> None:
     drawn, _ = mot_cua_answers(mot_cua)
     reading = read_page(fill(mot_cua.blanks[0], drawn, seed=1), catalog, ocr=False)
-    picture = overlay(reading.image, reading, mot_cua.template)
-    assert picture.shape == reading.image.shape + (3,)
+    picture = overlay(reading.page.full(), reading, mot_cua.template)
+    assert picture.shape == reading.page.shape + (3,)
     # marked targets are outlined in green
     assert (picture[:, :, 1] > picture[:, :, 2] + 60).sum() > 100
 

@@ -243,7 +243,7 @@ def test_a_page_without_markers_takes_its_black_from_the_qr_code(contrast: float
     assert located
     registration, _, _, page_template = located
     assert not registration.markers
-    ink = page_ink_in_view(registration.image, page_template, registration)
+    ink = page_ink_in_view(registration, page_template)
     assert ink.ink_ref == pytest.approx(contrast, abs=0.08)
     reading = read_page(faded, catalog, ocr=False)
     assert reading and all(q.status == "no_answer" for q in reading.questions)
@@ -449,10 +449,10 @@ def test_a_page_whose_qr_code_was_not_read_takes_its_black_from_its_print(
     located = locate_page(faded, catalog)
     assert located and not located.serial_known and not located.registration.markers
     registration, _, _, page_template = located
-    by_print = page_ink_in_view(registration.image, page_template, registration, qr_read=False,
+    by_print = page_ink_in_view(registration, page_template, qr_read=False,
                                 shape=faded.shape)
     assert by_print.ink_ref == pytest.approx(contrast, abs=0.08)
-    by_scribble = page_ink_in_view(registration.image, page_template, registration)
+    by_scribble = page_ink_in_view(registration, page_template)
     assert by_scribble.ink_ref < contrast - 0.1  # what the scribbled area would have given
     failed = read_page(faded, catalog, ocr=False)
     assert not failed and failed.reading is not None

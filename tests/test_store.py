@@ -261,12 +261,13 @@ def test_the_worker_keeps_the_registered_page_and_crops_of_a_page_read_by_its_pr
     import numpy as np
 
     import omr
+    from omr.warp import CanonicalPage
     from pipeline.scan.workers import PageReader
 
-    registered = np.full((297 * 8, 210 * 8), 255, np.uint8)
+    registered = np.full((297 * 8, 210 * 8), 255, np.uint8)  # the input, at 8 px/mm
+    page = CanonicalPage([registered], np.diag([6 / 8, 6 / 8, 1.0]), 8.0)
     crop = np.full((40, 300), 200, np.uint8)
-    read = dataclasses.replace(reading(UNKNOWN_SERIAL, text="Tốt lắm"), image=registered,
-                               px_per_mm=8.0)
+    read = dataclasses.replace(reading(UNKNOWN_SERIAL, text="Tốt lắm"), page=page)
     read = dataclasses.replace(read, texts=tuple(dataclasses.replace(t, crop=crop)
                                                  for t in read.texts))
     failure = PageFailure("qr_unreadable", "by its print", quality=QUALITY, image=registered,
@@ -280,7 +281,7 @@ def test_the_worker_keeps_the_registered_page_and_crops_of_a_page_read_by_its_pr
     assert [q for q, _ in result.crops] == ["y_kien"]
     kept = result.reading
     assert isinstance(kept, PageFailure) and kept.image is None and kept.reading is not None
-    assert kept.reading.image is None and all(t.crop is None for t in kept.reading.texts)
+    assert kept.reading.page is None and all(t.crop is None for t in kept.reading.texts)
 
 
 def test_missing_page_flag_opens_then_closes_when_the_page_arrives(store):

@@ -76,7 +76,7 @@ def read_of(reading: Reading | None) -> PageReading | None:
 
 def _strip_read(reading: PageReading) -> PageReading:
     texts = tuple(dataclasses.replace(t, crop=None) for t in reading.texts)
-    return dataclasses.replace(reading, image=None, texts=texts)
+    return dataclasses.replace(reading, page=None, texts=texts)
 
 
 def _strip(reading: Reading) -> Reading:
@@ -89,15 +89,14 @@ def _strip(reading: Reading) -> Reading:
 def _review_image(
     reading: Reading | None, loaded: np.ndarray, dpi: int
 ) -> tuple[bytes, float, bool]:
-    """The page image to keep: the registered page when there is one (so review crops
-    come straight from the layout's millimetres; a page read by its print, QR code unread,
-    too), else the input as it came (its scale then only approximate: `dpi` is what a PDF
-    was rendered at, not an image's own)."""
+    """The page image to keep: the registered page when there is one, warped at
+    `REVIEW_PX_PER_MM` (so review crops come straight from the layout's millimetres; a page
+    read by its print, QR code unread, too), else the input as it came (its scale then only
+    approximate: `dpi` is what a PDF was rendered at, not an image's own)."""
     read = read_of(reading)
-    if read is not None and read.image is not None and read.px_per_mm:
-        scale = REVIEW_PX_PER_MM / read.px_per_mm
-        return _jpeg(read.image, scale), min(REVIEW_PX_PER_MM, read.px_per_mm), True
-    image = reading.image if reading is not None and reading.image is not None else loaded
+    if read is not None and read.page is not None:
+        return _jpeg(read.page.picture(REVIEW_PX_PER_MM), 1.0), REVIEW_PX_PER_MM, True
+    image = reading.image if isinstance(reading, PageFailure) and reading.image is not None else loaded
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     # An unregistered image has no known scale; assume the input's dpi for PDFs and

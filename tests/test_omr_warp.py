@@ -1,0 +1,95 @@
+"""The registered page warped where it is read (`omr.warp`): tiles warped on
+demand are the whole page's pixels, and reading never looks where it did not
+ask for the page to be warped."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from test_omr import PPM, Form, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
+
+from fixtures.capture import as_decoded, capture
+from omr import Catalog, read_page, register
+from omr.decode import to_grey
+from omr.register import HALF_PX_PER_MM, half_scale, pyramid
+from omr.warp import TILE_PX, CanonicalPage, warp_page
+
+
+def _scan(form: Form, kind: str = "scan", seed: int = 4) -> np.ndarray:
+    drawn, _ = mot_cua_answers(form) if form.form.id == "mot-cua" else ([], {})
+    page = fill(form.blanks[0], drawn, seed=1)
+    for field in form.pages[0].text_fields:  # a written comment: its whole field is read
+        x, y, w, h = field.bbox_mm
+        for k in range(3):
+            yy = int((y + h * (k + 1) / 4) * PPM)
+            cv2.line(page, (int((x + 5) * PPM), yy), (int((x + w * 0.6) * PPM), yy + 4), 0, 3)
+    return to_grey(as_decoded(capture(kind, page, PPM, seed, geometry=form.pages[0])))
+
+
+def test_tiles_warped_on_demand_are_the_whole_pages_pixels(mot_cua: Form) -> None:
+    """Areas warped apart, in any order, give the single whole-page warp's
+    pixels but for OpenCV's fixed-point coordinates (a grey level, rarely)."""
+    grey = _scan(mot_cua, "phone", 2)
+    levels = pyramid(grey)
+    reg = register(grey, levels)
+    assert reg
+    whole = CanonicalPage(levels, reg.homography, reg.quality.scale_px_per_mm).full()
+    lazy = CanonicalPage(levels, reg.homography, reg.quality.scale_px_per_mm)
+    lazy.ensure([(500, 700, 530, 790), (-40, -40, 100, 60), (1200, 1700, 1400, 1900)])
+    assert 0 < lazy.warped_share < 0.05
+    tiles = lazy.full().astype(int) - whole
+    assert np.abs(tiles).max() <= 1 and np.count_nonzero(tiles) < 0.005 * tiles.size
+
+
+def test_an_area_is_warped_once(mot_cua: Form, monkeypatch: pytest.MonkeyPatch) -> None:
+    grey = _scan(mot_cua)
+    levels = pyramid(grey)
+    reg = register(grey, levels)
+    assert reg
+    page = CanonicalPage(levels, reg.homography, reg.quality.scale_px_per_mm)
+    calls: list[tuple[int, ...]] = []
+    warp = CanonicalPage._warp
+    monkeypatch.setattr(CanonicalPage, "_warp", lambda self, *a: (calls.append(a), warp(self, *a))[1])
+    page.ensure([(100, 100, 100 + 3 * TILE_PX, 100 + TILE_PX)])
+    first = len(calls)
+    assert first >= 1
+    page.ensure([(110, 110, 120, 120), (100, 100, 100 + 3 * TILE_PX, 100 + TILE_PX)])
+    assert len(calls) == first  # nothing new to warp
+
+
+def test_the_half_page_is_the_canonical_page_halved(mot_cua: Form) -> None:
+    """The half page warped directly from the pyramid shows what the 2x2 means
+    of the canonical page show: no lighter or darker, in the same place (a
+    quarter of a pixel's shift would differ by ~4.5 grey levels on average),
+    within a few grey levels (bilinear from a coarser level, not area means)."""
+    grey = _scan(mot_cua, "phone", 2)
+    levels = pyramid(grey)
+    reg = register(grey, levels)
+    assert reg
+    halved = half_scale(reg.image)
+    direct = warp_page(levels, reg.homography, reg.quality.scale_px_per_mm, HALF_PX_PER_MM)
+    assert direct.shape == halved.shape and reg.half.shape == halved.shape
+    diff = np.abs(direct.astype(int) - halved)
+    assert diff[20:-20, 20:-20].mean() < 3.5
+    assert abs(float(np.mean(direct.astype(int) - halved))) < 0.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form_id,kind,seed", [
+    ("mot-cua", "scan", 4), ("mot-cua", "phone", 2), ("mot-cua", "tight", 0), ("mot-cua", "fold_over", 3),
+    ("sipas", "scan", 4),
+])
+def test_reading_looks_only_where_it_had_the_page_warped(
+    form_id: str, kind: str, seed: int, mot_cua: Form, sipas: Form, catalog: Catalog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same page read with the pixels nobody asked for black, then white:
+    the same reading, every score and every text field's ink (a reader that
+    looked outside its areas would see ink in one and paper in the other)."""
+    grey = _scan(mot_cua if form_id == "mot-cua" else sipas, kind, seed)
+    black = read_page(grey, catalog, ocr=False)
+    monkeypatch.setattr(CanonicalPage, "UNWARPED", 255)
+    white = read_page(grey, catalog, ocr=False)
+    assert black, black.message
+    assert black == white
+    assert black.page is not None and black.page.warped_share < 0.6
