@@ -1039,6 +1039,24 @@ def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
     return list(groups.values())
 
 
+def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
+    each (float32) and whether `paper_uneven` holds for it, in a few array
+    operations: each patch's cells of the paper map are gathered into one block
+    of the largest patch's size, its last row and column repeated where it has
+    fewer (a repeated cell changes no minimum or maximum)."""
+    s, (ph, pw) = BACKGROUND_STEP, paper.shape
+    levels = paper[np.clip((y0 + h // 2) // s, 0, ph - 1), np.clip((x0 + w // 2) // s, 0, pw - 1)]
+    r0, r1 = np.clip(y0 // s, 0, ph - 1), np.clip((y0 + h - 1) // s, 0, ph - 1)
+    c0, c1 = np.clip(x0 // s, 0, pw - 1), np.clip((x0 + w - 1) // s, 0, pw - 1)
+    rows = np.minimum(r0[:, None] + np.arange(int((r1 - r0).max()) + 1), r1[:, None])
+    cols = np.minimum(c0[:, None] + np.arange(int((c1 - c0).max()) + 1), c1[:, None])
+    cells = paper[rows[:, :, None], cols[:, None, :]]
+    # `paper_uneven`'s comparison, in double as there
+    low, high = cells.min(axis=(1, 2)).astype(np.float64), cells.max(axis=(1, 2)).astype(np.float64)
+    return levels, high - low > PAPER_UNEVEN * high
+
+
 def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
                       groups: list[list[int]], radius: int) -> list[np.ndarray]:
     """Each target's snap window: `darkness_patch` of its patch grown by
@@ -1049,24 +1067,23 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
     for group in groups:
         h, w = targets[group[0]].shape
         wh, ww = h + 2 * radius, w + 2 * radius
-        crops, levels, outside = [], [], []
-        for k, i in enumerate(group):
-            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
+        xs = np.array([targets[i].x0 for i in group]) - radius
+        ys = np.array([targets[i].y0 for i in group]) - radius
+        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh)
+        dark = np.empty((len(group), wh, ww), np.float32)  # (1 - crop / paper) / ink_ref, in place
+        outside = []
+        for k, (x0, y0) in enumerate(zip(xs.tolist(), ys.tolist())):
             if x0 >= 0 and y0 >= 0 and x0 + ww <= pw and y0 + wh <= ph:
-                crops.append(page[y0 : y0 + wh, x0 : x0 + ww])
+                dark[k] = page[y0 : y0 + wh, x0 : x0 + ww]
             else:
-                crops.append(crop_padded(page, x0, y0, ww, wh))
+                dark[k] = crop_padded(page, x0, y0, ww, wh)
                 outside.append((k, x0, y0))
-            levels.append(paper_at(ink.paper, x0, y0, ww, wh))
-        paper = np.array(levels, np.float32)[:, None, None]
-        dark = np.stack(crops).astype(np.float32)  # (1 - crop / paper) / ink_ref, in place
-        dark /= paper
+        greys = {k: dark[k].copy() for k in np.flatnonzero(uneven).tolist()}  # where the paper is uneven
+        dark /= levels[:, None, None]
         np.subtract(1.0, dark, out=dark)
         dark /= ink.ink_ref
-        for k, i in enumerate(group):  # a shadow's edge across the patch: the paper under each pixel
-            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
-            if paper_uneven(ink.paper, x0, y0, ww, wh):
-                dark[k] = (1.0 - crops[k].astype(np.float32) / paper_under(ink.paper, x0, y0, ww, wh)) / ink.ink_ref
+        for k, grey in greys.items():  # a shadow's edge across the patch: the paper under each pixel
+            dark[k] = (1.0 - grey / paper_under(ink.paper, int(xs[k]), int(ys[k]), ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)
@@ -1077,13 +1094,29 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
 
 def _added_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
     """Per group of equal patches, the stack of its targets' snapped darkness
-    (`darks`) less the blank's blurred as the page is (`blanks`), signed: the
-    new darkness within 0..1, and what `glyph_darkening_mm2` sums."""
+    (`darks`) less the blank's blurred as the page is (`blanks`: per group, the
+    stack of its targets' `blank_darkness`), signed: the new darkness within
+    0..1, and what `glyph_darkening_mm2` sums."""
+    out = []
+    for group, blank in zip(groups, blanks):
+        added = np.stack([darks[i] for i in group])
+        added -= blank
+        out.append(added)
+    return out
+
+
+def blank_stacks(template: PageTemplate, groups: list[list[int]], blur: float) -> list[np.ndarray]:
+    """Per group of equal patches (`_by_shape`), the stack of its targets'
+    `blank_darkness` at `blur`: the same for every page of the form with that
+    blur, so made once and kept in the page template's `derived`."""
     out = []
     for group in groups:
-        added = np.stack([darks[i] for i in group])
-        added -= np.stack([blanks[i] for i in group])
-        out.append(added)
+        name = f"blanks@{blur}:{group[0]}-{len(group)}"
+        stack = template.derived.get(name)
+        if stack is None:
+            stack = np.stack([blank_darkness(template.targets[i], blur) for i in group])
+            template.derived[name] = stack
+        out.append(stack)
     return out
 
 
@@ -1126,7 +1159,7 @@ def score_targets(
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
-    blanks = [blank_darkness(tt, ink.blur) for tt in targets]
+    blanks = blank_stacks(template, groups, ink.blur)
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):

@@ -29,6 +29,7 @@ from omr.score import (
     _by_shape,
     _darkness_windows,
     _digit_parts,
+    _group_paper,
     _main_axis,
     _ownership,
     _parabola,
@@ -36,6 +37,8 @@ from omr.score import (
     darkness_patch,
     glyph_darkening_mm2,
     new_ink,
+    paper_at,
+    paper_uneven,
 )
 from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
@@ -176,6 +179,23 @@ def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -
         h, w = tt.shape
         want = darkness_patch(page, paper, tt.x0 - 7, tt.y0 - 7, w + 14, h + 14, 0.87)
         assert window.dtype == want.dtype and np.array_equal(window, want)
+
+
+def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
+    """`paper_at` and `paper_uneven` of many patches at once: on a paper map
+    even in places, with shadow steps elsewhere, for patches anywhere on the
+    page and partly or wholly off it."""
+    rng = np.random.default_rng(12)
+    paper = np.full((1782 // 8, 1260 // 8), 230.0, np.float32)
+    paper[60:, 90:] = 160.0  # a shadow's edge
+    paper[150:, :] += rng.uniform(0, 12, paper[150:, :].shape).astype(np.float32)  # uneven paper
+    for w, h in ((56, 56), (80, 80), (17, 9)):
+        x0 = rng.integers(-100, 1300, 400)
+        y0 = rng.integers(-100, 1820, 400)
+        levels, uneven = _group_paper(paper, x0, y0, w, h)
+        want = [paper_uneven(paper, int(x), int(y), w, h) for x, y in zip(x0, y0)]
+        assert uneven.tolist() == want and 0 < sum(want) < len(want)
+        assert levels.tolist() == [float(paper_at(paper, int(x), int(y), w, h)) for x, y in zip(x0, y0)]
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
