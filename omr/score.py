@@ -608,20 +608,93 @@ def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: i
     return out
 
 
-def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
-                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
+@dataclass(frozen=True)
+class DigitPeaks:
+    """The darkest new ink (0..1) of a digit's patch where each of the scorer's
+    cheap bounds looks: its zone (`TargetTemplate.zone`: no stroke's core
+    there, no stroke), and in its `box_crop` window `inner_reach`,
+    `fill_reach` and `inner` (no shading, blackout or ink over its box), and
+    `faint_reach` (no faint stroke). `digit_peaks` takes them one digit at a
+    time, `group_digit_peaks` for a page's digits of one patch size at once."""
+
+    zone: float
+    inner_reach: float
+    fill_reach: float
+    inner: float
+    faint_reach: float
+
+
+def digit_peaks(tt: TargetTemplate, dark: np.ndarray) -> DigitPeaks:
+    """A digit's `DigitPeaks` in its new darkness patch `dark`, mask by mask."""
+    assert tt.zone is not None and tt.inner is not None and tt.inner_reach is not None
+    assert tt.fill_reach is not None and tt.faint_reach is not None
+    y0, y1, x0, x1 = tt.box_crop
+    box = dark[y0:y1, x0:x1]
+
+    def peak(values: np.ndarray) -> float:
+        return float(values.max()) if values.size else 0.0
+
+    return DigitPeaks(peak(dark[tt.zone]), peak(box[tt.inner_reach]), peak(box[tt.fill_reach]),
+                      peak(box[tt.inner[y0:y1, x0:x1]]), peak(dark[tt.faint_reach]))
+
+
+def _peak_masks(tts: Sequence[TargetTemplate]) -> tuple[tuple[int, int, int, int], list[np.ndarray]]:
+    """For digits of one patch size, the window (y0, y1, x0, x1) of the patch
+    holding every one's `box_crop` window, and `DigitPeaks`' masks stacked as
+    0/1 float32: the zone and `faint_reach` over the whole patch, the rest
+    placed in that window."""
+    y0 = min(tt.box_crop[0] for tt in tts)
+    y1 = max(tt.box_crop[1] for tt in tts)
+    x0 = min(tt.box_crop[2] for tt in tts)
+    x1 = max(tt.box_crop[3] for tt in tts)
+    zone, faint = np.zeros((2, len(tts), *tts[0].shape), bool)
+    boxes = np.zeros((3, len(tts), y1 - y0, x1 - x0), bool)
+    for k, tt in enumerate(tts):
+        assert tt.inner is not None and tt.inner_reach is not None and tt.fill_reach is not None
+        assert tt.zone is not None and tt.faint_reach is not None
+        zone[k], faint[k] = tt.zone, tt.faint_reach
+        b0, b1, c0, c1 = tt.box_crop
+        at = (slice(b0 - y0, b1 - y0), slice(c0 - x0, c1 - x0))
+        boxes[0, k][at], boxes[1, k][at], boxes[2, k][at] = tt.inner_reach, tt.fill_reach, tt.inner[b0:b1, c0:c1]
+    return (y0, y1, x0, x1), [m.astype(np.float32) for m in (zone, boxes[0], boxes[1], boxes[2], faint)]
+
+
+def group_digit_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[DigitPeaks]:
+    """`digit_peaks` of the digits `group` (indices into the template's
+    targets, all of one patch size) from their stacked new darkness `new`, in
+    one array operation per mask: new darkness is never negative, so the
+    darkest pixel of a mask is the darkest of the patch times the 0/1 mask.
+    The masks are the form's, stacked once (`_peak_masks`) and kept in the
+    page template's `derived`."""
+    name = f"peaks:{group[0]}-{len(group)}"
+    if name + ":window" not in template.derived:
+        window, masks = _peak_masks([template.targets[i] for i in group])
+        template.derived[name + ":window"] = np.array(window)
+        for k, mask in enumerate(masks):
+            template.derived[f"{name}:{k}"] = mask
+    y0, y1, x0, x1 = template.derived[name + ":window"].tolist()
+    box = new[:, y0:y1, x0:x1]
+    inputs = (new, box, box, box, new)
+    peaks = [(inputs[k] * template.derived[f"{name}:{k}"]).max(axis=(1, 2)).tolist() for k in range(5)]
+    return [DigitPeaks(*values) for values in zip(*peaks)]
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGIT_INK.core,
+                  peaks: DigitPeaks | None = None) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
     """The strokes of new ink in a digit's zone, the label image of the
     bridged components, per label whether it counts here (own or between),
     and the ink (mm2 of core) of the pieces too small or too short to be
     strokes, off the glyph (`SPECK_MM`): a light, grainy pencil mark broken
     into crumbs, or specks. A pixel is a stroke's core from `core_level`
-    (see `stroke_core`)."""
+    (see `stroke_core`). `peaks`: the digit's `DigitPeaks`, if known."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.near_print is not None
     def nothing() -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
         return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
 
-    if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
+    # Most digits: nothing to measure. No pixel of the zone is as dark as the
+    # least core level (`_core_levels` takes the greater of the two near the print).
+    if (peaks.zone if peaks is not None else float(dark.max())) < min(core_level, DIGIT_INK.core):
         return nothing()
     near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
@@ -785,10 +858,12 @@ def stroke_kind(s: Stroke) -> str:
 
 
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
-                 core_level: float = DIGIT_INK.core) -> DigitEvidence:
+                 core_level: float = DIGIT_INK.core, peaks: DigitPeaks | None = None) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
-    `glyph_darkening_mm2`, less the page's median over its digits)."""
-    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level)
+    `glyph_darkening_mm2`, less the page's median over its digits, and its
+    `DigitPeaks` if known)."""
+    peaks = peaks or digit_peaks(tt, dark)
+    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level, peaks)
     through = beside = tick = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
@@ -837,12 +912,12 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # blackout (and `hidden`, its middle) where none of `inner_reach` is as dark
     # as SOLID_LEVEL, and the new ink where none of
     # `inner` is as dark as DIGIT_INK.lo (the soft ink is 0 up to it).
-    peak = float(box_dark[tt.inner_reach].max())
+    peak = peaks.inner_reach
     if peak >= FILL_LEVEL - MEAN_SLACK:
         assert tt.fill_reach is not None
         inner = tt.inner[y0:y1, x0:x1]
         smooth: np.ndarray | None = None
-        if float(box_dark[tt.fill_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+        if peaks.fill_reach >= FILL_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3))
             fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
             fill_local = fill
@@ -858,10 +933,10 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             solid = float((dark_mean & inner).sum()) / tt.inner_box_px
             assert tt.middle is not None  # within `inner`: the same bound holds
             hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
-        if peak >= DIGIT_INK.lo and float(box_dark[inner].max()) >= DIGIT_INK.lo:
+        if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
             soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
+    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
 
@@ -888,16 +963,18 @@ def _runs_through(xs: np.ndarray, ys: np.ndarray, tt: TargetTemplate) -> bool:
     return bool(math.hypot(float(ex.max() - ex.min()), float(ey.max() - ey.min())) >= half)
 
 
-def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | None = None) -> float:
     """The extent (mm, the long side of its minimum-area rectangle) of the
     longest faint stroke near a digit, off the print: new ink lighter than a
     stroke's core (a light pencil circle on a photo, 0.15-0.22 of full ink)
     but, averaged over 3x3 pixels, above `FAINT_LEVEL`, which the paper's
     noise averages away from. Evidence of ink, never of a mark (see
-    `DigitEvidence.faint_mm`)."""
+    `DigitEvidence.faint_mm`). `reach_peak`: `DigitPeaks.faint_reach`, if known."""
     assert tt.zone is not None and tt.near_print is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.faint_reach is not None
-    if not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+    if reach_peak is None:
+        reach_peak = float(dark[tt.faint_reach].max()) if tt.faint_reach.any() else 0.0
+    if reach_peak < FAINT_LEVEL:
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     # Against the ink level round it (an opening wider than any pen's line):
     # a shadow's edge or a paper level a little off lifts a whole area, not a line.
@@ -1162,6 +1239,7 @@ def score_targets(
     blanks = blank_stacks(template, groups, ink.blur)
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
+    peaks: list[DigitPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
         new = np.clip(added, 0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
@@ -1171,15 +1249,19 @@ def score_targets(
             values = glyph_darkening_mm2([targets[group[k]] for k in at], added if len(at) == len(group) else added[at])
             for k, value in zip(at, values):
                 darkening[group[k]] = value
+            digit_group = [group[k] for k in at]
+            stack = new if len(at) == len(group) else new[at]
+            for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
+                peaks[i] = found
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = float(np.median(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
-    for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
+    for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):
         evidence: DigitEvidence | None = None
         across = False
         if tt.target.shape == "digit":
-            parts = _digit_parts(tt, new, thick - usual, core)
+            parts = _digit_parts(tt, new, thick - usual, core, peak)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:

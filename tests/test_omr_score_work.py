@@ -35,10 +35,14 @@ from omr.score import (
     _parabola,
     crosses_box,
     darkness_patch,
+    digit_peaks,
+    digit_strokes,
     glyph_darkening_mm2,
+    group_digit_peaks,
     new_ink,
     paper_at,
     paper_uneven,
+    stroke_core,
 )
 from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
@@ -123,6 +127,33 @@ def _crosses_plainly(tt: TargetTemplate, dark: np.ndarray) -> bool:
     return any(area >= MIN_STROKE_MM2 * CANON_PX_PER_MM**2
                and ((x <= x0 + t and x + w >= x1 - t) or (y <= y0 + t and y + h >= y1 - t))
                for x, y, w, h, area in stats[1:])
+
+
+def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]) -> None:
+    """`group_digit_peaks` (a page's digits of one patch size at once) is
+    `digit_peaks` of each, and a stroke's core level under the zone's peak
+    leaves no stroke and no crumbs, whatever the rest of the patch holds."""
+    rng = np.random.default_rng(13)
+    compared = below = 0
+    for page in pages:
+        for group in _by_shape(page.targets):
+            digits = [i for i in group if page.targets[i].target.shape == "digit"]
+            if not digits:
+                continue
+            for _ in range(3):
+                new = np.stack([_patch(page.targets[i].shape, rng) for i in digits])
+                got = group_digit_peaks(page, digits, new)
+                assert got == [digit_peaks(page.targets[i], patch) for i, patch in zip(digits, new)]
+                for i, patch, peaks in zip(digits, new, got):
+                    tt = page.targets[i]
+                    for core in (DIGIT_INK.core, stroke_core(2.0)):
+                        strokes, labels, counts, crumbs = digit_strokes(tt, patch, core, peaks)
+                        want = digit_strokes(tt, patch, core)
+                        assert (strokes, crumbs) == (want[0], want[3])
+                        assert np.array_equal(labels, want[1]) and np.array_equal(counts, want[2])
+                        below += peaks.zone < min(core, DIGIT_INK.core) <= float(patch.max())
+                    compared += 1
+    assert compared and below  # the zone's bound was taken where the patch's was not, and agreed
 
 
 def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[PageTemplate]) -> None:
