@@ -27,6 +27,7 @@ import numpy as np
 from forms.geometry import BBox
 from omr.decide import FOLDED  # noqa: F401  (the reason the folds found are flagged with)
 from omr.register import HALF_PX_PER_MM, half_scale
+from omr.stats import median
 from omr.template import CANON_PX_PER_MM
 
 # Around a target, what its score can look at: the snap search and, for a digit,
@@ -133,7 +134,7 @@ def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarr
     `_quadratic_terms`) fitted to the cells' paper brightness, darker
     outliers (marks, a fold's triangle) dropped."""
     use = valid.copy()
-    fit = np.full(bright.shape, float(np.median(bright[valid])) if valid.any() else 255.0)
+    fit = np.full(bright.shape, median(bright[valid]) if valid.any() else 255.0)
     values = bright.ravel()
     for _ in range(3):
         if use.sum() < 12:
@@ -226,7 +227,7 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     gone = np.zeros_like(judged)
     shown = np.full(judged.shape, np.nan)
     if judged.sum() >= 8:
-        typical = float(np.median(seen[judged]))
+        typical = median(seen[judged])
         shown[judged] = seen[judged] / max(typical, 1e-9)
         floor = GONE_SHARE * typical
         gone = judged & (seen < floor) & (brightness >= GONE_MIN_BRIGHTNESS)

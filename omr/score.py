@@ -58,6 +58,7 @@ import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
+from omr.stats import median
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
@@ -733,7 +734,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     r_min = _per_label(r_s, starts, present, n, np.minimum, np.inf)
     r_max = _per_label(r_s, starts, present, n, np.maximum, -np.inf)
     all_near = np.bincount(lab[near_px], minlength=n) == sizes
-    points = np.stack([sx, sy], 1).astype(np.float32)
+    points = np.empty((len(sx), 2), np.float32)  # for `cv2.minAreaRect`
+    points[:, 0], points[:, 1] = sx, sy
     for label in np.nonzero(sizes >= min_px)[0]:
         b0, b1 = bounds[label], bounds[label + 1]
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
@@ -923,7 +925,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             fill_local = fill
             if fill > 0.0:
                 assert tt.surround is not None
-                paper_round = float(np.median(cv2.blur(dark, (3, 3))[tt.surround])) if tt.surround.any() else 0.0
+                paper_round = median(cv2.blur(dark, (3, 3))[tt.surround]) if tt.surround.any() else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
                     fill_local = float(((smooth - paper_round >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
         if peak >= SOLID_LEVEL - MEAN_SLACK:
@@ -1254,7 +1256,7 @@ def score_targets(
             for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
                 peaks[i] = found
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
-    usual = float(np.median(digits)) if digits else 0.0
+    usual = median(np.array(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
     for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):

@@ -44,6 +44,7 @@ from omr.score import (
     paper_uneven,
     stroke_core,
 )
+from omr.stats import median
 from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
 PATCHES_PER_TARGET = 6
@@ -227,6 +228,19 @@ def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
         want = [paper_uneven(paper, int(x), int(y), w, h) for x, y in zip(x0, y0)]
         assert uneven.tolist() == want and 0 < sum(want) < len(want)
         assert levels.tolist() == [float(paper_at(paper, int(x), int(y), w, h)) for x, y in zip(x0, y0)]
+
+
+def test_the_median_is_numpy_s() -> None:
+    """`omr.stats.median` against `np.median`, of either parity, with ties,
+    in float32 (a digit's surround) and float64 (the page's digits, the fold
+    cells)."""
+    rng = np.random.default_rng(14)
+    for dtype in (np.float32, np.float64):
+        for n in range(1, 400):
+            values = (rng.random(n) * rng.choice([1e-3, 1.0, 300.0])).astype(dtype)
+            if n % 3 == 0:
+                values = np.round(values, 1)  # ties
+            assert median(values) == float(np.median(values))
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
