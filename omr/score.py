@@ -1204,6 +1204,8 @@ def _trusted_offsets(
 ) -> list[tuple[int, int]]:
     """Each target's offset: its own if trusted, else the median of trusted
     neighbours' within `NEIGHBOUR_MM`, else none."""
+    if all(s[2] >= MATCH_TRUST for s in snaps):
+        return [(dx, dy) for dx, dy, _ in snaps]  # most pages: every snap its own
     centres = np.array([(t.x0 + t.shape[1] / 2, t.y0 + t.shape[0] / 2) for t in templates])
     trusted = np.array([s[2] >= MATCH_TRUST for s in snaps], bool)
     offsets = np.array([(s[0], s[1]) for s in snaps], float).reshape(-1, 2)

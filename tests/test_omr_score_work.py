@@ -21,6 +21,7 @@ from omr.score import (
     DIGIT_INK,
     FILL_LEVEL,
     MIN_STROKE_MM2,
+    NEIGHBOUR_MM,
     SOLID_LEVEL,
     STREAK_BAND_MM,
     STREAK_GAP_MM,
@@ -33,6 +34,7 @@ from omr.score import (
     _main_axis,
     _ownership,
     _parabola,
+    _trusted_offsets,
     crosses_box,
     darkness_patch,
     digit_peaks,
@@ -228,6 +230,23 @@ def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
         want = [paper_uneven(paper, int(x), int(y), w, h) for x, y in zip(x0, y0)]
         assert uneven.tolist() == want and 0 < sum(want) < len(want)
         assert levels.tolist() == [float(paper_at(paper, int(x), int(y), w, h)) for x, y in zip(x0, y0)]
+
+
+def test_offsets_are_each_snap_s_own_when_trusted_else_borrowed(pages: list[PageTemplate]) -> None:
+    """Every snap trusted (most pages, taken at once): each its own offset. One
+    not trusted: the median of the trusted ones within `NEIGHBOUR_MM`."""
+    rng = np.random.default_rng(17)
+    targets = list(pages[0].targets)
+    snaps = [(int(rng.integers(-7, 8)), int(rng.integers(-7, 8)), float(rng.uniform(0.5, 1.0))) for _ in targets]
+    assert _trusted_offsets(targets, snaps) == [(dx, dy) for dx, dy, _ in snaps]
+    snaps[3] = (7, -7, 0.2)
+    centres = np.array([(t.x0 + t.shape[1] / 2, t.y0 + t.shape[0] / 2) for t in targets])
+    near = [k for k in range(len(targets)) if k != 3
+            and np.hypot(*(centres[k] - centres[3])) <= NEIGHBOUR_MM * CANON_PX_PER_MM]
+    assert near
+    want = tuple(int(round(v)) for v in np.median(np.array([snaps[k][:2] for k in near], float), axis=0))
+    got = _trusted_offsets(targets, snaps)
+    assert got[3] == want and got[:3] + got[4:] == [(dx, dy) for dx, dy, _ in snaps[:3] + snaps[4:]]
 
 
 def test_the_median_is_numpy_s() -> None:
