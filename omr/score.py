@@ -859,12 +859,27 @@ def stroke_kind(s: Stroke) -> str:
     return "tick" if s.radial >= TICK_REACH * s.length and s.hug >= TICK_HUG else "arc"
 
 
+def _no_evidence(peaks: DigitPeaks, core_level: float) -> bool:
+    """Whether a digit's `DigitPeaks` are under every bound `_digit_parts`
+    takes, so that every part of its evidence but `thick_mm2` is 0: no stroke
+    core in its zone (no stroke, crumbs or ring), no shading (fill and its
+    local share), blackout (solid, hidden) or ink over its box, no faint
+    stroke (see `digit_strokes`, `_digit_parts`, `faint_stroke_mm`)."""
+    return (peaks.zone < min(core_level, DIGIT_INK.core)
+            and peaks.fill_reach < FILL_LEVEL - MEAN_SLACK
+            and peaks.inner_reach < SOLID_LEVEL - MEAN_SLACK
+            and (peaks.inner_reach < DIGIT_INK.lo or peaks.inner < DIGIT_INK.lo)
+            and peaks.faint_reach < FAINT_LEVEL)
+
+
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                  core_level: float = DIGIT_INK.core, peaks: DigitPeaks | None = None) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
     `glyph_darkening_mm2`, less the page's median over its digits, and its
     `DigitPeaks` if known)."""
     peaks = peaks or digit_peaks(tt, dark)
+    if _no_evidence(peaks, core_level):
+        return DigitEvidence(thick_mm2=thick_mm2)  # most digits: nothing but the glyph's own darkening
     strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level, peaks)
     through = beside = tick = arc = between = 0.0
     for s in strokes:

@@ -15,6 +15,7 @@ from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
+from omr.reading import DigitEvidence
 from omr.score import (
     ACROSS_TOUCH_PX,
     BOX_INK,
@@ -25,6 +26,7 @@ from omr.score import (
     SOLID_LEVEL,
     STREAK_BAND_MM,
     STREAK_GAP_MM,
+    DigitPeaks,
     PageInk,
     _box_measures,
     _by_shape,
@@ -32,6 +34,7 @@ from omr.score import (
     _digit_parts,
     _group_paper,
     _main_axis,
+    _no_evidence,
     _ownership,
     _parabola,
     _trusted_offsets,
@@ -157,6 +160,26 @@ def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]
                         below += peaks.zone < min(core, DIGIT_INK.core) <= float(patch.max())
                     compared += 1
     assert compared and below  # the zone's bound was taken where the patch's was not, and agreed
+
+
+def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: list[PageTemplate]) -> None:
+    """Where `_no_evidence` takes a digit's peaks as under every bound, the
+    whole measure (every bound made to fail: peaks of 1) gives no evidence but
+    the glyph's darkening, at either core level."""
+    rng = np.random.default_rng(18)
+    taken = measured = 0
+    for tt in _targets(pages, "digit"):
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng) * float(rng.choice([0.3, 1.0]))
+            for core in (DIGIT_INK.core, stroke_core(2.0)):
+                whole = _digit_parts(tt, dark, 0.7, core, DigitPeaks(1.0, 1.0, 1.0, 1.0, 1.0))
+                if _no_evidence(digit_peaks(tt, dark), core):
+                    assert whole == _digit_parts(tt, dark, 0.7, core) == DigitEvidence(thick_mm2=0.7)
+                    taken += 1
+                else:
+                    assert whole == _digit_parts(tt, dark, 0.7, core)
+                    measured += 1
+    assert taken and measured
 
 
 def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[PageTemplate]) -> None:
