@@ -27,6 +27,7 @@ import numpy as np
 from forms.geometry import BBox
 from omr.decide import FOLDED  # noqa: F401  (the reason the folds found are flagged with)
 from omr.register import HALF_PX_PER_MM, half_scale
+from omr.stats import median
 from omr.template import CANON_PX_PER_MM
 
 # Around a target, what its score can look at: the snap search and, for a digit,
@@ -133,7 +134,7 @@ def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarr
     `_quadratic_terms`) fitted to the cells' paper brightness, darker
     outliers (marks, a fold's triangle) dropped."""
     use = valid.copy()
-    fit = np.full(bright.shape, float(np.median(bright[valid])) if valid.any() else 255.0)
+    fit = np.full(bright.shape, median(bright[valid]) if valid.any() else 255.0)
     values = bright.ravel()
     for _ in range(3):
         if use.sum() < 12:
@@ -179,6 +180,8 @@ class FoldReference:
     expected: np.ndarray = field(repr=False, compare=False)
     skipped: np.ndarray = field(repr=False, compare=False)
     terms: np.ndarray = field(repr=False, compare=False)
+    # the cells' corners in canonical px, for cv2.perspectiveTransform (`_cells_in_image`)
+    grid: np.ndarray = field(repr=False, compare=False)
 
 
 def _cell_px() -> int:
@@ -197,6 +200,7 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
     return FoldReference(
         paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
         expected=_cells(weight * weight, n), skipped=_skipped(ny, nx, skip), terms=_quadratic_terms(ny, nx),
+        grid=_cell_corners(ny, nx),
     )
 
 
@@ -215,7 +219,7 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         paper = _cells(page_f * reference.paper, n) / n_paper
     ny, nx = paper.shape
-    inside = _cells_in_image(ny, nx, homography, shape) & ~reference.skipped
+    inside = _cells_in_image(reference.grid, ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
     light = _light(np.nan_to_num(paper), has_paper, reference.terms)
     brightness = paper / light
@@ -226,7 +230,7 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     gone = np.zeros_like(judged)
     shown = np.full(judged.shape, np.nan)
     if judged.sum() >= 8:
-        typical = float(np.median(seen[judged]))
+        typical = median(seen[judged])
         shown[judged] = seen[judged] / max(typical, 1e-9)
         floor = GONE_SHARE * typical
         gone = judged & (seen < floor) & (brightness >= GONE_MIN_BRIGHTNESS)
@@ -265,12 +269,36 @@ def _seen_shifted(page: np.ndarray, weight: np.ndarray, light: float, i: int, j:
     return float(np.einsum("abij,ij->ab", views, wt).max() / max(float((wt * wt).sum()), 1e-9))
 
 
-def _cells_in_image(ny: int, nx: int, homography: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Cells whose four corners map inside the input image."""
+def _cell_corners(ny: int, nx: int) -> np.ndarray:
+    """The corners of an ny x nx grid of `FOLD_CELL_MM` cells in canonical px,
+    row-major, shaped for `cv2.perspectiveTransform`: the same for every page
+    of a form (`FoldReference.grid`)."""
     ys, xs = np.mgrid[0:ny + 1, 0:nx + 1].astype(np.float64)
-    pts = np.stack([xs, ys], axis=-1).reshape(-1, 1, 2) * FOLD_CELL_MM * CANON_PX_PER_MM - 0.5
-    back = cv2.perspectiveTransform(pts, np.linalg.inv(homography)).reshape(ny + 1, nx + 1, 2)
+    return np.stack([xs, ys], axis=-1).reshape(-1, 1, 2) * FOLD_CELL_MM * CANON_PX_PER_MM - 0.5
+
+
+# A grid whose outer corners map this far inside the input image (px) has
+# every corner inside: the homography maps the grid's rectangle, in front of
+# the camera at its corners and so all over, to a convex quadrilateral, and
+# rounding moves a mapped point by far less.
+GRID_INSIDE_MARGIN_PX = 1.0
+
+
+def _cells_in_image(grid: np.ndarray, ny: int, nx: int, homography: np.ndarray,
+                    shape: tuple[int, ...]) -> np.ndarray:
+    """Cells of the ny x nx grid whose four corners (`grid`, `_cell_corners`)
+    map inside the input image. When the grid's four outer corners map inside
+    it by `GRID_INSIDE_MARGIN_PX`, all of them do (most pages)."""
+    inverse = np.linalg.inv(homography)
     h, w = shape[:2]
+    outer = grid[[0, nx, ny * (nx + 1), (ny + 1) * (nx + 1) - 1], 0]
+    ahead = np.hstack([outer, np.ones((4, 1))]) @ inverse[2]
+    if (ahead > 0).all():
+        m = GRID_INSIDE_MARGIN_PX
+        xy = cv2.perspectiveTransform(outer.reshape(-1, 1, 2), inverse).reshape(4, 2)
+        if ((xy[:, 0] >= m) & (xy[:, 0] <= w - 1 - m) & (xy[:, 1] >= m) & (xy[:, 1] <= h - 1 - m)).all():
+            return np.ones((ny, nx), bool)
+    back = cv2.perspectiveTransform(grid, inverse).reshape(ny + 1, nx + 1, 2)
     ok = (back[..., 0] >= 0) & (back[..., 0] <= w - 1) & (back[..., 1] >= 0) & (back[..., 1] <= h - 1)
     return ok[:-1, :-1] & ok[1:, :-1] & ok[:-1, 1:] & ok[1:, 1:]
 
@@ -309,6 +337,8 @@ def fold_extent(cells: FoldCells) -> np.ndarray:
     less of its print than a whole one does. Between them may lie cells with
     nothing printed, which cannot tell where the edge runs.
     """
+    if not cells.folded.any() and (cells.paper_gone is None or not cells.paper_gone.any()):
+        return np.zeros(cells.folded.shape, bool)  # most pages: no fold, no edge to look beside, no flap
     count, labels = cv2.connectedComponents(cells.folded.astype(np.uint8), connectivity=8)
     hull = np.zeros(cells.folded.shape, np.uint8)
     for k in range(1, count):

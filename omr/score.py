@@ -58,6 +58,7 @@ import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
+from omr.stats import median
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
@@ -611,20 +612,93 @@ def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: i
     return out
 
 
-def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
-                  core_level: float = DIGIT_INK.core) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
+@dataclass(frozen=True)
+class DigitPeaks:
+    """The darkest new ink (0..1) of a digit's patch where each of the scorer's
+    cheap bounds looks: its zone (`TargetTemplate.zone`: no stroke's core
+    there, no stroke), and in its `box_crop` window `inner_reach`,
+    `fill_reach` and `inner` (no shading, blackout or ink over its box), and
+    `faint_reach` (no faint stroke). `digit_peaks` takes them one digit at a
+    time, `group_digit_peaks` for a page's digits of one patch size at once."""
+
+    zone: float
+    inner_reach: float
+    fill_reach: float
+    inner: float
+    faint_reach: float
+
+
+def digit_peaks(tt: TargetTemplate, dark: np.ndarray) -> DigitPeaks:
+    """A digit's `DigitPeaks` in its new darkness patch `dark`, mask by mask."""
+    assert tt.zone is not None and tt.inner is not None and tt.inner_reach is not None
+    assert tt.fill_reach is not None and tt.faint_reach is not None
+    y0, y1, x0, x1 = tt.box_crop
+    box = dark[y0:y1, x0:x1]
+
+    def peak(values: np.ndarray) -> float:
+        return float(values.max()) if values.size else 0.0
+
+    return DigitPeaks(peak(dark[tt.zone]), peak(box[tt.inner_reach]), peak(box[tt.fill_reach]),
+                      peak(box[tt.inner[y0:y1, x0:x1]]), peak(dark[tt.faint_reach]))
+
+
+def _peak_masks(tts: Sequence[TargetTemplate]) -> tuple[tuple[int, int, int, int], list[np.ndarray]]:
+    """For digits of one patch size, the window (y0, y1, x0, x1) of the patch
+    holding every one's `box_crop` window, and `DigitPeaks`' masks stacked as
+    0/1 float32: the zone and `faint_reach` over the whole patch, the rest
+    placed in that window."""
+    y0 = min(tt.box_crop[0] for tt in tts)
+    y1 = max(tt.box_crop[1] for tt in tts)
+    x0 = min(tt.box_crop[2] for tt in tts)
+    x1 = max(tt.box_crop[3] for tt in tts)
+    zone, faint = np.zeros((2, len(tts), *tts[0].shape), bool)
+    boxes = np.zeros((3, len(tts), y1 - y0, x1 - x0), bool)
+    for k, tt in enumerate(tts):
+        assert tt.inner is not None and tt.inner_reach is not None and tt.fill_reach is not None
+        assert tt.zone is not None and tt.faint_reach is not None
+        zone[k], faint[k] = tt.zone, tt.faint_reach
+        b0, b1, c0, c1 = tt.box_crop
+        at = (slice(b0 - y0, b1 - y0), slice(c0 - x0, c1 - x0))
+        boxes[0, k][at], boxes[1, k][at], boxes[2, k][at] = tt.inner_reach, tt.fill_reach, tt.inner[b0:b1, c0:c1]
+    return (y0, y1, x0, x1), [m.astype(np.float32) for m in (zone, boxes[0], boxes[1], boxes[2], faint)]
+
+
+def group_digit_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[DigitPeaks]:
+    """`digit_peaks` of the digits `group` (indices into the template's
+    targets, all of one patch size) from their stacked new darkness `new`, in
+    one array operation per mask: new darkness is never negative, so the
+    darkest pixel of a mask is the darkest of the patch times the 0/1 mask.
+    The masks are the form's, stacked once (`_peak_masks`) and kept in the
+    page template's `derived`."""
+    name = f"peaks:{group[0]}-{len(group)}"
+    if name + ":window" not in template.derived:
+        window, masks = _peak_masks([template.targets[i] for i in group])
+        template.derived[name + ":window"] = np.array(window)
+        for k, mask in enumerate(masks):
+            template.derived[f"{name}:{k}"] = mask
+    y0, y1, x0, x1 = template.derived[name + ":window"].tolist()
+    box = new[:, y0:y1, x0:x1]
+    inputs = (new, box, box, box, new)
+    peaks = [(inputs[k] * template.derived[f"{name}:{k}"]).max(axis=(1, 2)).tolist() for k in range(5)]
+    return [DigitPeaks(*values) for values in zip(*peaks)]
+
+
+def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGIT_INK.core,
+                  peaks: DigitPeaks | None = None) -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
     """The strokes of new ink in a digit's zone, the label image of the
     bridged components, per label whether it counts here (own or between),
     and the ink (mm2 of core) of the pieces too small or too short to be
     strokes, off the glyph (`SPECK_MM`): a light, grainy pencil mark broken
     into crumbs, or specks. A pixel is a stroke's core from `core_level`
-    (see `stroke_core`)."""
+    (see `stroke_core`). `peaks`: the digit's `DigitPeaks`, if known."""
     assert tt.zone is not None and tt.glyph is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.near_print is not None
     def nothing() -> tuple[list[Stroke], np.ndarray, np.ndarray, float]:
         return [], np.zeros(dark.shape, np.int32), np.zeros(1, bool), 0.0
 
-    if float(dark.max()) < min(core_level, DIGIT_INK.core):  # most digits: nothing to measure
+    # Most digits: nothing to measure. No pixel of the zone is as dark as the
+    # least core level (`_core_levels` takes the greater of the two near the print).
+    if (peaks.zone if peaks is not None else float(dark.max())) < min(core_level, DIGIT_INK.core):
         return nothing()
     near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
@@ -663,7 +737,8 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray,
     r_min = _per_label(r_s, starts, present, n, np.minimum, np.inf)
     r_max = _per_label(r_s, starts, present, n, np.maximum, -np.inf)
     all_near = np.bincount(lab[near_px], minlength=n) == sizes
-    points = np.stack([sx, sy], 1).astype(np.float32)
+    points = np.empty((len(sx), 2), np.float32)  # for `cv2.minAreaRect`
+    points[:, 0], points[:, 1] = sx, sy
     for label in np.nonzero(sizes >= min_px)[0]:
         b0, b1 = bounds[label], bounds[label + 1]
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
@@ -787,11 +862,28 @@ def stroke_kind(s: Stroke) -> str:
     return "tick" if s.radial >= TICK_REACH * s.length and s.hug >= TICK_HUG else "arc"
 
 
+def _no_evidence(peaks: DigitPeaks, core_level: float) -> bool:
+    """Whether a digit's `DigitPeaks` are under every bound `_digit_parts`
+    takes, so that every part of its evidence but `thick_mm2` is 0: no stroke
+    core in its zone (no stroke, crumbs or ring), no shading (fill and its
+    local share), blackout (solid, hidden) or ink over its box, no faint
+    stroke (see `digit_strokes`, `_digit_parts`, `faint_stroke_mm`)."""
+    return (peaks.zone < min(core_level, DIGIT_INK.core)
+            and peaks.fill_reach < FILL_LEVEL - MEAN_SLACK
+            and peaks.inner_reach < SOLID_LEVEL - MEAN_SLACK
+            and (peaks.inner_reach < DIGIT_INK.lo or peaks.inner < DIGIT_INK.lo)
+            and peaks.faint_reach < FAINT_LEVEL)
+
+
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
-                 core_level: float = DIGIT_INK.core) -> DigitEvidence:
+                 core_level: float = DIGIT_INK.core, peaks: DigitPeaks | None = None) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
-    `glyph_darkening_mm2`, less the page's median over its digits)."""
-    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level)
+    `glyph_darkening_mm2`, less the page's median over its digits, and its
+    `DigitPeaks` if known)."""
+    peaks = peaks or digit_peaks(tt, dark)
+    if _no_evidence(peaks, core_level):
+        return DigitEvidence(thick_mm2=thick_mm2)  # most digits: nothing but the glyph's own darkening
+    strokes, labels, counts_here, crumbs_mm2 = digit_strokes(tt, dark, core_level, peaks)
     through = beside = tick = arc = between = 0.0
     for s in strokes:
         if s.owner == "between":
@@ -840,18 +932,18 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     # blackout (and `hidden`, its middle) where none of `inner_reach` is as dark
     # as SOLID_LEVEL, and the new ink where none of
     # `inner` is as dark as DIGIT_INK.lo (the soft ink is 0 up to it).
-    peak = float(box_dark[tt.inner_reach].max())
+    peak = peaks.inner_reach
     if peak >= FILL_LEVEL - MEAN_SLACK:
         assert tt.fill_reach is not None
         inner = tt.inner[y0:y1, x0:x1]
         smooth: np.ndarray | None = None
-        if float(box_dark[tt.fill_reach].max()) >= FILL_LEVEL - MEAN_SLACK:
+        if peaks.fill_reach >= FILL_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3))
             fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
             fill_local = fill
             if fill > 0.0:
                 assert tt.surround is not None
-                paper_round = float(np.median(cv2.blur(dark, (3, 3))[tt.surround])) if tt.surround.any() else 0.0
+                paper_round = median(cv2.blur(dark, (3, 3))[tt.surround]) if tt.surround.any() else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
                     fill_local = float(((smooth - paper_round >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
         if peak >= SOLID_LEVEL - MEAN_SLACK:
@@ -861,10 +953,10 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             solid = float((dark_mean & inner).sum()) / tt.inner_box_px
             assert tt.middle is not None  # within `inner`: the same bound holds
             hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
-        if peak >= DIGIT_INK.lo and float(box_dark[inner].max()) >= DIGIT_INK.lo:
+        if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
             soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
-    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark)
+    faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
 
@@ -891,16 +983,18 @@ def _runs_through(xs: np.ndarray, ys: np.ndarray, tt: TargetTemplate) -> bool:
     return bool(math.hypot(float(ex.max() - ex.min()), float(ey.max() - ey.min())) >= half)
 
 
-def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | None = None) -> float:
     """The extent (mm, the long side of its minimum-area rectangle) of the
     longest faint stroke near a digit, off the print: new ink lighter than a
     stroke's core (a light pencil circle on a photo, 0.15-0.22 of full ink)
     but, averaged over 3x3 pixels, above `FAINT_LEVEL`, which the paper's
     noise averages away from. Evidence of ink, never of a mark (see
-    `DigitEvidence.faint_mm`)."""
+    `DigitEvidence.faint_mm`). `reach_peak`: `DigitPeaks.faint_reach`, if known."""
     assert tt.zone is not None and tt.near_print is not None and tt.own_mm is not None and tt.other_mm is not None
     assert tt.faint_reach is not None
-    if not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+    if reach_peak is None:
+        reach_peak = float(dark[tt.faint_reach].max()) if tt.faint_reach.any() else 0.0
+    if reach_peak < FAINT_LEVEL:
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
     for xs, ys in _faint_pieces(dark, tt.zone & ~tt.near_print):
@@ -1076,6 +1170,24 @@ def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
     return list(groups.values())
 
 
+def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
+    each (float32) and whether `paper_uneven` holds for it, in a few array
+    operations: each patch's cells of the paper map are gathered into one block
+    of the largest patch's size, its last row and column repeated where it has
+    fewer (a repeated cell changes no minimum or maximum)."""
+    s, (ph, pw) = BACKGROUND_STEP, paper.shape
+    levels = paper[np.clip((y0 + h // 2) // s, 0, ph - 1), np.clip((x0 + w // 2) // s, 0, pw - 1)]
+    r0, r1 = np.clip(y0 // s, 0, ph - 1), np.clip((y0 + h - 1) // s, 0, ph - 1)
+    c0, c1 = np.clip(x0 // s, 0, pw - 1), np.clip((x0 + w - 1) // s, 0, pw - 1)
+    rows = np.minimum(r0[:, None] + np.arange(int((r1 - r0).max()) + 1), r1[:, None])
+    cols = np.minimum(c0[:, None] + np.arange(int((c1 - c0).max()) + 1), c1[:, None])
+    cells = paper[rows[:, :, None], cols[:, None, :]]
+    # `paper_uneven`'s comparison, in double as there
+    low, high = cells.min(axis=(1, 2)).astype(np.float64), cells.max(axis=(1, 2)).astype(np.float64)
+    return levels, high - low > PAPER_UNEVEN * high
+
+
 def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
                       groups: list[list[int]], radius: int) -> list[np.ndarray]:
     """Each target's snap window: `darkness_patch` of its patch grown by
@@ -1086,24 +1198,23 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
     for group in groups:
         h, w = targets[group[0]].shape
         wh, ww = h + 2 * radius, w + 2 * radius
-        crops, levels, outside = [], [], []
-        for k, i in enumerate(group):
-            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
+        xs = np.array([targets[i].x0 for i in group]) - radius
+        ys = np.array([targets[i].y0 for i in group]) - radius
+        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh)
+        dark = np.empty((len(group), wh, ww), np.float32)  # (1 - crop / paper) / ink_ref, in place
+        outside = []
+        for k, (x0, y0) in enumerate(zip(xs.tolist(), ys.tolist())):
             if x0 >= 0 and y0 >= 0 and x0 + ww <= pw and y0 + wh <= ph:
-                crops.append(page[y0 : y0 + wh, x0 : x0 + ww])
+                dark[k] = page[y0 : y0 + wh, x0 : x0 + ww]
             else:
-                crops.append(crop_padded(page, x0, y0, ww, wh))
+                dark[k] = crop_padded(page, x0, y0, ww, wh)
                 outside.append((k, x0, y0))
-            levels.append(paper_at(ink.paper, x0, y0, ww, wh))
-        paper = np.array(levels, np.float32)[:, None, None]
-        dark = np.stack(crops).astype(np.float32)  # (1 - crop / paper) / ink_ref, in place
-        dark /= paper
+        greys = {k: dark[k].copy() for k in np.flatnonzero(uneven).tolist()}  # where the paper is uneven
+        dark /= levels[:, None, None]
         np.subtract(1.0, dark, out=dark)
         dark /= ink.ink_ref
-        for k, i in enumerate(group):  # a shadow's edge across the patch: the paper under each pixel
-            x0, y0 = targets[i].x0 - radius, targets[i].y0 - radius
-            if paper_uneven(ink.paper, x0, y0, ww, wh):
-                dark[k] = (1.0 - crops[k].astype(np.float32) / paper_under(ink.paper, x0, y0, ww, wh)) / ink.ink_ref
+        for k, grey in greys.items():  # a shadow's edge across the patch: the paper under each pixel
+            dark[k] = (1.0 - grey / paper_under(ink.paper, int(xs[k]), int(ys[k]), ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
         np.clip(dark, 0.0, 1.0, out=dark)
@@ -1114,13 +1225,29 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
 
 def _added_darkness(darks: list[np.ndarray], blanks: list[np.ndarray], groups: list[list[int]]) -> list[np.ndarray]:
     """Per group of equal patches, the stack of its targets' snapped darkness
-    (`darks`) less the blank's blurred as the page is (`blanks`), signed: the
-    new darkness within 0..1, and what `glyph_darkening_mm2` sums."""
+    (`darks`) less the blank's blurred as the page is (`blanks`: per group, the
+    stack of its targets' `blank_darkness`), signed: the new darkness within
+    0..1, and what `glyph_darkening_mm2` sums."""
+    out = []
+    for group, blank in zip(groups, blanks):
+        added = np.stack([darks[i] for i in group])
+        added -= blank
+        out.append(added)
+    return out
+
+
+def blank_stacks(template: PageTemplate, groups: list[list[int]], blur: float) -> list[np.ndarray]:
+    """Per group of equal patches (`_by_shape`), the stack of its targets'
+    `blank_darkness` at `blur`: the same for every page of the form with that
+    blur, so made once and kept in the page template's `derived`."""
     out = []
     for group in groups:
-        added = np.stack([darks[i] for i in group])
-        added -= np.stack([blanks[i] for i in group])
-        out.append(added)
+        name = f"blanks@{blur}:{group[0]}-{len(group)}"
+        stack = template.derived.get(name)
+        if stack is None:
+            stack = np.stack([blank_darkness(template.targets[i], blur) for i in group])
+            template.derived[name] = stack
+        out.append(stack)
     return out
 
 
@@ -1129,6 +1256,8 @@ def _trusted_offsets(
 ) -> list[tuple[int, int]]:
     """Each target's offset: its own if trusted, else the median of trusted
     neighbours' within `NEIGHBOUR_MM`, else none."""
+    if all(s[2] >= MATCH_TRUST for s in snaps):
+        return [(dx, dy) for dx, dy, _ in snaps]  # most pages: every snap its own
     centres = np.array([(t.x0 + t.shape[1] / 2, t.y0 + t.shape[0] / 2) for t in templates])
     trusted = np.array([s[2] >= MATCH_TRUST for s in snaps], bool)
     offsets = np.array([(s[0], s[1]) for s in snaps], float).reshape(-1, 2)
@@ -1163,9 +1292,10 @@ def score_targets(
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
-    blanks = [blank_darkness(tt, ink.blur) for tt in targets]
+    blanks = blank_stacks(template, groups, ink.blur)
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
+    peaks: list[DigitPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
         new = np.clip(added, 0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
@@ -1175,15 +1305,19 @@ def score_targets(
             values = glyph_darkening_mm2([targets[group[k]] for k in at], added if len(at) == len(group) else added[at])
             for k, value in zip(at, values):
                 darkening[group[k]] = value
+            digit_group = [group[k] for k in at]
+            stack = new if len(at) == len(group) else new[at]
+            for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
+                peaks[i] = found
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
-    usual = float(np.median(digits)) if digits else 0.0
+    usual = median(np.array(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
-    for tt, new, thick, (dx, dy), (_, _, match) in zip(template.targets, news, darkening, offsets, snaps):
+    for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):
         evidence: DigitEvidence | None = None
         across, faint = False, 0.0
         if tt.target.shape == "digit":
-            parts = _digit_parts(tt, new, thick - usual, core)
+            parts = _digit_parts(tt, new, thick - usual, core, peak)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:

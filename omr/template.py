@@ -217,6 +217,11 @@ class PageTemplate:
     # The blank round each marker blurred at each candidate blur (`blurred_markers`):
     # what every page's blur is measured against.
     markers_blurred: np.ndarray = field(repr=False, compare=False)
+    # What the scorer makes of the targets of one patch size together, made on
+    # first use and kept, as `TargetTemplate.derived`: their blanks blurred as
+    # the page is, stacked per blur (`omr.score.blank_stacks`), and the digits'
+    # bound masks stacked (`omr.score.group_digit_peaks`).
+    derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -119,10 +119,24 @@ def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> 
     # Horizontal runs only (a vertical one may be a scanner streak crossing
     # the writing), and only near where the template prints a rule: the tops
     # of a word's letters can make a long run too.
-    rules = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
-    rules = cv2.dilate(rules, np.ones((3, 3), np.uint8)).astype(bool) & _rules_mask(tt, flat.shape)
-    flat[rules] = 255
+    near = _rules_mask(tt, flat.shape)
+    flat[_rule_runs(dark, near, _rule_bands(tt, near), run)] = 255
     return _stretch(flat)
+
+
+def _rule_runs(dark: np.ndarray, near: np.ndarray, bands: np.ndarray, run: int) -> np.ndarray:
+    """The pixels of `dark` (0/1) in horizontal runs of at least `run`, grown by
+    a pixel, where `near` holds: an opening by a row of pixels works row by
+    row, and the growth reaches one row further, so only the `bands` of rows
+    of `near` (`_rule_bands`) and one row either side are looked at, with the
+    whole crop's result there."""
+    rules = np.zeros(dark.shape, bool)
+    for r0, r1 in bands.tolist():
+        s0, s1 = max(r0 - 1, 0), min(r1 + 1, dark.shape[0])
+        runs = cv2.morphologyEx(dark[s0:s1], cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+        grown = cv2.dilate(runs, np.ones((3, 3), np.uint8)).astype(bool)
+        rules[r0:r1] = grown[r0 - s0 : r1 - s0] & near[r0:r1]
+    return rules
 
 
 def _deslant(crop: np.ndarray) -> np.ndarray:
@@ -170,6 +184,18 @@ def _rules_mask(tt: TextTemplate, shape: tuple[int, int]) -> np.ndarray:
     name = f"near_rules@{shape[0]}x{shape[1]}"
     if name not in tt.derived:
         tt.derived[name] = _near_rules(tt, shape)
+    return tt.derived[name]
+
+
+def _rule_bands(tt: TextTemplate, near: np.ndarray) -> np.ndarray:
+    """The bands of rows (start, end) of the OCR crop where `near` (its
+    `_rules_mask`) holds a rule's place: made once per form, kept in the
+    template's `derived`."""
+    name = f"rule_bands@{near.shape[0]}x{near.shape[1]}"
+    if name not in tt.derived:
+        rows = np.concatenate([[False], near.any(axis=1), [False]]).astype(np.int8)
+        edges = np.flatnonzero(np.diff(rows))
+        tt.derived[name] = edges.reshape(-1, 2)
     return tt.derived[name]
 
 

@@ -673,7 +673,7 @@ def test_the_comment_crops_per_form_parts_and_contrast_lookup_are_exact(mot_cua:
     crop; and the contrast stretch looked up per grey level is the float
     arithmetic done per pixel, to the last bit."""
     from omr.score import BACKGROUND_STEP, paper_level
-    from omr.text import _field_paper, _near_rules, _rules_mask, _stretch
+    from omr.text import _field_paper, _near_rules, _rule_bands, _rule_runs, _rules_mask, _stretch
 
     tt = mot_cua.template.pages[1].texts[0]
     paper = paper_level(mot_cua.template.pages[1].blank)
@@ -684,6 +684,19 @@ def test_the_comment_crops_per_form_parts_and_contrast_lookup_are_exact(mot_cua:
         direct = cv2.remap(varied, *np.meshgrid(xs, ys), cv2.INTER_LINEAR)
         assert np.array_equal(_field_paper(varied, tt), direct)
     assert np.array_equal(_rules_mask(tt, (269, 2057)), _near_rules(tt, (269, 2057)))
+    # the ruling found band by band near the rules is the whole crop's there
+    near = _rules_mask(tt, (269, 2057))
+    bands = _rule_bands(tt, near)
+    assert 0 < int((bands[:, 1] - bands[:, 0]).sum()) < 269  # bands, not the whole crop
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        dark = (rng.random((269, 2057)) < 0.3).astype(np.uint8)
+        for _ in range(40):  # runs long and short, on and off the rules' rows
+            y, x = int(rng.integers(0, 269)), int(rng.integers(0, 2000))
+            dark[y : y + int(rng.integers(1, 4)), x : x + int(rng.integers(20, 400))] = 1
+        whole = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, 72), np.uint8))
+        whole = cv2.dilate(whole, np.ones((3, 3), np.uint8)).astype(bool) & near
+        assert whole.any() and np.array_equal(_rule_runs(dark, near, bands, 72), whole)
     rng = np.random.default_rng(2)
     for _ in range(50):
         flat = np.clip(rng.normal(rng.uniform(150, 250), 40, (40, 60)), 0, 255).astype(np.uint8)

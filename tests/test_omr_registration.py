@@ -20,7 +20,7 @@ from forms.geometry import marker_bbox
 from forms.identity import PageIdentity
 from omr import Catalog, prepare_template, read_page, register
 from omr.align import CHECK_STAGE, MIN_LINED_UP, SAMPLE_FIT_MM, measure, quick_check
-from omr.coverage import FOLD_CELL_MM, FoldCells, fold_extent
+from omr.coverage import FOLD_CELL_MM, FoldCells, _cell_corners, _cells_in_image, fold_extent
 from omr.ink import page_ink_in_view
 from omr.read_page import FOLD_REACH_MM, locate_page
 from omr.reading import UNKNOWN_SERIAL
@@ -219,6 +219,33 @@ def test_a_fold_extends_to_its_hull_and_the_cells_its_edge_cuts() -> None:
     assert not extent[8, 2] and not extent[1, 9] and not extent[2, 8]  # beside it, all its print shown / none
     assert not extent[3, 3] and not extent[0, 6] and not extent[0, 0]
     assert not fold_extent(FoldCells(np.zeros((5, 5), bool), np.ones((5, 5)))).any()
+
+def test_cells_in_the_image_by_the_grid_s_corners_are_each_cell_s_own() -> None:
+    """`_cells_in_image` answers "every cell" from the grid's outer corners
+    only when each cell's own corners say so: pages framed loosely or tightly,
+    turned, in perspective, partly out of the frame or behind the camera."""
+    rng = np.random.default_rng(16)
+    ny, nx = 74, 52
+    grid = _cell_corners(ny, nx)
+    taken = 0
+    for _ in range(400):
+        scale = rng.uniform(0.8, 2.4)  # input px per canonical px
+        angle = np.radians(rng.choice([0.0, 90.0, 180.0, 270.0]) + rng.uniform(-4, 4))
+        c, s_ = np.cos(angle) * scale, np.sin(angle) * scale
+        shift = rng.uniform(-300, 300, 2)
+        tilt = rng.uniform(-2e-4, 2e-4, 2)
+        to_input = np.array([[c, -s_, shift[0]], [s_, c, shift[1]], [tilt[0], tilt[1], 1.0]])
+        shape = (int(rng.uniform(1500, 4500)), int(rng.uniform(1100, 3300)))
+        homography = np.linalg.inv(to_input)
+        got = _cells_in_image(grid, ny, nx, homography, shape)
+        # every corner mapped, as without the shortcut
+        xy = cv2.perspectiveTransform(grid, np.linalg.inv(homography)).reshape(-1, 2)
+        ok = ((xy[:, 0] >= 0) & (xy[:, 0] <= shape[1] - 1) & (xy[:, 1] >= 0)
+              & (xy[:, 1] <= shape[0] - 1)).reshape(ny + 1, nx + 1)
+        assert np.array_equal(got, ok[:-1, :-1] & ok[1:, :-1] & ok[:-1, 1:] & ok[1:, 1:])
+        taken += bool(got.all())
+    assert 0 < taken < 400
+
 
 def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: Catalog) -> None:
     drawn, expected = mot_cua_answers(mot_cua)

@@ -15,28 +15,41 @@ from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
+from omr.reading import DigitEvidence
 from omr.score import (
     ACROSS_TOUCH_PX,
     BOX_INK,
     DIGIT_INK,
     FILL_LEVEL,
     MIN_STROKE_MM2,
+    NEIGHBOUR_MM,
     SOLID_LEVEL,
     STREAK_BAND_MM,
     STREAK_GAP_MM,
+    DigitPeaks,
     PageInk,
     _box_measures,
     _by_shape,
     _darkness_windows,
     _digit_parts,
+    _group_paper,
     _main_axis,
+    _no_evidence,
     _ownership,
     _parabola,
+    _trusted_offsets,
     crosses_box,
     darkness_patch,
+    digit_peaks,
+    digit_strokes,
     glyph_darkening_mm2,
+    group_digit_peaks,
     new_ink,
+    paper_at,
+    paper_uneven,
+    stroke_core,
 )
+from omr.stats import median
 from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
 PATCHES_PER_TARGET = 6
@@ -122,6 +135,53 @@ def _crosses_plainly(tt: TargetTemplate, dark: np.ndarray) -> bool:
                for x, y, w, h, area in stats[1:])
 
 
+def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]) -> None:
+    """`group_digit_peaks` (a page's digits of one patch size at once) is
+    `digit_peaks` of each, and a stroke's core level under the zone's peak
+    leaves no stroke and no crumbs, whatever the rest of the patch holds."""
+    rng = np.random.default_rng(13)
+    compared = below = 0
+    for page in pages:
+        for group in _by_shape(page.targets):
+            digits = [i for i in group if page.targets[i].target.shape == "digit"]
+            if not digits:
+                continue
+            for _ in range(3):
+                new = np.stack([_patch(page.targets[i].shape, rng) for i in digits])
+                got = group_digit_peaks(page, digits, new)
+                assert got == [digit_peaks(page.targets[i], patch) for i, patch in zip(digits, new)]
+                for i, patch, peaks in zip(digits, new, got):
+                    tt = page.targets[i]
+                    for core in (DIGIT_INK.core, stroke_core(2.0)):
+                        strokes, labels, counts, crumbs = digit_strokes(tt, patch, core, peaks)
+                        want = digit_strokes(tt, patch, core)
+                        assert (strokes, crumbs) == (want[0], want[3])
+                        assert np.array_equal(labels, want[1]) and np.array_equal(counts, want[2])
+                        below += peaks.zone < min(core, DIGIT_INK.core) <= float(patch.max())
+                    compared += 1
+    assert compared and below  # the zone's bound was taken where the patch's was not, and agreed
+
+
+def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: list[PageTemplate]) -> None:
+    """Where `_no_evidence` takes a digit's peaks as under every bound, the
+    whole measure (every bound made to fail: peaks of 1) gives no evidence but
+    the glyph's darkening, at either core level."""
+    rng = np.random.default_rng(18)
+    taken = measured = 0
+    for tt in _targets(pages, "digit"):
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng) * float(rng.choice([0.3, 1.0]))
+            for core in (DIGIT_INK.core, stroke_core(2.0)):
+                whole = _digit_parts(tt, dark, 0.7, core, DigitPeaks(1.0, 1.0, 1.0, 1.0, 1.0))
+                if _no_evidence(digit_peaks(tt, dark), core):
+                    assert whole == _digit_parts(tt, dark, 0.7, core) == DigitEvidence(thick_mm2=0.7)
+                    taken += 1
+                else:
+                    assert whole == _digit_parts(tt, dark, 0.7, core)
+                    measured += 1
+    assert taken and measured
+
+
 def test_a_box_with_no_pen_dark_ink_in_its_interior_is_not_crossed(pages: list[PageTemplate]) -> None:
     rng = np.random.default_rng(9)
     skipped = crossed = 0
@@ -176,6 +236,53 @@ def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -
         h, w = tt.shape
         want = darkness_patch(page, paper, tt.x0 - 7, tt.y0 - 7, w + 14, h + 14, 0.87)
         assert window.dtype == want.dtype and np.array_equal(window, want)
+
+
+def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
+    """`paper_at` and `paper_uneven` of many patches at once: on a paper map
+    even in places, with shadow steps elsewhere, for patches anywhere on the
+    page and partly or wholly off it."""
+    rng = np.random.default_rng(12)
+    paper = np.full((1782 // 8, 1260 // 8), 230.0, np.float32)
+    paper[60:, 90:] = 160.0  # a shadow's edge
+    paper[150:, :] += rng.uniform(0, 12, paper[150:, :].shape).astype(np.float32)  # uneven paper
+    for w, h in ((56, 56), (80, 80), (17, 9)):
+        x0 = rng.integers(-100, 1300, 400)
+        y0 = rng.integers(-100, 1820, 400)
+        levels, uneven = _group_paper(paper, x0, y0, w, h)
+        want = [paper_uneven(paper, int(x), int(y), w, h) for x, y in zip(x0, y0)]
+        assert uneven.tolist() == want and 0 < sum(want) < len(want)
+        assert levels.tolist() == [float(paper_at(paper, int(x), int(y), w, h)) for x, y in zip(x0, y0)]
+
+
+def test_offsets_are_each_snap_s_own_when_trusted_else_borrowed(pages: list[PageTemplate]) -> None:
+    """Every snap trusted (most pages, taken at once): each its own offset. One
+    not trusted: the median of the trusted ones within `NEIGHBOUR_MM`."""
+    rng = np.random.default_rng(17)
+    targets = list(pages[0].targets)
+    snaps = [(int(rng.integers(-7, 8)), int(rng.integers(-7, 8)), float(rng.uniform(0.5, 1.0))) for _ in targets]
+    assert _trusted_offsets(targets, snaps) == [(dx, dy) for dx, dy, _ in snaps]
+    snaps[3] = (7, -7, 0.2)
+    centres = np.array([(t.x0 + t.shape[1] / 2, t.y0 + t.shape[0] / 2) for t in targets])
+    near = [k for k in range(len(targets)) if k != 3
+            and np.hypot(*(centres[k] - centres[3])) <= NEIGHBOUR_MM * CANON_PX_PER_MM]
+    assert near
+    want = tuple(int(round(v)) for v in np.median(np.array([snaps[k][:2] for k in near], float), axis=0))
+    got = _trusted_offsets(targets, snaps)
+    assert got[3] == want and got[:3] + got[4:] == [(dx, dy) for dx, dy, _ in snaps[:3] + snaps[4:]]
+
+
+def test_the_median_is_numpy_s() -> None:
+    """`omr.stats.median` against `np.median`, of either parity, with ties,
+    in float32 (a digit's surround) and float64 (the page's digits, the fold
+    cells)."""
+    rng = np.random.default_rng(14)
+    for dtype in (np.float32, np.float64):
+        for n in range(1, 400):
+            values = (rng.random(n) * rng.choice([1e-3, 1.0, 300.0])).astype(dtype)
+            if n % 3 == 0:
+                values = np.round(values, 1)  # ties
+            assert median(values) == float(np.median(values))
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
