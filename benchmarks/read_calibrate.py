@@ -25,8 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from read_deck import FORMS, ensure_deck, prepare_deck_templates, read_deck  # noqa: E402
 
-from omr.score import score_targets  # noqa: E402
-
 QUANTILES = (0.0, 0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0)
 
 
@@ -41,10 +39,11 @@ def collect(sheets: int, seed: int, dpi: int) -> list[tuple]:
             if not reading or reading.identity.serial != rp.truth.serial:
                 continue
             template = catalog.get(reading.identity.form_id, reading.identity.version)
-            page = template.pages[reading.identity.page]
-            for m in score_targets(reading.page.full(), page):
+            shapes = template.target_shapes()
+            for m in reading.targets:  # the reader's own raw measures
                 t = rp.sheet.target(m.question, m.option)
-                rows.append((form_id, rp.truth.capture, m.shape, t.intent, t.kind, m.score, m.digit))
+                rows.append((form_id, rp.truth.capture, shapes[(m.question, m.option)], t.intent, t.kind, m.score,
+                             m.digit))
     return rows
 
 

@@ -30,6 +30,7 @@ from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
 from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
+from omr.warp import page_size, to_scale
 
 
 @dataclass(frozen=True)
@@ -116,12 +117,6 @@ class Fit:
         return self.good and plausible(self.homography, input_px_per_mm(self.homography))
 
 
-def _to_scale(px_per_mm: float) -> np.ndarray:
-    """Canonical px -> px at `px_per_mm` (pixel centres at +0.5 in both)."""
-    k = px_per_mm / CANON_PX_PER_MM
-    return np.array([[k, 0, 0.5 * k - 0.5], [0, k, 0.5 * k - 0.5], [0, 0, 1.0]])
-
-
 def input_px_per_mm(homography: np.ndarray) -> float:
     """The input's scale at the page's centre under `homography`."""
     centre = np.array([PAGE_SIZE_MM[0] / 2, PAGE_SIZE_MM[1] / 2]) * CANON_PX_PER_MM
@@ -136,14 +131,14 @@ def input_px_per_mm(homography: np.ndarray) -> float:
 def warp_at(levels: Sequence[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
     """The upright page at `px_per_mm`, warped from the coarsest pyramid level
     still at least as fine (white outside the input)."""
-    size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
+    size = page_size(px_per_mm)
     source = input_px_per_mm(homography)
     level = 0
     while level + 1 < len(levels) and source / 2 ** (level + 1) >= px_per_mm:
         level += 1
     factor = 2.0**level
     return cv2.warpPerspective(
-        levels[level], _to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), size,
+        levels[level], to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), size,
         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255,
     )
 
@@ -152,8 +147,7 @@ def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:
     """The canonical `blank` at `px_per_mm` (area means)."""
     if px_per_mm == CANON_PX_PER_MM:
         return blank
-    size = (int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm)))
-    return cv2.resize(blank, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(blank, page_size(px_per_mm), interpolation=cv2.INTER_AREA)
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:

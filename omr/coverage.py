@@ -207,7 +207,7 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
 def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarray,
                 shape: tuple[int, ...]) -> FoldCells:
     """The cells (`FOLD_CELL_MM` squares from the page's top-left) of the
-    registered page (`half`: at `HALF_PX_PER_MM`, `omr.register.half_scale`)
+    registered page (`half`: at `HALF_PX_PER_MM`, `Registration.half`)
     a fold lies over, and how much of each cell's print shows: cells whose
     printed ink is gone from light paper, and dark regions reaching the
     paper's edge. Only cells wholly in the input image are judged (the rest

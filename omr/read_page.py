@@ -35,8 +35,8 @@ from omr.identify import identify, locate_qr
 from omr.ink import page_ink_in_view
 from omr.reading import UNKNOWN_SERIAL, PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
-from omr.score import score_targets
-from omr.template import SEARCH_MM, Catalog, FormTemplate, PageTemplate, mm_to_px
+from omr.score import score_targets, scored_areas
+from omr.template import Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -126,14 +126,6 @@ def read_page(
             quality=quality, reading=reading,
         )
     return reading
-
-
-def scored_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
-    """Where `omr.score.score_targets` reads the canonical page (px rectangles
-    x0, y0, x1, y1): each target's patch grown by the snap's search radius
-    (`SEARCH_MM`), as its darkness windows are cut."""
-    r = mm_to_px(SEARCH_MM)
-    return [(t.x0 - r, t.y0 - r, t.x0 + t.shape[1] + r, t.y0 + t.shape[0] + r) for t in template.targets]
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,10 @@ class Registration:
 
     @property
     def image(self) -> np.ndarray:
-        """The whole canonical page (all of it warped: for what is not on the
-        reading path, a debug overlay or a failure's picture)."""
+        """The whole canonical page, all of it warped: for a debug overlay, a
+        failure's picture, and the rare reads that need the whole page (the
+        form's solid print sought anywhere when neither all four markers nor
+        the QR code were read: `omr.ink.print_black`)."""
         return self.page.full()
 
     def __bool__(self) -> bool:

@@ -1009,10 +1009,12 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
 
 def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     """The extent (mm) of the longest faint stroke through a box: as
-    `faint_stroke_mm` measures one, off the box's printed border, with ink in
-    the box's counted interior (`TargetTemplate.region`), and not running out
-    of the box's patch on two opposite sides (a crease, a scanner's streak, a
-    line struck through a row of boxes). A light pencil check whose vertex
+    `faint_stroke_mm` measures one, off the print (the box's border and
+    `NEAR_PRINT_PX` round it), with ink in the box's counted interior
+    (`TargetTemplate.region`), and not running out of the box's patch on two
+    opposite sides (a crease, a streak). A line struck through a row of
+    boxes is cut by each border into a piece within each box: evidence of ink
+    in each, as a person would look at it. A light pencil check whose vertex
     sits on the border covers 0.03 of the interior, under any share that
     reads a box marked or marginal, yet a person sees it: evidence of ink
     (`TargetMeasure.faint_mm`), never of a mark."""
@@ -1276,14 +1278,20 @@ def _trusted_offsets(
     return out
 
 
-def score_targets(
-    page: np.ndarray, template: PageTemplate, ink: PageInk | None = None
-) -> tuple[TargetMeasure, ...]:
+def scored_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
+    """Where `score_targets` reads the canonical page (px rectangles x0, y0,
+    x1, y1, end exclusive): each target's patch grown by the snap's search
+    radius (`SEARCH_MM`), its darkness window (`_darkness_windows`)."""
+    r = mm_to_px(SEARCH_MM)
+    return [(t.x0 - r, t.y0 - r, t.x0 + t.shape[1] + r, t.y0 + t.shape[0] + r) for t in template.targets]
+
+
+def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tuple[TargetMeasure, ...]:
     """Measure every target of `template` on the registered canonical `page`
-    (2-D uint8 from `omr.register`), with the page's `PageInk` (estimated
-    here when not given). Returns raw scores in template order; no threshold
-    is applied here (`omr.decide` does that)."""
-    ink = ink or page_ink(page, template.markers_blurred)
+    (2-D uint8 at `CANON_PX_PER_MM`, valid at least in `scored_areas`: an
+    `omr.warp.CanonicalPage` warps only those), with the page's `PageInk`
+    (`omr.ink.page_ink_in_view`). Returns raw scores in template order; no
+    threshold is applied here (`omr.decide` does that)."""
     radius = mm_to_px(SEARCH_MM)
     targets = template.targets
     groups = _by_shape(targets)

@@ -125,8 +125,9 @@ class TargetTemplate:
     # a shading's coverage is measured.
     box_crop: tuple[int, int, int, int] = (0, 0, 0, 0)
     fill_region: np.ndarray | None = field(default=None, repr=False, compare=False)
-    # Digits only, fixed masks and counts the scorer reads for every page: the
-    # patch's pixels near the print (`NEAR_PRINT_PX`), the rows and columns in
+    # Fixed masks and counts the scorer reads for every page: the patch's
+    # pixels near any print in it (`NEAR_PRINT_PX`; digits and boxes), and, for
+    # digits only, the rows and columns in
     # the `box_crop` window of the glyph's rim within the box (`THICK_RIM_PX`),
     # and the pixels of `fill_region` and of `inner` within the `box_crop`
     # window (at least 1: shares are taken of them).
@@ -149,8 +150,7 @@ class TargetTemplate:
     # Digits: the zone off the print grown by 1 px, where a faint stroke's 3x3
     # mean can draw on (`omr.score.faint_stroke_mm`'s cheap bound). Boxes: the
     # counted interior off the print grown by 1 px, which a faint stroke
-    # through the box crosses (`omr.score.box_faint_mm`); a box's `near_print`
-    # is its printed border's.
+    # through the box crosses (`omr.score.box_faint_mm`).
     faint_reach: np.ndarray | None = field(default=None, repr=False, compare=False)
     fill_px: int = 1
     inner_box_px: int = 1

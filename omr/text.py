@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import pytesseract
 
+from omr.ink import page_ink_in_view
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
-from omr.score import PageInk, blank_darkness, page_ink, paper_maps
+from omr.score import PageInk, blank_darkness, paper_maps
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
@@ -282,8 +283,8 @@ def read_text_fields(
     `ocr`, the OCR text and mean confidence, and the crop for review. `ink`
     is the page's `PageInk` if already estimated.
     """
-    # without `ink` the paper level needs the whole page; with it, only the fields
-    ink = ink or page_ink(registration.image, template.markers_blurred)
+    # estimated as `omr.read_page` does when not given (the paper from the half page)
+    ink = ink or page_ink_in_view(registration, template)
     page = registration.page.ensure(
         (tt.x0, tt.y0, tt.x0 + tt.region.shape[1], tt.y0 + tt.region.shape[0]) for tt in template.texts
     )

@@ -60,7 +60,7 @@ def source_level(levels: list[np.ndarray], input_px_per_mm: float, px_per_mm: fl
     return level
 
 
-def _to_scale(px_per_mm: float) -> np.ndarray:
+def to_scale(px_per_mm: float) -> np.ndarray:
     """Canonical px -> px at `px_per_mm`, pixel centres kept (a pixel i
     covers [i - 0.5, i + 0.5]: at half scale, pixel i is the centre of
     canonical pixels 2i and 2i + 1)."""
@@ -77,7 +77,7 @@ def warp_page(levels: list[np.ndarray], homography: np.ndarray, input_px_per_mm:
     level = source_level(levels, input_px_per_mm, px_per_mm)
     factor = 2.0**level
     return cv2.warpPerspective(
-        levels[level], _to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), page_size(px_per_mm),
+        levels[level], to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), page_size(px_per_mm),
         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
     )
 
