@@ -69,12 +69,12 @@ def to_scale(px_per_mm: float) -> np.ndarray:
 
 
 def warp_page(levels: list[np.ndarray], homography: np.ndarray, input_px_per_mm: float,
-              px_per_mm: float) -> np.ndarray:
+              px_per_mm: float, source_px_per_mm: float | None = None) -> np.ndarray:
     """The whole upright page at `px_per_mm`, warped through `homography`
     (input px -> canonical px) from the pyramid level nearest that scale
-    (`source_level`). Outside the input the picture's edge is repeated, as in
-    `CanonicalPage`."""
-    level = source_level(levels, input_px_per_mm, px_per_mm)
+    (`source_level`), or nearest `source_px_per_mm` when given. Outside the
+    input the picture's edge is repeated, as in `CanonicalPage`."""
+    level = source_level(levels, input_px_per_mm, source_px_per_mm or px_per_mm)
     factor = 2.0**level
     return cv2.warpPerspective(
         levels[level], to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), page_size(px_per_mm),
