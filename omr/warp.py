@@ -15,8 +15,8 @@ all of it (a debug overlay, a failure's picture). A tile warped alone is the
 same warp with the homography shifted to the tile's origin: its pixels are
 the whole page's but for OpenCV's fixed-point coordinates (~0.2 % of pixels
 one grey level apart). Whole-page pictures at a coarser scale (the half page,
-review's) are warped directly from the pyramid level nearest their scale
-(`warp_page`), not reduced from the canonical page.
+review's) are warped directly from the pyramid (`warp_page`), not reduced from
+the canonical page.
 """
 from __future__ import annotations
 
