@@ -119,7 +119,7 @@ def digit_state(ev: DigitEvidence, thresholds: Thresholds = DEFAULT_THRESHOLDS) 
     # weighed with the rest (new_ink_mm2).
     if (ev.longest_mm >= SPECK_MM or ev.fill >= t.digit_fill_empty or ev.inner_mm2 >= t.digit_inner_empty_mm2
             or ev.thick_mm2 >= t.digit_thick_empty_mm2 or ev.crumbs_mm2 >= t.digit_crumbs_empty_mm2
-            or new_ink_mm2(ev) >= t.digit_inner_empty_mm2 or ev.faint_mm >= t.digit_stroke_mm):
+            or new_ink_mm2(ev) >= t.digit_inner_empty_mm2 or ev.faint_mm >= SPECK_MM):
         return "marginal"
     return "empty"
 

@@ -79,8 +79,9 @@ class DigitEvidence:
     # reaches it.
     hidden: float = 0.0
     # The longest faint stroke near the digit, off the print (mm): ink too
-    # light to be measured as a stroke (a light pencil circle on a photo) but
-    # as long as one. Evidence of ink, never of a mark.
+    # light to be measured as a stroke (a light pencil circle on a photo).
+    # Evidence of ink from `SPECK_MM` (a shorter piece is a blob), never of a
+    # mark.
     faint_mm: float = 0.0
     # `fill` measured above the paper round the digit (beyond its ring, off the
     # print: the median of its 3x3 mean new darkness) rather than above the

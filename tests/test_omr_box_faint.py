@@ -73,3 +73,16 @@ def test_a_light_line_struck_through_a_row_of_boxes_is_looked_at() -> None:
     faint = box_faint_mm(tt, through)
     assert faint >= SPECK_MM
     assert box_state(0.04, False, faint) == "marginal"
+
+
+def test_a_faint_stroke_longer_than_a_speck_keeps_a_digit_from_blank() -> None:
+    """As for a box: a light pencil stroke near a digit, 1.85 mm of it seen
+    (other hands' light pencil probe: a tick on "1" whose every other part was
+    just under its threshold), is evidence of ink; a speck's extent is not."""
+    from omr.decide import digit_state
+    from omr.reading import DigitEvidence
+
+    seen = DigitEvidence(fill=0.073, inner_mm2=0.034, thick_mm2=0.178, faint_mm=1.853, fill_local=0.062)
+    assert digit_state(seen) == "marginal"
+    speck = DigitEvidence(fill=0.073, inner_mm2=0.034, thick_mm2=0.178, faint_mm=SPECK_MM - 0.01, fill_local=0.062)
+    assert digit_state(speck) == "empty"
