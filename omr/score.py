@@ -190,6 +190,11 @@ FILL_LEVEL, SOLID_LEVEL = 0.12, 0.55
 # pencil line (0.15-0.22) stands well above it.
 FAINT_LEVEL = 0.10
 FAINT_AROUND_PX = 13  # 2.2 mm: wider than the widest pen's line (1.2 mm)
+# A faint piece less than twice as long as wide and shorter than this is a dot
+# (a pen rested beside a digit), not a stroke: its light rim spreads a speck
+# (`SPECK_MM` of core) to ~1.5 mm. A light pencil circle is a ring, as wide as
+# long but 4 mm or more across; a stroke is long and narrow.
+FAINT_DOT_MM = 2 * SPECK_MM
 # A 3x3 mean (`cv2.blur`, float32) can exceed its darkest pixel by rounding:
 # a patch is known to hold no mean at a level only when its darkest pixel is
 # this much below it.
@@ -1052,10 +1057,16 @@ def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.nd
 
 def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
     """A piece's extent (mm, the long side of its minimum-area rectangle), or 0
-    when it is thinner than any pen's line (a scanner's streak, a hair)."""
+    when it is thinner than any pen's line (a scanner's streak, a hair) or a
+    dot (`FAINT_DOT_MM`)."""
     (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
-    length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
-    return 0.0 if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2 else length
+    long_px, short_px = max(rw, rh) + 1.0, min(rw, rh) + 1.0
+    length = long_px / CANON_PX_PER_MM
+    if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
+        return 0.0
+    if length < FAINT_DOT_MM and long_px < 2.0 * short_px:
+        return 0.0
+    return length
 
 
 def _derived(tt: TargetTemplate | TextTemplate, name: str,

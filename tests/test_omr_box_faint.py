@@ -86,3 +86,15 @@ def test_a_faint_stroke_longer_than_a_speck_keeps_a_digit_from_blank() -> None:
     assert digit_state(seen) == "marginal"
     speck = DigitEvidence(fill=0.073, inner_mm2=0.034, thick_mm2=0.178, faint_mm=SPECK_MM - 0.01, fill_local=0.062)
     assert digit_state(speck) == "empty"
+
+
+def test_a_faint_dot_is_not_a_stroke() -> None:
+    """A pen rested beside a target: a round faint piece ~1.5 mm across (a speck
+    with its light rim) is a dot, no evidence of a stroke; a narrow piece as
+    long is one."""
+    tt = _template()
+    dot = np.zeros(tt.shape, np.float32)
+    cv2.circle(dot, (tt.shape[1] // 2, tt.shape[0] // 2), 4, 0.18, -1)  # 9 px = 1.5 mm across
+    assert box_faint_mm(tt, dot) == 0.0
+    dash = _stroke(tt, [(21.6, 22.5), (23.1, 22.5)])  # 1.5 mm long, 3 px wide
+    assert box_faint_mm(tt, dash) >= SPECK_MM
