@@ -678,9 +678,9 @@ def group_digit_peaks(template: PageTemplate, group: Sequence[int], new: np.ndar
     name = f"peaks:{group[0]}-{len(group)}"
     if name + ":window" not in template.derived:
         window, masks = _peak_masks([template.targets[i] for i in group])
-        template.derived[name + ":window"] = np.array(window)
         for k, mask in enumerate(masks):
             template.derived[f"{name}:{k}"] = mask
+        template.derived[name + ":window"] = np.array(window)  # last: it says the masks are there
     y0, y1, x0, x1 = template.derived[name + ":window"].tolist()
     box = new[:, y0:y1, x0:x1]
     inputs = (new, box, box, box, new)

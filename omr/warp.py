@@ -161,7 +161,11 @@ class CanonicalPage:
         for i in np.flatnonzero(need.any(axis=1)):
             js = np.flatnonzero(need[i])
             while js.size:
-                breaks = np.flatnonzero(np.diff(js) > MERGE_GAP_TILES + 1)
+                # a run breaks at a gap wider than MERGE_GAP_TILES, or holding a
+                # tile warped already (never warped twice: its pixels were read)
+                gaps = np.diff(js) > 1
+                warped = np.array([self._done[i, a + 1:b].any() for a, b in zip(js[:-1], js[1:])], bool)
+                breaks = np.flatnonzero((np.diff(js) > MERGE_GAP_TILES + 1) | (gaps & warped))
                 j0, j1 = int(js[0]), int(js[breaks[0] if breaks.size else -1])
                 i1 = int(i)
                 while i1 + 1 < rows and need[i1 + 1, j0:j1 + 1].all():

@@ -55,6 +55,13 @@ def test_an_area_is_warped_once(mot_cua: Form, monkeypatch: pytest.MonkeyPatch) 
     assert first >= 1
     page.ensure([(110, 110, 120, 120), (100, 100, 100 + 3 * TILE_PX, 100 + TILE_PX)])
     assert len(calls) == first  # nothing new to warp
+    # two areas either side of a warped tile, one tile apart from it: the run
+    # that would join them over it (`MERGE_GAP_TILES`) stops there
+    T = TILE_PX
+    page.ensure([(10 * T, 20 * T, 11 * T, 21 * T)])
+    calls.clear()
+    page.ensure([(9 * T, 20 * T, 10 * T, 21 * T), (11 * T, 20 * T, 12 * T, 21 * T)])
+    assert calls and not any(x0 <= 10 * T < x1 and y0 <= 20 * T < y1 for x0, y0, x1, y1 in calls), calls
 
 
 def test_the_half_page_is_the_canonical_page_halved(mot_cua: Form) -> None:

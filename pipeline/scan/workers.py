@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from omr import CANON_PX_PER_MM
 from omr.reading import PageFailure, PageReading, Reading
 from pipeline.scan.inputs import IngestProblem, PageTask, load_page
 from pipeline.store.vocabulary import IngestReason
@@ -95,7 +96,8 @@ def _review_image(
     approximate: `dpi` is what a PDF was rendered at, not an image's own)."""
     read = read_of(reading)
     if read is not None and read.page is not None:
-        return _jpeg(read.page.picture(REVIEW_PX_PER_MM), 1.0), REVIEW_PX_PER_MM, True
+        scale = min(REVIEW_PX_PER_MM, CANON_PX_PER_MM)  # `picture` gives no more than the canonical scale
+        return _jpeg(read.page.picture(scale), 1.0), scale, True
     image = reading.image if isinstance(reading, PageFailure) and reading.image is not None else loaded
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
