@@ -9,7 +9,7 @@ import pytest
 from test_omr import PPM, Form, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
 
 from fixtures.capture import as_decoded, capture
-from omr import Catalog, read_page, register
+from omr import CANON_PX_PER_MM, Catalog, read_page, register
 from omr.decode import to_grey
 from omr.register import HALF_PX_PER_MM, half_scale, pyramid
 from omr.warp import TILE_PX, CanonicalPage, warp_page
@@ -65,17 +65,20 @@ def test_an_area_is_warped_once(mot_cua: Form, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_the_half_page_is_the_canonical_page_halved(mot_cua: Form) -> None:
-    """The half page warped directly from the pyramid shows what the 2x2 means
-    of the canonical page show: no lighter or darker, in the same place (a
-    quarter of a pixel's shift would differ by ~4.5 grey levels on average),
-    within a few grey levels (bilinear from a coarser level, not area means)."""
+    """The half page the reader uses (`Registration.half`, warped directly from
+    the canonical page's pyramid level) shows what the 2x2 means of the
+    canonical page show: no lighter or darker, in the same place (a quarter of
+    a pixel's shift would differ by ~4.5 grey levels on average), within a few
+    grey levels (bilinear, not area means)."""
     grey = _scan(mot_cua, "phone", 2)
     levels = pyramid(grey)
     reg = register(grey, levels)
     assert reg
     halved = half_scale(reg.image)
-    direct = warp_page(levels, reg.homography, reg.quality.scale_px_per_mm, HALF_PX_PER_MM)
-    assert direct.shape == halved.shape and reg.half.shape == halved.shape
+    direct = reg.half
+    assert np.array_equal(direct, warp_page(levels, reg.homography, reg.quality.scale_px_per_mm, HALF_PX_PER_MM,
+                                            source_px_per_mm=CANON_PX_PER_MM))
+    assert direct.shape == halved.shape
     diff = np.abs(direct.astype(int) - halved)
     assert diff[20:-20, 20:-20].mean() < 3.5
     assert abs(float(np.mean(direct.astype(int) - halved))) < 0.5
