@@ -425,7 +425,9 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
-    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    # How far its middle strays from its chord, over its length (see `_sag`);
+    # inf where nothing reads it (see `digit_strokes`).
+    sag: float = 0.0
     # Measured only where `stroke_kind` reads them (the digit's own stroke, not
     # over it); inf and False for any other stroke:
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius (`_hug`)
@@ -608,6 +610,17 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[
     return bool(abs(axis[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
 
 
+def _sag_read(owner: str, gap: float, near_centre: bool, all_near: bool) -> bool:
+    """Whether anything reads a stroke's sagitta (`digit_strokes`), from its
+    first `_ownership` and least `gap`, whether its ink comes within OVER_MM
+    of the digit's centre and whether all of it lies near the print: the
+    vertex rule (unless the stroke is this digit's everywhere, `gap` > 0),
+    `Stroke.rim` (all of it near the print) and `stroke_kind` (off the digit:
+    its ink not that near; a stroke over it by `_straddles` alone never
+    reaches `stroke_kind`)."""
+    return not (owner == "own" and gap > 0) or all_near or not near_centre
+
+
 def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: int,
                reduce: np.ufunc, empty: float) -> np.ndarray:
     """`reduce` (np.minimum, np.maximum) of `values`, sorted by label, over
@@ -756,14 +769,21 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
         if pen < THIN_PEN_MM / 2 and all_near[label]:
             continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
         px, py = sx[b0:b1], sy[b0:b1]
-        axis = _main_axis(px, py)
-        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
-        shaped = _sag(px, py, axis)
-        sag = 0.0 if shaped is None else shaped
         bend = max(0.0, width - pen) / length
-        over = bool(r_min[label] <= OVER_MM or straddles)
         own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
         owner = _ownership(own, other, gap)
+        # The stroke's shape is measured only where it is read (most strokes
+        # measured run through the digit and are its own everywhere: none of
+        # it is): whether it straddles the centre only when its ink does not
+        # come within OVER_MM of it anyway (`over` is either), its sagitta
+        # where `_sag_read`.
+        near_centre = bool(r_min[label] <= OVER_MM)
+        straddle_read = not near_centre and bool(on_glyph[label])
+        sag_read = _sag_read(owner, gap, near_centre, bool(all_near[label]))
+        axis = _main_axis(px, py) if straddle_read or sag_read else None
+        over = near_centre or (straddle_read and _straddles(px, py, tt.centre, axis))
+        shaped = _sag(px, py, axis) if sag_read else None
+        sag = (0.0 if shaped is None else shaped) if sag_read else float("inf")
         # A bent stroke is placed by its vertex (a line has none), except when
         # it is this digit's anyway and every pixel of it, the vertex too, is
         # nearer this digit than any other target (`gap` > 0): a vertex there

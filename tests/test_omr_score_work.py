@@ -320,3 +320,26 @@ def test_a_stroke_nearer_its_digit_everywhere_is_placed_alike_by_any_vertex() ->
         assert _ownership(own, other, gap, vertex) == "own"
         placed += 1
     assert placed > 1000
+
+
+def test_a_strokes_sagitta_is_measured_wherever_it_is_read(pages: list[PageTemplate],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`digit_strokes` measures a stroke's sagitta only where `_sag_read`:
+    measured everywhere (the plain computation), every other part of every
+    stroke and the digit's whole evidence are the same."""
+    rng = np.random.default_rng(21)
+    cases = []
+    for tt in _targets(pages, "digit"):
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            for core in (DIGIT_INK.core, stroke_core(2.0)):
+                cases.append((tt, dark, core, digit_strokes(tt, dark, core)[0], _digit_parts(tt, dark, 0.3, core)))
+    monkeypatch.setattr("omr.score._sag_read", lambda *_: True)
+    skipped = 0
+    for tt, dark, core, strokes, evidence in cases:
+        plain = digit_strokes(tt, dark, core)[0]
+        assert [dataclasses.replace(s, sag=0.0) for s in strokes] == [dataclasses.replace(s, sag=0.0) for s in plain]
+        assert all(s.sag == p.sag for s, p in zip(strokes, plain) if s.sag != float("inf"))
+        assert _digit_parts(tt, dark, 0.3, core) == evidence
+        skipped += sum(s.sag == float("inf") for s in strokes)
+    assert skipped  # some strokes' sagitta was not measured, and nothing changed
