@@ -610,15 +610,13 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[
     return bool(abs(axis[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
 
 
-def _sag_read(owner: str, gap: float, near_centre: bool, all_near: bool) -> bool:
+def _sag_read(owner: str, gap: float, over: bool, all_near: bool) -> bool:
     """Whether anything reads a stroke's sagitta (`digit_strokes`), from its
-    first `_ownership` and least `gap`, whether its ink comes within OVER_MM
-    of the digit's centre and whether all of it lies near the print: the
-    vertex rule (unless the stroke is this digit's everywhere, `gap` > 0),
-    `Stroke.rim` (all of it near the print) and `stroke_kind` (off the digit:
-    its ink not that near; a stroke over it by `_straddles` alone never
-    reaches `stroke_kind`)."""
-    return not (owner == "own" and gap > 0) or all_near or not near_centre
+    first `_ownership` and least `gap`, whether it passes over the digit and
+    whether all of it lies near the print: the vertex rule (unless the stroke
+    is this digit's everywhere, `gap` > 0), `Stroke.rim` (all of it near the
+    print) and `stroke_kind` (a stroke off the digit)."""
+    return not (owner == "own" and gap > 0) or all_near or not over
 
 
 def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: int,
@@ -773,15 +771,17 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
         own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
         owner = _ownership(own, other, gap)
         # The stroke's shape is measured only where it is read (most strokes
-        # measured run through the digit and are its own everywhere: none of
-        # it is): whether it straddles the centre only when its ink does not
-        # come within OVER_MM of it anyway (`over` is either), its sagitta
-        # where `_sag_read`.
+        # measured run through the digit and are its own everywhere: their
+        # sagitta is not): whether it straddles the centre only when its ink
+        # does not come within OVER_MM of it anyway (`over` is either), its
+        # sagitta where `_sag_read`.
         near_centre = bool(r_min[label] <= OVER_MM)
         straddle_read = not near_centre and bool(on_glyph[label])
-        sag_read = _sag_read(owner, gap, near_centre, bool(all_near[label]))
-        axis = _main_axis(px, py) if straddle_read or sag_read else None
+        axis = _main_axis(px, py) if straddle_read else None
         over = near_centre or (straddle_read and _straddles(px, py, tt.centre, axis))
+        sag_read = _sag_read(owner, gap, over, bool(all_near[label]))
+        if sag_read and not straddle_read:
+            axis = _main_axis(px, py)
         shaped = _sag(px, py, axis) if sag_read else None
         sag = (0.0 if shaped is None else shaped) if sag_read else float("inf")
         # A bent stroke is placed by its vertex (a line has none), except when
