@@ -210,6 +210,7 @@ MEAN_SLACK = 1e-5
 # page's median over its digits is taken off). THICK_RIM_PX is in
 # `omr.template`, which makes the rim's mask once per form.
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
+_SQUARE_3 = np.ones((3, 3), np.uint8)  # the 3x3 structuring element of closings and dilations
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
@@ -619,15 +620,6 @@ def _sag_read(owner: str, gap: float, over: bool, all_near: bool) -> bool:
     return not (owner == "own" and gap > 0) or all_near or not over
 
 
-def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: int,
-               reduce: np.ufunc, empty: float) -> np.ndarray:
-    """`reduce` (np.minimum, np.maximum) of `values`, sorted by label, over
-    each label present (`starts`: where each begins), `empty` for the rest."""
-    out = np.full(n, empty)
-    out[present] = reduce.reduceat(values, starts)
-    return out
-
-
 @dataclass(frozen=True)
 class DigitPeaks:
     """The darkest new ink (0..1) of a digit's patch where each of the scorer's
@@ -716,46 +708,41 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     # least core level (`_core_levels` takes the greater of the two near the print).
     if (peaks.zone if peaks is not None else float(dark.max())) < min(core_level, DIGIT_INK.core):
         return nothing()
-    near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
-    core = ((dark >= level) & tt.zone).astype(np.uint8)
+    core = np.greater_equal(dark, level)
+    core &= tt.zone
     if not core.any():
         return nothing()
     # Closed first: a pencil's grain breaks a stroke into dots.
-    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
-    bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
-    n, labels = cv2.connectedComponents(bridged, connectivity=8)
+    core = cv2.morphologyEx(core.view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3) & tt.zone
+    n, labels = cv2.connectedComponents(core | tt.glyph, connectivity=8)  # bridged across the glyph
     counts_here = np.zeros(n, bool)
-    ys, xs = np.nonzero(core)
-    if not len(ys):
+    # The core's pixels as indices into the flattened patch, in the patch's
+    # order (`np.nonzero`'s): one gather per map, not a pair of coordinates.
+    flat = np.flatnonzero(core)
+    if not len(flat):
         return [], labels, counts_here, 0.0
-    lab = labels[ys, xs]
+    lab = labels.ravel()[flat]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
-    on_glyph[labels[tt.glyph]] = True
+    glyph = tt.glyph
+    on_glyph[labels.ravel()[_derived(tt, "glyph_px", lambda _: np.flatnonzero(glyph))]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     speck = np.zeros(n, bool)
-    own_px, other_px, near_px = tt.own_mm[ys, xs], tt.other_mm[ys, xs], near[ys, xs]
-    # Every piece's pixels together (sorted by label) and what is measured of
-    # each piece over them, once: most digits with ink hold several.
+    # Every piece's pixels together, sorted by label (each piece's in the
+    # patch's order), piece k's from bounds[k] to bounds[k + 1].
     order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(n + 1))
-    present = np.nonzero(sizes)[0]
-    starts = bounds[present]
-    sx, sy = xs[order], ys[order]
-    own_s, other_s = own_px[order], other_px[order]
-    r_s = np.hypot(sx - tt.centre[0], sy - tt.centre[1]) / CANON_PX_PER_MM
-    own_min = _per_label(own_s, starts, present, n, np.minimum, np.inf)
-    own_max = _per_label(own_s, starts, present, n, np.maximum, -np.inf)
-    other_min = _per_label(other_s, starts, present, n, np.minimum, np.inf)
-    gap_min = _per_label(other_s - own_s, starts, present, n, np.minimum, np.inf)
-    r_min = _per_label(r_s, starts, present, n, np.minimum, np.inf)
-    r_max = _per_label(r_s, starts, present, n, np.maximum, -np.inf)
-    all_near = np.bincount(lab[near_px], minlength=n) == sizes
+    bounds = np.zeros(n + 1, np.intp)
+    np.cumsum(sizes, out=bounds[1:])
+    at = flat[order]
+    sy, sx = np.divmod(at, dark.shape[1])
+    lab_s, near_s = lab[order], tt.near_print.ravel()[at]
+    own_s, other_s = tt.own_mm.ravel()[at], tt.other_mm.ravel()[at]
+    all_near = np.bincount(lab_s[near_s], minlength=n) == sizes
     points = np.empty((len(sx), 2), np.float32)  # for `cv2.minAreaRect`
     points[:, 0], points[:, 1] = sx, sy
-    for label in np.nonzero(sizes >= min_px)[0]:
+    for label in np.flatnonzero(sizes >= min_px):
         b0, b1 = bounds[label], bounds[label + 1]
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
@@ -768,14 +755,17 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
             continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
         px, py = sx[b0:b1], sy[b0:b1]
         bend = max(0.0, width - pen) / length
-        own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
+        own_px, other_px = own_s[b0:b1], other_s[b0:b1]
+        own, other, gap = float(own_px.min()), float(other_px.min()), float((other_px - own_px).min())
+        r_px = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
+        r_min = float(r_px.min())
         owner = _ownership(own, other, gap)
         # The stroke's shape is measured only where it is read (most strokes
         # measured run through the digit and are its own everywhere: their
         # sagitta is not): whether it straddles the centre only when its ink
         # does not come within OVER_MM of it anyway (`over` is either), its
         # sagitta where `_sag_read`.
-        near_centre = bool(r_min[label] <= OVER_MM)
+        near_centre = r_min <= OVER_MM
         straddle_read = not near_centre and bool(on_glyph[label])
         axis = _main_axis(px, py) if straddle_read else None
         over = near_centre or (straddle_read and _straddles(px, py, tt.centre, axis))
@@ -799,21 +789,21 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
         strokes.append(Stroke(
             length=length,
             bend=bend,
-            radial=float(r_max[label] - r_min[label]),
+            radial=float(r_px.max()) - r_min,
             over=over,
             owner=owner,
             sag=sag,
             hug=_hug(px, py, tt.centre) if kind_read and shaped is not None else float("inf"),
             under=kind_read and _lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
-            beyond=float(own_max[label]) >= BEYOND_MM,
+            beyond=float(own_px.max()) >= BEYOND_MM,
             around=around,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
     crumbs[0] = False
     off_print = np.zeros(n, bool)
-    off_print[lab[~near_px]] = True
+    off_print[lab_s[~near_s]] = True
     crumbs &= off_print  # pieces wholly along the print are its halo
     if not crumbs.any():
         return strokes, labels, counts_here, 0.0
@@ -821,11 +811,12 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     # speck does (one speck is a blob, however large), and only of this
     # digit's when they are clearly its (a tick of the next row's digit, cut
     # to pieces by the printed rule between the rows, is not).
-    bits = crumbs[lab]
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs[bits], ys[bits]], 1).astype(np.float32))
+    bits = flat[crumbs[lab]]  # in the patch's order
+    ys, xs = np.divmod(bits, dark.shape[1])
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
         return strokes, labels, counts_here, 0.0
-    own_bits, other_bits = own_px[bits], other_px[bits]
+    own_bits, other_bits = tt.own_mm.ravel()[bits], tt.other_mm.ravel()[bits]
     if _ownership(float(own_bits.min()), float(other_bits.min()), float((other_bits - own_bits).min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
@@ -1092,9 +1083,10 @@ def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
 def _derived(tt: TargetTemplate | TextTemplate, name: str,
              make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
     """What a target's or text field's template gives for the page's blur (one
-    of `BLUR_SIGMAS`), made on first use and kept in the template (`derived`):
-    templates are built once per form and read for every page. The masks that
-    depend on the template alone are made with it (`omr.template`)."""
+    of `BLUR_SIGMAS`), or what the scorer reads of it in another form (the
+    glyph's pixels as indices), made on first use and kept in the template
+    (`derived`): templates are built once per form and read for every page.
+    The masks that depend on the template alone are made with it (`omr.template`)."""
     value = tt.derived.get(name)
     if value is None:
         value = make(tt)
