@@ -1347,7 +1347,12 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):
         evidence: DigitEvidence | None = None
         across, faint = False, 0.0
-        if tt.target.shape == "digit":
+        if tt.target.shape == "digit" and peak is not None and _no_evidence(peak, core):
+            # Most digits: `_digit_parts` would give every part 0 but the
+            # thickening (`_no_evidence`), whose summary is 0 and whose other
+            # parts round to 0.
+            score, solid, evidence = 0.0, 0.0, DigitEvidence(thick_mm2=round(thick - usual, 3))
+        elif tt.target.shape == "digit":
             parts = _digit_parts(tt, new, thick - usual, core, peak)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid

@@ -165,7 +165,8 @@ def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]
 def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: list[PageTemplate]) -> None:
     """Where `_no_evidence` takes a digit's peaks as under every bound, the
     whole measure (every bound made to fail: peaks of 1) gives no evidence but
-    the glyph's darkening, at either core level."""
+    the glyph's darkening, at either core level: a summary of 0, and its
+    parts rounded as `score_targets` stores them without measuring."""
     rng = np.random.default_rng(18)
     taken = measured = 0
     for tt in _targets(pages, "digit"):
@@ -175,6 +176,8 @@ def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: lis
                 whole = _digit_parts(tt, dark, 0.7, core, DigitPeaks(1.0, 1.0, 1.0, 1.0, 1.0))
                 if _no_evidence(digit_peaks(tt, dark), core):
                     assert whole == _digit_parts(tt, dark, 0.7, core) == DigitEvidence(thick_mm2=0.7)
+                    # what `score_targets` then stores without measuring
+                    assert (whole.summary(), whole.rounded()) == (0.0, DigitEvidence(thick_mm2=round(0.7, 3)))
                     taken += 1
                 else:
                     assert whole == _digit_parts(tt, dark, 0.7, core)
