@@ -924,7 +924,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
         assert tt.ring_px is not None and tt.ring_sector is not None
-        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+        keep = cv2.dilate(counts_here.view(np.uint8)[labels], _SQUARE_3)
         # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
         ring_dark = dark.ravel()[tt.ring_px]
         soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
@@ -955,26 +955,35 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         smooth: np.ndarray | None = None
         if peaks.fill_reach >= FILL_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3))
-            fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+            fill = int(np.count_nonzero((smooth >= FILL_LEVEL) & tt.fill_region)) / tt.fill_px
             fill_local = fill
             if fill > 0.0:
-                assert tt.surround is not None
-                paper_round = median(cv2.blur(dark, (3, 3))[tt.surround]) if tt.surround.any() else 0.0
+                surround = _surround_px(tt)
+                paper_round = median(cv2.blur(dark, (3, 3)).ravel()[surround]) if len(surround) else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
-                    fill_local = float(((smooth - paper_round >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+                    above = (smooth - paper_round >= FILL_LEVEL) & tt.fill_region
+                    fill_local = int(np.count_nonzero(above)) / tt.fill_px
         if peak >= SOLID_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3)) if smooth is None else smooth
             # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
             dark_mean = smooth >= SOLID_LEVEL
-            solid = float((dark_mean & inner).sum()) / tt.inner_box_px
+            solid = int(np.count_nonzero(dark_mean & inner)) / tt.inner_box_px
             assert tt.middle is not None  # within `inner`: the same bound holds
-            hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
+            hidden = int(np.count_nonzero(dark_mean & tt.middle)) / tt.middle_px
         if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
             soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
+
+
+def _surround_px(tt: TargetTemplate) -> np.ndarray:
+    """A digit's `TargetTemplate.surround` as indices into the flattened patch,
+    in the patch's order (a mask's pixels' order): made once per template."""
+    surround = tt.surround
+    assert surround is not None
+    return _derived(tt, "surround_px", lambda _: np.flatnonzero(surround))
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
@@ -1083,8 +1092,8 @@ def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
 def _derived(tt: TargetTemplate | TextTemplate, name: str,
              make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
     """What a target's or text field's template gives for the page's blur (one
-    of `BLUR_SIGMAS`), or what the scorer reads of it in another form (the
-    glyph's pixels as indices), made on first use and kept in the template
+    of `BLUR_SIGMAS`), or what the scorer reads of it in another form (a
+    mask's pixels as indices), made on first use and kept in the template
     (`derived`): templates are built once per form and read for every page.
     The masks that depend on the template alone are made with it (`omr.template`)."""
     value = tt.derived.get(name)
