@@ -1032,7 +1032,7 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
     return longest
 
 
-def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> float:
     """The extent (mm) of the longest faint stroke through a box: as
     `faint_stroke_mm` measures one, off the print (the box's border and
     `NEAR_PRINT_PX` round it), with ink in the box's counted interior
@@ -1042,9 +1042,10 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     in each, as a person would look at it. A light pencil check whose vertex
     sits on the border covers 0.03 of the interior, under any share that
     reads a box marked or marginal, yet a person sees it: evidence of ink
-    (`TargetMeasure.faint_mm`), never of a mark."""
+    (`TargetMeasure.faint_mm`), never of a mark. `peaks`: the box's
+    `BoxPeaks`, if known."""
     assert tt.near_print is not None and tt.faint_reach is not None
-    if not tt.region_px or not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+    if not tt.region_px or (peaks or box_peaks(tt, dark)).faint_reach < FAINT_LEVEL:
         return 0.0  # nothing in the interior a faint stroke's 3x3 mean could draw on: most boxes
     h, w = dark.shape
     longest = 0.0
@@ -1139,16 +1140,16 @@ def stroke_core(blur: float) -> float:
     return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
 
 
-def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
+def crosses_box(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> bool:
     """Whether a stroke as dark as a pen's line crosses a box's counted
     interior from one side to the opposite side (see ACROSS_TOUCH_PX), and
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
-    mark of this box."""
+    mark of this box. `peaks`: the box's `BoxPeaks`, if known."""
     if not tt.region_px:
         return False
     y0, y1, x0, x1 = tt.interior
-    if float(dark[y0:y1, x0:x1].max()) < DIGIT_INK.core:
+    if (peaks or box_peaks(tt, dark)).interior < DIGIT_INK.core:
         return False  # most boxes: nothing as dark as a pen's line in the interior, no stroke in it
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
@@ -1169,14 +1170,66 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     return False
 
 
-def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
+@dataclass(frozen=True)
+class BoxPeaks:
+    """The darkest new ink (0..1) of a box's patch where each of the scorer's
+    cheap bounds looks (as `DigitPeaks` for a digit): within its `reach`
+    window, its `interior` window, and `faint_reach`. `box_peaks` takes them
+    one box at a time, `group_box_peaks` for a page's boxes of one patch size
+    at once."""
+
+    reach: float
+    interior: float
+    faint_reach: float
+
+
+def box_peaks(tt: TargetTemplate, dark: np.ndarray) -> BoxPeaks:
+    """A box's `BoxPeaks` in its new darkness patch `dark` (its region not empty)."""
+    assert tt.faint_reach is not None
+    (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
+    faint = float(dark[tt.faint_reach].max()) if tt.faint_reach.any() else 0.0
+    return BoxPeaks(float(dark[y0:y1, x0:x1].max()), float(dark[i0:i1, j0:j1].max()), faint)
+
+
+def group_box_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[BoxPeaks]:
+    """`box_peaks` of the boxes `group` (indices into the template's targets,
+    all of one patch size, none with an empty region) from their stacked new
+    darkness `new`: one array operation per window the boxes share (boxes of
+    one size lie alike in their patches), and one for `faint_reach` (new
+    darkness is never negative: the darkest pixel of a mask is the darkest of
+    the patch times the 0/1 mask, stacked once and kept in the page
+    template's `derived`)."""
+    name = f"box_peaks:{group[0]}-{len(group)}"
+    masks = template.derived.get(name)
+    if masks is None:
+        reaches = []
+        for i in group:
+            mask = template.targets[i].faint_reach
+            assert mask is not None
+            reaches.append(mask)
+        masks = np.stack(reaches).astype(np.float32)
+        template.derived[name] = masks
+    faint = (new * masks).max(axis=(1, 2)).tolist()
+    reach, interior = [0.0] * len(group), [0.0] * len(group)
+    alike: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], list[int]] = {}
+    for k, i in enumerate(group):
+        alike.setdefault((template.targets[i].reach, template.targets[i].interior), []).append(k)
+    for ((y0, y1, x0, x1), (i0, i1, j0, j1)), members in alike.items():
+        stack = new if len(members) == len(group) else new[members]
+        for k, r, n in zip(members, stack[:, y0:y1, x0:x1].max(axis=(1, 2)).tolist(),
+                           stack[:, i0:i1, j0:j1].max(axis=(1, 2)).tolist()):
+            reach[k], interior[k] = r, n
+    return [BoxPeaks(*values) for values in zip(reach, interior, faint)]
+
+
+def _box_measures(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> tuple[float, float]:
     """(score, solid) of a box from its new darkness patch `dark`: the soft
     new-ink fraction of its interior (`new_ink`), and the share of it under
-    dark new ink (`SOLID_LEVEL`, 3x3 mean)."""
+    dark new ink (`SOLID_LEVEL`, 3x3 mean). `peaks`: its `BoxPeaks`, if known."""
     if not tt.region_px:
         return 0.0, 0.0
-    y0, y1, x0, x1 = tt.reach
-    peak = float(dark[y0:y1, x0:x1].max())
+    peaks = peaks or box_peaks(tt, dark)
+    peak = peaks.reach
     # Most boxes hold no pixel as dark as a stroke's core within reach of their
     # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
     # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
@@ -1185,10 +1238,8 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     # soft ink is 0 up to it (most boxes' ink within reach is their printed
     # border's edge).
     score = 0.0
-    if peak >= BOX_INK.core:
-        y0, y1, x0, x1 = tt.interior
-        if float(dark[y0:y1, x0:x1].max()) >= BOX_INK.lo:
-            score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
+    if peak >= BOX_INK.core and peaks.interior >= BOX_INK.lo:
+        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
     return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
@@ -1336,6 +1387,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
     peaks: list[DigitPeaks | None] = [None] * len(targets)
+    bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
         new = np.clip(added, 0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
@@ -1349,11 +1401,18 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             stack = new if len(at) == len(group) else new[at]
             for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
                 peaks[i] = found
+        at = [k for k, i in enumerate(group) if targets[i].target.shape != "digit" and targets[i].region_px]
+        if at:
+            box_group = [group[k] for k in at]
+            stack = new if len(at) == len(group) else new[at]
+            for i, box in zip(box_group, group_box_peaks(template, box_group, stack)):
+                bounds[i] = box
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = median(np.array(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
-    for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):
+    for tt, new, thick, (dx, dy), (_, _, match), peak, bound in zip(template.targets, news, darkening, offsets, snaps,
+                                                                   peaks, bounds):
         evidence: DigitEvidence | None = None
         across, faint = False, 0.0
         if tt.target.shape == "digit" and peak is not None and _no_evidence(peak, core):
@@ -1366,9 +1425,9 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:
-            score, solid = _box_measures(tt, new)
-            across = crosses_box(tt, new)
-            faint = box_faint_mm(tt, new)
+            score, solid = _box_measures(tt, new, bound)
+            across = crosses_box(tt, new, bound)
+            faint = box_faint_mm(tt, new, bound)
         out.append(
             TargetMeasure(
                 question=tt.target.question,

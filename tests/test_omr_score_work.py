@@ -20,6 +20,7 @@ from omr.score import (
     ACROSS_TOUCH_PX,
     BOX_INK,
     DIGIT_INK,
+    FAINT_LEVEL,
     FILL_LEVEL,
     MIN_STROKE_MM2,
     NEIGHBOUR_MM,
@@ -38,11 +39,14 @@ from omr.score import (
     _ownership,
     _parabola,
     _trusted_offsets,
+    box_faint_mm,
+    box_peaks,
     crosses_box,
     darkness_patch,
     digit_peaks,
     digit_strokes,
     glyph_darkening_mm2,
+    group_box_peaks,
     group_digit_peaks,
     new_ink,
     paper_at,
@@ -346,3 +350,32 @@ def test_a_strokes_sagitta_is_measured_wherever_it_is_read(pages: list[PageTempl
         assert _digit_parts(tt, dark, 0.3, core) == evidence
         skipped += sum(s.sag == float("inf") for s in strokes)
     assert skipped  # some strokes' sagitta was not measured, and nothing changed
+
+
+def test_peaks_of_boxes_together_are_each_box_s_own(pages: list[PageTemplate]) -> None:
+    """`group_box_peaks` gives each box's `box_peaks`, which are the darkest
+    new ink of its windows and of `faint_reach` (0 where that is empty: no
+    faint stroke); the box's measures are the same given them or not."""
+    rng = np.random.default_rng(23)
+    compared = 0
+    for page in pages:
+        for group in _by_shape(page.targets):
+            boxes = [i for i in group if page.targets[i].target.shape == "box" and page.targets[i].region_px]
+            if not boxes:
+                continue
+            for _ in range(3):
+                new = np.stack([_patch(page.targets[i].shape, rng) for i in boxes])
+                got = group_box_peaks(page, boxes, new)
+                assert got == [box_peaks(page.targets[i], patch) for i, patch in zip(boxes, new)]
+                for i, patch, peaks in zip(boxes, new, got):
+                    tt = page.targets[i]
+                    assert tt.faint_reach is not None
+                    (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
+                    assert peaks.reach == float(patch[y0:y1, x0:x1].max())
+                    assert peaks.interior == float(patch[i0:i1, j0:j1].max())
+                    assert (peaks.faint_reach >= FAINT_LEVEL) == bool((patch[tt.faint_reach] >= FAINT_LEVEL).any())
+                    assert _box_measures(tt, patch, peaks) == _box_measures(tt, patch)
+                    assert crosses_box(tt, patch, peaks) == _crosses_plainly(tt, patch)
+                    assert box_faint_mm(tt, patch, peaks) == box_faint_mm(tt, patch)
+                    compared += 1
+    assert compared
