@@ -855,13 +855,21 @@ def glyph_darkening_mm2(tts: Sequence[TargetTemplate], added: np.ndarray) -> lis
         right = _mean(stack[:, y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 2)
         cols_streak = np.maximum(np.minimum(above, below), 0.0)
         rows_streak = np.maximum(np.minimum(left, right), 0.0)
-        boxes = stack[:, y0:y1, x0:x1]
+        # Each box less its streak, every pixel at once (the same subtraction
+        # per pixel as on the rim alone), then each rim gathered from it.
+        rims = stack[:, y0:y1, x0:x1] - np.maximum(cols_streak[:, None, :], rows_streak[:, :, None])
         for j, i in enumerate(members):
-            rows, cols = tts[i].rim_rows, tts[i].rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
-            assert rows is not None and cols is not None
-            rim = boxes[j][rows, cols] - np.maximum(cols_streak[j][cols], rows_streak[j][rows])
-            out[i] = float(rim.sum()) / CANON_PX_PER_MM**2
+            out[i] = float(rims[j].take(_rim_px(tts[i])).sum()) / CANON_PX_PER_MM**2
     return out
+
+
+def _rim_px(tt: TargetTemplate) -> np.ndarray:
+    """A digit's glyph rim (`TargetTemplate.rim_rows`, `rim_cols`) as indices
+    into its flattened `box_crop` window, in the same order: made once per template."""
+    rows, cols = tt.rim_rows, tt.rim_cols
+    assert rows is not None and cols is not None
+    width = tt.box_crop[3] - tt.box_crop[2]
+    return _derived(tt, "rim_px", lambda _: rows * width + cols)
 
 
 def stroke_kind(s: Stroke) -> str:
