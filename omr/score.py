@@ -210,6 +210,7 @@ MEAN_SLACK = 1e-5
 # page's median over its digits is taken off). THICK_RIM_PX is in
 # `omr.template`, which makes the rim's mask once per form.
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
+_SQUARE_3 = np.ones((3, 3), np.uint8)  # the 3x3 structuring element of closings and dilations
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
@@ -425,7 +426,9 @@ class Stroke:
     radial: float  # how far its distance from the digit's centre ranges (mm)
     over: bool  # it passes over the digit: within OVER_MM of its centre
     owner: str  # "own", "between" or "other"
-    sag: float = 0.0  # how far its middle strays from its chord, over its length (see `_sag`)
+    # How far its middle strays from its chord, over its length (see `_sag`);
+    # inf where nothing reads it (see `digit_strokes`).
+    sag: float = 0.0
     # Measured only where `stroke_kind` reads them (the digit's own stroke, not
     # over it); inf and False for any other stroke:
     hug: float = float("inf")  # how far the centre of its best circle lies from the digit's, over its radius (`_hug`)
@@ -608,13 +611,13 @@ def _lies_under(px: np.ndarray, py: np.ndarray, tt: TargetTemplate, axis: tuple[
     return bool(abs(axis[0]) >= math.cos(math.radians(UNDER_TILT_DEG)))
 
 
-def _per_label(values: np.ndarray, starts: np.ndarray, present: np.ndarray, n: int,
-               reduce: np.ufunc, empty: float) -> np.ndarray:
-    """`reduce` (np.minimum, np.maximum) of `values`, sorted by label, over
-    each label present (`starts`: where each begins), `empty` for the rest."""
-    out = np.full(n, empty)
-    out[present] = reduce.reduceat(values, starts)
-    return out
+def _sag_read(owner: str, gap: float, over: bool, all_near: bool) -> bool:
+    """Whether anything reads a stroke's sagitta (`digit_strokes`), from its
+    first `_ownership` and least `gap`, whether it passes over the digit and
+    whether all of it lies near the print: the vertex rule (unless the stroke
+    is this digit's everywhere, `gap` > 0), `Stroke.rim` (all of it near the
+    print) and `stroke_kind` (a stroke off the digit)."""
+    return not (owner == "own" and gap > 0) or all_near or not over
 
 
 @dataclass(frozen=True)
@@ -705,46 +708,41 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     # least core level (`_core_levels` takes the greater of the two near the print).
     if (peaks.zone if peaks is not None else float(dark.max())) < min(core_level, DIGIT_INK.core):
         return nothing()
-    near = tt.near_print
     level = DIGIT_INK.core if core_level >= DIGIT_INK.core else _core_levels(tt, core_level)
-    core = ((dark >= level) & tt.zone).astype(np.uint8)
+    core = np.greater_equal(dark, level)
+    core &= tt.zone
     if not core.any():
         return nothing()
     # Closed first: a pencil's grain breaks a stroke into dots.
-    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.zone
-    bridged = (core.astype(bool) | tt.glyph).astype(np.uint8)
-    n, labels = cv2.connectedComponents(bridged, connectivity=8)
+    core = cv2.morphologyEx(core.view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3) & tt.zone
+    n, labels = cv2.connectedComponents(core | tt.glyph, connectivity=8)  # bridged across the glyph
     counts_here = np.zeros(n, bool)
-    ys, xs = np.nonzero(core)
-    if not len(ys):
+    # The core's pixels as indices into the flattened patch, in the patch's
+    # order (`np.nonzero`'s): one gather per map, not a pair of coordinates.
+    flat = np.flatnonzero(core)
+    if not len(flat):
         return [], labels, counts_here, 0.0
-    lab = labels[ys, xs]
+    lab = labels.ravel()[flat]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
-    on_glyph[labels[tt.glyph]] = True
+    glyph = tt.glyph
+    on_glyph[labels.ravel()[_derived(tt, "glyph_px", lambda _: np.flatnonzero(glyph))]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     speck = np.zeros(n, bool)
-    own_px, other_px, near_px = tt.own_mm[ys, xs], tt.other_mm[ys, xs], near[ys, xs]
-    # Every piece's pixels together (sorted by label) and what is measured of
-    # each piece over them, once: most digits with ink hold several.
+    # Every piece's pixels together, sorted by label (each piece's in the
+    # patch's order), piece k's from bounds[k] to bounds[k + 1].
     order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(n + 1))
-    present = np.nonzero(sizes)[0]
-    starts = bounds[present]
-    sx, sy = xs[order], ys[order]
-    own_s, other_s = own_px[order], other_px[order]
-    r_s = np.hypot(sx - tt.centre[0], sy - tt.centre[1]) / CANON_PX_PER_MM
-    own_min = _per_label(own_s, starts, present, n, np.minimum, np.inf)
-    own_max = _per_label(own_s, starts, present, n, np.maximum, -np.inf)
-    other_min = _per_label(other_s, starts, present, n, np.minimum, np.inf)
-    gap_min = _per_label(other_s - own_s, starts, present, n, np.minimum, np.inf)
-    r_min = _per_label(r_s, starts, present, n, np.minimum, np.inf)
-    r_max = _per_label(r_s, starts, present, n, np.maximum, -np.inf)
-    all_near = np.bincount(lab[near_px], minlength=n) == sizes
+    bounds = np.zeros(n + 1, np.intp)
+    np.cumsum(sizes, out=bounds[1:])
+    at = flat[order]
+    sy, sx = np.divmod(at, dark.shape[1])
+    lab_s, near_s = lab[order], tt.near_print.ravel()[at]
+    own_s, other_s = tt.own_mm.ravel()[at], tt.other_mm.ravel()[at]
+    all_near = np.bincount(lab_s[near_s], minlength=n) == sizes
     points = np.empty((len(sx), 2), np.float32)  # for `cv2.minAreaRect`
     points[:, 0], points[:, 1] = sx, sy
-    for label in np.nonzero(sizes >= min_px)[0]:
+    for label in np.flatnonzero(sizes >= min_px):
         b0, b1 = bounds[label], bounds[label + 1]
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
         length = (max(rw, rh) + 1.0) / CANON_PX_PER_MM
@@ -756,14 +754,26 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
         if pen < THIN_PEN_MM / 2 and all_near[label]:
             continue  # a line thinner than any pen's along the print: its halo (a blur the model missed)
         px, py = sx[b0:b1], sy[b0:b1]
-        axis = _main_axis(px, py)
-        straddles = bool(on_glyph[label]) and _straddles(px, py, tt.centre, axis)
-        shaped = _sag(px, py, axis)
-        sag = 0.0 if shaped is None else shaped
         bend = max(0.0, width - pen) / length
-        over = bool(r_min[label] <= OVER_MM or straddles)
-        own, other, gap = float(own_min[label]), float(other_min[label]), float(gap_min[label])
+        own_px, other_px = own_s[b0:b1], other_s[b0:b1]
+        own, other, gap = float(own_px.min()), float(other_px.min()), float((other_px - own_px).min())
+        r_px = np.hypot(px - tt.centre[0], py - tt.centre[1]) / CANON_PX_PER_MM
+        r_min = float(r_px.min())
         owner = _ownership(own, other, gap)
+        # The stroke's shape is measured only where it is read (most strokes
+        # measured run through the digit and are its own everywhere: their
+        # sagitta is not): whether it straddles the centre only when its ink
+        # does not come within OVER_MM of it anyway (`over` is either), its
+        # sagitta where `_sag_read`.
+        near_centre = r_min <= OVER_MM
+        straddle_read = not near_centre and bool(on_glyph[label])
+        axis = _main_axis(px, py) if straddle_read else None
+        over = near_centre or (straddle_read and _straddles(px, py, tt.centre, axis))
+        sag_read = _sag_read(owner, gap, over, bool(all_near[label]))
+        if sag_read and not straddle_read:
+            axis = _main_axis(px, py)
+        shaped = _sag(px, py, axis) if sag_read else None
+        sag = (0.0 if shaped is None else shaped) if sag_read else float("inf")
         # A bent stroke is placed by its vertex (a line has none), except when
         # it is this digit's anyway and every pixel of it, the vertex too, is
         # nearer this digit than any other target (`gap` > 0): a vertex there
@@ -779,21 +789,21 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
         strokes.append(Stroke(
             length=length,
             bend=bend,
-            radial=float(r_max[label] - r_min[label]),
+            radial=float(r_px.max()) - r_min,
             over=over,
             owner=owner,
             sag=sag,
             hug=_hug(px, py, tt.centre) if kind_read and shaped is not None else float("inf"),
             under=kind_read and _lies_under(px, py, tt, axis),
             rim=sag > LINE_SAG and bool(all_near[label]),
-            beyond=float(own_max[label]) >= BEYOND_MM,
+            beyond=float(own_px.max()) >= BEYOND_MM,
             around=around,
         ))
         counts_here[label] = owner != "other"
     crumbs = ((sizes < min_px) & ~on_glyph) | speck
     crumbs[0] = False
     off_print = np.zeros(n, bool)
-    off_print[lab[~near_px]] = True
+    off_print[lab_s[~near_s]] = True
     crumbs &= off_print  # pieces wholly along the print are its halo
     if not crumbs.any():
         return strokes, labels, counts_here, 0.0
@@ -801,11 +811,12 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     # speck does (one speck is a blob, however large), and only of this
     # digit's when they are clearly its (a tick of the next row's digit, cut
     # to pieces by the printed rule between the rows, is not).
-    bits = crumbs[lab]
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs[bits], ys[bits]], 1).astype(np.float32))
+    bits = flat[crumbs[lab]]  # in the patch's order
+    ys, xs = np.divmod(bits, dark.shape[1])
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
         return strokes, labels, counts_here, 0.0
-    own_bits, other_bits = own_px[bits], other_px[bits]
+    own_bits, other_bits = tt.own_mm.ravel()[bits], tt.other_mm.ravel()[bits]
     if _ownership(float(own_bits.min()), float(other_bits.min()), float((other_bits - own_bits).min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
@@ -844,13 +855,21 @@ def glyph_darkening_mm2(tts: Sequence[TargetTemplate], added: np.ndarray) -> lis
         right = _mean(stack[:, y0:y1, min(x1 + gap, w - 1) : min(x1 + band, w)], 2)
         cols_streak = np.maximum(np.minimum(above, below), 0.0)
         rows_streak = np.maximum(np.minimum(left, right), 0.0)
-        boxes = stack[:, y0:y1, x0:x1]
+        # Each box less its streak, every pixel at once (the same subtraction
+        # per pixel as on the rim alone), then each rim gathered from it.
+        rims = stack[:, y0:y1, x0:x1] - np.maximum(cols_streak[:, None, :], rows_streak[:, :, None])
         for j, i in enumerate(members):
-            rows, cols = tts[i].rim_rows, tts[i].rim_cols  # the glyph's rim (`TargetTemplate.rim_rows`)
-            assert rows is not None and cols is not None
-            rim = boxes[j][rows, cols] - np.maximum(cols_streak[j][cols], rows_streak[j][rows])
-            out[i] = float(rim.sum()) / CANON_PX_PER_MM**2
+            out[i] = float(rims[j].take(_rim_px(tts[i])).sum()) / CANON_PX_PER_MM**2
     return out
+
+
+def _rim_px(tt: TargetTemplate) -> np.ndarray:
+    """A digit's glyph rim (`TargetTemplate.rim_rows`, `rim_cols`) as indices
+    into its flattened `box_crop` window, in the same order: made once per template."""
+    rows, cols = tt.rim_rows, tt.rim_cols
+    assert rows is not None and cols is not None
+    width = tt.box_crop[3] - tt.box_crop[2]
+    return _derived(tt, "rim_px", lambda _: rows * width + cols)
 
 
 def stroke_kind(s: Stroke) -> str:
@@ -913,7 +932,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
         assert tt.ring_px is not None and tt.ring_sector is not None
-        keep = cv2.dilate(counts_here[labels].astype(np.uint8), np.ones((3, 3), np.uint8))
+        keep = cv2.dilate(counts_here.view(np.uint8)[labels], _SQUARE_3)
         # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
         ring_dark = dark.ravel()[tt.ring_px]
         soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
@@ -944,26 +963,35 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         smooth: np.ndarray | None = None
         if peaks.fill_reach >= FILL_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3))
-            fill = float(((smooth >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+            fill = int(np.count_nonzero((smooth >= FILL_LEVEL) & tt.fill_region)) / tt.fill_px
             fill_local = fill
             if fill > 0.0:
-                assert tt.surround is not None
-                paper_round = median(cv2.blur(dark, (3, 3))[tt.surround]) if tt.surround.any() else 0.0
+                surround = _surround_px(tt)
+                paper_round = median(cv2.blur(dark, (3, 3)).ravel()[surround]) if len(surround) else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
-                    fill_local = float(((smooth - paper_round >= FILL_LEVEL) & tt.fill_region).sum()) / tt.fill_px
+                    above = (smooth - paper_round >= FILL_LEVEL) & tt.fill_region
+                    fill_local = int(np.count_nonzero(above)) / tt.fill_px
         if peak >= SOLID_LEVEL - MEAN_SLACK:
             smooth = cv2.blur(box_dark, (3, 3)) if smooth is None else smooth
             # Blacked out: a fill spills past the print; a circle only grazes it, a cross crosses it.
             dark_mean = smooth >= SOLID_LEVEL
-            solid = float((dark_mean & inner).sum()) / tt.inner_box_px
+            solid = int(np.count_nonzero(dark_mean & inner)) / tt.inner_box_px
             assert tt.middle is not None  # within `inner`: the same bound holds
-            hidden = float((dark_mean & tt.middle).sum()) / tt.middle_px
+            hidden = int(np.count_nonzero(dark_mean & tt.middle)) / tt.middle_px
         if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
             soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
+
+
+def _surround_px(tt: TargetTemplate) -> np.ndarray:
+    """A digit's `TargetTemplate.surround` as indices into the flattened patch,
+    in the patch's order (a mask's pixels' order): made once per template."""
+    surround = tt.surround
+    assert surround is not None
+    return _derived(tt, "surround_px", lambda _: np.flatnonzero(surround))
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
@@ -1012,7 +1040,7 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
     return longest
 
 
-def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
+def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> float:
     """The extent (mm) of the longest faint stroke through a box: as
     `faint_stroke_mm` measures one, off the print (the box's border and
     `NEAR_PRINT_PX` round it), with ink in the box's counted interior
@@ -1022,9 +1050,10 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray) -> float:
     in each, as a person would look at it. A light pencil check whose vertex
     sits on the border covers 0.03 of the interior, under any share that
     reads a box marked or marginal, yet a person sees it: evidence of ink
-    (`TargetMeasure.faint_mm`), never of a mark."""
+    (`TargetMeasure.faint_mm`), never of a mark. `peaks`: the box's
+    `BoxPeaks`, if known."""
     assert tt.near_print is not None and tt.faint_reach is not None
-    if not tt.region_px or not (dark[tt.faint_reach] >= FAINT_LEVEL).any():
+    if not tt.region_px or (peaks or box_peaks(tt, dark)).faint_reach < FAINT_LEVEL:
         return 0.0  # nothing in the interior a faint stroke's 3x3 mean could draw on: most boxes
     h, w = dark.shape
     longest = 0.0
@@ -1072,9 +1101,10 @@ def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
 def _derived(tt: TargetTemplate | TextTemplate, name: str,
              make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
     """What a target's or text field's template gives for the page's blur (one
-    of `BLUR_SIGMAS`), made on first use and kept in the template (`derived`):
-    templates are built once per form and read for every page. The masks that
-    depend on the template alone are made with it (`omr.template`)."""
+    of `BLUR_SIGMAS`), or what the scorer reads of it in another form (a
+    mask's pixels as indices), made on first use and kept in the template
+    (`derived`): templates are built once per form and read for every page.
+    The masks that depend on the template alone are made with it (`omr.template`)."""
     value = tt.derived.get(name)
     if value is None:
         value = make(tt)
@@ -1118,16 +1148,16 @@ def stroke_core(blur: float) -> float:
     return max(BOX_INK.core, DIGIT_INK.core * math.erf(width / (2.0 * math.sqrt(2.0) * blur)))
 
 
-def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
+def crosses_box(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> bool:
     """Whether a stroke as dark as a pen's line crosses a box's counted
     interior from one side to the opposite side (see ACROSS_TOUCH_PX), and
     is the box's own: ink that runs on to both opposite edges of the box's
     patch (a line struck through a row of boxes, 1 mm beyond each) is not a
-    mark of this box."""
+    mark of this box. `peaks`: the box's `BoxPeaks`, if known."""
     if not tt.region_px:
         return False
     y0, y1, x0, x1 = tt.interior
-    if float(dark[y0:y1, x0:x1].max()) < DIGIT_INK.core:
+    if (peaks or box_peaks(tt, dark)).interior < DIGIT_INK.core:
         return False  # most boxes: nothing as dark as a pen's line in the interior, no stroke in it
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
@@ -1148,14 +1178,66 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray) -> bool:
     return False
 
 
-def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
+@dataclass(frozen=True)
+class BoxPeaks:
+    """The darkest new ink (0..1) of a box's patch where each of the scorer's
+    cheap bounds looks (as `DigitPeaks` for a digit): within its `reach`
+    window, its `interior` window, and `faint_reach`. `box_peaks` takes them
+    one box at a time, `group_box_peaks` for a page's boxes of one patch size
+    at once."""
+
+    reach: float
+    interior: float
+    faint_reach: float
+
+
+def box_peaks(tt: TargetTemplate, dark: np.ndarray) -> BoxPeaks:
+    """A box's `BoxPeaks` in its new darkness patch `dark` (its region not empty)."""
+    assert tt.faint_reach is not None
+    (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
+    faint = float(dark[tt.faint_reach].max()) if tt.faint_reach.any() else 0.0
+    return BoxPeaks(float(dark[y0:y1, x0:x1].max()), float(dark[i0:i1, j0:j1].max()), faint)
+
+
+def group_box_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[BoxPeaks]:
+    """`box_peaks` of the boxes `group` (indices into the template's targets,
+    all of one patch size, none with an empty region) from their stacked new
+    darkness `new`: one array operation per window the boxes share (boxes of
+    one size lie alike in their patches), and one for `faint_reach` (new
+    darkness is never negative: the darkest pixel of a mask is the darkest of
+    the patch times the 0/1 mask, stacked once and kept in the page
+    template's `derived`)."""
+    name = f"box_peaks:{group[0]}-{len(group)}"
+    masks = template.derived.get(name)
+    if masks is None:
+        reaches = []
+        for i in group:
+            mask = template.targets[i].faint_reach
+            assert mask is not None
+            reaches.append(mask)
+        masks = np.stack(reaches).astype(np.float32)
+        template.derived[name] = masks
+    faint = (new * masks).max(axis=(1, 2)).tolist()
+    reach, interior = [0.0] * len(group), [0.0] * len(group)
+    alike: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], list[int]] = {}
+    for k, i in enumerate(group):
+        alike.setdefault((template.targets[i].reach, template.targets[i].interior), []).append(k)
+    for ((y0, y1, x0, x1), (i0, i1, j0, j1)), members in alike.items():
+        stack = new if len(members) == len(group) else new[members]
+        for k, r, n in zip(members, stack[:, y0:y1, x0:x1].max(axis=(1, 2)).tolist(),
+                           stack[:, i0:i1, j0:j1].max(axis=(1, 2)).tolist()):
+            reach[k], interior[k] = r, n
+    return [BoxPeaks(*values) for values in zip(reach, interior, faint)]
+
+
+def _box_measures(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = None) -> tuple[float, float]:
     """(score, solid) of a box from its new darkness patch `dark`: the soft
     new-ink fraction of its interior (`new_ink`), and the share of it under
-    dark new ink (`SOLID_LEVEL`, 3x3 mean)."""
+    dark new ink (`SOLID_LEVEL`, 3x3 mean). `peaks`: its `BoxPeaks`, if known."""
     if not tt.region_px:
         return 0.0, 0.0
-    y0, y1, x0, x1 = tt.reach
-    peak = float(dark[y0:y1, x0:x1].max())
+    peaks = peaks or box_peaks(tt, dark)
+    peak = peaks.reach
     # Most boxes hold no pixel as dark as a stroke's core within reach of their
     # interior (`TargetTemplate.reach`): no stroke there, no new ink, and no
     # 3x3 mean as dark as a solid fill (see MEAN_SLACK).
@@ -1164,10 +1246,8 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray) -> tuple[float, float]:
     # soft ink is 0 up to it (most boxes' ink within reach is their printed
     # border's edge).
     score = 0.0
-    if peak >= BOX_INK.core:
-        y0, y1, x0, x1 = tt.interior
-        if float(dark[y0:y1, x0:x1].max()) >= BOX_INK.lo:
-            score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
+    if peak >= BOX_INK.core and peaks.interior >= BOX_INK.lo:
+        score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
     return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
@@ -1315,6 +1395,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
     peaks: list[DigitPeaks | None] = [None] * len(targets)
+    bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
         new = np.clip(added, 0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
@@ -1328,21 +1409,33 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             stack = new if len(at) == len(group) else new[at]
             for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
                 peaks[i] = found
+        at = [k for k, i in enumerate(group) if targets[i].target.shape != "digit" and targets[i].region_px]
+        if at:
+            box_group = [group[k] for k in at]
+            stack = new if len(at) == len(group) else new[at]
+            for i, box in zip(box_group, group_box_peaks(template, box_group, stack)):
+                bounds[i] = box
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = median(np.array(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
     out = []
-    for tt, new, thick, (dx, dy), (_, _, match), peak in zip(template.targets, news, darkening, offsets, snaps, peaks):
+    for tt, new, thick, (dx, dy), (_, _, match), peak, bound in zip(template.targets, news, darkening, offsets, snaps,
+                                                                   peaks, bounds):
         evidence: DigitEvidence | None = None
         across, faint = False, 0.0
-        if tt.target.shape == "digit":
+        if tt.target.shape == "digit" and peak is not None and _no_evidence(peak, core):
+            # Most digits: `_digit_parts` would give every part 0 but the
+            # thickening (`_no_evidence`), whose summary is 0 and whose other
+            # parts round to 0.
+            score, solid, evidence = 0.0, 0.0, DigitEvidence(thick_mm2=round(thick - usual, 3))
+        elif tt.target.shape == "digit":
             parts = _digit_parts(tt, new, thick - usual, core, peak)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:
-            score, solid = _box_measures(tt, new)
-            across = crosses_box(tt, new)
-            faint = box_faint_mm(tt, new)
+            score, solid = _box_measures(tt, new, bound)
+            across = crosses_box(tt, new, bound)
+            faint = box_faint_mm(tt, new, bound)
         out.append(
             TargetMeasure(
                 question=tt.target.question,

@@ -20,6 +20,7 @@ from omr.score import (
     ACROSS_TOUCH_PX,
     BOX_INK,
     DIGIT_INK,
+    FAINT_LEVEL,
     FILL_LEVEL,
     MIN_STROKE_MM2,
     NEIGHBOUR_MM,
@@ -38,11 +39,14 @@ from omr.score import (
     _ownership,
     _parabola,
     _trusted_offsets,
+    box_faint_mm,
+    box_peaks,
     crosses_box,
     darkness_patch,
     digit_peaks,
     digit_strokes,
     glyph_darkening_mm2,
+    group_box_peaks,
     group_digit_peaks,
     new_ink,
     paper_at,
@@ -165,7 +169,8 @@ def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]
 def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: list[PageTemplate]) -> None:
     """Where `_no_evidence` takes a digit's peaks as under every bound, the
     whole measure (every bound made to fail: peaks of 1) gives no evidence but
-    the glyph's darkening, at either core level."""
+    the glyph's darkening, at either core level: a summary of 0, and its
+    parts rounded as `score_targets` stores them without measuring."""
     rng = np.random.default_rng(18)
     taken = measured = 0
     for tt in _targets(pages, "digit"):
@@ -175,6 +180,8 @@ def test_a_digit_under_every_bound_has_no_evidence_but_its_thickening(pages: lis
                 whole = _digit_parts(tt, dark, 0.7, core, DigitPeaks(1.0, 1.0, 1.0, 1.0, 1.0))
                 if _no_evidence(digit_peaks(tt, dark), core):
                     assert whole == _digit_parts(tt, dark, 0.7, core) == DigitEvidence(thick_mm2=0.7)
+                    # what `score_targets` then stores without measuring
+                    assert (whole.summary(), whole.rounded()) == (0.0, DigitEvidence(thick_mm2=round(0.7, 3)))
                     taken += 1
                 else:
                     assert whole == _digit_parts(tt, dark, 0.7, core)
@@ -320,3 +327,55 @@ def test_a_stroke_nearer_its_digit_everywhere_is_placed_alike_by_any_vertex() ->
         assert _ownership(own, other, gap, vertex) == "own"
         placed += 1
     assert placed > 1000
+
+
+def test_a_strokes_sagitta_is_measured_wherever_it_is_read(pages: list[PageTemplate],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`digit_strokes` measures a stroke's sagitta only where `_sag_read`:
+    measured everywhere (the plain computation), every other part of every
+    stroke and the digit's whole evidence are the same."""
+    rng = np.random.default_rng(21)
+    cases = []
+    for tt in _targets(pages, "digit"):
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            for core in (DIGIT_INK.core, stroke_core(2.0)):
+                cases.append((tt, dark, core, digit_strokes(tt, dark, core)[0], _digit_parts(tt, dark, 0.3, core)))
+    monkeypatch.setattr("omr.score._sag_read", lambda *_: True)
+    skipped = 0
+    for tt, dark, core, strokes, evidence in cases:
+        plain = digit_strokes(tt, dark, core)[0]
+        assert [dataclasses.replace(s, sag=0.0) for s in strokes] == [dataclasses.replace(s, sag=0.0) for s in plain]
+        assert all(s.sag == p.sag for s, p in zip(strokes, plain) if s.sag != float("inf"))
+        assert _digit_parts(tt, dark, 0.3, core) == evidence
+        skipped += sum(s.sag == float("inf") for s in strokes)
+    assert skipped  # some strokes' sagitta was not measured, and nothing changed
+
+
+def test_peaks_of_boxes_together_are_each_box_s_own(pages: list[PageTemplate]) -> None:
+    """`group_box_peaks` gives each box's `box_peaks`, which are the darkest
+    new ink of its windows and of `faint_reach` (0 where that is empty: no
+    faint stroke); the box's measures are the same given them or not."""
+    rng = np.random.default_rng(23)
+    compared = 0
+    for page in pages:
+        for group in _by_shape(page.targets):
+            boxes = [i for i in group if page.targets[i].target.shape == "box" and page.targets[i].region_px]
+            if not boxes:
+                continue
+            for _ in range(3):
+                new = np.stack([_patch(page.targets[i].shape, rng) for i in boxes])
+                got = group_box_peaks(page, boxes, new)
+                assert got == [box_peaks(page.targets[i], patch) for i, patch in zip(boxes, new)]
+                for i, patch, peaks in zip(boxes, new, got):
+                    tt = page.targets[i]
+                    assert tt.faint_reach is not None
+                    (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
+                    assert peaks.reach == float(patch[y0:y1, x0:x1].max())
+                    assert peaks.interior == float(patch[i0:i1, j0:j1].max())
+                    assert (peaks.faint_reach >= FAINT_LEVEL) == bool((patch[tt.faint_reach] >= FAINT_LEVEL).any())
+                    assert _box_measures(tt, patch, peaks) == _box_measures(tt, patch)
+                    assert crosses_box(tt, patch, peaks) == _crosses_plainly(tt, patch)
+                    assert box_faint_mm(tt, patch, peaks) == box_faint_mm(tt, patch)
+                    compared += 1
+    assert compared
