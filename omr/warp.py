@@ -157,23 +157,31 @@ class CanonicalPage:
         gives: a row's runs of tiles (gaps up to `MERGE_GAP_TILES` filled),
         each grown down over the rows that need all of it."""
         need = need.copy()
+        done = self._done
         rows = need.shape[0]
-        for i in np.flatnonzero(need.any(axis=1)):
-            js = np.flatnonzero(need[i])
-            while js.size:
+        # A row's tiles as a Python list, its runs found by walking it: the
+        # rectangles are a few a page and the lists short, so per-element
+        # numpy calls cost more than the walk.
+        for i in np.flatnonzero(need.any(axis=1)).tolist():
+            js: list[int] = np.flatnonzero(need[i]).tolist()
+            while js:
                 # a run breaks at a gap wider than MERGE_GAP_TILES, or holding a
                 # tile warped already (never warped twice: its pixels were read)
-                gaps = np.diff(js) > 1
-                warped = np.array([self._done[i, a + 1:b].any() for a, b in zip(js[:-1], js[1:])], bool)
-                breaks = np.flatnonzero((np.diff(js) > MERGE_GAP_TILES + 1) | (gaps & warped))
-                j0, j1 = int(js[0]), int(js[breaks[0] if breaks.size else -1])
-                i1 = int(i)
+                end = len(js) - 1
+                for k in range(end):
+                    a, b = js[k], js[k + 1]
+                    if b - a > MERGE_GAP_TILES + 1 or (b - a > 1 and done[i, a + 1:b].any()):
+                        end = k
+                        break
+                j0, j1 = js[0], js[end]
+                i1 = i
                 while i1 + 1 < rows and need[i1 + 1, j0:j1 + 1].all():
                     i1 += 1
-                self._warp(j0 * TILE_PX, int(i) * TILE_PX, (j1 + 1) * TILE_PX, (i1 + 1) * TILE_PX)
+                self._warp(j0 * TILE_PX, i * TILE_PX, (j1 + 1) * TILE_PX, (i1 + 1) * TILE_PX)
                 need[i:i1 + 1, j0:j1 + 1] = False
-                self._done[i:i1 + 1, j0:j1 + 1] = True
-                js = np.flatnonzero(need[i])
+                done[i:i1 + 1, j0:j1 + 1] = True
+                # the row's tiles past the run: the run took every one up to j1
+                js = js[end + 1:]
 
     def _warp(self, x0: int, y0: int, x1: int, y1: int) -> None:
         x1, y1 = min(x1, self.shape[1]), min(y1, self.shape[0])
