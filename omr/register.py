@@ -190,7 +190,8 @@ def pyramid(grey: np.ndarray) -> list[np.ndarray]:
 
 def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> dict[Corner, np.ndarray]:
     """The corner markers visible in `grey`: corner -> its 4 corners (input px,
-    ArUco order), refined to sub-pixel on the full-resolution image.
+    ArUco order), refined to sub-pixel on the full-resolution image; the
+    markers in `MARKER_IDS` order.
 
     Searched on the coarsest level of the `pyramid` first (a marker is still
     ~45 px there on a full-page scan); when a corner is missing (a small page
@@ -206,7 +207,10 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
-    return {c: _refine(grey, pts) for c, pts in found.items()}
+    # in the markers' own order (tl, tr, br, bl), not the order a detector
+    # listed them in: the homography is fitted to their corners in this order,
+    # and a least-squares fit's last bits follow it
+    return {c: _refine(grey, found[c]) for c in MARKER_IDS if c in found}
 
 
 def _refine(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
