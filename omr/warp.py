@@ -156,30 +156,31 @@ class CanonicalPage:
         """Warp the tiles in `need`, as few rectangles as a greedy cover
         gives: a row's runs of tiles (gaps up to `MERGE_GAP_TILES` filled),
         each grown down over the rows that need all of it."""
-        need = need.copy()
-        done = self._done
-        rows = need.shape[0]
-        # A row's tiles as a Python list, its runs found by walking it: the
-        # rectangles are a few a page and the lists short, so per-element
-        # numpy calls cost more than the walk.
+        # Walked as Python lists: a page's rectangles are a few dozen and its
+        # rows short, and numpy's per-call cost was most of this method's.
+        todo: list[list[bool]] = need.tolist()
+        done: list[list[bool]] = self._done.tolist()
+        rows = len(todo)
         for i in np.flatnonzero(need.any(axis=1)).tolist():
-            js: list[int] = np.flatnonzero(need[i]).tolist()
+            js = [j for j, wanted in enumerate(todo[i]) if wanted]
             while js:
                 # a run breaks at a gap wider than MERGE_GAP_TILES, or holding a
                 # tile warped already (never warped twice: its pixels were read)
                 end = len(js) - 1
                 for k in range(end):
                     a, b = js[k], js[k + 1]
-                    if b - a > MERGE_GAP_TILES + 1 or (b - a > 1 and done[i, a + 1:b].any()):
+                    if b - a > MERGE_GAP_TILES + 1 or (b - a > 1 and any(done[i][a + 1:b])):
                         end = k
                         break
                 j0, j1 = js[0], js[end]
                 i1 = i
-                while i1 + 1 < rows and need[i1 + 1, j0:j1 + 1].all():
+                while i1 + 1 < rows and all(todo[i1 + 1][j0:j1 + 1]):
                     i1 += 1
                 self._warp(j0 * TILE_PX, i * TILE_PX, (j1 + 1) * TILE_PX, (i1 + 1) * TILE_PX)
-                need[i:i1 + 1, j0:j1 + 1] = False
-                done[i:i1 + 1, j0:j1 + 1] = True
+                for r in range(i, i1 + 1):
+                    todo[r][j0:j1 + 1] = [False] * (j1 + 1 - j0)
+                    done[r][j0:j1 + 1] = [True] * (j1 + 1 - j0)
+                self._done[i:i1 + 1, j0:j1 + 1] = True
                 # the row's tiles past the run: the run took every one up to j1
                 js = js[end + 1:]
 
