@@ -116,7 +116,9 @@ class CanonicalPage:
         self._matrix = homography @ np.diag([factor, factor, 1.0])
         width, height = page_size(CANON_PX_PER_MM)
         self.shape = (height, width)
-        self._pixels = np.full(self.shape, self.UNWARPED, np.uint8)
+        # zeros when black: the allocator's zeroed pages, not a pass writing them
+        self._pixels = (np.zeros(self.shape, np.uint8) if self.UNWARPED == 0
+                        else np.full(self.shape, self.UNWARPED, np.uint8))
         self._done = np.zeros((-(-height // TILE_PX), -(-width // TILE_PX)), bool)
 
     @property
