@@ -165,7 +165,10 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
     sides of its corner; else None. So placed, a marker's threshold and
     contour are those the whole image gives (as `_detect_level`'s crops), and
     its quad is the one the quick pass over the whole image finds; it is
-    sized on the whole image's long side, as there."""
+    sized on the whole image's long side, as there. What lies outside the
+    corners is not looked at: a second instance of one of our markers there
+    (another sheet's, in a photo) no longer sends the search to the whole
+    level, whose full detector would keep the larger of the two."""
     h, w = image.shape
     ch, cw = int(h * CORNER_SHARE), int(w * CORNER_SHARE)
     margin = QUICK_WINDOW_PX
