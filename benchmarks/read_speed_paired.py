@@ -20,12 +20,15 @@ whole read on a shared machine; the step alone shows it): `score`
 (`score_targets`, with the areas it reads warped), `text` (`read_text_fields`,
 OCR off: the blank check and the written fields' review crops), `folds` (off page
 and folds: `outside_capture`, `judge_folds`, `fold_extent`), `markers` (`pyramid`
-and `detect_markers`). Trees from before the canonical page was warped on demand
+and `detect_markers`), `areas` (on a fresh `CanonicalPage` each pass: the markers' sharpness,
+`page_ink_in_view`, the scored areas and the comment fields warped, as `read_page` asks for
+them). Trees from before the canonical page was warped on demand
 (`omr.warp`, merged at 0f89d18) are read through their own `Registration.image`.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -35,7 +38,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-STEPS = ("read", "score", "text", "folds", "markers")
+STEPS = ("read", "score", "text", "folds", "markers", "areas")
 
 
 def _whole_read(sheets: int) -> tuple[list[tuple[Any, ...]], Callable[..., Any], str]:
@@ -68,6 +71,7 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
     read_page_module, omr_ink = import_module("omr.read_page"), import_module("omr.ink")
     catalog = prepare_deck_templates()
     pages: list[tuple[Any, ...]] = []
+    levels_of: dict[int, Any] = {}  # step `areas`: each registration's pyramid
     for data in scan_pages(200, sheets, 3):
         grey = to_grey(decode_image(data))
         located = read_page_module.locate_page(grey, catalog)
@@ -81,17 +85,28 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
             image = reg.image
             ink = omr_ink.page_ink_in_view(image, template, reg, qr_read=located.serial_known, shape=grey.shape)
         pages.append((grey, reg, template, ink, image))
+        if step == "areas":
+            levels_of[id(reg)] = pyramid(grey)
 
     def folds(grey: Any, reg: Any, template: Any, ink: Any, image: Any) -> None:
         areas = [(t.question, t.bbox_mm, TARGET_REACH_MM) for t in template.geometry.targets]
         outside_capture(areas, reg.homography, grey.shape)
         fold_extent(judge_folds(reg.half, template.folds, reg.homography, grey.shape))
 
+    def areas(grey: Any, reg: Any, template: Any, ink: Any, image: Any) -> None:
+        page = import_module("omr.warp").CanonicalPage(levels_of[id(reg)], reg.homography,
+                                                        reg.quality.scale_px_per_mm)
+        import_module("omr.register")._sharpness(page)
+        omr_ink.page_ink_in_view(dataclasses.replace(reg, page=page), template, shape=grey.shape)
+        page.ensure(read_page_module.scored_areas(template))
+        page.ensure((t.x0, t.y0, t.x0 + t.region.shape[1], t.y0 + t.region.shape[0]) for t in template.texts)
+
     steps: dict[str, Callable[..., Any]] = {
         "score": lambda grey, reg, template, ink, image: score_targets(image, template, ink),
         "text": lambda grey, reg, template, ink, image: read_text_fields(grey, reg, template, ocr=False, ink=ink),
         "folds": folds,
         "markers": lambda grey, reg, template, ink, image: detect_markers(grey, pyramid(grey)),
+        "areas": areas,
     }
     run = steps[step]
     for page in pages:  # first use: what the templates keep is made here, not timed

@@ -61,7 +61,8 @@ def pages(sheets: int, seed: int) -> list[Page]:
                    for x, y, w, h in (marker_bbox(c) for c in MARKER_IDS)]
         texts = [(t.x0, t.y0, t.x0 + t.region.shape[1], t.y0 + t.region.shape[0]) for t in page.texts]
         out.append((levels, reg.homography, reg.quality.scale_px_per_mm,
-                    [markers, black_areas(page), scored_areas(page), texts]))
+                    [markers, black_areas(page, qr=not set(reg.markers) >= set(MARKER_IDS)), scored_areas(page),
+                     texts]))
     return out
 
 

@@ -17,6 +17,7 @@ with the figures.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -303,12 +304,14 @@ def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: t
         tried += 1
         result = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
         score, px, py = _peak(result)
-        if not np.isfinite(score):
+        if not math.isfinite(score):
             continue
-        centre = np.array([x0 + n / 2 - 0.5, y0 + n / 2 - 0.5])
-        found = np.array([max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5])
-        page_px.append((centre + 0.5) * k - 0.5)
-        seen_px.append((found + 0.5) * k - 0.5)
+        # in Python floats (the same float64 arithmetic as numpy's, without
+        # two small arrays a tile)
+        cx, cy = x0 + n / 2 - 0.5, y0 + n / 2 - 0.5
+        fx, fy = max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5
+        page_px.append(((cx + 0.5) * k - 0.5, (cy + 0.5) * k - 0.5))
+        seen_px.append(((fx + 0.5) * k - 0.5, (fy + 0.5) * k - 0.5))
         scores.append(score)
     return Matches(np.array(page_px, np.float64).reshape(-1, 2), np.array(seen_px, np.float64).reshape(-1, 2),
                    np.array(scores, np.float64), tried)

@@ -66,9 +66,10 @@ def page_ink_in_view(
     half-scale page (`Registration.half`: it reduces the page further anyway);
     the markers and the QR code are read on the canonical page."""
     paper = paper_level(registration.half, BACKGROUND_STEP // 2)
-    page = registration.page.ensure(black_areas(template))
     if set(registration.markers) >= set(MARKER_IDS):
-        return page_ink(page, template.markers_blurred, paper)
+        # the markers alone are read: the QR code's area is not warped for it
+        return page_ink(registration.page.ensure(black_areas(template, qr=False)), template.markers_blurred, paper)
+    page = registration.page.ensure(black_areas(template))
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:
         ink_ref = black_of(page, paper, areas + [(template.geometry.qr_bbox_mm, QR_PERCENTILE)])
@@ -79,15 +80,17 @@ def page_ink_in_view(
     return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
 
 
-def black_areas(template: PageTemplate) -> list[tuple[int, int, int, int]]:
+def black_areas(template: PageTemplate, *, qr: bool = True) -> list[tuple[int, int, int, int]]:
     """Where the page's black and blur are read (canonical px rectangles):
-    each marker with 1 mm about it (`omr.template.marker_window`), the QR code."""
+    each marker with 1 mm about it (`omr.template.marker_window`), and the QR
+    code (`qr`: read only when a marker is missing)."""
     areas = []
     for corner in MARKER_IDS:
         x0, y0, side = marker_window(corner)
         areas.append((x0, y0, x0 + side, y0 + side))
-    x, y, w, h = template.geometry.qr_bbox_mm
-    areas.append((mm_to_px(x), mm_to_px(y), mm_to_px(x + w), mm_to_px(y + h)))
+    if qr:
+        x, y, w, h = template.geometry.qr_bbox_mm
+        areas.append((mm_to_px(x), mm_to_px(y), mm_to_px(x + w), mm_to_px(y + h)))
     return areas
 
 

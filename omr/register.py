@@ -64,6 +64,14 @@ QUICK_PERIMETER_RATE = 0.1
 # yields, are the whole level's.
 CROP_MARGIN_PX = 23
 
+# A feeder scan's page fills its picture, so its four markers (within 22 mm
+# of the paper's edges: 11 % of its width, 7 % of its height) lie in the
+# picture's corners, whichever way it was fed. The quick pass looks first in
+# the four corners, each this share of the picture's width and height (a
+# quarter of the pixels in all), and only then, when it does not see one of
+# ours in each, over the whole level (`_corner_pass`).
+CORNER_SHARE = 0.25
+
 _ID_TO_CORNER: dict[int, Corner] = {v: k for k, v in MARKER_IDS.items()}
 
 
@@ -149,19 +157,55 @@ def _quick_pass(image: np.ndarray, rates: tuple[float, ...]) -> tuple[list[np.nd
     return None
 
 
+def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list[Corner]] | None:
+    """`_quick_pass` at `rate` in the image's four corners (`CORNER_SHARE`
+    of its width and height each): each corner's quad (in the image's
+    coordinates) and which marker it is, when every corner shows exactly one
+    marker, all four of ours, each at least `QUICK_WINDOW_PX` from the inner
+    sides of its corner; else None. So placed, a marker's threshold and
+    contour are those the whole image gives (as `_detect_level`'s crops), and
+    its quad is the one the quick pass over the whole image finds; it is
+    sized on the whole image's long side, as there. What lies outside the
+    corners is not looked at: a second instance of one of our markers there
+    (another sheet's, in a photo) no longer sends the search to the whole
+    level, whose full detector would keep the larger of the two."""
+    h, w = image.shape
+    ch, cw = int(h * CORNER_SHARE), int(w * CORNER_SHARE)
+    margin = QUICK_WINDOW_PX
+    quads: list[np.ndarray] = []
+    named: list[Corner] = []
+    for y0, x0 in ((0, 0), (0, w - cw), (h - ch, w - cw), (h - ch, 0)):
+        region = image[y0:y0 + ch, x0:x0 + cw]
+        detector = _detector(quick=True, long_side=max(h, w), image_long_side=max(region.shape),
+                             perimeter_rate=rate)
+        corners, ids, _ = detector.detectMarkers(region)
+        if ids is None or len(ids) != 1:
+            return None
+        corner = _ID_TO_CORNER.get(int(ids.ravel()[0]))
+        q = corners[0].reshape(4, 2)
+        # the sides of the corner inside the image (not the image's own edges)
+        inner_x = (x0 > 0 and q[:, 0].min() < margin) or (x0 + cw < w and q[:, 0].max() > cw - 1 - margin)
+        inner_y = (y0 > 0 and q[:, 1].min() < margin) or (y0 + ch < h and q[:, 1].max() > ch - 1 - margin)
+        if corner is None or corner in named or inner_x or inner_y:
+            return None
+        quads.append(corners[0] + np.array([x0, y0], np.float32))
+        named.append(corner)
+    return quads, named
+
+
 def _detect_level(
     image: np.ndarray, scale: float, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
 ) -> dict[Corner, np.ndarray]:
     """`_detect` on one pyramid level, at about a third of the cost when the
-    page is whole: a quick pass finds where the markers are (`_quick_pass`
-    at `rates`),
-    and when it finds each of the four once, the full detector looks again
+    page is whole: a quick pass finds where the markers are (in the level's
+    corners first, `_corner_pass` at `rates[0]`, then over the whole level,
+    `_quick_pass` at `rates`), and when it finds each of the four once, the full detector looks again
     around each only (the marker and `CROP_MARGIN_PX` about it): adaptive
     thresholds and contours are local, so the corners are the ones the whole
     level gives (every marker of the speed, style, fold, tight-frame and
     phone decks identical, `tests/test_omr_registration.py`). Otherwise the
     whole level is searched."""
-    located = _quick_pass(image, rates)
+    located = _corner_pass(image, rates[0]) or _quick_pass(image, rates)
     if located is None:
         return _detect(_detector(), image, scale)
     h, w = image.shape
@@ -190,7 +234,8 @@ def pyramid(grey: np.ndarray) -> list[np.ndarray]:
 
 def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> dict[Corner, np.ndarray]:
     """The corner markers visible in `grey`: corner -> its 4 corners (input px,
-    ArUco order), refined to sub-pixel on the full-resolution image.
+    ArUco order), refined to sub-pixel on the full-resolution image; the
+    markers in `MARKER_IDS` order.
 
     Searched on the coarsest level of the `pyramid` first (a marker is still
     ~45 px there on a full-page scan); when a corner is missing (a small page
@@ -206,7 +251,10 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
-    return {c: _refine(grey, pts) for c, pts in found.items()}
+    # in the markers' own order (tl, tr, br, bl), not the order a detector
+    # listed them in: the homography is fitted to their corners in this order,
+    # and a least-squares fit's last bits follow it
+    return {c: _refine(grey, found[c]) for c in MARKER_IDS if c in found}
 
 
 def _refine(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:

@@ -116,7 +116,9 @@ class CanonicalPage:
         self._matrix = homography @ np.diag([factor, factor, 1.0])
         width, height = page_size(CANON_PX_PER_MM)
         self.shape = (height, width)
-        self._pixels = np.full(self.shape, self.UNWARPED, np.uint8)
+        # zeros when black: the allocator's zeroed pages, not a pass writing them
+        self._pixels = (np.zeros(self.shape, np.uint8) if self.UNWARPED == 0
+                        else np.full(self.shape, self.UNWARPED, np.uint8))
         self._done = np.zeros((-(-height // TILE_PX), -(-width // TILE_PX)), bool)
 
     @property
@@ -156,24 +158,33 @@ class CanonicalPage:
         """Warp the tiles in `need`, as few rectangles as a greedy cover
         gives: a row's runs of tiles (gaps up to `MERGE_GAP_TILES` filled),
         each grown down over the rows that need all of it."""
-        need = need.copy()
-        rows = need.shape[0]
-        for i in np.flatnonzero(need.any(axis=1)):
-            js = np.flatnonzero(need[i])
-            while js.size:
+        # Walked as Python lists: a page's rectangles are a few dozen and its
+        # rows short, and numpy's per-call cost was most of this method's.
+        todo: list[list[bool]] = need.tolist()
+        done: list[list[bool]] = self._done.tolist()
+        rows = len(todo)
+        for i in np.flatnonzero(need.any(axis=1)).tolist():
+            js = [j for j, wanted in enumerate(todo[i]) if wanted]
+            while js:
                 # a run breaks at a gap wider than MERGE_GAP_TILES, or holding a
                 # tile warped already (never warped twice: its pixels were read)
-                gaps = np.diff(js) > 1
-                warped = np.array([self._done[i, a + 1:b].any() for a, b in zip(js[:-1], js[1:])], bool)
-                breaks = np.flatnonzero((np.diff(js) > MERGE_GAP_TILES + 1) | (gaps & warped))
-                j0, j1 = int(js[0]), int(js[breaks[0] if breaks.size else -1])
-                i1 = int(i)
-                while i1 + 1 < rows and need[i1 + 1, j0:j1 + 1].all():
+                end = len(js) - 1
+                for k in range(end):
+                    a, b = js[k], js[k + 1]
+                    if b - a > MERGE_GAP_TILES + 1 or (b - a > 1 and any(done[i][a + 1:b])):
+                        end = k
+                        break
+                j0, j1 = js[0], js[end]
+                i1 = i
+                while i1 + 1 < rows and all(todo[i1 + 1][j0:j1 + 1]):
                     i1 += 1
-                self._warp(j0 * TILE_PX, int(i) * TILE_PX, (j1 + 1) * TILE_PX, (i1 + 1) * TILE_PX)
-                need[i:i1 + 1, j0:j1 + 1] = False
+                self._warp(j0 * TILE_PX, i * TILE_PX, (j1 + 1) * TILE_PX, (i1 + 1) * TILE_PX)
+                for r in range(i, i1 + 1):
+                    todo[r][j0:j1 + 1] = [False] * (j1 + 1 - j0)
+                    done[r][j0:j1 + 1] = [True] * (j1 + 1 - j0)
                 self._done[i:i1 + 1, j0:j1 + 1] = True
-                js = np.flatnonzero(need[i])
+                # the row's tiles past the run: the run took every one up to j1
+                js = js[end + 1:]
 
     def _warp(self, x0: int, y0: int, x1: int, y1: int) -> None:
         x1, y1 = min(x1, self.shape[1]), min(y1, self.shape[0])

@@ -579,6 +579,41 @@ def test_the_marker_search_around_each_marker_finds_the_whole_levels_corners(mot
         assert all(np.array_equal(around[c], whole[c]) for c in whole)
 
 
+def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
+    """Looking in the level's corners first is only cheaper: on a scan it
+    finds each marker's quad as the quick pass over the whole level does (the
+    crops around them, and so the corners, are the same); a page small in a
+    photo, its markers away from the picture's corners, is left to the whole
+    level."""
+    from omr.register import QUICK_PERIMETER_RATE, _corner_pass, _quick_pass, pyramid
+
+    h, w = mot_cua.blanks[0].shape[:2]
+    small = cv2.resize(mot_cua.blanks[0], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    photo = np.full((h, w), 120, np.uint8)
+    photo[h // 4:h // 4 + small.shape[0], w // 3:w // 3 + small.shape[1]] = small
+    assert _corner_pass(pyramid(photo)[-1], QUICK_PERIMETER_RATE) is None
+    # the page filling the picture, fed any way up; scans (the paper
+    # anywhere on the scanner's bed: the corner pass may see no marker in a
+    # corner, and leaves it to the whole level)
+    pictures = [(mot_cua.blanks[0], True), (cv2.rotate(mot_cua.blanks[0], cv2.ROTATE_180), True),
+                (cv2.rotate(mot_cua.blanks[0], cv2.ROTATE_90_CLOCKWISE), True)]
+    pictures += [(as_decoded(capture("scan", mot_cua.blanks[0], PPM, seed, geometry=mot_cua.pages[0])), False)
+                 for seed in (3, 4, 5, 6)]
+    seen = 0
+    for grey, fills in pictures:
+        level = pyramid(grey)[-1]
+        corners = _corner_pass(level, QUICK_PERIMETER_RATE)
+        whole = _quick_pass(level, (QUICK_PERIMETER_RATE,))
+        assert whole is not None and (corners is not None or not fills)
+        if corners is None:
+            continue
+        seen += 1
+        assert sorted(corners[1]) == sorted(whole[1]) == sorted(["tl", "tr", "br", "bl"])
+        by_corner = dict(zip(whole[1], whole[0]))
+        assert all(np.array_equal(q, by_corner[c]) for q, c in zip(*corners))
+    assert seen >= 4
+
+
 def test_the_light_over_a_page_is_the_quadratic_surface_its_paper_shows() -> None:
     """The fold test's light: a quadratic fitted to the cells' paper, marks
     (darker outliers) dropped; the design matrix is made once per form."""

@@ -12,7 +12,7 @@ from fixtures.capture import as_decoded, capture
 from omr import CANON_PX_PER_MM, Catalog, read_page, register
 from omr.decode import to_grey
 from omr.register import HALF_PX_PER_MM, half_scale, pyramid
-from omr.warp import TILE_PX, CanonicalPage, warp_page
+from omr.warp import MERGE_GAP_TILES, TILE_PX, CanonicalPage, warp_page
 
 
 def _scan(form: Form, kind: str = "scan", seed: int = 4) -> np.ndarray:
@@ -103,3 +103,58 @@ def test_reading_looks_only_where_it_had_the_page_warped(
     assert black, black.message
     assert black == white
     assert black.page is not None and black.page.warped_share < 0.6
+
+
+def _plain_cover(need: np.ndarray, done: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The greedy cover `CanonicalPage._warp_tiles` documents, computed
+    plainly (tile rectangles x0, y0, x1, y1, end exclusive): a row's run takes
+    its tiles left to right while the gap to the next is at most
+    `MERGE_GAP_TILES` tiles, none of them warped already; it grows down over
+    the rows that need all of it."""
+    need, done = need.copy(), done.copy()
+    out = []
+    for i in range(need.shape[0]):
+        while need[i].any():
+            js = np.flatnonzero(need[i])
+            end = 0
+            while end + 1 < len(js):
+                gap = range(js[end] + 1, js[end + 1])
+                if len(gap) > MERGE_GAP_TILES or any(done[i, j] for j in gap):
+                    break
+                end += 1
+            j0, j1 = int(js[0]), int(js[end])
+            i1 = i
+            while i1 + 1 < need.shape[0] and need[i1 + 1, j0:j1 + 1].all():
+                i1 += 1
+            out.append((j0, i, j1 + 1, i1 + 1))
+            need[i:i1 + 1, j0:j1 + 1] = False
+            done[i:i1 + 1, j0:j1 + 1] = True
+    return out
+
+
+def test_tiles_are_warped_in_the_documented_cover(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rectangles warped (which decide the pixels, `test_tiles_warped_on_
+    demand_are_the_whole_pages_pixels`) are the plain greedy cover's, over
+    random areas asked for in turn."""
+    rng = np.random.default_rng(5)
+    calls: list[tuple[int, ...]] = []
+    monkeypatch.setattr(CanonicalPage, "_warp", lambda self, *a: calls.append(a))
+    for _ in range(300):
+        page = CanonicalPage([np.zeros((64, 64), np.uint8)], np.eye(3), CANON_PX_PER_MM)
+        ny, nx = page._done.shape
+        h, w = page.shape
+        for _ in range(int(rng.integers(1, 4))):
+            # a few rectangles of up to ~4 tiles a side, anywhere on the page
+            rects = []
+            for _ in range(int(rng.integers(1, 40))):
+                x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
+                rects.append((x0, y0, x0 + int(rng.integers(1, 4 * TILE_PX)), y0 + int(rng.integers(1, 4 * TILE_PX))))
+            need = np.zeros((ny, nx), bool)
+            for x0, y0, x1, y1 in rects:
+                need[y0 // TILE_PX:-(-min(y1, h) // TILE_PX), x0 // TILE_PX:-(-min(x1, w) // TILE_PX)] = True
+            expected = [(j0 * TILE_PX, i0 * TILE_PX, j1 * TILE_PX, i1 * TILE_PX)
+                        for j0, i0, j1, i1 in _plain_cover(need & ~page._done, page._done)]
+            calls.clear()
+            page.ensure(rects)
+            assert calls == expected
+            assert page._done[need].all()
