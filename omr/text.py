@@ -66,14 +66,32 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     what counts are blobs of at least a letter's size (`TEXT_MIN_BLOB_MM2`),
     so a speck does not.
     """
-    h, w = tt.region.shape
-    paper = _field_paper(ink.paper, tt)
-    crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
-    dark = np.clip((1.0 - crop / paper) / ink.ink_ref, 0.0, 1.0)
-    if tt.printed is not None:  # a template built without its blank has nothing to subtract
-        dark = np.clip(dark - blank_darkness(tt, ink.blur), 0.0, 1.0)
-    dark[~tt.region] = 0.0
-    smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+    return written_share(field_darkness(page, tt, ink), tt)
+
+
+def written_share(dark: np.ndarray, tt: TextTemplate) -> float:
+    """The share of the field's region under blobs of writing, from its new
+    darkness `dark` (`field_darkness`): blobs of the darkness averaged over
+    `TEXT_SMOOTH_MM` at least `TEXT_BLOB_DARKNESS`, at least
+    `TEXT_MIN_BLOB_MM2` large."""
+    sigma = TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2
+    # The average is taken only where it can reach the blobs' darkness: a
+    # weighted mean (weights >= 0 summing to 1) is never above the darkest
+    # pixel it averages, so the average reaches `TEXT_BLOB_DARKNESS` only
+    # within the kernel's reach of a pixel that does (`_HOT_SHARE` covers
+    # float32 rounding of the sums). That box, widened by the reach again so
+    # that its pixels average the same neighbours (or the field's own edge,
+    # mirrored as the whole field's is), is blurred alone: the same pixels,
+    # the same blobs, for a third to all of the field's blur.
+    hot = dark >= TEXT_BLOB_DARKNESS * _HOT_SHARE
+    rows, cols = np.flatnonzero(hot.any(axis=1)), np.flatnonzero(hot.any(axis=0))
+    if not len(rows):
+        return 0.0  # nothing dark enough anywhere: no blob, as the whole blur would find
+    reach = gaussian_reach(sigma)
+    h, w = dark.shape
+    y0, y1 = max(0, int(rows[0]) - 2 * reach), min(h, int(rows[-1]) + 1 + 2 * reach)
+    x0, x1 = max(0, int(cols[0]) - 2 * reach), min(w, int(cols[-1]) + 1 + 2 * reach)
+    smooth = cv2.GaussianBlur(dark[y0:y1, x0:x1], (0, 0), sigma)
     blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
     min_area = TEXT_MIN_BLOB_MM2 * CANON_PX_PER_MM**2
     if cv2.countNonZero(blobs) < min_area:
@@ -81,8 +99,49 @@ def field_ink(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> float:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     big = stats[:, cv2.CC_STAT_AREA] >= min_area
     big[0] = False
-    area = int(tt.region.sum())
-    return float((big[labels] & tt.region).sum() / area) if area else 0.0
+    area = _region_area(tt)
+    return float((big[labels] & tt.region[y0:y1, x0:x1]).sum() / area) if area else 0.0
+
+
+# A pixel this share of `TEXT_BLOB_DARKNESS` may lift its 1 mm average to it:
+# float32 sums of a Gaussian's products stray from the exact weighted mean
+# by a few parts in a million, far inside this.
+_HOT_SHARE = 1.0 - 1e-4
+
+
+def gaussian_reach(sigma: float) -> int:
+    """How far (px) `cv2.GaussianBlur(a, (0, 0), sigma)` of a float32 `a`
+    reaches: half its kernel, whose side OpenCV takes as round(8 sigma + 1),
+    made odd."""
+    return (int(np.rint(sigma * 8 + 1)) | 1) // 2
+
+
+def field_darkness(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> np.ndarray:
+    """The field's new darkness (float32, 0..1; zero outside its region): the
+    page against the paper level under each pixel and the page's black, less
+    the blank's darkness blurred as the page. The same float32 operations as
+    ``clip(clip((1 - crop / paper) / ink_ref, 0, 1) - blank, 0, 1)``, done in
+    place: no temporaries the size of the field."""
+    h, w = tt.region.shape
+    dark = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
+    np.divide(dark, _field_paper(ink.paper, tt), out=dark)
+    np.subtract(1.0, dark, out=dark)
+    np.divide(dark, ink.ink_ref, out=dark)
+    np.clip(dark, 0.0, 1.0, out=dark)
+    if tt.printed is not None:  # a template built without its blank has nothing to subtract
+        np.subtract(dark, blank_darkness(tt, ink.blur), out=dark)
+        np.clip(dark, 0.0, 1.0, out=dark)
+    if "outside" not in tt.derived:
+        tt.derived["outside"] = ~tt.region
+    dark[tt.derived["outside"]] = 0.0
+    return dark
+
+
+def _region_area(tt: TextTemplate) -> int:
+    """The field's pixels whose ink counts (made once per form, kept in `derived`)."""
+    if "area" not in tt.derived:
+        tt.derived["area"] = np.array(int(tt.region.sum()))
+    return int(tt.derived["area"])
 
 
 def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:

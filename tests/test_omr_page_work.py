@@ -1,0 +1,113 @@
+"""The page's steps around the scorer skip work only where the answer is
+provably the same: each shortcut against the plain computation it stands for.
+Text fields: `field_darkness` (in place) and `written_share` (the 1 mm average
+taken only where it can reach the blobs' darkness) on every text field of the
+shipped SIPAS form, over random new darkness: noise of any level, and strokes
+anywhere, many at the field's edges (where a blur on part of the field would
+see other neighbours)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from forms.layout import layout_form
+from forms.library import load_form
+from forms.render import render_page_images
+from omr import prepare_template
+from omr.score import PageInk, blank_darkness, paper_level
+from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded
+from omr.text import (
+    TEXT_BLOB_DARKNESS,
+    TEXT_MIN_BLOB_MM2,
+    TEXT_SMOOTH_MM,
+    _field_paper,
+    field_darkness,
+    gaussian_reach,
+    written_share,
+)
+
+DRAWS_PER_FIELD = 40
+
+
+@pytest.fixture(scope="module")
+def fields() -> list[TextTemplate]:
+    form = load_form("sipas")
+    template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
+                                render_page_images(form, 200, 1))
+    pages: list[PageTemplate] = list(template.pages.values())
+    out = [tt for page in pages for tt in page.texts]
+    assert out
+    return out
+
+
+def _plain_share(dark: np.ndarray, tt: TextTemplate) -> float:
+    """`written_share` as first written: the whole field blurred."""
+    smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+    blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
+    min_area = TEXT_MIN_BLOB_MM2 * CANON_PX_PER_MM**2
+    if cv2.countNonZero(blobs) < min_area:
+        return 0.0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= min_area
+    big[0] = False
+    area = int(tt.region.sum())
+    return float((big[labels] & tt.region).sum() / area) if area else 0.0
+
+
+def _darkness(tt: TextTemplate, rng: np.random.Generator) -> np.ndarray:
+    """New darkness: noise under and around the blobs' level, and a few strokes
+    or specks anywhere (a third of them at an edge of the field)."""
+    h, w = tt.region.shape
+    dark = (rng.random((h, w)) * rng.uniform(0.0, 0.06)).astype(np.float32)
+    for _ in range(int(rng.integers(0, 5))):
+        x = int(rng.choice([rng.integers(0, 6), rng.integers(w - 6, w), rng.integers(0, w)]))
+        y = int(rng.choice([rng.integers(0, 6), rng.integers(h - 6, h), rng.integers(0, h)]))
+        p1 = (x + int(rng.integers(-40, 41)), y + int(rng.integers(-15, 16)))
+        cv2.line(dark, (x, y), p1, float(rng.uniform(0.02, 0.9)), int(rng.integers(1, 5)))
+    dark = np.clip(dark, 0.0, 1.0)
+    dark[~tt.region] = 0.0
+    return dark
+
+
+def test_the_average_taken_where_it_can_reach_the_blobs_finds_the_same_writing(fields: list[TextTemplate]) -> None:
+    rng = np.random.default_rng(17)
+    written = blank = cut = 0
+    for tt in fields:
+        for _ in range(DRAWS_PER_FIELD):
+            dark = _darkness(tt, rng)
+            want = _plain_share(dark, tt)
+            assert written_share(dark, tt) == want
+            written += want > 0
+            blank += want == 0
+            hot = np.argwhere(dark >= TEXT_BLOB_DARKNESS)
+            r = gaussian_reach(TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+            if len(hot):
+                span = hot.max(axis=0) - hot.min(axis=0) + 1 + 4 * r
+                cut += bool((span < dark.shape).any())
+    assert written and blank and cut  # both outcomes seen, and the blur taken on part of a field
+
+
+def test_the_reach_is_opencvs_kernel() -> None:
+    for sigma in (0.5, 1.0, 1.5, 3.0, 4.2):
+        r = gaussian_reach(sigma)
+        impulse = np.zeros((1, 8 * r + 9), np.float32)
+        impulse[0, 4 * r + 4] = 1.0
+        spread = np.flatnonzero(cv2.GaussianBlur(impulse, (0, 0), sigma)[0])
+        assert spread.max() - spread.min() == 2 * r
+
+
+def test_the_field_darkness_in_place_is_the_plain_expression(fields: list[TextTemplate]) -> None:
+    rng = np.random.default_rng(18)
+    page = (rng.random((1782, 1260)) * 60 + 180).astype(np.uint8)
+    for blur in (0.0, 1.0):
+        ink = PageInk(paper_level(page), 0.9, blur)
+        for tt in fields:
+            h, w = tt.region.shape
+            crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
+            want = np.clip((1.0 - crop / _field_paper(ink.paper, tt)) / ink.ink_ref, 0.0, 1.0)
+            if tt.printed is not None:
+                want = np.clip(want - blank_darkness(tt, ink.blur), 0.0, 1.0)
+            want[~tt.region] = 0.0
+            got = field_darkness(page, tt, ink)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
