@@ -15,6 +15,7 @@ from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
+from omr.coverage import in_image
 from omr.score import PageInk, blank_darkness, paper_level
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded
 from omr.text import (
@@ -111,3 +112,39 @@ def test_the_field_darkness_in_place_is_the_plain_expression(fields: list[TextTe
             want[~tt.region] = 0.0
             got = field_darkness(page, tt, ink)
             assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def _plain_in_image(boxes: np.ndarray, margin: float, homography: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`in_image` as first written: every corner of every box mapped back."""
+    x0, y0 = boxes[:, 0] - margin, boxes[:, 1] - margin
+    x1, y1 = boxes[:, 0] + boxes[:, 2] + margin, boxes[:, 1] + boxes[:, 3] + margin
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    return np.asarray(ok.reshape(-1, 4).all(axis=1))
+
+
+def test_boxes_in_the_image_at_once_are_the_boxes_in_it_one_by_one() -> None:
+    rng = np.random.default_rng(19)
+    shape = (2339, 1654)  # A4 at 200 dpi
+    at_once = one_by_one = 0
+    for _ in range(300):
+        # the page at 200 dpi, shifted, turned, tilted: wholly in view, cut at an edge or a corner, or far off
+        scale = 200 / 25.4 / CANON_PX_PER_MM * rng.uniform(0.9, 1.15)
+        angle = rng.uniform(-0.1, 0.1)
+        to_input = np.array([[scale * np.cos(angle), -scale * np.sin(angle), rng.uniform(-300, 150)],
+                             [scale * np.sin(angle), scale * np.cos(angle), rng.uniform(-300, 150)],
+                             [rng.uniform(-3e-5, 3e-5), rng.uniform(-3e-5, 3e-5), 1.0]])
+        homography = np.linalg.inv(to_input)
+        boxes = np.column_stack([rng.uniform(5, 195, 60), rng.uniform(5, 280, 60),
+                                 rng.uniform(2, 12, 60), rng.uniform(2, 8, 60)])
+        margin = float(rng.uniform(0, 4))
+        got = in_image(boxes, margin, homography, shape)
+        assert np.array_equal(got, _plain_in_image(boxes, margin, homography, shape))
+        at_once += bool(got.all())
+        one_by_one += not got.all()
+    assert at_once and one_by_one
