@@ -1,7 +1,8 @@
 """The page's steps around the scorer skip work only where the answer is
 provably the same: each shortcut against the plain computation it stands for.
 Text fields: `field_darkness` (in place) and `written_share` (the 1 mm average
-taken only where it can reach the blobs' darkness) on every text field of the
+taken only where it can reach the blobs' darkness, the blobs labelled by
+another algorithm and counted by a table) on every text field of the
 shipped SIPAS form, over random new darkness: noise of any level, and strokes
 anywhere, many at the field's edges (where a blur on part of the field would
 see other neighbours)."""
@@ -87,6 +88,23 @@ def test_the_average_taken_where_it_can_reach_the_blobs_finds_the_same_writing(f
                 span = hot.max(axis=0) - hot.min(axis=0) + 1 + 4 * r
                 cut += bool((span < dark.shape).any())
     assert written and blank and cut  # both outcomes seen, and the blur taken on part of a field
+
+
+def test_a_field_of_more_blobs_than_a_byte_counts_finds_the_same_writing(fields: list[TextTemplate]) -> None:
+    """Specks in a grid, each its own blob after the average (over 256 of
+    them: the labels no longer fit the lookup table), and a few strokes."""
+    rng = np.random.default_rng(20)
+    for tt in fields:
+        h, w = tt.region.shape
+        dark = _darkness(tt, rng)
+        for y in range(4, h - 4, 16):
+            for x in range(4, w - 4, 16):
+                dark[y:y + 3, x:x + 3] = 0.8
+        dark[~tt.region] = 0.0
+        blobs = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2) >= TEXT_BLOB_DARKNESS
+        _, labels = cv2.connectedComponents(blobs.astype(np.uint8))
+        assert labels.max() > 256
+        assert written_share(dark, tt) == _plain_share(dark, tt)
 
 
 def test_the_reach_is_opencvs_kernel() -> None:
