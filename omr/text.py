@@ -186,9 +186,14 @@ def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> 
     crop = warp_region(grey, registration.homography, inner, OCR_PX_PER_MM)
     k = max(3, int(OCR_PX_PER_MM * 3) | 1)
     paper = cv2.dilate(crop, np.ones((k, k), np.uint8))
-    # no clip needed: the max filter's window holds the pixel, so crop <= paper
-    flat = (crop.astype(np.float32) / np.maximum(paper, 1) * 255.0).astype(np.uint8)
-    dark = (flat < 240).astype(np.uint8)
+    # no clip needed: the max filter's window holds the pixel, so crop <= paper.
+    # crop / max(paper, 1) * 255 in float32 as one expression would compute
+    # it, in one buffer (a crop is ~0.5 Mpx: each temporary costs its pass
+    # and its page faults)
+    ratio = crop.astype(np.float32)
+    np.divide(ratio, np.maximum(paper, 1, out=paper), out=ratio)
+    flat = np.multiply(ratio, 255.0, out=ratio).astype(np.uint8)
+    dark = np.less(flat, 240).view(np.uint8)  # 0/1, as astype gives
     run = int(RULE_RUN_MM * OCR_PX_PER_MM)
     # Horizontal runs only (a vertical one may be a scanner streak crossing
     # the writing), and only near where the template prints a rule: the tops
