@@ -28,6 +28,7 @@ from omr.text import (
     gaussian_reach,
     written_share,
 )
+from omr.warp import TILE_PX, CanonicalPage
 
 DRAWS_PER_FIELD = 40
 
@@ -166,3 +167,24 @@ def test_boxes_in_the_image_at_once_are_the_boxes_in_it_one_by_one() -> None:
         at_once += bool(got.all())
         one_by_one += not got.all()
     assert at_once and one_by_one
+
+
+def test_a_tile_warped_in_place_is_the_tile_warped_apart() -> None:
+    """`CanonicalPage._warp` fills the page's array in place (OpenCV writing
+    into a view of it): each rectangle holds what a warp of it into a fresh
+    array gives, at the page's edges too (rectangles cut to the page)."""
+    rng = np.random.default_rng(21)
+    source = cv2.GaussianBlur((rng.random((2339, 1654)) * 255).astype(np.uint8), (0, 0), 2.0)
+    scale = CANON_PX_PER_MM * 25.4 / 200
+    homography = np.array([[scale * 1.01, 0.02, -12.0], [-0.015, scale, 7.5], [1e-6, -2e-6, 1.0]])
+    page = CanonicalPage([source], homography, 200 / 25.4)
+    h, w = page.shape
+    for x0, y0, x1, y1 in [(0, 0, TILE_PX, TILE_PX), (5 * TILE_PX, 9 * TILE_PX, 12 * TILE_PX, 11 * TILE_PX),
+                           (w - w % TILE_PX, h - h % TILE_PX, w + TILE_PX, h + TILE_PX), (0, h - 40, 3 * TILE_PX, h)]:
+        page._warp(x0, y0, x1, y1)
+        x1, y1 = min(x1, w), min(y1, h)
+        shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
+        apart = cv2.warpPerspective(source, shift @ homography, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        assert np.array_equal(page._pixels[y0:y1, x0:x1], apart)
+        assert apart.std() > 5  # real content, not a uniform fill that would hide a misplaced write
