@@ -82,7 +82,8 @@ def written_share(dark: np.ndarray, tt: TextTemplate) -> float:
     # float32 rounding of the sums). That box, widened by the reach again so
     # that its pixels average the same neighbours (or the field's own edge,
     # mirrored as the whole field's is), is blurred alone: the same pixels,
-    # the same blobs, for a third to all of the field's blur.
+    # the same blobs. On a blank field the paper's noise reaches that
+    # darkness here and there, so the box is often most of the field.
     hot = dark >= TEXT_BLOB_DARKNESS * _HOT_SHARE
     rows, cols = np.flatnonzero(hot.any(axis=1)), np.flatnonzero(hot.any(axis=0))
     if not len(rows):
