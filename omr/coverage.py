@@ -45,15 +45,36 @@ def in_image(boxes_mm: np.ndarray, margins_mm: np.ndarray | float, homography: n
         return np.zeros(0, bool)
     x0, y0 = boxes_mm[:, 0] - margins_mm, boxes_mm[:, 1] - margins_mm
     x1, y1 = boxes_mm[:, 0] + boxes_mm[:, 2] + margins_mm, boxes_mm[:, 1] + boxes_mm[:, 3] + margins_mm
+    inverse = np.linalg.inv(homography)
+    h, w = shape[:2]
+    # All of them at once when the rectangle round them all maps inside by
+    # `GRID_INSIDE_MARGIN_PX` (most pages), as for the fold test's cells
+    # (`_cells_in_image`): every corner lies in that rectangle.
+    if _rectangle_inside(float(x0.min()), float(y0.min()), float(x1.max()), float(y1.max()), inverse, w, h):
+        return np.ones(len(boxes_mm), bool)
     # Canonical pixel centres sit at +0.5 px (see `omr.register._fit`).
     corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
                         np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
-    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ inverse.T
     ahead = back[:, 2] > 0  # behind the camera: nowhere in the image
     xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
-    h, w = shape[:2]
     ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
     return np.asarray(ok.reshape(-1, 4).all(axis=1), dtype=bool)
+
+
+def _rectangle_inside(x0: float, y0: float, x1: float, y1: float, inverse: np.ndarray, w: int, h: int) -> bool:
+    """Whether the canonical rectangle (mm) maps, through `inverse` (canonical
+    px -> input px), inside the w x h input image by `GRID_INSIDE_MARGIN_PX`:
+    then so does everything in it (its corners in front of the camera, it
+    maps to a convex quadrilateral; rounding moves a point by far less)."""
+    corners = np.array([[x0, y0, 1.0], [x1, y0, 1.0], [x1, y1, 1.0], [x0, y1, 1.0]])
+    corners[:, :2] = corners[:, :2] * CANON_PX_PER_MM - 0.5
+    back = corners @ inverse.T
+    if not (back[:, 2] > 0).all():
+        return False
+    xy = back[:, :2] / back[:, 2:]
+    m = GRID_INSIDE_MARGIN_PX
+    return bool(((xy[:, 0] >= m) & (xy[:, 0] <= w - 1 - m) & (xy[:, 1] >= m) & (xy[:, 1] <= h - 1 - m)).all())
 
 
 def outside_capture(
@@ -216,16 +237,20 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     n = _cell_px()
     page_f = half.astype(np.float32)
     n_paper = reference.paper_cells
+    # Two page-sized float32 buffers, not four: the bare paper's pixels, then
+    # the blurred page, share one; the print's weighting writes over `page_f`
+    # once it is blurred (fresh arrays of this size cost their page faults).
+    work = np.multiply(page_f, reference.paper)
     with np.errstate(invalid="ignore", divide="ignore"):
-        paper = _cells(page_f * reference.paper, n) / n_paper
+        paper = _cells(work, n) / n_paper
     ny, nx = paper.shape
     inside = _cells_in_image(reference.grid, ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
     light = _light(np.nan_to_num(paper), has_paper, reference.terms)
     brightness = paper / light
-    page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
+    page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale, dst=work)
     weight = reference.weight
-    seen = _print_seen(page_soft, reference, light, n)
+    seen = _print_seen(page_soft, reference, light, n, out=page_f)
     judged = has_paper & np.isfinite(seen)
     gone = np.zeros_like(judged)
     shown = np.full(judged.shape, np.nan)
@@ -244,17 +269,20 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     return FoldCells(gone | dark, shown, dark)
 
 
-def _print_seen(page: np.ndarray, reference: FoldReference, light: np.ndarray, n: int) -> np.ndarray:
+def _print_seen(page: np.ndarray, reference: FoldReference, light: np.ndarray, n: int,
+                out: np.ndarray | None = None) -> np.ndarray:
     """Per cell, how dark the page is where the blank prints, relative to the
     print's own darkness: sum(w * page darkness) / sum(w * w), w the blank's
     darkness (both blurred, so a phone's blur or a registration residue of a
     few tenths of a mm do not look like print gone). Ink a person adds only
     darkens, so a mark never lowers it; a flap or the backing lying over the
-    print does. nan where the blank has too little print to judge."""
+    print does. nan where the blank has too little print to judge. `out`: a
+    float32 array of the page's shape to weight the page in (overwritten)."""
     # sum(w * (1 - page / L)) with the light L constant over a cell: no
     # per-pixel division
     expected = reference.expected
-    seen = (reference.weight_cells - _cells(reference.weight * page, n) / light) / np.maximum(expected, 1e-9)
+    weighted = np.multiply(reference.weight, page, out=out)
+    seen = (reference.weight_cells - _cells(weighted, n) / light) / np.maximum(expected, 1e-9)
     return np.where(expected >= MIN_PRINT, seen, np.nan)
 
 

@@ -189,7 +189,9 @@ class CanonicalPage:
     def _warp(self, x0: int, y0: int, x1: int, y1: int) -> None:
         x1, y1 = min(x1, self.shape[1]), min(y1, self.shape[0])
         shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
-        self._pixels[y0:y1, x0:x1] = cv2.warpPerspective(
-            self._source, shift @ self._matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
+        # written straight into the page's array (a view OpenCV fills in
+        # place: its size and type are the warp's), not warped and copied
+        cv2.warpPerspective(
+            self._source, shift @ self._matrix, (x1 - x0, y1 - y0), dst=self._pixels[y0:y1, x0:x1],
+            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
         )

@@ -1,0 +1,190 @@
+"""The page's steps around the scorer skip work only where the answer is
+provably the same: each shortcut against the plain computation it stands for.
+Text fields: `field_darkness` (in place) and `written_share` (the 1 mm average
+taken only where it can reach the blobs' darkness, the blobs labelled by
+another algorithm and counted by a table) on every text field of the
+shipped SIPAS form, over random new darkness: noise of any level, and strokes
+anywhere, many at the field's edges (where a blur on part of the field would
+see other neighbours)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from forms.layout import layout_form
+from forms.library import load_form
+from forms.render import render_page_images
+from omr import prepare_template
+from omr.coverage import in_image
+from omr.score import PageInk, blank_darkness, paper_level
+from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded
+from omr.text import (
+    TEXT_BLOB_DARKNESS,
+    TEXT_MIN_BLOB_MM2,
+    TEXT_SMOOTH_MM,
+    _field_paper,
+    field_darkness,
+    gaussian_reach,
+    written_share,
+)
+from omr.warp import TILE_PX, CanonicalPage
+
+DRAWS_PER_FIELD = 40
+
+
+@pytest.fixture(scope="module")
+def fields() -> list[TextTemplate]:
+    form = load_form("sipas")
+    template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
+                                render_page_images(form, 200, 1))
+    pages: list[PageTemplate] = list(template.pages.values())
+    out = [tt for page in pages for tt in page.texts]
+    assert out
+    return out
+
+
+def _plain_share(dark: np.ndarray, tt: TextTemplate) -> float:
+    """`written_share` as first written: the whole field blurred."""
+    smooth = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+    blobs = (smooth >= TEXT_BLOB_DARKNESS).astype(np.uint8)
+    min_area = TEXT_MIN_BLOB_MM2 * CANON_PX_PER_MM**2
+    if cv2.countNonZero(blobs) < min_area:
+        return 0.0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= min_area
+    big[0] = False
+    area = int(tt.region.sum())
+    return float((big[labels] & tt.region).sum() / area) if area else 0.0
+
+
+def _darkness(tt: TextTemplate, rng: np.random.Generator) -> np.ndarray:
+    """New darkness: noise under and around the blobs' level, and a few strokes
+    or specks anywhere (a third of them at an edge of the field)."""
+    h, w = tt.region.shape
+    dark = (rng.random((h, w)) * rng.uniform(0.0, 0.06)).astype(np.float32)
+    for _ in range(int(rng.integers(0, 5))):
+        x = int(rng.choice([rng.integers(0, 6), rng.integers(w - 6, w), rng.integers(0, w)]))
+        y = int(rng.choice([rng.integers(0, 6), rng.integers(h - 6, h), rng.integers(0, h)]))
+        p1 = (x + int(rng.integers(-40, 41)), y + int(rng.integers(-15, 16)))
+        cv2.line(dark, (x, y), p1, float(rng.uniform(0.02, 0.9)), int(rng.integers(1, 5)))
+    dark = np.clip(dark, 0.0, 1.0)
+    dark[~tt.region] = 0.0
+    return dark
+
+
+def test_the_average_taken_where_it_can_reach_the_blobs_finds_the_same_writing(fields: list[TextTemplate]) -> None:
+    rng = np.random.default_rng(17)
+    written = blank = cut = 0
+    for tt in fields:
+        for _ in range(DRAWS_PER_FIELD):
+            dark = _darkness(tt, rng)
+            want = _plain_share(dark, tt)
+            assert written_share(dark, tt) == want
+            written += want > 0
+            blank += want == 0
+            hot = np.argwhere(dark >= TEXT_BLOB_DARKNESS)
+            r = gaussian_reach(TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2)
+            if len(hot):
+                span = hot.max(axis=0) - hot.min(axis=0) + 1 + 4 * r
+                cut += bool((span < dark.shape).any())
+    assert written and blank and cut  # both outcomes seen, and the blur taken on part of a field
+
+
+def test_a_field_of_more_blobs_than_a_byte_counts_finds_the_same_writing(fields: list[TextTemplate]) -> None:
+    """Specks in a grid, each its own blob after the average (over 256 of
+    them: the labels no longer fit the lookup table), and a few strokes."""
+    rng = np.random.default_rng(20)
+    for tt in fields:
+        h, w = tt.region.shape
+        dark = _darkness(tt, rng)
+        for y in range(4, h - 4, 16):
+            for x in range(4, w - 4, 16):
+                dark[y:y + 3, x:x + 3] = 0.8
+        dark[~tt.region] = 0.0
+        blobs = cv2.GaussianBlur(dark, (0, 0), TEXT_SMOOTH_MM * CANON_PX_PER_MM / 2) >= TEXT_BLOB_DARKNESS
+        _, labels = cv2.connectedComponents(blobs.astype(np.uint8))
+        assert labels.max() > 256
+        assert written_share(dark, tt) == _plain_share(dark, tt)
+
+
+def test_the_reach_is_opencvs_kernel() -> None:
+    for sigma in (0.5, 1.0, 1.5, 3.0, 4.2):
+        r = gaussian_reach(sigma)
+        impulse = np.zeros((1, 8 * r + 9), np.float32)
+        impulse[0, 4 * r + 4] = 1.0
+        spread = np.flatnonzero(cv2.GaussianBlur(impulse, (0, 0), sigma)[0])
+        assert spread.max() - spread.min() == 2 * r
+
+
+def test_the_field_darkness_in_place_is_the_plain_expression(fields: list[TextTemplate]) -> None:
+    rng = np.random.default_rng(18)
+    page = (rng.random((1782, 1260)) * 60 + 180).astype(np.uint8)
+    for blur in (0.0, 1.0):
+        ink = PageInk(paper_level(page), 0.9, blur)
+        for tt in fields:
+            h, w = tt.region.shape
+            crop = crop_padded(page, tt.x0, tt.y0, w, h).astype(np.float32)
+            want = np.clip((1.0 - crop / _field_paper(ink.paper, tt)) / ink.ink_ref, 0.0, 1.0)
+            if tt.printed is not None:
+                want = np.clip(want - blank_darkness(tt, ink.blur), 0.0, 1.0)
+            want[~tt.region] = 0.0
+            got = field_darkness(page, tt, ink)
+            assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def _plain_in_image(boxes: np.ndarray, margin: float, homography: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """`in_image` as first written: every corner of every box mapped back."""
+    x0, y0 = boxes[:, 0] - margin, boxes[:, 1] - margin
+    x1, y1 = boxes[:, 0] + boxes[:, 2] + margin, boxes[:, 1] + boxes[:, 3] + margin
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1),
+                        np.stack([x0, y1], 1)], 1).reshape(-1, 2) * CANON_PX_PER_MM - 0.5
+    back = np.hstack([corners, np.ones((len(corners), 1))]) @ np.linalg.inv(homography).T
+    ahead = back[:, 2] > 0
+    xy = back[:, :2] / np.where(ahead, back[:, 2], 1.0)[:, None]
+    h, w = shape
+    ok = ahead & (xy[:, 0] >= 0) & (xy[:, 0] <= w - 1) & (xy[:, 1] >= 0) & (xy[:, 1] <= h - 1)
+    return np.asarray(ok.reshape(-1, 4).all(axis=1))
+
+
+def test_boxes_in_the_image_at_once_are_the_boxes_in_it_one_by_one() -> None:
+    rng = np.random.default_rng(19)
+    shape = (2339, 1654)  # A4 at 200 dpi
+    at_once = one_by_one = 0
+    for _ in range(300):
+        # the page at 200 dpi, shifted, turned, tilted: wholly in view, cut at an edge or a corner, or far off
+        scale = 200 / 25.4 / CANON_PX_PER_MM * rng.uniform(0.9, 1.15)
+        angle = rng.uniform(-0.1, 0.1)
+        to_input = np.array([[scale * np.cos(angle), -scale * np.sin(angle), rng.uniform(-300, 150)],
+                             [scale * np.sin(angle), scale * np.cos(angle), rng.uniform(-300, 150)],
+                             [rng.uniform(-3e-5, 3e-5), rng.uniform(-3e-5, 3e-5), 1.0]])
+        homography = np.linalg.inv(to_input)
+        boxes = np.column_stack([rng.uniform(5, 195, 60), rng.uniform(5, 280, 60),
+                                 rng.uniform(2, 12, 60), rng.uniform(2, 8, 60)])
+        margin = float(rng.uniform(0, 4))
+        got = in_image(boxes, margin, homography, shape)
+        assert np.array_equal(got, _plain_in_image(boxes, margin, homography, shape))
+        at_once += bool(got.all())
+        one_by_one += not got.all()
+    assert at_once and one_by_one
+
+
+def test_a_tile_warped_in_place_is_the_tile_warped_apart() -> None:
+    """`CanonicalPage._warp` fills the page's array in place (OpenCV writing
+    into a view of it): each rectangle holds what a warp of it into a fresh
+    array gives, at the page's edges too (rectangles cut to the page)."""
+    rng = np.random.default_rng(21)
+    source = cv2.GaussianBlur((rng.random((2339, 1654)) * 255).astype(np.uint8), (0, 0), 2.0)
+    scale = CANON_PX_PER_MM * 25.4 / 200
+    homography = np.array([[scale * 1.01, 0.02, -12.0], [-0.015, scale, 7.5], [1e-6, -2e-6, 1.0]])
+    page = CanonicalPage([source], homography, 200 / 25.4)
+    h, w = page.shape
+    for x0, y0, x1, y1 in [(0, 0, TILE_PX, TILE_PX), (5 * TILE_PX, 9 * TILE_PX, 12 * TILE_PX, 11 * TILE_PX),
+                           (w - w % TILE_PX, h - h % TILE_PX, w + TILE_PX, h + TILE_PX), (0, h - 40, 3 * TILE_PX, h)]:
+        page._warp(x0, y0, x1, y1)
+        x1, y1 = min(x1, w), min(y1, h)
+        shift = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
+        apart = cv2.warpPerspective(source, shift @ homography, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        assert np.array_equal(page._pixels[y0:y1, x0:x1], apart)
+        assert apart.std() > 5  # real content, not a uniform fill that would hide a misplaced write
