@@ -211,6 +211,7 @@ MEAN_SLACK = 1e-5
 # `omr.template`, which makes the rim's mask once per form.
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 _SQUARE_3 = np.ones((3, 3), np.uint8)  # the 3x3 structuring element of closings and dilations
+_FAINT_OPEN = np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8)  # `_faint_pieces`' opening
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
@@ -403,16 +404,16 @@ def new_ink(
     within 1 px of `region`, if known (no stroke there: none is kept)."""
     # Closed first: a pencil's grain breaks a stroke into dots that would each
     # fall under the stroke size; a speck stays a speck.
-    core = cv2.morphologyEx((dark >= levels.core).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # Masks as uint8 views of bool arrays (0/1 either way), not copies.
+    core = cv2.morphologyEx(np.greater_equal(dark, levels.core).view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
     if reach is not None and not big[labels[reach[0] : reach[1], reach[2] : reach[3]]].any():
         return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
-    keep = big[labels]
     # Soft edges of kept strokes count too (their anti-aliased rim).
-    keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    keep = cv2.dilate(big[labels].view(np.uint8), _SQUARE_3).view(bool)
     soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
     return soft * (keep & region)
 
@@ -1030,7 +1031,8 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
     if reach_peak < FAINT_LEVEL:
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
-    for xs, ys in _faint_pieces(dark, tt.zone & ~tt.near_print):
+    zone, near = tt.zone, tt.near_print
+    for xs, ys in _faint_pieces(dark, _derived(tt, "zone_off_print", lambda _: zone & ~near)):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
@@ -1057,7 +1059,8 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = 
         return 0.0  # nothing in the interior a faint stroke's 3x3 mean could draw on: most boxes
     h, w = dark.shape
     longest = 0.0
-    for xs, ys in _faint_pieces(dark, ~tt.near_print):
+    near = tt.near_print
+    for xs, ys in _faint_pieces(dark, _derived(tt, "off_print", lambda _: ~near)):
         if not tt.region[ys, xs].any():
             continue  # beside the box, not through it (a neighbour's tick grazing it)
         if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
@@ -1072,8 +1075,10 @@ def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.nd
     stands `FAINT_LEVEL` above the ink round it (an opening wider than any
     pen's line: a shadow's edge or a paper level a little off lifts a whole
     area, not a line)."""
-    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
-    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & allowed).astype(np.uint8)
+    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, _FAINT_OPEN)
+    faint = np.greater_equal(cv2.blur(local, (3, 3)), FAINT_LEVEL)
+    faint &= allowed
+    faint = faint.view(np.uint8)  # 0/1 as uint8 without a copy
     min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
     if cv2.countNonZero(faint) < min_px:
         return
@@ -1162,11 +1167,11 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = N
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
         return False
-    core = (inked & tt.region).astype(np.uint8)
-    if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+    core = np.logical_and(inked, tt.region).view(np.uint8)  # 0/1 as uint8 without a copy
+    if np.count_nonzero(core) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
         return False
-    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
-    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, _SQUARE_3) & tt.region  # uint8 & bool: uint8
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     y1, x1 = y1 - 1, x1 - 1  # the interior's last row and column
     t = ACROSS_TOUCH_PX
     for i in range(1, n):
@@ -1250,7 +1255,7 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None =
         score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
-    return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
+    return score, np.count_nonzero((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region) / tt.region_px
 
 
 def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
