@@ -1278,29 +1278,45 @@ def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
-    each (float32) and whether `paper_uneven` holds for it, in a few array
-    operations: each patch's cells of the paper map are gathered into one block
-    of the largest patch's size, its last row and column repeated where it has
-    fewer (a repeated cell changes no minimum or maximum)."""
-    s, (ph, pw) = BACKGROUND_STEP, paper.shape
-    levels = paper[np.clip((y0 + h // 2) // s, 0, ph - 1), np.clip((x0 + w // 2) // s, 0, pw - 1)]
+def _paper_cells(shape: tuple[int, ...], x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Where `_group_paper` reads a paper map of `shape` for w x h patches at
+    (`x0`, `y0`), as flat indices into it: per patch, the cell under its
+    centre (column 0) and the block of cells it covers, of the largest
+    patch's size, its last row and column repeated where it has fewer (a
+    repeated cell changes no minimum or maximum). The same for every page of
+    a form: `_darkness_windows` keeps it in the page template's `derived`."""
+    s, (ph, pw) = BACKGROUND_STEP, shape
+    centre = np.clip((y0 + h // 2) // s, 0, ph - 1) * pw + np.clip((x0 + w // 2) // s, 0, pw - 1)
     r0, r1 = np.clip(y0 // s, 0, ph - 1), np.clip((y0 + h - 1) // s, 0, ph - 1)
     c0, c1 = np.clip(x0 // s, 0, pw - 1), np.clip((x0 + w - 1) // s, 0, pw - 1)
     rows = np.minimum(r0[:, None] + np.arange(int((r1 - r0).max()) + 1), r1[:, None])
     cols = np.minimum(c0[:, None] + np.arange(int((c1 - c0).max()) + 1), c1[:, None])
-    cells = paper[rows[:, :, None], cols[:, None, :]]
+    block = (rows[:, :, None] * pw + cols[:, None, :]).reshape(len(centre), -1)
+    return np.concatenate([centre[:, None], block], axis=1)
+
+
+def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int,
+                 cells_at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
+    each (float32) and whether `paper_uneven` holds for it, in a few array
+    operations on the paper map's cells under each (`_paper_cells`, or
+    `cells_at`, what it gave for these patches and this map's shape)."""
+    at = _paper_cells(paper.shape, x0, y0, w, h) if cells_at is None else cells_at
+    flat = paper.ravel()
+    levels, cells = flat[at[:, 0]], flat[at[:, 1:]]
     # `paper_uneven`'s comparison, in double as there
-    low, high = cells.min(axis=(1, 2)).astype(np.float64), cells.max(axis=(1, 2)).astype(np.float64)
+    low, high = cells.min(axis=1).astype(np.float64), cells.max(axis=1).astype(np.float64)
     return levels, high - low > PAPER_UNEVEN * high
 
 
 def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
-                      groups: list[list[int]], radius: int) -> list[np.ndarray]:
+                      groups: list[list[int]], radius: int,
+                      keep: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
     """Each target's snap window: `darkness_patch` of its patch grown by
     `radius` on every side, made for a group of equal patches at once (the
-    same arithmetic, pixel for pixel)."""
+    same arithmetic, pixel for pixel). `keep`: the page template's `derived`,
+    where each group's windows lie on the paper map (`_paper_cells`)
+    is kept: the targets' places and the map's shape are the form's."""
     out: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     ph, pw = page.shape
     for group in groups:
@@ -1308,7 +1324,13 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
         wh, ww = h + 2 * radius, w + 2 * radius
         xs = np.array([targets[i].x0 for i in group]) - radius
         ys = np.array([targets[i].y0 for i in group]) - radius
-        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh)
+        cells_at = None
+        if keep is not None:
+            name = f"paper_cells:{group[0]}-{len(group)}:{radius}:{ink.paper.shape}"
+            cells_at = keep.get(name)
+            if cells_at is None:
+                cells_at = keep[name] = _paper_cells(ink.paper.shape, xs, ys, ww, wh)
+        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh, cells_at)
         dark = np.empty((len(group), wh, ww), np.float32)  # (1 - crop / paper) / ink_ref, in place
         outside = []
         for k, (x0, y0) in enumerate(zip(xs.tolist(), ys.tolist())):
@@ -1401,7 +1423,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     radius = mm_to_px(SEARCH_MM)
     targets = template.targets
     groups = _by_shape(targets)
-    windows = _darkness_windows(page, ink, targets, groups, radius)
+    windows = _darkness_windows(page, ink, targets, groups, radius, template.derived)
     snaps = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]

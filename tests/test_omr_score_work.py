@@ -244,6 +244,11 @@ def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -
         h, w = tt.shape
         want = darkness_patch(page, paper, tt.x0 - 7, tt.y0 - 7, w + 14, h + 14, 0.87)
         assert window.dtype == want.dtype and np.array_equal(window, want)
+    # With where they lie on the paper map kept (made on the first page, read on the next).
+    keep: dict[str, np.ndarray] = {}
+    for _ in range(2):
+        kept = _darkness_windows(page, ink, targets, _by_shape(targets), 7, keep)
+        assert keep and all(np.array_equal(a, b) for a, b in zip(kept, windows))
 
 
 def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
