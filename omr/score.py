@@ -329,17 +329,7 @@ def darkness_patch(
         dark = (1.0 - crop / paper_at(paper, x0, y0, w, h)) / ink_ref
     if not inside:
         dark[~_on_page(page.shape, x0, y0, w, h)] = 0.0
-    return _unit(dark)
-
-
-def _unit(a: np.ndarray) -> np.ndarray:
-    """`np.clip(a, 0.0, 1.0)` in place (`a` a fresh float array): the same
-    values, by the same comparisons (NaN stays NaN), without `np.clip`'s
-    Python wrapper, which costs more than the clip on a patch and ran ~35
-    times a page. A -0.0 could come out as 0.0 (equal to it); none arises
-    here (a difference of equal values is +0.0)."""
-    np.maximum(a, 0.0, out=a)
-    return np.minimum(a, 1.0, out=a)
+    return np.clip(dark, 0.0, 1.0)
 
 
 def paper_maps(shape: tuple[int, ...], x0: int, y0: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -424,7 +414,7 @@ def new_ink(
         return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
     # Soft edges of kept strokes count too (their anti-aliased rim).
     keep = cv2.dilate(big[labels].view(np.uint8), _SQUARE_3).view(bool)
-    soft = _unit((dark - levels.lo) / (levels.hi - levels.lo))
+    soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
     return soft * (keep & region)
 
 
@@ -946,7 +936,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         keep = cv2.dilate(counts_here.view(np.uint8)[labels], _SQUARE_3)
         # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
         ring_dark = dark.ravel()[tt.ring_px]
-        soft = _unit((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo)) * keep.ravel()[tt.ring_px]
+        soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
         per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
         ring = max(ring, int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS)
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
@@ -990,7 +980,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             assert tt.middle is not None  # within `inner`: the same bound holds
             hidden = int(np.count_nonzero(dark_mean & tt.middle)) / tt.middle_px
         if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
-            soft = _unit((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo))
+            soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
             inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
@@ -1347,7 +1337,7 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             dark[k] = (1.0 - grey / paper_under(ink.paper, int(xs[k]), int(ys[k]), ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
-        _unit(dark)
+        np.clip(dark, 0.0, 1.0, out=dark)
         for k, i in enumerate(group):
             out[i] = dark[k]
     return out
@@ -1434,7 +1424,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     peaks: list[DigitPeaks | None] = [None] * len(targets)
     bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
-        new = _unit(np.maximum(added, 0.0))  # each target's new darkness (`added` kept: signed)
+        new = np.clip(added, 0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
             news[i] = new[k]
         at = [k for k, i in enumerate(group) if targets[i].target.shape == "digit"]

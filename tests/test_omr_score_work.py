@@ -39,7 +39,6 @@ from omr.score import (
     _ownership,
     _parabola,
     _trusted_offsets,
-    _unit,
     box_faint_mm,
     box_peaks,
     crosses_box,
@@ -296,20 +295,6 @@ def test_the_median_is_numpy_s() -> None:
             if n % 3 == 0:
                 values = np.round(values, 1)  # ties
             assert median(values) == float(np.median(values))
-
-
-def test_the_unit_clip_is_numpy_s() -> None:
-    """`_unit` against `np.clip(a, 0, 1)`, bit for bit, in float32 and float64:
-    values below, inside and above the unit range, its ends, +0.0, NaN and
-    infinities."""
-    rng = np.random.default_rng(15)
-    for dtype in (np.float32, np.float64):
-        values = np.concatenate([rng.normal(0.5, 1.0, 4998), [0.0, 1.0, np.nan, np.inf, -np.inf, 1e-30, -1e-30]])
-        values = values.astype(dtype).reshape(-1, 7)
-        expected = np.clip(values, 0.0, 1.0)
-        got = _unit(values.copy())
-        assert got.dtype == expected.dtype
-        assert got.tobytes() == expected.tobytes()
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
