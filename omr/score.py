@@ -58,7 +58,7 @@ import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
-from omr.stats import median
+from omr.stats import median, percentile
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
@@ -292,7 +292,7 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
         crop = page[y0:y1, x0:x1].astype(np.float32)
         level = paper_at(paper, x0, y0, x1 - x0, y1 - y0)
         values.append(1.0 - crop.ravel() / level)
-    ref = float(np.percentile(np.concatenate(values), 75))
+    ref = percentile(np.concatenate(values), 75)  # `np.percentile`'s, at less cost
     # A marker covered by a thumb or out of the frame must not make ink look
     # darker than it is: the reference is never below a washed-out photo's.
     return float(np.clip(ref, 0.4, 1.0))

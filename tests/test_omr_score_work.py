@@ -53,7 +53,7 @@ from omr.score import (
     paper_uneven,
     stroke_core,
 )
-from omr.stats import median
+from omr.stats import median, percentile
 from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
 
 PATCHES_PER_TARGET = 6
@@ -295,6 +295,23 @@ def test_the_median_is_numpy_s() -> None:
             if n % 3 == 0:
                 values = np.round(values, 1)  # ties
             assert median(values) == float(np.median(values))
+
+
+def test_the_percentile_is_numpy_s() -> None:
+    """`omr.stats.percentile` against `np.percentile`: the markers'
+    75th (float32, tens of thousands of values) and other percentiles, every
+    fractional part of the virtual index, ties, one and two values."""
+    rng = np.random.default_rng(16)
+    for dtype in (np.float32, np.float64):
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 100, 101, 1001, 28224]:
+            for q in (0, 1, 10, 25, 33.3, 50, 66.7, 75, 90, 99, 100):
+                values = (rng.normal(0.2, 0.4, n) * rng.choice([1e-3, 1.0, 300.0])).astype(dtype)
+                if n % 3 == 0:
+                    values = np.round(values, 1)  # ties
+                want = float(np.percentile(values, q))
+                got = percentile(values, q)
+                # Equal, so bit for bit but for a zero's sign (both signs tie in a partition).
+                assert got == want, (dtype, n, q)
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
