@@ -310,8 +310,14 @@ def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarr
     for i, corner in enumerate(MARKER_IDS):
         x0, y0, side = marker_window(corner)
         seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
-        errors[i] = np.abs(markers_blurred[i] - seen).mean(axis=(1, 2))
-    return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
+        diff = markers_blurred[i] - seen
+        errors[i] = np.abs(diff, out=diff).mean(axis=(1, 2))
+    # `np.median` over the markers, as it computes it (the mean of the two
+    # middle values, their sum over 2; a middle value's own sum over 2 is
+    # itself), without its checks: the errors are means of absolute values,
+    # never NaN.
+    ranked, m = np.sort(errors, axis=0), len(MARKER_IDS)
+    return float(BLUR_SIGMAS[int(np.argmin((ranked[(m - 1) // 2] + ranked[m // 2]) / 2))])
 
 
 def darkness_patch(

@@ -45,6 +45,7 @@ from omr.score import (
     darkness_patch,
     digit_peaks,
     digit_strokes,
+    estimate_blur,
     glyph_darkening_mm2,
     group_box_peaks,
     group_digit_peaks,
@@ -54,7 +55,7 @@ from omr.score import (
     stroke_core,
 )
 from omr.stats import median, percentile
-from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
+from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, marker_window, mm_to_px
 
 PATCHES_PER_TARGET = 6
 
@@ -312,6 +313,32 @@ def test_the_percentile_is_numpy_s() -> None:
                 got = percentile(values, q)
                 # Equal, so bit for bit but for a zero's sign (both signs tie in a partition).
                 assert got == want, (dtype, n, q)
+
+
+def test_the_blur_is_the_plain_median_s(pages: list[PageTemplate]) -> None:
+    """`estimate_blur` against its plain definition (each marker's mean absolute
+    difference from each blurred model, `np.median` over the markers), on the
+    blank page itself and on pages of noise, blurred and darkened."""
+    from forms.geometry import MARKER_IDS
+    from omr.score import BLUR_SIGMAS, ink_reference, paper_level
+
+    rng = np.random.default_rng(17)
+    template = pages[0]
+    for k in range(12):
+        page = template.blank.copy()
+        if k:
+            noise = rng.normal(0, rng.uniform(1, 40), page.shape)
+            blurred = cv2.GaussianBlur(page.astype(np.float64), (0, 0), rng.uniform(0.3, 3.0))
+            page = np.clip(blurred * rng.uniform(0.6, 1.0) + noise, 0, 255).astype(np.uint8)
+        paper = paper_level(page)
+        ink_ref = ink_reference(page, paper)
+        errors = np.empty((len(MARKER_IDS), len(BLUR_SIGMAS)))
+        for i, corner in enumerate(MARKER_IDS):
+            x0, y0, side = marker_window(corner)
+            seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            errors[i] = np.abs(template.markers_blurred[i] - seen).mean(axis=(1, 2))
+        want = float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
+        assert estimate_blur(page, template.markers_blurred, paper, ink_ref) == want
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
