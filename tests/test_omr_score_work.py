@@ -55,17 +55,31 @@ from omr.score import (
     stroke_core,
 )
 from omr.stats import median, percentile
-from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, marker_window, mm_to_px
+from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate, TargetTemplate, marker_window, mm_to_px
 
 PATCHES_PER_TARGET = 6
 
 
 @pytest.fixture(scope="module")
-def pages() -> list[PageTemplate]:
+def form_template() -> FormTemplate:
     form = load_form("sipas")
-    template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
-                                render_page_images(form, 200, 1))
-    return list(template.pages.values())
+    return prepare_template(form, [p.geometry for p in layout_form(form).pages], render_page_images(form, 200, 1))
+
+
+@pytest.fixture(scope="module")
+def pages(form_template: FormTemplate) -> list[PageTemplate]:
+    return list(form_template.pages.values())
+
+
+def test_a_form_s_kept_maps_are_made_as_before(form_template: FormTemplate) -> None:
+    """The targets' shapes, the questions' types and their order, kept in the
+    form's template, are what they were made as on every page, and are made once."""
+    t = form_template
+    shapes = {(tt.target.question, tt.target.option): tt.target.shape for p in t.pages.values() for tt in p.targets}
+    assert t.target_shapes() == shapes and "digit" in shapes.values() and "box" in shapes.values()
+    assert t.question_types() == {q.id: q.type for q in t.form.questions()}
+    assert t.question_order() == {q.id: i for i, q in enumerate(t.form.questions())}
+    assert t.target_shapes() is t.target_shapes() and t.question_order() is t.question_order()
 
 
 def _patch(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
