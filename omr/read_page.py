@@ -102,7 +102,7 @@ def read_page(
         [(t.question, t.bbox_mm, FOLD_REACH_MM) for t in page_template.geometry.targets]
         + [(f.question, f.bbox_mm, 0.0) for f in page_template.geometry.text_fields],
     )
-    order = {q.id: i for i, q in enumerate(template.form.questions())}
+    order = template.question_order()
     all_questions = sorted(
         (_flag(q, hidden, under_fold) for q in questions + text_questions),
         key=lambda q: order.get(q.question, len(order)),

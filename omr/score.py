@@ -58,7 +58,7 @@ import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
-from omr.stats import median
+from omr.stats import median, percentile
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
@@ -211,6 +211,7 @@ MEAN_SLACK = 1e-5
 # `omr.template`, which makes the rim's mask once per form.
 STREAK_GAP_MM, STREAK_BAND_MM = 1.0, 2.5
 _SQUARE_3 = np.ones((3, 3), np.uint8)  # the 3x3 structuring element of closings and dilations
+_FAINT_OPEN = np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8)  # `_faint_pieces`' opening
 MATCH_TRUST = 0.45  # normalised correlation above which a snap is trusted
 NEIGHBOUR_MM = 40.0  # untrusted snaps borrow from trusted ones this close
 BACKGROUND_STEP = 8  # reduction of the page for the paper estimate
@@ -291,7 +292,7 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
         crop = page[y0:y1, x0:x1].astype(np.float32)
         level = paper_at(paper, x0, y0, x1 - x0, y1 - y0)
         values.append(1.0 - crop.ravel() / level)
-    ref = float(np.percentile(np.concatenate(values), 75))
+    ref = percentile(np.concatenate(values), 75)  # `np.percentile`'s, at less cost
     # A marker covered by a thumb or out of the frame must not make ink look
     # darker than it is: the reference is never below a washed-out photo's.
     return float(np.clip(ref, 0.4, 1.0))
@@ -309,8 +310,14 @@ def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarr
     for i, corner in enumerate(MARKER_IDS):
         x0, y0, side = marker_window(corner)
         seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
-        errors[i] = np.abs(markers_blurred[i] - seen).mean(axis=(1, 2))
-    return float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
+        diff = markers_blurred[i] - seen
+        errors[i] = np.abs(diff, out=diff).mean(axis=(1, 2))
+    # `np.median` over the markers, as it computes it (the mean of the two
+    # middle values, their sum over 2; a middle value's own sum over 2 is
+    # itself), without its checks: the errors are means of absolute values,
+    # never NaN.
+    ranked, m = np.sort(errors, axis=0), len(MARKER_IDS)
+    return float(BLUR_SIGMAS[int(np.argmin((ranked[(m - 1) // 2] + ranked[m // 2]) / 2))])
 
 
 def darkness_patch(
@@ -403,16 +410,16 @@ def new_ink(
     within 1 px of `region`, if known (no stroke there: none is kept)."""
     # Closed first: a pencil's grain breaks a stroke into dots that would each
     # fall under the stroke size; a speck stays a speck.
-    core = cv2.morphologyEx((dark >= levels.core).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    # Masks as uint8 views of bool arrays (0/1 either way), not copies.
+    core = cv2.morphologyEx(np.greater_equal(dark, levels.core).view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
     if reach is not None and not big[labels[reach[0] : reach[1], reach[2] : reach[3]]].any():
         return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
-    keep = big[labels]
     # Soft edges of kept strokes count too (their anti-aliased rim).
-    keep = cv2.dilate(keep.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    keep = cv2.dilate(big[labels].view(np.uint8), _SQUARE_3).view(bool)
     soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
     return soft * (keep & region)
 
@@ -1030,7 +1037,8 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
     if reach_peak < FAINT_LEVEL:
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
-    for xs, ys in _faint_pieces(dark, tt.zone & ~tt.near_print):
+    zone, near = tt.zone, tt.near_print
+    for xs, ys in _faint_pieces(dark, _derived(tt, "zone_off_print", lambda _: zone & ~near)):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
@@ -1057,7 +1065,8 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = 
         return 0.0  # nothing in the interior a faint stroke's 3x3 mean could draw on: most boxes
     h, w = dark.shape
     longest = 0.0
-    for xs, ys in _faint_pieces(dark, ~tt.near_print):
+    near = tt.near_print
+    for xs, ys in _faint_pieces(dark, _derived(tt, "off_print", lambda _: ~near)):
         if not tt.region[ys, xs].any():
             continue  # beside the box, not through it (a neighbour's tick grazing it)
         if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
@@ -1072,8 +1081,10 @@ def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.nd
     stands `FAINT_LEVEL` above the ink round it (an opening wider than any
     pen's line: a shadow's edge or a paper level a little off lifts a whole
     area, not a line)."""
-    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((FAINT_AROUND_PX, FAINT_AROUND_PX), np.uint8))
-    faint = ((cv2.blur(local, (3, 3)) >= FAINT_LEVEL) & allowed).astype(np.uint8)
+    local = dark - cv2.morphologyEx(dark, cv2.MORPH_OPEN, _FAINT_OPEN)
+    faint = np.greater_equal(cv2.blur(local, (3, 3)), FAINT_LEVEL)
+    faint &= allowed
+    faint = faint.view(np.uint8)  # 0/1 as uint8 without a copy
     min_px = MIN_STROKE_MM2 * CANON_PX_PER_MM**2
     if cv2.countNonZero(faint) < min_px:
         return
@@ -1162,11 +1173,11 @@ def crosses_box(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = N
     inked = dark >= DIGIT_INK.core
     if (inked[:, 0].any() and inked[:, -1].any()) or (inked[0, :].any() and inked[-1, :].any()):
         return False
-    core = (inked & tt.region).astype(np.uint8)
-    if int(core.sum()) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
+    core = np.logical_and(inked, tt.region).view(np.uint8)  # 0/1 as uint8 without a copy
+    if np.count_nonzero(core) < MIN_STROKE_MM2 * CANON_PX_PER_MM**2:
         return False
-    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & tt.region
-    n, _, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    core = cv2.morphologyEx(core, cv2.MORPH_CLOSE, _SQUARE_3) & tt.region  # uint8 & bool: uint8
+    n, _, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=8)
     y1, x1 = y1 - 1, x1 - 1  # the interior's last row and column
     t = ACROSS_TOUCH_PX
     for i in range(1, n):
@@ -1250,7 +1261,7 @@ def _box_measures(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None =
         score = float(new_ink(dark, tt.region, BOX_INK, reach=tt.reach).sum() / tt.region_px)
     if peak < SOLID_LEVEL - MEAN_SLACK:
         return score, 0.0
-    return score, float(((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region).sum()) / tt.region_px
+    return score, np.count_nonzero((cv2.blur(dark, (3, 3)) >= SOLID_LEVEL) & tt.region) / tt.region_px
 
 
 def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
@@ -1263,29 +1274,45 @@ def _by_shape(targets: Sequence[TargetTemplate]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
-    each (float32) and whether `paper_uneven` holds for it, in a few array
-    operations: each patch's cells of the paper map are gathered into one block
-    of the largest patch's size, its last row and column repeated where it has
-    fewer (a repeated cell changes no minimum or maximum)."""
-    s, (ph, pw) = BACKGROUND_STEP, paper.shape
-    levels = paper[np.clip((y0 + h // 2) // s, 0, ph - 1), np.clip((x0 + w // 2) // s, 0, pw - 1)]
+def _paper_cells(shape: tuple[int, ...], x0: np.ndarray, y0: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Where `_group_paper` reads a paper map of `shape` for w x h patches at
+    (`x0`, `y0`), as flat indices into it: per patch, the cell under its
+    centre (column 0) and the block of cells it covers, of the largest
+    patch's size, its last row and column repeated where it has fewer (a
+    repeated cell changes no minimum or maximum). The same for every page of
+    a form: `_darkness_windows` keeps it in the page template's `derived`."""
+    s, (ph, pw) = BACKGROUND_STEP, shape
+    centre = np.clip((y0 + h // 2) // s, 0, ph - 1) * pw + np.clip((x0 + w // 2) // s, 0, pw - 1)
     r0, r1 = np.clip(y0 // s, 0, ph - 1), np.clip((y0 + h - 1) // s, 0, ph - 1)
     c0, c1 = np.clip(x0 // s, 0, pw - 1), np.clip((x0 + w - 1) // s, 0, pw - 1)
     rows = np.minimum(r0[:, None] + np.arange(int((r1 - r0).max()) + 1), r1[:, None])
     cols = np.minimum(c0[:, None] + np.arange(int((c1 - c0).max()) + 1), c1[:, None])
-    cells = paper[rows[:, :, None], cols[:, None, :]]
+    block = (rows[:, :, None] * pw + cols[:, None, :]).reshape(len(centre), -1)
+    return np.concatenate([centre[:, None], block], axis=1)
+
+
+def _group_paper(paper: np.ndarray, x0: np.ndarray, y0: np.ndarray, w: int, h: int,
+                 cells_at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For w x h patches at (`x0`, `y0`) (arrays, one per patch): `paper_at` of
+    each (float32) and whether `paper_uneven` holds for it, in a few array
+    operations on the paper map's cells under each (`_paper_cells`, or
+    `cells_at`, what it gave for these patches and this map's shape)."""
+    at = _paper_cells(paper.shape, x0, y0, w, h) if cells_at is None else cells_at
+    flat = paper.ravel()
+    levels, cells = flat[at[:, 0]], flat[at[:, 1:]]
     # `paper_uneven`'s comparison, in double as there
-    low, high = cells.min(axis=(1, 2)).astype(np.float64), cells.max(axis=(1, 2)).astype(np.float64)
+    low, high = cells.min(axis=1).astype(np.float64), cells.max(axis=1).astype(np.float64)
     return levels, high - low > PAPER_UNEVEN * high
 
 
 def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTemplate],
-                      groups: list[list[int]], radius: int) -> list[np.ndarray]:
+                      groups: list[list[int]], radius: int,
+                      keep: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
     """Each target's snap window: `darkness_patch` of its patch grown by
     `radius` on every side, made for a group of equal patches at once (the
-    same arithmetic, pixel for pixel)."""
+    same arithmetic, pixel for pixel). `keep`: the page template's `derived`,
+    where each group's windows lie on the paper map (`_paper_cells`)
+    is kept: the targets' places and the map's shape are the form's."""
     out: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     ph, pw = page.shape
     for group in groups:
@@ -1293,7 +1320,13 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
         wh, ww = h + 2 * radius, w + 2 * radius
         xs = np.array([targets[i].x0 for i in group]) - radius
         ys = np.array([targets[i].y0 for i in group]) - radius
-        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh)
+        cells_at = None
+        if keep is not None:
+            name = f"paper_cells:{group[0]}-{len(group)}:{radius}:{ink.paper.shape}"
+            cells_at = keep.get(name)
+            if cells_at is None:
+                cells_at = keep[name] = _paper_cells(ink.paper.shape, xs, ys, ww, wh)
+        levels, uneven = _group_paper(ink.paper, xs, ys, ww, wh, cells_at)
         dark = np.empty((len(group), wh, ww), np.float32)  # (1 - crop / paper) / ink_ref, in place
         outside = []
         for k, (x0, y0) in enumerate(zip(xs.tolist(), ys.tolist())):
@@ -1386,7 +1419,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     radius = mm_to_px(SEARCH_MM)
     targets = template.targets
     groups = _by_shape(targets)
-    windows = _darkness_windows(page, ink, targets, groups, radius)
+    windows = _darkness_windows(page, ink, targets, groups, radius, template.derived)
     snaps = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]

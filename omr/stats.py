@@ -2,6 +2,8 @@
 as numpy computes them, without the cost of its general machinery."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -18,3 +20,31 @@ def median(values: np.ndarray) -> float:
         return float(np.partition(values, half)[half])
     part = np.partition(values, (half - 1, half))
     return float((part[half - 1] + part[half]) / 2)
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    """`float(np.percentile(values, q))` (its default, linear method) of a 1-D
+    float array without NaN, by the same arithmetic: the value at the virtual
+    index `(n - 1) q/100` computed as numpy computes it, between the two
+    values either side of it (one partition, and the least value above the
+    lower), interpolated as numpy's `_lerp` does (from the lower value when
+    the weight is under 0.5, back from the upper one otherwise).
+    `np.percentile` partitions for four k-th values at once (its first and
+    last too, to check for NaN), which cost ~5 times this on a page's four
+    markers (28k values). Equal to numpy's, so bit for bit but for a zero's
+    sign where the array holds both 0.0 and -0.0 (they tie in a partition;
+    the markers' darkness `1 - grey / paper` is never -0.0)."""
+    n = len(values)
+    quantile = q / 100  # np.true_divide(q, 100): the same double
+    virtual = (n - 1) * quantile
+    below = math.floor(virtual)
+    if below >= n - 1:  # at or past the last value: numpy takes the last
+        return float(values.max())
+    below = max(below, 0)
+    gamma = max(virtual - below, 0.0)
+    # One k-th value, the next the least of those above it: numpy's partition
+    # for several k-th values at once cost ~8 times one here.
+    part = np.partition(values, below)
+    low, high = part[below], part[below + 1 :].min()
+    diff = high - low
+    return float(high - diff * (1 - gamma) if gamma >= 0.5 else low + diff * gamma)

@@ -9,9 +9,9 @@ invented here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -230,22 +230,37 @@ class FormTemplate:
 
     form: Form
     pages: Mapping[int, PageTemplate]
+    # What every page of the form reads alike (`target_shapes`, `question_types`,
+    # `question_order`), made on first use and kept, as `PageTemplate.derived`
+    # (plain dicts, so a catalog still pickles to a worker; given out as
+    # `Mapping`s: read, never changed).
+    derived: dict[str, Mapping[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.form.id, self.form.version)
 
-    def target_shapes(self) -> dict[tuple[str, str], str]:
+    def _kept(self, name: str, make: Callable[[], dict[Any, Any]]) -> Mapping[Any, Any]:
+        value = self.derived.get(name)
+        if value is None:
+            value = self.derived[name] = make()
+        return value
+
+    def target_shapes(self) -> Mapping[tuple[str, str], str]:
         """(question, option) -> "box" | "digit", over all pages."""
-        return {
+        return self._kept("target_shapes", lambda: {
             (tt.target.question, tt.target.option): tt.target.shape
             for page in self.pages.values()
             for tt in page.targets
-        }
+        })
 
-    def question_types(self) -> dict[str, str]:
+    def question_types(self) -> Mapping[str, str]:
         """Question id -> "single" | "multi" | "text"."""
-        return {q.id: q.type for q in self.form.questions()}
+        return self._kept("question_types", lambda: {q.id: q.type for q in self.form.questions()})
+
+    def question_order(self) -> Mapping[str, int]:
+        """Question id -> its place in the form (a page's questions are listed in it)."""
+        return self._kept("question_order", lambda: {q.id: i for i, q in enumerate(self.form.questions())})
 
 
 @dataclass(frozen=True)

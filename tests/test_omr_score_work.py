@@ -45,6 +45,7 @@ from omr.score import (
     darkness_patch,
     digit_peaks,
     digit_strokes,
+    estimate_blur,
     glyph_darkening_mm2,
     group_box_peaks,
     group_digit_peaks,
@@ -53,18 +54,32 @@ from omr.score import (
     paper_uneven,
     stroke_core,
 )
-from omr.stats import median
-from omr.template import CANON_PX_PER_MM, PageTemplate, TargetTemplate, mm_to_px
+from omr.stats import median, percentile
+from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate, TargetTemplate, marker_window, mm_to_px
 
 PATCHES_PER_TARGET = 6
 
 
 @pytest.fixture(scope="module")
-def pages() -> list[PageTemplate]:
+def form_template() -> FormTemplate:
     form = load_form("sipas")
-    template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
-                                render_page_images(form, 200, 1))
-    return list(template.pages.values())
+    return prepare_template(form, [p.geometry for p in layout_form(form).pages], render_page_images(form, 200, 1))
+
+
+@pytest.fixture(scope="module")
+def pages(form_template: FormTemplate) -> list[PageTemplate]:
+    return list(form_template.pages.values())
+
+
+def test_a_form_s_kept_maps_are_made_as_before(form_template: FormTemplate) -> None:
+    """The targets' shapes, the questions' types and their order, kept in the
+    form's template, are what they were made as on every page, and are made once."""
+    t = form_template
+    shapes = {(tt.target.question, tt.target.option): tt.target.shape for p in t.pages.values() for tt in p.targets}
+    assert t.target_shapes() == shapes and "digit" in shapes.values() and "box" in shapes.values()
+    assert t.question_types() == {q.id: q.type for q in t.form.questions()}
+    assert t.question_order() == {q.id: i for i, q in enumerate(t.form.questions())}
+    assert t.target_shapes() is t.target_shapes() and t.question_order() is t.question_order()
 
 
 def _patch(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -243,6 +258,11 @@ def test_windows_made_together_are_each_targets_own(pages: list[PageTemplate]) -
         h, w = tt.shape
         want = darkness_patch(page, paper, tt.x0 - 7, tt.y0 - 7, w + 14, h + 14, 0.87)
         assert window.dtype == want.dtype and np.array_equal(window, want)
+    # With where they lie on the paper map kept (made on the first page, read on the next).
+    keep: dict[str, np.ndarray] = {}
+    for _ in range(2):
+        kept = _darkness_windows(page, ink, targets, _by_shape(targets), 7, keep)
+        assert keep and all(np.array_equal(a, b) for a, b in zip(kept, windows))
 
 
 def test_paper_levels_of_patches_together_are_each_patch_s_own() -> None:
@@ -290,6 +310,49 @@ def test_the_median_is_numpy_s() -> None:
             if n % 3 == 0:
                 values = np.round(values, 1)  # ties
             assert median(values) == float(np.median(values))
+
+
+def test_the_percentile_is_numpy_s() -> None:
+    """`omr.stats.percentile` against `np.percentile`: the markers'
+    75th (float32, tens of thousands of values) and other percentiles, every
+    fractional part of the virtual index, ties, one and two values."""
+    rng = np.random.default_rng(16)
+    for dtype in (np.float32, np.float64):
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 100, 101, 1001, 28224]:
+            for q in (0, 1, 10, 25, 33.3, 50, 66.7, 75, 90, 99, 100):
+                values = (rng.normal(0.2, 0.4, n) * rng.choice([1e-3, 1.0, 300.0])).astype(dtype)
+                if n % 3 == 0:
+                    values = np.round(values, 1)  # ties
+                want = float(np.percentile(values, q))
+                got = percentile(values, q)
+                # Equal, so bit for bit but for a zero's sign (both signs tie in a partition).
+                assert got == want, (dtype, n, q)
+
+
+def test_the_blur_is_the_plain_median_s(pages: list[PageTemplate]) -> None:
+    """`estimate_blur` against its plain definition (each marker's mean absolute
+    difference from each blurred model, `np.median` over the markers), on the
+    blank page itself and on pages of noise, blurred and darkened."""
+    from forms.geometry import MARKER_IDS
+    from omr.score import BLUR_SIGMAS, ink_reference, paper_level
+
+    rng = np.random.default_rng(17)
+    template = pages[0]
+    for k in range(12):
+        page = template.blank.copy()
+        if k:
+            noise = rng.normal(0, rng.uniform(1, 40), page.shape)
+            blurred = cv2.GaussianBlur(page.astype(np.float64), (0, 0), rng.uniform(0.3, 3.0))
+            page = np.clip(blurred * rng.uniform(0.6, 1.0) + noise, 0, 255).astype(np.uint8)
+        paper = paper_level(page)
+        ink_ref = ink_reference(page, paper)
+        errors = np.empty((len(MARKER_IDS), len(BLUR_SIGMAS)))
+        for i, corner in enumerate(MARKER_IDS):
+            x0, y0, side = marker_window(corner)
+            seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            errors[i] = np.abs(template.markers_blurred[i] - seen).mean(axis=(1, 2))
+        want = float(BLUR_SIGMAS[int(np.argmin(np.median(errors, axis=0)))])
+        assert estimate_blur(page, template.markers_blurred, paper, ink_ref) == want
 
 
 def test_a_strokes_main_axis_and_parabola_are_the_library_s() -> None:
