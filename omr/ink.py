@@ -32,6 +32,7 @@ from omr.score import (
     paper_at,
     paper_level,
 )
+from omr.stats import percentile as percentile_value
 from omr.template import PageTemplate, marker_window, mm_to_px
 
 # The percentile of an area's darkness that is its black: a marker is half
@@ -112,7 +113,7 @@ def print_black(page: np.ndarray, blank: np.ndarray, paper: np.ndarray, registra
         return None
     level = cv2.resize(paper, (page.shape[1], page.shape[0]), interpolation=cv2.INTER_NEAREST)
     dark = 1.0 - page[where].astype(np.float32) / level[where]
-    return float(np.percentile(dark, PRINT_PERCENTILE))
+    return percentile_value(dark, PRINT_PERCENTILE)  # np.percentile's value, by one partition
 
 
 def black_of(page: np.ndarray, paper: np.ndarray, areas: list[tuple[BBox, float]],
@@ -130,7 +131,7 @@ def black_of(page: np.ndarray, paper: np.ndarray, areas: list[tuple[BBox, float]
             continue
         level = paper_at(paper, x0, y0, x1 - x0, y1 - y0)
         dark = 1.0 - page[y0:y1, x0:x1].astype(np.float32) / level
-        estimates.append(float(np.percentile(dark, percentile)))
+        estimates.append(percentile_value(dark.ravel(), percentile))  # np.percentile's value
     if not estimates:
         return ink_reference(page, paper)
     return float(np.clip(np.median(estimates), MIN_INK_REF, MAX_INK_REF))
