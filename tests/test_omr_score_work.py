@@ -53,6 +53,7 @@ from omr.score import (
     paper_at,
     paper_uneven,
     stroke_core,
+    strokes_with_stats,
 )
 from omr.stats import median, percentile
 from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate, TargetTemplate, marker_window, mm_to_px
@@ -442,3 +443,18 @@ def test_peaks_of_boxes_together_are_each_box_s_own(pages: list[PageTemplate]) -
                     assert box_faint_mm(tt, patch, peaks) == box_faint_mm(tt, patch)
                     compared += 1
     assert compared
+
+
+def test_grana_labels_strokes_as_the_default_does():
+    """`strokes_with_stats` (Grana's algorithm) gives the very count, labels
+    (numbered alike) and stats of OpenCV's default labelling, on masks like a
+    patch's: blobs of every size and shape, touching the patch's edges."""
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        h, w = (int(v) for v in rng.integers(20, 90, 2))
+        noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), float(rng.uniform(0.5, 3.0)))
+        mask = (noise > rng.uniform(0.45, 0.6)).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        grana = strokes_with_stats(mask)
+        assert grana[0] == n
+        assert np.array_equal(grana[1], labels) and np.array_equal(grana[2], stats)
