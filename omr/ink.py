@@ -68,7 +68,10 @@ def page_ink_in_view(
     the markers and the QR code are read on the canonical page."""
     paper = paper_level(registration.half, BACKGROUND_STEP // 2)
     if set(registration.markers) >= set(MARKER_IDS):
-        # the markers alone are read: the QR code's area is not warped for it
+        # the markers alone are read: the QR code's area is not warped for it. Exact
+        # because `register._sharpness` warped the markers' tiles already: a tile's
+        # pixels depend (by a grey level, OpenCV's fixed point) on the rectangle it
+        # was warped in, and the QR code's tiles lie one tile from a marker's.
         return page_ink(registration.page.ensure(black_areas(template, qr=False)), template.markers_blurred, paper)
     page = registration.page.ensure(black_areas(template))
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]

@@ -164,7 +164,8 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
     marker, all four of ours, each at least `QUICK_WINDOW_PX` from the inner
     sides of its corner; else None. So placed, a marker's threshold and
     contour are those the whole image gives (as `_detect_level`'s crops), and
-    its quad is the one the quick pass over the whole image finds; it is
+    its quad is the one the quick pass over the whole image finds (when that
+    pass answers: it gives up on any other marker it sees); it is
     sized on the whole image's long side, as there. What lies outside the
     corners is not looked at: a second instance of one of our markers there
     (another sheet's, in a photo) no longer sends the search to the whole

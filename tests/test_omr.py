@@ -614,6 +614,32 @@ def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
     assert seen >= 4
 
 
+def test_the_corner_pass_keeps_the_page_s_markers_beside_another_copy(mot_cua: Form) -> None:
+    """A second, larger copy of one of our markers inside the picture (another
+    sheet's, in a photo) sends the whole-level quick pass to the full search,
+    which kept the larger; the corner pass looks in the corners only and keeps
+    the page's own four, quad for quad as on the page without the copy (the
+    one behaviour it changes, `omr.register._corner_pass`)."""
+    from omr.register import QUICK_PERIMETER_RATE, _corner_pass, _quick_pass, pyramid
+
+    page = mot_cua.blanks[0]
+    x, y, w, h = (int(round(v * PPM)) for v in marker_bbox("tl"))
+    pad = int(round(2 * PPM))
+    marker = page[y - pad:y + h + pad, x - pad:x + w + pad]
+    copy = cv2.resize(marker, None, fx=1.4, fy=1.4, interpolation=cv2.INTER_NEAREST)
+    stray = page.copy()
+    cy, cx = page.shape[0] // 2 - copy.shape[0] // 2, page.shape[1] // 2 - copy.shape[1] // 2
+    stray[cy:cy + copy.shape[0], cx:cx + copy.shape[1]] = copy
+    clean_level, stray_level = pyramid(page)[-1], pyramid(stray)[-1]
+    assert _quick_pass(stray_level, (QUICK_PERIMETER_RATE,)) is None  # the copy is seen there
+    found = _corner_pass(stray_level, QUICK_PERIMETER_RATE)
+    clean = _quick_pass(clean_level, (QUICK_PERIMETER_RATE,))
+    assert found is not None and clean is not None
+    by_corner = dict(zip(clean[1], clean[0]))
+    assert sorted(found[1]) == sorted(by_corner)
+    assert all(np.array_equal(q, by_corner[c]) for q, c in zip(*found))
+
+
 def test_the_light_over_a_page_is_the_quadratic_surface_its_paper_shows() -> None:
     """The fold test's light: a quadratic fitted to the cells' paper, marks
     (darker outliers) dropped; the design matrix is made once per form."""
