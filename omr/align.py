@@ -31,7 +31,7 @@ from omr.failures import FailureReason, failure
 from omr.reading import PageFailure, PageQuality
 from omr.register import HALF_PX_PER_MM, Registration, plausible, registration
 from omr.template import CANON_PX_PER_MM, PageTemplate
-from omr.warp import page_size, to_scale
+from omr.warp import page_size, warp_page
 
 
 @dataclass(frozen=True)
@@ -131,17 +131,8 @@ def input_px_per_mm(homography: np.ndarray) -> float:
 
 def warp_at(levels: Sequence[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
     """The upright page at `px_per_mm`, warped from the coarsest pyramid level
-    still at least as fine (white outside the input)."""
-    size = page_size(px_per_mm)
-    source = input_px_per_mm(homography)
-    level = 0
-    while level + 1 < len(levels) and source / 2 ** (level + 1) >= px_per_mm:
-        level += 1
-    factor = 2.0**level
-    return cv2.warpPerspective(
-        levels[level], to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), size,
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=255,
-    )
+    still at least as fine (white outside the input: `omr.warp.warp_page`)."""
+    return warp_page(list(levels), homography, input_px_per_mm(homography), px_per_mm, fine=1.0, white_outside=True)
 
 
 def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:

@@ -51,11 +51,12 @@ def page_size(px_per_mm: float) -> tuple[int, int]:
     return int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm))
 
 
-def source_level(levels: list[np.ndarray], input_px_per_mm: float, px_per_mm: float) -> int:
+def source_level(levels: list[np.ndarray], input_px_per_mm: float, px_per_mm: float,
+                 fine: float = PREREDUCE_MIN) -> int:
     """The coarsest `omr.register.pyramid` level (level L is the input halved
-    L times) still at least `PREREDUCE_MIN` times as fine as `px_per_mm`."""
+    L times) still at least `fine` (`PREREDUCE_MIN`) times as fine as `px_per_mm`."""
     level = 0
-    while level + 1 < len(levels) and input_px_per_mm / 2 ** (level + 1) >= PREREDUCE_MIN * px_per_mm:
+    while level + 1 < len(levels) and input_px_per_mm / 2 ** (level + 1) >= fine * px_per_mm:
         level += 1
     return level
 
@@ -69,16 +70,19 @@ def to_scale(px_per_mm: float) -> np.ndarray:
 
 
 def warp_page(levels: list[np.ndarray], homography: np.ndarray, input_px_per_mm: float,
-              px_per_mm: float, source_px_per_mm: float | None = None) -> np.ndarray:
+              px_per_mm: float, source_px_per_mm: float | None = None, *,
+              fine: float = PREREDUCE_MIN, white_outside: bool = False) -> np.ndarray:
     """The whole upright page at `px_per_mm`, warped through `homography`
     (input px -> canonical px) from the pyramid level nearest that scale
-    (`source_level`), or nearest `source_px_per_mm` when given. Outside the
-    input the picture's edge is repeated, as in `CanonicalPage`."""
-    level = source_level(levels, input_px_per_mm, source_px_per_mm or px_per_mm)
+    (`source_level`, at least `fine` times as fine), or nearest
+    `source_px_per_mm` when given. Outside the input the picture's edge is
+    repeated, as in `CanonicalPage`, or white (`white_outside`)."""
+    level = source_level(levels, input_px_per_mm, source_px_per_mm or px_per_mm, fine)
     factor = 2.0**level
+    border = (cv2.BORDER_CONSTANT, 255) if white_outside else (cv2.BORDER_REPLICATE, 0)
     return cv2.warpPerspective(
         levels[level], to_scale(px_per_mm) @ homography @ np.diag([factor, factor, 1.0]), page_size(px_per_mm),
-        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+        flags=cv2.INTER_LINEAR, borderMode=border[0], borderValue=border[1],
     )
 
 
