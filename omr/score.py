@@ -741,8 +741,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     lab = labels.ravel()[flat]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
-    glyph = tt.glyph
-    on_glyph[labels.ravel()[_derived(tt, "glyph_px", lambda _: np.flatnonzero(glyph))]] = True
+    on_glyph[labels.ravel()[_mask_px(tt, "glyph", tt.glyph)]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     speck = np.zeros(n, bool)
@@ -982,7 +981,8 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             fill = int(np.count_nonzero((smooth >= FILL_LEVEL) & tt.fill_region)) / tt.fill_px
             fill_local = fill
             if fill > 0.0:
-                surround = _surround_px(tt)
+                assert tt.surround is not None
+                surround = _mask_px(tt, "surround", tt.surround)
                 paper_round = median(cv2.blur(dark, (3, 3)).ravel()[surround]) if len(surround) else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
                     above = (smooth - paper_round >= FILL_LEVEL) & tt.fill_region
@@ -1002,12 +1002,11 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                          hidden, faint, fill_local)
 
 
-def _surround_px(tt: TargetTemplate) -> np.ndarray:
-    """A digit's `TargetTemplate.surround` as indices into the flattened patch,
-    in the patch's order (a mask's pixels' order): made once per template."""
-    surround = tt.surround
-    assert surround is not None
-    return _derived(tt, "surround_px", lambda _: np.flatnonzero(surround))
+def _mask_px(tt: TargetTemplate, name: str, mask: np.ndarray) -> np.ndarray:
+    """The template's `mask` (its `name`: "glyph", "surround") as indices into
+    the flattened patch, in the patch's order (a mask's pixels' order): made
+    once per template, as one gather is cheaper than a boolean index."""
+    return _derived(tt, f"{name}_px", lambda _: np.flatnonzero(mask))
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
