@@ -49,7 +49,7 @@ Per target, on the registered page:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -68,6 +68,7 @@ from omr.template import (
     TargetTemplate,
     TextTemplate,
     crop_padded,
+    kept,
     marker_window,
     mm_to_px,
 )
@@ -884,7 +885,7 @@ def _rim_px(tt: TargetTemplate) -> np.ndarray:
     rows, cols = tt.rim_rows, tt.rim_cols
     assert rows is not None and cols is not None
     width = tt.box_crop[3] - tt.box_crop[2]
-    return _derived(tt, "rim_px", lambda _: rows * width + cols)
+    return kept(tt, "rim_px", lambda _: rows * width + cols)
 
 
 def stroke_kind(s: Stroke) -> str:
@@ -1006,7 +1007,7 @@ def _mask_px(tt: TargetTemplate, name: str, mask: np.ndarray) -> np.ndarray:
     """The template's `mask` (its `name`: "glyph", "surround") as indices into
     the flattened patch, in the patch's order (a mask's pixels' order): made
     once per template, as one gather is cheaper than a boolean index."""
-    return _derived(tt, f"{name}_px", lambda _: np.flatnonzero(mask))
+    return kept(tt, f"{name}_px", lambda _: np.flatnonzero(mask))
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
@@ -1046,7 +1047,7 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
     zone, near = tt.zone, tt.near_print
-    for xs, ys in _faint_pieces(dark, _derived(tt, "zone_off_print", lambda _: zone & ~near)):
+    for xs, ys in _faint_pieces(dark, kept(tt, "zone_off_print", lambda _: zone & ~near)):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
@@ -1074,7 +1075,7 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = 
     h, w = dark.shape
     longest = 0.0
     near = tt.near_print
-    for xs, ys in _faint_pieces(dark, _derived(tt, "off_print", lambda _: ~near)):
+    for xs, ys in _faint_pieces(dark, kept(tt, "off_print", lambda _: ~near)):
         if not tt.region[ys, xs].any():
             continue  # beside the box, not through it (a neighbour's tick grazing it)
         if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
@@ -1117,25 +1118,11 @@ def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
     return length
 
 
-def _derived(tt: TargetTemplate | TextTemplate, name: str,
-             make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
-    """What a target's or text field's template gives for the page's blur (one
-    of `BLUR_SIGMAS`), or what the scorer reads of it in another form (a
-    mask's pixels as indices), made on first use and kept in the template
-    (`derived`): templates are built once per form and read for every page.
-    The masks that depend on the template alone are made with it (`omr.template`)."""
-    value = tt.derived.get(name)
-    if value is None:
-        value = make(tt)
-        tt.derived[name] = value
-    return value
-
-
 def blank_darkness(tt: TargetTemplate | TextTemplate, blur: float) -> np.ndarray:
     """The blank's darkness in a target's or text field's patch blurred as the
     page is (`blur`, one of `BLUR_SIGMAS`): made once per template and blur,
     kept in its `derived`."""
-    return _derived(tt, f"blank@{blur}", lambda t: _blurred(t.printed, blur))
+    return kept(tt, f"blank@{blur}", lambda t: _blurred(t.printed, blur))
 
 
 def _blurred(printed: np.ndarray | None, blur: float) -> np.ndarray:
@@ -1149,7 +1136,7 @@ def _core_levels(tt: TargetTemplate, core_level: float) -> np.ndarray:
     `core_level` (`stroke_core`, one per blur) elsewhere."""
     assert tt.near_print is not None
     near = tt.near_print
-    return _derived(tt, f"core@{core_level}", lambda t: np.where(near, DIGIT_INK.core, core_level))
+    return kept(tt, f"core@{core_level}", lambda t: np.where(near, DIGIT_INK.core, core_level))
 
 
 def stroke_core(blur: float) -> float:

@@ -177,7 +177,7 @@ class TargetTemplate:
     flat: bool = False
     # What the scorer derives from the page's blur (the blank blurred as the page
     # is, at each of `BLUR_SIGMAS`), made on first use and kept with the
-    # template (built once per form, read for every page): see `omr.score._derived`.
+    # template (built once per form, read for every page): see `kept`.
     # Empty when the catalog is built or sent to a worker.
     derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -315,6 +315,21 @@ def crop_padded(a: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
     if ye > ys and xe > xs:
         out[ys - y0 : ye - y0, xs - x0 : xe - x0] = a[ys:ye, xs:xe]
     return out
+
+
+def kept(tt: TargetTemplate | TextTemplate, name: str,
+         make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
+    """What the reader makes of a target's or text field's template, made on
+    first use and kept in the template (`derived`, under `name`): templates
+    are built once per form and read for every page. It may depend on the
+    page's blur (one of `BLUR_SIGMAS`, in `name`), or be a mask in another
+    form (its pixels as indices); the masks that depend on the template alone
+    are made with it."""
+    value = tt.derived.get(name)
+    if value is None:
+        value = make(tt)
+        tt.derived[name] = value
+    return value
 
 
 def _centre(bbox: BBox) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from omr.ink import page_ink_in_view
 from omr.reading import TextReading
 from omr.register import Registration, warp_region
 from omr.score import PageInk, blank_darkness, paper_maps
-from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, mm_to_px
+from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded, kept, mm_to_px
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 # ~300 dpi: Tesseract reads best with letters 20-40 px high.
@@ -146,17 +146,13 @@ def field_darkness(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> np.ndarr
     if tt.printed is not None:  # a template built without its blank has nothing to subtract
         np.subtract(dark, blank_darkness(tt, ink.blur), out=dark)
         np.clip(dark, 0.0, 1.0, out=dark)
-    if "outside" not in tt.derived:
-        tt.derived["outside"] = ~tt.region
-    dark[tt.derived["outside"]] = 0.0
+    dark[kept(tt, "outside", lambda t: ~t.region)] = 0.0
     return dark
 
 
 def _region_area(tt: TextTemplate) -> int:
     """The field's pixels whose ink counts (made once per form, kept in `derived`)."""
-    if "area" not in tt.derived:
-        tt.derived["area"] = np.array(int(tt.region.sum()))
-    return int(tt.derived["area"])
+    return int(kept(tt, "area", lambda t: np.array(int(t.region.sum()))))
 
 
 def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
