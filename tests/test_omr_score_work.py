@@ -6,6 +6,7 @@ region that counts (where a bound that reached too little would go wrong)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -155,30 +156,36 @@ def _crosses_plainly(tt: TargetTemplate, dark: np.ndarray) -> bool:
                for x, y, w, h, area in stats[1:])
 
 
+def _stacks(pages: list[PageTemplate], chosen: Callable[[TargetTemplate], bool],
+            rng: np.random.Generator) -> Iterator[tuple[PageTemplate, list[int], np.ndarray]]:
+    """Per page and group of equal patches (`_by_shape`), the `chosen` targets
+    and three stacks of random new darkness (`_patch`) over them, as the
+    scorer's group functions take them."""
+    for page in pages:
+        for group in _by_shape(page.targets):
+            members = [i for i in group if chosen(page.targets[i])]
+            for _ in range(3 if members else 0):
+                yield page, members, np.stack([_patch(page.targets[i].shape, rng) for i in members])
+
+
 def test_peaks_of_digits_together_are_each_digit_s_own(pages: list[PageTemplate]) -> None:
     """`group_digit_peaks` (a page's digits of one patch size at once) is
     `digit_peaks` of each, and a stroke's core level under the zone's peak
     leaves no stroke and no crumbs, whatever the rest of the patch holds."""
     rng = np.random.default_rng(13)
     compared = below = 0
-    for page in pages:
-        for group in _by_shape(page.targets):
-            digits = [i for i in group if page.targets[i].target.shape == "digit"]
-            if not digits:
-                continue
-            for _ in range(3):
-                new = np.stack([_patch(page.targets[i].shape, rng) for i in digits])
-                got = group_digit_peaks(page, digits, new)
-                assert got == [digit_peaks(page.targets[i], patch) for i, patch in zip(digits, new)]
-                for i, patch, peaks in zip(digits, new, got):
-                    tt = page.targets[i]
-                    for core in (DIGIT_INK.core, stroke_core(2.0)):
-                        strokes, labels, counts, crumbs = digit_strokes(tt, patch, core, peaks)
-                        want = digit_strokes(tt, patch, core)
-                        assert (strokes, crumbs) == (want[0], want[3])
-                        assert np.array_equal(labels, want[1]) and np.array_equal(counts, want[2])
-                        below += peaks.zone < min(core, DIGIT_INK.core) <= float(patch.max())
-                    compared += 1
+    for page, digits, new in _stacks(pages, lambda tt: tt.target.shape == "digit", rng):
+        got = group_digit_peaks(page, digits, new)
+        assert got == [digit_peaks(page.targets[i], patch) for i, patch in zip(digits, new)]
+        for i, patch, peaks in zip(digits, new, got):
+            tt = page.targets[i]
+            for core in (DIGIT_INK.core, stroke_core(2.0)):
+                strokes, labels, counts, crumbs = digit_strokes(tt, patch, core, peaks)
+                want = digit_strokes(tt, patch, core)
+                assert (strokes, crumbs) == (want[0], want[3])
+                assert np.array_equal(labels, want[1]) and np.array_equal(counts, want[2])
+                below += peaks.zone < min(core, DIGIT_INK.core) <= float(patch.max())
+            compared += 1
     assert compared and below  # the zone's bound was taken where the patch's was not, and agreed
 
 
@@ -422,26 +429,20 @@ def test_peaks_of_boxes_together_are_each_box_s_own(pages: list[PageTemplate]) -
     faint stroke); the box's measures are the same given them or not."""
     rng = np.random.default_rng(23)
     compared = 0
-    for page in pages:
-        for group in _by_shape(page.targets):
-            boxes = [i for i in group if page.targets[i].target.shape == "box" and page.targets[i].region_px]
-            if not boxes:
-                continue
-            for _ in range(3):
-                new = np.stack([_patch(page.targets[i].shape, rng) for i in boxes])
-                got = group_box_peaks(page, boxes, new)
-                assert got == [box_peaks(page.targets[i], patch) for i, patch in zip(boxes, new)]
-                for i, patch, peaks in zip(boxes, new, got):
-                    tt = page.targets[i]
-                    assert tt.faint_reach is not None
-                    (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
-                    assert peaks.reach == float(patch[y0:y1, x0:x1].max())
-                    assert peaks.interior == float(patch[i0:i1, j0:j1].max())
-                    assert (peaks.faint_reach >= FAINT_LEVEL) == bool((patch[tt.faint_reach] >= FAINT_LEVEL).any())
-                    assert _box_measures(tt, patch, peaks) == _box_measures(tt, patch)
-                    assert crosses_box(tt, patch, peaks) == _crosses_plainly(tt, patch)
-                    assert box_faint_mm(tt, patch, peaks) == box_faint_mm(tt, patch)
-                    compared += 1
+    for page, boxes, new in _stacks(pages, lambda tt: tt.target.shape == "box" and bool(tt.region_px), rng):
+        got = group_box_peaks(page, boxes, new)
+        assert got == [box_peaks(page.targets[i], patch) for i, patch in zip(boxes, new)]
+        for i, patch, peaks in zip(boxes, new, got):
+            tt = page.targets[i]
+            assert tt.faint_reach is not None
+            (y0, y1, x0, x1), (i0, i1, j0, j1) = tt.reach, tt.interior
+            assert peaks.reach == float(patch[y0:y1, x0:x1].max())
+            assert peaks.interior == float(patch[i0:i1, j0:j1].max())
+            assert (peaks.faint_reach >= FAINT_LEVEL) == bool((patch[tt.faint_reach] >= FAINT_LEVEL).any())
+            assert _box_measures(tt, patch, peaks) == _box_measures(tt, patch)
+            assert crosses_box(tt, patch, peaks) == _crosses_plainly(tt, patch)
+            assert box_faint_mm(tt, patch, peaks) == box_faint_mm(tt, patch)
+            compared += 1
     assert compared
 
 
