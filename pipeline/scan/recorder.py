@@ -20,6 +20,7 @@ from forms.durable import disk_error, write_bytes_atomic
 from omr.failures import FailureReason
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
 from pipeline.scan.copies import decide_copy
+from pipeline.scan.scores import score_rows
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
 from pipeline.store.database import (
@@ -310,18 +311,7 @@ def _record_reading(
 
 
 def _insert_scores(conn: sa.Connection, page_id: int, reading: PageReading) -> None:
-    rows = [
-        {
-            "page_id": page_id,
-            "question": t.question,
-            "option": t.option,
-            "score": float(t.score),
-            "state": t.state,
-            "offset_x_mm": float(t.offset_mm[0]),
-            "offset_y_mm": float(t.offset_mm[1]),
-        }
-        for t in reading.targets
-    ]
+    rows = score_rows(page_id, reading.targets)
     if rows:
         conn.execute(sa.insert(schema.target_scores), rows)
 

@@ -13,7 +13,7 @@ pages          one row per input page, in (source, page_index) order: status
                `read` | `failed` | `duplicate` | `rejected`, the registration's quality and
                the path of the compressed page image kept for review.
 sheets         one physical ballot, unique per (form, serial); its pages point to it.
-target_scores  every target's raw new-ink score and state, per page.
+target_scores  every target's raw measures (score, evidence) and state, per page.
 answers        per (sheet, question, source): the machine's reading and, beside it, a
                person's decision (source `person`); the person's never overwrites the machine's.
 comments       free-text fields: OCR text, confidence, ink, crop image path.
@@ -129,6 +129,8 @@ target_scores = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("offset_x_mm", sa.Float, nullable=False, server_default="0"),
     sa.Column("offset_y_mm", sa.Float, nullable=False, server_default="0"),
+    # What `omr.decide` reads beyond the score, as JSON (`pipeline.scan.scores`). Migration 0008.
+    sa.Column("evidence", sa.Text),
     sa.UniqueConstraint("page_id", "question", "option", name="uq_target_scores"),
 )
 
