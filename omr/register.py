@@ -10,7 +10,9 @@ corners are refined on the full image.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import cv2
 import numpy as np
@@ -157,8 +159,11 @@ def _quick_pass(image: np.ndarray, rates: tuple[float, ...]) -> tuple[list[np.nd
     return None
 
 
-def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list[Corner]] | None:
-    """`_quick_pass` at `rate` in the image's four corners (`CORNER_SHARE`
+def _corner_pass(
+    levels: Pyramid, rate: float, level: int = -1
+) -> tuple[list[np.ndarray], list[Corner]] | None:
+    """`_quick_pass` at `rate` in the four corners of the pyramid's `level`
+    (the image; only the corners are made, `Pyramid.region`) (`CORNER_SHARE`
     of its width and height each): each corner's quad (in the image's
     coordinates) and which marker it is, when every corner shows exactly one
     marker, all four of ours, each at least `QUICK_WINDOW_PX` from the inner
@@ -170,13 +175,13 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
     corners is not looked at: a second instance of one of our markers there
     (another sheet's, in a photo) no longer sends the search to the whole
     level, whose full detector would keep the larger of the two."""
-    h, w = image.shape
+    h, w = levels.shape_at(level)
     ch, cw = int(h * CORNER_SHARE), int(w * CORNER_SHARE)
     margin = QUICK_WINDOW_PX
     quads: list[np.ndarray] = []
     named: list[Corner] = []
     for y0, x0 in ((0, 0), (0, w - cw), (h - ch, w - cw), (h - ch, 0)):
-        region = image[y0:y0 + ch, x0:x0 + cw]
+        region = levels.region(level, x0, y0, x0 + cw, y0 + ch)
         detector = _detector(quick=True, long_side=max(h, w), image_long_side=max(region.shape),
                              perimeter_rate=rate)
         corners, ids, _ = detector.detectMarkers(region)
@@ -195,9 +200,9 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
 
 
 def _detect_level(
-    image: np.ndarray, scale: float, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
+    levels: Pyramid, level: int, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
 ) -> dict[Corner, np.ndarray]:
-    """`_detect` on one pyramid level, at about a third of the cost when the
+    """`_detect` on one level of the pyramid (corners in the input's pixels), at about a third of the cost when the
     page is whole: a quick pass finds where the markers are (in the level's
     corners first, `_corner_pass` at `rates[0]`, then over the whole level,
     `_quick_pass` at `rates`), and when it finds each of the four once, the full detector looks again
@@ -206,34 +211,94 @@ def _detect_level(
     level gives (every marker of the speed, style, fold, tight-frame and
     phone decks identical, `tests/test_omr_registration.py`). Otherwise the
     whole level is searched."""
-    located = _corner_pass(image, rates[0]) or _quick_pass(image, rates)
+    scale = 0.5**level
+    located = _corner_pass(levels, rates[0], level) or _quick_pass(levels[level], rates)
     if located is None:
-        return _detect(_detector(), image, scale)
-    h, w = image.shape
+        return _detect(_detector(), levels[level], scale)
+    h, w = levels.shape_at(level)
     found: dict[Corner, np.ndarray] = {}
     for quad, corner in zip(*located):
         q = quad.reshape(4, 2)
         margin = CROP_MARGIN_PX
         x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
         x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
-        crop = image[y0:y1, x0:x1]
+        crop = levels.region(level, x0, y0, x1, y1)
         around = _detect(_detector(long_side=max(h, w), image_long_side=max(crop.shape)), crop, 1.0)
         if set(around) != {corner}:
-            return _detect(_detector(), image, scale)
+            return _detect(_detector(), levels[level], scale)
         found[corner] = ((around[corner] + np.array([x0, y0], np.float32)) / scale).astype(np.float32)
     return found
 
 
-def pyramid(grey: np.ndarray) -> list[np.ndarray]:
-    """`grey` halved (Gaussian pyramid) until its long side is at most
-    `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor 2**L."""
-    levels = [grey]
-    while max(levels[-1].shape) > DETECT_LONG_SIDE_PX and min(levels[-1].shape) > 64:
-        levels.append(cv2.pyrDown(levels[-1]))
-    return levels
+class Pyramid(Sequence[np.ndarray]):
+    """`grey` halved (Gaussian pyramid, `cv2.pyrDown`) until its long side is
+    at most `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor
+    2**L. A level is made when it is first read: on a 200 dpi scan only the
+    input itself is warped from (`omr.warp.source_level`), and the markers
+    are looked for in the coarsest level's corners (`region`), so the two
+    halvings of the whole page (~1.5 ms CPU) were mostly never read."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        shapes = [(int(grey.shape[0]), int(grey.shape[1]))]
+        while max(shapes[-1]) > DETECT_LONG_SIDE_PX and min(shapes[-1]) > 64:
+            h, w = shapes[-1]
+            shapes.append(((h + 1) // 2, (w + 1) // 2))  # cv2.pyrDown's size
+        self._shapes = shapes
+        self._levels: list[np.ndarray | None] = [grey] + [None] * (len(shapes) - 1)
+        # parts of levels not made whole: (x0, y0, x1, y1) and their pixels
+        self._regions: list[list[tuple[tuple[int, int, int, int], np.ndarray]]] = [[] for _ in shapes]
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        level = range(len(self))[index]  # negative from the end; IndexError past it
+        made = self._levels[level]
+        if made is None:
+            made = self._levels[level] = cv2.pyrDown(self[level - 1])
+        return made
+
+    def shape_at(self, level: int) -> tuple[int, int]:
+        """(height, width) of `level`, made or not."""
+        return self._shapes[level]
+
+    def region(self, level: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """`self[level][y0:y1, x0:x1]` (within the level), the level not made
+        for it: halved from the region of the finer level it depends on.
+        pyrDown's output pixel i is the 5-tap Gaussian of the finer level's
+        pixels 2i - 2 .. 2i + 2 in integer arithmetic, so a region starting at
+        an even pixel, reaching 2 pixels past what is kept (or to the image's
+        own edge, where its border is the whole level's), gives the kept pixels
+        exactly (`tests/test_omr_warp.py`)."""
+        level = range(len(self))[level]
+        made = self._levels[level]
+        if made is not None:
+            return made[y0:y1, x0:x1]
+        for (rx0, ry0, rx1, ry1), pixels in self._regions[level]:
+            if rx0 <= x0 and ry0 <= y0 and x1 <= rx1 and y1 <= ry1:
+                return pixels[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]
+        fh, fw = self._shapes[level - 1]
+        fx0, fy0 = max(0, 2 * x0 - 2), max(0, 2 * y0 - 2)  # even: 2 * x0 - 2 or 0
+        halved = cv2.pyrDown(self.region(level - 1, fx0, fy0, min(fw, 2 * x1 + 1), min(fh, 2 * y1 + 1)))
+        pixels = halved[y0 - fy0 // 2:y1 - fy0 // 2, x0 - fx0 // 2:x1 - fx0 // 2]
+        self._regions[level].append(((x0, y0, x1, y1), pixels))
+        return pixels
 
 
-def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> dict[Corner, np.ndarray]:
+def pyramid(grey: np.ndarray) -> Pyramid:
+    """`grey`'s `Pyramid` (its levels made as they are read)."""
+    return Pyramid(grey)
+
+
+def detect_markers(grey: np.ndarray, levels: Pyramid | None = None) -> dict[Corner, np.ndarray]:
     """The corner markers visible in `grey`: corner -> its 4 corners (input px,
     ArUco order), refined to sub-pixel on the full-resolution image; the
     markers in `MARKER_IDS` order.
@@ -248,7 +313,7 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
         # large candidates first on the first level searched only: a finer
         # level is searched because a marker was not seen, often a small one
         rates = (QUICK_PERIMETER_RATE, MIN_PERIMETER_RATE) if level == len(levels) - 1 else (MIN_PERIMETER_RATE,)
-        for corner, pts in _detect_level(levels[level], 0.5**level, rates).items():
+        for corner, pts in _detect_level(levels, level, rates).items():
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
@@ -369,7 +434,7 @@ def warp_region(
 
 
 def register(
-    grey: np.ndarray, levels: list[np.ndarray] | None = None, found: dict[Corner, np.ndarray] | None = None
+    grey: np.ndarray, levels: Pyramid | None = None, found: dict[Corner, np.ndarray] | None = None
 ) -> Registration | PageFailure:
     """Find the corner markers in `grey` (2-D uint8, any dpi, any of the four
     feed orientations) and register the page on them.
@@ -411,7 +476,7 @@ def plausible(homography: np.ndarray, px_per_mm: float) -> bool:
 
 
 def registration(
-    levels: list[np.ndarray], homography: np.ndarray, markers: dict[Corner, np.ndarray],
+    levels: Sequence[np.ndarray], homography: np.ndarray, markers: dict[Corner, np.ndarray],
     error_mm: float, px_per_mm: float, registered_by: str, content_residual_mm: float = float("nan"),
 ) -> Registration:
     """The `Registration` of a page under `homography` (input px -> canonical
