@@ -320,25 +320,33 @@ def detect_markers(grey: np.ndarray, levels: Pyramid | None = None) -> dict[Corn
     # in the markers' own order (tl, tr, br, bl), not the order a detector
     # listed them in: the homography is fitted to their corners in this order,
     # and a least-squares fit's last bits follow it
-    return {c: _refine(grey, found[c]) for c in MARKER_IDS if c in found}
+    return _refine(grey, {c: found[c] for c in MARKER_IDS if c in found}) if found else {}
 
 
-def _refine(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+def _refine(grey: np.ndarray, found: dict[Corner, np.ndarray]) -> dict[Corner, np.ndarray]:
+    """Each marker's corners refined to sub-pixel by `cornerSubPix` on `grey`,
+    the markers in `found`'s order. Markers refined with the same window share
+    one call: `cornerSubPix` iterates each point on its own, so the corners are
+    the ones four calls gave, without three calls' cost."""
+    quads = np.stack([found[c] for c in found]).astype(np.float32)
+    sides = np.linalg.norm(quads - np.roll(quads, 1, axis=1), axis=2).mean(axis=1)
     # A third of a marker cell: the window sees the corner, not the next one.
-    half = int(max(2, min(12, side / 6 / 3)))
-    refined = cv2.cornerSubPix(
-        grey,
-        pts.astype(np.float32).reshape(-1, 1, 2).copy(),
-        (half, half),
-        (-1, -1),
-        (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
-    ).reshape(4, 2)
+    halves = [int(max(2, min(12, side / 6 / 3))) for side in sides.tolist()]
+    refined = quads.copy()
+    for half in set(halves):
+        group = [i for i, h in enumerate(halves) if h == half]
+        refined[group] = cv2.cornerSubPix(
+            grey,
+            quads[group].reshape(-1, 1, 2),
+            (half, half),
+            (-1, -1),
+            (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
+        ).reshape(-1, 4, 2)
     # cornerSubPix can wander off a corner spoiled by blur: keep the detector's
     # estimate where the refinement moved more than the window.
-    moved = np.linalg.norm(refined - pts, axis=1) > half
-    refined[moved] = pts[moved]
-    return refined
+    moved = np.linalg.norm(refined - quads, axis=2) > np.array(halves)[:, None]
+    refined[moved] = quads[moved]
+    return dict(zip(found, refined))
 
 
 def _fit(found: dict[Corner, np.ndarray]) -> tuple[np.ndarray, float]:

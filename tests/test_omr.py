@@ -615,6 +615,38 @@ def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
     assert seen >= 4
 
 
+def test_markers_refined_together_are_each_refined_alone(mot_cua: Form) -> None:
+    """`_refine` passes the corners of every marker with the same window to
+    one `cornerSubPix` call; each corner is iterated on its own, so they are
+    the corners one call per marker gave, on a scan and on a phone photo whose
+    markers differ in size (and so in window)."""
+    from omr.register import _detect_level, _refine, pyramid
+
+    def alone(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
+        side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+        half = int(max(2, min(12, side / 6 / 3)))
+        refined = cv2.cornerSubPix(grey, pts.astype(np.float32).reshape(-1, 1, 2).copy(), (half, half), (-1, -1),
+                                   (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)).reshape(4, 2)
+        moved = np.linalg.norm(refined - pts, axis=1) > half
+        refined[moved] = pts[moved]
+        return refined
+
+    windows = set()
+    for kind, seed in (("scan", 3), ("phone", 2), ("phone", 5)):
+        grey = as_decoded(capture(kind, mot_cua.blanks[0], PPM, seed, geometry=mot_cua.pages[0]))
+        grey = grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
+        levels = pyramid(grey)
+        found = _detect_level(levels, len(levels) - 1)
+        assert len(found) == 4
+        together = _refine(grey, found)
+        assert list(together) == list(found)
+        for corner, pts in found.items():
+            assert np.array_equal(together[corner], alone(grey, pts)), (kind, seed, corner)
+            side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+            windows.add((kind, seed, int(max(2, min(12, side / 6 / 3)))))
+    assert len({(k, s) for k, s, _ in windows}) < len(windows)  # a photo with two windows
+
+
 def test_the_corner_pass_keeps_the_page_s_markers_beside_another_copy(mot_cua: Form) -> None:
     """A second, larger copy of one of our markers inside the picture (another
     sheet's, in a photo) sends the whole-level quick pass to the full search,
