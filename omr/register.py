@@ -463,7 +463,8 @@ def register(
         names = ", ".join(sorted(found))
         return failure(FailureReason.TOO_FEW_MARKERS, f"{len(found)} marker(s) found: {names}")
     homography, error, used = _best_fit(found)
-    sides = [np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1).mean() for p in used.values()]
+    quads = np.stack(list(used.values()))
+    sides = np.linalg.norm(quads - np.roll(quads, 1, axis=1), axis=2).mean(axis=1)  # each marker's mean side
     px_per_mm = float(np.mean(sides)) / float(marker_bbox("tl")[2])
     if (
         error > MAX_REPROJECTION_MM
