@@ -188,10 +188,10 @@ def _corner_pass(
         if ids is None or len(ids) != 1:
             return None
         corner = _ID_TO_CORNER.get(int(ids.ravel()[0]))
-        q = corners[0].reshape(4, 2)
+        xs, ys = corners[0].reshape(4, 2).T.tolist()  # Python floats: four numbers, not numpy calls
         # the sides of the corner inside the image (not the image's own edges)
-        inner_x = (x0 > 0 and q[:, 0].min() < margin) or (x0 + cw < w and q[:, 0].max() > cw - 1 - margin)
-        inner_y = (y0 > 0 and q[:, 1].min() < margin) or (y0 + ch < h and q[:, 1].max() > ch - 1 - margin)
+        inner_x = (x0 > 0 and min(xs) < margin) or (x0 + cw < w and max(xs) > cw - 1 - margin)
+        inner_y = (y0 > 0 and min(ys) < margin) or (y0 + ch < h and max(ys) > ch - 1 - margin)
         if corner is None or corner in named or inner_x or inner_y:
             return None
         quads.append(corners[0] + np.array([x0, y0], np.float32))
@@ -218,10 +218,10 @@ def _detect_level(
     h, w = levels.shape_at(level)
     found: dict[Corner, np.ndarray] = {}
     for quad, corner in zip(*located):
-        q = quad.reshape(4, 2)
+        xs, ys = quad.reshape(4, 2).T.tolist()
         margin = CROP_MARGIN_PX
-        x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
-        x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
+        x0, y0 = max(0, int(min(xs)) - margin), max(0, int(min(ys)) - margin)
+        x1, y1 = min(w, int(max(xs)) + margin), min(h, int(max(ys)) + margin)
         crop = levels.region(level, x0, y0, x1, y1)
         around = _detect(_detector(long_side=max(h, w), image_long_side=max(crop.shape)), crop, 1.0)
         if set(around) != {corner}:
