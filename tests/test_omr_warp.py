@@ -160,7 +160,7 @@ def test_tiles_are_warped_in_the_documented_cover(monkeypatch: pytest.MonkeyPatc
             assert page._done[need].all()
 
 
-@pytest.mark.parametrize("shape", [(2339, 1654), (2340, 1653), (1755, 1241), (3508, 2481), (1001, 777)])
+@pytest.mark.parametrize("shape", [(2339, 1654), (2340, 1653), (1755, 1241), (3508, 2481), (4961, 3509), (1001, 777)])
 def test_a_pyramid_region_is_the_whole_levels_pixels(shape: tuple[int, int]) -> None:
     """`Pyramid.region` halves only the part of the finer level a region
     depends on, and gives the pixels the whole level has there: in its
