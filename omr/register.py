@@ -10,7 +10,9 @@ corners are refined on the full image.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import cv2
 import numpy as np
@@ -157,9 +159,12 @@ def _quick_pass(image: np.ndarray, rates: tuple[float, ...]) -> tuple[list[np.nd
     return None
 
 
-def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list[Corner]] | None:
-    """`_quick_pass` at `rate` in the image's four corners (`CORNER_SHARE`
-    of its width and height each): each corner's quad (in the image's
+def _corner_pass(
+    levels: Pyramid, rate: float, level: int = -1
+) -> tuple[list[np.ndarray], list[Corner]] | None:
+    """`_quick_pass` at `rate` in the four corners (`CORNER_SHARE` of its
+    width and height each) of the pyramid's `level`, the image here (only
+    its corners are made, `Pyramid.region`): each corner's quad (in the image's
     coordinates) and which marker it is, when every corner shows exactly one
     marker, all four of ours, each at least `QUICK_WINDOW_PX` from the inner
     sides of its corner; else None. So placed, a marker's threshold and
@@ -170,23 +175,23 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
     corners is not looked at: a second instance of one of our markers there
     (another sheet's, in a photo) no longer sends the search to the whole
     level, whose full detector would keep the larger of the two."""
-    h, w = image.shape
+    h, w = levels.shape_at(level)
     ch, cw = int(h * CORNER_SHARE), int(w * CORNER_SHARE)
     margin = QUICK_WINDOW_PX
     quads: list[np.ndarray] = []
     named: list[Corner] = []
     for y0, x0 in ((0, 0), (0, w - cw), (h - ch, w - cw), (h - ch, 0)):
-        region = image[y0:y0 + ch, x0:x0 + cw]
+        region = levels.region(level, x0, y0, x0 + cw, y0 + ch)
         detector = _detector(quick=True, long_side=max(h, w), image_long_side=max(region.shape),
                              perimeter_rate=rate)
         corners, ids, _ = detector.detectMarkers(region)
         if ids is None or len(ids) != 1:
             return None
         corner = _ID_TO_CORNER.get(int(ids.ravel()[0]))
-        q = corners[0].reshape(4, 2)
+        xs, ys = corners[0].reshape(4, 2).T.tolist()  # Python floats: four numbers, not numpy calls
         # the sides of the corner inside the image (not the image's own edges)
-        inner_x = (x0 > 0 and q[:, 0].min() < margin) or (x0 + cw < w and q[:, 0].max() > cw - 1 - margin)
-        inner_y = (y0 > 0 and q[:, 1].min() < margin) or (y0 + ch < h and q[:, 1].max() > ch - 1 - margin)
+        inner_x = (x0 > 0 and min(xs) < margin) or (x0 + cw < w and max(xs) > cw - 1 - margin)
+        inner_y = (y0 > 0 and min(ys) < margin) or (y0 + ch < h and max(ys) > ch - 1 - margin)
         if corner is None or corner in named or inner_x or inner_y:
             return None
         quads.append(corners[0] + np.array([x0, y0], np.float32))
@@ -195,10 +200,10 @@ def _corner_pass(image: np.ndarray, rate: float) -> tuple[list[np.ndarray], list
 
 
 def _detect_level(
-    image: np.ndarray, scale: float, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
+    levels: Pyramid, level: int, rates: tuple[float, ...] = (MIN_PERIMETER_RATE,)
 ) -> dict[Corner, np.ndarray]:
-    """`_detect` on one pyramid level, at about a third of the cost when the
-    page is whole: a quick pass finds where the markers are (in the level's
+    """`_detect` on one level of the pyramid (corners in the input's pixels),
+    at about a third of the cost when the page is whole: a quick pass finds where the markers are (in the level's
     corners first, `_corner_pass` at `rates[0]`, then over the whole level,
     `_quick_pass` at `rates`), and when it finds each of the four once, the full detector looks again
     around each only (the marker and `CROP_MARGIN_PX` about it): adaptive
@@ -206,34 +211,94 @@ def _detect_level(
     level gives (every marker of the speed, style, fold, tight-frame and
     phone decks identical, `tests/test_omr_registration.py`). Otherwise the
     whole level is searched."""
-    located = _corner_pass(image, rates[0]) or _quick_pass(image, rates)
+    scale = 0.5**level
+    located = _corner_pass(levels, rates[0], level) or _quick_pass(levels[level], rates)
     if located is None:
-        return _detect(_detector(), image, scale)
-    h, w = image.shape
+        return _detect(_detector(), levels[level], scale)
+    h, w = levels.shape_at(level)
     found: dict[Corner, np.ndarray] = {}
     for quad, corner in zip(*located):
-        q = quad.reshape(4, 2)
+        xs, ys = quad.reshape(4, 2).T.tolist()
         margin = CROP_MARGIN_PX
-        x0, y0 = max(0, int(q[:, 0].min()) - margin), max(0, int(q[:, 1].min()) - margin)
-        x1, y1 = min(w, int(q[:, 0].max()) + margin), min(h, int(q[:, 1].max()) + margin)
-        crop = image[y0:y1, x0:x1]
+        x0, y0 = max(0, int(min(xs)) - margin), max(0, int(min(ys)) - margin)
+        x1, y1 = min(w, int(max(xs)) + margin), min(h, int(max(ys)) + margin)
+        crop = levels.region(level, x0, y0, x1, y1)
         around = _detect(_detector(long_side=max(h, w), image_long_side=max(crop.shape)), crop, 1.0)
         if set(around) != {corner}:
-            return _detect(_detector(), image, scale)
+            return _detect(_detector(), levels[level], scale)
         found[corner] = ((around[corner] + np.array([x0, y0], np.float32)) / scale).astype(np.float32)
     return found
 
 
-def pyramid(grey: np.ndarray) -> list[np.ndarray]:
-    """`grey` halved (Gaussian pyramid) until its long side is at most
-    `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor 2**L."""
-    levels = [grey]
-    while max(levels[-1].shape) > DETECT_LONG_SIDE_PX and min(levels[-1].shape) > 64:
-        levels.append(cv2.pyrDown(levels[-1]))
-    return levels
+class Pyramid(Sequence[np.ndarray]):
+    """`grey` halved (Gaussian pyramid, `cv2.pyrDown`) until its long side is
+    at most `DETECT_LONG_SIDE_PX`; level L maps to the input by a factor
+    2**L. A level is made when it is first read: on a 200 dpi scan only the
+    input itself is warped from (`omr.warp.source_level`), and the markers
+    are looked for in the coarsest level's corners (`region`): the two
+    halvings of the whole page (~1.3 ms CPU at 200 dpi) are then not made."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        shapes = [(int(grey.shape[0]), int(grey.shape[1]))]
+        while max(shapes[-1]) > DETECT_LONG_SIDE_PX and min(shapes[-1]) > 64:
+            h, w = shapes[-1]
+            shapes.append(((h + 1) // 2, (w + 1) // 2))  # cv2.pyrDown's size
+        self._shapes = shapes
+        self._levels: list[np.ndarray | None] = [grey] + [None] * (len(shapes) - 1)
+        # parts of levels not made whole: (x0, y0, x1, y1) and their pixels
+        self._regions: list[list[tuple[tuple[int, int, int, int], np.ndarray]]] = [[] for _ in shapes]
+
+    def __len__(self) -> int:
+        return len(self._shapes)
+
+    @overload
+    def __getitem__(self, index: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        level = range(len(self))[index]  # negative from the end; IndexError past it
+        made = self._levels[level]
+        if made is None:
+            made = self._levels[level] = cv2.pyrDown(self[level - 1])
+        return made
+
+    def shape_at(self, level: int) -> tuple[int, int]:
+        """(height, width) of `level`, made or not."""
+        return self._shapes[level]
+
+    def region(self, level: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """`self[level][y0:y1, x0:x1]` (within the level), the level not made
+        for it: halved from the region of the finer level it depends on.
+        pyrDown's output pixel i is the 5-tap Gaussian of the finer level's
+        pixels 2i - 2 .. 2i + 2 in integer arithmetic, so a region starting at
+        an even pixel, reaching 2 pixels past what is kept (or to the image's
+        own edge, where its border is the whole level's), gives the kept pixels
+        exactly (`tests/test_omr_warp.py`)."""
+        level = range(len(self))[level]
+        made = self._levels[level]
+        if made is not None:
+            return made[y0:y1, x0:x1]
+        for (rx0, ry0, rx1, ry1), pixels in self._regions[level]:
+            if rx0 <= x0 and ry0 <= y0 and x1 <= rx1 and y1 <= ry1:
+                return pixels[y0 - ry0:y1 - ry0, x0 - rx0:x1 - rx0]
+        fh, fw = self._shapes[level - 1]
+        fx0, fy0 = max(0, 2 * x0 - 2), max(0, 2 * y0 - 2)  # even: 2 * x0 - 2 or 0
+        halved = cv2.pyrDown(self.region(level - 1, fx0, fy0, min(fw, 2 * x1 + 1), min(fh, 2 * y1 + 1)))
+        pixels = halved[y0 - fy0 // 2:y1 - fy0 // 2, x0 - fx0 // 2:x1 - fx0 // 2]
+        self._regions[level].append(((x0, y0, x1, y1), pixels))
+        return pixels
 
 
-def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> dict[Corner, np.ndarray]:
+def pyramid(grey: np.ndarray) -> Pyramid:
+    """`grey`'s `Pyramid` (its levels made as they are read)."""
+    return Pyramid(grey)
+
+
+def detect_markers(grey: np.ndarray, levels: Pyramid | None = None) -> dict[Corner, np.ndarray]:
     """The corner markers visible in `grey`: corner -> its 4 corners (input px,
     ArUco order), refined to sub-pixel on the full-resolution image; the
     markers in `MARKER_IDS` order.
@@ -248,32 +313,40 @@ def detect_markers(grey: np.ndarray, levels: list[np.ndarray] | None = None) -> 
         # large candidates first on the first level searched only: a finer
         # level is searched because a marker was not seen, often a small one
         rates = (QUICK_PERIMETER_RATE, MIN_PERIMETER_RATE) if level == len(levels) - 1 else (MIN_PERIMETER_RATE,)
-        for corner, pts in _detect_level(levels[level], 0.5**level, rates).items():
+        for corner, pts in _detect_level(levels, level, rates).items():
             found.setdefault(corner, pts)
         if len(found) == 4:
             break
     # in the markers' own order (tl, tr, br, bl), not the order a detector
     # listed them in: the homography is fitted to their corners in this order,
     # and a least-squares fit's last bits follow it
-    return {c: _refine(grey, found[c]) for c in MARKER_IDS if c in found}
+    return _refine(grey, {c: found[c] for c in MARKER_IDS if c in found}) if found else {}
 
 
-def _refine(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+def _refine(grey: np.ndarray, found: dict[Corner, np.ndarray]) -> dict[Corner, np.ndarray]:
+    """Each marker's corners refined to sub-pixel by `cornerSubPix` on `grey`,
+    the markers in `found`'s order. Markers refined with the same window share
+    one call: `cornerSubPix` iterates each point on its own, so the corners are
+    the ones four calls gave, without three calls' cost."""
+    quads = np.stack([found[c] for c in found]).astype(np.float32)
+    sides = np.linalg.norm(quads - np.roll(quads, 1, axis=1), axis=2).mean(axis=1)
     # A third of a marker cell: the window sees the corner, not the next one.
-    half = int(max(2, min(12, side / 6 / 3)))
-    refined = cv2.cornerSubPix(
-        grey,
-        pts.astype(np.float32).reshape(-1, 1, 2).copy(),
-        (half, half),
-        (-1, -1),
-        (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
-    ).reshape(4, 2)
+    halves = [int(max(2, min(12, side / 6 / 3))) for side in sides.tolist()]
+    refined = quads.copy()
+    for half in set(halves):
+        group = [i for i, h in enumerate(halves) if h == half]
+        refined[group] = cv2.cornerSubPix(
+            grey,
+            quads[group].reshape(-1, 1, 2),
+            (half, half),
+            (-1, -1),
+            (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05),
+        ).reshape(-1, 4, 2)
     # cornerSubPix can wander off a corner spoiled by blur: keep the detector's
     # estimate where the refinement moved more than the window.
-    moved = np.linalg.norm(refined - pts, axis=1) > half
-    refined[moved] = pts[moved]
-    return refined
+    moved = np.linalg.norm(refined - quads, axis=2) > np.array(halves)[:, None]
+    refined[moved] = quads[moved]
+    return dict(zip(found, refined))
 
 
 def _fit(found: dict[Corner, np.ndarray]) -> tuple[np.ndarray, float]:
@@ -369,7 +442,7 @@ def warp_region(
 
 
 def register(
-    grey: np.ndarray, levels: list[np.ndarray] | None = None, found: dict[Corner, np.ndarray] | None = None
+    grey: np.ndarray, levels: Pyramid | None = None, found: dict[Corner, np.ndarray] | None = None
 ) -> Registration | PageFailure:
     """Find the corner markers in `grey` (2-D uint8, any dpi, any of the four
     feed orientations) and register the page on them.
@@ -390,7 +463,8 @@ def register(
         names = ", ".join(sorted(found))
         return failure(FailureReason.TOO_FEW_MARKERS, f"{len(found)} marker(s) found: {names}")
     homography, error, used = _best_fit(found)
-    sides = [np.linalg.norm(p - np.roll(p, 1, axis=0), axis=1).mean() for p in used.values()]
+    quads = np.stack(list(used.values()))
+    sides = np.linalg.norm(quads - np.roll(quads, 1, axis=1), axis=2).mean(axis=1)  # each marker's mean side
     px_per_mm = float(np.mean(sides)) / float(marker_bbox("tl")[2])
     if (
         error > MAX_REPROJECTION_MM
@@ -411,7 +485,7 @@ def plausible(homography: np.ndarray, px_per_mm: float) -> bool:
 
 
 def registration(
-    levels: list[np.ndarray], homography: np.ndarray, markers: dict[Corner, np.ndarray],
+    levels: Sequence[np.ndarray], homography: np.ndarray, markers: dict[Corner, np.ndarray],
     error_mm: float, px_per_mm: float, registered_by: str, content_residual_mm: float = float("nan"),
 ) -> Registration:
     """The `Registration` of a page under `homography` (input px -> canonical

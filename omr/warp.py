@@ -20,7 +20,7 @@ the canonical page.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -51,7 +51,7 @@ def page_size(px_per_mm: float) -> tuple[int, int]:
     return int(round(PAGE_SIZE_MM[0] * px_per_mm)), int(round(PAGE_SIZE_MM[1] * px_per_mm))
 
 
-def source_level(levels: list[np.ndarray], input_px_per_mm: float, px_per_mm: float,
+def source_level(levels: Sequence[np.ndarray], input_px_per_mm: float, px_per_mm: float,
                  fine: float = PREREDUCE_MIN) -> int:
     """The coarsest `omr.register.pyramid` level (level L is the input halved
     L times) still at least `fine` (`PREREDUCE_MIN`) times as fine as `px_per_mm`."""
@@ -69,7 +69,7 @@ def to_scale(px_per_mm: float) -> np.ndarray:
     return np.array([[k, 0.0, 0.5 * k - 0.5], [0.0, k, 0.5 * k - 0.5], [0.0, 0.0, 1.0]])
 
 
-def warp_page(levels: list[np.ndarray], homography: np.ndarray, input_px_per_mm: float,
+def warp_page(levels: Sequence[np.ndarray], homography: np.ndarray, input_px_per_mm: float,
               px_per_mm: float, source_px_per_mm: float | None = None, *,
               fine: float = PREREDUCE_MIN, white_outside: bool = False) -> np.ndarray:
     """The whole upright page at `px_per_mm`, warped through `homography`
@@ -110,7 +110,7 @@ class CanonicalPage:
     # (`tests/test_omr_warp.py` reads pages with it black and white alike).
     UNWARPED = 0
 
-    def __init__(self, levels: list[np.ndarray], homography: np.ndarray, input_px_per_mm: float) -> None:
+    def __init__(self, levels: Sequence[np.ndarray], homography: np.ndarray, input_px_per_mm: float) -> None:
         level = source_level(levels, input_px_per_mm, CANON_PX_PER_MM)
         factor = 2.0**level
         self.homography = homography

@@ -570,10 +570,11 @@ def test_the_marker_search_around_each_marker_finds_the_whole_levels_corners(mot
     photo[h // 4:h // 4 + small.shape[0], w // 3:w // 3 + small.shape[1]] = small
     rates = (QUICK_PERIMETER_RATE, MIN_PERIMETER_RATE)
     for image, large in ((grey, True), (photo, False)):
-        level = pyramid(image)[-1]
+        levels = pyramid(image)
+        level = levels[-1]
         assert (_quick_pass(level, (QUICK_PERIMETER_RATE,)) is not None) == large
         assert _quick_pass(level, rates) is not None
-        around = _detect_level(level, 0.25, rates)
+        around = _detect_level(levels, len(levels) - 1, rates)
         whole = _detect(_detector(), level, 0.25)
         assert set(around) == set(whole) == {"tl", "tr", "br", "bl"}
         assert all(np.array_equal(around[c], whole[c]) for c in whole)
@@ -591,7 +592,7 @@ def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
     small = cv2.resize(mot_cua.blanks[0], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     photo = np.full((h, w), 120, np.uint8)
     photo[h // 4:h // 4 + small.shape[0], w // 3:w // 3 + small.shape[1]] = small
-    assert _corner_pass(pyramid(photo)[-1], QUICK_PERIMETER_RATE) is None
+    assert _corner_pass(pyramid(photo), QUICK_PERIMETER_RATE) is None
     # the page filling the picture, fed any way up; scans (the paper
     # anywhere on the scanner's bed: the corner pass may see no marker in a
     # corner, and leaves it to the whole level)
@@ -601,9 +602,9 @@ def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
                  for seed in (3, 4, 5, 6)]
     seen = 0
     for grey, fills in pictures:
-        level = pyramid(grey)[-1]
-        corners = _corner_pass(level, QUICK_PERIMETER_RATE)
-        whole = _quick_pass(level, (QUICK_PERIMETER_RATE,))
+        levels = pyramid(grey)
+        corners = _corner_pass(levels, QUICK_PERIMETER_RATE)
+        whole = _quick_pass(levels[-1], (QUICK_PERIMETER_RATE,))
         assert whole is not None and (corners is not None or not fills)
         if corners is None:
             continue
@@ -612,6 +613,38 @@ def test_the_corner_pass_finds_the_quick_pass_quads(mot_cua: Form) -> None:
         by_corner = dict(zip(whole[1], whole[0]))
         assert all(np.array_equal(q, by_corner[c]) for q, c in zip(*corners))
     assert seen >= 4
+
+
+def test_markers_refined_together_are_each_refined_alone(mot_cua: Form) -> None:
+    """`_refine` passes the corners of every marker with the same window to
+    one `cornerSubPix` call; each corner is iterated on its own, so they are
+    the corners one call per marker gave, on a scan and on a phone photo whose
+    markers differ in size (and so in window)."""
+    from omr.register import _detect_level, _refine, pyramid
+
+    def alone(grey: np.ndarray, pts: np.ndarray) -> np.ndarray:
+        side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+        half = int(max(2, min(12, side / 6 / 3)))
+        refined = cv2.cornerSubPix(grey, pts.astype(np.float32).reshape(-1, 1, 2).copy(), (half, half), (-1, -1),
+                                   (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.05)).reshape(4, 2)
+        moved = np.linalg.norm(refined - pts, axis=1) > half
+        refined[moved] = pts[moved]
+        return refined
+
+    windows = set()
+    for kind, seed in (("scan", 3), ("phone", 2), ("phone", 5)):
+        grey = as_decoded(capture(kind, mot_cua.blanks[0], PPM, seed, geometry=mot_cua.pages[0]))
+        grey = grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_BGR2GRAY)
+        levels = pyramid(grey)
+        found = _detect_level(levels, len(levels) - 1)
+        assert len(found) == 4
+        together = _refine(grey, found)
+        assert list(together) == list(found)
+        for corner, pts in found.items():
+            assert np.array_equal(together[corner], alone(grey, pts)), (kind, seed, corner)
+            side = float(np.mean(np.linalg.norm(pts - np.roll(pts, 1, axis=0), axis=1)))
+            windows.add((kind, seed, int(max(2, min(12, side / 6 / 3)))))
+    assert len({(k, s) for k, s, _ in windows}) < len(windows)  # a photo with two windows
 
 
 def test_the_corner_pass_keeps_the_page_s_markers_beside_another_copy(mot_cua: Form) -> None:
@@ -632,7 +665,7 @@ def test_the_corner_pass_keeps_the_page_s_markers_beside_another_copy(mot_cua: F
     stray[cy:cy + copy.shape[0], cx:cx + copy.shape[1]] = copy
     clean_level, stray_level = pyramid(page)[-1], pyramid(stray)[-1]
     assert _quick_pass(stray_level, (QUICK_PERIMETER_RATE,)) is None  # the copy is seen there
-    found = _corner_pass(stray_level, QUICK_PERIMETER_RATE)
+    found = _corner_pass(pyramid(stray), QUICK_PERIMETER_RATE)  # its corners alone made
     clean = _quick_pass(clean_level, (QUICK_PERIMETER_RATE,))
     assert found is not None and clean is not None
     by_corner = dict(zip(clean[1], clean[0]))

@@ -158,3 +158,26 @@ def test_tiles_are_warped_in_the_documented_cover(monkeypatch: pytest.MonkeyPatc
             page.ensure(rects)
             assert calls == expected
             assert page._done[need].all()
+
+
+@pytest.mark.parametrize("shape", [(2339, 1654), (2340, 1653), (1755, 1241), (3508, 2481), (4961, 3509), (1001, 777)])
+def test_a_pyramid_region_is_the_whole_levels_pixels(shape: tuple[int, int]) -> None:
+    """`Pyramid.region` halves only the part of the finer level a region
+    depends on, and gives the pixels the whole level has there: in its
+    corners (the image's own edges), in between, at odd and even sizes and
+    starts, on a level below another region's."""
+    rng = np.random.default_rng(sum(shape))
+    grey = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 0.7)
+    lazy, whole = pyramid(grey), pyramid(grey)
+    assert len(lazy) == len(whole) >= 2
+    made = [whole[k] for k in range(len(whole))]  # every level made whole
+    assert [m.shape for m in made] == [lazy.shape_at(k) for k in range(len(lazy))]
+    for level in range(len(lazy) - 1, 0, -1):
+        h, w = lazy.shape_at(level)
+        ch, cw = h // 4, w // 4
+        rects = [(0, 0, cw, ch), (w - cw, 0, w, ch), (w - cw, h - ch, w, h), (0, h - ch, cw, h),
+                 (3, 5, 40, 33), (w // 2 + 1, h // 3, w // 2 + 30, h // 3 + 17), (1, 1, w - 1, h - 1)]
+        for x0, y0, x1, y1 in rects:
+            assert np.array_equal(lazy.region(level, x0, y0, x1, y1), made[level][y0:y1, x0:x1]), (level, x0, y0)
+    assert lazy._levels[1:] == [None] * (len(lazy) - 1)  # no level was made whole for them
+    assert np.array_equal(lazy[-1], made[-1])
