@@ -16,8 +16,9 @@ from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
-from omr.coverage import in_image
+from omr.coverage import _cells, _masked_cells, in_image
 from omr.score import PageInk, blank_darkness, paper_level
+from omr.stats import block_sums
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded
 from omr.text import (
     TEXT_BLOB_DARKNESS,
@@ -188,3 +189,30 @@ def test_a_tile_warped_in_place_is_the_tile_warped_apart() -> None:
                                     borderMode=cv2.BORDER_REPLICATE)
         assert np.array_equal(page._pixels[y0:y1, x0:x1], apart)
         assert apart.std() > 5  # real content, not a uniform fill that would hide a misplaced write
+
+
+def test_block_sums_are_what_the_area_resize_averages() -> None:
+    """`omr.stats.block_sums` times 1/n² (float32) is `cv2.resize`'s area mean
+    by a whole factor, to the last bit: in float32 (the fold test's cells of
+    the bare paper, `omr.coverage._masked_cells`) and in uint8, rounded half
+    to even (`omr.score.paper_level`'s reduction, but by 2), on pages whose sides are
+    not whole blocks and on blocks whose means fall halfway between levels."""
+    rng = np.random.default_rng(23)
+    for n in (2, 3, 4, 8, 12, 16):
+        for _ in range(6):
+            image = rng.integers(0, 256, (int(rng.integers(n, 300)), int(rng.integers(n, 300))), dtype=np.uint8)
+            if rng.random() < 0.5:  # print-like: mostly paper, levels that tie
+                image = np.where(rng.random(image.shape) < 0.8, 255, rng.choice([0, 8, 128], image.shape))
+                image = image.astype(np.uint8)
+            h, w = image.shape[0] // n * n, image.shape[1] // n * n
+            sums = block_sums(image, n)
+            mean = sums.astype(np.float32) * (np.float32(1.0) / np.float32(n * n))
+            size = (w // n, h // n)
+            area = cv2.resize(image[:h, :w].astype(np.float32), size, interpolation=cv2.INTER_AREA)
+            assert np.array_equal(mean, area)
+            if n != 2:  # halving has a path of its own, which rounds halves up
+                rounded = cv2.resize(image[:h, :w], size, interpolation=cv2.INTER_AREA)
+                assert np.array_equal(np.rint(mean).astype(np.uint8), rounded)
+            mask = (rng.random(image.shape) < 0.6).astype(np.uint8)
+            plain = _cells(image.astype(np.float32) * mask.astype(np.float32), n)
+            assert np.array_equal(_masked_cells(image, mask, n), plain)
