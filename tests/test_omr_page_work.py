@@ -216,3 +216,25 @@ def test_block_sums_are_what_the_area_resize_averages() -> None:
             mask = (rng.random(image.shape) < 0.6).astype(np.uint8)
             plain = _cells(image.astype(np.float32) * mask.astype(np.float32), n)
             assert np.array_equal(_masked_cells(image, mask, n), plain)
+
+
+def test_the_paper_level_from_block_sums_is_the_resized_page_s() -> None:
+    """`paper_level` reduces a uint8 page by integer block sums: the level is
+    the one the area resize gives, at the half page's step and the canonical
+    one's, sides not whole blocks."""
+    from omr.score import BACKGROUND_STEP, BACKGROUND_WINDOW, SHADOW_WINDOW
+
+    def plain(page: np.ndarray, step: int) -> np.ndarray:
+        h, w = page.shape[0] // step * step, page.shape[1] // step * step
+        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+        shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
+                                  borderType=cv2.BORDER_REPLICATE)
+        dilated = cv2.dilate(small, np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8))
+        return np.maximum(cv2.GaussianBlur(np.minimum(dilated, shadow), (3, 3), 0).astype(np.float32), 1.0)
+
+    rng = np.random.default_rng(29)
+    half, whole = BACKGROUND_STEP // 2, BACKGROUND_STEP
+    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203))):
+        page = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.uint8), (0, 0), 3.0)
+        page[rng.random(shape) < 0.05] = 30  # print and pen
+        assert np.array_equal(paper_level(page, step), plain(page, step))
