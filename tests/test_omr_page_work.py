@@ -238,3 +238,35 @@ def test_the_paper_level_from_block_sums_is_the_resized_page_s() -> None:
         page = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.uint8), (0, 0), 3.0)
         page[rng.random(shape) < 0.05] = 30  # print and pen
         assert np.array_equal(paper_level(page, step), plain(page, step))
+
+
+def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh() -> None:
+    """`estimate_blur` given where each marker's window lies on the paper map
+    (`omr.ink.marker_maps`' arrays, made once per form) reads every marker's
+    darkness as `darkness_patch` does making them: the same patches, where a
+    shadow's edge makes the paper uneven across a marker and where it does
+    not, so the same blur."""
+    from forms.geometry import MARKER_IDS
+    from omr.score import BLUR_SIGMAS, darkness_patch, estimate_blur, paper_maps, paper_uneven
+    from omr.template import marker_window
+
+    rng = np.random.default_rng(31)
+    uneven = even = 0
+    for _ in range(8):
+        paper_grey = rng.normal(235.0, 3.0, (1782, 1260)).astype(np.float32)
+        paper_grey[rng.random(paper_grey.shape) < 0.02] = 40.0  # print and pen
+        # a shadow whose edge crosses some corners' markers
+        shade = np.ones(paper_grey.shape, np.float32)
+        shade[:, : int(rng.integers(0, 1260))] = float(rng.uniform(0.6, 0.95))
+        page = np.clip(paper_grey * cv2.GaussianBlur(shade, (0, 0), 20.0), 0, 255).astype(np.uint8)
+        paper = paper_level(page)
+        windows = [marker_window(corner) for corner in MARKER_IDS]
+        maps = [np.stack(paper_maps(paper.shape, x0, y0, side, side)) for x0, y0, side in windows]
+        for (x0, y0, side), kept_maps in zip(windows, maps):
+            afresh = darkness_patch(page, paper, x0, y0, side, side, 0.9)
+            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, 0.9, kept_maps), afresh)
+            uneven += paper_uneven(paper, x0, y0, side, side)
+            even += not paper_uneven(paper, x0, y0, side, side)
+        blurred = rng.random((len(MARKER_IDS), len(BLUR_SIGMAS), windows[0][2], windows[0][2])).astype(np.float32)
+        assert estimate_blur(page, blurred, paper, 0.9, maps) == estimate_blur(page, blurred, paper, 0.9)
+    assert uneven and even
