@@ -22,7 +22,9 @@ OCR off: the blank check and the written fields' review crops), `folds` (off pag
 and folds: `outside_capture`, `judge_folds`, `fold_extent`), `markers` (`pyramid`
 and `detect_markers`), `areas` (on a fresh `CanonicalPage` each pass: the markers' sharpness,
 `page_ink_in_view`, the scored areas and the comment fields warped, as `read_page` asks for
-them). Trees from before the canonical page was warped on demand
+them), `ink` (`page_ink_in_view` alone, what it reads already warped: the paper level, the
+black and the blur), `check` (the print check: `omr.align.quick_check`, the whole grid's
+`measure` where the sample does not vouch). Trees from before the canonical page was warped on demand
 (`omr.warp`, merged at 0f89d18) are read through their own `Registration.image`.
 """
 from __future__ import annotations
@@ -38,7 +40,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-STEPS = ("read", "score", "text", "folds", "markers", "areas")
+STEPS = ("read", "score", "text", "folds", "markers", "areas", "ink", "check")
 
 
 def _whole_read(sheets: int) -> tuple[list[tuple[Any, ...]], Callable[..., Any], str]:
@@ -72,6 +74,7 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
     catalog = prepare_deck_templates()
     pages: list[tuple[Any, ...]] = []
     levels_of: dict[int, Any] = {}  # step `areas`: each registration's pyramid
+    ink_qr: dict[int, bool] = {}  # step `ink`: whether each page's QR code was read
     for data in scan_pages(200, sheets, 3):
         grey = to_grey(decode_image(data))
         located = read_page_module.locate_page(grey, catalog)
@@ -85,6 +88,7 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
             image = reg.image
             ink = omr_ink.page_ink_in_view(image, template, reg, qr_read=located.serial_known, shape=grey.shape)
         pages.append((grey, reg, template, ink, image))
+        ink_qr[id(reg)] = located.serial_known
         if step == "areas":
             levels_of[id(reg)] = pyramid(grey)
 
@@ -101,12 +105,21 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
         page.ensure(read_page_module.scored_areas(template))
         page.ensure((t.x0, t.y0, t.x0 + t.region.shape[1], t.y0 + t.region.shape[0]) for t in template.texts)
 
+    def check(grey: Any, reg: Any, template: Any, ink: Any, image: Any) -> None:
+        align = import_module("omr.align")
+        tiles = template.print_tiles
+        if align.quick_check(reg, tiles, grey.shape) is None:
+            align.measure(reg.half, tiles.at(align.CHECK_STAGE), reg.homography, grey.shape)
+
     steps: dict[str, Callable[..., Any]] = {
         "score": lambda grey, reg, template, ink, image: score_targets(image, template, ink),
         "text": lambda grey, reg, template, ink, image: read_text_fields(grey, reg, template, ocr=False, ink=ink),
         "folds": folds,
         "markers": lambda grey, reg, template, ink, image: detect_markers(grey, pyramid(grey)),
         "areas": areas,
+        "ink": lambda grey, reg, template, ink, image: omr_ink.page_ink_in_view(reg, template, qr_read=ink_qr[id(reg)],
+                                                                               shape=grey.shape),
+        "check": check,
     }
     run = steps[step]
     for page in pages:  # first use: what the templates keep is made here, not timed

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -177,6 +178,12 @@ class Tiles:
         """A tile's side in px at the stage's scale."""
         return int(round(self.stage.tile_mm * self.stage.px_per_mm))
 
+    @cached_property
+    def box_array(self) -> np.ndarray:
+        """`boxes` as an n x 4 array (mm), for `omr.coverage.in_image`: made
+        once, the tiles are read for every page."""
+        return np.array(self.boxes, np.float64).reshape(-1, 4)
+
     def subset(self, keep: Sequence[int]) -> Tiles:
         """The tiles numbered `keep`."""
         return Tiles(self.stage, tuple(self.boxes[i] for i in keep), tuple(self.origins[i] for i in keep),
@@ -237,13 +244,6 @@ def prepare_print_tiles(blank: np.ndarray, skip: Sequence[BBox]) -> PrintTiles:
     return PrintTiles(stages, spread_sample(stages[CHECK_STAGE], SAMPLE_TILES))
 
 
-def _in_image(tiles: Sequence[BBox], margin_mm: float, homography: np.ndarray,
-              shape: tuple[int, ...]) -> np.ndarray:
-    """Which tiles (with `margin_mm` around) lie wholly inside the input image
-    (`omr.coverage.in_image`, as for question areas)."""
-    return in_image(np.array(tiles, np.float64).reshape(-1, 4), margin_mm, homography, shape)
-
-
 def _peak(result: np.ndarray) -> tuple[float, float, float]:
     """The correlation map's maximum, with a parabola's sub-pixel position."""
     _, best, _, (x, y) = cv2.minMaxLoc(result)
@@ -281,15 +281,16 @@ def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: t
     r = int(round(stage.search_mm * s))
     page_px, seen_px, scores = [], [], []
     tried = 0
-    visible = _in_image(tiles.boxes, stage.search_mm, homography, shape)
+    visible = in_image(tiles.box_array, stage.search_mm, homography, shape)
     n = tiles.side
+    half = n / 2
     k = CANON_PX_PER_MM / s
-    for (x0, y0), seen in zip(tiles.origins, visible):
+    for (x0, y0), seen in zip(tiles.origins, visible.tolist()):
         if not seen:
             continue
         template = tiles.blank[y0:y0 + n, x0:x0 + n]
-        wy0, wx0 = y0 - r, x0 - r
-        window = page[max(0, wy0):y0 + n + r, max(0, wx0):x0 + n + r]
+        wx0, wy0 = max(0, x0 - r), max(0, y0 - r)
+        window = page[wy0:y0 + n + r, wx0:x0 + n + r]
         if window.shape[0] < n + 2 or window.shape[1] < n + 2:
             continue
         tried += 1
@@ -299,8 +300,8 @@ def match_tiles(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: t
             continue
         # in Python floats (the same float64 arithmetic as numpy's, without
         # two small arrays a tile)
-        cx, cy = x0 + n / 2 - 0.5, y0 + n / 2 - 0.5
-        fx, fy = max(0, wx0) + px + n / 2 - 0.5, max(0, wy0) + py + n / 2 - 0.5
+        cx, cy = x0 + half - 0.5, y0 + half - 0.5
+        fx, fy = wx0 + px + half - 0.5, wy0 + py + half - 0.5
         page_px.append(((cx + 0.5) * k - 0.5, (cy + 0.5) * k - 0.5))
         seen_px.append(((fx + 0.5) * k - 0.5, (fy + 0.5) * k - 0.5))
         scores.append(score)
@@ -315,7 +316,7 @@ def _apply(homography: np.ndarray, pts: np.ndarray) -> np.ndarray:
 def measure(page: np.ndarray, tiles: Tiles, homography: np.ndarray, shape: tuple[int, ...]) -> Fit:
     """How well `tiles` line up in `page` (registered by `homography`, at the
     tiles' scale): no new fit, only the measure."""
-    return _measure(homography, match_tiles(page, tiles, homography, shape), np.eye(3))
+    return _measure(homography, match_tiles(page, tiles, homography, shape))
 
 
 def quick_check(registration: Registration, tiles: PrintTiles, shape: tuple[int, ...]) -> Fit | None:
@@ -341,16 +342,19 @@ def quick_check(registration: Registration, tiles: PrintTiles, shape: tuple[int,
     return fit
 
 
-def _measure(homography: np.ndarray, matches: Matches, correction: np.ndarray) -> Fit:
+def _measure(homography: np.ndarray, matches: Matches, correction: np.ndarray | None = None) -> Fit:
     """The `Fit` of `correction @ homography` judged on `matches` (found under
-    `homography`): tiles lined up within `LINED_UP_MM`."""
+    `homography`): tiles lined up within `LINED_UP_MM`. No `correction`: the
+    homography itself, and the matches where they were found (what the
+    identity would give: times one plus zeros, over one, is exact)."""
+    fitted = homography.copy() if correction is None else correction @ homography
     if matches.tried == 0:
-        return Fit(correction @ homography, float("inf"), 0.0, 0)
-    seen = _apply(correction, matches.seen_px)
+        return Fit(fitted, float("inf"), 0.0, 0)
+    seen = matches.seen_px if correction is None else _apply(correction, matches.seen_px)
     dist = np.linalg.norm(seen - matches.page_px, axis=1) / CANON_PX_PER_MM
     ok = (matches.score >= MIN_MATCH) & (dist <= LINED_UP_MM)
     residual = float(np.mean(dist[ok])) if ok.any() else float("inf")
-    return Fit(correction @ homography, residual, float(ok.sum()) / matches.tried, matches.tried)
+    return Fit(fitted, residual, float(np.count_nonzero(ok)) / matches.tried, matches.tried)
 
 
 def _refit(homography: np.ndarray, matches: Matches, stage: Stage) -> np.ndarray | None:
@@ -381,7 +385,7 @@ def refine(levels: Sequence[np.ndarray], tiles: PrintTiles, homography: np.ndarr
         matches = match_tiles(page, tiles.at(stage), current, shape)
         correction = _refit(current, matches, stage)
         if correction is None:
-            return _measure(current, matches, np.eye(3))
+            return _measure(current, matches)
         current = correction @ current
     # judge the final homography on fresh matches at the canonical scale
     page = warp_at(levels, current, CANON_PX_PER_MM)

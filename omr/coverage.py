@@ -27,7 +27,7 @@ import numpy as np
 from forms.geometry import BBox
 from omr.decide import FOLDED  # noqa: F401  (the reason the folds found are flagged with)
 from omr.register import HALF_PX_PER_MM, half_scale
-from omr.stats import median
+from omr.stats import block_sums, median
 from omr.template import CANON_PX_PER_MM
 
 # Around a target, what its score can look at: the snap search and, for a digit,
@@ -140,6 +140,16 @@ def _cells(a: np.ndarray, n: int) -> np.ndarray:
     return cv2.resize(a[:h, :w], (w // n, h // n), interpolation=cv2.INTER_AREA).astype(np.float64)
 
 
+def _masked_cells(page: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    """`_cells(page * mask)` of a uint8 `page` and a 0/1 uint8 `mask`, to the
+    last bit: the float32 page times the float32 mask holds integers, whose
+    sums over a cell float32 adds exactly in any order, so the area resize's
+    mean is their integer sum (`omr.stats.block_sums`) times its factor 1/n²
+    in float32. No float32 copy of the page is made for it."""
+    sums = block_sums(np.multiply(page, mask), n)
+    return (sums.astype(np.float32) * (np.float32(1.0) / np.float32(n * n))).astype(np.float64)
+
+
 def _quadratic_terms(ny: int, nx: int) -> np.ndarray:
     """Per cell of an ny x nx grid (a row per cell, row-major), the terms of
     a quadratic surface over it (1, x, y, x², y², xy, with x and y from -0.5
@@ -155,21 +165,27 @@ def _light(bright: np.ndarray, valid: np.ndarray, terms: np.ndarray) -> np.ndarr
     `_quadratic_terms`) fitted to the cells' paper brightness, darker
     outliers (marks, a fold's triangle) dropped."""
     use = valid.copy()
-    fit = np.full(bright.shape, median(bright[valid]) if valid.any() else 255.0)
+    fit = None
     values = bright.ravel()
     for _ in range(3):
-        if use.sum() < 12:
+        if np.count_nonzero(use) < 12:
             break
         # rows picked by `compress`: a boolean index is ten times slower here
         a = np.compress(use.ravel(), terms, axis=0)
         # normal equations of a 6-term fit: tiny, no threaded solver needed
-        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[use.ravel()])
+        coef = np.linalg.solve(a.T @ a + _RIDGE, a.T @ np.compress(use.ravel(), values))
         fit = (terms @ coef).reshape(bright.shape)
         kept = valid & (bright >= 0.85 * fit)
         if np.array_equal(kept, use):
             break  # the same cells again: the next fit would be this one
         use = kept
+    if fit is None:  # too few cells to fit: the typical paper's, flat
+        fit = np.full(bright.shape, median(bright[valid]) if valid.any() else 255.0)
     return np.maximum(fit, 1.0)
+
+
+# What keeps `_light`'s normal equations solvable (1e-9 times the identity).
+_RIDGE = 1e-9 * np.eye(6)
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,7 @@ class FoldReference:
     blurred (`weight`) with its per-cell sums, the cells never judged
     (the QR code and the serial, which differ from the blank), and the
     terms the light is fitted with over the cells (`_quadratic_terms`).
-    `paper` is float32, as the page it multiplies."""
+    `paper` is uint8, as the page it masks (`_masked_cells`)."""
 
     paper: np.ndarray = field(repr=False, compare=False)
     paper_cells: np.ndarray = field(repr=False, compare=False)
@@ -214,9 +230,9 @@ def prepare_fold_reference(blank: np.ndarray, skip: Iterable[BBox] = ()) -> Fold
     varying areas) is never judged."""
     small = half_scale(blank)
     n = _cell_px()
-    paper = (small >= 255 * 0.75).astype(np.float32)  # blank paper, no print (0/1)
+    paper = (small >= 255 * 0.75).astype(np.uint8)  # blank paper, no print (0/1)
     weight = 1.0 - cv2.GaussianBlur(small.astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM) / 255.0
-    paper_cells = _cells(paper, n)
+    paper_cells = _cells(paper.astype(np.float32), n)
     ny, nx = paper_cells.shape
     return FoldReference(
         paper=paper, paper_cells=paper_cells, weight=weight, weight_cells=_cells(weight, n),
@@ -235,20 +251,19 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     is `off_page`'s); the reference's skipped areas never count."""
     scale = HALF_PX_PER_MM
     n = _cell_px()
-    page_f = half.astype(np.float32)
     n_paper = reference.paper_cells
-    # Two page-sized float32 buffers, not four: the bare paper's pixels, then
-    # the blurred page, share one; the print's weighting writes over `page_f`
-    # once it is blurred (fresh arrays of this size cost their page faults).
-    work = np.multiply(page_f, reference.paper)
     with np.errstate(invalid="ignore", divide="ignore"):
-        paper = _cells(work, n) / n_paper
+        paper = _masked_cells(half, reference.paper, n) / n_paper
     ny, nx = paper.shape
     inside = _cells_in_image(reference.grid, ny, nx, homography, shape) & ~reference.skipped
     has_paper = inside & (n_paper > 0.3)
     light = _light(np.nan_to_num(paper), has_paper, reference.terms)
     brightness = paper / light
-    page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale, dst=work)
+    # Two page-sized float32 buffers: the page and its blur; the print's
+    # weighting writes over the page once it is blurred (fresh arrays of this
+    # size cost their page faults).
+    page_f = half.astype(np.float32)
+    page_soft = cv2.GaussianBlur(page_f, (0, 0), PRINT_BLUR_MM * scale)
     weight = reference.weight
     seen = _print_seen(page_soft, reference, light, n, out=page_f)
     judged = has_paper & np.isfinite(seen)

@@ -28,9 +28,9 @@ from omr.score import (
     PageInk,
     estimate_blur,
     ink_reference,
-    page_ink,
     paper_at,
     paper_level,
+    paper_maps,
 )
 from omr.stats import percentile as percentile_value
 from omr.template import PageTemplate, marker_window, mm_to_px
@@ -67,12 +67,16 @@ def page_ink_in_view(
     half-scale page (`Registration.half`: it reduces the page further anyway);
     the markers and the QR code are read on the canonical page."""
     paper = paper_level(registration.half, BACKGROUND_STEP // 2)
+    maps = marker_maps(template, paper.shape)
     if set(registration.markers) >= set(MARKER_IDS):
         # the markers alone are read: the QR code's area is not warped for it. Exact
         # because `register._sharpness` warped the markers' tiles already: a tile's
         # pixels depend (by a grey level, OpenCV's fixed point) on the rectangle it
         # was warped in, and the QR code's tiles lie one tile from a marker's.
-        return page_ink(registration.page.ensure(black_areas(template, qr=False)), template.markers_blurred, paper)
+        # `omr.score.page_ink`'s estimate, the markers' places on the paper map kept.
+        page = registration.page.ensure(black_areas(template, qr=False))
+        ink_ref = ink_reference(page, paper)
+        return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref, maps))
     page = registration.page.ensure(black_areas(template))
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:
@@ -81,7 +85,24 @@ def page_ink_in_view(
         whole = registration.image  # the solid print anywhere on the page: all of it warped
         seen = print_black(whole, template.blank, paper, registration, shape or whole.shape)
         ink_ref = black_of(whole, paper, areas, () if seen is None else (seen,))
-    return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref))
+    return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref, maps))
+
+
+def marker_maps(template: PageTemplate, shape: tuple[int, ...]) -> list[np.ndarray]:
+    """Where each marker's window (`omr.template.marker_window`) lies on a
+    paper-level map of `shape` (`omr.score.paper_maps`, x and y stacked), for
+    the blur's estimate where the paper is uneven across a marker (a corner's
+    shadow): the same on every page of a form (the map's shape is the half
+    page's), made once and kept in the template's `derived`."""
+    name = f"marker_paper_maps@{shape[0]}x{shape[1]}"
+    out = []
+    for i, corner in enumerate(MARKER_IDS):
+        key = f"{name}:{i}"
+        if key not in template.derived:
+            x0, y0, side = marker_window(corner)
+            template.derived[key] = np.stack(paper_maps(shape, x0, y0, side, side))
+        out.append(template.derived[key])
+    return out
 
 
 def black_areas(template: PageTemplate, *, qr: bool = True) -> list[tuple[int, int, int, int]]:

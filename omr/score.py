@@ -58,7 +58,7 @@ import numpy as np
 
 from forms.geometry import MARKER_IDS, marker_bbox
 from omr.reading import DigitEvidence
-from omr.stats import median, percentile
+from omr.stats import block_sums, median, percentile
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
@@ -275,7 +275,14 @@ def paper_level(page: np.ndarray, step: int = BACKGROUND_STEP) -> np.ndarray:
     `BACKGROUND_STEP` for a page at half the canonical scale)."""
     h, w = page.shape
     h, w = h - h % step, w - w % step  # whole blocks: the fast path
-    small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+    if page.dtype == np.uint8 and 3 <= step <= 16:
+        # the area resize's own arithmetic for a whole factor (but 2, which
+        # has a path of its own): the blocks' sums times 1/step² in float32,
+        # rounded half to even; the sums taken in integers cost half the resize
+        scale = np.float32(1.0) / np.float32(step * step)
+        small: np.ndarray = np.rint(block_sums(page, step) * scale).astype(np.uint8)
+    else:
+        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
     shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
                               borderType=cv2.BORDER_REPLICATE)
@@ -299,18 +306,20 @@ def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
     return float(np.clip(ref, 0.4, 1.0))
 
 
-def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray, ink_ref: float) -> float:
+def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray, ink_ref: float,
+                  maps: Sequence[np.ndarray] | None = None) -> float:
     """The Gaussian blur (sigma, canonical px) that makes the blank form look
     like this page: the blank's markers blurred by each of `BLUR_SIGMAS`
     (`markers_blurred`, made once per form by `omr.template.blurred_markers`)
     are compared with the page's; the median over the four markers ignores a
-    folded or covered one."""
+    folded or covered one. `maps`: per marker, where its window lies on
+    `paper` (`darkness_patch`), if made once for the form."""
     # Each marker's window against all of its blurred models in one array
     # operation (a mean over the window's pixels per model).
     errors = np.empty((len(MARKER_IDS), len(BLUR_SIGMAS)))
     for i, corner in enumerate(MARKER_IDS):
         x0, y0, side = marker_window(corner)
-        seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+        seen = darkness_patch(page, paper, x0, y0, side, side, ink_ref, None if maps is None else maps[i])
         diff = markers_blurred[i] - seen
         errors[i] = np.abs(diff, out=diff).mean(axis=(1, 2))
     # `np.median` over the markers, as it computes it (the mean of the two
@@ -322,16 +331,22 @@ def estimate_blur(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarr
 
 
 def darkness_patch(
-    page: np.ndarray, paper: np.ndarray, x0: int, y0: int, w: int, h: int, ink_ref: float
+    page: np.ndarray, paper: np.ndarray, x0: int, y0: int, w: int, h: int, ink_ref: float,
+    maps: np.ndarray | None = None,
 ) -> np.ndarray:
     """Normalised darkness 0..1 of the w x h patch of `page` at (x0, y0):
     ``(1 - pixel / paper) / ink_ref``, the paper level taken at the patch's
     centre, or under each pixel where it is uneven across the patch
-    (`paper_uneven`: a shadow's edge); zero outside the page."""
+    (`paper_uneven`: a shadow's edge); zero outside the page. `maps`: where
+    the patch's pixels lie on `paper` (`paper_maps`, x and y stacked), if
+    made once already: `paper_under` makes them, at more cost than its
+    resampling."""
     crop = crop_padded(page, x0, y0, w, h).astype(np.float32)
     inside = x0 >= 0 and y0 >= 0 and x0 + w <= page.shape[1] and y0 + h <= page.shape[0]
     if paper_uneven(paper, x0, y0, w, h):
-        dark = (1.0 - crop / paper_under(paper, x0, y0, w, h)) / ink_ref
+        under = paper_under(paper, x0, y0, w, h) if maps is None else cv2.remap(paper, maps[0], maps[1],
+                                                                                cv2.INTER_LINEAR)
+        dark = (1.0 - crop / under) / ink_ref
     else:
         dark = (1.0 - crop / paper_at(paper, x0, y0, w, h)) / ink_ref
     if not inside:

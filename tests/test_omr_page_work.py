@@ -16,8 +16,9 @@ from forms.layout import layout_form
 from forms.library import load_form
 from forms.render import render_page_images
 from omr import prepare_template
-from omr.coverage import in_image
+from omr.coverage import _cells, _masked_cells, in_image
 from omr.score import PageInk, blank_darkness, paper_level
+from omr.stats import block_sums
 from omr.template import CANON_PX_PER_MM, PageTemplate, TextTemplate, crop_padded
 from omr.text import (
     TEXT_BLOB_DARKNESS,
@@ -188,3 +189,84 @@ def test_a_tile_warped_in_place_is_the_tile_warped_apart() -> None:
                                     borderMode=cv2.BORDER_REPLICATE)
         assert np.array_equal(page._pixels[y0:y1, x0:x1], apart)
         assert apart.std() > 5  # real content, not a uniform fill that would hide a misplaced write
+
+
+def test_block_sums_are_what_the_area_resize_averages() -> None:
+    """`omr.stats.block_sums` times 1/n² (float32) is `cv2.resize`'s area mean
+    by a whole factor, to the last bit: in float32 (the fold test's cells of
+    the bare paper, `omr.coverage._masked_cells`) and in uint8, rounded half
+    to even (`omr.score.paper_level`'s reduction, but by 2), on pages whose sides are
+    not whole blocks and on blocks whose means fall halfway between levels."""
+    rng = np.random.default_rng(23)
+    for n in (2, 3, 4, 8, 12, 16):
+        for _ in range(6):
+            image = rng.integers(0, 256, (int(rng.integers(n, 300)), int(rng.integers(n, 300))), dtype=np.uint8)
+            if rng.random() < 0.5:  # print-like: mostly paper, levels that tie
+                image = np.where(rng.random(image.shape) < 0.8, 255, rng.choice([0, 8, 128], image.shape))
+                image = image.astype(np.uint8)
+            h, w = image.shape[0] // n * n, image.shape[1] // n * n
+            sums = block_sums(image, n)
+            mean = sums.astype(np.float32) * (np.float32(1.0) / np.float32(n * n))
+            size = (w // n, h // n)
+            area = cv2.resize(image[:h, :w].astype(np.float32), size, interpolation=cv2.INTER_AREA)
+            assert np.array_equal(mean, area)
+            if n != 2:  # halving has a path of its own, which rounds halves up
+                rounded = cv2.resize(image[:h, :w], size, interpolation=cv2.INTER_AREA)
+                assert np.array_equal(np.rint(mean).astype(np.uint8), rounded)
+            mask = (rng.random(image.shape) < 0.6).astype(np.uint8)
+            plain = _cells(image.astype(np.float32) * mask.astype(np.float32), n)
+            assert np.array_equal(_masked_cells(image, mask, n), plain)
+
+
+def test_the_paper_level_from_block_sums_is_the_resized_page_s() -> None:
+    """`paper_level` reduces a uint8 page by integer block sums: the level is
+    the one the area resize gives, at the half page's step and the canonical
+    one's, sides not whole blocks."""
+    from omr.score import BACKGROUND_STEP, BACKGROUND_WINDOW, SHADOW_WINDOW
+
+    def plain(page: np.ndarray, step: int) -> np.ndarray:
+        h, w = page.shape[0] // step * step, page.shape[1] // step * step
+        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+        shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
+                                  borderType=cv2.BORDER_REPLICATE)
+        dilated = cv2.dilate(small, np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8))
+        return np.maximum(cv2.GaussianBlur(np.minimum(dilated, shadow), (3, 3), 0).astype(np.float32), 1.0)
+
+    rng = np.random.default_rng(29)
+    half, whole = BACKGROUND_STEP // 2, BACKGROUND_STEP
+    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203))):
+        page = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.uint8), (0, 0), 3.0)
+        page[rng.random(shape) < 0.05] = 30  # print and pen
+        assert np.array_equal(paper_level(page, step), plain(page, step))
+
+
+def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh() -> None:
+    """`estimate_blur` given where each marker's window lies on the paper map
+    (`omr.ink.marker_maps`' arrays, made once per form) reads every marker's
+    darkness as `darkness_patch` does making them: the same patches, where a
+    shadow's edge makes the paper uneven across a marker and where it does
+    not, so the same blur."""
+    from forms.geometry import MARKER_IDS
+    from omr.score import BLUR_SIGMAS, darkness_patch, estimate_blur, paper_maps, paper_uneven
+    from omr.template import marker_window
+
+    rng = np.random.default_rng(31)
+    uneven = even = 0
+    for _ in range(8):
+        paper_grey = rng.normal(235.0, 3.0, (1782, 1260)).astype(np.float32)
+        paper_grey[rng.random(paper_grey.shape) < 0.02] = 40.0  # print and pen
+        # a shadow whose edge crosses some corners' markers
+        shade = np.ones(paper_grey.shape, np.float32)
+        shade[:, : int(rng.integers(0, 1260))] = float(rng.uniform(0.6, 0.95))
+        page = np.clip(paper_grey * cv2.GaussianBlur(shade, (0, 0), 20.0), 0, 255).astype(np.uint8)
+        paper = paper_level(page)
+        windows = [marker_window(corner) for corner in MARKER_IDS]
+        maps = [np.stack(paper_maps(paper.shape, x0, y0, side, side)) for x0, y0, side in windows]
+        for (x0, y0, side), kept_maps in zip(windows, maps):
+            afresh = darkness_patch(page, paper, x0, y0, side, side, 0.9)
+            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, 0.9, kept_maps), afresh)
+            uneven += paper_uneven(paper, x0, y0, side, side)
+            even += not paper_uneven(paper, x0, y0, side, side)
+        blurred = rng.random((len(MARKER_IDS), len(BLUR_SIGMAS), windows[0][2], windows[0][2])).astype(np.float32)
+        assert estimate_blur(page, blurred, paper, 0.9, maps) == estimate_blur(page, blurred, paper, 0.9)
+    assert uneven and even
