@@ -39,6 +39,8 @@ from omr.score import (
     _no_evidence,
     _ownership,
     _parabola,
+    _points,
+    _rows_cols,
     _trusted_offsets,
     box_faint_mm,
     box_peaks,
@@ -57,7 +59,14 @@ from omr.score import (
     strokes_with_stats,
 )
 from omr.stats import median, percentile
-from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate, TargetTemplate, marker_window, mm_to_px
+from omr.template import (
+    CANON_PX_PER_MM,
+    FormTemplate,
+    PageTemplate,
+    TargetTemplate,
+    marker_window,
+    mm_to_px,
+)
 
 PATCHES_PER_TARGET = 6
 
@@ -459,3 +468,14 @@ def test_grana_labels_strokes_as_the_default_does():
         grana = strokes_with_stats(mask)
         assert grana[0] == n
         assert np.array_equal(grana[1], labels) and np.array_equal(grana[2], stats)
+
+
+def test_a_patch_s_pixel_maps_are_divmod_s(pages: list[PageTemplate]) -> None:
+    """`_rows_cols` and `_points`: each pixel's row and column, as
+    `np.divmod` of its flat index by the patch's width gives them."""
+    for tt in {tt.shape: tt for tt in _targets(pages, "digit") + _targets(pages, "box")}.values():
+        h, w = tt.shape
+        rows, cols = np.divmod(np.arange(h * w), w)
+        assert np.array_equal(_rows_cols(tt), np.stack([rows, cols]))
+        assert np.array_equal(_points(tt), np.stack([cols, rows], 1).astype(np.float32))
+        assert _points(tt).dtype == np.float32 and _points(tt).flags.c_contiguous
