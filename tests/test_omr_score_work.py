@@ -35,12 +35,14 @@ from omr.score import (
     _darkness_windows,
     _digit_parts,
     _group_paper,
+    _group_snaps,
     _main_axis,
     _no_evidence,
     _ownership,
     _parabola,
     _points,
     _rows_cols,
+    _snap,
     _trusted_offsets,
     box_faint_mm,
     box_peaks,
@@ -61,6 +63,7 @@ from omr.score import (
 from omr.stats import median, percentile
 from omr.template import (
     CANON_PX_PER_MM,
+    SEARCH_MM,
     FormTemplate,
     PageTemplate,
     TargetTemplate,
@@ -468,6 +471,40 @@ def test_grana_labels_strokes_as_the_default_does():
         grana = strokes_with_stats(mask)
         assert grana[0] == n
         assert np.array_equal(grana[1], labels) and np.array_equal(grana[2], stats)
+
+
+def test_snaps_of_a_group_at_once_are_each_target_s_own(pages: list[PageTemplate]) -> None:
+    """`_group_snaps` gives each target `_snap`'s offset and match, bit for
+    bit: on windows holding the target's print shifted and noisy, and on
+    windows of one grey (a flat map: its best offset is the preference's)."""
+    rng = np.random.default_rng(29)
+    radius = mm_to_px(SEARCH_MM)
+    for page in pages:
+        targets = list(page.targets)
+        windows = []
+        for tt in targets:
+            h, w = tt.shape
+            window = np.zeros((h + 2 * radius, w + 2 * radius), np.float32)
+            if tt.printed is not None and rng.random() < 0.8:
+                dx, dy = (int(v) for v in rng.integers(0, 2 * radius + 1, 2))
+                window[dy : dy + h, dx : dx + w] = tt.printed
+                window += (rng.random(window.shape) * 0.1).astype(np.float32)
+            else:
+                window[:] = float(rng.choice([0.0, 0.3]))
+            windows.append(window)
+        got = _group_snaps(windows, targets, _by_shape(targets), radius)
+        want = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
+        assert [(dx, dy, m if m == m else "nan") for dx, dy, m in got] == \
+            [(dx, dy, m if m == m else "nan") for dx, dy, m in want]
+
+
+def test_argmax_takes_the_first_of_equal_maxima_as_min_max_loc_does() -> None:
+    rng = np.random.default_rng(31)
+    for _ in range(3000):
+        values = rng.integers(0, int(rng.integers(1, 5)), (15, 15)).astype(np.float32)
+        _, _, _, loc = cv2.minMaxLoc(values)
+        at = int(values.argmax())
+        assert (at % 15, at // 15) == loc
 
 
 def test_a_patch_s_pixel_maps_are_divmod_s(pages: list[PageTemplate]) -> None:
