@@ -6,6 +6,7 @@ region that counts (where a bound that reached too little would go wrong)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 
 import cv2
@@ -30,6 +31,7 @@ from omr.score import (
     STREAK_GAP_MM,
     DigitPeaks,
     PageInk,
+    TargetMeasure,
     _box_measures,
     _by_shape,
     _darkness_windows,
@@ -516,3 +518,15 @@ def test_a_patch_s_pixel_maps_are_divmod_s(pages: list[PageTemplate]) -> None:
         assert np.array_equal(_rows_cols(tt), np.stack([rows, cols]))
         assert np.array_equal(_points(tt), np.stack([cols, rows], 1).astype(np.float32))
         assert _points(tt).dtype == np.float32 and _points(tt).flags.c_contiguous
+
+
+def test_measures_are_built_in_their_fields_order() -> None:
+    """`score_targets` builds each `TargetMeasure` by position, in this
+    order, and leaves a value of 0 unrounded: `round` gives a 0 back as it is
+    (its sign and its type too)."""
+    assert [f.name for f in dataclasses.fields(TargetMeasure)] == [
+        "question", "option", "shape", "score", "offset_mm", "match", "digit", "solid", "across", "faint_mm"]
+    for zero in (0.0, -0.0, np.float64(0.0), np.float64(-0.0), 0):
+        for digits in (2, 3, 4):
+            got = round(zero, digits)
+            assert repr(got) == repr(zero) and math.copysign(1.0, got) == math.copysign(1.0, zero)
