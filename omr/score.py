@@ -1084,13 +1084,13 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
     zone, near = tt.zone, tt.near_print
-    for xs, ys in _faint_pieces(dark, kept(tt, "zone_off_print", lambda _: zone & ~near)):
+    for xs, ys, points in _faint_pieces(tt, dark, kept(tt, "zone_off_print", lambda _: zone & ~near)):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
         if _runs_through(xs, ys, tt) and _around(xs, ys, tt.centre) < ENCLOSE_SHARE:
             continue  # a scanner's streak down the page, a crease: no hand's light mark
-        longest = max(longest, _pen_wide_length(xs, ys))
+        longest = max(longest, _pen_wide_length(points))
     return longest
 
 
@@ -1112,18 +1112,20 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = 
     h, w = dark.shape
     longest = 0.0
     near = tt.near_print
-    for xs, ys in _faint_pieces(dark, kept(tt, "off_print", lambda _: ~near)):
+    for xs, ys, points in _faint_pieces(tt, dark, kept(tt, "off_print", lambda _: ~near)):
         if not tt.region[ys, xs].any():
             continue  # beside the box, not through it (a neighbour's tick grazing it)
         if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
             continue
-        longest = max(longest, _pen_wide_length(xs, ys))
+        longest = max(longest, _pen_wide_length(points))
     return longest
 
 
-def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pixels (xs, ys) of each piece of faint ink within `allowed`, at
-    least a stroke's least ink (MIN_STROKE_MM2): new darkness whose 3x3 mean
+def _faint_pieces(tt: TargetTemplate, dark: np.ndarray,
+                  allowed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pixels (xs, ys, and as `_points`) of each piece of faint ink within
+    `allowed` in the target `tt`'s new darkness patch `dark`, at least a
+    stroke's least ink (MIN_STROKE_MM2): new darkness whose 3x3 mean
     stands `FAINT_LEVEL` above the ink round it (an opening wider than any
     pen's line: a shadow's edge or a paper level a little off lifts a whole
     area, not a line)."""
@@ -1137,18 +1139,21 @@ def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.nd
     n, labels, stats = strokes_with_stats(faint)
     for label in range(1, n):
         if stats[label, cv2.CC_STAT_AREA] >= min_px:
-            ys, xs = np.nonzero(labels == label)
-            yield xs, ys
+            # `np.nonzero`'s pixels, in its order, from the flat indices (a
+            # 2-D `np.nonzero` takes ~4 times as long) and the patch's maps.
+            flat = np.flatnonzero(labels == label)
+            ys, xs = _rows_cols(tt).take(flat, axis=1)
+            yield xs, ys, _points(tt).take(flat, axis=0)
 
 
-def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
+def _pen_wide_length(points: np.ndarray) -> float:
     """A piece's extent (mm, the long side of its minimum-area rectangle), or 0
     when it is thinner than any pen's line (a scanner's streak, a hair) or a
-    dot (`FAINT_DOT_MM`)."""
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    dot (`FAINT_DOT_MM`). `points`: its pixels as (x, y), float32 (`_points`)."""
+    (_, _), (rw, rh), _ = cv2.minAreaRect(points)
     long_px, short_px = max(rw, rh) + 1.0, min(rw, rh) + 1.0
     length = long_px / CANON_PX_PER_MM
-    if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
+    if len(points) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
         return 0.0
     if length < FAINT_DOT_MM and long_px < 2.0 * short_px:
         return 0.0

@@ -36,6 +36,7 @@ from omr.score import (
     _by_shape,
     _darkness_windows,
     _digit_parts,
+    _faint_pieces,
     _group_paper,
     _group_snaps,
     _main_axis,
@@ -530,3 +531,22 @@ def test_measures_are_built_in_their_fields_order() -> None:
         for digits in (2, 3, 4):
             got = round(zero, digits)
             assert repr(got) == repr(zero) and math.copysign(1.0, got) == math.copysign(1.0, zero)
+
+
+def test_faint_pieces_are_given_as_numpy_s_nonzero_gives_them(pages: list[PageTemplate]) -> None:
+    """Each faint piece's pixels, taken from flat indices and the patch's
+    maps: its columns and rows in `np.nonzero`'s order, and its points (x, y)
+    in float32, as `cv2.minAreaRect` took them from that order."""
+    rng = np.random.default_rng(37)
+    pieces = 0
+    for tt in _targets(pages, "box")[:20] + _targets(pages, "digit")[:20]:
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            for xs, ys, points in _faint_pieces(tt, dark, np.ones(tt.shape, bool)):
+                mask = np.zeros(tt.shape, bool)
+                mask[ys, xs] = True
+                rows, cols = np.nonzero(mask)
+                assert np.array_equal(rows, ys) and np.array_equal(cols, xs)
+                assert np.array_equal(points, np.stack([cols, rows], 1).astype(np.float32))
+                pieces += 1
+    assert pieces
