@@ -1033,11 +1033,29 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             assert tt.middle is not None  # within `inner`: the same bound holds
             hidden = int(np.count_nonzero(dark_mean & tt.middle)) / tt.middle_px
         if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
-            soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-            inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+            # The box less its glyph's pixels gathered first, in their order
+            # (`_inner_in_box_px`), each mapped to soft ink as over the box.
+            ink = dark.ravel().take(_inner_in_box_px(tt))
+            soft = np.clip((ink - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            inner_mm2 = float(soft.sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
+
+
+def _inner_in_box_px(tt: TargetTemplate) -> np.ndarray:
+    """The digit's box less its glyph (`TargetTemplate.inner`) within its
+    `box_crop` window, as indices into the flattened patch in the patch's
+    order (the window's own row order): made once per template, as one gather
+    is cheaper than a 2-D boolean index."""
+    def make(_: TargetTemplate | TextTemplate) -> np.ndarray:
+        assert tt.inner is not None
+        y0, y1, x0, x1 = tt.box_crop
+        window = np.zeros(tt.shape, bool)
+        window[y0:y1, x0:x1] = True
+        return np.flatnonzero(tt.inner & window)
+
+    return kept(tt, "inner_in_box_px", make)
 
 
 def _mask_px(tt: TargetTemplate, name: str, mask: np.ndarray) -> np.ndarray:

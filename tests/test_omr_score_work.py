@@ -550,3 +550,27 @@ def test_faint_pieces_are_given_as_numpy_s_nonzero_gives_them(pages: list[PageTe
                 assert np.array_equal(points, np.stack([cols, rows], 1).astype(np.float32))
                 pieces += 1
     assert pieces
+
+
+def test_a_digit_s_ink_over_its_box_is_summed_as_over_the_box(pages: list[PageTemplate]) -> None:
+    """`inner_mm2` from the box less its glyph's pixels gathered first: the
+    soft ink of the box window masked by `inner`, summed (the same values in
+    the same order), wherever it is measured."""
+    rng = np.random.default_rng(41)
+    measured = 0
+    for tt in _targets(pages, "digit"):
+        assert tt.inner is not None
+        y0, y1, x0, x1 = tt.box_crop
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            got = _digit_parts(tt, dark).inner_mm2
+            soft = np.clip((dark[y0:y1, x0:x1] - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            plain = float(soft[tt.inner[y0:y1, x0:x1]].sum()) / CANON_PX_PER_MM**2
+            peaks = digit_peaks(tt, dark)
+            read = peaks.inner_reach >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo
+            if read and not _no_evidence(peaks, DIGIT_INK.core):
+                assert got == plain
+                measured += 1
+            else:
+                assert got == 0.0
+    assert measured
