@@ -574,3 +574,18 @@ def test_a_digit_s_ink_over_its_box_is_summed_as_over_the_box(pages: list[PageTe
             else:
                 assert got == 0.0
     assert measured
+
+
+def test_a_lookup_by_label_image_is_fancy_indexing_s() -> None:
+    """`new_ink` and `_digit_parts` look a per-label flag up by the label
+    image with `take`: the very array `flags[labels]` gives (shape, type,
+    values), on label images as `cv2.connectedComponents` makes them."""
+    rng = np.random.default_rng(43)
+    for _ in range(200):
+        mask = (cv2.GaussianBlur(rng.random((66, 66)).astype(np.float32), (0, 0), 2.0) > 0.55).astype(np.uint8)
+        n, labels = cv2.connectedComponents(mask, connectivity=8)
+        flags = rng.random(n) < 0.5
+        for table in (flags, flags.view(np.uint8)):
+            got, want = table.take(labels), table[labels]
+            assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+            assert got.flags.c_contiguous
