@@ -455,7 +455,10 @@ def new_ink(
         return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
     # Soft edges of kept strokes count too (their anti-aliased rim).
     keep = cv2.dilate(big.take(labels).view(np.uint8), _SQUARE_3).view(bool)
-    soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
+    # `ndarray.clip`, not `np.clip`: the same function under less dispatch (~2 us a call).
+    soft = dark - levels.lo
+    soft /= levels.hi - levels.lo
+    soft.clip(0.0, 1.0, out=soft)
     return soft * (keep & region)
 
 
@@ -989,7 +992,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         keep = cv2.dilate(counts_here.view(np.uint8).take(labels), _SQUARE_3)  # `take`: see `new_ink`
         # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
         ring_dark = dark.ravel()[tt.ring_px]
-        soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
+        soft = ((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo)).clip(0.0, 1.0) * keep.ravel()[tt.ring_px]
         per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
         ring = max(ring, int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS)
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
@@ -1037,7 +1040,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             # The box less its glyph's pixels gathered first, in their order
             # (`_inner_in_box_px`), each mapped to soft ink as over the box.
             ink = dark.ravel().take(_inner_in_box_px(tt))
-            soft = np.clip((ink - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            soft = ((ink - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo)).clip(0.0, 1.0)
             inner_mm2 = float(soft.sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
@@ -1399,7 +1402,7 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             dark[k] = (1.0 - grey / paper_under(ink.paper, int(xs[k]), int(ys[k]), ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
-        np.clip(dark, 0.0, 1.0, out=dark)
+        dark.clip(0.0, 1.0, out=dark)
         for k, i in enumerate(group):
             out[i] = dark[k]
     return out
@@ -1486,7 +1489,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     peaks: list[DigitPeaks | None] = [None] * len(targets)
     bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
-        new = np.clip(added, 0.0, 1.0)  # each target's new darkness
+        new = added.clip(0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
             news[i] = new[k]
         at = [k for k, i in enumerate(group) if targets[i].target.shape == "digit"]

@@ -589,3 +589,18 @@ def test_a_lookup_by_label_image_is_fancy_indexing_s() -> None:
             got, want = table.take(labels), table[labels]
             assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
             assert got.flags.c_contiguous
+
+
+def test_soft_ink_in_place_is_the_expression_s() -> None:
+    """`new_ink`'s soft ink made in place (less `lo`, over `hi - lo`, clipped
+    by `ndarray.clip`) is bit for bit `np.clip` of the expression, for each
+    `InkLevels` and new darkness of any value a patch holds."""
+    rng = np.random.default_rng(47)
+    for levels in (BOX_INK, DIGIT_INK):
+        for _ in range(50):
+            dark = np.clip(rng.normal(0.2, 0.3, (66, 66)), 0.0, 1.0).astype(np.float32)
+            soft = dark - levels.lo
+            soft /= levels.hi - levels.lo
+            soft.clip(0.0, 1.0, out=soft)
+            want = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
+            assert soft.dtype == want.dtype and np.array_equal(soft.view(np.uint32), want.view(np.uint32))
