@@ -157,9 +157,18 @@ def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:
 
 def _question(question: str, qtype: str, targets: list[TargetScore],
               thresholds: Thresholds = DEFAULT_THRESHOLDS) -> QuestionReading:
-    marked = [t for t in targets if t.state == "marked"]
-    filled = tuple(t.option for t in marked if t.filled)
-    plain = tuple(t.option for t in marked if not t.filled)
+    # One pass over the question's targets (a page decides ~15 questions).
+    marked: list[TargetScore] = []
+    filled_list: list[str] = []
+    plain_list: list[str] = []
+    marginal = False
+    for t in targets:
+        if t.state == "marked":
+            marked.append(t)
+            (filled_list if t.filled else plain_list).append(t.option)
+        elif t.state == "marginal":
+            marginal = True
+    filled, plain = tuple(filled_list), tuple(plain_list)
     reasons: list[str] = []
     corrected: tuple[str, ...] = ()
     value = tuple(t.option for t in marked)
@@ -173,7 +182,7 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
         # A heavy fill short of solid beside another mark: the correction rule's fill
         # (cancel it) or a second answer? Only a person can tell; never count both.
         reasons.append(CORRECTION)
-    if any(t.state == "marginal" for t in targets):
+    if marginal:
         reasons.append(MARGINAL)
         if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm >= SPECK_MM for t in targets):
             reasons.append(BETWEEN)

@@ -415,6 +415,30 @@ def _snap(window: np.ndarray, tt: TargetTemplate, radius: int) -> tuple[int, int
     return loc[0] - radius, loc[1] - radius, float(peak)
 
 
+def _group_snaps(windows: list[np.ndarray], targets: Sequence[TargetTemplate], groups: list[list[int]],
+                 radius: int) -> list[tuple[int, int, float]]:
+    """`_snap` of every target (`windows` as `_darkness_windows` makes them),
+    a group of equal patches at once after each match: the offset preference
+    taken off all their maps in one array operation, and each map's best
+    offset found by `argmax`, which, as `cv2.minMaxLoc`, takes the first of
+    equal maxima in row order (`tests/test_omr_score_work.py` compares them)."""
+    out: list[tuple[int, int, float]] = [(0, 0, float("nan"))] * len(targets)
+    penalty, side = _offset_penalty(radius), 2 * radius + 1
+    for group in groups:
+        live = [i for i in group if not targets[i].flat]
+        if not live:
+            continue
+        maps = np.empty((len(live), side, side), np.float32)
+        for k, i in enumerate(live):
+            maps[k] = cv2.matchTemplate(windows[i], targets[i].printed, cv2.TM_CCOEFF_NORMED)
+        maps -= penalty
+        flat = maps.reshape(len(live), -1)
+        best = flat.argmax(axis=1)
+        for i, at, peak in zip(live, best.tolist(), flat[np.arange(len(live)), best].tolist()):
+            out[i] = (at % side - radius, at // side - radius, peak)
+    return out
+
+
 def strokes_with_stats(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     """`cv2.connectedComponentsWithStats(mask, connectivity=8)`'s count, labels
     and stats, by Grana's block-based algorithm: on a target's patch it takes
@@ -441,11 +465,15 @@ def new_ink(
     min_px = min_stroke_mm2 * CANON_PX_PER_MM**2
     big = stats[:, cv2.CC_STAT_AREA] >= min_px
     big[0] = False
-    if reach is not None and not big[labels[reach[0] : reach[1], reach[2] : reach[3]]].any():
+    # `take`, not `big[labels]`: a 2-D int32 index costs fancy indexing ~twice a take's time.
+    if reach is not None and not big.take(labels[reach[0] : reach[1], reach[2] : reach[3]]).any():
         return np.zeros(dark.shape, np.float32)  # no stroke's rim reaches the region
     # Soft edges of kept strokes count too (their anti-aliased rim).
-    keep = cv2.dilate(big[labels].view(np.uint8), _SQUARE_3).view(bool)
-    soft = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
+    keep = cv2.dilate(big.take(labels).view(np.uint8), _SQUARE_3).view(bool)
+    # `ndarray.clip`, not `np.clip`: the same function under less dispatch (~2 us a call).
+    soft = dark - levels.lo
+    soft /= levels.hi - levels.lo
+    soft.clip(0.0, 1.0, out=soft)
     return soft * (keep & region)
 
 
@@ -746,12 +774,13 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     if not core.any():
         return nothing()
     # Closed first: a pencil's grain breaks a stroke into dots.
-    core = cv2.morphologyEx(core.view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3) & tt.zone
-    n, labels = cv2.connectedComponents(core | tt.glyph, connectivity=8)  # bridged across the glyph
+    core = np.logical_and(cv2.morphologyEx(core.view(np.uint8), cv2.MORPH_CLOSE, _SQUARE_3), tt.zone)
+    bridged = np.logical_or(core, tt.glyph).view(np.uint8)  # across the glyph
+    n, labels = cv2.connectedComponents(bridged, connectivity=8)
     counts_here = np.zeros(n, bool)
     # The core's pixels as indices into the flattened patch, in the patch's
     # order (`np.nonzero`'s): one gather per map, not a pair of coordinates.
-    flat = np.flatnonzero(core)
+    flat = np.flatnonzero(core)  # of a bool array: numpy's fast path (of 0/1 uint8: ~4 times the time)
     if not len(flat):
         return [], labels, counts_here, 0.0
     lab = labels.ravel()[flat]
@@ -767,12 +796,11 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     bounds = np.zeros(n + 1, np.intp)
     np.cumsum(sizes, out=bounds[1:])
     at = flat[order]
-    sy, sx = np.divmod(at, dark.shape[1])
+    sy, sx = _rows_cols(tt).take(at, axis=1)
     lab_s, near_s = lab[order], tt.near_print.ravel()[at]
     own_s, other_s = tt.own_mm.ravel()[at], tt.other_mm.ravel()[at]
     all_near = np.bincount(lab_s[near_s], minlength=n) == sizes
-    points = np.empty((len(sx), 2), np.float32)  # for `cv2.minAreaRect`
-    points[:, 0], points[:, 1] = sx, sy
+    points = _points(tt).take(at, axis=0)  # for `cv2.minAreaRect`
     for label in np.flatnonzero(sizes >= min_px):
         b0, b1 = bounds[label], bounds[label + 1]
         (_, _), (rw, rh), _ = cv2.minAreaRect(points[b0:b1])
@@ -843,14 +871,27 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     # digit's when they are clearly its (a tick of the next row's digit, cut
     # to pieces by the printed rule between the rows, is not).
     bits = flat[crumbs[lab]]  # in the patch's order
-    ys, xs = np.divmod(bits, dark.shape[1])
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    (_, _), (rw, rh), _ = cv2.minAreaRect(_points(tt).take(bits, axis=0))
     if (max(rw, rh) + 1.0) / CANON_PX_PER_MM < SPECK_MM:
         return strokes, labels, counts_here, 0.0
     own_bits, other_bits = tt.own_mm.ravel()[bits], tt.other_mm.ravel()[bits]
     if _ownership(float(own_bits.min()), float(other_bits.min()), float((other_bits - own_bits).min())) != "own":
         return strokes, labels, counts_here, 0.0
     return strokes, labels, counts_here, float(sizes[crumbs].sum()) / CANON_PX_PER_MM**2
+
+
+def _rows_cols(tt: TargetTemplate) -> np.ndarray:
+    """Each pixel of a target's patch, by its index in the flattened patch:
+    its row (row 0) and its column (row 1), as `np.divmod` of the index by
+    the patch's width gives them; made once per template."""
+    h, w = tt.shape
+    return kept(tt, "rows_cols", lambda _: np.stack(np.divmod(np.arange(h * w), w)))
+
+
+def _points(tt: TargetTemplate) -> np.ndarray:
+    """Each pixel of a target's patch, by its index in the flattened patch,
+    as the point (x, y) in float32 that `cv2.minAreaRect` takes; made once per template."""
+    return kept(tt, "points", lambda _: np.ascontiguousarray(_rows_cols(tt)[::-1].T, np.float32))
 
 
 def _mean(a: np.ndarray, axis: int) -> np.ndarray:
@@ -963,10 +1004,10 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
     ring = max((s.around for s in strokes if s.owner == "own"), default=0.0)
     if counts_here.any():
         assert tt.ring_px is not None and tt.ring_sector is not None
-        keep = cv2.dilate(counts_here.view(np.uint8)[labels], _SQUARE_3)
+        keep = cv2.dilate(counts_here.view(np.uint8).take(labels), _SQUARE_3)  # `take`: see `new_ink`
         # Only the ring's pixels (`TargetTemplate.ring_px`, all within `region`) are summed.
         ring_dark = dark.ravel()[tt.ring_px]
-        soft = np.clip((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0) * keep.ravel()[tt.ring_px]
+        soft = ((ring_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo)).clip(0.0, 1.0) * keep.ravel()[tt.ring_px]
         per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
         ring = max(ring, int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS)
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
@@ -1011,11 +1052,29 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             assert tt.middle is not None  # within `inner`: the same bound holds
             hidden = int(np.count_nonzero(dark_mean & tt.middle)) / tt.middle_px
         if peak >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo:
-            soft = np.clip((box_dark - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
-            inner_mm2 = float(soft[inner].sum()) / CANON_PX_PER_MM**2
+            # The box less its glyph's pixels gathered first, in their order
+            # (`_inner_in_box_px`), each mapped to soft ink as over the box.
+            ink = dark.ravel().take(_inner_in_box_px(tt))
+            soft = ((ink - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo)).clip(0.0, 1.0)
+            inner_mm2 = float(soft.sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
                          hidden, faint, fill_local)
+
+
+def _inner_in_box_px(tt: TargetTemplate) -> np.ndarray:
+    """The digit's box less its glyph (`TargetTemplate.inner`) within its
+    `box_crop` window, as indices into the flattened patch in the patch's
+    order (the window's own row order): made once per template, as one gather
+    is cheaper than a 2-D boolean index."""
+    def make(_: TargetTemplate | TextTemplate) -> np.ndarray:
+        assert tt.inner is not None
+        y0, y1, x0, x1 = tt.box_crop
+        window = np.zeros(tt.shape, bool)
+        window[y0:y1, x0:x1] = True
+        return np.flatnonzero(tt.inner & window)
+
+    return kept(tt, "inner_in_box_px", make)
 
 
 def _mask_px(tt: TargetTemplate, name: str, mask: np.ndarray) -> np.ndarray:
@@ -1062,13 +1121,13 @@ def faint_stroke_mm(tt: TargetTemplate, dark: np.ndarray, reach_peak: float | No
         return 0.0  # no pixel a faint stroke's 3x3 mean could draw on: most clean digits
     longest = 0.0
     zone, near = tt.zone, tt.near_print
-    for xs, ys in _faint_pieces(dark, kept(tt, "zone_off_print", lambda _: zone & ~near)):
+    for xs, ys, points in _faint_pieces(tt, dark, kept(tt, "zone_off_print", lambda _: zone & ~near)):
         own, other = tt.own_mm[ys, xs], tt.other_mm[ys, xs]
         if _ownership(float(own.min()), float(other.min()), float((other - own).min())) == "other":
             continue  # another target's (a circle round the digit of the row above)
         if _runs_through(xs, ys, tt) and _around(xs, ys, tt.centre) < ENCLOSE_SHARE:
             continue  # a scanner's streak down the page, a crease: no hand's light mark
-        longest = max(longest, _pen_wide_length(xs, ys))
+        longest = max(longest, _pen_wide_length(points))
     return longest
 
 
@@ -1090,18 +1149,20 @@ def box_faint_mm(tt: TargetTemplate, dark: np.ndarray, peaks: BoxPeaks | None = 
     h, w = dark.shape
     longest = 0.0
     near = tt.near_print
-    for xs, ys in _faint_pieces(dark, kept(tt, "off_print", lambda _: ~near)):
+    for xs, ys, points in _faint_pieces(tt, dark, kept(tt, "off_print", lambda _: ~near)):
         if not tt.region[ys, xs].any():
             continue  # beside the box, not through it (a neighbour's tick grazing it)
         if (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1):
             continue
-        longest = max(longest, _pen_wide_length(xs, ys))
+        longest = max(longest, _pen_wide_length(points))
     return longest
 
 
-def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pixels (xs, ys) of each piece of faint ink within `allowed`, at
-    least a stroke's least ink (MIN_STROKE_MM2): new darkness whose 3x3 mean
+def _faint_pieces(tt: TargetTemplate, dark: np.ndarray,
+                  allowed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pixels (xs, ys, and as `_points`) of each piece of faint ink within
+    `allowed` in the target `tt`'s new darkness patch `dark`, at least a
+    stroke's least ink (MIN_STROKE_MM2): new darkness whose 3x3 mean
     stands `FAINT_LEVEL` above the ink round it (an opening wider than any
     pen's line: a shadow's edge or a paper level a little off lifts a whole
     area, not a line)."""
@@ -1115,18 +1176,21 @@ def _faint_pieces(dark: np.ndarray, allowed: np.ndarray) -> Iterator[tuple[np.nd
     n, labels, stats = strokes_with_stats(faint)
     for label in range(1, n):
         if stats[label, cv2.CC_STAT_AREA] >= min_px:
-            ys, xs = np.nonzero(labels == label)
-            yield xs, ys
+            # `np.nonzero`'s pixels, in its order, from the flat indices (a
+            # 2-D `np.nonzero` takes ~4 times as long) and the patch's maps.
+            flat = np.flatnonzero(labels == label)
+            ys, xs = _rows_cols(tt).take(flat, axis=1)
+            yield xs, ys, _points(tt).take(flat, axis=0)
 
 
-def _pen_wide_length(xs: np.ndarray, ys: np.ndarray) -> float:
+def _pen_wide_length(points: np.ndarray) -> float:
     """A piece's extent (mm, the long side of its minimum-area rectangle), or 0
     when it is thinner than any pen's line (a scanner's streak, a hair) or a
-    dot (`FAINT_DOT_MM`)."""
-    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    dot (`FAINT_DOT_MM`). `points`: its pixels as (x, y), float32 (`_points`)."""
+    (_, _), (rw, rh), _ = cv2.minAreaRect(points)
     long_px, short_px = max(rw, rh) + 1.0, min(rw, rh) + 1.0
     length = long_px / CANON_PX_PER_MM
-    if len(xs) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
+    if len(points) / CANON_PX_PER_MM**2 / length < THIN_PEN_MM / 2:
         return 0.0
     if length < FAINT_DOT_MM and long_px < 2.0 * short_px:
         return 0.0
@@ -1353,7 +1417,7 @@ def _darkness_windows(page: np.ndarray, ink: PageInk, targets: Sequence[TargetTe
             dark[k] = (1.0 - grey / paper_under(ink.paper, int(xs[k]), int(ys[k]), ww, wh)) / ink.ink_ref
         for k, x0, y0 in outside:  # zero off the page, as `darkness_patch`
             dark[k][~_on_page(page.shape, x0, y0, ww, wh)] = 0.0
-        np.clip(dark, 0.0, 1.0, out=dark)
+        dark.clip(0.0, 1.0, out=dark)
         for k, i in enumerate(group):
             out[i] = dark[k]
     return out
@@ -1430,7 +1494,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     targets = template.targets
     groups = _by_shape(targets)
     windows = _darkness_windows(page, ink, targets, groups, radius, template.derived)
-    snaps = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
+    snaps = _group_snaps(windows, targets, groups, radius)
     offsets = _trusted_offsets(targets, snaps) if targets else []
     darks = [window[radius + dy : radius + dy + tt.shape[0], radius + dx : radius + dx + tt.shape[1]]
              for tt, window, (dx, dy) in zip(targets, windows, offsets)]
@@ -1440,7 +1504,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     peaks: list[DigitPeaks | None] = [None] * len(targets)
     bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
-        new = np.clip(added, 0.0, 1.0)  # each target's new darkness
+        new = added.clip(0.0, 1.0)  # each target's new darkness
         for k, i in enumerate(group):
             news[i] = new[k]
         at = [k for k, i in enumerate(group) if targets[i].target.shape == "digit"]
@@ -1461,6 +1525,9 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
     usual = median(np.array(digits)) if digits else 0.0
     core = stroke_core(ink.blur)
+    # An offset's millimetres, rounded once per page for every offset a snap
+    # can take (a borrowed median lies among them too).
+    offset_mm = {d: round(d / CANON_PX_PER_MM, 2) for d in range(-radius, radius + 1)}
     out = []
     for tt, new, thick, (dx, dy), (_, _, match), peak, bound in zip(template.targets, news, darkening, offsets, snaps,
                                                                    peaks, bounds):
@@ -1479,18 +1546,21 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             score, solid = _box_measures(tt, new, bound)
             across = crosses_box(tt, new, bound)
             faint = box_faint_mm(tt, new, bound)
-        out.append(
-            TargetMeasure(
-                question=tt.target.question,
-                option=tt.target.option,
-                shape=tt.target.shape,
-                score=round(score, 4),
-                digit=evidence,
-                solid=round(solid, 4),
-                across=across,
-                faint_mm=round(faint, 2),
-                offset_mm=(round(dx / CANON_PX_PER_MM, 2), round(dy / CANON_PX_PER_MM, 2)),
-                match=round(match, 3),
-            )
-        )
+        mm_x = offset_mm[dx] if dx in offset_mm else round(dx / CANON_PX_PER_MM, 2)
+        mm_y = offset_mm[dy] if dy in offset_mm else round(dy / CANON_PX_PER_MM, 2)
+        # In the fields' order (keywords cost twice the time of the whole
+        # construction); a value of 0 is its own rounding (most boxes' and
+        # digits' score, solid and faint): `round` is called only on the rest.
+        out.append(TargetMeasure(
+            tt.target.question,  # question
+            tt.target.option,  # option
+            tt.target.shape,  # shape
+            round(score, 4) if score else score,  # score
+            (mm_x, mm_y),  # offset_mm
+            round(match, 3),  # match
+            evidence,  # digit
+            round(solid, 4) if solid else solid,  # solid
+            across,  # across
+            round(faint, 2) if faint else faint,  # faint_mm
+        ))
     return tuple(out)

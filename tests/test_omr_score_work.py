@@ -6,6 +6,7 @@ region that counts (where a bound that reached too little would go wrong)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 
 import cv2
@@ -30,15 +31,21 @@ from omr.score import (
     STREAK_GAP_MM,
     DigitPeaks,
     PageInk,
+    TargetMeasure,
     _box_measures,
     _by_shape,
     _darkness_windows,
     _digit_parts,
+    _faint_pieces,
     _group_paper,
+    _group_snaps,
     _main_axis,
     _no_evidence,
     _ownership,
     _parabola,
+    _points,
+    _rows_cols,
+    _snap,
     _trusted_offsets,
     box_faint_mm,
     box_peaks,
@@ -57,7 +64,15 @@ from omr.score import (
     strokes_with_stats,
 )
 from omr.stats import median, percentile
-from omr.template import CANON_PX_PER_MM, FormTemplate, PageTemplate, TargetTemplate, marker_window, mm_to_px
+from omr.template import (
+    CANON_PX_PER_MM,
+    SEARCH_MM,
+    FormTemplate,
+    PageTemplate,
+    TargetTemplate,
+    marker_window,
+    mm_to_px,
+)
 
 PATCHES_PER_TARGET = 6
 
@@ -459,3 +474,133 @@ def test_grana_labels_strokes_as_the_default_does():
         grana = strokes_with_stats(mask)
         assert grana[0] == n
         assert np.array_equal(grana[1], labels) and np.array_equal(grana[2], stats)
+
+
+def test_snaps_of_a_group_at_once_are_each_target_s_own(pages: list[PageTemplate]) -> None:
+    """`_group_snaps` gives each target `_snap`'s offset and match, bit for
+    bit: on windows holding the target's print shifted and noisy, and on
+    windows of one grey (a flat map: its best offset is the preference's)."""
+    rng = np.random.default_rng(29)
+    radius = mm_to_px(SEARCH_MM)
+    for page in pages:
+        targets = list(page.targets)
+        windows = []
+        for tt in targets:
+            h, w = tt.shape
+            window = np.zeros((h + 2 * radius, w + 2 * radius), np.float32)
+            if tt.printed is not None and rng.random() < 0.8:
+                dx, dy = (int(v) for v in rng.integers(0, 2 * radius + 1, 2))
+                window[dy : dy + h, dx : dx + w] = tt.printed
+                window += (rng.random(window.shape) * 0.1).astype(np.float32)
+            else:
+                window[:] = float(rng.choice([0.0, 0.3]))
+            windows.append(window)
+        got = _group_snaps(windows, targets, _by_shape(targets), radius)
+        want = [_snap(window, tt, radius) for tt, window in zip(targets, windows)]
+        assert [(dx, dy, m if m == m else "nan") for dx, dy, m in got] == \
+            [(dx, dy, m if m == m else "nan") for dx, dy, m in want]
+
+
+def test_argmax_takes_the_first_of_equal_maxima_as_min_max_loc_does() -> None:
+    rng = np.random.default_rng(31)
+    for _ in range(3000):
+        values = rng.integers(0, int(rng.integers(1, 5)), (15, 15)).astype(np.float32)
+        _, _, _, loc = cv2.minMaxLoc(values)
+        at = int(values.argmax())
+        assert (at % 15, at // 15) == loc
+
+
+def test_a_patch_s_pixel_maps_are_divmod_s(pages: list[PageTemplate]) -> None:
+    """`_rows_cols` and `_points`: each pixel's row and column, as
+    `np.divmod` of its flat index by the patch's width gives them."""
+    for tt in {tt.shape: tt for tt in _targets(pages, "digit") + _targets(pages, "box")}.values():
+        h, w = tt.shape
+        rows, cols = np.divmod(np.arange(h * w), w)
+        assert np.array_equal(_rows_cols(tt), np.stack([rows, cols]))
+        assert np.array_equal(_points(tt), np.stack([cols, rows], 1).astype(np.float32))
+        assert _points(tt).dtype == np.float32 and _points(tt).flags.c_contiguous
+
+
+def test_measures_are_built_in_their_fields_order() -> None:
+    """`score_targets` builds each `TargetMeasure` by position, in this
+    order, and leaves a value of 0 unrounded: `round` gives a 0 back as it is
+    (its sign and its type too)."""
+    assert [f.name for f in dataclasses.fields(TargetMeasure)] == [
+        "question", "option", "shape", "score", "offset_mm", "match", "digit", "solid", "across", "faint_mm"]
+    for zero in (0.0, -0.0, np.float64(0.0), np.float64(-0.0), 0):
+        for digits in (2, 3, 4):
+            got = round(zero, digits)
+            assert repr(got) == repr(zero) and math.copysign(1.0, got) == math.copysign(1.0, zero)
+
+
+def test_faint_pieces_are_given_as_numpy_s_nonzero_gives_them(pages: list[PageTemplate]) -> None:
+    """Each faint piece's pixels, taken from flat indices and the patch's
+    maps: its columns and rows in `np.nonzero`'s order, and its points (x, y)
+    in float32, as `cv2.minAreaRect` took them from that order."""
+    rng = np.random.default_rng(37)
+    pieces = 0
+    for tt in _targets(pages, "box")[:20] + _targets(pages, "digit")[:20]:
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            for xs, ys, points in _faint_pieces(tt, dark, np.ones(tt.shape, bool)):
+                mask = np.zeros(tt.shape, bool)
+                mask[ys, xs] = True
+                rows, cols = np.nonzero(mask)
+                assert np.array_equal(rows, ys) and np.array_equal(cols, xs)
+                assert np.array_equal(points, np.stack([cols, rows], 1).astype(np.float32))
+                pieces += 1
+    assert pieces
+
+
+def test_a_digit_s_ink_over_its_box_is_summed_as_over_the_box(pages: list[PageTemplate]) -> None:
+    """`inner_mm2` from the box less its glyph's pixels gathered first: the
+    soft ink of the box window masked by `inner`, summed (the same values in
+    the same order), wherever it is measured."""
+    rng = np.random.default_rng(41)
+    measured = 0
+    for tt in _targets(pages, "digit"):
+        assert tt.inner is not None
+        y0, y1, x0, x1 = tt.box_crop
+        for _ in range(PATCHES_PER_TARGET):
+            dark = _patch(tt.shape, rng)
+            got = _digit_parts(tt, dark).inner_mm2
+            soft = np.clip((dark[y0:y1, x0:x1] - DIGIT_INK.lo) / (DIGIT_INK.hi - DIGIT_INK.lo), 0.0, 1.0)
+            plain = float(soft[tt.inner[y0:y1, x0:x1]].sum()) / CANON_PX_PER_MM**2
+            peaks = digit_peaks(tt, dark)
+            read = peaks.inner_reach >= DIGIT_INK.lo and peaks.inner >= DIGIT_INK.lo
+            if read and not _no_evidence(peaks, DIGIT_INK.core):
+                assert got == plain
+                measured += 1
+            else:
+                assert got == 0.0
+    assert measured
+
+
+def test_a_lookup_by_label_image_is_fancy_indexing_s() -> None:
+    """`new_ink` and `_digit_parts` look a per-label flag up by the label
+    image with `take`: the very array `flags[labels]` gives (shape, type,
+    values), on label images as `cv2.connectedComponents` makes them."""
+    rng = np.random.default_rng(43)
+    for _ in range(200):
+        mask = (cv2.GaussianBlur(rng.random((66, 66)).astype(np.float32), (0, 0), 2.0) > 0.55).astype(np.uint8)
+        n, labels = cv2.connectedComponents(mask, connectivity=8)
+        flags = rng.random(n) < 0.5
+        for table in (flags, flags.view(np.uint8)):
+            got, want = table.take(labels), table[labels]
+            assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+            assert got.flags.c_contiguous
+
+
+def test_soft_ink_in_place_is_the_expression_s() -> None:
+    """`new_ink`'s soft ink made in place (less `lo`, over `hi - lo`, clipped
+    by `ndarray.clip`) is bit for bit `np.clip` of the expression, for each
+    `InkLevels` and new darkness of any value a patch holds."""
+    rng = np.random.default_rng(47)
+    for levels in (BOX_INK, DIGIT_INK):
+        for _ in range(50):
+            dark = np.clip(rng.normal(0.2, 0.3, (66, 66)), 0.0, 1.0).astype(np.float32)
+            soft = dark - levels.lo
+            soft /= levels.hi - levels.lo
+            soft.clip(0.0, 1.0, out=soft)
+            want = np.clip((dark - levels.lo) / (levels.hi - levels.lo), 0.0, 1.0)
+            assert soft.dtype == want.dtype and np.array_equal(soft.view(np.uint32), want.view(np.uint32))
