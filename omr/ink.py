@@ -18,10 +18,12 @@ in for it (`print_black`).
 """
 from __future__ import annotations
 
+from functools import partial
+
 import cv2
 import numpy as np
 
-from forms.geometry import MARKER_IDS, BBox, marker_bbox
+from forms.geometry import MARKER_IDS, BBox, Corner, marker_bbox
 from omr.register import Registration
 from omr.score import (
     BACKGROUND_STEP,
@@ -33,7 +35,7 @@ from omr.score import (
     paper_maps,
 )
 from omr.stats import percentile as percentile_value
-from omr.template import PageTemplate, marker_window, mm_to_px
+from omr.template import PageTemplate, kept, marker_window, mm_to_px
 
 # The percentile of an area's darkness that is its black: a marker is half
 # solid black (as `omr.score.ink_reference`); in a QR code the solid black
@@ -95,14 +97,13 @@ def marker_maps(template: PageTemplate, shape: tuple[int, ...]) -> list[np.ndarr
     shadow): the same on every page of a form (the map's shape is the half
     page's), made once and kept in the template's `derived`."""
     name = f"marker_paper_maps@{shape[0]}x{shape[1]}"
-    out = []
-    for i, corner in enumerate(MARKER_IDS):
-        key = f"{name}:{i}"
-        if key not in template.derived:
-            x0, y0, side = marker_window(corner)
-            template.derived[key] = np.stack(paper_maps(shape, x0, y0, side, side))
-        out.append(template.derived[key])
-    return out
+    return [kept(template, f"{name}:{i}", partial(_marker_map, shape=shape, corner=corner))
+            for i, corner in enumerate(MARKER_IDS)]
+
+
+def _marker_map(_: PageTemplate, shape: tuple[int, ...], corner: Corner) -> np.ndarray:
+    x0, y0, side = marker_window(corner)
+    return np.stack(paper_maps(shape, x0, y0, side, side))
 
 
 def black_areas(template: PageTemplate, *, qr: bool = True) -> list[tuple[int, int, int, int]]:

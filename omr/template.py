@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -317,14 +317,23 @@ def crop_padded(a: np.ndarray, x0: int, y0: int, w: int, h: int) -> np.ndarray:
     return out
 
 
-def kept(tt: TargetTemplate | TextTemplate, name: str,
-         make: Callable[[TargetTemplate | TextTemplate], np.ndarray]) -> np.ndarray:
-    """What the reader makes of a target's or text field's template, made on
-    first use and kept in the template (`derived`, under `name`): templates
-    are built once per form and read for every page. It may depend on the
-    page's blur (one of `BLUR_SIGMAS`, in `name`), or be a mask in another
-    form (its pixels as indices); the masks that depend on the template alone
-    are made with it."""
+class _Keeps(Protocol):
+    """A template that keeps what is made of it (frozen: `derived` is read-only, its dict is not)."""
+
+    @property
+    def derived(self) -> dict[str, np.ndarray]: ...
+
+
+_Keeper = TypeVar("_Keeper", bound=_Keeps)
+
+
+def kept(tt: _Keeper, name: str, make: Callable[[_Keeper], np.ndarray]) -> np.ndarray:
+    """What the reader makes of a target's, text field's or page's template,
+    made on first use and kept in the template (`derived`, under `name`):
+    templates are built once per form and read for every page. It may depend
+    on the page's blur (one of `BLUR_SIGMAS`, in `name`) or shape, or be a
+    mask in another form (its pixels as indices); the masks that depend on the
+    template alone are made with it."""
     value = tt.derived.get(name)
     if value is None:
         value = make(tt)

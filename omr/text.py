@@ -161,10 +161,9 @@ def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
     the canonical page's): made once per form, kept in the template's
     `derived`."""
     h, w = tt.region.shape
-    name = f"paper_maps@{paper.shape[0]}x{paper.shape[1]}"
-    if name + ":x" not in tt.derived:
-        tt.derived[name + ":x"], tt.derived[name + ":y"] = paper_maps(paper.shape, tt.x0, tt.y0, w, h)
-    return cv2.remap(paper, tt.derived[name + ":x"], tt.derived[name + ":y"], cv2.INTER_LINEAR)
+    maps = kept(tt, f"paper_maps@{paper.shape[0]}x{paper.shape[1]}",
+                lambda t: np.stack(paper_maps(paper.shape, t.x0, t.y0, w, h)))
+    return cv2.remap(paper, maps[0], maps[1], cv2.INTER_LINEAR)
 
 
 def ocr_crop(grey: np.ndarray, registration: Registration, tt: TextTemplate) -> np.ndarray:
@@ -257,22 +256,18 @@ def _rules_mask(tt: TextTemplate, shape: tuple[int, int]) -> np.ndarray:
     """`_near_rules`, the same for every page (the crop's size is the
     field's at `OCR_PX_PER_MM`): made once per form, kept in the
     template's `derived`."""
-    name = f"near_rules@{shape[0]}x{shape[1]}"
-    if name not in tt.derived:
-        tt.derived[name] = _near_rules(tt, shape)
-    return tt.derived[name]
+    return kept(tt, f"near_rules@{shape[0]}x{shape[1]}", lambda t: _near_rules(t, shape))
 
 
 def _rule_bands(tt: TextTemplate, near: np.ndarray) -> np.ndarray:
     """The bands of rows (start, end) of the OCR crop where `near` (its
     `_rules_mask`) holds a rule's place: made once per form, kept in the
     template's `derived`."""
-    name = f"rule_bands@{near.shape[0]}x{near.shape[1]}"
-    if name not in tt.derived:
+    def bands(_: TextTemplate) -> np.ndarray:
         rows = np.concatenate([[False], near.any(axis=1), [False]]).astype(np.int8)
-        edges = np.flatnonzero(np.diff(rows))
-        tt.derived[name] = edges.reshape(-1, 2)
-    return tt.derived[name]
+        return np.flatnonzero(np.diff(rows)).reshape(-1, 2)
+
+    return kept(tt, f"rule_bands@{near.shape[0]}x{near.shape[1]}", bands)
 
 
 def _stretch(flat: np.ndarray) -> np.ndarray:
