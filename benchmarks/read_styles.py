@@ -278,7 +278,8 @@ def print_table(tally: Tally, title: str) -> None:
 
 
 def question_totals(pages: list[Page], t: Thresholds) -> None:
-    """Per shape, per question (not per style): clear answers flagged,
+    """Per shape, per question (not per style): clear answers flagged (all,
+    and those with no target cancelled by the printed correction rule),
     silent errors, double marks and corrections flagged."""
     c: Counter = Counter()
     for p in pages:
@@ -302,19 +303,26 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
             if "correction" in qt.flags:
                 c[(s, "correction")] += 1
                 c[(s, "correction_flagged")] += flagged
-            if not qt.flags and any(r.intent == "cancelled" for r in p.rows if r.target.question == qt.question):
+            by_rule = any(r.intent == "cancelled" for r in p.rows if r.target.question == qt.question)
+            if not qt.flags and by_rule:
                 c[(s, "rule")] += 1
                 c[(s, "rule_read")] += (not flagged and tuple(q.value) == tuple(qt.expected))
-    print("\n| shape | questions | silent errors (questions) | clear answers flagged | double marks flagged "
+            elif not qt.flags and qt.expected:
+                c[(s, "plain")] += 1
+                c[(s, "plain_flagged")] += flagged
+    print("\n| shape | questions | silent errors (questions) | clear answers flagged "
+          "| of them, with no correction | double marks flagged "
           "| corrections read by the rule | other corrections flagged |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for s in ("box", "digit"):
         g = lambda n, s=s: c[(s, n)]  # noqa: E731
         print(f"| {s} | {g('questions')} | {g('silent')} | {_share(g('clear_flagged'), g('clear'))} "
+              f"| {_share(g('plain_flagged'), g('plain'))} "
               f"| {_share(g('double_flagged'), g('double'))} | {_share(g('rule_read'), g('rule'))} "
               f"| {_share(g('correction_flagged'), g('correction'))} |")
     g = lambda n: c[("box", n)] + c[("digit", n)]  # noqa: E731
     print(f"| all | {g('questions')} | {g('silent')} | {_share(g('clear_flagged'), g('clear'))} "
+          f"| {_share(g('plain_flagged'), g('plain'))} "
           f"| {_share(g('double_flagged'), g('double'))} | {_share(g('rule_read'), g('rule'))} "
           f"| {_share(g('correction_flagged'), g('correction'))} |")
 
