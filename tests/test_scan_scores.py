@@ -4,6 +4,7 @@ rescan."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from omr import Catalog, decide
 from omr.reading import DigitEvidence, PageReading, TargetScore
 from pipeline.scan.inputs import PageTask
 from pipeline.scan.recorder import record_page
-from pipeline.scan.scores import evidence_json, stored_scores, target_from_row
+from pipeline.scan.scores import NoEvidence, evidence_json, score_rows, stored_scores, target_from_row
 from pipeline.scan.templates import form_infos
 from pipeline.scan.workers import PageResult
 from pipeline.store import schema
@@ -85,12 +86,40 @@ def test_a_targets_measures_come_back_as_they_went_in() -> None:
             self.evidence = evidence_json(t)
 
     assert [target_from_row(Row(t)) for t in targets] == list(targets)
-    assert evidence_json(targets[3]) is None  # a box with nothing beyond its score stores nothing
+    assert evidence_json(targets[3]) == "{}"  # a box with nothing beyond its score: an object all the same
     assert evidence_json(targets[1]) == '{"digit":{}}'  # a digit measured with no evidence stays a digit
-    bad = Row(targets[2])
-    bad.evidence = '{"digit":{"rnig":1.0}}'
-    with pytest.raises(ValueError, match="rnig"):
-        target_from_row(bad)
+
+
+@pytest.mark.parametrize(("evidence", "words"), [
+    ('{"digit":{"rnig":1.0}}', "rnig"),
+    ('{"solld":1.0}', "solld"),
+    ('{"digit":5}', "not a JSON object"),
+    ("[1]", "not a JSON object"),
+])
+def test_evidence_this_module_never_writes_is_refused(evidence: str, words: str) -> None:
+    """A typo'd key is not silently a default measure."""
+    row = type("Row", (), {"question": "q1", "option": "2", "score": 0.5, "state": "marked",
+                           "offset_x_mm": 0.0, "offset_y_mm": 0.0, "evidence": evidence})()
+    with pytest.raises(ValueError, match=words):
+        target_from_row(row)
+
+
+def test_a_page_stored_before_the_evidence_was_kept_is_not_re_decided(tmp_path: Path) -> None:
+    """A row from before migration 0008 (NULL evidence) would come back on its score
+    alone: a box marked by a stroke across, as here, would re-decide `marginal`. It
+    is refused, not loaded as if its measures were all defaults."""
+    store = _store(tmp_path)
+    across = TargetScore("q1", "2", 0.08, "marked", (0.0, 0.0), None, 0.0, False, True)
+    types, shapes = {"q1": "single"}, {"q1": "box"}
+    assert decide((across,), types, shapes)[0][0].state == "marked"
+    assert decide((replace(across, across=False),), types, shapes)[0][0].state != "marked"  # what NULL would give
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(schema.pages).values(
+            id=1, source_id=1, page_index=1, status="read", scanned_at=utcnow()))
+        rows = [{**r, "evidence": None} for r in score_rows(1, (across,))]
+        conn.execute(sa.insert(schema.target_scores), rows)
+    with store.engine.connect() as conn, pytest.raises(NoEvidence, match="q1/2"):
+        stored_scores(conn, 1)
 
 
 @pytest.mark.slow
@@ -111,7 +140,9 @@ def test_a_stored_page_re_decides_as_it_was_read(printed: dict[str, Printed], ca
             stored = stored_scores(conn, page_id)
         assert stored == reading.targets
         types, shapes = template.question_types(), template.target_shapes()
-        again, _ = decide(stored, types, shapes)
+        again, questions = decide(stored, types, shapes)
         assert [t.state for t in again] == [t.state for t in reading.targets]
+        read_questions = {q.question: q for q in reading.questions}  # text fields' too
+        assert all(q == read_questions[q.question] for q in questions)
         states |= {t.state for t in reading.targets}
     assert {"marked", "empty"} <= states  # not vacuous: marks were read and blanks too

@@ -3,12 +3,16 @@ page without rescanning it (`omr.decide.decide` takes stored `TargetScore`s).
 
 `target_scores` holds a target's `score`, `state` and snap offset in columns, and
 the rest of what `omr.decide` reads in `evidence`, a JSON object of the values
-that are not their default: a box's `solid`, `across` and `faint_mm`, whether it
-was read `filled`, and a digit's `DigitEvidence` under `digit` (an empty object
-for a digit measured with no evidence, so a digit decided on its parts is told
-apart from one decided on its score). Rows stored before migration 0008 have no
-`evidence`: their targets come back with the score alone, as `decide` reads a
-digit without evidence.
+that are not their default: `solid`, `across` and `faint_mm` (a box's measures;
+a digit's `solid` too), whether it was read `filled`, and a digit's
+`DigitEvidence` under `digit` (an empty object for a digit measured with no
+evidence, so a digit decided on its parts is told apart from one decided on its
+score). Every row written since migration 0008 has an object, `{}` when every
+value is its default, so NULL means one thing: a row stored before, whose
+measures beyond the score were not kept. Such a page cannot be re-decided (a box
+marked by a stroke across, or a digit marginal on its evidence, would come back
+on its score alone and could change state): loading it raises `NoEvidence`, and
+the states it was read with stand.
 """
 from __future__ import annotations
 
@@ -22,11 +26,19 @@ from omr.reading import DigitEvidence, TargetScore
 from pipeline.store import schema
 
 _DIGIT_FIELDS = tuple(f.name for f in fields(DigitEvidence))
+_TOP_FIELDS = frozenset({"solid", "filled", "across", "faint_mm", "digit"})
 
 
-def evidence_json(target: TargetScore) -> str | None:
-    """`target`'s measures beyond score, state and offset as compact JSON (the
-    values that differ from their default), or None when every one is its default."""
+class NoEvidence(ValueError):
+    """A `target_scores` row stored before migration 0008: its measures beyond the
+    score were not kept, so its page cannot be re-decided."""
+
+
+def evidence_json(target: TargetScore) -> str:
+    """`target`'s measures beyond score, state and offset as compact JSON: the values
+    that differ from their default (`{}` when none does). A measure that is not a
+    finite number would be written as Python's `json` writes it (`NaN`), which it
+    reads back; raising here would abort a scan over one measure."""
     found: dict[str, Any] = {}
     if target.solid:
         found["solid"] = float(target.solid)
@@ -38,7 +50,7 @@ def evidence_json(target: TargetScore) -> str | None:
         found["faint_mm"] = float(target.faint_mm)
     if target.digit is not None:
         found["digit"] = {k: float(v) for k, v in asdict(target.digit).items() if v}
-    return json.dumps(found, separators=(",", ":"), sort_keys=True) if found else None
+    return json.dumps(found, separators=(",", ":"), sort_keys=True)
 
 
 def score_rows(page_id: int, targets: tuple[TargetScore, ...]) -> list[dict[str, Any]]:
@@ -60,14 +72,25 @@ def score_rows(page_id: int, targets: tuple[TargetScore, ...]) -> list[dict[str,
 
 def target_from_row(row: Any) -> TargetScore:
     """A stored `target_scores` row back as the `TargetScore` it was made from.
-    Raises ValueError when `evidence` is not the JSON this module writes."""
-    found = json.loads(row.evidence) if row.evidence else {}
+    Raises `NoEvidence` for a row stored before migration 0008 (NULL `evidence`),
+    and ValueError when `evidence` is not the JSON this module writes (not an
+    object, a key it never writes, a `digit` that is not an object of
+    `DigitEvidence` fields)."""
+    where = f"target_scores {row.question}/{row.option}"
+    if row.evidence is None:
+        raise NoEvidence(f"{where}: stored before migration 0008, its measures beyond the score were not kept")
+    found = json.loads(row.evidence)
     if not isinstance(found, dict):
-        raise ValueError(f"target_scores {row.question}/{row.option}: evidence is not a JSON object")
+        raise ValueError(f"{where}: evidence is not a JSON object")
+    unknown = set(found) - _TOP_FIELDS
+    if unknown:
+        raise ValueError(f"{where}: unknown evidence {sorted(unknown)}")
     digit = found.get("digit")
+    if digit is not None and not isinstance(digit, dict):
+        raise ValueError(f"{where}: digit evidence is not a JSON object")
     unknown = set(digit or {}) - set(_DIGIT_FIELDS)
     if unknown:
-        raise ValueError(f"target_scores {row.question}/{row.option}: unknown digit evidence {sorted(unknown)}")
+        raise ValueError(f"{where}: unknown digit evidence {sorted(unknown)}")
     return TargetScore(
         question=row.question,
         option=row.option,
@@ -83,7 +106,8 @@ def target_from_row(row: Any) -> TargetScore:
 
 
 def stored_scores(conn: sa.Connection, page_id: int) -> tuple[TargetScore, ...]:
-    """Page `page_id`'s targets as stored, in the order they were read."""
+    """Page `page_id`'s targets as stored, in the order they were read. Raises
+    `NoEvidence` when the page was stored before migration 0008."""
     t = schema.target_scores
     rows = conn.execute(sa.select(t).where(t.c.page_id == page_id).order_by(t.c.id))
     return tuple(target_from_row(r) for r in rows)

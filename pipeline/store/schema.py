@@ -129,7 +129,8 @@ target_scores = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("offset_x_mm", sa.Float, nullable=False, server_default="0"),
     sa.Column("offset_y_mm", sa.Float, nullable=False, server_default="0"),
-    # What `omr.decide` reads beyond the score, as JSON (`pipeline.scan.scores`). Migration 0008.
+    # What `omr.decide` reads beyond the score, as JSON (`pipeline.scan.scores`). Migration 0008;
+    # NULL only on rows stored before it, whose pages cannot be re-decided.
     sa.Column("evidence", sa.Text),
     sa.UniqueConstraint("page_id", "question", "option", name="uq_target_scores"),
 )
