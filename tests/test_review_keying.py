@@ -748,7 +748,10 @@ def _page2_again_from_page1s_file(store, box, catalog, unsure: str) -> None:
     from pipeline.scan.recorder import record_page
     from pipeline.scan.templates import form_infos
     from pipeline.scan.workers import PageResult
-    from tests.test_store import QUALITY
+    try:
+        from tests.test_store import QUALITY
+    except ImportError:  # pragma: no cover - run from tests/
+        from test_store import QUALITY  # type: ignore[no-redef]
 
     read = _machine(store, box.files["page2"])
     questions = tuple(

@@ -47,7 +47,6 @@ from pipeline.review.decisions import (
     MAX_TEXT,
     NO_ANSWER_SHOWN,
     DecisionRecord,
-    _answer_row,
     _check_holder,
     _insert_decision,
     _stale,
@@ -303,19 +302,27 @@ def _page_identity(conn: sa.Connection, page_id: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+def _person_answers(conn: sa.Connection, sheet_id: int | None,
+                    questions: tuple[str, ...]) -> dict[str, dict[str, Any] | None]:
+    """The sheet's person answers to `questions` (None where it has none), in one query."""
+    answers: dict[str, dict[str, Any] | None] = {q: None for q in questions}
+    if sheet_id is None:
+        return answers
+    a = schema.answers
+    for r in conn.execute(sa.select(a.c.question, a.c.value, a.c.status, a.c.page_id).where(
+            a.c.sheet_id == sheet_id, a.c.source == AnswerSource.PERSON, a.c.question.in_(questions))):
+        answers[r.question] = {"value": r.value, "status": r.status, "page_id": r.page_id}
+    return answers
+
+
 def _keyed_state(conn: sa.Connection, entry: QueueEntry, sheet_id: int | None,
                  questions: tuple[str, ...], page_count: int) -> dict[str, Any]:
     """`read_state` plus what only a key-in touches: the page's identity, the sheet's
     person answers to the page's questions, the page's comments."""
     assert entry.page_id is not None  # a page item
     state = read_state(conn, entry)
-    a, c = schema.answers, schema.comments
-    answers: dict[str, Any] = {q: None for q in questions}
-    if sheet_id is not None:
-        for r in conn.execute(sa.select(a.c.question, a.c.value, a.c.status, a.c.page_id).where(
-                a.c.sheet_id == sheet_id, a.c.source == AnswerSource.PERSON,
-                a.c.question.in_(questions))):
-            answers[r.question] = {"value": r.value, "status": r.status, "page_id": r.page_id}
+    c = schema.comments
+    answers = _person_answers(conn, sheet_id, questions)
     comments = {r.question: r.text for r in conn.execute(
         sa.select(c.c.question, c.c.text).where(c.c.page_id == entry.page_id))}
     state[KEYED_STATE] = {"page": _page_identity(conn, entry.page_id), "sheet_id": sheet_id,
@@ -391,10 +398,11 @@ def _undo_answers(conn: sa.Connection, page_id: int, keyed_new: Mapping[str, Any
         return ""
     same_sheet = keyed_new["sheet_id"] == sheet_id
     taken, kept, gone = [], [], []
-    for question, wrote in keyed_old["answers"].items():
-        if wrote is None or wrote.get("page_id") != page_id:
-            continue  # not the key-in's: another decision's answer, as it was before
-        now = _answer_row(conn, sheet_id, question, AnswerSource.PERSON)
+    mine = {q: wrote for q, wrote in keyed_old["answers"].items()
+            if wrote is not None and wrote.get("page_id") == page_id}  # not another decision's answer
+    now_all = _person_answers(conn, sheet_id, tuple(mine))
+    for question, wrote in mine.items():
+        now = now_all[question]
         if now is None:
             gone.append(question)
         elif now != wrote:
