@@ -244,12 +244,16 @@ class PageInk:
     blur: float
 
 
-def page_ink(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray | None = None) -> PageInk:
-    """Estimate a registered page's `PageInk`; `markers_blurred` is its template's
-    (`omr.template.blurred_markers`), `paper` its `paper_level` if already made."""
+def page_ink(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray | None = None,
+             maps: Sequence[np.ndarray] | None = None) -> PageInk:
+    """Estimate a registered page's `PageInk` from its four markers;
+    `markers_blurred` is its template's (`omr.template.blurred_markers`),
+    `paper` its `paper_level` if already made, `maps` where each marker's
+    window lies on it if known (`estimate_blur`). A page registered on fewer
+    markers takes its black from what it shows (`omr.ink.page_ink_in_view`)."""
     paper = paper_level(page) if paper is None else paper
     ink_ref = ink_reference(page, paper)
-    return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref))
+    return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref, maps))
 
 
 @dataclass(frozen=True)
