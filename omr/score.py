@@ -277,21 +277,27 @@ def paper_level(page: np.ndarray, step: int = BACKGROUND_STEP) -> np.ndarray:
     canonical scale: ink is removed by a max filter wider than any pen stroke
     or box. `step`: the reduction from `page`'s scale to that (half of
     `BACKGROUND_STEP` for a page at half the canonical scale)."""
-    h, w = page.shape
-    h, w = h - h % step, w - w % step  # whole blocks: the fast path
-    if page.dtype == np.uint8 and 3 <= step <= 16:
-        # the area resize's own arithmetic for a whole factor (but 2, which
-        # has a path of its own): the blocks' sums times 1/step² in float32,
-        # rounded half to even; the sums taken in integers cost half the resize
-        scale = np.float32(1.0) / np.float32(step * step)
-        small: np.ndarray = np.rint(block_sums(page, step) * scale).astype(np.uint8)
-    else:
-        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+    small = area_reduced(page, step)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
     shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
                               borderType=cv2.BORDER_REPLICATE)
     level = cv2.GaussianBlur(np.minimum(cv2.dilate(small, kernel), shadow), (3, 3), 0)
     return np.maximum(level.astype(np.float32), 1.0)
+
+
+def area_reduced(page: np.ndarray, step: int) -> np.ndarray:
+    """`page`'s whole `step` x `step` blocks averaged, as `cv2.resize` with
+    `INTER_AREA` averages them (its last rows and columns short of a block
+    left out)."""
+    h, w = page.shape
+    h, w = h - h % step, w - w % step  # whole blocks: the resize's fast path
+    if page.dtype == np.uint8 and 3 <= step <= 16:
+        # the area resize's own arithmetic for a whole factor (but 2, which
+        # has a path of its own): the blocks' sums times 1/step² in float32,
+        # rounded half to even; the sums taken in integers cost half the resize
+        scale = np.float32(1.0) / np.float32(step * step)
+        return np.rint(block_sums(page, step) * scale).astype(np.uint8)
+    return cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
 
 
 def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:

@@ -195,7 +195,7 @@ def test_block_sums_are_what_the_area_resize_averages() -> None:
     """`omr.stats.block_sums` times 1/n² (float32) is `cv2.resize`'s area mean
     by a whole factor, to the last bit: in float32 (the fold test's cells of
     the bare paper, `omr.coverage._masked_cells`) and in uint8, rounded half
-    to even (`omr.score.paper_level`'s reduction, but by 2), on pages whose sides are
+    to even (`omr.score.area_reduced`, `paper_level`'s reduction, but by 2), on pages whose sides are
     not whole blocks and on blocks whose means fall halfway between levels."""
     rng = np.random.default_rng(23)
     for n in (2, 3, 4, 8, 12, 16):
@@ -218,26 +218,24 @@ def test_block_sums_are_what_the_area_resize_averages() -> None:
             assert np.array_equal(_masked_cells(image, mask, n), plain)
 
 
-def test_the_paper_level_from_block_sums_is_the_resized_page_s() -> None:
-    """`paper_level` reduces a uint8 page by integer block sums: the level is
-    the one the area resize gives, at the half page's step and the canonical
-    one's, sides not whole blocks."""
-    from omr.score import BACKGROUND_STEP, BACKGROUND_WINDOW, SHADOW_WINDOW
-
-    def plain(page: np.ndarray, step: int) -> np.ndarray:
-        h, w = page.shape[0] // step * step, page.shape[1] // step * step
-        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
-        shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
-                                  borderType=cv2.BORDER_REPLICATE)
-        dilated = cv2.dilate(small, np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8))
-        return np.maximum(cv2.GaussianBlur(np.minimum(dilated, shadow), (3, 3), 0).astype(np.float32), 1.0)
+def test_the_page_reduced_for_the_paper_level_is_the_resized_page_s() -> None:
+    """`area_reduced` (`paper_level`'s reduction, by integer block sums where
+    it can) is the area resize's: at the half page's step and the canonical
+    one's, sides not whole blocks, and by the resize itself where the sums do
+    not stand for it (by 2, a float page)."""
+    from omr.score import BACKGROUND_STEP, area_reduced
 
     rng = np.random.default_rng(29)
     half, whole = BACKGROUND_STEP // 2, BACKGROUND_STEP
-    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203))):
+    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203)), (3, (100, 77)),
+                        (16, (97, 130)), (2, (301, 203))):
         page = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.uint8), (0, 0), 3.0)
         page[rng.random(shape) < 0.05] = 30  # print and pen
-        assert np.array_equal(paper_level(page, step), plain(page, step))
+        for image in (page, page.astype(np.float32)):
+            h, w = shape[0] // step * step, shape[1] // step * step
+            plain = cv2.resize(image[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+            got = area_reduced(image, step)
+            assert got.dtype == plain.dtype and np.array_equal(got, plain)
 
 
 def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh() -> None:
