@@ -35,11 +35,15 @@ DRAWS_PER_FIELD = 40
 
 
 @pytest.fixture(scope="module")
-def fields() -> list[TextTemplate]:
+def pages() -> list[PageTemplate]:
     form = load_form("sipas")
     template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
                                 render_page_images(form, 200, 1))
-    pages: list[PageTemplate] = list(template.pages.values())
+    return list(template.pages.values())
+
+
+@pytest.fixture(scope="module")
+def fields(pages: list[PageTemplate]) -> list[TextTemplate]:
     out = [tt for page in pages for tt in page.texts]
     assert out
     return out
@@ -238,33 +242,58 @@ def test_the_page_reduced_for_the_paper_level_is_the_resized_page_s() -> None:
             assert got.dtype == plain.dtype and np.array_equal(got, plain)
 
 
-def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh() -> None:
-    """`estimate_blur` given where each marker's window lies on the paper map
-    (`omr.ink.marker_maps`' arrays, made once per form) reads every marker's
-    darkness as `darkness_patch` does making them: the same patches, where a
+def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh(
+    pages: list[PageTemplate], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`page_ink_in_view` of a page registered on its four markers gives the
+    blur where each marker's window lies on the paper map as `marker_maps`
+    keeps it (made once per form), and the `PageInk` made afresh: the paper
+    level of the half page, the markers' black, and the blur, each marker's
+    darkness read as `darkness_patch` reads it making the map itself, where a
     shadow's edge makes the paper uneven across a marker and where it does
-    not, so the same blur."""
+    not. (A marker's map mistaken for another's seldom moves the blur, the
+    median over four: which maps the blur is given is checked on its own.)"""
     from forms.geometry import MARKER_IDS
-    from omr.score import BLUR_SIGMAS, darkness_patch, estimate_blur, paper_maps, paper_uneven
+    from omr import score
+    from omr.ink import marker_maps, page_ink_in_view
+    from omr.register import pyramid, registration
+    from omr.score import BACKGROUND_STEP, BLUR_SIGMAS, darkness_patch, estimate_blur, ink_reference, paper_uneven
     from omr.template import marker_window
 
+    handed: list[object] = []
+
+    def blur_given(*args: object) -> float:
+        handed.append(args[4] if len(args) > 4 else None)
+        return estimate_blur(*args)
+
+    monkeypatch.setattr(score, "estimate_blur", blur_given)
+    template = pages[0]
+    windows = [marker_window(corner) for corner in MARKER_IDS]
     rng = np.random.default_rng(31)
     uneven = even = 0
     for _ in range(8):
-        paper_grey = rng.normal(235.0, 3.0, (1782, 1260)).astype(np.float32)
-        paper_grey[rng.random(paper_grey.shape) < 0.02] = 40.0  # print and pen
+        blank = cv2.GaussianBlur(template.blank, (0, 0), float(rng.choice(BLUR_SIGMAS[1:])))
         # a shadow whose edge crosses some corners' markers
-        shade = np.ones(paper_grey.shape, np.float32)
-        shade[:, : int(rng.integers(0, 1260))] = float(rng.uniform(0.6, 0.95))
-        page = np.clip(paper_grey * cv2.GaussianBlur(shade, (0, 0), 20.0), 0, 255).astype(np.uint8)
-        paper = paper_level(page)
-        windows = [marker_window(corner) for corner in MARKER_IDS]
-        maps = [np.stack(paper_maps(paper.shape, x0, y0, side, side)) for x0, y0, side in windows]
-        for (x0, y0, side), kept_maps in zip(windows, maps):
-            afresh = darkness_patch(page, paper, x0, y0, side, side, 0.9)
-            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, 0.9, kept_maps), afresh)
+        shade = np.ones(blank.shape, np.float32)
+        x0, _, side = windows[int(rng.integers(0, len(windows)))]
+        shade[:, : int(rng.integers(x0, x0 + side))] = float(rng.uniform(0.6, 0.95))
+        grey = blank * cv2.GaussianBlur(shade, (0, 0), 20.0) + rng.normal(0.0, 3.0, blank.shape)
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+        reg = registration(pyramid(grey), np.eye(3), {c: np.zeros((4, 2), np.float32) for c in MARKER_IDS},
+                           0.0, CANON_PX_PER_MM, "markers")
+        handed.clear()
+        got = page_ink_in_view(reg, template)
+        page = reg.page.full()
+        paper = paper_level(reg.half, BACKGROUND_STEP // 2)
+        assert len(handed) == 1 and handed[0] is not None
+        kept_maps = marker_maps(template, paper.shape)
+        assert all(a is b for a, b in zip(handed[0], kept_maps, strict=True))
+        ink_ref = ink_reference(page, paper)
+        assert np.array_equal(got.paper, paper) and got.ink_ref == ink_ref
+        assert got.blur == estimate_blur(page, template.markers_blurred, paper, ink_ref)
+        for (x0, y0, side), maps in zip(windows, kept_maps, strict=True):
+            afresh = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, ink_ref, maps), afresh)
             uneven += paper_uneven(paper, x0, y0, side, side)
             even += not paper_uneven(paper, x0, y0, side, side)
-        blurred = rng.random((len(MARKER_IDS), len(BLUR_SIGMAS), windows[0][2], windows[0][2])).astype(np.float32)
-        assert estimate_blur(page, blurred, paper, 0.9, maps) == estimate_blur(page, blurred, paper, 0.9)
     assert uneven and even
