@@ -25,7 +25,10 @@ and `detect_markers`), `areas` (on a fresh `CanonicalPage` each pass: the marker
 them), `ink` (`page_ink_in_view` alone, what it reads already warped: the paper level, the
 black and the blur), `check` (the print check: `omr.align.quick_check`, the whole grid's
 `measure` where the sample does not vouch). Trees from before the canonical page was warped on demand
-(`omr.warp`, merged at 0f89d18) are read through their own `Registration.image`.
+(`omr.warp`, merged at 0f89d18) are read through their own `Registration.image`, which their
+`page_ink_in_view` took with the template and the registration. Every step but `read` needs a
+`page_ink_in_view` taking the template (f241dd2 on); `areas` needs `omr.warp` (0f89d18 on); `check`
+needs `Registration.half` and `omr.align.quick_check` (f57232f on, before either).
 """
 from __future__ import annotations
 
@@ -71,6 +74,14 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
 
     # Modules, not the functions `omr` exports under the same names.
     read_page_module, omr_ink = import_module("omr.read_page"), import_module("omr.ink")
+
+    def page_ink(reg: Any, template: Any, image: Any, qr_read: bool, shape: Any) -> Any:
+        """`page_ink_in_view` as the tree defines it: of the registration, or
+        (before 0f89d18) of the whole page, with the registration after the template."""
+        if hasattr(reg, "page"):
+            return omr_ink.page_ink_in_view(reg, template, qr_read=qr_read, shape=shape)
+        return omr_ink.page_ink_in_view(image, template, reg, qr_read=qr_read, shape=shape)
+
     catalog = prepare_deck_templates()
     pages: list[tuple[Any, ...]] = []
     levels_of: dict[int, Any] = {}  # step `areas`: each registration's pyramid
@@ -81,12 +92,9 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
         if not located:
             continue
         reg, template = located.registration, located.page_template
-        if hasattr(reg, "page"):  # the page warped on demand
-            image = reg.page.ensure(read_page_module.scored_areas(template))
-            ink = omr_ink.page_ink_in_view(reg, template, qr_read=located.serial_known, shape=grey.shape)
-        else:
-            image = reg.image
-            ink = omr_ink.page_ink_in_view(image, template, reg, qr_read=located.serial_known, shape=grey.shape)
+        # the page warped on demand (0f89d18 on), or whole
+        image = reg.page.ensure(read_page_module.scored_areas(template)) if hasattr(reg, "page") else reg.image
+        ink = page_ink(reg, template, image, located.serial_known, grey.shape)
         pages.append((grey, reg, template, ink, image))
         ink_qr[id(reg)] = located.serial_known
         if step == "areas":
@@ -105,8 +113,9 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
         page.ensure(read_page_module.scored_areas(template))
         page.ensure((t.x0, t.y0, t.x0 + t.region.shape[1], t.y0 + t.region.shape[0]) for t in template.texts)
 
+    align = import_module("omr.align")  # looked up once, outside the timed step
+
     def check(grey: Any, reg: Any, template: Any, ink: Any, image: Any) -> None:
-        align = import_module("omr.align")
         tiles = template.print_tiles
         if align.quick_check(reg, tiles, grey.shape) is None:
             align.measure(reg.half, tiles.at(align.CHECK_STAGE), reg.homography, grey.shape)
@@ -117,8 +126,7 @@ def _one_step(step: str, sheets: int) -> tuple[list[tuple[Any, ...]], Callable[.
         "folds": folds,
         "markers": lambda grey, reg, template, ink, image: detect_markers(grey, pyramid(grey)),
         "areas": areas,
-        "ink": lambda grey, reg, template, ink, image: omr_ink.page_ink_in_view(reg, template, qr_read=ink_qr[id(reg)],
-                                                                               shape=grey.shape),
+        "ink": lambda grey, reg, template, ink, image: page_ink(reg, template, image, ink_qr[id(reg)], grey.shape),
         "check": check,
     }
     run = steps[step]

@@ -133,7 +133,7 @@ def input_px_per_mm(homography: np.ndarray) -> float:
 def warp_at(levels: Sequence[np.ndarray], homography: np.ndarray, px_per_mm: float) -> np.ndarray:
     """The upright page at `px_per_mm`, warped from the coarsest pyramid level
     still at least as fine (white outside the input: `omr.warp.warp_page`)."""
-    return warp_page(list(levels), homography, input_px_per_mm(homography), px_per_mm, fine=1.0, white_outside=True)
+    return warp_page(levels, homography, input_px_per_mm(homography), px_per_mm, fine=1.0, white_outside=True)
 
 
 def _blank_at(blank: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -462,7 +462,7 @@ def not_lined_up(fit: Fit, quality: PageQuality | None, image: np.ndarray | None
 
 
 def register_by_content(
-    levels: list[np.ndarray], markers: dict[Corner, np.ndarray], qr_corners: np.ndarray,
+    levels: Sequence[np.ndarray], markers: dict[Corner, np.ndarray], qr_corners: np.ndarray,
     page_template: PageTemplate, identity: PageIdentity | None = None,
 ) -> Registration | PageFailure:
     """Register a page whose markers do not suffice: seeded by the QR code's
@@ -497,7 +497,7 @@ def marker_seeds(markers: dict[Corner, np.ndarray]) -> list[tuple[np.ndarray, di
     return seeds
 
 
-def print_registration(levels: list[np.ndarray], fit: Fit, markers: dict[Corner, np.ndarray],
+def print_registration(levels: Sequence[np.ndarray], fit: Fit, markers: dict[Corner, np.ndarray],
                        registered_by: str) -> Registration:
     """The `Registration` of a page under a `Fit` on its print."""
     px_per_mm = input_px_per_mm(fit.homography)

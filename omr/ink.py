@@ -30,6 +30,7 @@ from omr.score import (
     PageInk,
     estimate_blur,
     ink_reference,
+    page_ink,
     paper_at,
     paper_level,
     paper_maps,
@@ -75,10 +76,8 @@ def page_ink_in_view(
         # because `register._sharpness` warped the markers' tiles already: a tile's
         # pixels depend (by a grey level, OpenCV's fixed point) on the rectangle it
         # was warped in, and the QR code's tiles lie one tile from a marker's.
-        # `omr.score.page_ink`'s estimate, the markers' places on the paper map kept.
         page = registration.page.ensure(black_areas(template, qr=False))
-        ink_ref = ink_reference(page, paper)
-        return PageInk(paper, ink_ref, estimate_blur(page, template.markers_blurred, paper, ink_ref, maps))
+        return page_ink(page, template.markers_blurred, paper, maps)
     page = registration.page.ensure(black_areas(template))
     areas = [(marker_bbox(corner), MARKER_PERCENTILE) for corner in registration.markers]
     if qr_read:

@@ -185,7 +185,7 @@ def locate_page(grey: np.ndarray, catalog: Catalog) -> Located | PageFailure:
     if isinstance(found, PageFailure):
         return found
     template, page_template = found
-    by_content = register_by_content(list(levels), markers, qr.corners, page_template, qr.identity)
+    by_content = register_by_content(levels, markers, qr.corners, page_template, qr.identity)
     if isinstance(by_content, PageFailure):
         return by_content
     return Located(by_content, qr.identity, template, page_template)
@@ -236,7 +236,7 @@ def _validated(
     refined = refine(levels, tiles, by_markers.homography, coarse=False)
     if not refined.good:
         return not_lined_up(refined, by_markers.quality, by_markers.image, None)
-    return print_registration(list(levels), refined, by_markers.markers, "content+markers")
+    return print_registration(levels, refined, by_markers.markers, "content+markers")
 
 
 def _by_print(
@@ -267,7 +267,7 @@ def _by_print(
                 fit = refine(levels, page_template.print_tiles, seed)
                 if fit.usable:
                     by = "content+markers" if group else "content+frame"
-                    fits.append((template, page_template, print_registration(list(levels), fit, group, by)))
+                    fits.append((template, page_template, print_registration(levels, fit, group, by)))
             if fits:
                 break
     if not fits:

@@ -211,6 +211,7 @@ def _detect_level(
     level gives (every marker of the speed, style, fold, tight-frame and
     phone decks identical, `tests/test_omr_registration.py`). Otherwise the
     whole level is searched."""
+    level = range(len(levels))[level]  # from the end when negative: the scale is the level's own
     scale = 0.5**level
     located = _corner_pass(levels, rates[0], level) or _quick_pass(levels[level], rates)
     if located is None:

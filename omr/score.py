@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import cv2
 import numpy as np
@@ -244,12 +244,16 @@ class PageInk:
     blur: float
 
 
-def page_ink(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray | None = None) -> PageInk:
-    """Estimate a registered page's `PageInk`; `markers_blurred` is its template's
-    (`omr.template.blurred_markers`), `paper` its `paper_level` if already made."""
+def page_ink(page: np.ndarray, markers_blurred: np.ndarray, paper: np.ndarray | None = None,
+             maps: Sequence[np.ndarray] | None = None) -> PageInk:
+    """Estimate a registered page's `PageInk` from its four markers;
+    `markers_blurred` is its template's (`omr.template.blurred_markers`),
+    `paper` its `paper_level` if already made, `maps` where each marker's
+    window lies on it if known (`estimate_blur`). A page registered on fewer
+    markers takes its black from what it shows (`omr.ink.page_ink_in_view`)."""
     paper = paper_level(page) if paper is None else paper
     ink_ref = ink_reference(page, paper)
-    return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref))
+    return PageInk(paper, ink_ref, estimate_blur(page, markers_blurred, paper, ink_ref, maps))
 
 
 @dataclass(frozen=True)
@@ -273,21 +277,27 @@ def paper_level(page: np.ndarray, step: int = BACKGROUND_STEP) -> np.ndarray:
     canonical scale: ink is removed by a max filter wider than any pen stroke
     or box. `step`: the reduction from `page`'s scale to that (half of
     `BACKGROUND_STEP` for a page at half the canonical scale)."""
-    h, w = page.shape
-    h, w = h - h % step, w - w % step  # whole blocks: the fast path
-    if page.dtype == np.uint8 and 3 <= step <= 16:
-        # the area resize's own arithmetic for a whole factor (but 2, which
-        # has a path of its own): the blocks' sums times 1/step² in float32,
-        # rounded half to even; the sums taken in integers cost half the resize
-        scale = np.float32(1.0) / np.float32(step * step)
-        small: np.ndarray = np.rint(block_sums(page, step) * scale).astype(np.uint8)
-    else:
-        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+    small = area_reduced(page, step)
     kernel = np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8)
     shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
                               borderType=cv2.BORDER_REPLICATE)
     level = cv2.GaussianBlur(np.minimum(cv2.dilate(small, kernel), shadow), (3, 3), 0)
     return np.maximum(level.astype(np.float32), 1.0)
+
+
+def area_reduced(page: np.ndarray, step: int) -> np.ndarray:
+    """`page`'s whole `step` x `step` blocks averaged, as `cv2.resize` with
+    `INTER_AREA` averages them (its last rows and columns short of a block
+    left out)."""
+    h, w = page.shape
+    h, w = h - h % step, w - w % step  # whole blocks: the resize's fast path
+    if page.dtype == np.uint8 and 3 <= step <= 16:
+        # the area resize's own arithmetic for a whole factor (but 2, which
+        # has a path of its own): the blocks' sums times 1/step² in float32,
+        # rounded half to even; the sums taken in integers cost half the resize
+        scale = np.float32(1.0) / np.float32(step * step)
+        return np.rint(block_sums(page, step) * scale).astype(np.uint8)
+    return cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
 
 
 def ink_reference(page: np.ndarray, paper: np.ndarray) -> float:
@@ -710,25 +720,38 @@ def digit_peaks(tt: TargetTemplate, dark: np.ndarray) -> DigitPeaks:
                       peak(box[tt.inner[y0:y1, x0:x1]]), peak(dark[tt.faint_reach]))
 
 
-def _peak_masks(tts: Sequence[TargetTemplate]) -> tuple[tuple[int, int, int, int], list[np.ndarray]]:
-    """For digits of one patch size, the window (y0, y1, x0, x1) of the patch
-    holding every one's `box_crop` window, and `DigitPeaks`' masks stacked as
-    0/1 float32: the zone and `faint_reach` over the whole patch, the rest
-    placed in that window."""
-    y0 = min(tt.box_crop[0] for tt in tts)
-    y1 = max(tt.box_crop[1] for tt in tts)
-    x0 = min(tt.box_crop[2] for tt in tts)
-    x1 = max(tt.box_crop[3] for tt in tts)
+def _peak_window(template: PageTemplate, group: Sequence[int]) -> np.ndarray:
+    """For digits of one patch size (`group`, indices into the template's
+    targets), the window [y0, y1, x0, x1] of the patch holding every one's
+    `box_crop` window."""
+    crops = np.array([template.targets[i].box_crop for i in group])
+    return np.array([crops[:, 0].min(), crops[:, 1].max(), crops[:, 2].min(), crops[:, 3].max()])
+
+
+def _peak_whole_masks(template: PageTemplate, group: Sequence[int]) -> np.ndarray:
+    """`DigitPeaks`' masks over the whole patch, per digit of `group`: the
+    zone and `faint_reach`, stacked (mask, digit, y, x) as 0/1 float32."""
+    tts = [template.targets[i] for i in group]
     zone, faint = np.zeros((2, len(tts), *tts[0].shape), bool)
-    boxes = np.zeros((3, len(tts), y1 - y0, x1 - x0), bool)
     for k, tt in enumerate(tts):
-        assert tt.inner is not None and tt.inner_reach is not None and tt.fill_reach is not None
         assert tt.zone is not None and tt.faint_reach is not None
         zone[k], faint[k] = tt.zone, tt.faint_reach
+    return np.stack([zone, faint]).astype(np.float32)
+
+
+def _peak_box_masks(template: PageTemplate, group: Sequence[int], window: tuple[int, int, int, int]) -> np.ndarray:
+    """`DigitPeaks`' masks within the box, per digit of `group`, placed in
+    `window` (`_peak_window`): `inner_reach`, `fill_reach` and `inner`,
+    stacked (mask, digit, y, x) as 0/1 float32."""
+    y0, y1, x0, x1 = window
+    boxes = np.zeros((3, len(group), y1 - y0, x1 - x0), bool)
+    for k, i in enumerate(group):
+        tt = template.targets[i]
+        assert tt.inner is not None and tt.inner_reach is not None and tt.fill_reach is not None
         b0, b1, c0, c1 = tt.box_crop
         at = (slice(b0 - y0, b1 - y0), slice(c0 - x0, c1 - x0))
         boxes[0, k][at], boxes[1, k][at], boxes[2, k][at] = tt.inner_reach, tt.fill_reach, tt.inner[b0:b1, c0:c1]
-    return (y0, y1, x0, x1), [m.astype(np.float32) for m in (zone, boxes[0], boxes[1], boxes[2], faint)]
+    return boxes.astype(np.float32)
 
 
 def group_digit_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[DigitPeaks]:
@@ -736,18 +759,15 @@ def group_digit_peaks(template: PageTemplate, group: Sequence[int], new: np.ndar
     targets, all of one patch size) from their stacked new darkness `new`, in
     one array operation per mask: new darkness is never negative, so the
     darkest pixel of a mask is the darkest of the patch times the 0/1 mask.
-    The masks are the form's, stacked once (`_peak_masks`) and kept in the
-    page template's `derived`."""
+    The masks are the form's, stacked once (`_peak_whole_masks`,
+    `_peak_box_masks`) and kept in the page template's `derived`."""
     name = f"peaks:{group[0]}-{len(group)}"
-    if name + ":window" not in template.derived:
-        window, masks = _peak_masks([template.targets[i] for i in group])
-        for k, mask in enumerate(masks):
-            template.derived[f"{name}:{k}"] = mask
-        template.derived[name + ":window"] = np.array(window)  # last: it says the masks are there
-    y0, y1, x0, x1 = template.derived[name + ":window"].tolist()
+    y0, y1, x0, x1 = kept(template, name + ":window", partial(_peak_window, group=group)).tolist()
+    whole = kept(template, name + ":whole", partial(_peak_whole_masks, group=group))
+    boxed = kept(template, name + ":box", partial(_peak_box_masks, group=group, window=(y0, y1, x0, x1)))
     box = new[:, y0:y1, x0:x1]
-    inputs = (new, box, box, box, new)
-    peaks = [(inputs[k] * template.derived[f"{name}:{k}"]).max(axis=(1, 2)).tolist() for k in range(5)]
+    inputs, masks = (new, box, box, box, new), (whole[0], boxed[0], boxed[1], boxed[2], whole[1])
+    peaks = [(values * mask).max(axis=(1, 2)).tolist() for values, mask in zip(inputs, masks)]
     return [DigitPeaks(*values) for values in zip(*peaks)]
 
 
@@ -1067,12 +1087,12 @@ def _inner_in_box_px(tt: TargetTemplate) -> np.ndarray:
     `box_crop` window, as indices into the flattened patch in the patch's
     order (the window's own row order): made once per template, as one gather
     is cheaper than a 2-D boolean index."""
-    def make(_: TargetTemplate | TextTemplate) -> np.ndarray:
-        assert tt.inner is not None
-        y0, y1, x0, x1 = tt.box_crop
-        window = np.zeros(tt.shape, bool)
+    def make(t: TargetTemplate) -> np.ndarray:
+        assert t.inner is not None
+        y0, y1, x0, x1 = t.box_crop
+        window = np.zeros(t.shape, bool)
         window[y0:y1, x0:x1] = True
-        return np.flatnonzero(tt.inner & window)
+        return np.flatnonzero(t.inner & window)
 
     return kept(tt, "inner_in_box_px", make)
 
@@ -1284,6 +1304,16 @@ def box_peaks(tt: TargetTemplate, dark: np.ndarray) -> BoxPeaks:
     return BoxPeaks(float(dark[y0:y1, x0:x1].max()), float(dark[i0:i1, j0:j1].max()), faint)
 
 
+def _faint_reaches(template: PageTemplate, group: Sequence[int]) -> np.ndarray:
+    """The `faint_reach` of each box of `group`, stacked as 0/1 float32."""
+    reaches = []
+    for i in group:
+        mask = template.targets[i].faint_reach
+        assert mask is not None
+        reaches.append(mask)
+    return np.stack(reaches).astype(np.float32)
+
+
 def group_box_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarray) -> list[BoxPeaks]:
     """`box_peaks` of the boxes `group` (indices into the template's targets,
     all of one patch size, none with an empty region) from their stacked new
@@ -1292,16 +1322,7 @@ def group_box_peaks(template: PageTemplate, group: Sequence[int], new: np.ndarra
     darkness is never negative: the darkest pixel of a mask is the darkest of
     the patch times the 0/1 mask, stacked once and kept in the page
     template's `derived`)."""
-    name = f"box_peaks:{group[0]}-{len(group)}"
-    masks = template.derived.get(name)
-    if masks is None:
-        reaches = []
-        for i in group:
-            mask = template.targets[i].faint_reach
-            assert mask is not None
-            reaches.append(mask)
-        masks = np.stack(reaches).astype(np.float32)
-        template.derived[name] = masks
+    masks = kept(template, f"box_peaks:{group[0]}-{len(group)}", partial(_faint_reaches, group=group))
     faint = (new * masks).max(axis=(1, 2)).tolist()
     reach, interior = [0.0] * len(group), [0.0] * len(group)
     alike: dict[tuple[tuple[int, int, int, int], tuple[int, int, int, int]], list[int]] = {}
@@ -1440,15 +1461,12 @@ def blank_stacks(template: PageTemplate, groups: list[list[int]], blur: float) -
     """Per group of equal patches (`_by_shape`), the stack of its targets'
     `blank_darkness` at `blur`: the same for every page of the form with that
     blur, so made once and kept in the page template's `derived`."""
-    out = []
-    for group in groups:
-        name = f"blanks@{blur}:{group[0]}-{len(group)}"
-        stack = template.derived.get(name)
-        if stack is None:
-            stack = np.stack([blank_darkness(template.targets[i], blur) for i in group])
-            template.derived[name] = stack
-        out.append(stack)
-    return out
+    return [kept(template, f"blanks@{blur}:{group[0]}-{len(group)}", partial(_blank_stack, group=group, blur=blur))
+            for group in groups]
+
+
+def _blank_stack(template: PageTemplate, group: Sequence[int], blur: float) -> np.ndarray:
+    return np.stack([blank_darkness(template.targets[i], blur) for i in group])
 
 
 def _trusted_offsets(

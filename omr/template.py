@@ -240,15 +240,9 @@ class FormTemplate:
     def key(self) -> tuple[str, int]:
         return (self.form.id, self.form.version)
 
-    def _kept(self, name: str, make: Callable[[], dict[Any, Any]]) -> Mapping[Any, Any]:
-        value = self.derived.get(name)
-        if value is None:
-            value = self.derived[name] = make()
-        return value
-
     def target_shapes(self) -> Mapping[tuple[str, str], str]:
         """(question, option) -> "box" | "digit", over all pages."""
-        return self._kept("target_shapes", lambda: {
+        return kept(self, "target_shapes", lambda _: {
             (tt.target.question, tt.target.option): tt.target.shape
             for page in self.pages.values()
             for tt in page.targets
@@ -256,11 +250,11 @@ class FormTemplate:
 
     def question_types(self) -> Mapping[str, str]:
         """Question id -> "single" | "multi" | "text"."""
-        return self._kept("question_types", lambda: {q.id: q.type for q in self.form.questions()})
+        return kept(self, "question_types", lambda _: {q.id: q.type for q in self.form.questions()})
 
     def question_order(self) -> Mapping[str, int]:
         """Question id -> its place in the form (a page's questions are listed in it)."""
-        return self._kept("question_order", lambda: {q.id: i for i, q in enumerate(self.form.questions())})
+        return kept(self, "question_order", lambda _: {q.id: i for i, q in enumerate(self.form.questions())})
 
 
 @dataclass(frozen=True)
@@ -321,20 +315,22 @@ class _Keeps(Protocol):
     """A template that keeps what is made of it (frozen: `derived` is read-only, its dict is not)."""
 
     @property
-    def derived(self) -> dict[str, np.ndarray]: ...
+    def derived(self) -> dict[str, Any]: ...
 
 
 _Keeper = TypeVar("_Keeper", bound=_Keeps)
+_Made = TypeVar("_Made")
 
 
-def kept(tt: _Keeper, name: str, make: Callable[[_Keeper], np.ndarray]) -> np.ndarray:
-    """What the reader makes of a target's, text field's or page's template,
-    made on first use and kept in the template (`derived`, under `name`):
-    templates are built once per form and read for every page. It may depend
-    on the page's blur (one of `BLUR_SIGMAS`, in `name`) or shape, or be a
-    mask in another form (its pixels as indices); the masks that depend on the
-    template alone are made with it."""
-    value = tt.derived.get(name)
+def kept(tt: _Keeper, name: str, make: Callable[[_Keeper], _Made]) -> _Made:
+    """What the reader makes of a target's, text field's, page's or form's
+    template, made on first use and kept in the template (`derived`, under
+    `name`): templates are built once per form and read for every page. It
+    may depend on the page's blur (one of `BLUR_SIGMAS`, in `name`) or shape,
+    or be a mask in another form (its pixels as indices); the masks that
+    depend on the template alone are made with it. What `make` gives is what
+    the template's `derived` holds (arrays; a form's plain dicts)."""
+    value: _Made | None = tt.derived.get(name)
     if value is None:
         value = make(tt)
         tt.derived[name] = value

@@ -35,11 +35,15 @@ DRAWS_PER_FIELD = 40
 
 
 @pytest.fixture(scope="module")
-def fields() -> list[TextTemplate]:
+def pages() -> list[PageTemplate]:
     form = load_form("sipas")
     template = prepare_template(form, [p.geometry for p in layout_form(form).pages],
                                 render_page_images(form, 200, 1))
-    pages: list[PageTemplate] = list(template.pages.values())
+    return list(template.pages.values())
+
+
+@pytest.fixture(scope="module")
+def fields(pages: list[PageTemplate]) -> list[TextTemplate]:
     out = [tt for page in pages for tt in page.texts]
     assert out
     return out
@@ -195,7 +199,7 @@ def test_block_sums_are_what_the_area_resize_averages() -> None:
     """`omr.stats.block_sums` times 1/n² (float32) is `cv2.resize`'s area mean
     by a whole factor, to the last bit: in float32 (the fold test's cells of
     the bare paper, `omr.coverage._masked_cells`) and in uint8, rounded half
-    to even (`omr.score.paper_level`'s reduction, but by 2), on pages whose sides are
+    to even (`omr.score.area_reduced`, `paper_level`'s reduction, but by 2), on pages whose sides are
     not whole blocks and on blocks whose means fall halfway between levels."""
     rng = np.random.default_rng(23)
     for n in (2, 3, 4, 8, 12, 16):
@@ -218,55 +222,78 @@ def test_block_sums_are_what_the_area_resize_averages() -> None:
             assert np.array_equal(_masked_cells(image, mask, n), plain)
 
 
-def test_the_paper_level_from_block_sums_is_the_resized_page_s() -> None:
-    """`paper_level` reduces a uint8 page by integer block sums: the level is
-    the one the area resize gives, at the half page's step and the canonical
-    one's, sides not whole blocks."""
-    from omr.score import BACKGROUND_STEP, BACKGROUND_WINDOW, SHADOW_WINDOW
-
-    def plain(page: np.ndarray, step: int) -> np.ndarray:
-        h, w = page.shape[0] // step * step, page.shape[1] // step * step
-        small = cv2.resize(page[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
-        shadow = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((SHADOW_WINDOW, SHADOW_WINDOW), np.uint8),
-                                  borderType=cv2.BORDER_REPLICATE)
-        dilated = cv2.dilate(small, np.ones((BACKGROUND_WINDOW, BACKGROUND_WINDOW), np.uint8))
-        return np.maximum(cv2.GaussianBlur(np.minimum(dilated, shadow), (3, 3), 0).astype(np.float32), 1.0)
+def test_the_page_reduced_for_the_paper_level_is_the_resized_page_s() -> None:
+    """`area_reduced` (`paper_level`'s reduction, by integer block sums where
+    it can) is the area resize's: at the half page's step and the canonical
+    one's, sides not whole blocks, and by the resize itself where the sums do
+    not stand for it (by 2, a float page)."""
+    from omr.score import BACKGROUND_STEP, area_reduced
 
     rng = np.random.default_rng(29)
     half, whole = BACKGROUND_STEP // 2, BACKGROUND_STEP
-    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203))):
+    for step, shape in ((half, (891, 630)), (whole, (1782, 1260)), (whole, (301, 203)), (3, (100, 77)),
+                        (16, (97, 130)), (2, (301, 203))):
         page = cv2.GaussianBlur((rng.random(shape) * 255).astype(np.uint8), (0, 0), 3.0)
         page[rng.random(shape) < 0.05] = 30  # print and pen
-        assert np.array_equal(paper_level(page, step), plain(page, step))
+        for image in (page, page.astype(np.float32)):
+            h, w = shape[0] // step * step, shape[1] // step * step
+            plain = cv2.resize(image[:h, :w], (w // step, h // step), interpolation=cv2.INTER_AREA)
+            got = area_reduced(image, step)
+            assert got.dtype == plain.dtype and np.array_equal(got, plain)
 
 
-def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh() -> None:
-    """`estimate_blur` given where each marker's window lies on the paper map
-    (`omr.ink.marker_maps`' arrays, made once per form) reads every marker's
-    darkness as `darkness_patch` does making them: the same patches, where a
+def test_the_blur_with_the_markers_maps_kept_is_the_blur_made_afresh(
+    pages: list[PageTemplate], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`page_ink_in_view` of a page registered on its four markers gives the
+    blur where each marker's window lies on the paper map as `marker_maps`
+    keeps it (made once per form), and the `PageInk` made afresh: the paper
+    level of the half page, the markers' black, and the blur, each marker's
+    darkness read as `darkness_patch` reads it making the map itself, where a
     shadow's edge makes the paper uneven across a marker and where it does
-    not, so the same blur."""
+    not. (A marker's map mistaken for another's seldom moves the blur, the
+    median over four: which maps the blur is given is checked on its own.)"""
     from forms.geometry import MARKER_IDS
-    from omr.score import BLUR_SIGMAS, darkness_patch, estimate_blur, paper_maps, paper_uneven
+    from omr import score
+    from omr.ink import marker_maps, page_ink_in_view
+    from omr.register import pyramid, registration
+    from omr.score import BACKGROUND_STEP, BLUR_SIGMAS, darkness_patch, estimate_blur, ink_reference, paper_uneven
     from omr.template import marker_window
 
+    handed: list[object] = []
+
+    def blur_given(*args: object) -> float:
+        handed.append(args[4] if len(args) > 4 else None)
+        return estimate_blur(*args)
+
+    monkeypatch.setattr(score, "estimate_blur", blur_given)
+    template = pages[0]
+    windows = [marker_window(corner) for corner in MARKER_IDS]
     rng = np.random.default_rng(31)
     uneven = even = 0
     for _ in range(8):
-        paper_grey = rng.normal(235.0, 3.0, (1782, 1260)).astype(np.float32)
-        paper_grey[rng.random(paper_grey.shape) < 0.02] = 40.0  # print and pen
+        blank = cv2.GaussianBlur(template.blank, (0, 0), float(rng.choice(BLUR_SIGMAS[1:])))
         # a shadow whose edge crosses some corners' markers
-        shade = np.ones(paper_grey.shape, np.float32)
-        shade[:, : int(rng.integers(0, 1260))] = float(rng.uniform(0.6, 0.95))
-        page = np.clip(paper_grey * cv2.GaussianBlur(shade, (0, 0), 20.0), 0, 255).astype(np.uint8)
-        paper = paper_level(page)
-        windows = [marker_window(corner) for corner in MARKER_IDS]
-        maps = [np.stack(paper_maps(paper.shape, x0, y0, side, side)) for x0, y0, side in windows]
-        for (x0, y0, side), kept_maps in zip(windows, maps):
-            afresh = darkness_patch(page, paper, x0, y0, side, side, 0.9)
-            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, 0.9, kept_maps), afresh)
+        shade = np.ones(blank.shape, np.float32)
+        x0, _, side = windows[int(rng.integers(0, len(windows)))]
+        shade[:, : int(rng.integers(x0, x0 + side))] = float(rng.uniform(0.6, 0.95))
+        grey = blank * cv2.GaussianBlur(shade, (0, 0), 20.0) + rng.normal(0.0, 3.0, blank.shape)
+        grey = np.clip(grey, 0, 255).astype(np.uint8)
+        reg = registration(pyramid(grey), np.eye(3), {c: np.zeros((4, 2), np.float32) for c in MARKER_IDS},
+                           0.0, CANON_PX_PER_MM, "markers")
+        handed.clear()
+        got = page_ink_in_view(reg, template)
+        page = reg.page.full()
+        paper = paper_level(reg.half, BACKGROUND_STEP // 2)
+        assert len(handed) == 1 and handed[0] is not None
+        kept_maps = marker_maps(template, paper.shape)
+        assert all(a is b for a, b in zip(handed[0], kept_maps, strict=True))
+        ink_ref = ink_reference(page, paper)
+        assert np.array_equal(got.paper, paper) and got.ink_ref == ink_ref
+        assert got.blur == estimate_blur(page, template.markers_blurred, paper, ink_ref)
+        for (x0, y0, side), maps in zip(windows, kept_maps, strict=True):
+            afresh = darkness_patch(page, paper, x0, y0, side, side, ink_ref)
+            assert np.array_equal(darkness_patch(page, paper, x0, y0, side, side, ink_ref, maps), afresh)
             uneven += paper_uneven(paper, x0, y0, side, side)
             even += not paper_uneven(paper, x0, y0, side, side)
-        blurred = rng.random((len(MARKER_IDS), len(BLUR_SIGMAS), windows[0][2], windows[0][2])).astype(np.float32)
-        assert estimate_blur(page, blurred, paper, 0.9, maps) == estimate_blur(page, blurred, paper, 0.9)
     assert uneven and even

@@ -11,7 +11,7 @@ from test_omr import PPM, Form, catalog, fill, mot_cua, mot_cua_answers, sipas  
 from fixtures.capture import as_decoded, capture
 from omr import CANON_PX_PER_MM, Catalog, read_page, register
 from omr.decode import to_grey
-from omr.register import HALF_PX_PER_MM, half_scale, pyramid
+from omr.register import HALF_PX_PER_MM, _detect_level, half_scale, pyramid
 from omr.warp import MERGE_GAP_TILES, TILE_PX, CanonicalPage, warp_page
 
 
@@ -181,3 +181,16 @@ def test_a_pyramid_region_is_the_whole_levels_pixels(shape: tuple[int, int]) -> 
             assert np.array_equal(lazy.region(level, x0, y0, x1, y1), made[level][y0:y1, x0:x1]), (level, x0, y0)
     assert lazy._levels[1:] == [None] * (len(lazy) - 1)  # no level was made whole for them
     assert np.array_equal(lazy[-1], made[-1])
+
+
+def test_a_level_counted_from_the_end_finds_the_markers_its_number_does(mot_cua: Form) -> None:
+    """`_detect_level` on the coarsest level named -1 gives the corners it
+    gives that level named by its number, in the input's pixels (a scale
+    taken from -1 as a level's number put them 2 ** levels times too near
+    the origin)."""
+    grey = _scan(mot_cua)
+    levels = pyramid(grey)
+    assert len(levels) >= 2
+    by_number, from_end = _detect_level(levels, len(levels) - 1), _detect_level(pyramid(grey), -1)
+    assert len(by_number) == 4 and by_number.keys() == from_end.keys()
+    assert all(np.array_equal(by_number[c], from_end[c]) for c in by_number)
