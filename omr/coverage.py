@@ -119,6 +119,13 @@ GONE_MIN_BRIGHTNESS = 0.75
 # paper folded away the scanner's backing or the desk shows. A fill is dark
 # too, so dark cells count only as a region reaching the paper's edge.
 DARK_BRIGHTNESS = 0.5
+# A shadow (a hand's, a phone's) darkens the paper as the backing does, but
+# the paper is there: its print still shows against it. A dark region is
+# paper in shadow when most of its printed cells show their print, measured
+# against each cell's own paper (`_print_local`), at `GONE_SHARE` of the
+# typical cell's or more; where the paper left, the backing or the desk is
+# one tone and no print shows.
+SHADOW_SHOWN_SHARE = 0.5
 # A cell beside a fold showing under this share of the typical cell's print
 # has part of it hidden: the fold's edge cuts it. On clean feeder scans 99.5 %
 # of cells show at least 0.9 (sipas page 1); a row of digits cut at half
@@ -281,7 +288,58 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
             if _seen_shifted(page_soft, weight, float(light[i, j]), i, j, n, r) >= floor:
                 gone[i, j] = False
     dark = _reaching_edge(has_paper & (brightness < DARK_BRIGHTNESS))
+    if gone.any() or dark.any():  # a fold or a shadow: rare, so the local measure is made only then
+        local = _print_local(page_soft, reference, n)
+        shows = _shows_print(local, has_paper)
+        gone &= ~shows
+        dark = _without_shadows(dark, shows, has_paper & np.isfinite(local))
     return FoldCells(gone | dark, shown, dark)
+
+
+def _print_local(page: np.ndarray, reference: FoldReference, n: int) -> np.ndarray:
+    """Per cell, how much of its print the blurred `page` shows against the
+    cell's own paper, on `_print_seen`'s scale (1: as dark as the blank
+    prints it): minus the least-squares slope of the page over the blank's
+    print weight w within the cell, over the page's level where w is 0. A
+    surface of one tone (the backing, a desk) shows 0 whatever its tone;
+    paper in a shadow shows its print as paper in the light does. nan where
+    the blank prints too little, or too evenly, to give a slope."""
+    w_mean, ww = reference.weight_cells, reference.expected
+    p_mean = _cells(page, n)
+    wp = _cells(np.multiply(reference.weight, page), n)
+    spread = ww - w_mean * w_mean  # the print weight's variance in the cell
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (wp - w_mean * p_mean) / spread
+        level = p_mean - slope * w_mean
+        local = -slope / np.maximum(level, 1.0)
+    return np.where((ww >= MIN_PRINT) & (spread >= MIN_PRINT / 2), local, np.nan)
+
+
+def _shows_print(local: np.ndarray, has_paper: np.ndarray) -> np.ndarray:
+    """The cells whose print shows against their own paper (`_print_local`) at
+    `GONE_SHARE` or more of the typical cell's: the paper is there, whatever
+    the light on it (a shadow's edge, which a surface fitted to the whole
+    page's light does not follow, can make it look gone against that)."""
+    judged = has_paper & np.isfinite(local)
+    if judged.sum() < 8:
+        return np.zeros(local.shape, bool)
+    with np.errstate(invalid="ignore"):
+        return judged & (local >= GONE_SHARE * max(median(local[judged]), 1e-9))
+
+
+def _without_shadows(dark: np.ndarray, shows: np.ndarray, printed_cells: np.ndarray) -> np.ndarray:
+    """`dark` less its regions (4-connected, as `_reaching_edge` finds them)
+    that are paper in shadow: more than `SHADOW_SHOWN_SHARE` of their printed
+    cells (`printed_cells`: those `_print_local` judges) show their print
+    (`_shows_print`). A region with no printed cell to tell by stays dark."""
+    count, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
+    out = dark.copy()
+    for k in range(1, count):
+        region = labels == k
+        printed = np.count_nonzero(region & printed_cells)
+        if printed and np.count_nonzero(region & shows) > SHADOW_SHOWN_SHARE * printed:
+            out[region] = False
+    return out
 
 
 def _print_seen(page: np.ndarray, reference: FoldReference, light: np.ndarray, n: int,

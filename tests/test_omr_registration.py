@@ -20,11 +20,19 @@ from forms.geometry import marker_bbox
 from forms.identity import PageIdentity
 from omr import Catalog, prepare_template, read_page, register
 from omr.align import CHECK_STAGE, MIN_LINED_UP, SAMPLE_FIT_MM, measure, quick_check
-from omr.coverage import FOLD_CELL_MM, FoldCells, _cell_corners, _cells_in_image, fold_extent
+from omr.coverage import (
+    FOLD_CELL_MM,
+    PRINT_BLUR_MM,
+    FoldCells,
+    _cell_corners,
+    _cells_in_image,
+    _print_local,
+    fold_extent,
+)
 from omr.ink import page_ink_in_view
 from omr.read_page import FOLD_REACH_MM, locate_page
 from omr.reading import UNKNOWN_SERIAL
-from omr.register import half_scale
+from omr.register import HALF_PX_PER_MM, half_scale
 
 pytestmark = pytest.mark.slow  # photos registered from their print
 
@@ -253,6 +261,50 @@ def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: C
     reading = read_page(image, catalog, ocr=False)
     _assert_reads_every_answer(reading, expected, "small fold")
     assert not any("folded" in q.reasons for q in reading.questions)
+
+
+def _shadowed(page: np.ndarray, depth: float, edge_mm: float) -> np.ndarray:
+    """`page` under a hand's or a phone's shadow: a quadrilateral from the top
+    edge to the right edge, over the right-hand answers, its paper `depth`
+    darker, its edge soft over `edge_mm`."""
+    h, w = page.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    poly = np.array([[0.45 * w, 0], [w, 0], [w, 0.8 * h], [0.7 * w, 0.75 * h]], np.int32)
+    cv2.fillPoly(mask, [poly], 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), edge_mm * PPM)
+    shade = 1.0 - depth * mask
+    return np.clip(page.astype(np.float32) * (shade[..., None] if page.ndim == 3 else shade), 0, 255).astype(np.uint8)
+
+
+def test_print_against_its_own_paper_ignores_the_light_and_sees_no_print_on_one_tone(catalog: Catalog) -> None:
+    """`_print_local`: the blank page shows its print (1 in the typical cell),
+    the same under a shadow of any depth (against the cell's own paper), and
+    nothing on a surface of one tone (the backing, a desk), whatever the tone."""
+    page_template = catalog.get("mot-cua", 1).pages[1]  # type: ignore[union-attr]
+    reference, n = page_template.folds, int(round(FOLD_CELL_MM * HALF_PX_PER_MM))
+    blank = cv2.GaussianBlur(half_scale(page_template.blank).astype(np.float32), (0, 0), PRINT_BLUR_MM * HALF_PX_PER_MM)
+    lit = _print_local(blank, reference, n)
+    judged = np.isfinite(lit)
+    assert judged.sum() > 100 and abs(float(np.median(lit[judged])) - 1.0) < 0.1
+    for depth in (0.3, 0.6):
+        assert np.allclose(_print_local(blank * (1 - depth), reference, n)[judged], lit[judged], atol=1e-3)
+    for tone in (30.0, 120.0, 235.0):
+        desk = np.full(blank.shape, tone, np.float32)
+        assert np.abs(_print_local(desk, reference, n)[judged]).max() < 1e-3
+
+
+@pytest.mark.parametrize(("depth", "edge_mm"), [(0.45, 1.0), (0.6, 2.5)])
+def test_a_shadow_reaching_the_edge_is_not_a_fold(depth: float, edge_mm: float, mot_cua: Form,
+                                                  catalog: Catalog) -> None:
+    """A shadow darkens the paper as the backing of a fold does, and its sharp
+    edge is not the light a surface fitted to the page follows; but the print
+    shows against the shadowed paper, so the paper is there: no question is
+    `folded`, and every answer is read."""
+    drawn, expected = mot_cua_answers(mot_cua)
+    page = _shadowed(fill(mot_cua.blanks[0], drawn, seed=1), depth, edge_mm)
+    reading = read_page(as_decoded(scan(page, PPM, 3, skew_deg=0.5, colour=False)), catalog, ocr=False)
+    assert not [q.question for q in reading.questions if "folded" in q.reasons]
+    _assert_reads_every_answer(reading, expected, f"shadow {depth}")
 
 
 @pytest.mark.parametrize("contrast", [1.0, 0.55])
