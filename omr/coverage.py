@@ -288,12 +288,35 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
             if _seen_shifted(page_soft, weight, float(light[i, j]), i, j, n, r) >= floor:
                 gone[i, j] = False
     dark = _reaching_edge(has_paper & (brightness < DARK_BRIGHTNESS))
-    if gone.any() or dark.any():  # a fold or a shadow: rare, so the local measure is made only then
-        local = _print_local(page_soft, reference, n)
-        shows = _shows_print(local, has_paper)
-        gone &= ~shows
-        dark = _without_shadows(dark, shows, has_paper & np.isfinite(local))
-    return FoldCells(gone | dark, shown, dark)
+    if not (gone.any() or dark.any()):
+        return FoldCells(gone | dark, shown, dark)  # most pages: the local measure is made only for a fold or a shadow
+    local = _print_local(page_soft, reference, n)
+    printed = has_paper & np.isfinite(local)
+    shows = _shows_print(local, has_paper)
+    gone &= ~shows
+    dark = _without_shadows(dark, shows, printed)
+    return FoldCells(_continued(gone | dark, printed & ~shows), shown, dark)
+
+
+def _continued(folded: np.ndarray, lost: np.ndarray) -> np.ndarray:
+    """`folded` grown into the printed cells whose print is gone against their
+    own paper (`lost`), at most `EDGE_SEARCH_CELLS` cells (through cells that
+    cannot tell) from it, for as long as there are such cells. Part of a flap
+    may lie in a shadow, where its blank back is too dark to pass for paper
+    (`GONE_MIN_BRIGHTNESS`): its print is gone all the same, and the fold goes
+    on there. Only a fold found already grows, so a pen's blot far from any is
+    never one."""
+    if not folded.any() or not lost.any():
+        return folded
+    reach = 2 * EDGE_SEARCH_CELLS + 1
+    kernel = np.ones((reach, reach), np.uint8)
+    out = folded.copy()
+    while True:
+        near = cv2.dilate(out.astype(np.uint8), kernel).astype(bool)
+        grown = out | (near & lost)
+        if np.array_equal(grown, out):
+            return out
+        out = grown
 
 
 def _print_local(page: np.ndarray, reference: FoldReference, n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ import pytest
 from test_omr import PPM, SERIAL, Form, answers, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
 
 from fixtures.capture import as_decoded, capture
+from fixtures.photo import phone
 from fixtures.scanner import fold_corner, scan
 from forms.geometry import marker_bbox
 from forms.identity import PageIdentity
@@ -26,6 +27,7 @@ from omr.coverage import (
     FoldCells,
     _cell_corners,
     _cells_in_image,
+    _continued,
     _print_local,
     fold_extent,
 )
@@ -263,15 +265,15 @@ def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: C
     assert not any("folded" in q.reasons for q in reading.questions)
 
 
-def _shadowed(page: np.ndarray, depth: float, edge_mm: float) -> np.ndarray:
+def _shadowed(page: np.ndarray, depth: float, edge_mm: float, from_bottom: bool = False) -> np.ndarray:
     """`page` under a hand's or a phone's shadow: a quadrilateral from the top
-    edge to the right edge, over the right-hand answers, its paper `depth`
-    darker, its edge soft over `edge_mm`."""
+    (or bottom) edge to the right edge, over the right-hand answers, its paper
+    `depth` darker, its edge soft over `edge_mm`."""
     h, w = page.shape[:2]
     mask = np.zeros((h, w), np.float32)
     poly = np.array([[0.45 * w, 0], [w, 0], [w, 0.8 * h], [0.7 * w, 0.75 * h]], np.int32)
     cv2.fillPoly(mask, [poly], 1.0)
-    mask = cv2.GaussianBlur(mask, (0, 0), edge_mm * PPM)
+    mask = cv2.GaussianBlur(mask[::-1] if from_bottom else mask, (0, 0), edge_mm * PPM)
     shade = 1.0 - depth * mask
     return np.clip(page.astype(np.float32) * (shade[..., None] if page.ndim == 3 else shade), 0, 255).astype(np.uint8)
 
@@ -305,6 +307,46 @@ def test_a_shadow_reaching_the_edge_is_not_a_fold(depth: float, edge_mm: float, 
     reading = read_page(as_decoded(scan(page, PPM, 3, skew_deg=0.5, colour=False)), catalog, ocr=False)
     assert not [q.question for q in reading.questions if "folded" in q.reasons]
     _assert_reads_every_answer(reading, expected, f"shadow {depth}")
+
+
+def test_a_fold_goes_on_where_the_print_is_gone_and_nowhere_else() -> None:
+    """`_continued`: a fold grows into printed cells whose print is gone against
+    their own paper, two cells at a time across cells that cannot tell, and
+    from a fold only: such a cell far from any fold (a pen's blot) is not one."""
+    folded = np.zeros((12, 10), bool)
+    folded[11, 6:] = True  # the fold found along the bottom edge
+    lost = np.zeros_like(folded)
+    lost[9, 8] = lost[7, 8] = lost[5, 9] = True  # a chain up from it, two cells apart
+    lost[0, 0] = True  # far from it
+    out = _continued(folded, lost)
+    far = np.zeros_like(folded)
+    far[0, 0] = True
+    assert np.array_equal(out, folded | (lost & ~far))
+    assert not _continued(np.zeros_like(folded), lost).any()
+
+
+@pytest.mark.parametrize("seed", [2, 7, 27])
+def test_a_fold_photographed_under_a_shadow_is_still_a_fold(seed: int, sipas: Form, catalog: Catalog) -> None:
+    """The shadow rule never hides a fold: where the corner left, the desk
+    shows (one tone, no print); under the flap, the paper's blank back. A
+    phone photo with a hand's shadow over the folded corner still flags the
+    questions under the fold, and reads the rest. (Seeds 7 and 27: part of
+    the flap lies in the shadow, too dark to pass for paper; before the fold
+    was continued over its print gone, 27 read the hidden circle as no answer.)"""
+    geometry = sipas.pages[0]
+    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
+    rightmost = max((t for t in geometry.targets if t.question == lowest.question), key=lambda t: t.bbox_mm[0])
+    far = geometry.targets[0]
+    marks = [(rightmost, "circle"), (far, "tick" if far.shape == "box" else "circle")]
+    u, v = 210.0 - rightmost.bbox_mm[0], 297.0 - rightmost.bbox_mm[1]
+    for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
+        bent, mask = fold_corner(fill(sipas.blanks[0], marks, seed=1), PPM, "br", leg, np.random.default_rng(seed))
+        cap = phone(_shadowed(bent, 0.5, 1.0, from_bottom=True), PPM, seed, paper_mask=mask)
+        reading = read_page(as_decoded(cap), catalog, ocr=False)
+        assert reading, (under, reading.reason)
+        got = {q.question: q for q in reading.questions}
+        assert "folded" in got[lowest.question].reasons, (under, got[lowest.question])
+        assert got[far.question].status == "answered", under
 
 
 @pytest.mark.parametrize("contrast", [1.0, 0.55])
