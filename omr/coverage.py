@@ -292,10 +292,31 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
         return FoldCells(gone | dark, shown, dark)  # most pages: the local measure is made only for a fold or a shadow
     local = _print_local(page_soft, reference, n)
     printed = has_paper & np.isfinite(local)
-    shows = _shows_print(local, has_paper)
+    if printed.sum() < 8:
+        return FoldCells(gone | dark, shown, dark)
+    typical = max(median(local[printed]), 1e-9)
+    # The paper is there where its print shows against it, whatever the light
+    # on it: a shadow's edge, which a surface fitted to the whole page's light
+    # does not follow, can make it look gone against that.
+    with np.errstate(invalid="ignore"):
+        shows = printed & (local >= GONE_SHARE * typical)
     gone &= ~shows
     dark = _without_shadows(dark, shows, printed)
-    return FoldCells(_continued(gone | dark, printed & ~shows), shown, dark)
+    lost = printed & ~shows & _plain(page_soft, reference, n, typical)
+    return FoldCells(_continued(gone | dark, lost), shown, dark)
+
+
+def _plain(page: np.ndarray, reference: FoldReference, n: int, typical: float) -> np.ndarray:
+    """The cells where nothing shows, neither their print nor a pen's ink: the
+    blurred `page` varies there less than `GONE_SHARE` of what its print,
+    shown as in the typical cell (`typical`, `_print_local`'s), would make it
+    vary (a standard deviation of the print weight's, times the cell's
+    level). A flap's blank back and a desk are plain; a marked cell is not,
+    whatever its ink does to `_print_local`'s slope."""
+    p_mean = _cells(page, n)
+    p_var = np.maximum(_cells(np.multiply(page, page), n) - p_mean * p_mean, 0.0)
+    spread = reference.expected - reference.weight_cells * reference.weight_cells
+    return p_var < (GONE_SHARE * typical) ** 2 * p_mean * p_mean * np.maximum(spread, 0.0)
 
 
 def _continued(folded: np.ndarray, lost: np.ndarray) -> np.ndarray:
@@ -338,23 +359,11 @@ def _print_local(page: np.ndarray, reference: FoldReference, n: int) -> np.ndarr
     return np.where((ww >= MIN_PRINT) & (spread >= MIN_PRINT / 2), local, np.nan)
 
 
-def _shows_print(local: np.ndarray, has_paper: np.ndarray) -> np.ndarray:
-    """The cells whose print shows against their own paper (`_print_local`) at
-    `GONE_SHARE` or more of the typical cell's: the paper is there, whatever
-    the light on it (a shadow's edge, which a surface fitted to the whole
-    page's light does not follow, can make it look gone against that)."""
-    judged = has_paper & np.isfinite(local)
-    if judged.sum() < 8:
-        return np.zeros(local.shape, bool)
-    with np.errstate(invalid="ignore"):
-        return judged & (local >= GONE_SHARE * max(median(local[judged]), 1e-9))
-
-
 def _without_shadows(dark: np.ndarray, shows: np.ndarray, printed_cells: np.ndarray) -> np.ndarray:
     """`dark` less its regions (4-connected, as `_reaching_edge` finds them)
     that are paper in shadow: more than `SHADOW_SHOWN_SHARE` of their printed
     cells (`printed_cells`: those `_print_local` judges) show their print
-    (`_shows_print`). A region with no printed cell to tell by stays dark."""
+    against their own paper (`shows`). A region with no printed cell to tell by stays dark."""
     count, labels = cv2.connectedComponents(dark.astype(np.uint8), connectivity=4)
     out = dark.copy()
     for k in range(1, count):
