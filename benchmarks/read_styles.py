@@ -74,9 +74,11 @@ class Page:
 
 
 def _code_key() -> str:
-    """A hash of the reader's scoring code: readings cached by an older one are stale."""
+    """A hash of the reader's code (every module of `omr`: coverage and
+    registration change what is flagged as much as scoring does): readings
+    cached by an older one are stale."""
     root = Path(__file__).resolve().parent.parent / "omr"
-    return hashlib.sha1(b"".join((root / f).read_bytes() for f in ("score.py", "template.py"))).hexdigest()[:10]
+    return hashlib.sha1(b"".join(f.read_bytes() for f in sorted(root.glob("*.py")))).hexdigest()[:10]
 
 
 def collect(sheets: int, seed: int, dpi: int, catalog: Catalog) -> tuple[list[Page], Counter]:
