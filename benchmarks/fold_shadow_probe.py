@@ -22,7 +22,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -30,20 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from test_omr import PPM, Form, fill  # noqa: E402
 
 from fixtures.capture import as_decoded  # noqa: E402
-from fixtures.photo import phone  # noqa: E402
+from fixtures.photo import hand_shadow, phone  # noqa: E402
 from fixtures.scanner import fold_corner  # noqa: E402
 from omr import Catalog, read_page  # noqa: E402
-
-
-def shadowed(page: np.ndarray, depth: float, from_bottom: bool) -> np.ndarray:
-    """`page` under a shadow over its right-hand side from the top (or bottom) edge."""
-    h, w = page.shape[:2]
-    mask = np.zeros((h, w), np.float32)
-    poly = np.array([[0.45 * w, 0], [w, 0], [w, 0.8 * h], [0.7 * w, 0.75 * h]], np.int32)
-    cv2.fillPoly(mask, [poly], 1.0)
-    mask = cv2.GaussianBlur(mask[::-1] if from_bottom else mask, (0, 0), 1.0 * PPM)
-    shade = 1.0 - depth * mask
-    return np.clip(page.astype(np.float32) * (shade[..., None] if page.ndim == 3 else shade), 0, 255).astype(np.uint8)
 
 
 def _range(text: str) -> list[int]:
@@ -70,7 +58,8 @@ def main() -> None:
             page = fill(sipas.blanks[0], marks, seed=1)
             for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
                 bent, mask = fold_corner(page, PPM, "br", leg, np.random.default_rng(seed))
-                cap = phone(shadowed(bent, depth, True) if depth else bent, PPM, seed, paper_mask=mask)
+                shaded = hand_shadow(bent, PPM, depth, from_bottom=True) if depth else bent
+                cap = phone(shaded, PPM, seed, paper_mask=mask)
                 reading = read_page(as_decoded(cap), catalog, ocr=False)
                 if not reading:
                     tally[(under, depth, f"page not read ({reading.reason})")] += 1
@@ -81,7 +70,7 @@ def main() -> None:
                     f"flagged {'+'.join(q.reasons)}" if q.status == "flagged" else f"SILENT: {q.status}")
                 tally[(under, depth, outcome)] += 1
             if depth:
-                cap = phone(shadowed(page, depth, False), PPM, seed)
+                cap = phone(hand_shadow(page, PPM, depth), PPM, seed)
                 reading = read_page(as_decoded(cap), catalog, ocr=False)
                 folded = [q.question for q in reading.questions if "folded" in q.reasons] if reading else []
                 tally[("shadow, no fold", depth, "questions folded" if folded else "none folded")] += 1

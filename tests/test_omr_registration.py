@@ -15,7 +15,7 @@ import pytest
 from test_omr import PPM, SERIAL, Form, answers, catalog, fill, mot_cua, mot_cua_answers, sipas  # noqa: F401
 
 from fixtures.capture import as_decoded, capture
-from fixtures.photo import phone
+from fixtures.photo import hand_shadow, phone
 from fixtures.scanner import fold_corner, scan
 from forms.geometry import marker_bbox
 from forms.identity import PageIdentity
@@ -265,19 +265,6 @@ def test_a_fold_that_hides_only_a_marker_flags_nothing(mot_cua: Form, catalog: C
     assert not any("folded" in q.reasons for q in reading.questions)
 
 
-def _shadowed(page: np.ndarray, depth: float, edge_mm: float, from_bottom: bool = False) -> np.ndarray:
-    """`page` under a hand's or a phone's shadow: a quadrilateral from the top
-    (or bottom) edge to the right edge, over the right-hand answers, its paper
-    `depth` darker, its edge soft over `edge_mm`."""
-    h, w = page.shape[:2]
-    mask = np.zeros((h, w), np.float32)
-    poly = np.array([[0.45 * w, 0], [w, 0], [w, 0.8 * h], [0.7 * w, 0.75 * h]], np.int32)
-    cv2.fillPoly(mask, [poly], 1.0)
-    mask = cv2.GaussianBlur(mask[::-1] if from_bottom else mask, (0, 0), edge_mm * PPM)
-    shade = 1.0 - depth * mask
-    return np.clip(page.astype(np.float32) * (shade[..., None] if page.ndim == 3 else shade), 0, 255).astype(np.uint8)
-
-
 def test_print_against_its_own_paper_ignores_the_light_and_sees_no_print_on_one_tone(catalog: Catalog) -> None:
     """`_print_local`: the blank page shows its print (1 in the typical cell),
     the same under a shadow of any depth (against the cell's own paper), and
@@ -303,7 +290,7 @@ def test_a_shadow_reaching_the_edge_is_not_a_fold(depth: float, edge_mm: float, 
     shows against the shadowed paper, so the paper is there: no question is
     `folded`, and every answer is read."""
     drawn, expected = mot_cua_answers(mot_cua)
-    page = _shadowed(fill(mot_cua.blanks[0], drawn, seed=1), depth, edge_mm)
+    page = hand_shadow(fill(mot_cua.blanks[0], drawn, seed=1), PPM, depth, edge_mm)
     reading = read_page(as_decoded(scan(page, PPM, 3, skew_deg=0.5, colour=False)), catalog, ocr=False)
     assert not [q.question for q in reading.questions if "folded" in q.reasons]
     _assert_reads_every_answer(reading, expected, f"shadow {depth}")
@@ -341,7 +328,7 @@ def test_a_fold_photographed_under_a_shadow_is_still_a_fold(seed: int, sipas: Fo
     u, v = 210.0 - rightmost.bbox_mm[0], 297.0 - rightmost.bbox_mm[1]
     for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
         bent, mask = fold_corner(fill(sipas.blanks[0], marks, seed=1), PPM, "br", leg, np.random.default_rng(seed))
-        cap = phone(_shadowed(bent, 0.5, 1.0, from_bottom=True), PPM, seed, paper_mask=mask)
+        cap = phone(hand_shadow(bent, PPM, 0.5, from_bottom=True), PPM, seed, paper_mask=mask)
         reading = read_page(as_decoded(cap), catalog, ocr=False)
         assert reading, (under, reading.reason)
         got = {q.question: q for q in reading.questions}
