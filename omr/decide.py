@@ -5,7 +5,10 @@ change. Never a guess: a marginal target or two marks on a single-choice
 question make the question `flagged`, with reasons a person can act on.
 
 Counting needs positive evidence of a deliberate mark, and reading blank
-needs positive evidence of no new ink; everything between is `marginal`. A
+needs positive evidence of no new ink; everything between is `marginal`, and
+so is a target whose snap found its print only at the edge of its search
+(`omr.template.snap_at_reach`: the registration is off there by more than the
+snap reaches, and the measure may hold the print's own lines). A
 box is decided on its score, and is marked by a stroke crossing it side to
 side (`across`: a thin slash corner to corner covers too little of it), and
 not blank while a faint stroke runs through it (`faint_mm`). A
@@ -30,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from omr.reading import DigitEvidence, QuestionReading, TargetScore, TargetState, TextReading
+from omr.template import snap_at_reach
 from omr.text import looks_like_words
 from omr.thresholds import (
     BLACKOUT_AROUND,
@@ -216,13 +220,17 @@ def decide(
         evidence = getattr(m, "digit", None) if shape == "digit" else None
         across = shape != "digit" and bool(getattr(m, "across", False))
         faint = float(getattr(m, "faint_mm", 0.0)) if shape != "digit" else 0.0
-        if evidence is not None:
+        offset = getattr(m, "offset_mm", (0.0, 0.0))
+        state: TargetState
+        if snap_at_reach(offset):
+            state = "marginal"  # not found where the registration puts it: a person looks
+        elif evidence is not None:
             state = digit_state(evidence, thresholds)
         elif shape == "digit":
             state = target_state(m.score, shape, thresholds)
         else:
             state = box_state(m.score, across, faint, thresholds)
-        ts = TargetScore(m.question, m.option, m.score, state, getattr(m, "offset_mm", (0.0, 0.0)),
+        ts = TargetScore(m.question, m.option, m.score, state, offset,
                          evidence, float(getattr(m, "solid", 0.0)),
                          state == "marked" and is_filled(m, shape, thresholds), across, faint)
         targets.append(ts)

@@ -90,6 +90,15 @@ def mm_to_px(value_mm: float) -> int:
     return int(round(value_mm * CANON_PX_PER_MM))
 
 
+def snap_at_reach(offset_mm: tuple[float, float]) -> bool:
+    """Whether a snap's offset (`TargetScore.offset_mm`, mm rounded to 0.01)
+    lies at the edge of its search (`SEARCH_MM`, in whole canonical pixels):
+    its best match is there because the print lies further off, so where the
+    target is measured may hold the print's own lines, not the target's inside."""
+    reach = mm_to_px(SEARCH_MM) / CANON_PX_PER_MM
+    return max(abs(offset_mm[0]), abs(offset_mm[1])) >= reach - 0.5 / CANON_PX_PER_MM
+
+
 @dataclass(frozen=True)
 class TargetTemplate:
     """One target at the canonical scale.

@@ -321,7 +321,7 @@ def test_every_capture_kind_takes_a_colour_page(mot_cua):
         cap = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
         again = capture(kind, page, PPM, 5, dpi=DPI, geometry=geo)
         assert np.array_equal(cap.image, again.image)
-        photo = kind in ("phone", "tight", "corners_out")
+        photo = kind in ("phone", "tight", "corners_out", "phone_fold")
         assert cap.image.ndim == (3 if photo or cap.params.get("colour") else 2), kind
         if kind in MARKED_KINDS:
             assert len(_marker_positions(as_decoded(cap))) >= 3, kind

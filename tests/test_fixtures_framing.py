@@ -57,10 +57,11 @@ def test_corners_out_loses_two_or_three_markers_and_keeps_every_answer(sipas, se
     assert answer_areas(geos[1])  # what the sampler keeps in the frame
 
 
-def test_fold_over_covers_answers_and_says_which(sipas) -> None:
+@pytest.mark.parametrize("kind", ["fold_over", "phone_fold"])
+def test_fold_over_covers_answers_and_says_which(kind: str, sipas) -> None:
     geos, blanks = sipas
     for seed in range(4):
-        cap = capture("fold_over", blanks[0], PPM, seed, geometry=geos[0])
+        cap = capture(kind, blanks[0], PPM, seed, geometry=geos[0])
         covered = cap.params["covered"]
         assert covered, seed
         corner, leg = cap.params["fold_corner"], cap.params["fold_leg_mm"]

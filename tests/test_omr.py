@@ -32,7 +32,7 @@ from omr import (
     read_page,
 )
 from omr.decide import decide_text
-from omr.reading import TextReading
+from omr.reading import TargetScore, TextReading
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from truth_compare import edit_distance, normalise  # noqa: E402  (the benchmarks' CER)
@@ -231,6 +231,28 @@ def test_overvote_on_single_choice_is_flagged_and_multi_choice_counts_both(
     got = answers(reading)
     assert got["thai_do"] == ("flagged", ("overvote",))
     assert got["kenh_thong_tin"] == ("answered", (multi[1].option, multi[4].option))
+
+
+def test_a_target_found_only_at_the_edge_of_its_snap_is_never_counted_nor_blank() -> None:
+    """The snap searches `SEARCH_MM` round where the registration puts a target;
+    a best match at the edge of that search means the print lies further off,
+    and the measure may hold the print's own lines (a box's border read as a
+    stroke across it, on a phone photo registered by three markers). Such a
+    target is `marginal` whatever it scored; one snapped a pixel short is not."""
+    from omr.template import CANON_PX_PER_MM, SEARCH_MM, mm_to_px
+    reach = round(mm_to_px(SEARCH_MM) / CANON_PX_PER_MM, 2)
+    short = round((mm_to_px(SEARCH_MM) - 1) / CANON_PX_PER_MM, 2)
+    t = DEFAULT_THRESHOLDS
+    measures = [
+        TargetScore("a", "1", t.box_mark + 0.3, "marked", (reach, 0.0)),
+        TargetScore("a", "2", 0.0, "empty", (0.0, -reach)),
+        TargetScore("b", "1", t.box_mark + 0.3, "marked", (short, short)),
+        TargetScore("b", "2", 0.0, "empty", (-short, 0.0)),
+    ]
+    targets, questions = decide(measures, {"a": "single", "b": "single"}, {})
+    assert [x.state for x in targets] == ["marginal", "marginal", "marked", "empty"]
+    got = {q.question: (q.status, q.value, q.reasons) for q in questions}
+    assert got == {"a": ("flagged", (), ("marginal",)), "b": ("answered", ("1",), ())}
 
 
 def test_decide_is_a_pure_function_of_scores_and_thresholds() -> None:
