@@ -290,7 +290,8 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
     dark = _reaching_edge(has_paper & (brightness < DARK_BRIGHTNESS))
     if not (gone.any() or dark.any()):
         return FoldCells(gone | dark, shown, dark)  # most pages: the local measure is made only for a fold or a shadow
-    local = _print_local(page_soft, reference, n)
+    page_cells = _cells(page_soft, n)  # each cell's mean, for both local measures
+    local = _print_local(page_soft, reference, n, page_cells)
     printed = has_paper & np.isfinite(local)
     if printed.sum() < 8:
         return FoldCells(gone | dark, shown, dark)
@@ -302,27 +303,34 @@ def judge_folds(half: np.ndarray, reference: FoldReference, homography: np.ndarr
         shows = printed & (local >= GONE_SHARE * typical)
     gone &= ~shows
     dark = _without_shadows(dark, shows, printed)
-    lost = printed & ~shows & _plain(page_soft, reference, n, typical)
+    lost = printed & ~shows & _plain(page_soft, reference, n, typical, page_cells)
     return FoldCells(_continued(gone | dark, lost), shown, dark)
 
 
-def _plain(page: np.ndarray, reference: FoldReference, n: int, typical: float) -> np.ndarray:
+def _plain(page: np.ndarray, reference: FoldReference, n: int, typical: float,
+           page_cells: np.ndarray | None = None) -> np.ndarray:
     """The cells where nothing shows, neither their print nor a pen's ink: the
     blurred `page` varies there less than `GONE_SHARE` of what its print,
     shown as in the typical cell (`typical`, `_print_local`'s), would make it
     vary (a standard deviation of the print weight's, times the cell's
     level). A flap's blank back and a desk are plain; a marked cell is not,
-    whatever its ink does to `_print_local`'s slope."""
-    p_mean = _cells(page, n)
+    whatever its ink does to `_print_local`'s slope. `page_cells`: the page's
+    per-cell means, when already made."""
+    p_mean = _cells(page, n) if page_cells is None else page_cells
     p_var = np.maximum(_cells(np.multiply(page, page), n) - p_mean * p_mean, 0.0)
-    spread = reference.expected - reference.weight_cells * reference.weight_cells
-    return p_var < (GONE_SHARE * typical) ** 2 * p_mean * p_mean * np.maximum(spread, 0.0)
+    return p_var < (GONE_SHARE * typical) ** 2 * p_mean * p_mean * np.maximum(_print_spread(reference), 0.0)
+
+
+def _print_spread(reference: FoldReference) -> np.ndarray:
+    """Per cell, the variance of the blank's print weight (its mean square less
+    its mean squared)."""
+    return reference.expected - reference.weight_cells * reference.weight_cells
 
 
 def _continued(folded: np.ndarray, lost: np.ndarray) -> np.ndarray:
     """`folded` grown into the printed cells whose print is gone against their
-    own paper (`lost`), at most `EDGE_SEARCH_CELLS` cells (through cells that
-    cannot tell) from it, for as long as there are such cells. Part of a flap
+    own paper (`lost`) within `EDGE_SEARCH_CELLS` cells of it, step by step,
+    for as long as there are such cells. Part of a flap
     may lie in a shadow, where its blank back is too dark to pass for paper
     (`GONE_MIN_BRIGHTNESS`): its print is gone all the same, and the fold goes
     on there. Only a fold found already grows, so a pen's blot far from any is
@@ -340,18 +348,20 @@ def _continued(folded: np.ndarray, lost: np.ndarray) -> np.ndarray:
         out = grown
 
 
-def _print_local(page: np.ndarray, reference: FoldReference, n: int) -> np.ndarray:
+def _print_local(page: np.ndarray, reference: FoldReference, n: int,
+                 page_cells: np.ndarray | None = None) -> np.ndarray:
     """Per cell, how much of its print the blurred `page` shows against the
     cell's own paper, on `_print_seen`'s scale (1: as dark as the blank
     prints it): minus the least-squares slope of the page over the blank's
     print weight w within the cell, over the page's level where w is 0. A
     surface of one tone (the backing, a desk) shows 0 whatever its tone;
     paper in a shadow shows its print as paper in the light does. nan where
-    the blank prints too little, or too evenly, to give a slope."""
+    the blank prints too little, or too evenly, to give a slope. `page_cells`:
+    the page's per-cell means, when already made."""
     w_mean, ww = reference.weight_cells, reference.expected
-    p_mean = _cells(page, n)
+    p_mean = _cells(page, n) if page_cells is None else page_cells
     wp = _cells(np.multiply(reference.weight, page), n)
-    spread = ww - w_mean * w_mean  # the print weight's variance in the cell
+    spread = _print_spread(reference)
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = (wp - w_mean * p_mean) / spread
         level = p_mean - slope * w_mean

@@ -806,7 +806,7 @@ def digit_strokes(tt: TargetTemplate, dark: np.ndarray, core_level: float = DIGI
     lab = labels.ravel()[flat]
     sizes = np.bincount(lab, minlength=n)
     on_glyph = np.zeros(n, bool)
-    on_glyph[labels.ravel()[_mask_px(tt, "glyph", tt.glyph)]] = True
+    on_glyph[labels.ravel()[_mask_px(tt, "glyph")]] = True
     min_px = np.where(on_glyph, GLYPH_STROKE_MM2, MIN_STROKE_MM2) * CANON_PX_PER_MM**2
     strokes = []
     speck = np.zeros(n, bool)
@@ -1059,7 +1059,7 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             fill_local = fill
             if fill > 0.0:
                 assert tt.surround is not None
-                surround = _mask_px(tt, "surround", tt.surround)
+                surround = _mask_px(tt, "surround")
                 paper_round = median(cv2.blur(dark, (3, 3)).ravel()[surround]) if len(surround) else 0.0
                 if paper_round > 0.0:  # grey round the digit: the shading measured above it
                     above = (smooth - paper_round >= FILL_LEVEL) & tt.fill_region
@@ -1097,11 +1097,11 @@ def _inner_in_box_px(tt: TargetTemplate) -> np.ndarray:
     return kept(tt, "inner_in_box_px", make)
 
 
-def _mask_px(tt: TargetTemplate, name: str, mask: np.ndarray) -> np.ndarray:
-    """The template's `mask` (its `name`: "glyph", "surround") as indices into
-    the flattened patch, in the patch's order (a mask's pixels' order): made
-    once per template, as one gather is cheaper than a boolean index."""
-    return kept(tt, f"{name}_px", lambda _: np.flatnonzero(mask))
+def _mask_px(tt: TargetTemplate, name: str) -> np.ndarray:
+    """The template's mask `name` ("glyph", "surround") as indices into the
+    flattened patch, in the patch's order (a mask's pixels' order): made once
+    per template, as one gather is cheaper than a boolean index."""
+    return kept(tt, f"{name}_px", lambda t: np.flatnonzero(getattr(t, name)))
 
 
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:

@@ -152,7 +152,7 @@ def field_darkness(page: np.ndarray, tt: TextTemplate, ink: PageInk) -> np.ndarr
 
 def _region_area(tt: TextTemplate) -> int:
     """The field's pixels whose ink counts (made once per form, kept in `derived`)."""
-    return int(kept(tt, "area", lambda t: np.array(int(t.region.sum()))))
+    return kept(tt, "area", lambda t: int(t.region.sum()))
 
 
 def _field_paper(paper: np.ndarray, tt: TextTemplate) -> np.ndarray:
