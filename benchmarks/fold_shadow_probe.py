@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from test_omr import PPM, Form, fill  # noqa: E402
+from test_omr_registration import fold_over_last_digit  # noqa: E402
 
 from fixtures.capture import as_decoded  # noqa: E402
 from fixtures.photo import hand_shadow, phone  # noqa: E402
@@ -46,17 +47,12 @@ def main() -> None:
     args = ap.parse_args()
     sipas, mot = Form("sipas"), Form("mot-cua")
     catalog = Catalog.of([mot.template, sipas.template])
-    geometry = sipas.pages[0]
-    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
-    right = max((t for t in geometry.targets if t.question == lowest.question), key=lambda t: t.bbox_mm[0])
-    far = geometry.targets[0]
-    marks = [(right, "circle"), (far, "tick" if far.shape == "box" else "circle")]
-    u, v = 210.0 - right.bbox_mm[0], 297.0 - right.bbox_mm[1]
+    lowest, _, marks, legs = fold_over_last_digit(sipas.pages[0])
     tally: Counter = Counter()
     for seed in _range(args.seeds):
         for depth in (float(d) for d in args.depths.split(",")):
             page = fill(sipas.blanks[0], marks, seed=1)
-            for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
+            for leg, under in legs:
                 bent, mask = fold_corner(page, PPM, "br", leg, np.random.default_rng(seed))
                 shaded = hand_shadow(bent, PPM, depth, from_bottom=True) if depth else bent
                 cap = phone(shaded, PPM, seed, paper_mask=mask)

@@ -17,7 +17,7 @@ from test_omr import PPM, SERIAL, Form, answers, catalog, fill, mot_cua, mot_cua
 from fixtures.capture import as_decoded, capture
 from fixtures.photo import hand_shadow, phone
 from fixtures.scanner import fold_corner, scan
-from forms.geometry import marker_bbox
+from forms.geometry import PageGeometry, Target, marker_bbox
 from forms.identity import PageIdentity
 from omr import Catalog, prepare_template, read_page, register
 from omr.align import CHECK_STAGE, MIN_LINED_UP, SAMPLE_FIT_MM, measure, quick_check
@@ -153,21 +153,27 @@ def _fold_page(form: Form, corner: str, leg_mm: float, marks: list, seed: int = 
     return as_decoded(scan(bent, PPM, seed, paper_mask=mask, skew_deg=0.5, colour=False))
 
 
+def fold_over_last_digit(geometry: PageGeometry) -> tuple[Target, Target, list, tuple[tuple[float, str], ...]]:
+    """A bottom-right fold over the lowest row's last target, circled, with the
+    page's first target marked far from it: (that target, the far one, the
+    marks, and the fold legs (mm) that cover it by the dark triangle, where
+    the paper left, and by the flap alone)."""
+    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
+    last = max((t for t in geometry.targets if t.question == lowest.question), key=lambda t: t.bbox_mm[0])
+    far = geometry.targets[0]
+    marks = [(last, "circle"), (far, "tick" if far.shape == "box" else "circle")]
+    u, v = 210.0 - last.bbox_mm[0], 297.0 - last.bbox_mm[1]
+    return last, far, marks, ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap"))
+
+
 def test_a_fold_over_an_answer_is_flagged_never_read_as_blank(sipas: Form, catalog: Catalog) -> None:
     """A corner folded over marked answers: under the dark triangle (the
     backing shows) and under the flap (the paper's blank back) the marks are
     gone from the picture; those questions are flagged `folded`, the rest of
     the page reads as usual."""
     geometry = sipas.pages[0]
-    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
-    row = [t for t in geometry.targets if t.question == lowest.question]
-    rightmost = max(row, key=lambda t: t.bbox_mm[0])
-    far = geometry.targets[0]
-    marks = [(rightmost, "circle"), (far, "tick" if far.shape == "box" else "circle")]
-    # from the bottom-right corner: far enough to cover the lowest row's last digit
-    u = 210.0 - rightmost.bbox_mm[0]
-    v = 297.0 - rightmost.bbox_mm[1]
-    for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
+    lowest, far, marks, legs = fold_over_last_digit(geometry)
+    for leg, under in legs:
         image = _fold_page(sipas, "br", leg, marks)
         reading = read_page(image, catalog, ocr=False)
         assert reading, under
@@ -320,13 +326,8 @@ def test_a_fold_photographed_under_a_shadow_is_still_a_fold(seed: int, sipas: Fo
     questions under the fold, and reads the rest. (Seeds 7 and 27: part of
     the flap lies in the shadow, too dark to pass for paper; before the fold
     was continued over its print gone, 27 read the hidden circle as no answer.)"""
-    geometry = sipas.pages[0]
-    lowest = max(geometry.targets, key=lambda t: t.bbox_mm[1])
-    rightmost = max((t for t in geometry.targets if t.question == lowest.question), key=lambda t: t.bbox_mm[0])
-    far = geometry.targets[0]
-    marks = [(rightmost, "circle"), (far, "tick" if far.shape == "box" else "circle")]
-    u, v = 210.0 - rightmost.bbox_mm[0], 297.0 - rightmost.bbox_mm[1]
-    for leg, under in ((u + v + 4.0, "dark"), (max(u, v) + 4.0, "flap")):
+    lowest, far, marks, legs = fold_over_last_digit(sipas.pages[0])
+    for leg, under in legs:
         bent, mask = fold_corner(fill(sipas.blanks[0], marks, seed=1), PPM, "br", leg, np.random.default_rng(seed))
         cap = phone(hand_shadow(bent, PPM, 0.5, from_bottom=True), PPM, seed, paper_mask=mask)
         reading = read_page(as_decoded(cap), catalog, ocr=False)

@@ -3,7 +3,8 @@
 `target_scores.evidence` keeps, as JSON, what `omr.decide` reads beyond a target's
 score: a box's solid share, a stroke across it and its faint stroke, a digit's
 evidence (`pipeline.scan.scores`). With it a new threshold re-decides a stored page
-without rescanning. Rows stored before keep NULL (their score alone).
+without rescanning. Rows stored before keep NULL: their pages keep the states
+they were read with and cannot be re-decided (`NoEvidence`).
 
 Revision ID: 0008
 Revises: 0007
