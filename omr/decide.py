@@ -22,10 +22,14 @@ neither darkened nor thickened beyond its print (a stroke laid along it),
 and less new ink on and round it, all told, than a stroke's least.
 
 The printed correction rule ("fill the wrong one completely and mark the
-right one"): a target filled in solid beside exactly one other mark on a
-single-choice question is read as cancelled and the other one counted
-(`QuestionReading.corrected`); any other case with a solid fill beside other
-marks is flagged `correction`, never counted twice, never the filled one.
+right one"; on the digit form also "or cross out the wrongly circled
+digit"): a target filled in solid, or a digit circled and crossed out
+(`crossed_out`), beside exactly one other mark on a single-choice question is
+read as cancelled and the other one counted (`QuestionReading.corrected`);
+any other case with such a target beside other marks is flagged
+`correction`, never counted twice, never the cancelled one; and a crossed-out
+circle with no other mark is flagged `correction` too (the person took back
+their only answer: whether they meant none is for a person).
 """
 from __future__ import annotations
 
@@ -39,6 +43,7 @@ from omr.thresholds import (
     BLACKOUT_AROUND,
     BLACKOUT_COVER,
     BLACKOUT_MIDDLE,
+    CROSSED_MM2,
     DEFAULT_THRESHOLDS,
     SPECK_MM,
     Thresholds,
@@ -47,7 +52,7 @@ from omr.thresholds import (
 # Reasons a question is flagged (stored, shown in review).
 MARGINAL = "marginal"  # a target in the review band: a faint mark, a dot, an erasure
 OVERVOTE = "overvote"  # two or more marks on a single-choice question
-CORRECTION = "correction"  # a solid fill beside other marks, not clear by the printed rule
+CORRECTION = "correction"  # the rule's mark (a solid fill, a crossed-out circle) not settled by the printed rule
 BETWEEN = "between"  # a stroke between two targets: whose it is is not clear
 LOW_CONFIDENCE = "low_confidence"  # OCR not sure of a written comment
 NOT_TRANSCRIBED = "not_transcribed"  # written comment, OCR not run
@@ -64,8 +69,8 @@ CORRECTION_RULE = (
 REASON_TEXTS: dict[str, str] = {
     MARGINAL: "Dấu mờ hoặc không rõ / faint or unclear mark",
     OVERVOTE: "Đánh dấu nhiều hơn một ô cho câu chọn một / more than one mark on a single-choice question",
-    CORRECTION: "Có ô tô kín bên cạnh dấu khác: xem quy tắc sửa / a target filled in beside other marks: "
-                "see the correction rule",
+    CORRECTION: "Có ô tô kín hoặc chữ số khoanh bị gạch chéo, chưa rõ theo quy tắc sửa / a target filled in, "
+                "or a circled digit crossed out, not settled by the correction rule",
     BETWEEN: "Dấu nằm giữa hai lựa chọn / a mark between two options",
     LOW_CONFIDENCE: "Chữ viết khó đọc, cần người nhập lại / handwriting unclear, needs transcription",
     NOT_TRANSCRIBED: "Có ý kiến viết tay chưa được đọc / written comment not yet transcribed",
@@ -137,18 +142,32 @@ def new_ink_mm2(ev: DigitEvidence) -> float:
     return ev.inner_mm2 + ev.thick_mm2 + ev.crumbs_mm2
 
 
+def crossed_out(ev: DigitEvidence) -> bool:
+    """Whether a digit was circled and then crossed out (the SIPAS form's
+    printed rule: "gạch chéo chữ số khoanh nhầm"; see `CROSSED_MM2`): its
+    ring inked all round, as a circle inks it and a cross, reaching out in
+    four arms, never does; a stroke's least ink over its middle, where a
+    circle round it never comes, reaching further than a speck; and its box
+    not covered (a shading or a blackout)."""
+    return (ev.ring >= BLACKOUT_AROUND and ev.middle_mm2 >= CROSSED_MM2 and ev.middle_mm >= SPECK_MM
+            and ev.fill < BLACKOUT_COVER)
+
+
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
-    """Whether a target is filled in solid (what the correction rule asks for):
-    enough of its box under dark ink; a digit blacked out, its middle hidden,
-    its box covered and its ink all round it too (`BLACKOUT_MIDDLE`,
-    `BLACKOUT_COVER`, `BLACKOUT_AROUND`: a heavy circle or cross is not)."""
+    """Whether a target carries the correction rule's mark: a box filled in
+    solid, enough of it under dark ink; a digit blacked out, its middle
+    hidden, its box covered and its ink all round it too (`BLACKOUT_MIDDLE`,
+    `BLACKOUT_COVER`, `BLACKOUT_AROUND`: a heavy circle or cross is not), or
+    circled and crossed out (`crossed_out`)."""
     solid = float(getattr(m, "solid", 0.0))
     if shape != "digit":
         return solid >= thresholds.box_solid
     evidence = getattr(m, "digit", None)
-    if isinstance(evidence, DigitEvidence) and (evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER
-                                                 or evidence.ring < BLACKOUT_AROUND):
-        return False
+    if isinstance(evidence, DigitEvidence):
+        if crossed_out(evidence):
+            return True
+        if evidence.hidden <= BLACKOUT_MIDDLE or evidence.fill < BLACKOUT_COVER or evidence.ring < BLACKOUT_AROUND:
+            return False
     return solid >= thresholds.digit_solid
 
 
@@ -180,6 +199,8 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
         corrected, value = filled, plain
         if not (qtype == "single" and len(filled) == 1 and len(plain) == 1):
             reasons.append(CORRECTION)
+    elif any(t.digit is not None and crossed_out(t.digit) for t in marked):
+        reasons.append(CORRECTION)  # crossed out with nothing beside it: taken back, or meant?
     elif qtype == "single" and len(marked) > 1:
         reasons.append(OVERVOTE)
     elif len(marked) > 1 and any(_heavy(t, thresholds) for t in marked):

@@ -88,6 +88,19 @@ class DigitEvidence:
     # page's paper level: a shading of the digit leaves the paper round it
     # white, so the two agree; a shadow or a smudge greys it too.
     fill_local: float = 0.0
+    # New ink over the digit's middle, glyph included (mm2, signed, less the
+    # page's median over its digits): the blank's print blurred as the page is
+    # taken off the page's darkness within `omr.template.MIDDLE_MM` of its
+    # centre, where a circle round the digit never comes. A stroke across the
+    # digit adds to it even where the bold print hides most of the stroke.
+    middle_mm2: float = 0.0
+    # The extent (mm) of the ink in the digit's middle, measured where
+    # `middle_mm2` tells of a stroke's least ink on a digit circled all round
+    # (`omr.score.middle_extent_mm`): a line across the middle has its length
+    # (as a uniform line's variance gives it), a blob less than its width (a
+    # 1 mm2 speck 0.98 mm); 0 for ink centred off the middle (an arc of a
+    # circle drawn off the centre, across the digit).
+    middle_mm: float = 0.0
 
     @property
     def longest_mm(self) -> float:
@@ -103,7 +116,7 @@ class DigitEvidence:
         return DigitEvidence(*(round(v, 3) for v in (
             self.ring, self.through_mm, self.beside_mm, self.arc_mm, self.between_mm,
             self.fill, self.solid, self.inner_mm2, self.thick_mm2, self.tick_mm, self.crumbs_mm2, self.hidden,
-            self.faint_mm, self.fill_local)))
+            self.faint_mm, self.fill_local, self.middle_mm2, self.middle_mm)))
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,9 @@ class TargetScore:
     """One target's measurement and state. `score` is, for a box, the fraction
     of its interior newly inked; for a digit a summary of `digit` (0..1, for
     people); `digit` keeps the evidence a digit's state is decided on.
-    `filled` (decided from the raw `solid`): the target is filled in solid, which the printed correction rule
-    says cancels it when another target of the question is marked."""
+    `filled` (decided from the raw `solid` and `digit`): the target carries the printed correction rule's mark
+    (filled in solid; a digit also circled and crossed out), which cancels it when another target of the
+    question is marked."""
 
     question: str
     option: str
@@ -134,8 +148,9 @@ class QuestionReading:
     status: QuestionStatus
     value: tuple[str, ...] = ()  # chosen option codes (empty for no answer / flagged)
     reasons: tuple[str, ...] = ()  # "marginal", "overvote", "correction", "between", ...
-    # Options filled in solid beside another mark: cancelled by the printed
-    # correction rule (never counted). With status "answered" the rule was
+    # Options carrying the printed correction rule's mark beside another mark
+    # (filled in solid; a digit circled and crossed out): cancelled by the
+    # rule (never counted). With status "answered" the rule was
     # clear and `value` is the other mark; with "correction" among `reasons` a
     # person decides, shown the rule (`omr.decide.CORRECTION_RULE`).
     corrected: tuple[str, ...] = ()

@@ -62,6 +62,8 @@ from omr.stats import block_sums, median, percentile
 from omr.template import (
     BLUR_SIGMAS,
     CANON_PX_PER_MM,
+    MIDDLE_MM,
+    RING_INNER_FACTOR,
     RING_SECTORS,
     SEARCH_MM,
     PageTemplate,
@@ -72,7 +74,7 @@ from omr.template import (
     marker_window,
     mm_to_px,
 )
-from omr.thresholds import SPECK_MM
+from omr.thresholds import BLACKOUT_AROUND, CROSSED_MM2, SPECK_MM
 
 
 @dataclass(frozen=True)
@@ -992,10 +994,11 @@ def _no_evidence(peaks: DigitPeaks, core_level: float) -> bool:
 
 
 def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
-                 core_level: float = DIGIT_INK.core, peaks: DigitPeaks | None = None) -> DigitEvidence:
+                 core_level: float = DIGIT_INK.core, peaks: DigitPeaks | None = None,
+                 middle_mm2: float = 0.0) -> DigitEvidence:
     """A digit target's `DigitEvidence` from its new darkness patch (and its
-    `glyph_darkening_mm2`, less the page's median over its digits, and its
-    `DigitPeaks` if known)."""
+    `glyph_darkening_mm2` and `middle_darkening_mm2`, each less the page's
+    median over its digits, and its `DigitPeaks` if known)."""
     peaks = peaks or digit_peaks(tt, dark)
     if _no_evidence(peaks, core_level):
         return DigitEvidence(thick_mm2=thick_mm2)  # most digits: nothing but the glyph's own darkening
@@ -1031,6 +1034,11 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
         per_sector = np.bincount(tt.ring_sector, weights=soft, minlength=RING_SECTORS)
         ring = max(ring, int(np.count_nonzero(per_sector >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2)) / RING_SECTORS)
     assert tt.inner is not None and tt.fill_region is not None and tt.inner_reach is not None
+    assert tt.glyph is not None
+    # The middle's ink measured for its extent only where it can tell a circle crossed out.
+    middle_mm = 0.0
+    if ring >= BLACKOUT_AROUND and middle_mm2 >= CROSSED_MM2 and counts_here.any():
+        middle_mm = middle_extent_mm(tt, dark, _round_sectors(tt, counts_here.take(labels) & ~tt.glyph), core_level)
     # Over the digit's box grown by DIGIT_INNER_GROW_MM (a crop one pixel
     # wider, so the 3x3 mean is the whole patch's): a shading's coverage (glyph
     # and rim left out), a blackout's, and all new ink however broken (a
@@ -1079,7 +1087,97 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
             inner_mm2 = float(soft.sum()) / CANON_PX_PER_MM**2
     faint = 0.0 if any(s.owner != "other" for s in strokes) else faint_stroke_mm(tt, dark, peaks.faint_reach)
     return DigitEvidence(ring, through, beside, arc, between, fill, solid, inner_mm2, thick_mm2, tick, crumbs_mm2,
-                         hidden, faint, fill_local)
+                         hidden, faint, fill_local, middle_mm2, middle_mm)
+
+
+def _middle_px(tt: TargetTemplate) -> np.ndarray:
+    """The patch's pixels within `MIDDLE_MM` of the digit's centre, glyph
+    included, as indices into the flattened patch. Made once per template."""
+    def make(t: TargetTemplate) -> np.ndarray:
+        h, w = t.shape
+        ys, xs = np.mgrid[0:h, 0:w]
+        return np.flatnonzero(np.hypot(xs - t.centre[0], ys - t.centre[1]) <= MIDDLE_MM * CANON_PX_PER_MM)
+
+    return kept(tt, "middle_px", make)
+
+
+def middle_darkening_mm2(tt: TargetTemplate, added: np.ndarray) -> float:
+    """The darkness the page adds over a digit's middle (`added`: its patch's
+    darkness less the blank's print blurred as the page is, signed), glyph
+    included, in mm2 of full ink: a stroke across the digit shows here even
+    where the print hides most of it, and a blur or a shift of the print moves
+    its darkness about but adds little. `score_targets` takes the page's
+    median over its digits off (a print darker than the blank's)."""
+    return float(added.ravel().take(_middle_px(tt)).sum()) / CANON_PX_PER_MM**2
+
+
+# A stroke across the digit passes through its middle, its ink round the
+# centre; an arc of a circle drawn off-centre that clips the middle passes
+# by on one side (`middle_extent_mm`): the middle's ink (weighted as for its
+# extent) is centred within MIDDLE_OFF_MM of the digit's centre, half the
+# middle's radius. And a circle round the digit goes round outside its
+# middle: where that ink lies off the centre, the digit's own strokes pass
+# beyond the ring's inner edge in that direction (its sector and the two
+# beside it, of RING_SECTORS).
+MIDDLE_OFF_MM = 0.55
+
+
+def _outer_px(tt: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
+    """The patch's pixels beyond the ring's inner edge (`RING_INNER_FACTOR`
+    of the digit's size), as indices into the flattened patch, and their
+    sectors round the centre. Made once per template."""
+    def make(t: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
+        h, w = t.shape
+        ys, xs = np.mgrid[0:h, 0:w]
+        dx, dy = xs - t.centre[0], ys - t.centre[1]
+        r_in = RING_INNER_FACTOR * max(t.target.bbox_mm[2], t.target.bbox_mm[3]) * CANON_PX_PER_MM
+        out = np.hypot(dx, dy).ravel() >= r_in
+        angle = (np.arctan2(dy, dx).ravel() + np.pi) / (2 * np.pi)
+        sector = np.minimum((angle * RING_SECTORS).astype(np.intp), RING_SECTORS - 1)
+        return np.flatnonzero(out), sector[out]
+
+    return kept(tt, "outer_px", make)
+
+
+def _round_sectors(tt: TargetTemplate, own: np.ndarray) -> np.ndarray:
+    """Which of the RING_SECTORS round a digit its own strokes (`own`, a mask of
+    the patch off the glyph) reach into beyond the ring's inner edge, with a
+    sector's least ink (`MIN_SECTOR_MM2`)."""
+    idx, sector = _outer_px(tt)
+    hits = np.bincount(sector[own.ravel().take(idx).astype(bool)], minlength=RING_SECTORS)
+    return hits >= MIN_SECTOR_MM2 * CANON_PX_PER_MM**2
+
+
+def middle_extent_mm(tt: TargetTemplate, dark: np.ndarray, round_sectors: np.ndarray,
+                     core_level: float = DIGIT_INK.core) -> float:
+    """The extent (mm) of the new ink across a digit's middle (`dark`: its new
+    darkness patch; each pixel weighted by its darkness above a stroke's core,
+    `core_level`, which the print's halo and the paper's noise stay under):
+    the length of a uniform line with the same spread along its main axis,
+    sqrt(12 x the largest variance). A stroke across the middle spans it; a
+    blob of area A reads 0.98 sqrt(A) mm, less than its width. 0 when there
+    is none, or when it is an off-centre circle's (see MIDDLE_OFF_MM;
+    `round_sectors`: `_round_sectors` of the digit's own strokes)."""
+    idx = _middle_px(tt)
+    weight = dark.ravel().take(idx) - core_level
+    ink = weight > 0.0
+    if not ink.any():
+        return 0.0
+    share = weight[ink] / float(weight[ink].sum())
+    ys, xs = _rows_cols(tt).take(idx[ink], axis=1).astype(np.float64)
+    mx, my = float(share @ xs), float(share @ ys)
+    dx, dy = xs - mx, ys - my
+    cxx, cyy, cxy = float(share @ (dx * dx)), float(share @ (dy * dy)), float(share @ (dx * dy))
+    largest = (cxx + cyy) / 2 + math.sqrt(((cxx - cyy) / 2) ** 2 + cxy * cxy)
+    off = math.hypot(mx - tt.centre[0], my - tt.centre[1])
+    if off > MIDDLE_OFF_MM * CANON_PX_PER_MM:
+        return 0.0
+    if off >= 1.0:  # off the centre by a pixel or more
+        toward = (math.atan2(my - tt.centre[1], mx - tt.centre[0]) + math.pi) / (2 * math.pi)
+        k = min(int(toward * RING_SECTORS), RING_SECTORS - 1)
+        if not all(round_sectors[(k + j) % RING_SECTORS] for j in (-1, 0, 1)):
+            return 0.0
+    return math.sqrt(12.0 * largest) / CANON_PX_PER_MM
 
 
 def _inner_in_box_px(tt: TargetTemplate) -> np.ndarray:
@@ -1519,6 +1617,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
     blanks = blank_stacks(template, groups, ink.blur)
     news: list[np.ndarray] = [np.empty(0, np.float32)] * len(targets)
     darkening = [0.0] * len(targets)
+    middles = [0.0] * len(targets)
     peaks: list[DigitPeaks | None] = [None] * len(targets)
     bounds: list[BoxPeaks | None] = [None] * len(targets)
     for group, added in zip(groups, _added_darkness(darks, blanks, groups)):
@@ -1530,6 +1629,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             values = glyph_darkening_mm2([targets[group[k]] for k in at], added if len(at) == len(group) else added[at])
             for k, value in zip(at, values):
                 darkening[group[k]] = value
+                middles[group[k]] = middle_darkening_mm2(targets[group[k]], added[k])
             digit_group = [group[k] for k in at]
             stack = new if len(at) == len(group) else new[at]
             for i, found in zip(digit_group, group_digit_peaks(template, digit_group, stack)):
@@ -1540,15 +1640,16 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             stack = new if len(at) == len(group) else new[at]
             for i, box in zip(box_group, group_box_peaks(template, box_group, stack)):
                 bounds[i] = box
-    digits = [d for tt, d in zip(template.targets, darkening) if tt.target.shape == "digit"]
-    usual = median(np.array(digits)) if digits else 0.0
+    digits = [i for i, tt in enumerate(template.targets) if tt.target.shape == "digit"]
+    usual = median(np.array([darkening[i] for i in digits])) if digits else 0.0
+    usual_middle = median(np.array([middles[i] for i in digits])) if digits else 0.0
     core = stroke_core(ink.blur)
     # An offset's millimetres, rounded once per page for every offset a snap
     # can take (a borrowed median lies among them too).
     offset_mm = {d: round(d / CANON_PX_PER_MM, 2) for d in range(-radius, radius + 1)}
     out = []
-    for tt, new, thick, (dx, dy), (_, _, match), peak, bound in zip(template.targets, news, darkening, offsets, snaps,
-                                                                   peaks, bounds):
+    for tt, new, thick, (dx, dy), (_, _, match), peak, bound, middle in zip(
+            template.targets, news, darkening, offsets, snaps, peaks, bounds, middles):
         evidence: DigitEvidence | None = None
         across, faint = False, 0.0
         if tt.target.shape == "digit" and peak is not None and _no_evidence(peak, core):
@@ -1557,7 +1658,7 @@ def score_targets(page: np.ndarray, template: PageTemplate, ink: PageInk) -> tup
             # parts round to 0.
             score, solid, evidence = 0.0, 0.0, DigitEvidence(thick_mm2=round(thick - usual, 3))
         elif tt.target.shape == "digit":
-            parts = _digit_parts(tt, new, thick - usual, core, peak)
+            parts = _digit_parts(tt, new, thick - usual, core, peak, middle - usual_middle)
             score, evidence = parts.summary(), parts.rounded()
             solid = evidence.solid
         else:

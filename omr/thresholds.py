@@ -29,6 +29,18 @@ SPECK_MM = 1.13
 # anything heavy that is not a blackout is for a person (`omr.decide`:
 # `correction`).
 BLACKOUT_MIDDLE, BLACKOUT_COVER, BLACKOUT_AROUND = 0.5, 0.9, 0.875
+# A digit circled and then crossed out, as the SIPAS form prints ("gạch chéo
+# chữ số khoanh nhầm"), told by what the cross leaves where a circle round the
+# digit does not come: over the digit's middle (`omr.template.MIDDLE_MM` of
+# its centre, glyph included, `DigitEvidence.middle_mm2`) at least a stroke's
+# least new ink (`omr.score.MIN_STROKE_MM2`; plain circles on the style deck
+# leave at most 0.23 mm2), centred on the middle and reaching further than a
+# speck is across (SPECK_MM, by `DigitEvidence.middle_mm`: a speck of 1 mm2
+# reads 0.98 mm; an arc of a circle drawn off the centre, across the digit,
+# is off it: `omr.score.MIDDLE_OFF_MM`), with its ring inked all round
+# (BLACKOUT_AROUND: a cross alone never is) and its box not covered (under
+# BLACKOUT_COVER: a shading or a blackout covers it).
+CROSSED_MM2 = 0.3
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,33 @@ def test_question_truth_follows_from_target_truth(printed):
                     assert t.kind in marks.BOX_MARGINAL_KINDS + marks.DIGIT_MARGINAL_KINDS
 
 
+def test_corrections_by_the_printed_rule_in_the_truth(printed):
+    """A fill or a crossed-out circle beside one other mark on a single-choice
+    question is cancelled and the question clear; a crossed-out circle with
+    no other mark stays cancelled, its question for a person; a fill alone
+    is the answer."""
+    form, geos, _ = printed
+    clear = 0
+    for seed in range(60):
+        plan = plan_sheet(form, geos, seed, np.random.default_rng(seed),
+                          FillOptions(wide_marks=True, correction_rate=0.5, marginal_rate=0.3), PPM)
+        for q in form.questions():
+            mine = [t for t in plan.truth.targets if t.question == q.id]
+            qt = plan.truth.question(q.id)
+            cancelled = [t for t in mine if t.intent == "cancelled"]
+            marked = [t for t in mine if t.intent == "marked"]
+            assert not any(t.kind == "cancel" and t.intent == "marked" for t in mine)
+            if not cancelled:
+                continue
+            assert all(t.kind in ("fill", "blackout", "cancel") for t in cancelled)
+            if q.type == "single" and len(cancelled) == 1 and len(marked) == 1:
+                assert "correction" not in qt.flags and qt.expected == (marked[0].option,)
+                clear += 1
+            else:
+                assert "correction" in qt.flags
+    assert clear >= 20
+
+
 def test_plans_are_reproducible(printed):
     form, geos, _ = printed
     a = plan_sheet(form, geos, 7, np.random.default_rng([1, 7]), FillOptions(), PPM)

@@ -196,6 +196,41 @@ def test_correction_rule_never_counts_both_nor_the_filled_one() -> None:
     assert (got["f"].status, got["f"].value) == ("answered", ("1",))
 
 
+# A circle crossed out (the SIPAS form's printed correction), as measured on the style deck.
+CROSSED = DigitEvidence(ring=1.0, through_mm=5.6, fill=0.69, inner_mm2=3.1, middle_mm2=0.55, middle_mm=2.0)
+
+
+def test_a_crossed_out_circle_is_cancelled_by_the_printed_rule() -> None:
+    got = _decide([M("a", "1", 1.0, CROSSED), M("a", "2", 1.0, CIRCLE), M("a", "3", 0.0, NOTHING),
+                   M("b", "1", 1.0, CROSSED), M("b", "2", 0.0, NOTHING),
+                   M("c", "1", 1.0, CROSSED), M("c", "2", 1.0, CIRCLE), M("c", "3", 1.0, CIRCLE),
+                   M("m", "1", 1.0, CROSSED), M("m", "2", 1.0, CIRCLE)],
+                  {"a": "single", "b": "single", "c": "single", "m": "multi"})
+    assert (got["a"].status, got["a"].value, got["a"].corrected) == ("answered", ("2",), ("1",))
+    # Crossed out with nothing beside it: taken back, or meant? Never counted.
+    assert (got["b"].status, got["b"].reasons) == ("flagged", (CORRECTION,))
+    assert got["c"].status == "flagged" and CORRECTION in got["c"].reasons
+    assert got["m"].status == "flagged" and CORRECTION in got["m"].reasons
+
+
+def test_only_a_circle_with_a_stroke_across_its_middle_is_crossed_out() -> None:
+    from dataclasses import replace
+
+    from omr.decide import crossed_out
+    from omr.thresholds import BLACKOUT_AROUND, BLACKOUT_COVER, CROSSED_MM2, SPECK_MM
+
+    assert crossed_out(CROSSED)
+    for not_crossed in (
+        replace(CROSSED, ring=BLACKOUT_AROUND - 1 / 16),  # a cross alone reaches out in four arms
+        replace(CROSSED, middle_mm2=CROSSED_MM2 - 0.01),  # less than a stroke's least ink
+        replace(CROSSED, middle_mm=SPECK_MM - 0.01),  # a blob, not a stroke
+        replace(CROSSED, fill=BLACKOUT_COVER),  # covered: a shading (or a blackout) round a circle
+    ):
+        assert not crossed_out(not_crossed), not_crossed
+        got = _decide([M("a", "1", 1.0, not_crossed), M("a", "2", 1.0, CIRCLE)], {"a": "single"})
+        assert got["a"].reasons == (OVERVOTE,), not_crossed
+
+
 def test_ink_spread_over_box_glyph_and_crumbs_is_never_blank() -> None:
     # A pencil stroke along the stem of a "4", showing a little past it (seen on the
     # SIPAS form's 16 mm columns): each measure under its own threshold, together
@@ -709,3 +744,149 @@ def test_a_stroke_across_a_box_is_a_mark(printed: dict[str, Printed]) -> None:
     crossed.across = True  # type: ignore[attr-defined]
     got = _decide([crossed, M("b", "2", 0.0)], {"b": "single"})
     assert (got["b"].status, got["b"].value) == ("answered", ("1",))
+
+
+# --- a circled digit crossed out (the SIPAS form's printed correction) --------------------
+
+
+def _circle(t: Target, pen: Pen, rng: np.random.Generator) -> tuple[np.ndarray, float, float]:
+    """A hand's circle round digit `t` (up to 1.2 mm out of the digit's half
+    height; centred, or one in three up to 1.7 mm off its centre, clipping
+    the digit), its radius and how far off the centre it is (mm)."""
+    x, y, w, h = t.bbox_mm
+    r = max(w, h) / 2 + pen.width_mm / 2 + float(rng.uniform(0.3, 1.2))
+    off = float(rng.uniform(0.0, 0.3) if rng.random() < 2 / 3 else rng.uniform(0.8, 1.7))
+    a0 = float(rng.uniform(0, 2 * math.pi))
+    cx, cy = x + w / 2 + off * math.cos(a0), y + h / 2 + off * math.sin(a0)
+    a = np.linspace(0.0, 2 * math.pi * float(rng.uniform(1.0, 1.1)), 80) + float(rng.uniform(0, 2 * math.pi))
+    squash = float(rng.uniform(0.85, 1.0))
+    return np.stack([cx + r * np.cos(a), cy + r * squash * np.sin(a)], 1), r, off
+
+
+def _felt(rng: np.random.Generator) -> Pen:
+    return Pen("felt", int(rng.integers(20, 60)), float(rng.uniform(0.8, 1.1)), grain=0.0, skip=0.0)
+
+
+def _circled(printed: dict[str, Printed], seed: int, extra) -> list[tuple[np.ndarray, dict]]:
+    """Pages of the SIPAS form with every digit circled (in rounds APART_MM
+    apart) and `extra(t, pen, r, rng)` strokes or blobs added to each, scanned;
+    with what was drawn on each digit."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for blank, rounds in _digits(printed):
+        for k, group in enumerate(rounds):
+            page, drawn = blank.copy(), {}
+            for t in group:
+                u = rng.random()
+                pen = _felt(rng) if u < 0.25 else _pen(rng)
+                ring, r, off = _circle(t, pen, rng)
+                draw_strokes(page, PPM, [ring], pen, rng)
+                drawn[(t.question, t.option)] = (pen.name, round(r, 2), round(off, 2), extra(page, t, pen, r, rng))
+            out.append((_scanned(page, seed * 100 + k), drawn))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [61, 62])
+def test_a_plain_circle_is_never_crossed_out(printed: dict[str, Printed], catalog: Catalog, seed: int) -> None:
+    """A circle round a digit, tight or loose, ballpoint, pencil or felt tip,
+    never reaches the digit's middle: never the correction rule's mark."""
+    from omr.decide import crossed_out
+
+    seen = 0
+    for page, drawn in _circled(printed, seed, lambda *_: None):
+        for key, ts in _states(catalog, page, set(drawn)).items():
+            assert ts.state == "marked" and not ts.filled and not crossed_out(ts.digit), (key, drawn[key], ts)
+            seen += 1
+    assert seen >= 100
+
+
+@pytest.mark.slow
+def test_a_circle_drawn_across_the_digit_is_never_crossed_out(printed: dict[str, Printed], catalog: Catalog) -> None:
+    """A felt-tip circle drawn 1.2-1.7 mm off the digit's centre runs across
+    the printed digit and through its middle (other hands' felt-tip double
+    marks, seed 17): it is the circle's own arc, never a cross."""
+    from omr.decide import crossed_out
+
+    rng = np.random.default_rng(71)
+    seen = 0
+    for blank, rounds in _digits(printed):
+        for k, group in enumerate(rounds):
+            page, drawn = blank.copy(), {}
+            for t in group:
+                x, y, w, h = t.bbox_mm
+                pen = Pen("felt", int(rng.integers(15, 50)), float(rng.uniform(0.9, 1.1)), grain=0.0, skip=0.0)
+                off, a0 = float(rng.uniform(1.2, 1.7)), float(rng.uniform(0, 2 * math.pi))
+                r = float(rng.uniform(2.6, 2.8))
+                cx, cy = x + w / 2 + off * math.cos(a0), y + h / 2 + off * math.sin(a0)
+                a = np.linspace(0.0, 2.1 * math.pi, 90) + float(rng.uniform(0, 2 * math.pi))
+                draw_strokes(page, PPM, [np.stack([cx + r * np.cos(a), cy + r * np.sin(a)], 1)], pen, rng)
+                drawn[(t.question, t.option)] = (round(off, 2), round(math.degrees(a0)))
+            for key, ts in _states(catalog, _scanned(page, 700 + k), set(drawn)).items():
+                assert not ts.filled and not (ts.digit and crossed_out(ts.digit)), (key, drawn[key], ts)
+                seen += 1
+    assert seen >= 100
+
+
+def _speck_in_middle(page: np.ndarray, t: Target, pen: Pen, r: float, rng: np.random.Generator) -> tuple:
+    x, y, w, h = t.bbox_mm
+    a, d = float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(0.0, 1.1))
+    at = (x + w / 2 + d * math.cos(a), y + h / 2 + d * math.sin(a))
+    area = float(rng.uniform(0.1, 1.0))
+    draw_blob(page, PPM, at, math.sqrt(4 * area / math.pi), _pen(rng), rng)
+    return at, round(area, 2)
+
+
+@pytest.mark.slow
+def test_a_speck_in_a_circled_digit_never_crosses_it_out(printed: dict[str, Printed], catalog: Catalog) -> None:
+    """A speck of 0.1-1.0 mm2 anywhere within 1.1 mm of a circled digit's
+    centre is a blob, not a stroke: the digit stays circled, never cancelled."""
+    from omr.decide import crossed_out
+
+    seen = 0
+    for page, drawn in _circled(printed, 63, _speck_in_middle):
+        for key, ts in _states(catalog, page, set(drawn)).items():
+            assert ts.state == "marked" and not ts.filled and not crossed_out(ts.digit), (key, drawn[key], ts)
+            seen += 1
+    assert seen >= 100
+
+
+def _cross_through(page: np.ndarray, t: Target, pen: Pen, r: float, rng: np.random.Generator) -> tuple:
+    """Two straight strokes crossing at the digit's centre (within 0.2 mm), 50-130
+    degrees apart, each from 1.2 mm out on both sides to as far as the circle."""
+    x, y, w, h = t.bbox_mm
+    cx, cy = x + w / 2 + float(rng.uniform(-0.2, 0.2)), y + h / 2 + float(rng.uniform(-0.2, 0.2))
+    a = float(rng.uniform(0, math.pi))
+    lines = []
+    for angle in (a, a + math.radians(float(rng.uniform(50, 130)))):
+        half = float(rng.uniform(1.2, r))
+        d = (half * math.cos(angle), half * math.sin(angle))
+        lines.append(np.array([[cx - d[0], cy - d[1]], [cx + d[0], cy + d[1]]]))
+    draw_strokes(page, PPM, lines, pen, rng)
+    return round(math.degrees(a)), pen.name
+
+
+@pytest.mark.slow
+def test_a_circled_digit_crossed_out_is_cancelled_or_left_to_a_person(printed: dict[str, Printed],
+                                                                      catalog: Catalog) -> None:
+    """A circled digit crossed out is never blank; circled round its centre
+    in ballpoint or felt tip it is read as crossed out (cancelled: beside one
+    other mark, the other is the answer) on nearly every digit. Where the
+    bold print hides the cross (a light pencil over it adds less than a
+    stroke's least ink) or a circle drawn well off the centre clips the
+    middle or leaves the ring's sectors, it stays a plain circle, which beside
+    another mark is an overvote for a person: never a silent count either way."""
+    from omr.decide import crossed_out
+
+    got = []
+    for page, drawn in _circled(printed, 64, _cross_through):
+        for key, ts in _states(catalog, page, set(drawn)).items():
+            assert ts.state == "marked", (key, drawn[key], ts)
+            got.append((crossed_out(ts.digit), ts.filled, key, drawn[key]))
+    assert len(got) >= 100
+    assert all(filled for crossed, filled, *_ in got if crossed)
+    # Seed 64: 34 of the 43 (the rest: a felt-tip cross covering nine tenths of
+    # the box, 3; thin lines under the bold print, less than a stroke's least ink, 6).
+    inked = [g for g in got if g[3][0] != "pencil" and g[3][2] <= 0.3]
+    assert len(inked) >= 30
+    assert sum(crossed for crossed, *_ in inked) >= 0.7 * len(inked), [g for g in inked if not g[0]]
