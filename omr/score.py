@@ -1090,15 +1090,29 @@ def _digit_parts(tt: TargetTemplate, dark: np.ndarray, thick_mm2: float = 0.0,
                          hidden, faint, fill_local, middle_mm2, middle_mm)
 
 
+def _polar(tt: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel of a digit's patch (flattened) round its centre: its distance
+    (canonical px) and its sector (of RING_SECTORS, as the template numbers the
+    ring's). Made once per template."""
+    def make(t: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
+        h, w = t.shape
+        ys, xs = np.mgrid[0:h, 0:w]
+        dx, dy = (xs - t.centre[0]).ravel(), (ys - t.centre[1]).ravel()
+        return np.hypot(dx, dy), _sector_of(np.arctan2(dy, dx))
+
+    return kept(tt, "polar", make)
+
+
+def _sector_of(angle: np.ndarray) -> np.ndarray:
+    """The sector (of RING_SECTORS) of each angle round a digit's centre
+    (radians, as `np.arctan2` gives them), numbered as the template's ring."""
+    return np.minimum(((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.intp), RING_SECTORS - 1)
+
+
 def _middle_px(tt: TargetTemplate) -> np.ndarray:
     """The patch's pixels within `MIDDLE_MM` of the digit's centre, glyph
     included, as indices into the flattened patch. Made once per template."""
-    def make(t: TargetTemplate) -> np.ndarray:
-        h, w = t.shape
-        ys, xs = np.mgrid[0:h, 0:w]
-        return np.flatnonzero(np.hypot(xs - t.centre[0], ys - t.centre[1]) <= MIDDLE_MM * CANON_PX_PER_MM)
-
-    return kept(tt, "middle_px", make)
+    return kept(tt, "middle_px", lambda t: np.flatnonzero(_polar(t)[0] <= MIDDLE_MM * CANON_PX_PER_MM))
 
 
 def middle_darkening_mm2(tt: TargetTemplate, added: np.ndarray) -> float:
@@ -1127,14 +1141,9 @@ def _outer_px(tt: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
     of the digit's size), as indices into the flattened patch, and their
     sectors round the centre. Made once per template."""
     def make(t: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
-        h, w = t.shape
-        ys, xs = np.mgrid[0:h, 0:w]
-        dx, dy = xs - t.centre[0], ys - t.centre[1]
-        r_in = RING_INNER_FACTOR * max(t.target.bbox_mm[2], t.target.bbox_mm[3]) * CANON_PX_PER_MM
-        out = np.hypot(dx, dy).ravel() >= r_in
-        angle = (np.arctan2(dy, dx).ravel() + np.pi) / (2 * np.pi)
-        sector = np.minimum((angle * RING_SECTORS).astype(np.intp), RING_SECTORS - 1)
-        return np.flatnonzero(out), sector[out]
+        r, sector = _polar(t)
+        out = np.flatnonzero(r >= RING_INNER_FACTOR * max(t.target.bbox_mm[2], t.target.bbox_mm[3]) * CANON_PX_PER_MM)
+        return out, sector[out]
 
     return kept(tt, "outer_px", make)
 
@@ -1166,17 +1175,16 @@ def middle_extent_mm(tt: TargetTemplate, dark: np.ndarray, round_sectors: np.nda
     share = weight[ink] / float(weight[ink].sum())
     ys, xs = _rows_cols(tt).take(idx[ink], axis=1).astype(np.float64)
     mx, my = float(share @ xs), float(share @ ys)
-    dx, dy = xs - mx, ys - my
-    cxx, cyy, cxy = float(share @ (dx * dx)), float(share @ (dy * dy)), float(share @ (dx * dy))
-    largest = (cxx + cyy) / 2 + math.sqrt(((cxx - cyy) / 2) ** 2 + cxy * cxy)
     off = math.hypot(mx - tt.centre[0], my - tt.centre[1])
     if off > MIDDLE_OFF_MM * CANON_PX_PER_MM:
         return 0.0
     if off >= 1.0:  # off the centre by a pixel or more
-        toward = (math.atan2(my - tt.centre[1], mx - tt.centre[0]) + math.pi) / (2 * math.pi)
-        k = min(int(toward * RING_SECTORS), RING_SECTORS - 1)
+        k = int(_sector_of(np.array(math.atan2(my - tt.centre[1], mx - tt.centre[0]))))
         if not all(round_sectors[(k + j) % RING_SECTORS] for j in (-1, 0, 1)):
             return 0.0
+    dx, dy = xs - mx, ys - my
+    cxx, cyy, cxy = float(share @ (dx * dx)), float(share @ (dy * dy)), float(share @ (dx * dy))
+    largest = (cxx + cyy) / 2 + math.sqrt(((cxx - cyy) / 2) ** 2 + cxy * cxy)
     return math.sqrt(12.0 * largest) / CANON_PX_PER_MM
 
 
