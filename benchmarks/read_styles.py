@@ -42,6 +42,7 @@ from fixtures.truth import SheetTruth  # noqa: E402
 from omr import Catalog, decide  # noqa: E402
 from omr.decide import FOLDED, OFF_PAGE, new_ink_mm2  # noqa: E402
 from omr.reading import DigitEvidence, TargetScore  # noqa: E402
+from omr.template import snap_at_reach  # noqa: E402
 from omr.thresholds import DEFAULT_THRESHOLDS, SPECK_MM, Thresholds  # noqa: E402
 
 
@@ -329,10 +330,13 @@ def question_totals(pages: list[Page], t: Thresholds) -> None:
           f"| {_share(g('correction_flagged'), g('correction'))} |")
 
 
-def _why(ev: object, t: Thresholds) -> str:
-    """The part of a digit's evidence that made it marginal (the first, in
-    `omr.decide.digit_state`'s order: a stroke of SPECK_MM or more, then the
-    rest)."""
+def _why(target: TargetScore, t: Thresholds) -> str:
+    """The part of a marginal digit's evidence that made it marginal (the
+    first, in `omr.decide`'s order: its snap at the edge of its search, a
+    stroke of SPECK_MM or more, then the rest)."""
+    if snap_at_reach(target.offset_mm):
+        return "snap at reach"
+    ev = target.digit
     parts = (("through", "through_mm", SPECK_MM), ("under", "beside_mm", SPECK_MM),
              ("tick", "tick_mm", SPECK_MM), ("arc", "arc_mm", SPECK_MM), ("between", "between_mm", SPECK_MM),
              ("fill", "fill", t.digit_fill_empty), ("inner", "inner_mm2", t.digit_inner_empty_mm2),
@@ -340,6 +344,8 @@ def _why(ev: object, t: Thresholds) -> str:
     found = next((name for name, field, limit in parts if getattr(ev, field, 0.0) >= limit), None)
     if found is None and isinstance(ev, DigitEvidence) and new_ink_mm2(ev) >= t.digit_inner_empty_mm2:
         return "new ink together"
+    if found is None and getattr(ev, "faint_mm", 0.0) >= SPECK_MM:
+        return "faint"
     return found or "?"
 
 
@@ -364,7 +370,7 @@ def flag_causes(pages: list[Page], t: Thresholds) -> None:
                     for r in rows:
                         st = states[(r.target.question, r.target.option)]
                         if st.state == "marginal":
-                            part = _why(st.digit, t) if st.digit is not None else "score"
+                            part = _why(st, t) if st.digit is not None else "score"
                             c[(r.shape, f"marginal: {r.kind} ({r.intent})", part)] += 1
                 elif reason != "between":
                     marked = [r.kind for r in rows if states[(r.target.question, r.target.option)].state == "marked"]

@@ -230,3 +230,17 @@ def test_foreign_deck_mix_draws_only_the_styles_asked(tmp_path):
     assert {t.pen for t in truths} == {"felt"}
     # beside another mark a box is never scribbled over: a felt scribble is the rule's fill
     assert all(t.params["kind"] != "box_scribble" and t.params["kind2"] != "box_scribble" for t in single)
+
+
+def test_pencil_tone_reads_a_line_on_its_own_footprint():
+    """benchmarks/pencil_tone.py: a solid black line reads black over its footprint in either
+    generator, and a lighter pen reads lighter (the measure is of the line, not the paper)."""
+    import pencil_tone
+
+    rng = np.random.default_rng(3)
+    black = foreign_deck.Pen("black", (0.0, 0.0, 0.0), 0.5, 1.0, False, 1.0)
+    assert pencil_tone.foreign_grey(black, rng) < 40
+    assert pencil_tone.our_grey(pencil_tone.ink.Pen("black", 0, 0.5, 0.0, 0.0), rng) < 40
+    light = foreign_deck.Pen("light", (0.0, 0.0, 0.0), 0.5, 0.3, False, 1.0)
+    assert 150 < pencil_tone.foreign_grey(light, rng) < 230
+    assert 180 < pencil_tone.our_grey(pencil_tone.ink.Pen("grey", 210, 0.5, 0.0, 0.0), rng) < 225
