@@ -365,16 +365,16 @@ def flag_causes(pages: list[Page], t: Thresholds) -> None:
             if qt.question in p.covered:
                 c[(rows[0].shape, "covered (fold, off the photo)", "-")] += 1
                 continue
-            for reason in q.reasons:
-                if reason == "marginal":
-                    for r in rows:
-                        st = states[(r.target.question, r.target.option)]
-                        if st.state == "marginal":
-                            part = _why(st, t) if st.digit is not None else "score"
-                            c[(r.shape, f"marginal: {r.kind} ({r.intent})", part)] += 1
-                elif reason != "between":
-                    marked = [r.kind for r in rows if states[(r.target.question, r.target.option)].state == "marked"]
-                    c[(rows[0].shape, f"{reason}: {'+'.join(sorted(marked))}", "-")] += 1
+            if "marginal" in q.reasons:
+                for r in rows:
+                    st = states[(r.target.question, r.target.option)]
+                    if st.state == "marginal":
+                        part = _why(st, t) if st.digit is not None else "score"
+                        c[(r.shape, f"marginal: {r.kind} ({r.intent})", part)] += 1
+            others = [reason for reason in q.reasons if reason not in ("marginal", "between")]
+            if others:  # an overvote that may be the correction rule's fill has both reasons: one row
+                marked = [r.kind for r in rows if states[(r.target.question, r.target.option)].state == "marked"]
+                c[(rows[0].shape, f"{'+'.join(others)}: {'+'.join(sorted(marked))}", "-")] += 1
     print("\n| shape | why a clear answer was flagged (the target that caused it) | evidence part | questions |")
     print("|---|---|---|---|")
     for (shape, why, part), n in sorted(c.items(), key=lambda kv: (kv[0][0], -kv[1])):

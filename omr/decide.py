@@ -29,7 +29,11 @@ read as cancelled and the other one counted (`QuestionReading.corrected`);
 any other case with such a target beside other marks is flagged
 `correction`, never counted twice, never the cancelled one; and a crossed-out
 circle with no other mark is flagged `correction` too (the person took back
-their only answer: whether they meant none is for a person).
+their only answer: whether they meant none is for a person). A target inked
+like the rule's fill though not solid (`_heavy`: a pencil fill, a lightly
+pressed ballpoint's) beside another mark is `correction` as well, after
+`overvote` on a single-choice question: the rule may settle it, and only a
+person can tell, so review shows them the rule.
 """
 from __future__ import annotations
 
@@ -172,10 +176,14 @@ def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLD
 
 
 def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:
-    """Inked like the correction rule's fill though not solid: half its box under dark ink,
-    or (a box) its interior almost wholly covered, as a ballpoint fill leaves it."""
+    """Inked like the correction rule's mark though not read as it: half its box under dark
+    ink, or (a box) its interior almost wholly covered, as a ballpoint fill leaves it; or (a
+    digit) circled all round with a stroke's least ink over its middle, where a circle never
+    comes (a cross over it too faint, or too far off the centre, to be read as crossed out)."""
     covered = t.digit is None and t.score >= thresholds.box_covered
-    return t.solid >= thresholds.unsure_fill or covered
+    crossed = (t.digit is not None and t.digit.ring >= BLACKOUT_AROUND
+               and t.digit.middle_mm2 >= CROSSED_MM2)
+    return t.solid >= thresholds.unsure_fill or covered or crossed
 
 
 def _question(question: str, qtype: str, targets: list[TargetScore],
@@ -201,12 +209,15 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
             reasons.append(CORRECTION)
     elif any(t.digit is not None and crossed_out(t.digit) for t in marked):
         reasons.append(CORRECTION)  # crossed out with nothing beside it: taken back, or meant?
-    elif qtype == "single" and len(marked) > 1:
-        reasons.append(OVERVOTE)
-    elif len(marked) > 1 and any(_heavy(t, thresholds) for t in marked):
-        # A heavy fill short of solid beside another mark: the correction rule's fill
-        # (cancel it) or a second answer? Only a person can tell; never count both.
-        reasons.append(CORRECTION)
+    elif len(marked) > 1:
+        # A heavy fill short of solid beside another mark (a pencil fill, a lightly
+        # pressed ballpoint's): the correction rule's fill (cancel it) or a second
+        # answer? Only a person can tell, shown the rule; never count both.
+        heavy = any(_heavy(t, thresholds) for t in marked)
+        if qtype == "single":
+            reasons.append(OVERVOTE)
+        if heavy:
+            reasons.append(CORRECTION)
     if marginal:
         reasons.append(MARGINAL)
         if any(t.state == "marginal" and t.digit is not None and t.digit.between_mm >= SPECK_MM for t in targets):

@@ -220,15 +220,18 @@ def test_only_a_circle_with_a_stroke_across_its_middle_is_crossed_out() -> None:
     from omr.thresholds import BLACKOUT_AROUND, BLACKOUT_COVER, CROSSED_MM2, SPECK_MM
 
     assert crossed_out(CROSSED)
-    for not_crossed in (
-        replace(CROSSED, ring=BLACKOUT_AROUND - 1 / 16),  # a cross alone reaches out in four arms
-        replace(CROSSED, middle_mm2=CROSSED_MM2 - 0.01),  # less than a stroke's least ink
-        replace(CROSSED, middle_mm=SPECK_MM - 0.01),  # a blob, not a stroke
-        replace(CROSSED, fill=BLACKOUT_COVER),  # covered: a shading (or a blackout) round a circle
+    # Beside another circle each is a double mark; one circled all round with a stroke's
+    # ink over its middle may still be the rule's cross (too short, or under a shading):
+    # review is shown the rule (`correction` too).
+    for not_crossed, reasons in (
+        (replace(CROSSED, ring=BLACKOUT_AROUND - 1 / 16), (OVERVOTE,)),  # a cross alone reaches out in four arms
+        (replace(CROSSED, middle_mm2=CROSSED_MM2 - 0.01), (OVERVOTE,)),  # less than a stroke's least ink
+        (replace(CROSSED, middle_mm=SPECK_MM - 0.01), (OVERVOTE, CORRECTION)),  # a blob, not a stroke
+        (replace(CROSSED, fill=BLACKOUT_COVER), (OVERVOTE, CORRECTION)),  # covered: a shading round a circle
     ):
         assert not crossed_out(not_crossed), not_crossed
         got = _decide([M("a", "1", 1.0, not_crossed), M("a", "2", 1.0, CIRCLE)], {"a": "single"})
-        assert got["a"].reasons == (OVERVOTE,), not_crossed
+        assert got["a"].reasons == reasons, not_crossed
 
 
 def test_ink_spread_over_box_glyph_and_crumbs_is_never_blank() -> None:
@@ -290,6 +293,24 @@ def test_a_heavy_fill_beside_another_mark_on_a_multiple_choice_is_never_counted_
     _, (two,) = decide([box("a", 0.6, 0.2), box("b", 0.69, 0.1), box("c", 0.0, 0.0)],
                        {"kenh": "multi"}, shapes)
     assert two.status == "answered" and two.value == ("a", "b")  # two plain ticks: two answers
+
+
+def test_a_heavy_fill_beside_another_mark_on_a_single_choice_shows_the_rule():
+    """A pencil fill (the whole box covered, none of it dark) beside a tick on a
+    single-choice question: two marks, and perhaps the correction rule's fill. Flagged
+    `overvote` and `correction`, so review shows the printed rule; two plain marks are
+    an overvote only."""
+    pencil_fill = M("a", "1", 1.0, solid=0.0)
+    ballpoint_fill = M("b", "1", 1.0, solid=0.47)
+    got = _decide([pencil_fill, M("a", "2", 0.4, solid=0.05), ballpoint_fill, M("b", "2", 0.4, solid=0.05),
+                   M("c", "1", 0.6, solid=0.2), M("c", "2", 0.4, solid=0.05)], dict.fromkeys("abc", "single"))
+    assert (got["a"].status, got["a"].reasons, got["a"].value) == ("flagged", (OVERVOTE, CORRECTION), ())
+    assert (got["b"].status, got["b"].reasons) == ("flagged", (OVERVOTE, CORRECTION))
+    assert (got["c"].status, got["c"].reasons) == ("flagged", (OVERVOTE,))
+    # a digit shaded heavily (half its box under dark ink) beside a circle: the same
+    heavy_shade = M("d", "1", 1.0, DigitEvidence(fill=0.95, fill_local=0.95, solid=0.55), solid=0.55)
+    got = _decide([heavy_shade, M("d", "2", 1.0, CIRCLE)], {"d": "single"})
+    assert got["d"].reasons == (OVERVOTE, CORRECTION)
 
 # --- the glyph darkened or thickened ----------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from forms.durable import disk_error, write_bytes_atomic
+from omr.decide import REASON_TEXTS
 from omr.failures import FailureReason
 from omr.reading import PageFailure, PageReading, QuestionReading, TextReading
 from pipeline.scan.copies import decide_copy
@@ -410,17 +411,7 @@ def _flag_detail(reading: PageReading, question: str, reason: str) -> str:
         text = next((t for t in reading.texts if t.question == question), None)
         conf = f"{text.confidence:.0f}" if text else "?"
         return f"Độ tin cậy OCR thấp / low OCR confidence ({conf}/100)"
-    labels: dict[str, str] = {
-        FlagReason.MARGINAL: "Dấu mờ, chưa chắc / marginal mark",
-        FlagReason.OVERVOTE: "Chọn nhiều hơn một / more than one answer on a single choice",
-        FlagReason.OFF_PAGE: "Một phần câu hỏi nằm ngoài ảnh chụp, cần xem tờ phiếu / part of the "
-                    "question is outside the photo: check the paper",
-        FlagReason.FOLDED: "Góc phiếu bị gấp che câu hỏi, cần xem tờ phiếu / a folded corner covers the "
-                  "question: check the paper",
-        FlagReason.BETWEEN: "Dấu nằm giữa hai lựa chọn / a mark between two options",
-        FlagReason.CORRECTION: "Có ô tô kín để sửa, cần xem lại / a filled box corrects another answer: check it",
-    }
-    return f"{labels.get(reason, reason)}: {scores}"
+    return f"{REASON_TEXTS.get(reason, reason)}: {scores}"
 
 
 def flag_missing_pages(conn: sa.Connection, forms: Mapping[tuple[str, int], FormInfo]) -> int:
