@@ -30,10 +30,10 @@ any other case with such a target beside other marks is flagged
 `correction`, never counted twice, never the cancelled one; and a crossed-out
 circle with no other mark is flagged `correction` too (the person took back
 their only answer: whether they meant none is for a person). A target inked
-like the rule's fill though not solid (`_heavy`: a pencil fill, a lightly
-pressed ballpoint's) beside another mark is `correction` as well, after
-`overvote` on a single-choice question: the rule may settle it, and only a
-person can tell, so review shows them the rule.
+like the rule's mark but not read as it (`_like_rule_mark`: a pencil fill, a
+lightly pressed ballpoint's, a faint cross over a circle) beside another mark
+is `correction` as well, after `overvote` on a single-choice question: the
+rule may settle it, and only a person can tell, so review shows them the rule.
 """
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLD
     return solid >= thresholds.digit_solid
 
 
-def _heavy(t: TargetScore, thresholds: Thresholds) -> bool:
+def _like_rule_mark(t: TargetScore, thresholds: Thresholds) -> bool:
     """Inked like the correction rule's mark though not read as it: half its box under dark
     ink, or (a box) its interior almost wholly covered, as a ballpoint fill leaves it; or (a
     digit) circled all round with a stroke's least ink over its middle, where a circle never
@@ -210,13 +210,11 @@ def _question(question: str, qtype: str, targets: list[TargetScore],
     elif any(t.digit is not None and crossed_out(t.digit) for t in marked):
         reasons.append(CORRECTION)  # crossed out with nothing beside it: taken back, or meant?
     elif len(marked) > 1:
-        # A heavy fill short of solid beside another mark (a pencil fill, a lightly
-        # pressed ballpoint's): the correction rule's fill (cancel it) or a second
-        # answer? Only a person can tell, shown the rule; never count both.
-        heavy = any(_heavy(t, thresholds) for t in marked)
         if qtype == "single":
             reasons.append(OVERVOTE)
-        if heavy:
+        if any(_like_rule_mark(t, thresholds) for t in marked):
+            # The rule's mark, not read as it (a pencil fill, a faint cross over a circle),
+            # or a second answer? Only a person can tell, shown the rule; never count both.
             reasons.append(CORRECTION)
     if marginal:
         reasons.append(MARGINAL)
