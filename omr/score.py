@@ -1572,7 +1572,9 @@ def blank_stacks(template: PageTemplate, groups: list[list[int]], blur: float) -
 
 
 def _blank_stack(template: PageTemplate, group: Sequence[int], blur: float) -> np.ndarray:
-    return np.stack([blank_darkness(template.targets[i], blur) for i in group])
+    # Each target's blurred blank made here and kept in the stack only (not also in
+    # the target's `derived`, as `blank_darkness` keeps a text field's).
+    return np.stack([_blurred(template.targets[i].printed, blur) for i in group])
 
 
 def _trusted_offsets(
