@@ -911,3 +911,45 @@ def test_a_circled_digit_crossed_out_is_cancelled_or_left_to_a_person(printed: d
     inked = [g for g in got if g[3][0] != "pencil" and g[3][2] <= 0.3]
     assert len(inked) >= 30
     assert sum(crossed for crossed, *_ in inked) >= 0.7 * len(inked), [g for g in inked if not g[0]]
+
+
+# --- the rule's fill short of solid, beside another mark ---------------------------------
+
+
+@pytest.mark.slow
+def test_a_pencil_fill_beside_a_tick_goes_to_a_person_shown_the_rule(printed: dict[str, Printed],
+                                                                     catalog: Catalog) -> None:
+    """On every single-choice question of the box form, one box filled in pencil (the
+    printed rule's fill, or a shading as an answer?) and another ticked in ballpoint,
+    scanned: never counted (neither box, nor both), flagged `overvote` and `correction`,
+    so that review shows the printed rule beside it."""
+    from fixtures.ink import random_pen
+    from fixtures.marks import fill_strokes
+    from pipeline.review.items import correction_rule
+
+    rng = np.random.default_rng(71)
+    p = printed["mot-cua"]
+    single = {q.id for q in p.form.questions() if q.type == "single"}
+    seen = 0
+    for i, geo in enumerate(p.pages):
+        page, drawn = p.blanks[i].copy(), set()
+        by_question: dict[str, list[Target]] = {}
+        for t in geo.targets:
+            if t.shape == "box" and t.question in single:
+                by_question.setdefault(t.question, []).append(t)
+        for question, boxes in by_question.items():
+            if len(boxes) < 2:
+                continue
+            a, b = rng.choice(len(boxes), 2, replace=False)
+            pencil = random_pen(rng, pencil_share=1.0)
+            draw_strokes(page, PPM, fill_strokes(boxes[a].bbox_mm, pencil, rng), pencil, rng)
+            ballpoint = Pen("ballpoint_blue", int(rng.integers(60, 101)), 0.5, grain=0.08, skip=0.2)
+            draw_strokes(page, PPM, tick_strokes(boxes[b].bbox_mm, rng), ballpoint, rng)
+            drawn.add(question)
+        reading = read(catalog, _scanned(page, 710 + i))
+        for q in reading.questions:
+            if q.question in drawn:
+                assert q.status == "flagged" and q.reasons[:2] == (OVERVOTE, CORRECTION), q
+                assert correction_rule(q.reasons) is not None
+                seen += 1
+    assert seen >= 6
