@@ -153,8 +153,13 @@ def crossed_out(ev: DigitEvidence) -> bool:
     four arms, never does; a stroke's least ink over its middle, where a
     circle round it never comes, reaching further than a speck; and its box
     not covered (a shading or a blackout)."""
-    return (ev.ring >= BLACKOUT_AROUND and ev.middle_mm2 >= CROSSED_MM2 and ev.middle_mm >= SPECK_MM
-            and ev.fill < BLACKOUT_COVER)
+    return _ink_in_circled_middle(ev) and ev.middle_mm >= SPECK_MM and ev.fill < BLACKOUT_COVER
+
+
+def _ink_in_circled_middle(ev: DigitEvidence) -> bool:
+    """A digit's ring inked all round and a stroke's least ink over its middle,
+    where a circle round it never comes: what a cross over a circled digit leaves."""
+    return ev.ring >= BLACKOUT_AROUND and ev.middle_mm2 >= CROSSED_MM2
 
 
 def is_filled(m: Measure, shape: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
@@ -181,8 +186,7 @@ def _like_rule_mark(t: TargetScore, thresholds: Thresholds) -> bool:
     digit) circled all round with a stroke's least ink over its middle, where a circle never
     comes (a cross over it too faint, or too far off the centre, to be read as crossed out)."""
     covered = t.digit is None and t.score >= thresholds.box_covered
-    crossed = (t.digit is not None and t.digit.ring >= BLACKOUT_AROUND
-               and t.digit.middle_mm2 >= CROSSED_MM2)
+    crossed = t.digit is not None and _ink_in_circled_middle(t.digit)
     return t.solid >= thresholds.unsure_fill or covered or crossed
 
 
