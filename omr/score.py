@@ -73,6 +73,7 @@ from omr.template import (
     kept,
     marker_window,
     mm_to_px,
+    sector_of,
 )
 from omr.thresholds import BLACKOUT_AROUND, CROSSED_MM2, SPECK_MM
 
@@ -1098,15 +1099,9 @@ def _polar(tt: TargetTemplate) -> tuple[np.ndarray, np.ndarray]:
         h, w = t.shape
         ys, xs = np.mgrid[0:h, 0:w]
         dx, dy = (xs - t.centre[0]).ravel(), (ys - t.centre[1]).ravel()
-        return np.hypot(dx, dy), _sector_of(np.arctan2(dy, dx))
+        return np.hypot(dx, dy), sector_of(np.arctan2(dy, dx))
 
     return kept(tt, "polar", make)
-
-
-def _sector_of(angle: np.ndarray) -> np.ndarray:
-    """The sector (of RING_SECTORS) of each angle round a digit's centre
-    (radians, as `np.arctan2` gives them), numbered as the template's ring."""
-    return np.minimum(((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.intp), RING_SECTORS - 1)
 
 
 def _middle_px(tt: TargetTemplate) -> np.ndarray:
@@ -1179,7 +1174,7 @@ def middle_extent_mm(tt: TargetTemplate, dark: np.ndarray, round_sectors: np.nda
     if off > MIDDLE_OFF_MM * CANON_PX_PER_MM:
         return 0.0
     if off >= 1.0:  # off the centre by a pixel or more
-        k = int(_sector_of(np.array(math.atan2(my - tt.centre[1], mx - tt.centre[0]))))
+        k = int(sector_of(np.array(math.atan2(my - tt.centre[1], mx - tt.centre[0]))))
         if not all(round_sectors[(k + j) % RING_SECTORS] for j in (-1, 0, 1)):
             return 0.0
     dx, dy = xs - mx, ys - my
@@ -1213,8 +1208,7 @@ def _mask_px(tt: TargetTemplate, name: str) -> np.ndarray:
 def _around(px: np.ndarray, py: np.ndarray, centre: tuple[float, float]) -> float:
     """The share of `RING_SECTORS` equal sectors round `centre` that a stroke's
     pixels pass through: a circle round the digit, however loose, all of them."""
-    angle = np.arctan2(py - centre[1], px - centre[0])
-    sectors = ((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.int64) % RING_SECTORS
+    sectors = sector_of(np.arctan2(py - centre[1], px - centre[0]))
     return float(np.count_nonzero(np.bincount(sectors, minlength=RING_SECTORS))) / RING_SECTORS
 
 

@@ -99,6 +99,14 @@ def snap_at_reach(offset_mm: tuple[float, float]) -> bool:
     return max(abs(offset_mm[0]), abs(offset_mm[1])) >= reach - 0.5 / CANON_PX_PER_MM
 
 
+def sector_of(angle: np.ndarray) -> np.ndarray:
+    """The sector (of RING_SECTORS, 0 from the left going up through the top)
+    of each angle round a digit's centre, in radians as `np.arctan2(dy, dx)`
+    gives them. The one numbering of the ring: the template's ring, the
+    strokes round a digit and the crossed-out measure all use it."""
+    return np.minimum(((angle + np.pi) / (2 * np.pi) * RING_SECTORS).astype(np.intp), RING_SECTORS - 1)
+
+
 @dataclass(frozen=True)
 class TargetTemplate:
     """One target at the canonical scale.
@@ -427,8 +435,7 @@ def _digit_template(
     r = np.hypot(dx, dy)
     printed_here = crop_padded(printed, x0, y0, side, side)
     region = (r >= r_in) & (r <= r_out) & ~printed_here
-    angle = (np.arctan2(dy, dx) + np.pi) / (2 * np.pi)
-    sector = np.minimum((angle * RING_SECTORS).astype(np.int8), RING_SECTORS - 1)
+    sector = sector_of(np.arctan2(dy, dx)).astype(np.int8)
     sector[~region] = -1
     bw, bh = target.bbox_mm[2], target.bbox_mm[3]
     tight = crop_padded(printed_tight, x0, y0, side, side)
