@@ -49,6 +49,7 @@ from omr.ink import page_ink_in_view  # noqa: E402
 from omr.read_page import FOLD_REACH_MM, scored_areas  # noqa: E402
 from omr.register import detect_markers, pyramid, register  # noqa: E402
 from omr.score import score_targets  # noqa: E402
+from omr.streaks import find_streaks, remove_streaks  # noqa: E402
 from omr.text import ocr_crop, ocr_text, read_text_fields  # noqa: E402
 
 
@@ -139,6 +140,7 @@ def step_times(pages: list[bytes], catalog: Catalog) -> dict[str, tuple[float, f
     for data in pages:
         image = timed("decode", decode_image, data)
         grey = timed("to grey", to_grey, image)
+        grey = timed("scanner streaks", lambda g: remove_streaks(g, find_streaks(g)), grey)
         levels = timed("markers (pyramid, detection)", pyramid, grey)
         found = timed("markers (pyramid, detection)", detect_markers, grey, levels)
         registration = timed("register (homography, warp)", register, grey, levels, found)

@@ -3,7 +3,8 @@
 `read_page(image, catalog)` runs the steps in order and returns a truthy
 `PageReading` or a falsy `PageFailure` with its reason (never an exception for
 a bad page). The steps are public for tests, tools and re-decisions:
-`locate_page` (registration from whatever the picture holds: `register` on
+`find_streaks` and `remove_streaks` (a feeder's lines down the whole scan,
+taken out first), `locate_page` (registration from whatever the picture holds: `register` on
 the corner markers, `omr.align` on the QR code's corners and the printed
 page, which also checks every registration; then `identify`),
 `register` (corner markers -> homography, orientation, `PageQuality`),
@@ -33,6 +34,7 @@ from omr.reading import (
 )
 from omr.register import Registration, register
 from omr.score import TargetMeasure, score_targets
+from omr.streaks import Streak, find_streaks, remove_streaks
 from omr.template import CANON_PX_PER_MM, Catalog, FormTemplate, PageTemplate, prepare_template
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -50,6 +52,7 @@ __all__ = [
     "QuestionReading",
     "Reading",
     "Registration",
+    "Streak",
     "TargetMeasure",
     "TargetScore",
     "TextReading",
@@ -57,6 +60,7 @@ __all__ = [
     "decide",
     "decide_text",
     "decode_image",
+    "find_streaks",
     "identify",
     "locate_page",
     "overlay",
@@ -64,6 +68,7 @@ __all__ = [
     "read_page",
     "read_text_fields",
     "register",
+    "remove_streaks",
     "score_targets",
     "summary",
     "target_state",

@@ -36,6 +36,7 @@ from omr.ink import page_ink_in_view
 from omr.reading import UNKNOWN_SERIAL, PageFailure, PageReading, QuestionReading, Reading
 from omr.register import Registration, detect_markers, pyramid, register
 from omr.score import score_targets, scored_areas
+from omr.streaks import find_streaks, remove_streaks
 from omr.template import Catalog, FormTemplate, PageTemplate
 from omr.text import read_text_fields
 from omr.thresholds import DEFAULT_THRESHOLDS, Thresholds
@@ -80,6 +81,8 @@ def read_page(
         grey = to_grey(image)
     except ValueError as err:
         return failure(FailureReason.NOT_AN_IMAGE, str(err))
+    streaks = find_streaks(grey)
+    grey = remove_streaks(grey, streaks)
     located = locate_page(grey, catalog)
     if isinstance(located, PageFailure):
         return located
