@@ -75,11 +75,16 @@ def find_streaks(grey: np.ndarray) -> tuple[Streak, ...]:
     sample = grey[rows].astype(np.int16)
     diff = 2 * sample[:, k:-k] - sample[:, : -2 * k] - sample[:, 2 * k :]
     # Each column's difference from the columns `k` either side, halved: a
-    # streak's in every row. The median over the rows says it whatever print
-    # the column crosses; it is taken only where the mean (a twentieth of the
-    # cost) comes near a streak's.
+    # streak's in every row, so its median over the rows says it whatever
+    # print the column crosses. A median at least MIN_DELTA from 0 is half the
+    # rows at least that far to one side: counted first (no sort), the
+    # medians are taken only there.
+    bar = 2 * MIN_DELTA
+    n = len(rows)
+    dark = 2 * np.count_nonzero(diff <= -bar, axis=0) >= n
+    light = 2 * np.count_nonzero(diff >= bar, axis=0) >= n
     level = np.zeros(diff.shape[1])
-    near = np.flatnonzero(np.abs(diff.mean(axis=0)) >= MIN_DELTA)
+    near = np.flatnonzero(dark | light)
     level[near] = np.median(diff[:, near], axis=0) / 2.0
     found: list[Streak] = []
     for x0, x1 in _runs(np.abs(level) >= MIN_DELTA, np.sign(level), width):
@@ -91,18 +96,16 @@ def find_streaks(grey: np.ndarray) -> tuple[Streak, ...]:
 
 def _runs(candidate: np.ndarray, sign: np.ndarray, width: int) -> list[tuple[int, int]]:
     """Runs of consecutive candidate columns of one sign, at most `width` long."""
-    out = []
-    x, n = 0, len(candidate)
-    while x < n:
-        if not candidate[x]:
-            x += 1
-            continue
-        end = x + 1
-        while end < n and candidate[end] and sign[end] == sign[x]:
-            end += 1
-        if end - x <= width:
-            out.append((x, end))
-        x = end
+    out: list[tuple[int, int]] = []
+    start = prev = -2
+    for x in np.flatnonzero(candidate).tolist():
+        if x != prev + 1 or sign[x] != sign[prev]:
+            if start >= 0 and prev + 1 - start <= width:
+                out.append((start, prev + 1))
+            start = x
+        prev = x
+    if start >= 0 and prev + 1 - start <= width:
+        out.append((start, prev + 1))
     return out
 
 
