@@ -84,6 +84,9 @@ def summary(reading: Reading) -> list[str]:
         f"markers {q.markers_found}/4, rotation {q.rotation}°, skew {q.skew_deg:+.1f}°, "
         f"error {q.reprojection_error_mm:.2f} mm, {q.scale_px_per_mm * 25.4:.0f} dpi",
     ]
+    if q.streak_columns:
+        lines.append(f"vệt dọc của máy quét, đã bỏ / scanner streaks taken out: x = "
+                     f"{', '.join(str(x) for x in q.streak_columns)} px (lau kính máy quét / clean its glass)")
     texts = {t.question: t for t in reading.texts}
     for question in reading.questions:
         value = "|".join(question.value)

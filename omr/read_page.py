@@ -88,7 +88,7 @@ def read_page(
         return located
     registration, identity = located.registration, located.identity
     template, page_template = located.template, located.page_template
-    quality = registration.quality
+    quality = replace(registration.quality, streak_columns=tuple(s.x0 + 1 for s in streaks))
     ink = page_ink_in_view(registration, page_template, qr_read=located.serial_known, shape=grey.shape)
     measures = score_targets(registration.page.ensure(scored_areas(page_template)), page_template, ink)
     targets, questions = decide(measures, template.question_types(), template.target_shapes(), thresholds)

@@ -38,6 +38,10 @@ class PageQuality:
     # Mean distance (mm) of the printed content from where the homography puts it
     # (`omr.align.measure`); nan when not measured.
     content_residual_mm: float = float("nan")
+    # Scanner streaks (`omr.streaks`) taken out of the image before it was read:
+    # the image columns they ran down (a dirty feeder glass draws the same ones on
+    # every page).
+    streak_columns: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

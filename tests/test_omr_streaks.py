@@ -17,7 +17,7 @@ from fixtures.ink import Pen, draw_strokes
 from fixtures.marks import digit_circle_strokes
 from forms.library import load_form
 from forms.render import render_page_images
-from omr import Catalog
+from omr import Catalog, summary
 from omr.streaks import Streak, find_streaks, remove_streaks
 
 try:
@@ -180,7 +180,12 @@ def test_a_streak_across_digits_leaves_them_empty_and_circles_marked(printed: di
     crossed = {key for key, c in centres.items() if key not in circled
                and any(abs(c[0] - x) < 3 * PPM for x, _, _ in streaks)}
     assert len(crossed) >= 10, crossed
-    states = {(ts.question, ts.option): ts for ts in read(catalog, scan).targets}
+    reading = read(catalog, scan)
+    # The page's quality names each streak's column, and `phieu read --debug` says so.
+    assert all(any(abs(c - x - 1) <= 2 for c in reading.quality.streak_columns) for x, _, _ in streaks), (
+        reading.quality.streak_columns, streaks)
+    assert any("scanner streaks" in line for line in summary(reading))
+    states = {(ts.question, ts.option): ts for ts in reading.targets}
     for key, ts in states.items():
         if ts.digit is None:
             continue
