@@ -501,6 +501,43 @@ def test_ocr_of_a_vietnamese_comment_keeps_its_diacritics(mot_cua: Form, catalog
     assert answers(reading)["y_kien"][0] == "answered"
 
 
+def _two_lines_written() -> np.ndarray:
+    """A comment of two lines as the OCR crop holds it (12 px/mm, white paper)."""
+    pil = Image.new("L", (2000, 260), 255)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 48)
+    draw = ImageDraw.Draw(pil)
+    draw.text((40, 30), "Cán bộ hướng dẫn nhiệt tình, chu đáo.", fill=30, font=font)
+    draw.text((40, 130), "Thủ tục còn rườm rà, phải đi lại nhiều lần.", fill=30, font=font)
+    return np.asarray(pil)
+
+
+def test_ocr_that_skips_a_line_of_the_writing_is_never_sure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tesseract returned, sure of it, one line of a comment of two (seen on three
+    comments of seed 7's box): the words it read leave the other line's letters
+    outside them, and the reading is not sure (confidence 0), so a person types
+    the comment; with both lines read, its own confidence stands."""
+    import pytesseract
+
+    import omr.text as text_module
+
+    crop = _two_lines_written()
+    both = pytesseract.image_to_data(text_module._for_tesseract(crop), lang="vie", config=text_module.OCR_CONFIG,
+                                     output_type=pytesseract.Output.DICT)
+    words = [i for i, w in enumerate(both["text"]) if w.strip() and float(both["conf"][i]) >= 0]
+    assert len({(both["block_num"][i], both["par_num"][i], both["line_num"][i]) for i in words}) == 2
+    prepared = text_module._for_tesseract(crop)
+    assert text_module.unread_share(prepared, both) <= text_module.MAX_UNREAD
+    first = min(both["top"][i] for i in words)
+    one_line = {k: [v[i] for i in words if both["top"][i] < first + 60] for k, v in both.items()}
+    assert 0.3 < text_module.unread_share(prepared, one_line) < 0.7
+    text, confidence = text_module.ocr_text(crop)
+    assert confidence > DEFAULT_THRESHOLDS.ocr_min_confidence, (text, confidence)
+    monkeypatch.setattr(text_module.pytesseract, "image_to_data", lambda *a, **k: one_line)
+    text, confidence = text_module.ocr_text(crop)
+    assert text and confidence == 0.0
+    assert decide_text(TextReading("y_kien", 0.1, False, text, confidence), True).status == "flagged"
+
+
 def test_blank_comment_field_is_not_ocred(mot_cua: Form, catalog: Catalog) -> None:
     reading = read_page(mot_cua.blanks[0], catalog, ocr=True)
     text = reading.texts[0]
