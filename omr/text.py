@@ -56,10 +56,11 @@ MIN_LETTER_SHARE = 0.5
 # Tesseract's words must account for the writing: where more than this share
 # of its letter-sized pieces of ink (`LETTER_MM`) lies outside every word it
 # returned, it skipped a line or a word, and what it read is not the comment,
-# however sure it is of that part (seed 7's box, 338 comments: complete reads
+# however sure it is of that part (seed 7's box, benchmarks/read_accuracy.py
+# --sheets 400: of 339 written fields, reads with at most 5 characters wrong
 # left at most 0.027 unread; three reads that returned one line of two or
 # three, at confidence 88.5-96, left 0.86-0.91). A word of a comment is about a
-# fifteenth of it.
+# fifteenth of it: the bar is under one word.
 MAX_UNREAD = 0.05
 # A letter-sized piece of ink in the OCR crop: 1-10 mm tall, at most 40 mm
 # wide, at least 0.3 mm2 (not a diacritic alone, grain, a rule or a frame).
