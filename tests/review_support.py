@@ -3,7 +3,9 @@
 Six mot-cua sheets with high overvote and comment rates, plus a second copy of sheet 2 (a
 duplicate) and a blank page (unreadable), scanned into a fresh workspace. Built once per
 test module (~10 s); tests copy it. The generator's seed is the first of `SEEDS` whose box
-has both an overvote and a comment the OCR is unsure of (seed 3 today), so a change in the
+has an overvote (one not also a correction), a comment the OCR is unsure of whose text review
+prefills, a duplicate and an unreadable page (seed 17 today: seed 3 lost its unsure comment
+when scanner streaks were taken out, seed 11 has no overvote alone), so a change in the
 generator or the reader moves the seed instead of silently dropping what the tests need.
 """
 from __future__ import annotations
@@ -21,12 +23,17 @@ from PIL import Image
 
 SEEDS = (3, 11, 17, 23, 29)
 SHEETS = 6
-NEEDED = frozenset({"overvote", "low_confidence", "duplicate", "unreadable"})
+NEEDED = frozenset({"overvote", "low_confidence", "duplicate", "unreadable", "overvote_alone",
+                    "prefilled_comment"})
 
 
 def _reasons(workspace: Path) -> set[str]:
+    """The flag reasons of the box, and two the tests need besides: `overvote_alone`
+    (an overvote item not also a correction: the printed rule is not shown on it) and
+    `prefilled_comment` (a comment to transcribe whose OCR text review prefills)."""
     import sqlalchemy as sa
 
+    from pipeline.review import open_items
     from pipeline.store import schema
     from pipeline.store.database import open_store
     from pipeline.store.survey import load_survey
@@ -34,8 +41,28 @@ def _reasons(workspace: Path) -> set[str]:
     store = open_store(load_survey(workspace).store_url)
     with store.engine.connect() as conn:
         found = set(conn.execute(sa.select(schema.flags.c.reason).distinct()).scalars())
+        if any(e.reason == "overvote" and "correction" not in e.reasons for e in open_items(conn)):
+            found.add("overvote_alone")
+        if prefilled_comment_flag(conn) is not None:
+            found.add("prefilled_comment")
     store.engine.dispose()
     return found
+
+
+def prefilled_comment_flag(conn) -> int | None:
+    """The id of an open `low_confidence` flag whose comment review prefills with its
+    OCR text (confidence at least `PREFILL_MIN_CONFIDENCE`), or None."""
+    import sqlalchemy as sa
+
+    from pipeline.review.suggest import PREFILL_MIN_CONFIDENCE
+    from pipeline.store import schema
+
+    f, c = schema.flags, schema.comments
+    return conn.execute(
+        sa.select(f.c.id).select_from(f.join(c, (c.c.sheet_id == f.c.sheet_id) & (c.c.question == f.c.question)))
+        .where(f.c.reason == "low_confidence", f.c.status == "open", c.c.confidence >= PREFILL_MIN_CONFIDENCE,
+               c.c.text != "")
+        .order_by(f.c.id).limit(1)).scalar()
 
 
 def build_box(root: Path, new_store: Callable[[], str] | None = None) -> Path:

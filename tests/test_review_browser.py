@@ -9,9 +9,9 @@ import re
 import pytest
 
 try:
-    from tests.review_support import built, copy_workspace, review_server  # noqa: F401
+    from tests.review_support import built, copy_workspace, prefilled_comment_flag, review_server  # noqa: F401
 except ImportError:
-    from review_support import built, copy_workspace, review_server  # noqa: F401
+    from review_support import built, copy_workspace, prefilled_comment_flag, review_server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -54,6 +54,18 @@ def _overvote_alone(survey) -> int:
     return next(e.flag_id for e in items if e.reason == "overvote" and e.sheet_id not in whole_sheet)
 
 
+def _prefilled_comment(survey) -> int:
+    """The flag id of an open comment to transcribe whose OCR text review prefills."""
+    from pipeline.store.database import open_store
+
+    store = open_store(survey.store_url)
+    with store.engine.connect() as conn:
+        flag_id = prefilled_comment_flag(conn)
+    store.engine.dispose()
+    assert flag_id is not None
+    return flag_id
+
+
 def _flag_id(page) -> int:
     return int(re.search(r"/item/(\d+)", page.url).group(1))
 
@@ -89,7 +101,7 @@ def test_keyboard_review_and_responses_follow(server, browser, run_phieu, tmp_pa
     assert after[question] == code and question not in after["flagged"].split("|")
 
     # A comment to transcribe: the OCR text is prefilled; type over it and press Enter.
-    page.goto(url + "next?reason=low_confidence")
+    page.goto(url + f"item/{_prefilled_comment(survey)}?reason=low_confidence")
     comment_item = _flag_id(page)
     comment_serial = page.locator("#serial").inner_text()
     assert page.input_value("#text") != ""
