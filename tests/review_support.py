@@ -5,7 +5,7 @@ duplicate) and a blank page (unreadable), scanned into a fresh workspace. Built 
 test module (~10 s); tests copy it. The generator's seed is the first of `SEEDS` whose box
 has an overvote (one not also a correction), a comment the OCR is unsure of whose text review
 prefills, a duplicate and an unreadable page (seed 17 today: seed 3 lost its unsure comment
-when scanner streaks were taken out, seed 11 has no overvote alone), so a change in the
+when scanner streaks were taken out, seed 11 has neither of the two), so a change in the
 generator or the reader moves the seed instead of silently dropping what the tests need.
 """
 from __future__ import annotations
