@@ -67,6 +67,22 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def test_a_scanner_streak_is_taken_out_and_the_clerk_told_to_clean_the_glass(survey, printed, tmp_path,
+                                                                            run_phieu):
+    """A sheet with a dark line down the whole scan (dust on a feeder's glass) is read, and
+    the scan's summary names the streak and what to do; a clean sheet says nothing of it."""
+    page = cv2.imread(str(printed / "sheet77.jpg"), cv2.IMREAD_GRAYSCALE).astype(np.int16)
+    page[:, 600:602] -= 40
+    streaked = tmp_path / "streaked.png"
+    cv2.imwrite(str(streaked), np.clip(page, 0, 255).astype(np.uint8))
+    run = run_phieu("scan", streaked, cwd=survey)
+    assert run.code == 0, run.err
+    assert "pages read: 1" in run.out
+    assert "a scanner streak down 1 page(s)" in run.out and "clean the scanner's glass" in run.out
+    clean = run_phieu("scan", printed / "a.pdf", cwd=survey)
+    assert clean.code == 0 and "pages read: 3" in clean.out and "scanner streak" not in clean.out
+
+
 def test_without_a_workspace_commands_say_what_to_do(tmp_path, run_phieu):
     run = run_phieu("status", cwd=tmp_path)
     assert run.code == 4 and "phieu init" in run.err and str(tmp_path) in run.err

@@ -126,6 +126,9 @@ class ScanSummary:
     # Folders under the paths given that could not be listed (no permission): their
     # files are not in the store, so the command ends with an error naming them.
     folders_unreadable: tuple[str, ...] = ()
+    # Pages read this run that carried a scanner streak (`omr.streaks`, taken out
+    # when reading): the same streak on page after page is dust on the feeder's glass.
+    pages_streaked: int = 0
 
     @property
     def pages_done(self) -> int:
@@ -394,6 +397,7 @@ def scan(
     store.engine.dispose()  # no open database handle is inherited by forked workers
     remaining = dict(triage.remaining)
     outcomes: list[tuple[PageTask, PageOutcome]] = []
+    streaked = 0
     if workers:
         from pipeline.scan.cluster import cluster_results
 
@@ -420,6 +424,8 @@ def scan(
         fault_point("scan.page.committed")
         remaining[result.task.source_id] -= 1
         outcomes.append((result.task, outcome))
+        if outcome.status != "already" and _streak_columns(result):
+            streaked += 1
         _log_page(result, outcome)
         if outcome.status in (PageStatus.FAILED, PageStatus.DUPLICATE):
             emit(ScanEvent("message", text=_page_line(result.task, outcome)))
@@ -438,7 +444,12 @@ def scan(
              len(outcomes), time.perf_counter() - started, missing)
     summary = _summary(store, batch_name, expanded.files, triage, outcomes, missing,
                        time.perf_counter() - started)
-    return replace(summary, folders_unreadable=tuple(str(p) for p in expanded.unreadable))
+    return replace(summary, folders_unreadable=tuple(str(p) for p in expanded.unreadable), pages_streaked=streaked)
+
+
+def _streak_columns(result: PageResult) -> tuple[int, ...]:
+    """The scanner streaks the reader took out of the page (none for a page not read)."""
+    return tuple(getattr(getattr(result.reading, "quality", None), "streak_columns", ()))
 
 
 def _log_page(result: PageResult, outcome: PageOutcome) -> None:
@@ -531,6 +542,10 @@ def summary_lines(summary: ScanSummary) -> list[str]:
             lines.append(f"  - {Path(p.source).name} p.{p.page}: {p.reason}")
         if len(summary.pages_failed) > 20:
             lines.append(f"  ... {len(summary.pages_failed) - 20} more: `phieu export pages -o pages.csv`")
+    if summary.pages_streaked:
+        lines.append(f"Vệt dọc của máy quét trên {summary.pages_streaked} trang (đã bỏ khi đọc): hãy lau kính máy "
+                     f"quét / a scanner streak down {summary.pages_streaked} page(s) (taken out when reading): "
+                     "clean the scanner's glass")
     if summary.flags_opened:
         lines.append("Cần duyệt (mới) / flagged this run: " + ", ".join(
             f"{reason} {n}" for reason, n in sorted(summary.flags_opened.items(), key=lambda kv: -kv[1])))
